@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { EXIT, FatalError, UsageError } from './exit-codes.js';
+import { parseTokenCount, parseUsd } from './parse-values.js';
+import { runCommand, type RunDeps } from './run.js';
+
+export interface CliDeps extends RunDeps {
+  stdout: (text: string) => void;
+}
+
+const RUN_EXAMPLE = 'capped run --max-usd 1.50 -- claude';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+interface RawRunOptions {
+  maxUsd?: string;
+  maxTokens?: string;
+  record?: string;
+}
+
+/**
+ * Builds the commander program. `agentCommand` is everything after the first `--` (null when
+ * there was none): capped splits it off itself so no agent flag is ever read as capped's.
+ */
+export function createProgram(deps: CliDeps, agentCommand: string[] | null, setExit: (code: number) => void): Command {
+  const program = new Command('capped')
+    .description('Hard spend caps for AI coding-agent sessions: meter every request, stop at the limit.')
+    .version(version(), '-v, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: deps.stdout, writeErr: deps.stderr })
+    .showHelpAfterError('(run `capped --help` for usage)');
+
+  program
+    .command('run')
+    .summary('run an agent under a spending cap')
+    .description(
+      'Run an agent with its API traffic metered by a local proxy, and stop it at the cap.\n' +
+        'Everything after `--` is the agent command, passed through untouched.',
+    )
+    .usage('[options] -- <command> [args...]')
+    .option('--max-usd <dollars>', 'dollar cap for the run (default: 1.00)')
+    .option('--max-tokens <n>', 'token cap for the run, all token kinds together (e.g. 200000 or 200k)')
+    .option('--record <file>', 'write the run record (JSON) to this file when the run ends')
+    .argument('[unexpected...]')
+    .addHelpText('after', `\nExample:\n  ${RUN_EXAMPLE}\n  capped run --max-usd 5 --record run.json -- codex exec "fix the tests"`)
+    .action(async (unexpected: string[], raw: RawRunOptions) => {
+      if (unexpected.length > 0) {
+        throw new UsageError(`Unexpected \`${unexpected[0]}\` before \`--\`. Put the agent command after \`--\`, e.g.\n  ${RUN_EXAMPLE}`);
+      }
+      if (agentCommand === null || agentCommand.length === 0) {
+        throw new UsageError(`\`capped run\` needs the agent command after \`--\`, e.g.\n  ${RUN_EXAMPLE}`);
+      }
+      const options = {
+        maxUsd: raw.maxUsd === undefined ? null : parseUsd('--max-usd', raw.maxUsd),
+        maxTokens: raw.maxTokens === undefined ? null : parseTokenCount('--max-tokens', raw.maxTokens),
+        record: raw.record ?? null,
+      };
+      setExit(await runCommand(agentCommand, options, deps));
+    });
+
+  return program;
+}
+
+/** Parses argv, runs the command, and returns the exit code; never calls process.exit. */
+export async function main(argv: string[], deps: CliDeps = processDeps()): Promise<number> {
+  const dashes = argv.indexOf('--');
+  const head = dashes === -1 ? argv : argv.slice(0, dashes);
+  const agentCommand = dashes === -1 ? null : argv.slice(dashes + 1);
+  let code: number = EXIT.ok;
+  const program = createProgram(deps, agentCommand, (c) => (code = c));
+  if (head.length === 0) {
+    program.outputHelp({ error: true });
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync(head, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof FatalError) {
+      deps.stderr(`capped: ${err.message}\n`);
+      return err.exitCode;
+    }
+    deps.stderr(`capped: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT.internal;
+  }
+}
+
+function processDeps(): CliDeps {
+  return {
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    stdinIsTTY: process.stdin.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    now: () => new Date(),
+    signals: process,
+  };
+}

@@ -1,0 +1,80 @@
+import http from 'node:http';
+import https from 'node:https';
+
+/** Headers that describe one hop, not the message; never forwarded (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+]);
+
+/** Encodings the meter can decode; anything else is removed from what the client accepts. */
+const DECODABLE = new Set(['gzip', 'deflate', 'br', 'identity']);
+
+export interface Upstream {
+  url: URL;
+  agent: http.Agent;
+}
+
+export function createUpstream(base: string): Upstream {
+  const url = new URL(base);
+  const isHttps = url.protocol === 'https:';
+  const agent = isHttps
+    ? new https.Agent({ keepAlive: true, maxSockets: 64 })
+    : new http.Agent({ keepAlive: true, maxSockets: 64 });
+  return { url, agent };
+}
+
+/** The upstream URL for a request path (already stripped of the proxy's own prefix) and query. */
+export function upstreamUrl(base: URL, pathAndQuery: string): URL {
+  const basePath = base.pathname.replace(/\/+$/, '');
+  return new URL(`${base.protocol}//${base.host}${basePath}${pathAndQuery}`);
+}
+
+export function forwardHeaders(incoming: http.IncomingHttpHeaders, bodyLength: number | null): http.OutgoingHttpHeaders {
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    out[name] = value;
+  }
+  const accept = incoming['accept-encoding'];
+  if (typeof accept === 'string') {
+    const kept = accept
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => DECODABLE.has(s.split(';')[0]!.trim().toLowerCase()));
+    if (kept.length > 0) out['accept-encoding'] = kept.join(', ');
+    else out['accept-encoding'] = 'identity';
+  }
+  if (bodyLength !== null) out['content-length'] = String(bodyLength);
+  return out;
+}
+
+export function responseHeaders(incoming: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined) continue;
+    if (name === 'connection' || name === 'keep-alive' || name === 'transfer-encoding') continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+export function sendUpstream(
+  upstream: Upstream,
+  method: string,
+  url: URL,
+  headers: http.OutgoingHttpHeaders,
+): http.ClientRequest {
+  const lib = url.protocol === 'https:' ? https : http;
+  headers.host = url.host;
+  return lib.request(url, { method, headers, agent: upstream.agent });
+}

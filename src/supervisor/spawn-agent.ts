@@ -1,0 +1,44 @@
+import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+
+export interface AgentExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface AgentProcess {
+  pid: number;
+  exited: Promise<AgentExit>;
+}
+
+export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
+
+export class LaunchError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Starts the agent sharing capped's terminal (stdio inherited, same process group, so the
+ * terminal's Ctrl-C and job control reach it as they would without capped).
+ */
+export function spawnAgent(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  spawn: SpawnFn = nodeSpawn,
+): Promise<AgentProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: 'inherit', env });
+    const exited = new Promise<AgentExit>((done) => child.once('exit', (code, signal) => done({ code, signal })));
+    child.once('spawn', () => resolve({ pid: child.pid!, exited }));
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') reject(new LaunchError(`capped: command not found: ${command}. Check the name, or that it is on your PATH.`, 127));
+      else if (err.code === 'EACCES') reject(new LaunchError(`capped: permission denied: ${command} is not executable.`, 126));
+      else reject(new LaunchError(`capped: could not start ${command}: ${err.message}`, 126));
+    });
+  });
+}

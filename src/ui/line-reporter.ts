@@ -1,0 +1,111 @@
+import { formatUsd, type Nano } from '../budget/money.js';
+import type { BudgetState, Caps } from '../budget/types.js';
+import type { RunRecord } from '../ledger/run-record.js';
+import type { ProxyNotice } from '../proxy/exchange.js';
+
+export interface ReporterOptions {
+  /** Colour the `capped:` prefix (a TTY without NO_COLOR). */
+  color: boolean;
+  /** A line for every priced request (CI, pipes); otherwise only at 50/75/90% of the cap. */
+  everyRequest: boolean;
+}
+
+export interface StartInfo {
+  runId: string;
+  caps: Caps;
+  command: readonly string[];
+}
+
+const THRESHOLDS = [0.5, 0.75, 0.9];
+
+const fmtInt = (n: number): string => n.toLocaleString('en-US');
+
+export function capsText(caps: Caps): string {
+  const parts: string[] = [];
+  if (caps.usd !== null) parts.push(`max ${formatUsd(caps.usd)}`);
+  if (caps.tokens !== null) parts.push(`max ${fmtInt(caps.tokens)} tokens`);
+  return parts.length > 0 ? parts.join(', ') : 'no cap';
+}
+
+function share(state: BudgetState): number | null {
+  if (state.caps.usd !== null) return state.spentNano / state.caps.usd;
+  if (state.caps.tokens !== null) {
+    const u = state.usage;
+    return (u.input + u.output + u.cacheRead + u.cacheWrite) / state.caps.tokens;
+  }
+  return null;
+}
+
+function pct(fraction: number): string {
+  return `${(fraction * 100).toFixed(1)}%`;
+}
+
+/** Plain line reporter on stderr for CI, pipes and (until the live bar) terminals. */
+export class LineReporter {
+  private nextThreshold = 0;
+  private refusals = 0;
+
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly opts: ReporterOptions,
+  ) {}
+
+  private line(text: string): void {
+    const prefix = this.opts.color ? '\x1b[2mcapped:\x1b[0m' : 'capped:';
+    this.write(`${prefix} ${text}\n`);
+  }
+
+  start(info: StartInfo): void {
+    this.line(`run ${info.runId} · ${capsText(info.caps)} · on limit: stop · ${info.command.join(' ')}`);
+  }
+
+  notice(notice: ProxyNotice, state: BudgetState): void {
+    if (notice.type === 'refused') {
+      // After a hard stop, stragglers get the same refusal: say it once, not once per request.
+      if (this.refusals++ === 0 || state.hardStop === null) this.line(notice.message.replace(/^capped: /, 'refused: '));
+    }
+    else if (notice.type === 'upstream-error') this.line(notice.message.replace(/^capped: /, ''));
+    else this.settled(notice, state);
+  }
+
+  private settled(notice: Extract<ProxyNotice, { type: 'settled' }>, state: BudgetState): void {
+    const fraction = share(state);
+    let crossed = false;
+    while (fraction !== null && this.nextThreshold < THRESHOLDS.length && fraction >= THRESHOLDS[this.nextThreshold]!) {
+      this.nextThreshold++;
+      crossed = true;
+    }
+    if (!this.opts.everyRequest && !crossed) return;
+    const u = notice.usage;
+    const of = state.caps.usd !== null ? ` of ${formatUsd(state.caps.usd)}` : '';
+    const parts = [
+      `${formatUsd(notice.costNano)} ${notice.model}`,
+      `in ${fmtInt(u.input)} out ${fmtInt(u.output)} cache r/w ${fmtInt(u.cacheRead)}/${fmtInt(u.cacheWrite)}`,
+      `spent ${formatUsd(state.spentNano)}${of}${fraction === null ? '' : ` (${pct(fraction)})`}`,
+    ];
+    if (notice.clamped !== null) parts.push(`max_tokens lowered to ${fmtInt(notice.clamped)}`);
+    if (notice.estimated) parts.push('estimated: usage unreadable');
+    this.line(parts.join(' · '));
+  }
+
+  summary(record: RunRecord, recordFile: string | null): void {
+    const spent = Math.round(record.spent.usd * 1e9) as Nano;
+    const cap = record.budget.usd === null ? null : (Math.round(record.budget.usd * 1e9) as Nano);
+    const consumed = cap ? ` (${pct(spent / cap)} consumed)` : '';
+    const tokens = record.spent.inputTokens + record.spent.outputTokens + record.spent.cacheReadTokens + record.spent.cacheWriteTokens;
+    this.line(
+      `run ${record.id} ended · spent ${formatUsd(spent)}${cap === null ? '' : ` of ${formatUsd(cap)} requested`}${consumed} · ` +
+        `${fmtInt(record.spent.requests)} requests · ${fmtInt(tokens)} tokens${record.estimated ? ' · includes estimates' : ''}`,
+    );
+    this.line(
+      record.hardStop
+        ? `hard stop: the ${record.hardStop.reason === 'usd' ? 'spending' : 'token'} cap was reached at ${record.hardStop.at}; the agent was ended (exit ${record.exitCode})`
+        : `no hard stop · agent exit code ${record.exitCode}`,
+    );
+    if (record.mostExpensive) {
+      const m = record.mostExpensive;
+      this.line(`most expensive request: ${formatUsd(Math.round(m.usd * 1e9))} on ${m.model} at ${m.at}`);
+    }
+    if (recordFile) this.line(`record written to ${recordFile}`);
+  }
+}
