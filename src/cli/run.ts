@@ -112,9 +112,9 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   }
   const root = agent.pid;
 
-  let stopping: Promise<void> | null = null;
+  const stop: { done: Promise<void> | null } = { done: null };
   const stopAgent = (delayMs: number): void => {
-    stopping ??= new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(() =>
+    stop.done ??= new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(() =>
       terminateTree(root, { graceMs: DEFAULTS.killGraceMs, marker }),
     );
   };
@@ -136,7 +136,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   });
 
   const exit = await agent.exited;
-  if (stopping) await stopping;
+  if (stop.done) await stop.done;
   await Promise.race([proxy.idle(), new Promise((resolve) => setTimeout(resolve, DEFAULTS.drainMs).unref())]);
   for (const id of Object.keys(keeper.state.reserved)) keeper.dispatch({ type: 'abandon', id, at: deps.now().toISOString() });
   closeProxy();

@@ -89,8 +89,8 @@ export class LineReporter {
   }
 
   summary(record: RunRecord, recordFile: string | null): void {
-    const spent = Math.round(record.spent.usd * 1e9) as Nano;
-    const cap = record.budget.usd === null ? null : (Math.round(record.budget.usd * 1e9) as Nano);
+    const spent: Nano = Math.round(record.spent.usd * 1e9);
+    const cap: Nano | null = record.budget.usd === null ? null : Math.round(record.budget.usd * 1e9);
     const consumed = cap ? ` (${pct(spent / cap)} consumed)` : '';
     const tokens = record.spent.inputTokens + record.spent.outputTokens + record.spent.cacheReadTokens + record.spent.cacheWriteTokens;
     this.line(
