@@ -12,21 +12,23 @@ export function limitMessage(state: BudgetState, limit: LimitKind, needNano: Nan
     return (
       `capped: this run's token cap of ${cap} is reached (${totalTokens(state)} used; the next request needs ` +
       `about ${needTokens}). The agent is being stopped. To allow more, start the run again with a higher ` +
-      `--max-tokens, e.g. --max-tokens ${suggestTokens(cap)}.`
+      `--max-tokens, e.g. --max-tokens ${suggestTokens(cap, totalTokens(state) + needTokens)}.`
     );
   }
   const cap = state.caps.usd ?? 0;
   return (
     `capped: this run's spending cap of ${formatUsd(cap)} is reached (${formatUsd(state.spentNano)} spent; the next ` +
     `request needs at least ${formatUsd(needNano)}). The agent is being stopped. To allow more, start the run ` +
-    `again with a higher --max-usd, e.g. --max-usd ${suggestUsd(cap)}.`
+    `again with a higher --max-usd, e.g. --max-usd ${suggestUsd(cap, state.spentNano + needNano)}.`
   );
 }
 
-function suggestUsd(capNano: Nano): string {
-  return ((capNano * 2) / 1e9).toFixed(2);
+/** A cap that would have let this request through with room to spare, in whole cents. */
+function suggestUsd(capNano: Nano, neededNano: Nano): string {
+  const nano = Math.max(capNano * 2, neededNano * 1.5);
+  return (Math.ceil(nano / 1e7) / 100).toFixed(2);
 }
 
-function suggestTokens(cap: number): number {
-  return cap * 2;
+function suggestTokens(cap: number, needed: number): number {
+  return Math.ceil(Math.max(cap * 2, needed * 1.5) / 1000) * 1000;
 }

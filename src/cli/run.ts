@@ -114,9 +114,14 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
 
   const stop: { done: Promise<void> | null } = { done: null };
   const stopAgent = (delayMs: number): void => {
-    stop.done ??= new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(() =>
-      terminateTree(root, { graceMs: DEFAULTS.killGraceMs, marker }),
-    );
+    // Wait out the delay, or less if the agent exits first; then end whatever is left of its tree.
+    stop.done ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delayMs);
+      void agent.exited.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    }).then(() => terminateTree(root, { graceMs: DEFAULTS.killGraceMs, marker }));
   };
   // Give the agent a moment to show the refusal message before its tree is ended.
   keeper.onAction((action) => {
