@@ -53,6 +53,8 @@ export function step(state: BudgetState, event: BudgetEvent): StepResult {
       return onRequest(state, event);
     case 'settle':
       return onSettle(state, event);
+    case 'tool-call':
+      return onToolCall(state, event);
     case 'release':
       return { state: withoutReservation(state, event.id), actions: [] };
     case 'abandon': {
@@ -60,7 +62,7 @@ export function step(state: BudgetState, event: BudgetEvent): StepResult {
       if (!r) return { state, actions: [] };
       // Worst case stands in for the unknown outcome: never less than the request could have cost.
       const usage = { input: 0, output: r.tokens, cacheRead: 0, cacheWrite: 0 };
-      return onSettle(state, { type: 'settle', id: event.id, at: event.at, model: r.model, usage, costNano: r.nano, estimated: true, toolCalls: 0 });
+      return onSettle(state, { type: 'settle', id: event.id, at: event.at, model: r.model, usage, costNano: r.nano, estimated: true });
     }
   }
 }
@@ -113,6 +115,14 @@ function onRequest(state: BudgetState, event: Extract<BudgetEvent, { type: 'requ
   };
 }
 
+function onToolCall(state: BudgetState, event: Extract<BudgetEvent, { type: 'tool-call' }>): StepResult {
+  const cap = state.caps.actions;
+  if (state.hardStop !== null || (cap !== null && state.actions >= cap)) {
+    return refuse(state, event.id, event.at, state.hardStop?.reason ?? 'actions', 0, 0);
+  }
+  return { state: { ...state, actions: state.actions + 1 }, actions: [{ type: 'allow-tool', id: event.id }] };
+}
+
 function defer(state: BudgetState, id: string): StepResult {
   return { state, actions: [{ type: 'defer', id }] };
 }
@@ -139,7 +149,6 @@ function onSettle(state: BudgetState, event: Extract<BudgetEvent, { type: 'settl
       cacheWrite: base.usage.cacheWrite + u.cacheWrite,
     },
     requests: base.requests + 1,
-    actions: base.actions + event.toolCalls,
     models: { ...base.models, [event.model]: { nano: prev.nano + event.costNano, requests: prev.requests + 1 } },
     mostExpensive: isCostliest
       ? { nano: event.costNano, model: event.model, phase: 'implementation', at: event.at }

@@ -7,6 +7,14 @@ import type { BudgetState, LimitKind } from './types.js';
  * where the run stands, and the exact flag that raises it.
  */
 export function limitMessage(state: BudgetState, limit: LimitKind, needNano: Nano, needTokens: number): string {
+  if (limit === 'actions') {
+    const cap = state.caps.actions ?? 0;
+    return (
+      `capped: this run's cap of ${cap} tool actions is reached (the model asked for one more; it was not ` +
+      `passed on). The agent is being stopped. To allow more, start the run again with a higher ` +
+      `--max-actions, e.g. --max-actions ${Math.max(cap * 2, cap + 10)}.`
+    );
+  }
   if (limit === 'tokens') {
     const cap = state.caps.tokens ?? 0;
     return (

@@ -8,12 +8,14 @@ export interface TokenUsage {
   cacheWrite: number;
 }
 
-export type LimitKind = 'usd' | 'tokens';
+export type LimitKind = 'usd' | 'tokens' | 'actions';
 
 /** The run's ceilings; null means that dimension is not capped. */
 export interface Caps {
   usd: Nano | null;
   tokens: number | null;
+  /** Tool calls the model may ask for in the run. */
+  actions: number | null;
 }
 
 /**
@@ -54,7 +56,7 @@ export interface BudgetState {
   spentNano: Nano;
   usage: TokenUsage;
   requests: number;
-  /** Tool calls the model asked for in settled responses. */
+  /** Tool calls the model asked for (counted as they stream, before the agent can run them). */
   actions: number;
   reserved: Readonly<Record<string, Reservation>>;
   models: Readonly<Record<string, ModelSpend>>;
@@ -81,8 +83,9 @@ export type BudgetEvent =
       usage: TokenUsage;
       costNano: Nano;
       estimated: boolean;
-      toolCalls: number;
     }
+  /** The response of request `id` asks for one more tool call. */
+  | { type: 'tool-call'; id: string; at: string }
   /** The request ended without anything billable (e.g. upstream unreachable, 4xx). */
   | { type: 'release'; id: string }
   /** The request's outcome can no longer be read (capped is exiting): charge its whole reservation. */
@@ -95,6 +98,8 @@ export type BudgetAction =
   /** It does not fit only because of requests still in flight: decide again once they settle. */
   | { type: 'defer'; id: string }
   | { type: 'terminate'; reason: LimitKind }
+  /** The tool call may reach the agent. */
+  | { type: 'allow-tool'; id: string }
   | { type: 'settled'; id: string; costNano: Nano; spentNano: Nano };
 
 export interface StepResult {

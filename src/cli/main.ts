@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT, FatalError, UsageError } from './exit-codes.js';
-import { parseTokenCount, parseUsd } from './parse-values.js';
+import { parseCount, parseTokenCount, parseUsd } from './parse-values.js';
 import { runCommand, type RunDeps } from './run.js';
 
 export interface CliDeps extends RunDeps {
@@ -18,6 +18,7 @@ function version(): string {
 interface RawRunOptions {
   maxUsd?: string;
   maxTokens?: string;
+  maxActions?: string;
   record?: string;
 }
 
@@ -43,6 +44,7 @@ export function createProgram(deps: CliDeps, agentCommand: string[] | null, setE
     .usage('[options] -- <command> [args...]')
     .option('--max-usd <dollars>', 'dollar cap for the run (default: 1.00)')
     .option('--max-tokens <n>', 'token cap for the run, all token kinds together (e.g. 200000 or 200k)')
+    .option('--max-actions <n>', 'tool calls the model may ask for in the run')
     .option('--record <file>', 'write the run record (JSON) to this file when the run ends')
     .argument('[unexpected...]')
     .addHelpText('after', `\nExample:\n  ${RUN_EXAMPLE}\n  capped run --max-usd 5 --record run.json -- codex exec "fix the tests"`)
@@ -56,6 +58,7 @@ export function createProgram(deps: CliDeps, agentCommand: string[] | null, setE
       const options = {
         maxUsd: raw.maxUsd === undefined ? null : parseUsd('--max-usd', raw.maxUsd),
         maxTokens: raw.maxTokens === undefined ? null : parseTokenCount('--max-tokens', raw.maxTokens),
+        maxActions: raw.maxActions === undefined ? null : parseCount('--max-actions', raw.maxActions),
         record: raw.record ?? null,
       };
       setExit(await runCommand(agentCommand, options, deps));

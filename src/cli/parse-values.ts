@@ -25,3 +25,12 @@ export function parseTokenCount(flag: string, raw: string): number {
   }
   return value;
 }
+
+/** Parses a whole number, zero allowed (e.g. a count of tool actions: 0 forbids them all). */
+export function parseCount(flag: string, raw: string): number {
+  const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isSafeInteger(value)) {
+    throw new UsageError(`Expected \`${flag}\` to be a whole number (e.g. ${flag} 50), got \`${raw}\`.`);
+  }
+  return value;
+}

@@ -21,6 +21,7 @@ import { DEFAULTS } from './defaults.js';
 export interface RunOptions {
   maxUsd: number | null;
   maxTokens: number | null;
+  maxActions: number | null;
   record: string | null;
 }
 
@@ -70,6 +71,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const caps: Caps = {
     usd: usdToNano(opts.maxUsd ?? DEFAULTS.maxUsd),
     tokens: opts.maxTokens,
+    actions: opts.maxActions,
   };
   const routes = new Map<string, Route>([
     ['anthropic', { provider: anthropic, upstream: createUpstream(upstreamBase(deps.env, 'ANTHROPIC_BASE_URL', anthropic.defaultUpstream)) }],

@@ -53,7 +53,7 @@ export function buildRunRecord(state: BudgetState, facts: RunFacts): RunRecord {
     budget: {
       usd: state.caps.usd === null ? null : nanoToUsd(state.caps.usd),
       tokens: state.caps.tokens,
-      actions: null,
+      actions: state.caps.actions,
       verifyUsd: null,
     },
     spent: {

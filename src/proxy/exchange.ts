@@ -13,6 +13,12 @@ export type ProxyNotice =
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Status of a budget refusal. 402 (`billing_error` in Anthropic's shape) is outside every SDK's
+ * retry list, so the agent surfaces the message at once instead of retrying into the cap.
+ */
+export const LIMIT_STATUS = 402;
+
 /** Reads a whole request body; null when it is larger than the proxy accepts. */
 export async function readBody(req: http.IncomingMessage): Promise<Buffer | null> {
   const chunks: Buffer[] = [];

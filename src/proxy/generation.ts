@@ -1,33 +1,77 @@
 import type http from 'node:http';
+import type { Admission } from '../budget/keeper.js';
 import type { TokenUsage } from '../budget/types.js';
 import type { BillableUsage } from '../pricing/price-book.js';
-import { forwardHeaders, responseHeaders, sendUpstream, upstreamUrl } from './forward.js';
-import { sendError, upstreamFailure } from './exchange.js';
+import { LIMIT_STATUS, sendError, upstreamFailure } from './exchange.js';
+import { forwardHeaders, sendUpstream, upstreamUrl } from './forward.js';
 import { asRecord, tryParse } from './providers/json.js';
-import type { MeterReading, Provider } from './providers/types.js';
-import { ResponseTap } from './response-tap.js';
+import type { Provider } from './providers/types.js';
+import { relayResponse, type RelayOutcome } from './relay.js';
 import type { ProxyDeps, Route } from './server.js';
-
-/**
- * Status of a budget refusal. 402 (`billing_error` in Anthropic's shape) is outside every SDK's
- * retry list, so the agent surfaces the message at once instead of retrying into the cap.
- */
-export const LIMIT_STATUS = 402;
 
 /** Rough characters per output token, on the high side of token counts, for estimates only. */
 const CHARS_PER_TOKEN = 3;
 
-interface Admitted {
+export interface Admitted {
   id: string;
   model: string;
   inputEstimate: number;
   allowedOut: number;
   clamped: number | null;
+  originalBytes: number;
 }
 
 let sequence = 0;
 
-/** Meters one generation request: price, reserve (maybe clamp), forward, stream back, settle. */
+/** A fresh id for a metered request (unique within the process). */
+export function nextRequestId(): string {
+  return `q${++sequence}`;
+}
+
+export type Admit =
+  | { ok: true; body: Record<string, unknown>; admitted: Admitted; injectedUsage: boolean }
+  | { ok: false; status: number; message: string; notify: boolean };
+
+/**
+ * Prices and reserves one generation request: reads it, quotes it, asks the budget (which may
+ * hold it while other requests settle), and applies the output clamp. Shared by HTTP and WebSocket.
+ */
+export async function admitRequest(
+  deps: ProxyDeps,
+  provider: Provider,
+  json: Record<string, unknown>,
+  path: string,
+  bodyBytes: number,
+  onWaiting: (cancel: () => void) => void,
+): Promise<Admit | null> {
+  const info = provider.inspect(json, path);
+  if (!info.model) return { ok: false, status: 400, message: 'capped: the request names no model, so it cannot be priced; it was not sent.', notify: false };
+  const inputEstimate = deps.estimator.estimate(bodyBytes);
+  const quote = deps.prices.quote(provider.pricingId, info.model, inputEstimate);
+  if (!quote) {
+    const message =
+      `capped: no price is known for model "${info.model}", so capped cannot keep this run under its cap and ` +
+      `refused the request. Use a model with a published price, or update capped to get newer price data.`;
+    return { ok: false, status: 400, message, notify: true };
+  }
+  const id = nextRequestId();
+  const requested = info.maxTokens ?? provider.defaultMaxTokens(info.model);
+  onWaiting(() => deps.keeper.cancel(id));
+  const decision: Admission | null = await deps.keeper.admit({ type: 'request', id, at: deps.now().toISOString(), model: info.model, quote, maxTokens: requested });
+  if (decision === null) return null; // the client gave up while its request was held
+  if (decision.type === 'refuse') return { ok: false, status: LIMIT_STATUS, message: decision.message, notify: true };
+  const prepared = provider.prepare(json, info);
+  let body = prepared?.body ?? json;
+  if (decision.maxTokens !== null) body = provider.withMaxTokens(body, decision.maxTokens);
+  return {
+    ok: true,
+    body,
+    injectedUsage: prepared?.injectedUsage ?? false,
+    admitted: { id, model: info.model, inputEstimate, allowedOut: decision.maxTokens ?? requested, clamped: decision.maxTokens, originalBytes: bodyBytes },
+  };
+}
+
+/** Meters one generation request over HTTP: admit, forward, relay the response, settle. */
 export async function handleGeneration(
   deps: ProxyDeps,
   route: Route,
@@ -42,44 +86,19 @@ export async function handleGeneration(
     sendError(res, provider.error(400, 'capped: the request body is not a JSON object, so it cannot be metered; it was not sent.'));
     return;
   }
-  const info = provider.inspect(json);
-  if (!info.model) {
-    sendError(res, provider.error(400, 'capped: the request names no model, so it cannot be priced; it was not sent.'));
+  let cancel: (() => void) | null = null;
+  const onClose = (): void => cancel?.();
+  res.once('close', onClose);
+  const admit = await admitRequest(deps, provider, json, pathAndQuery.split('?')[0]!, body.length, (c) => (cancel = c));
+  res.off('close', onClose);
+  if (admit === null) return;
+  if (!admit.ok) {
+    if (admit.notify) deps.notify({ type: 'refused', message: admit.message });
+    sendError(res, provider.error(admit.status, admit.message));
     return;
   }
-  const inputEstimate = deps.estimator.estimate(body.length);
-  const quote = deps.prices.quote(provider.pricingId, info.model, inputEstimate);
-  if (!quote) {
-    const message =
-      `capped: no price is known for model "${info.model}", so capped cannot keep this run under its cap and ` +
-      `refused the request. Use a model with a published price, or update capped to get newer price data.`;
-    deps.notify({ type: 'refused', message });
-    sendError(res, provider.error(400, message));
-    return;
-  }
-
-  const id = `q${++sequence}`;
-  const requested = info.maxTokens ?? provider.defaultMaxTokens(info.model);
-  const onClientGone = (): void => deps.keeper.cancel(id);
-  res.once('close', onClientGone);
-  const decision = await deps.keeper.admit({ type: 'request', id, at: deps.now().toISOString(), model: info.model, quote, maxTokens: requested });
-  res.off('close', onClientGone);
-  if (decision === null) return; // the client gave up while its request was held
-  if (decision.type === 'refuse') {
-    const message = decision.message;
-    deps.notify({ type: 'refused', message });
-    sendError(res, provider.error(LIMIT_STATUS, message));
-    return;
-  }
-  const outBody = decision.maxTokens === null ? body : Buffer.from(JSON.stringify(provider.withMaxTokens(json, decision.maxTokens)));
-  const admitted: Admitted = {
-    id,
-    model: info.model,
-    inputEstimate,
-    allowedOut: decision.maxTokens ?? requested,
-    clamped: decision.maxTokens,
-  };
-  await exchange(deps, route, req, res, pathAndQuery, outBody, body.length, admitted);
+  const outBody = admit.body === json ? body : Buffer.from(JSON.stringify(admit.body));
+  await exchange(deps, route, req, res, pathAndQuery, outBody, admit.admitted, admit.injectedUsage);
 }
 
 function exchange(
@@ -89,53 +108,40 @@ function exchange(
   res: http.ServerResponse,
   pathAndQuery: string,
   outBody: Buffer,
-  originalBytes: number,
   admitted: Admitted,
+  injectedUsage: boolean,
 ): Promise<void> {
   return new Promise((resolve) => {
-    const meter = route.provider.createMeter();
+    const meter = route.provider.createMeter({ injectedUsage });
     let clientGone = false;
-    let done = false;
-    let upRes: http.IncomingMessage | null = null;
-
-    const finish = (reading: MeterReading | null, status: number, bytes: number): void => {
-      if (done) return;
-      done = true;
-      settle(deps, route.provider, admitted, reading, status, bytes, originalBytes);
-      resolve();
-    };
-
-    const up = sendUpstream(route.upstream, req.method ?? 'POST', upstreamUrl(route.upstream.url, pathAndQuery), forwardHeaders(req.headers, outBody.length));
+    let responded = false;
+    const headers = forwardHeaders(req.headers, outBody.length);
+    // The meter reads the copy as it streams; compressed streams could not be read event by event.
+    headers['accept-encoding'] = 'identity';
+    const up = sendUpstream(route.upstream, req.method ?? 'POST', upstreamUrl(route.upstream.url, pathAndQuery), headers);
     up.on('response', (response) => {
-      upRes = response;
-      const status = response.statusCode ?? 502;
-      const tap = new ResponseTap(meter, String(response.headers['content-type'] ?? ''), String(response.headers['content-encoding'] ?? ''));
-      if (!clientGone) res.writeHead(status, responseHeaders(response.headers));
-      response.on('data', (chunk: Buffer) => {
-        tap.push(chunk);
-        if (clientGone) return;
-        // Pass each chunk on as it arrives; only the client's own backpressure slows the upstream.
-        if (!res.write(chunk)) {
-          response.pause();
-          res.once('drain', () => response.resume());
-        }
-      });
-      response.on('close', () => {
-        if (!response.complete && !clientGone) res.destroy();
-        else if (!clientGone) res.end();
-        void tap.end().then(() => {
-          const reading = meter.reading();
-          finish(response.complete ? reading : { ...reading, complete: false }, status, tap.bytes);
-        });
+      responded = true;
+      const hooks = {
+        holdBodies: deps.keeper.state.caps.actions !== null,
+        allowToolCall: () => {
+          const actions = deps.keeper.dispatch({ type: 'tool-call', id: admitted.id, at: deps.now().toISOString() });
+          const refusal = actions.find((a) => a.type === 'refuse');
+          if (!refusal) return { allowed: true as const };
+          deps.notify({ type: 'refused', message: refusal.message });
+          return { allowed: false as const, message: refusal.message };
+        },
+      };
+      void relayResponse(route.provider, meter, response, res, hooks, () => clientGone).then((outcome) => {
+        settle(deps, route.provider, admitted, outcome);
+        resolve();
       });
     });
     up.on('error', (err) => {
-      if (upRes) return; // the response's own close handler settles it
+      if (responded) return; // the relay settles it
       const failure = upstreamFailure(route, err);
       deps.keeper.dispatch({ type: 'release', id: admitted.id });
       deps.notify({ type: 'upstream-error', message: failure.message });
       if (!clientGone) sendError(res, failure.error, true);
-      done = true;
       resolve();
     });
     res.on('close', () => {
@@ -143,24 +149,16 @@ function exchange(
       // The agent went away mid-response. Keep reading the upstream to its end so the usage the
       // provider bills is still counted exactly.
       clientGone = true;
-      upRes?.resume();
     });
     up.end(outBody);
   });
 }
 
-function settle(
-  deps: ProxyDeps,
-  provider: Provider,
-  admitted: Admitted,
-  reading: MeterReading | null,
-  status: number,
-  bytes: number,
-  originalBytes: number,
-): void {
-  const u = reading?.usage;
-  const nothingBilled = status >= 400 && (u?.input ?? null) === null && (u?.output ?? null) === null;
-  if (!reading || !u || nothingBilled) {
+/** Charges a finished response: exact usage when the provider reported it, else an estimate. */
+export function settle(deps: ProxyDeps, provider: Provider, admitted: Admitted, outcome: RelayOutcome): void {
+  const { reading, status, bytes } = outcome;
+  const u = reading.usage;
+  if (status >= 400 && u.input === null && u.output === null) {
     deps.keeper.dispatch({ type: 'release', id: admitted.id });
     return;
   }
@@ -194,7 +192,7 @@ function settle(
     cacheRead: billable.cacheRead,
     cacheWrite: billable.cacheWrite5m + billable.cacheWrite1h,
   };
-  deps.keeper.dispatch({ type: 'settle', id: admitted.id, at: deps.now().toISOString(), model, usage, costNano, estimated: estimated || cost === null, toolCalls: reading.toolCalls });
-  if (!estimated) deps.estimator.observe(originalBytes, usage.input + usage.cacheRead + usage.cacheWrite);
+  deps.keeper.dispatch({ type: 'settle', id: admitted.id, at: deps.now().toISOString(), model, usage, costNano, estimated: estimated || cost === null });
+  if (!estimated) deps.estimator.observe(admitted.originalBytes, usage.input + usage.cacheRead + usage.cacheWrite);
   deps.notify({ type: 'settled', id: admitted.id, model, costNano, usage, estimated, clamped: admitted.clamped });
 }

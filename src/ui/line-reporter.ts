@@ -1,5 +1,5 @@
 import { formatUsd, type Nano } from '../budget/money.js';
-import type { BudgetState, Caps } from '../budget/types.js';
+import type { BudgetState, Caps, LimitKind } from '../budget/types.js';
 import type { RunRecord } from '../ledger/run-record.js';
 import type { ProxyNotice } from '../proxy/exchange.js';
 
@@ -18,12 +18,15 @@ export interface StartInfo {
 
 const THRESHOLDS = [0.5, 0.75, 0.9];
 
+const LIMIT_NAMES: Record<LimitKind, string> = { usd: 'spending', tokens: 'token', actions: 'tool action' };
+
 const fmtInt = (n: number): string => n.toLocaleString('en-US');
 
 export function capsText(caps: Caps): string {
   const parts: string[] = [];
   if (caps.usd !== null) parts.push(`max ${formatUsd(caps.usd)}`);
   if (caps.tokens !== null) parts.push(`max ${fmtInt(caps.tokens)} tokens`);
+  if (caps.actions !== null) parts.push(`max ${fmtInt(caps.actions)} tool actions`);
   return parts.length > 0 ? parts.join(', ') : 'no cap';
 }
 
@@ -99,7 +102,7 @@ export class LineReporter {
     );
     this.line(
       record.hardStop
-        ? `hard stop: the ${record.hardStop.reason === 'usd' ? 'spending' : 'token'} cap was reached at ${record.hardStop.at}; the agent was ended (exit ${record.exitCode})`
+        ? `hard stop: the ${LIMIT_NAMES[record.hardStop.reason]} cap was reached at ${record.hardStop.at}; the agent was ended (exit ${record.exitCode})`
         : `no hard stop · agent exit code ${record.exitCode}`,
     );
     if (record.mostExpensive) {

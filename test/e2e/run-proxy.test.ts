@@ -178,3 +178,55 @@ describe('bad input', () => {
     expect(result.stderr).toContain('Expected ANTHROPIC_BASE_URL to be an http(s) URL');
   });
 });
+
+describe('the tool-action cap', () => {
+  it('withholds the tool call over the cap from a stream and ends it with an error event', async () => {
+    const { result, up } = await oneRequestWithArgs(['--max-actions', '2'], {}, { toolCalls: 3 });
+    expect(result.code, result.stderr).toBe(3);
+    const body = agentOutput(result.stdout).body;
+    expect(body.match(/"type":"tool_use"/g)).toHaveLength(2);
+    expect(body).not.toContain('"id":"tu_2"');
+    expect(body).toContain('event: error');
+    expect(body).toContain("this run's cap of 2 tool actions is reached");
+    expect(body).not.toContain('message_stop');
+    const record = result.record!;
+    expect(record.hardStop?.reason).toBe('actions');
+    expect(record.spent.actions).toBe(2);
+    expect(record.budget.actions).toBe(2);
+    // The cut response is still charged: input exactly, output estimated from what streamed.
+    expect(record.estimated).toBe(true);
+    expect(record.spent.usd).toBeGreaterThan(0);
+    expect(up.bill.requests).toHaveLength(1);
+  });
+
+  it('replaces a JSON response whose tool calls exceed the cap with a refusal', async () => {
+    const { result } = await oneRequestWithArgs(
+      ['--max-actions', '1'],
+      { FAKE_BODY: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 500, messages: [{ role: 'user', content: 'hi' }] }) },
+      { toolCalls: 2 },
+    );
+    expect(result.code, result.stderr).toBe(3);
+    const out = agentOutput(result.stdout);
+    expect(out.status).toBe(402);
+    expect(out.shouldRetry).toBe('false');
+    expect(out.body).not.toContain('tool_use');
+    expect(JSON.parse(out.body).error.message).toContain('--max-actions');
+    // This response was complete, so it is charged exactly even though it was withheld.
+    expect(result.record!.estimated).toBe(false);
+    expect(result.record!.spent.usd).toBeCloseTo(upstream!.billedUsd(), 9);
+  });
+
+  it('rejects a bad --max-actions', async () => {
+    const result = await runCapped(['run', '--max-actions', 'many', '--', 'true']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Expected `--max-actions` to be a whole number (e.g. --max-actions 50), got `many`.');
+  });
+});
+
+async function oneRequestWithArgs(args: string[], env: Record<string, string>, upstreamOptions = {}) {
+  upstream = await startFakeAnthropic(upstreamOptions);
+  const result = await runCapped(['run', ...args, '--', process.execPath, fixture('one-request-agent.mjs')], {
+    env: { ANTHROPIC_BASE_URL: upstream.url, ...env },
+  });
+  return { result, up: upstream };
+}

@@ -41,12 +41,12 @@ function withMaxTokens(body: Record<string, unknown>, maxTokens: number): Record
 class AnthropicMeter implements Meter {
   private readonly r: MeterReading = emptyReading();
 
-  event(e: SseEvent): void {
+  event(e: SseEvent): 'forward' {
     const data = tryParse(e.data);
     const msg = asRecord(data);
     if (!msg) {
       this.r.malformed++;
-      return;
+      return 'forward';
     }
     switch (msg.type) {
       case 'message_start': {
@@ -68,6 +68,7 @@ class AnthropicMeter implements Meter {
         break;
       }
     }
+    return 'forward';
   }
 
   json(body: unknown): void {
@@ -135,11 +136,15 @@ export const anthropic: Provider = {
       stream: b?.stream === true,
     };
   },
+  prepare: () => null,
   withMaxTokens,
   defaultMaxTokens: () => 64_000,
   createMeter: () => new AnthropicMeter(),
   error(status, message) {
     const type = ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
     return { status, body: JSON.stringify({ type: 'error', error: { type, message } }) };
+  },
+  streamError(message) {
+    return `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'billing_error', message } })}\n\n`;
   },
 };

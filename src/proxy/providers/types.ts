@@ -8,6 +8,7 @@ export interface RequestInfo {
   model: string | null;
   /** The output ceiling the client asked for; null when it set none. */
   maxTokens: number | null;
+  /** Whether the response will be a stream (SSE). */
   stream: boolean;
 }
 
@@ -17,6 +18,7 @@ export interface MeterReading {
   usage: { [K in keyof BillableUsage]: number | null };
   /** True once the provider's final usage arrived (not only the opening counts). */
   complete: boolean;
+  /** Tool calls the model asked for so far (client tools and server tools alike). */
   toolCalls: number;
   /** Characters of generated text, thinking and tool input seen: the basis of an output estimate. */
   outputChars: number;
@@ -24,10 +26,16 @@ export interface MeterReading {
   malformed: number;
 }
 
-/** Reads one response's copy. It never throws and never changes a byte the client receives. */
+/**
+ * Reads one response's copy. It never throws and never changes a byte the client receives; the
+ * only say it has over the stream is `drop` for an event the proxy itself caused (e.g. a usage
+ * chunk that exists only because the proxy asked for usage).
+ */
 export interface Meter {
-  event(event: SseEvent): void;
+  event(event: SseEvent): 'forward' | 'drop';
   json(body: unknown): void;
+  /** A WebSocket text message (OpenAI Responses over WebSocket); same events as SSE data. */
+  message?(text: string): void;
   reading(): MeterReading;
 }
 
@@ -36,21 +44,35 @@ export interface ErrorBody {
   body: string;
 }
 
+/** Changes the proxy makes to a request before sending it, and what the meter must know of them. */
+export interface Prepared {
+  body: Record<string, unknown>;
+  /** The proxy asked for usage the client did not: the meter drops that extra usage event. */
+  injectedUsage: boolean;
+}
+
 /** One provider's wire format: the contract every provider module implements. */
 export interface Provider {
-  /** Path segment the proxy mounts this provider under, and the id genai-prices knows it by. */
+  /** Path segment the proxy mounts this provider under. */
   readonly id: string;
+  /** The provider id genai-prices knows it by. */
   readonly pricingId: string;
   readonly defaultUpstream: string;
+  /** `path` is the request path below the provider's base URL, without the query string. */
   classify(method: string, path: string): RequestKind;
-  inspect(body: unknown): RequestInfo;
+  /** Reads the request; some providers carry the model and streaming in the path (Gemini). */
+  inspect(body: unknown, path: string): RequestInfo;
+  /** Rewrites needed to meter the request (e.g. asking for streamed usage); null when none. */
+  prepare(body: Record<string, unknown>, info: RequestInfo): Prepared | null;
   /** The request with its output ceiling lowered to `maxTokens` (and anything that must shrink with it). */
   withMaxTokens(body: Record<string, unknown>, maxTokens: number): Record<string, unknown>;
-  /** Output ceiling to reserve for when the client set none. */
+  /** Output ceiling to reserve for when the client set none (the model's maximum output). */
   defaultMaxTokens(model: string): number;
-  createMeter(): Meter;
-  /** An error in this provider's own shape. */
+  createMeter(opts: { injectedUsage: boolean }): Meter;
+  /** An error response in this provider's own shape. */
   error(status: number, message: string): ErrorBody;
+  /** An error as one more event of a stream already under way (raw SSE text, ending in a blank line). */
+  streamError(message: string): string;
 }
 
 export function emptyReading(): MeterReading {

@@ -1,0 +1,229 @@
+import type { SseEvent } from '../sse-reader.js';
+import { asCount, asRecord, asString, tryParse } from './json.js';
+import { emptyReading, type Meter, type MeterReading, type Prepared, type Provider, type RequestInfo, type RequestKind } from './types.js';
+
+/**
+ * Maximum output tokens per model family, used to reserve for a request that sets no ceiling.
+ * Source: the "Max output tokens" of each model page on platform.openai.com/docs/models (gpt-5
+ * family 128,000; o1/o3/o4-mini 100,000; gpt-4.1 family 32,768; gpt-4o family 16,384; gpt-4-turbo
+ * and gpt-3.5-turbo 4,096). The first matching prefix wins, so longer prefixes come first. A model
+ * not listed reserves UNKNOWN_MODEL_MAX_OUTPUT: too much reserved only delays a request near the
+ * cap, too little lets it overshoot.
+ */
+const MAX_OUTPUT_BY_PREFIX: ReadonlyArray<readonly [string, number]> = [
+  ['gpt-5', 128_000],
+  ['o1-mini', 65_536],
+  ['o1-preview', 32_768],
+  ['o1', 100_000],
+  ['o3', 100_000],
+  ['o4', 100_000],
+  ['gpt-4.1', 32_768],
+  ['gpt-4.5', 16_384],
+  ['gpt-4o', 16_384],
+  ['chatgpt-4o', 16_384],
+  ['gpt-4-turbo', 4_096],
+  ['gpt-4', 8_192],
+  ['gpt-3.5', 4_096],
+];
+const UNKNOWN_MODEL_MAX_OUTPUT = 128_000;
+
+/**
+ * OpenAI's error `type` (and `code`) per status. OpenAI itself answers 400/404 with
+ * `invalid_request_error`, 401 with `invalid_request_error` + code `invalid_api_key`, an exhausted
+ * account with 429 `insufficient_quota`, and 5xx with `server_error`. The SDKs choose their error
+ * class and retries by status alone; `type`/`code` matter to agents that inspect them, so a budget
+ * refusal (402) says `insufficient_quota`, the code OpenAI clients treat as "out of money, do not
+ * retry". The proxy's own 502 (upstream unreachable) is a `server_error` like OpenAI's 5xx.
+ */
+const ERRORS: Record<number, { type: string; code: string | null }> = {
+  400: { type: 'invalid_request_error', code: null },
+  401: { type: 'authentication_error', code: null },
+  402: { type: 'insufficient_quota', code: 'insufficient_quota' },
+  403: { type: 'permission_error', code: null },
+  404: { type: 'invalid_request_error', code: null },
+  413: { type: 'invalid_request_error', code: null },
+  429: { type: 'rate_limit_error', code: 'rate_limit_exceeded' },
+};
+
+function errorJson(status: number, message: string): string {
+  const known = ERRORS[status];
+  const { type, code } = known ?? { type: status >= 500 ? 'server_error' : 'invalid_request_error', code: null };
+  return JSON.stringify({ error: { message, type, param: null, code } });
+}
+
+function classify(method: string, path: string): RequestKind {
+  const p = path.replace(/\/+$/, '');
+  // The base URL clients use includes /v1, so the path is usually `/chat/completions`; some send
+  // the full `/v1/chat/completions`. `/chat/completions/{id}` (stored completions) is not generation.
+  if (method === 'POST' && p.endsWith('/chat/completions')) return 'generate';
+  return method === 'POST' ? 'other' : 'free';
+}
+
+function inspect(body: unknown): RequestInfo {
+  const b = asRecord(body);
+  return {
+    model: asString(b?.model) || null,
+    maxTokens: asCount(b?.max_completion_tokens) ?? asCount(b?.max_tokens) ?? null,
+    stream: b?.stream === true,
+  };
+}
+
+function prepare(body: Record<string, unknown>, info: RequestInfo): Prepared | null {
+  if (!info.stream) return null;
+  const options = asRecord(body.stream_options);
+  if (options?.include_usage === true) return null;
+  // Without include_usage a stream carries no usage at all; the meter drops the extra chunk again.
+  return { body: { ...body, stream_options: { ...options, include_usage: true } }, injectedUsage: true };
+}
+
+/**
+ * Lowers the ceiling in the field the client used. `max_tokens` is deprecated and rejected by
+ * o-series models, so a request that set neither gets `max_completion_tokens`. A field the client
+ * did not send is never added beside the other one; if it sent both, both are lowered.
+ */
+function withMaxTokens(body: Record<string, unknown>, maxTokens: number): Record<string, unknown> {
+  const hasCompletion = asCount(body.max_completion_tokens) !== undefined;
+  const hasLegacy = asCount(body.max_tokens) !== undefined;
+  const next: Record<string, unknown> = { ...body };
+  if (hasCompletion || !hasLegacy) next.max_completion_tokens = maxTokens;
+  if (hasLegacy) next.max_tokens = Math.min(maxTokens, asCount(body.max_tokens) ?? maxTokens);
+  if (hasCompletion && hasLegacy) next.max_completion_tokens = Math.min(maxTokens, asCount(body.max_completion_tokens) ?? maxTokens);
+  return next;
+}
+
+function defaultMaxTokens(model: string): number {
+  // Gateways (OpenRouter, LiteLLM) prefix the vendor: `openai/gpt-4o`.
+  const name = model.toLowerCase().slice(model.lastIndexOf('/') + 1);
+  for (const [prefix, max] of MAX_OUTPUT_BY_PREFIX) if (name.startsWith(prefix)) return max;
+  return UNKNOWN_MODEL_MAX_OUTPUT;
+}
+
+class OpenAIChatMeter implements Meter {
+  private readonly r: MeterReading = emptyReading();
+  /** Tool calls already counted, keyed by choice and call index (or id when a server omits the index). */
+  private readonly calls = new Set<string>();
+
+  constructor(private readonly injectedUsage: boolean) {}
+
+  event(e: SseEvent): 'forward' | 'drop' {
+    if (e.data.trim() === '[DONE]') return 'forward';
+    const chunk = asRecord(tryParse(e.data));
+    if (!chunk) {
+      this.r.malformed++;
+      return 'forward';
+    }
+    // A mid-stream failure arrives as `data: {"error": {...}}`: nothing to count, the client sees it.
+    if (asRecord(chunk.error) && chunk.choices === undefined) return 'forward';
+    this.r.model = asString(chunk.model) || this.r.model;
+    const choices = Array.isArray(chunk.choices) ? (chunk.choices as unknown[]) : [];
+    choices.forEach((value, position) => {
+      const choice = asRecord(value);
+      const delta = asRecord(choice?.delta);
+      if (delta) this.message(delta, asCount(choice?.index) ?? position, true);
+    });
+    const usage = asRecord(chunk.usage);
+    if (usage) this.usage(usage);
+    // Every chunk carries `usage: null` once usage is requested; only the extra final chunk has
+    // usage and no choices, and it exists only because the proxy asked for it.
+    if (this.injectedUsage && usage && Array.isArray(chunk.choices) && choices.length === 0) return 'drop';
+    return 'forward';
+  }
+
+  json(body: unknown): void {
+    const completion = asRecord(body);
+    if (!completion) {
+      this.r.malformed++;
+      return;
+    }
+    if (asRecord(completion.error) && completion.choices === undefined) return;
+    this.r.model = asString(completion.model) || this.r.model;
+    if (Array.isArray(completion.choices)) {
+      completion.choices.forEach((value: unknown, position) => {
+        const choice = asRecord(value);
+        const message = asRecord(choice?.message);
+        if (message) this.message(message, asCount(choice?.index) ?? position, false);
+      });
+    }
+    const usage = asRecord(completion.usage);
+    if (usage) this.usage(usage);
+  }
+
+  reading(): MeterReading {
+    return { ...this.r, usage: { ...this.r.usage } };
+  }
+
+  /** A streamed delta or a whole message: its text, reasoning, refusal and tool calls. */
+  private message(m: Record<string, unknown>, choice: number, streamed: boolean): void {
+    for (const text of [m.content, m.refusal, m.reasoning_content, m.reasoning]) this.r.outputChars += asString(text)?.length ?? 0;
+    if (Array.isArray(m.tool_calls)) {
+      m.tool_calls.forEach((value: unknown, position) => {
+        const call = asRecord(value);
+        if (!call) return;
+        const fn = asRecord(call.function);
+        const custom = asRecord(call.custom);
+        this.r.outputChars += (asString(fn?.arguments) ?? asString(custom?.input) ?? '').length;
+        // In a stream the first delta of a call has `index`, `id` and `function.name`; later deltas
+        // of the same call repeat only `index`. A whole message lists each call once.
+        const index = asCount(call.index);
+        const id = asString(call.id);
+        const key = !streamed ? `${choice}:#${position}` : index !== undefined ? `${choice}:${index}` : id ? `${choice}:id:${id}` : null;
+        if (key !== null) this.countCall(key);
+      });
+    }
+    // The deprecated single `function_call` (one per choice) from the `functions` request field.
+    const legacy = asRecord(m.function_call);
+    if (legacy) {
+      this.r.outputChars += asString(legacy.arguments)?.length ?? 0;
+      if (!streamed || asString(legacy.name)) this.countCall(`${choice}:function_call`);
+    }
+  }
+
+  private countCall(key: string): void {
+    if (this.calls.has(key)) return;
+    this.calls.add(key);
+    this.r.toolCalls++;
+  }
+
+  /**
+   * `prompt_tokens` INCLUDES cached tokens (and, on gateways that report them, cache writes);
+   * BillableUsage.input excludes both. `completion_tokens` already includes reasoning tokens.
+   */
+  private usage(usage: Record<string, unknown>): void {
+    const prompt = asCount(usage.prompt_tokens);
+    const output = asCount(usage.completion_tokens);
+    if (prompt === undefined && output === undefined) return;
+    const details = asRecord(usage.prompt_tokens_details);
+    const u = this.r.usage;
+    if (prompt !== undefined) {
+      const cached = Math.min(asCount(details?.cached_tokens) ?? 0, prompt);
+      const written = Math.min(asCount(details?.cache_write_tokens) ?? 0, prompt - cached);
+      u.input = prompt - cached - written;
+      u.cacheRead = cached;
+      u.cacheWrite5m = written;
+      u.cacheWrite1h = 0;
+      u.webSearches = 0;
+    }
+    if (output !== undefined) u.output = output;
+    if (prompt !== undefined && output !== undefined) this.r.complete = true;
+  }
+}
+
+export const openaiChat: Provider = {
+  id: 'openai-chat',
+  pricingId: 'openai',
+  // OpenAI clients' base URL includes /v1, so request paths arrive as `/chat/completions`.
+  defaultUpstream: 'https://api.openai.com/v1',
+  classify,
+  inspect,
+  prepare,
+  withMaxTokens,
+  defaultMaxTokens,
+  createMeter: ({ injectedUsage }) => new OpenAIChatMeter(injectedUsage),
+  error(status, message) {
+    return { status, body: errorJson(status, message) };
+  },
+  streamError(message) {
+    // OpenAI SDKs throw an APIError for a data event whose JSON has `error` (no event name needed).
+    return `data: ${errorJson(402, message)}\n\n`;
+  },
+};

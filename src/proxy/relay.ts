@@ -1,0 +1,193 @@
+import type http from 'node:http';
+import type { Meter, MeterReading, Provider } from './providers/types.js';
+import { LIMIT_STATUS } from './exchange.js';
+import { responseHeaders } from './forward.js';
+import { ResponseTap } from './response-tap.js';
+import { SseFramer } from './sse-framer.js';
+import { SseReader } from './sse-reader.js';
+
+/** How a relayed response ended, for settling its cost. */
+export interface RelayOutcome {
+  status: number;
+  reading: MeterReading;
+  /** Raw bytes received from the upstream. */
+  bytes: number;
+}
+
+export interface RelayHooks {
+  /** Asks the budget whether one more tool call may reach the agent; false ends the response. */
+  allowToolCall(): { allowed: true } | { allowed: false; message: string };
+  /** Buffer non-streamed bodies so a tool call over the cap can be withheld (an actions cap is set). */
+  holdBodies: boolean;
+}
+
+/**
+ * Relays one upstream response to the agent while its meter reads a copy. SSE is forwarded event
+ * by event, exact bytes, as each event completes; a tool call the budget refuses is never
+ * forwarded: the stream ends there with an error event in the provider's shape.
+ */
+export function relayResponse(
+  provider: Provider,
+  meter: Meter,
+  upstream: http.IncomingMessage,
+  res: http.ServerResponse,
+  hooks: RelayHooks,
+  clientGone: () => boolean,
+): Promise<RelayOutcome> {
+  const status = upstream.statusCode ?? 502;
+  const type = String(upstream.headers['content-type'] ?? '');
+  const encoding = String(upstream.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const sse = type.includes('text/event-stream') && (encoding === '' || encoding === 'identity');
+  if (sse) return relayEvents(provider, meter, upstream, res, hooks, clientGone);
+  if (hooks.holdBodies && status < 300) return relayHeldBody(provider, meter, upstream, res, hooks, clientGone);
+  return relayChunks(meter, upstream, res, hooks, clientGone);
+}
+
+function send(res: http.ServerResponse, clientGone: () => boolean, data: Buffer | string, upstream: http.IncomingMessage): void {
+  if (clientGone() || data.length === 0) return;
+  // Only the client's own backpressure slows the upstream.
+  if (!res.write(data)) {
+    upstream.pause();
+    res.once('drain', () => upstream.resume());
+  }
+}
+
+/** Counts the tool calls the meter saw since `before`, asking the budget for each. */
+function gateTools(meter: Meter, before: number, hooks: RelayHooks): string | null {
+  const after = meter.reading().toolCalls;
+  for (let n = before; n < after; n++) {
+    const verdict = hooks.allowToolCall();
+    if (!verdict.allowed) return verdict.message;
+  }
+  return null;
+}
+
+function relayEvents(
+  provider: Provider,
+  meter: Meter,
+  upstream: http.IncomingMessage,
+  res: http.ServerResponse,
+  hooks: RelayHooks,
+  clientGone: () => boolean,
+): Promise<RelayOutcome> {
+  return new Promise((resolve) => {
+    const framer = new SseFramer();
+    const reader = new SseReader();
+    let bytes = 0;
+    let blocked = false;
+    if (!clientGone()) res.writeHead(upstream.statusCode ?? 502, responseHeaders(upstream.headers));
+
+    /** Meters whole raw events and returns the bytes to forward; stops at a refused tool call. */
+    const pass = (raws: Buffer[], last: boolean): Buffer[] => {
+      const out: Buffer[] = [];
+      for (let k = 0; k < raws.length && !blocked; k++) {
+        const raw = raws[k]!;
+        const events = reader.push(raw);
+        if (last && k === raws.length - 1) events.push(...reader.end());
+        const before = meter.reading().toolCalls;
+        let forward = true;
+        for (const e of events) if (meter.event(e) === 'drop') forward = false;
+        const refusal = gateTools(meter, before, hooks);
+        if (refusal !== null) {
+          blocked = true;
+          out.push(Buffer.from(provider.streamError(refusal)));
+          break;
+        }
+        if (forward) out.push(raw);
+      }
+      return out;
+    };
+
+    upstream.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (blocked) return;
+      const out = pass(framer.push(chunk), false);
+      if (out.length > 0) send(res, clientGone, out.length === 1 ? out[0]! : Buffer.concat(out), upstream);
+      if (blocked) {
+        // The refused tool call never reaches the agent; the provider stops generating.
+        if (!clientGone()) res.end();
+        upstream.destroy();
+      }
+    });
+    upstream.on('close', () => {
+      if (!blocked) {
+        const rest = framer.end();
+        const out = pass(rest ? [rest] : [], true);
+        if (!rest) for (const e of reader.end()) meter.event(e);
+        if (!clientGone()) {
+          if (out.length > 0) res.write(Buffer.concat(out));
+          if (upstream.complete || blocked) res.end();
+          else res.destroy();
+        }
+      }
+      const reading = meter.reading();
+      resolve({ status: upstream.statusCode ?? 502, bytes, reading: upstream.complete && !blocked ? reading : { ...reading, complete: reading.complete && !blocked } });
+    });
+  });
+}
+
+function relayHeldBody(
+  provider: Provider,
+  meter: Meter,
+  upstream: http.IncomingMessage,
+  res: http.ServerResponse,
+  hooks: RelayHooks,
+  clientGone: () => boolean,
+): Promise<RelayOutcome> {
+  return new Promise((resolve) => {
+    const tap = new ResponseTap(meter, String(upstream.headers['content-type'] ?? ''), String(upstream.headers['content-encoding'] ?? ''));
+    const chunks: Buffer[] = [];
+    upstream.on('data', (chunk: Buffer) => {
+      tap.push(chunk);
+      chunks.push(chunk);
+    });
+    upstream.on('close', () => {
+      void tap.end().then(() => {
+        const refusal = gateTools(meter, 0, hooks);
+        if (!clientGone()) {
+          if (refusal !== null) {
+            const error = provider.error(LIMIT_STATUS, refusal);
+            res.writeHead(error.status, { 'content-type': 'application/json', 'x-should-retry': 'false' });
+            res.end(error.body);
+          } else if (!upstream.complete) {
+            res.destroy();
+          } else {
+            res.writeHead(upstream.statusCode ?? 502, responseHeaders(upstream.headers));
+            res.end(Buffer.concat(chunks));
+          }
+        }
+        const reading = meter.reading();
+        resolve({ status: upstream.statusCode ?? 502, bytes: tap.bytes, reading: upstream.complete ? reading : { ...reading, complete: false } });
+      });
+    });
+  });
+}
+
+function relayChunks(
+  meter: Meter,
+  upstream: http.IncomingMessage,
+  res: http.ServerResponse,
+  hooks: RelayHooks,
+  clientGone: () => boolean,
+): Promise<RelayOutcome> {
+  return new Promise((resolve) => {
+    const tap = new ResponseTap(meter, String(upstream.headers['content-type'] ?? ''), String(upstream.headers['content-encoding'] ?? ''));
+    if (!clientGone()) res.writeHead(upstream.statusCode ?? 502, responseHeaders(upstream.headers));
+    upstream.on('data', (chunk: Buffer) => {
+      tap.push(chunk);
+      send(res, clientGone, chunk, upstream);
+    });
+    upstream.on('close', () => {
+      if (!clientGone()) {
+        if (upstream.complete) res.end();
+        else res.destroy();
+      }
+      void tap.end().then(() => {
+        // Counted only: without a held body the tool calls have already reached the agent.
+        gateTools(meter, 0, hooks);
+        const reading = meter.reading();
+        resolve({ status: upstream.statusCode ?? 502, bytes: tap.bytes, reading: upstream.complete ? reading : { ...reading, complete: false } });
+      });
+    });
+  });
+}
