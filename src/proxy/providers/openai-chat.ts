@@ -28,21 +28,17 @@ const MAX_OUTPUT_BY_PREFIX: ReadonlyArray<readonly [string, number]> = [
 const UNKNOWN_MODEL_MAX_OUTPUT = 128_000;
 
 /**
- * OpenAI's error `type` (and `code`) per status. OpenAI itself answers 400/404 with
- * `invalid_request_error`, 401 with `invalid_request_error` + code `invalid_api_key`, an exhausted
- * account with 429 `insufficient_quota`, and 5xx with `server_error`. The SDKs choose their error
- * class and retries by status alone; `type`/`code` matter to agents that inspect them, so a budget
- * refusal (402) says `insufficient_quota`, the code OpenAI clients treat as "out of money, do not
- * retry". The proxy's own 502 (upstream unreachable) is a `server_error` like OpenAI's 5xx.
+ * OpenAI's error `type` and `code` per status, as OpenAI itself answers: 400/404/413 are
+ * `invalid_request_error`, a rate limit is 429 `requests` + `rate_limit_exceeded`, 5xx are
+ * `server_error` (the proxy's own 502, upstream unreachable, included). The SDKs pick their error
+ * class and their retries by status alone (402 is never retried); `type`/`code` matter to agents
+ * that read them. A budget refusal (402) says `insufficient_quota`, OpenAI's code for "out of money":
+ * openai/codex maps that code to its non-retryable QuotaExceeded, though only inside a failed
+ * Responses stream (codex-api sse/responses.rs); over HTTP it decides by status.
  */
 const ERRORS: Record<number, { type: string; code: string | null }> = {
-  400: { type: 'invalid_request_error', code: null },
-  401: { type: 'authentication_error', code: null },
   402: { type: 'insufficient_quota', code: 'insufficient_quota' },
-  403: { type: 'permission_error', code: null },
-  404: { type: 'invalid_request_error', code: null },
-  413: { type: 'invalid_request_error', code: null },
-  429: { type: 'rate_limit_error', code: 'rate_limit_exceeded' },
+  429: { type: 'requests', code: 'rate_limit_exceeded' },
 };
 
 function errorJson(status: number, message: string): string {
@@ -79,15 +75,15 @@ function prepare(body: Record<string, unknown>, info: RequestInfo): Prepared | n
 /**
  * Lowers the ceiling in the field the client used. `max_tokens` is deprecated and rejected by
  * o-series models, so a request that set neither gets `max_completion_tokens`. A field the client
- * did not send is never added beside the other one; if it sent both, both are lowered.
+ * did not send is never added beside the other one; if it sent both, neither stays above the new
+ * ceiling.
  */
 function withMaxTokens(body: Record<string, unknown>, maxTokens: number): Record<string, unknown> {
-  const hasCompletion = asCount(body.max_completion_tokens) !== undefined;
-  const hasLegacy = asCount(body.max_tokens) !== undefined;
-  const next: Record<string, unknown> = { ...body };
-  if (hasCompletion || !hasLegacy) next.max_completion_tokens = maxTokens;
-  if (hasLegacy) next.max_tokens = Math.min(maxTokens, asCount(body.max_tokens) ?? maxTokens);
-  if (hasCompletion && hasLegacy) next.max_completion_tokens = Math.min(maxTokens, asCount(body.max_completion_tokens) ?? maxTokens);
+  const completion = asCount(body.max_completion_tokens);
+  const legacy = asCount(body.max_tokens);
+  if (legacy !== undefined && completion === undefined) return { ...body, max_tokens: maxTokens };
+  const next: Record<string, unknown> = { ...body, max_completion_tokens: maxTokens };
+  if (legacy !== undefined) next.max_tokens = Math.min(legacy, maxTokens);
   return next;
 }
 
@@ -119,7 +115,7 @@ class OpenAIChatMeter implements Meter {
     choices.forEach((value, position) => {
       const choice = asRecord(value);
       const delta = asRecord(choice?.delta);
-      if (delta) this.message(delta, asCount(choice?.index) ?? position, true);
+      if (delta) this.readMessage(delta, asCount(choice?.index) ?? position, true);
     });
     const usage = asRecord(chunk.usage);
     if (usage) this.usage(usage);
@@ -141,7 +137,7 @@ class OpenAIChatMeter implements Meter {
       completion.choices.forEach((value: unknown, position) => {
         const choice = asRecord(value);
         const message = asRecord(choice?.message);
-        if (message) this.message(message, asCount(choice?.index) ?? position, false);
+        if (message) this.readMessage(message, asCount(choice?.index) ?? position, false);
       });
     }
     const usage = asRecord(completion.usage);
@@ -153,8 +149,11 @@ class OpenAIChatMeter implements Meter {
   }
 
   /** A streamed delta or a whole message: its text, reasoning, refusal and tool calls. */
-  private message(m: Record<string, unknown>, choice: number, streamed: boolean): void {
-    for (const text of [m.content, m.refusal, m.reasoning_content, m.reasoning]) this.r.outputChars += asString(text)?.length ?? 0;
+  private readMessage(m: Record<string, unknown>, choice: number, streamed: boolean): void {
+    // Reasoning text is not sent by OpenAI itself; compatible servers name it `reasoning_content`
+    // (DeepSeek, vLLM) or `reasoning` (OpenRouter, Ollama), some both with the same text.
+    const reasoning = asString(m.reasoning_content) ?? asString(m.reasoning);
+    for (const text of [m.content, m.refusal, reasoning]) this.r.outputChars += asString(text)?.length ?? 0;
     if (Array.isArray(m.tool_calls)) {
       m.tool_calls.forEach((value: unknown, position) => {
         const call = asRecord(value);
