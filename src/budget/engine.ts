@@ -80,7 +80,7 @@ function refuse(state: BudgetState, id: string, at: string, limit: LimitKind, ne
 
 function onRequest(state: BudgetState, event: Extract<BudgetEvent, { type: 'request' }>): StepResult {
   const { quote } = event;
-  const floor = Math.max(1, Math.min(event.maxTokens, MIN_OUTPUT_TOKENS));
+  const floor = event.clampable === false ? event.maxTokens : Math.max(1, Math.min(event.maxTokens, MIN_OUTPUT_TOKENS));
   const floorNano = quote.inputNano + costOfTokens(floor, quote.outPicoPerToken);
   const floorTokens = quote.inputTokens + floor;
   if (state.hardStop !== null) return refuse(state, event.id, event.at, state.hardStop.reason, floorNano, floorTokens);

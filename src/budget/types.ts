@@ -74,6 +74,8 @@ export type BudgetEvent =
       quote: Quote;
       /** The output ceiling the client asked for (or the model's maximum when it set none). */
       maxTokens: number;
+      /** False when the output ceiling cannot be lowered: the request fits whole or not at all. */
+      clampable?: boolean;
     }
   | {
       type: 'settle';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { agentRows, formatAgents } from './agents.js';
 import { EXIT, FatalError, UsageError } from './exit-codes.js';
 import { parseCount, parseTokenCount, parseUsd } from './parse-values.js';
 import { runCommand, type RunDeps } from './run.js';
@@ -62,6 +63,15 @@ export function createProgram(deps: CliDeps, agentCommand: string[] | null, setE
         record: raw.record ?? null,
       };
       setExit(await runCommand(agentCommand, options, deps));
+    });
+
+  program
+    .command('agents')
+    .summary('list the agents capped recognises and how it redirects each')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      const rows = agentRows();
+      deps.stdout(opts.json ? `${JSON.stringify(rows, null, 2)}\n` : formatAgents(rows));
     });
 
   return program;

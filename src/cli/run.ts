@@ -7,10 +7,10 @@ import { dataDir } from '../ledger/data-dir.js';
 import { appendRunLog, writeRecordFile } from '../ledger/run-log.js';
 import { buildRunRecord, type RunRecord } from '../ledger/run-record.js';
 import { createPriceBook, type PriceBook } from '../pricing/price-book.js';
-import { createUpstream } from '../proxy/forward.js';
 import { InputEstimator } from '../proxy/input-estimator.js';
-import { anthropic } from '../proxy/providers/anthropic.js';
-import { createProxy, listenLoopback, type Route } from '../proxy/server.js';
+import { buildMounts, proxyEndpoints, UpstreamUrlError } from '../proxy/mounts.js';
+import { createProxy, listenLoopback } from '../proxy/server.js';
+import { applyRecipeArgs, recipeFor } from '../supervisor/agent-recipes.js';
 import { agentEnvironment, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
 import { LaunchError, spawnAgent, type AgentExit, type SpawnFn } from '../supervisor/spawn-agent.js';
 import { signalTree, terminateTree } from '../supervisor/terminate.js';
@@ -44,18 +44,6 @@ function newRunId(now: Date): string {
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-function upstreamBase(env: NodeJS.ProcessEnv, variable: string, fallback: string): string {
-  const value = env[variable]?.trim();
-  if (!value) return fallback;
-  try {
-    const url = new URL(value);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
-    return value;
-  } catch {
-    throw new UsageError(`Expected ${variable} to be an http(s) URL (capped forwards to it), got \`${value}\`.`);
-  }
-}
-
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
 function exitCodeOf(exit: AgentExit): number {
@@ -73,37 +61,48 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     tokens: opts.maxTokens,
     actions: opts.maxActions,
   };
-  const routes = new Map<string, Route>([
-    ['anthropic', { provider: anthropic, upstream: createUpstream(upstreamBase(deps.env, 'ANTHROPIC_BASE_URL', anthropic.defaultUpstream)) }],
-  ]);
+  let mounts;
+  try {
+    mounts = buildMounts(deps.env);
+  } catch (err) {
+    if (err instanceof UpstreamUrlError) throw new UsageError(err.message);
+    throw err;
+  }
+  const recipe = recipeFor(command);
   const keeper = new BudgetKeeper(caps);
   const reporter = new LineReporter(deps.stderr, {
     color: deps.stderrIsTTY && !deps.env.NO_COLOR,
     everyRequest: !deps.stderrIsTTY,
   });
   const secret = randomBytes(16).toString('hex');
+  let apiEquivalent = false;
   const proxy = createProxy({
     secret,
-    routes,
+    mounts,
     keeper,
     prices: deps.prices ?? createPriceBook(),
     estimator: new InputEstimator(),
     now: deps.now,
-    notify: (notice) => reporter.notice(notice, keeper.state),
+    notify: (notice) => {
+      if (notice.type === 'subscription') apiEquivalent = true;
+      reporter.notice(notice, keeper.state);
+    },
   });
   const port = await listenLoopback(proxy.server);
   const origin = `http://127.0.0.1:${port}/${secret}`;
-  const env = agentEnvironment(deps.env, { ANTHROPIC_BASE_URL: `${origin}/anthropic` }, runId);
+  const endpoints = proxyEndpoints(origin);
+  const env = agentEnvironment(deps.env, recipe.env(endpoints, deps.env), runId);
+  const argv = applyRecipeArgs(recipe, command, endpoints);
   const marker = `${RUN_MARKER_VAR}=${runId}`;
   const closeProxy = (): void => {
     proxy.server.close();
     proxy.server.closeAllConnections();
   };
 
-  reporter.start({ runId, caps, command });
+  reporter.start({ runId, caps, command, agent: recipe.name });
   let agent;
   try {
-    agent = await spawnAgent(command[0]!, command.slice(1), env, deps.spawn);
+    agent = await spawnAgent(argv[0]!, argv.slice(1), env, deps.spawn);
   } catch (err) {
     closeProxy();
     if (err instanceof LaunchError) {
@@ -158,6 +157,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     startedAt: startedAt.toISOString(),
     endedAt: deps.now().toISOString(),
     exitCode,
+    apiEquivalent,
   });
   const recordFile = saveRecord(record, opts.record, deps);
   reporter.summary(record, recordFile);

@@ -26,6 +26,8 @@ export interface RunRecord {
   hardStop: { reason: LimitKind; at: string } | null;
   exceededInitialBudget: boolean;
   estimated: boolean;
+  /** Paid by a subscription login (not per token): `spent` is the API-equivalent price. */
+  apiEquivalent: boolean;
   exitCode: number;
 }
 
@@ -36,6 +38,7 @@ export interface RunFacts {
   startedAt: string;
   endedAt: string;
   exitCode: number;
+  apiEquivalent: boolean;
 }
 
 /** Builds the record from the final budget state and what the supervisor saw. */
@@ -75,6 +78,7 @@ export function buildRunRecord(state: BudgetState, facts: RunFacts): RunRecord {
     hardStop: state.hardStop,
     exceededInitialBudget: state.hardStop !== null,
     estimated: state.estimated,
+    apiEquivalent: facts.apiEquivalent,
     exitCode: facts.exitCode,
   };
 }

@@ -9,15 +9,11 @@ import type { TokenUsage } from '../budget/types.js';
 export type ProxyNotice =
   | { type: 'settled'; id: string; model: string; costNano: Nano; usage: TokenUsage; estimated: boolean; clamped: number | null }
   | { type: 'refused'; message: string }
-  | { type: 'upstream-error'; message: string };
+  | { type: 'upstream-error'; message: string }
+  /** A request was paid by a subscription login: its spend is the API-equivalent price. */
+  | { type: 'subscription' };
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
-
-/**
- * Status of a budget refusal. 402 (`billing_error` in Anthropic's shape) is outside every SDK's
- * retry list, so the agent surfaces the message at once instead of retrying into the cap.
- */
-export const LIMIT_STATUS = 402;
 
 /** Reads a whole request body; null when it is larger than the proxy accepts. */
 export async function readBody(req: http.IncomingMessage): Promise<Buffer | null> {

@@ -2,8 +2,9 @@ import type http from 'node:http';
 import type { Admission } from '../budget/keeper.js';
 import type { TokenUsage } from '../budget/types.js';
 import type { BillableUsage } from '../pricing/price-book.js';
-import { LIMIT_STATUS, sendError, upstreamFailure } from './exchange.js';
+import { sendError, upstreamFailure } from './exchange.js';
 import { forwardHeaders, sendUpstream, upstreamUrl } from './forward.js';
+import { isSubscriptionLogin } from './credentials.js';
 import { asRecord, tryParse } from './providers/json.js';
 import type { Provider } from './providers/types.js';
 import { relayResponse, type RelayOutcome } from './relay.js';
@@ -57,9 +58,9 @@ export async function admitRequest(
   const id = nextRequestId();
   const requested = info.maxTokens ?? provider.defaultMaxTokens(info.model);
   onWaiting(() => deps.keeper.cancel(id));
-  const decision: Admission | null = await deps.keeper.admit({ type: 'request', id, at: deps.now().toISOString(), model: info.model, quote, maxTokens: requested });
+  const decision: Admission | null = await deps.keeper.admit({ type: 'request', id, at: deps.now().toISOString(), model: info.model, quote, maxTokens: requested, clampable: info.clampable });
   if (decision === null) return null; // the client gave up while its request was held
-  if (decision.type === 'refuse') return { ok: false, status: LIMIT_STATUS, message: decision.message, notify: true };
+  if (decision.type === 'refuse') return { ok: false, status: provider.limitStatus, message: decision.message, notify: true };
   const prepared = provider.prepare(json, info);
   let body = prepared?.body ?? json;
   if (decision.maxTokens !== null) body = provider.withMaxTokens(body, decision.maxTokens);
@@ -86,6 +87,7 @@ export async function handleGeneration(
     sendError(res, provider.error(400, 'capped: the request body is not a JSON object, so it cannot be metered; it was not sent.'));
     return;
   }
+  if (isSubscriptionLogin(req.headers)) deps.notify({ type: 'subscription' });
   let cancel: (() => void) | null = null;
   const onClose = (): void => cancel?.();
   res.once('close', onClose);

@@ -1,6 +1,5 @@
 import type http from 'node:http';
 import type { Meter, MeterReading, Provider } from './providers/types.js';
-import { LIMIT_STATUS } from './exchange.js';
 import { responseHeaders } from './forward.js';
 import { ResponseTap } from './response-tap.js';
 import { SseFramer } from './sse-framer.js';
@@ -102,7 +101,11 @@ function relayEvents(
       bytes += chunk.length;
       if (blocked) return;
       const out = pass(framer.push(chunk), false);
+      // Each forwarded event keeps its own bytes; an error capped adds goes in its own write, as
+      // some clients (js-genai) only recognise an error that arrives as a chunk of its own.
+      const error = blocked ? out.pop() : undefined;
       if (out.length > 0) send(res, clientGone, out.length === 1 ? out[0]! : Buffer.concat(out), upstream);
+      if (error) send(res, clientGone, error, upstream);
       if (blocked) {
         // The refused tool call never reaches the agent; the provider stops generating.
         if (!clientGone()) res.end();
@@ -146,7 +149,7 @@ function relayHeldBody(
         const refusal = gateTools(meter, 0, hooks);
         if (!clientGone()) {
           if (refusal !== null) {
-            const error = provider.error(LIMIT_STATUS, refusal);
+            const error = provider.error(provider.limitStatus, refusal);
             res.writeHead(error.status, { 'content-type': 'application/json', 'x-should-retry': 'false' });
             res.end(error.body);
           } else if (!upstream.complete) {

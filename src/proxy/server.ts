@@ -1,23 +1,40 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { BudgetKeeper } from '../budget/keeper.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import type { InputEstimator } from './input-estimator.js';
 import type { Upstream } from './forward.js';
 import { handleGeneration } from './generation.js';
+import { handleUpgrade } from './websocket.js';
 import { passThrough, readBody, sendError, type ProxyNotice } from './exchange.js';
 import { tryParse, asRecord } from './providers/json.js';
 import type { Provider } from './providers/types.js';
 
+/** A resolved destination: the provider whose wire format a request uses, and where it goes. */
 export interface Route {
   provider: Provider;
   upstream: Upstream;
 }
 
+/**
+ * What one base URL path segment serves: providers sharing a base URL (OpenAI Chat and
+ * Responses) are told apart by path; the first one answers for paths none of them meters.
+ */
+export interface Mount {
+  providers: readonly Provider[];
+  upstream: Upstream;
+}
+
+export function resolveRoute(mount: Mount, method: string, path: string): Route {
+  const provider = mount.providers.find((p) => p.classify(method, path) === 'generate') ?? mount.providers[0]!;
+  return { provider, upstream: mount.upstream };
+}
+
 export interface ProxyDeps {
   /** Random path segment every request must start with; anything else gets 403. */
   secret: string;
-  routes: ReadonlyMap<string, Route>;
+  mounts: ReadonlyMap<string, Mount>;
   keeper: BudgetKeeper;
   prices: PriceBook;
   estimator: InputEstimator;
@@ -57,6 +74,9 @@ export function createProxy(deps: ProxyDeps): Proxy {
       res.end(`capped: internal proxy error: ${String(err)}`);
     });
   });
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    handleUpgrade(deps, req, socket, head, (work) => void track(work));
+  });
   server.keepAliveTimeout = 65_000;
 
   return {
@@ -73,28 +93,35 @@ export function listenLoopback(server: http.Server): Promise<number> {
   });
 }
 
-async function handle(deps: ProxyDeps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  const raw = req.url ?? '/';
+/** Where a request goes, or the status and text to refuse it with. */
+export type Target =
+  | { ok: true; route: Route; pathAndQuery: string; path: string }
+  | { ok: false; status: number; text: string };
+
+/** Checks the per-run secret and finds the mount and provider for a request URL. */
+export function parseTarget(deps: Pick<ProxyDeps, 'secret' | 'mounts'>, raw: string, method: string): Target {
   const prefix = `/${deps.secret}/`;
-  if (!raw.startsWith(prefix)) {
-    req.resume();
-    res.writeHead(403, { 'content-type': 'text/plain', 'x-should-retry': 'false' });
-    res.end('capped: forbidden: this proxy only serves the agent it was started for.\n');
-    return;
-  }
+  if (!raw.startsWith(prefix)) return { ok: false, status: 403, text: 'capped: forbidden: this proxy only serves the agent it was started for.\n' };
   const rest = raw.slice(prefix.length);
   const slash = rest.indexOf('/');
   const mount = slash === -1 ? rest.split('?')[0]! : rest.slice(0, slash);
-  const route = deps.routes.get(mount);
-  if (!route) {
-    req.resume();
-    res.writeHead(404, { 'content-type': 'text/plain', 'x-should-retry': 'false' });
-    res.end(`capped: no provider is mounted at /${mount}.\n`);
-    return;
-  }
+  const mounted = deps.mounts.get(mount);
+  if (!mounted) return { ok: false, status: 404, text: `capped: no provider is mounted at /${mount}.\n` };
   const pathAndQuery = slash === -1 ? '/' : rest.slice(slash);
   const path = pathAndQuery.split('?')[0]!;
+  return { ok: true, route: resolveRoute(mounted, method, path), pathAndQuery, path };
+}
+
+async function handle(deps: ProxyDeps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
+  const target = parseTarget(deps, req.url ?? '/', method);
+  if (!target.ok) {
+    req.resume();
+    res.writeHead(target.status, { 'content-type': 'text/plain', 'x-should-retry': 'false' });
+    res.end(target.text);
+    return;
+  }
+  const { route, pathAndQuery, path } = target;
   const kind = route.provider.classify(method, path);
   if (kind === 'free') return passThrough(route, req, res, pathAndQuery, null, deps.notify);
 
@@ -106,7 +133,9 @@ async function handle(deps: ProxyDeps, req: http.IncomingMessage, res: http.Serv
   if (kind === 'other') {
     // Fail closed: a POST that names a model on an endpoint capped does not meter could spend
     // outside the cap, so it is refused; anything else (uploads, listings) passes through.
-    if (asRecord(tryParse(body.toString('utf8')))?.model !== undefined) {
+    // The model may be in the body or (Gemini) in the path.
+    const parsed = tryParse(body.toString('utf8'));
+    if (asRecord(parsed)?.model !== undefined || route.provider.inspect(parsed, path).model !== null) {
       const message = `capped: ${path} is not an endpoint capped can meter, so the request was refused to keep the cap intact.`;
       deps.notify({ type: 'refused', message });
       sendError(res, route.provider.error(400, message));

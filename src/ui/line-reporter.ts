@@ -14,6 +14,8 @@ export interface StartInfo {
   runId: string;
   caps: Caps;
   command: readonly string[];
+  /** The agent recipe that redirected it. */
+  agent: string;
 }
 
 const THRESHOLDS = [0.5, 0.75, 0.9];
@@ -47,6 +49,7 @@ function pct(fraction: number): string {
 export class LineReporter {
   private nextThreshold = 0;
   private refusals = 0;
+  private subscriptionSaid = false;
 
   constructor(
     private readonly write: (text: string) => void,
@@ -59,7 +62,7 @@ export class LineReporter {
   }
 
   start(info: StartInfo): void {
-    this.line(`run ${info.runId} · ${capsText(info.caps)} · on limit: stop · ${info.command.join(' ')}`);
+    this.line(`run ${info.runId} · ${capsText(info.caps)} · on limit: stop · ${info.agent}: ${info.command.join(' ')}`);
   }
 
   notice(notice: ProxyNotice, state: BudgetState): void {
@@ -68,7 +71,10 @@ export class LineReporter {
       if (this.refusals++ === 0 || state.hardStop === null) this.line(notice.message.replace(/^capped: /, 'refused: '));
     }
     else if (notice.type === 'upstream-error') this.line(notice.message.replace(/^capped: /, ''));
-    else this.settled(notice, state);
+    else if (notice.type === 'subscription') {
+      if (!this.subscriptionSaid) this.line('subscription login detected: spend is metered at API-equivalent prices');
+      this.subscriptionSaid = true;
+    } else this.settled(notice, state);
   }
 
   private settled(notice: Extract<ProxyNotice, { type: 'settled' }>, state: BudgetState): void {

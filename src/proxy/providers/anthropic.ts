@@ -127,6 +127,7 @@ export const anthropic: Provider = {
   id: 'anthropic',
   pricingId: 'anthropic',
   defaultUpstream: 'https://api.anthropic.com',
+  limitStatus: 402,
   classify,
   inspect(body) {
     const b = asRecord(body);
@@ -134,6 +135,7 @@ export const anthropic: Provider = {
       model: asString(b?.model) ?? null,
       maxTokens: asCount(b?.max_tokens) ?? null,
       stream: b?.stream === true,
+      clampable: true,
     };
   },
   prepare: () => null,

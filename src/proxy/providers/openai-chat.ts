@@ -61,6 +61,7 @@ function inspect(body: unknown): RequestInfo {
     model: asString(b?.model) || null,
     maxTokens: asCount(b?.max_completion_tokens) ?? asCount(b?.max_tokens) ?? null,
     stream: b?.stream === true,
+      clampable: true,
   };
 }
 
@@ -212,6 +213,8 @@ export const openaiChat: Provider = {
   pricingId: 'openai',
   // OpenAI clients' base URL includes /v1, so request paths arrive as `/chat/completions`.
   defaultUpstream: 'https://api.openai.com/v1',
+  // 400: every OpenAI client surfaces it at once; Codex retries 402 several times.
+  limitStatus: 400,
   classify,
   inspect,
   prepare,

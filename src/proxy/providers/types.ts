@@ -10,6 +10,8 @@ export interface RequestInfo {
   maxTokens: number | null;
   /** Whether the response will be a stream (SSE). */
   stream: boolean;
+  /** False for endpoints without an output-limit field: the request then fits whole or not at all. */
+  clampable: boolean;
 }
 
 /** What one response revealed; fields the provider never reported stay null. */
@@ -51,6 +53,18 @@ export interface Prepared {
   injectedUsage: boolean;
 }
 
+/** For providers with a WebSocket transport (OpenAI Responses): how its messages are read. */
+export interface WebSocketSupport {
+  /** Recognises a client message that starts a generation, and returns its request body. */
+  readClientMessage(text: string): { kind: 'create'; body: Record<string, unknown> } | { kind: 'other' };
+  /** The client message with its output ceiling lowered to `maxTokens`. */
+  withMaxTokensMessage(text: string, maxTokens: number): string;
+  /** A server message that tells the client its request was refused, with `message`. */
+  errorMessage(message: string): string;
+  /** Whether a server message ends the response it belongs to. */
+  isTerminal(text: string): boolean;
+}
+
 /** One provider's wire format: the contract every provider module implements. */
 export interface Provider {
   /** Path segment the proxy mounts this provider under. */
@@ -58,6 +72,11 @@ export interface Provider {
   /** The provider id genai-prices knows it by. */
   readonly pricingId: string;
   readonly defaultUpstream: string;
+  /**
+   * Status of a budget refusal: one the provider's clients neither retry nor hide (Anthropic's
+   * SDKs and Claude Code show a 402 billing_error; Codex retries 402 but shows a 400 at once).
+   */
+  readonly limitStatus: number;
   /** `path` is the request path below the provider's base URL, without the query string. */
   classify(method: string, path: string): RequestKind;
   /** Reads the request; some providers carry the model and streaming in the path (Gemini). */
@@ -71,8 +90,10 @@ export interface Provider {
   createMeter(opts: { injectedUsage: boolean }): Meter;
   /** An error response in this provider's own shape. */
   error(status: number, message: string): ErrorBody;
-  /** An error as one more event of a stream already under way (raw SSE text, ending in a blank line). */
+  /** An error sent inside a stream already under way, in the provider's own mid-stream error form. */
   streamError(message: string): string;
+  /** Present when the provider also speaks over WebSocket. */
+  readonly websocket?: WebSocketSupport;
 }
 
 export function emptyReading(): MeterReading {

@@ -124,20 +124,21 @@ describe('inspect', () => {
       model: 'gpt-5',
       maxTokens: 900,
       stream: true,
+      clampable: true,
     });
-    expect(openaiChat.inspect({ model: 'gpt-4o', max_tokens: 256 }, '/chat/completions')).toEqual({ model: 'gpt-4o', maxTokens: 256, stream: false });
+    expect(openaiChat.inspect({ model: 'gpt-4o', max_tokens: 256 }, '/chat/completions')).toEqual({ model: 'gpt-4o', maxTokens: 256, stream: false, clampable: true });
     expect(openaiChat.inspect({ model: 'gpt-4o', max_completion_tokens: null, max_tokens: 300 }, '/chat/completions').maxTokens).toBe(300);
   });
 
   it('reports null for what the client did not set, and streams only on stream: true', () => {
-    expect(openaiChat.inspect({ model: 'o3', stream: 'yes' }, '/chat/completions')).toEqual({ model: 'o3', maxTokens: null, stream: false });
-    expect(openaiChat.inspect({ model: '', max_tokens: -1 }, '/chat/completions')).toEqual({ model: null, maxTokens: null, stream: false });
-    expect(openaiChat.inspect('not an object', '/chat/completions')).toEqual({ model: null, maxTokens: null, stream: false });
+    expect(openaiChat.inspect({ model: 'o3', stream: 'yes' }, '/chat/completions')).toEqual({ model: 'o3', maxTokens: null, stream: false, clampable: true });
+    expect(openaiChat.inspect({ model: '', max_tokens: -1 }, '/chat/completions')).toEqual({ model: null, maxTokens: null, stream: false, clampable: true });
+    expect(openaiChat.inspect('not an object', '/chat/completions')).toEqual({ model: null, maxTokens: null, stream: false, clampable: true });
   });
 });
 
 describe('prepare', () => {
-  const info = (stream: boolean) => ({ model: 'gpt-4.1', maxTokens: null, stream });
+  const info = (stream: boolean) => ({ model: 'gpt-4.1', maxTokens: null, stream, clampable: true });
 
   it('asks a stream for usage when the client did not, keeping its other stream options', () => {
     const body = { model: 'gpt-4.1', stream: true, stream_options: { include_obfuscation: false }, messages: [] };

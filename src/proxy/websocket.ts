@@ -1,0 +1,203 @@
+import { randomBytes } from 'node:crypto';
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { isSubscriptionLogin } from './credentials.js';
+import { forwardHeaders, sendUpstream, upstreamUrl } from './forward.js';
+import { admitRequest, settle, type Admitted } from './generation.js';
+import type { Meter, WebSocketSupport } from './providers/types.js';
+import { parseTarget, type ProxyDeps, type Route } from './server.js';
+import { encodeFrame, MessageAssembler, OP, WsFrameParser, type WsFrame } from './ws-frames.js';
+
+/** After the agent hangs up, how long the upstream may take to finish the response in flight. */
+const DRAIN_MS = 60_000;
+
+function httpError(socket: Duplex, status: number, text: string): void {
+  const reason = status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : status === 502 ? 'Bad Gateway' : 'Bad Request';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+}
+
+function rawHead(res: http.IncomingMessage): string {
+  const lines = [`HTTP/1.1 ${res.statusCode ?? 502} ${res.statusMessage ?? ''}`];
+  for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/**
+ * Proxies a WebSocket (OpenAI Responses, which Codex tries first): frames pass through both ways;
+ * each `response.create` is priced and reserved before it goes on (and clamped or refused like an
+ * HTTP request); the usage in each response's terminal event settles it.
+ */
+export function handleUpgrade(deps: ProxyDeps, req: http.IncomingMessage, socket: Duplex, head: Buffer, track: (work: Promise<void>) => void): void {
+  socket.on('error', () => socket.destroy());
+  const target = parseTarget(deps, req.url ?? '/', 'GET');
+  if (!target.ok) return httpError(socket, target.status, target.text);
+  const ws = target.route.provider.websocket;
+  if (!ws) return httpError(socket, 400, `capped: ${target.path} does not take WebSocket connections through capped.\n`);
+  const headers = forwardHeaders(req.headers, null);
+  headers.connection = 'Upgrade';
+  headers.upgrade = req.headers.upgrade ?? 'websocket';
+  // No permessage-deflate: the meter must read frames as they pass.
+  delete headers['sec-websocket-extensions'];
+  const upReq = sendUpstream(target.route.upstream, 'GET', upstreamUrl(target.route.upstream.url, target.pathAndQuery), headers);
+  upReq.on('upgrade', (upRes, upSocket, upHead) => {
+    socket.write(rawHead(upRes));
+    if (isSubscriptionLogin(req.headers)) deps.notify({ type: 'subscription' });
+    const session = new WsSession(deps, target.route, ws, target.path, socket, upSocket);
+    track(session.done);
+    if (head.length > 0) session.fromClient(head);
+    if (upHead.length > 0) session.fromServer(upHead);
+  });
+  upReq.on('response', (upRes) => {
+    // The upstream declined the upgrade: relay its answer as is.
+    socket.write(rawHead(upRes));
+    upRes.pipe(socket);
+  });
+  upReq.on('error', (err) => {
+    httpError(socket, 502, `capped: could not reach the upstream API at ${target.route.upstream.url.origin} (${(err as NodeJS.ErrnoException).code ?? err.message}).\n`);
+  });
+  upReq.end();
+}
+
+interface InFlight {
+  admitted: Admitted;
+  meter: Meter;
+  blocked: boolean;
+}
+
+class WsSession {
+  private readonly clientFrames = new WsFrameParser();
+  private readonly serverFrames = new WsFrameParser();
+  private readonly clientMessage = new MessageAssembler();
+  private readonly serverMessage = new MessageAssembler();
+  private pendingRaw: Buffer[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private readonly inFlight: InFlight[] = [];
+  private clientOpen = true;
+  private bytes = 0;
+  private resolveDone!: () => void;
+  readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+
+  constructor(
+    private readonly deps: ProxyDeps,
+    private readonly route: Route,
+    private readonly ws: WebSocketSupport,
+    private readonly path: string,
+    private readonly client: Duplex,
+    private readonly server: Duplex,
+  ) {
+    client.on('data', (chunk: Buffer) => this.fromClient(chunk));
+    server.on('data', (chunk: Buffer) => this.fromServer(chunk));
+    server.on('error', () => server.destroy());
+    client.on('close', () => this.clientClosed());
+    server.on('close', () => this.serverClosed());
+  }
+
+  fromClient(chunk: Buffer): void {
+    for (const frame of this.clientFrames.push(chunk)) {
+      // Frames are handled strictly in order; a held response.create holds what follows it.
+      this.chain = this.chain.then(() => this.clientFrame(frame));
+    }
+    if (this.clientFrames.error) this.client.destroy();
+  }
+
+  private async clientFrame(frame: WsFrame): Promise<void> {
+    if (frame.opcode >= 8) {
+      this.server.write(frame.raw);
+      return;
+    }
+    this.pendingRaw.push(frame.raw);
+    const message = this.clientMessage.add(frame);
+    if (!message) return;
+    const raws = this.pendingRaw;
+    this.pendingRaw = [];
+    const text = message.opcode === OP.text ? message.data.toString('utf8') : null;
+    const read = text === null ? { kind: 'other' as const } : this.ws.readClientMessage(text);
+    if (read.kind !== 'create' || text === null) {
+      for (const raw of raws) this.server.write(raw);
+      return;
+    }
+    let cancel: (() => void) | null = null;
+    const onClose = (): void => cancel?.();
+    this.client.once('close', onClose);
+    const admit = await admitRequest(this.deps, this.route.provider, read.body, this.path, message.data.length, (c) => (cancel = c));
+    this.client.off('close', onClose);
+    if (admit === null) return; // the agent hung up while the request was held
+    if (!admit.ok) {
+      if (admit.notify) this.deps.notify({ type: 'refused', message: admit.message });
+      this.toClient(Buffer.from(this.ws.errorMessage(admit.message)));
+      return;
+    }
+    this.inFlight.push({ admitted: admit.admitted, meter: this.route.provider.createMeter({ injectedUsage: false }), blocked: false });
+    const clamp = admit.admitted.clamped;
+    if (clamp === null) for (const raw of raws) this.server.write(raw);
+    else this.server.write(encodeFrame(OP.text, Buffer.from(this.ws.withMaxTokensMessage(text, clamp)), randomBytes(4)));
+  }
+
+  fromServer(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    for (const frame of this.serverFrames.push(chunk)) this.serverFrame(frame);
+    if (this.serverFrames.error) this.server.destroy();
+  }
+
+  private serverFrame(frame: WsFrame): void {
+    const current = this.inFlight[0];
+    const message = this.serverMessage.add(frame);
+    if (message && message.opcode === OP.text && current) {
+      const text = message.data.toString('utf8');
+      const before = current.meter.reading().toolCalls;
+      current.meter.message?.(text);
+      if (!current.blocked) this.gateTools(current, before);
+      if (this.ws.isTerminal(text)) {
+        this.inFlight.shift();
+        this.settle(current, true);
+        if (current.blocked) return;
+      }
+    }
+    if (!current?.blocked && this.clientOpen) this.client.write(frame.raw);
+    if (!this.clientOpen && this.inFlight.length === 0) this.server.end();
+  }
+
+  private gateTools(current: InFlight, before: number): void {
+    const after = current.meter.reading().toolCalls;
+    for (let n = before; n < after; n++) {
+      const actions = this.deps.keeper.dispatch({ type: 'tool-call', id: current.admitted.id, at: this.deps.now().toISOString() });
+      const refusal = actions.find((a) => a.type === 'refuse');
+      if (refusal) {
+        // The tool call never reaches the agent; the rest of this response is withheld.
+        current.blocked = true;
+        this.deps.notify({ type: 'refused', message: refusal.message });
+        this.toClient(Buffer.from(this.ws.errorMessage(refusal.message)));
+        return;
+      }
+    }
+  }
+
+  private toClient(text: Buffer): void {
+    if (this.clientOpen) this.client.write(encodeFrame(OP.text, text, null));
+  }
+
+  private settle(current: InFlight, finished: boolean): void {
+    const reading = current.meter.reading();
+    settle(this.deps, this.route.provider, current.admitted, {
+      status: 200,
+      bytes: this.bytes,
+      reading: finished && !current.blocked ? reading : { ...reading, complete: false },
+    });
+  }
+
+  private clientClosed(): void {
+    this.clientOpen = false;
+    if (this.inFlight.length === 0) {
+      this.server.end();
+      return;
+    }
+    // Keep reading the upstream so the response in flight is charged by its real usage.
+    setTimeout(() => this.server.destroy(), DRAIN_MS).unref();
+  }
+
+  private serverClosed(): void {
+    for (const current of this.inFlight.splice(0)) this.settle(current, false);
+    if (this.clientOpen) this.client.end();
+    void this.chain.then(() => this.resolveDone());
+  }
+}
