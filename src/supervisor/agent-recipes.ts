@@ -83,22 +83,23 @@ export const RECIPES: readonly Recipe[] = [
     id: 'aider',
     name: 'aider',
     executables: ['aider'],
-    env: (p) => ({ OPENAI_API_BASE: p.openai, OPENAI_BASE_URL: p.openai, ANTHROPIC_BASE_URL: p.anthropic }),
-    verified: 'against its documentation (LiteLLM environment variables)',
+    // aider calls models through LiteLLM, which reads either name of each base URL.
+    env: (p) => ({ OPENAI_API_BASE: p.openai, OPENAI_BASE_URL: p.openai, ANTHROPIC_BASE_URL: p.anthropic, ANTHROPIC_API_BASE: p.anthropic }),
+    verified: 'variable names from aider and LiteLLM documentation; not run in tests',
   },
   {
     id: 'goose',
     name: 'goose',
     executables: ['goose'],
     env: (p) => ({ ANTHROPIC_HOST: p.anthropic, OPENAI_HOST: p.openaiHost }),
-    verified: 'against its source (provider host variables)',
+    verified: 'variable names from goose source (providers read ANTHROPIC_HOST, OPENAI_HOST); not run in tests',
   },
   {
     id: 'opencode',
     name: 'opencode',
     executables: ['opencode'],
     env: (p, base) => ({ OPENCODE_CONFIG_CONTENT: mergeOpencodeConfig(base.OPENCODE_CONFIG_CONTENT, p) }),
-    verified: 'against its documentation (OPENCODE_CONFIG_CONTENT provider baseURL)',
+    verified: 'from opencode documentation (OPENCODE_CONFIG_CONTENT merges over its config); not run in tests',
   },
 ];
 

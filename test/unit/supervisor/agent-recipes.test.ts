@@ -36,7 +36,7 @@ describe('agent recipes', () => {
     expect(env('claude')).toEqual({ ANTHROPIC_BASE_URL: 'http://p/anthropic' });
     expect(env('gemini')).toEqual({ GOOGLE_GEMINI_BASE_URL: 'http://p/gemini' });
     expect(env('goose')).toEqual({ ANTHROPIC_HOST: 'http://p/anthropic', OPENAI_HOST: 'http://p/openai-host' });
-    expect(env('aider')).toMatchObject({ OPENAI_API_BASE: 'http://p/openai', ANTHROPIC_BASE_URL: 'http://p/anthropic' });
+    expect(env('aider')).toEqual({ OPENAI_API_BASE: 'http://p/openai', OPENAI_BASE_URL: 'http://p/openai', ANTHROPIC_BASE_URL: 'http://p/anthropic', ANTHROPIC_API_BASE: 'http://p/anthropic' });
     expect(GENERIC_RECIPE.env(P, {})).toEqual({
       ANTHROPIC_BASE_URL: 'http://p/anthropic',
       OPENAI_BASE_URL: 'http://p/openai',
