@@ -5,6 +5,7 @@ import type { BudgetKeeper } from '../budget/keeper.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import type { InputEstimator } from './input-estimator.js';
 import type { Upstream } from './forward.js';
+import { isSubscriptionLogin } from './credentials.js';
 import { handleGeneration } from './generation.js';
 import { handleUpgrade } from './websocket.js';
 import { passThrough, readBody, sendError, type ProxyNotice } from './exchange.js';
@@ -24,11 +25,17 @@ export interface Route {
 export interface Mount {
   providers: readonly Provider[];
   upstream: Upstream;
+  /**
+   * Where requests paid by a subscription login go instead, when the user named no upstream of
+   * their own (Codex with a ChatGPT login talks to ChatGPT's backend, not api.openai.com).
+   */
+  subscriptionUpstream?: Upstream;
 }
 
-export function resolveRoute(mount: Mount, method: string, path: string): Route {
+export function resolveRoute(mount: Mount, method: string, path: string, headers: http.IncomingHttpHeaders): Route {
   const provider = mount.providers.find((p) => p.classify(method, path) === 'generate') ?? mount.providers[0]!;
-  return { provider, upstream: mount.upstream };
+  const upstream = mount.subscriptionUpstream && isSubscriptionLogin(headers) ? mount.subscriptionUpstream : mount.upstream;
+  return { provider, upstream };
 }
 
 export interface ProxyDeps {
@@ -99,7 +106,7 @@ export type Target =
   | { ok: false; status: number; text: string };
 
 /** Checks the per-run secret and finds the mount and provider for a request URL. */
-export function parseTarget(deps: Pick<ProxyDeps, 'secret' | 'mounts'>, raw: string, method: string): Target {
+export function parseTarget(deps: Pick<ProxyDeps, 'secret' | 'mounts'>, raw: string, method: string, headers: http.IncomingHttpHeaders): Target {
   const prefix = `/${deps.secret}/`;
   if (!raw.startsWith(prefix)) return { ok: false, status: 403, text: 'capped: forbidden: this proxy only serves the agent it was started for.\n' };
   const rest = raw.slice(prefix.length);
@@ -109,12 +116,12 @@ export function parseTarget(deps: Pick<ProxyDeps, 'secret' | 'mounts'>, raw: str
   if (!mounted) return { ok: false, status: 404, text: `capped: no provider is mounted at /${mount}.\n` };
   const pathAndQuery = slash === -1 ? '/' : rest.slice(slash);
   const path = pathAndQuery.split('?')[0]!;
-  return { ok: true, route: resolveRoute(mounted, method, path), pathAndQuery, path };
+  return { ok: true, route: resolveRoute(mounted, method, path, headers), pathAndQuery, path };
 }
 
 async function handle(deps: ProxyDeps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
-  const target = parseTarget(deps, req.url ?? '/', method);
+  const target = parseTarget(deps, req.url ?? '/', method, req.headers);
   if (!target.ok) {
     req.resume();
     res.writeHead(target.status, { 'content-type': 'text/plain', 'x-should-retry': 'false' });

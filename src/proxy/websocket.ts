@@ -29,7 +29,7 @@ function rawHead(res: http.IncomingMessage): string {
  */
 export function handleUpgrade(deps: ProxyDeps, req: http.IncomingMessage, socket: Duplex, head: Buffer, track: (work: Promise<void>) => void): void {
   socket.on('error', () => socket.destroy());
-  const target = parseTarget(deps, req.url ?? '/', 'GET');
+  const target = parseTarget(deps, req.url ?? '/', 'GET', req.headers);
   if (!target.ok) return httpError(socket, target.status, target.text);
   const ws = target.route.provider.websocket;
   if (!ws) return httpError(socket, 400, `capped: ${target.path} does not take WebSocket connections through capped.\n`);
