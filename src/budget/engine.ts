@@ -55,6 +55,10 @@ export function step(state: BudgetState, event: BudgetEvent): StepResult {
       return onSettle(state, event);
     case 'tool-call':
       return onToolCall(state, event);
+    case 'input-known':
+      return onInputKnown(state, event);
+    case 'cut':
+      return refuse(state, event.id, event.at, event.limit, 0, 0, true);
     case 'release':
       return { state: withoutReservation(state, event.id), actions: [] };
     case 'abandon': {
@@ -67,11 +71,19 @@ export function step(state: BudgetState, event: BudgetEvent): StepResult {
   }
 }
 
-function refuse(state: BudgetState, id: string, at: string, limit: LimitKind, needNano: Nano, needTokens: number): StepResult {
+function refuse(
+  state: BudgetState,
+  id: string,
+  at: string,
+  limit: LimitKind,
+  needNano: Nano,
+  needTokens: number,
+  midResponse = false,
+): StepResult {
   const hardStop = state.hardStop ?? { reason: limit, at };
   const next = { ...state, hardStop };
   const actions: BudgetAction[] = [
-    { type: 'refuse', id, limit: hardStop.reason, message: limitMessage(next, hardStop.reason, needNano, needTokens) },
+    { type: 'refuse', id, limit: hardStop.reason, message: limitMessage(next, hardStop.reason, needNano, needTokens, midResponse) },
   ];
   // Terminate only once: later refusals (stragglers after the stop) reuse the same hard stop.
   if (state.hardStop === null) actions.push({ type: 'terminate', reason: limit });
@@ -108,7 +120,8 @@ function onRequest(state: BudgetState, event: Extract<BudgetEvent, { type: 'requ
   }
 
   const nano = quote.inputNano + costOfTokens(allowed, quote.outPicoPerToken);
-  const reserved = { ...state.reserved, [event.id]: { model: event.model, nano, tokens: quote.inputTokens + allowed } };
+  const reservation = { model: event.model, nano, tokens: quote.inputTokens + allowed, allowedOut: allowed, outPicoPerToken: quote.outPicoPerToken };
+  const reserved = { ...state.reserved, [event.id]: reservation };
   return {
     state: { ...state, reserved },
     actions: [{ type: 'forward', id: event.id, maxTokens: allowed < event.maxTokens ? allowed : null, reservedNano: nano }],
@@ -121,6 +134,31 @@ function onToolCall(state: BudgetState, event: Extract<BudgetEvent, { type: 'too
     return refuse(state, event.id, event.at, state.hardStop?.reason ?? 'actions', 0, 0);
   }
   return { state: { ...state, actions: state.actions + 1 }, actions: [{ type: 'allow-tool', id: event.id }] };
+}
+
+function onInputKnown(state: BudgetState, event: Extract<BudgetEvent, { type: 'input-known' }>): StepResult {
+  const r = state.reserved[event.id];
+  if (!r) return { state, actions: [] };
+  const others = withoutReservation(state, event.id);
+  let out = r.allowedOut;
+  let limit: LimitKind = 'usd';
+  const freeNano = availableNano(others);
+  if (freeNano !== null) out = Math.min(out, Math.max(0, tokensAffordable(freeNano - event.inputNano, r.outPicoPerToken)));
+  const freeTokens = availableTokens(others);
+  if (freeTokens !== null && freeTokens - event.inputTokens < out) {
+    out = Math.max(0, freeTokens - event.inputTokens);
+    limit = 'tokens';
+  }
+  const reservation = {
+    ...r,
+    nano: event.inputNano + costOfTokens(out, r.outPicoPerToken),
+    tokens: event.inputTokens + out,
+    allowedOut: out,
+  };
+  const next = { ...state, reserved: { ...state.reserved, [event.id]: reservation } };
+  // The estimate was high: the slack goes back to other requests. Low: the output must stop short.
+  const actions: BudgetAction[] = out < r.allowedOut ? [{ type: 'truncate', id: event.id, outputTokens: out, limit }] : [];
+  return { state: next, actions };
 }
 
 function defer(state: BudgetState, id: string): StepResult {

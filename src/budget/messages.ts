@@ -6,7 +6,7 @@ import type { BudgetState, LimitKind } from './types.js';
  * The text an agent (and the person behind it) reads when capped refuses a request: which limit,
  * where the run stands, and the exact flag that raises it.
  */
-export function limitMessage(state: BudgetState, limit: LimitKind, needNano: Nano, needTokens: number): string {
+export function limitMessage(state: BudgetState, limit: LimitKind, needNano: Nano, needTokens: number, midResponse = false): string {
   if (limit === 'actions') {
     const cap = state.caps.actions ?? 0;
     return (
@@ -18,15 +18,17 @@ export function limitMessage(state: BudgetState, limit: LimitKind, needNano: Nan
   if (limit === 'tokens') {
     const cap = state.caps.tokens ?? 0;
     return (
-      `capped: this run's token cap of ${cap} is reached (${totalTokens(state)} used; the next request needs ` +
-      `about ${needTokens}). The agent is being stopped. To allow more, start the run again with a higher ` +
+      `capped: this run's token cap of ${cap} is reached (${totalTokens(state)} used; ` +
+      (midResponse ? 'the response in progress was stopped at the cap' : `the next request needs about ${needTokens}`) +
+      `). The agent is being stopped. To allow more, start the run again with a higher ` +
       `--max-tokens, e.g. --max-tokens ${suggestTokens(cap, totalTokens(state) + needTokens)}.`
     );
   }
   const cap = state.caps.usd ?? 0;
   return (
-    `capped: this run's spending cap of ${formatUsd(cap)} is reached (${formatUsd(state.spentNano)} spent; the next ` +
-    `request needs at least ${formatUsd(needNano)}). The agent is being stopped. To allow more, start the run ` +
+    `capped: this run's spending cap of ${formatUsd(cap)} is reached (${formatUsd(state.spentNano)} spent; ` +
+    (midResponse ? 'the response in progress was stopped at the cap' : `the next request needs at least ${formatUsd(needNano)}`) +
+    `). The agent is being stopped. To allow more, start the run ` +
     `again with a higher --max-usd, e.g. --max-usd ${suggestUsd(cap, state.spentNano + needNano)}.`
   );
 }

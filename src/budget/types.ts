@@ -32,6 +32,9 @@ export interface Reservation {
   model: string;
   nano: Nano;
   tokens: number;
+  /** Output tokens the request may still produce within its reservation. */
+  allowedOut: number;
+  outPicoPerToken: number;
 }
 
 export interface ModelSpend {
@@ -88,6 +91,13 @@ export type BudgetEvent =
     }
   /** The response of request `id` asks for one more tool call. */
   | { type: 'tool-call'; id: string; at: string }
+  /**
+   * The provider reported request `id`'s real input (before generating): its priced cost and token
+   * count replace the estimate, and the output it may still produce is recomputed.
+   */
+  | { type: 'input-known'; id: string; inputNano: Nano; inputTokens: number }
+  /** Request `id`'s response reached the output limit a `truncate` set: the run is at its cap. */
+  | { type: 'cut'; id: string; at: string; limit: LimitKind }
   /** The request ended without anything billable (e.g. upstream unreachable, 4xx). */
   | { type: 'release'; id: string }
   /** The request's outcome can no longer be read (capped is exiting): charge its whole reservation. */
@@ -102,6 +112,11 @@ export type BudgetAction =
   | { type: 'terminate'; reason: LimitKind }
   /** The tool call may reach the agent. */
   | { type: 'allow-tool'; id: string }
+  /**
+   * The real input left room for only `outputTokens` more output: the proxy ends the response
+   * there (it reports `cut`), since the request was sent with a higher ceiling.
+   */
+  | { type: 'truncate'; id: string; outputTokens: number; limit: LimitKind }
   | { type: 'settled'; id: string; costNano: Nano; spentNano: Nano };
 
 export interface StepResult {

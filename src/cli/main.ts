@@ -48,10 +48,17 @@ export function createProgram(deps: CliDeps, agentCommand: string[] | null, setE
     .option('--max-actions <n>', 'tool calls the model may ask for in the run')
     .option('--record <file>', 'write the run record (JSON) to this file when the run ends')
     .argument('[unexpected...]')
+    // Anything not capped's own goes to `unexpected`, so a forgotten `--` gets the hint below
+    // rather than commander's "unknown option".
+    .allowUnknownOption()
     .addHelpText('after', `\nExample:\n  ${RUN_EXAMPLE}\n  capped run --max-usd 5 --record run.json -- codex exec "fix the tests"`)
     .action(async (unexpected: string[], raw: RawRunOptions) => {
+      if (unexpected.length > 0 && agentCommand === null) {
+        throw new UsageError(`\`capped run\` needs the agent command after \`--\` (got \`${unexpected.join(' ')}\`), e.g.\n  ${RUN_EXAMPLE}`);
+      }
       if (unexpected.length > 0) {
-        throw new UsageError(`Unexpected \`${unexpected[0]}\` before \`--\`. Put the agent command after \`--\`, e.g.\n  ${RUN_EXAMPLE}`);
+        const what = unexpected[0]!.startsWith('-') ? 'unknown option' : 'unexpected argument';
+        throw new UsageError(`${what} \`${unexpected[0]}\` before \`--\`; see \`capped run --help\`. The agent command goes after \`--\`, e.g.\n  ${RUN_EXAMPLE}`);
       }
       if (agentCommand === null || agentCommand.length === 0) {
         throw new UsageError(`\`capped run\` needs the agent command after \`--\`, e.g.\n  ${RUN_EXAMPLE}`);

@@ -7,7 +7,7 @@ import { forwardHeaders, sendUpstream, upstreamUrl } from './forward.js';
 import { isSubscriptionLogin } from './credentials.js';
 import { asRecord, tryParse } from './providers/json.js';
 import type { Provider } from './providers/types.js';
-import { relayResponse, type RelayOutcome } from './relay.js';
+import { relayResponse, type RelayHooks, type RelayOutcome } from './relay.js';
 import type { ProxyDeps, Route } from './server.js';
 
 /** Rough characters per output token, on the high side of token counts, for estimates only. */
@@ -123,14 +123,31 @@ function exchange(
     const up = sendUpstream(route.upstream, req.method ?? 'POST', upstreamUrl(route.upstream.url, pathAndQuery), headers);
     up.on('response', (response) => {
       responded = true;
-      const hooks = {
+      const hooks: RelayHooks = {
         holdBodies: deps.keeper.state.caps.actions !== null,
+        inputKnown: (reading) => {
+          const u = reading.usage;
+          const input = { input: u.input ?? 0, output: 0, cacheRead: u.cacheRead ?? 0, cacheWrite5m: u.cacheWrite5m ?? 0, cacheWrite1h: u.cacheWrite1h ?? 0, webSearches: 0 };
+          const inputNano = deps.prices.cost(route.provider.pricingId, admitted.model, input);
+          if (inputNano === null) return null;
+          const inputTokens = input.input + input.cacheRead + input.cacheWrite5m + input.cacheWrite1h;
+          const actions = deps.keeper.dispatch({ type: 'input-known', id: admitted.id, inputNano, inputTokens });
+          const truncate = actions.find((a) => a.type === 'truncate');
+          return truncate ? { outputTokens: truncate.outputTokens, limit: truncate.limit } : null;
+        },
+        cut: (limit) => {
+          const actions = deps.keeper.dispatch({ type: 'cut', id: admitted.id, at: deps.now().toISOString(), limit });
+          const refusal = actions.find((a) => a.type === 'refuse');
+          const message = refusal?.message ?? 'capped: the budget ended this response.';
+          deps.notify({ type: 'refused', message });
+          return message;
+        },
         allowToolCall: () => {
           const actions = deps.keeper.dispatch({ type: 'tool-call', id: admitted.id, at: deps.now().toISOString() });
           const refusal = actions.find((a) => a.type === 'refuse');
-          if (!refusal) return { allowed: true as const };
+          if (!refusal) return { allowed: true };
           deps.notify({ type: 'refused', message: refusal.message });
-          return { allowed: false as const, message: refusal.message };
+          return { allowed: false, message: refusal.message };
         },
       };
       void relayResponse(route.provider, meter, response, res, hooks, () => clientGone).then((outcome) => {

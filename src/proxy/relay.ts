@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { LimitKind } from '../budget/types.js';
 import type { Meter, MeterReading, Provider } from './providers/types.js';
 import { responseHeaders } from './forward.js';
 import { ResponseTap } from './response-tap.js';
@@ -18,7 +19,20 @@ export interface RelayHooks {
   allowToolCall(): { allowed: true } | { allowed: false; message: string };
   /** Buffer non-streamed bodies so a tool call over the cap can be withheld (an actions cap is set). */
   holdBodies: boolean;
+  /**
+   * The provider reported the real input mid-stream: returns the output-token count at which the
+   * response must end because the real input left less room than the estimate, or null.
+   */
+  inputKnown(reading: MeterReading): { outputTokens: number; limit: LimitKind } | null;
+  /** The response reached that point: returns the refusal message to end it with. */
+  cut(limit: LimitKind): string;
 }
+
+/**
+ * Characters per output token when deciding where to cut a response: on the low side of real
+ * ratios, so the estimate of tokens generated runs ahead of the truth and the cut comes early.
+ */
+const CUT_CHARS_PER_TOKEN = 2.5;
 
 /**
  * Relays one upstream response to the agent while its meter reads a copy. SSE is forwarded event
@@ -74,6 +88,20 @@ function relayEvents(
     const reader = new SseReader();
     let bytes = 0;
     let blocked = false;
+    let inputSeen = false;
+    let truncate: { outputTokens: number; limit: LimitKind } | null = null;
+    /** Checks the real input once it is known, and whether the output reached its cut point. */
+    const overLimit = (): string | null => {
+      const reading = meter.reading();
+      if (!inputSeen && reading.usage.input !== null) {
+        inputSeen = true;
+        truncate = hooks.inputKnown(reading);
+      }
+      if (truncate && Math.ceil(reading.outputChars / CUT_CHARS_PER_TOKEN) >= truncate.outputTokens && !reading.complete) {
+        return hooks.cut(truncate.limit);
+      }
+      return null;
+    };
     if (!clientGone()) res.writeHead(upstream.statusCode ?? 502, responseHeaders(upstream.headers));
 
     /** Meters whole raw events and returns the bytes to forward; stops at a refused tool call. */
@@ -86,7 +114,7 @@ function relayEvents(
         const before = meter.reading().toolCalls;
         let forward = true;
         for (const e of events) if (meter.event(e) === 'drop') forward = false;
-        const refusal = gateTools(meter, before, hooks);
+        const refusal = gateTools(meter, before, hooks) ?? overLimit();
         if (refusal !== null) {
           blocked = true;
           out.push(Buffer.from(provider.streamError(refusal)));

@@ -48,7 +48,7 @@ function pct(fraction: number): string {
 /** Plain line reporter on stderr for CI, pipes and (until the live bar) terminals. */
 export class LineReporter {
   private nextThreshold = 0;
-  private refusals = 0;
+  private hardStopRefusals = 0;
   private subscriptionSaid = false;
 
   constructor(
@@ -68,7 +68,7 @@ export class LineReporter {
   notice(notice: ProxyNotice, state: BudgetState): void {
     if (notice.type === 'refused') {
       // After a hard stop, stragglers get the same refusal: say it once, not once per request.
-      if (this.refusals++ === 0 || state.hardStop === null) this.line(notice.message.replace(/^capped: /, 'refused: '));
+      if (state.hardStop === null || this.hardStopRefusals++ === 0) this.line(notice.message.replace(/^capped: /, 'refused: '));
     }
     else if (notice.type === 'upstream-error') this.line(notice.message.replace(/^capped: /, ''));
     else if (notice.type === 'subscription') {

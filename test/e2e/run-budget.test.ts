@@ -126,3 +126,28 @@ describe('capped run when the agent ends by itself', () => {
     expect(result.record!.spent.usd).toBeCloseTo(upstream.billedUsd(), 9);
   });
 });
+
+describe('when the real input costs more than its estimate', () => {
+  it('ends the response at the cap instead of overshooting (1-hour cache writes cost 2x input)', async () => {
+    // Every input token is a 1-hour cache write ($6/M instead of $3/M): the reservation, priced
+    // at the plain input rate, is too low, and the output clamp alone would overshoot.
+    upstream = await startFakeAnthropic({ outputTokens: () => 4000, cache: { read: 0, write5m: 0, write1h: 1_000_000 }, chunkDelayMs: 5 });
+    const result = await runCapped(['run', '--max-usd', '0.05', '--', process.execPath, fixture('one-request-agent.mjs')], {
+      env: {
+        ANTHROPIC_BASE_URL: upstream.url,
+        FAKE_BODY: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 4096, stream: true, messages: [{ role: 'user', content: 'lorem ipsum '.repeat(2000) }] }),
+      },
+    });
+    expect(result.code, result.stderr).toBe(3);
+    const billed = upstream.billedUsd();
+    expect(billed).toBeGreaterThan(0.03);
+    expect(billed).toBeLessThanOrEqual(0.05);
+    expect(result.record!.spent.usd).toBeLessThanOrEqual(0.05);
+    expect(result.record!.hardStop?.reason).toBe('usd');
+    expect(result.record!.estimated).toBe(true);
+    // The agent saw the stream end with capped's error, not a silent cut.
+    expect(result.stdout).toContain('the response in progress was stopped at the cap');
+    // Metered within a few output tokens of what the provider billed for the cut response.
+    expect(Math.abs(result.record!.spent.usd - billed)).toBeLessThan(0.003);
+  });
+});

@@ -1,0 +1,203 @@
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { CommanderError } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { EXIT } from '../../../src/cli/exit-codes.js';
+import { createProgram, main, type CliDeps } from '../../../src/cli/main.js';
+
+interface Captured {
+  deps: CliDeps;
+  out: () => string;
+  err: () => string;
+}
+
+/** Fake process surroundings: output is collected into strings; nothing is spawned. */
+function fakeDeps(): Captured {
+  let out = '';
+  let err = '';
+  const deps: CliDeps = {
+    env: {},
+    cwd: '/nonexistent/capped-test',
+    stdout: (text) => {
+      out += text;
+    },
+    stderr: (text) => {
+      err += text;
+    },
+    stdinIsTTY: false,
+    stderrIsTTY: false,
+    now: () => new Date('2026-01-01T00:00:00.000Z'),
+    signals: new EventEmitter(),
+  };
+  return { deps, out: () => out, err: () => err };
+}
+
+async function runMain(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const f = fakeDeps();
+  const code = await main(argv, f.deps);
+  return { code, out: f.out(), err: f.err() };
+}
+
+const EXAMPLE = 'capped run --max-usd 1.50 -- claude';
+
+describe('capped run: usage errors exit 2 before anything starts', () => {
+  it('needs the agent command after --', async () => {
+    for (const argv of [['run'], ['run', '--'], ['run', '--max-usd', '2']]) {
+      const r = await runMain(argv);
+      expect(r.code, argv.join(' ')).toBe(EXIT.usage);
+      expect(r.err).toBe(`capped: \`capped run\` needs the agent command after \`--\`, e.g.\n  ${EXAMPLE}\n`);
+      expect(r.err).toContain(EXAMPLE);
+      expect(r.out).toBe('');
+    }
+  });
+
+  it('rejects a bad --max-usd with the exact message', async () => {
+    const r = await runMain(['run', '--max-usd', 'abc', '--', 'x']);
+    expect(r).toEqual({
+      code: 2,
+      out: '',
+      err: 'capped: Expected `--max-usd` to be a positive number of dollars (e.g. --max-usd 1.50), got `abc`.\n',
+    });
+    for (const bad of ['-1', '0', '1e3', '']) {
+      const each = await runMain(['run', '--max-usd', bad, '--', 'x']);
+      expect(each.code).toBe(2);
+      expect(each.err).toBe(`capped: Expected \`--max-usd\` to be a positive number of dollars (e.g. --max-usd 1.50), got \`${bad}\`.\n`);
+    }
+    const inline = await runMain(['run', '--max-usd=', '--', 'x']);
+    expect(inline.err).toContain('got ``.');
+  });
+
+  it('rejects a bad --max-tokens with the exact message', async () => {
+    const r = await runMain(['run', '--max-tokens', '1.5', '--', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      'capped: Expected `--max-tokens` to be a positive whole number of tokens (e.g. --max-tokens 200000 or 200k), got `1.5`.\n',
+    );
+  });
+
+  it('rejects words before -- and points at the fix', async () => {
+    const r = await runMain(['run', 'foo', '--', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      `capped: unexpected argument \`foo\` before \`--\`; see \`capped run --help\`. The agent command goes after \`--\`, e.g.\n  ${EXAMPLE}\n`,
+    );
+    // an agent command without -- gets the hint, agent flags included
+    const noDashes = await runMain(['run', 'claude', 'hi']);
+    expect(noDashes.code).toBe(2);
+    expect(noDashes.err).toBe(`capped: \`capped run\` needs the agent command after \`--\` (got \`claude hi\`), e.g.\n  ${EXAMPLE}\n`);
+    const withFlag = await runMain(['run', 'claude', '--print', 'hi']);
+    expect(withFlag.code).toBe(2);
+    expect(withFlag.err).toContain('needs the agent command after `--` (got `claude --print hi`)');
+  });
+
+  it('rejects unknown options, missing values and unknown commands', async () => {
+    const unknown = await runMain(['run', '--bogus', '--', 'x']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.out).toBe('');
+    expect(unknown.err).toContain('capped: unknown option `--bogus` before `--`; see `capped run --help`.');
+    const top = await runMain(['--bogus']);
+    expect(top.code).toBe(2);
+    expect(top.err).toContain("unknown option '--bogus'");
+    const missing = await runMain(['run', '--max-usd', '--', 'x']);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain("option '--max-usd <dollars>' argument missing");
+    const command = await runMain(['nope']);
+    expect(command.code).toBe(2);
+    expect(command.err).toContain("unknown command 'nope'");
+  });
+
+  it('never reads flags after -- as its own', async () => {
+    // `--bogus` and `--max-usd abc` belong to the agent; capped still fails only on its own missing pieces
+    const r = await runMain(['run', 'extra', '--', 'agent', '--bogus', '--max-usd', 'abc']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('unexpected argument `extra`');
+    expect(r.err).not.toContain('bogus');
+    expect(r.err).not.toContain('abc');
+  });
+
+  it('prints the help to stderr and exits 2 when given nothing', async () => {
+    for (const argv of [[], ['--', 'claude']]) {
+      const r = await runMain(argv);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err).toMatch(/^Usage: capped \[options\] \[command\]/);
+      expect(r.err).toContain('run an agent under a spending cap');
+    }
+  });
+});
+
+describe('capped --help and --version', () => {
+  it('--help exits 0 with the help on stdout', async () => {
+    const r = await runMain(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/^Usage: capped \[options\] \[command\]/);
+    expect(r.out).toContain('run [options]');
+  });
+
+  it('run --help exits 0 and shows the example', async () => {
+    const r = await runMain(['run', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/^Usage: capped run \[options\] -- <command> \[args\.\.\.\]\n/);
+    expect(r.out).toContain(EXAMPLE);
+  });
+
+  it('pins the whole run --help text', async () => {
+    const f = fakeDeps();
+    const program = createProgram(f.deps, null, () => undefined);
+    // Commander wraps help to the terminal width; pin it so the text does not depend on where tests run.
+    program.commands.find((c) => c.name() === 'run')!.configureOutput({ getOutHelpWidth: () => 80 });
+    const err = await program.parseAsync(['run', '--help'], { from: 'user' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CommanderError);
+    expect((err as CommanderError).exitCode).toBe(0);
+    expect(f.err()).toBe('');
+    expect(f.out()).toMatchInlineSnapshot(`
+      "Usage: capped run [options] -- <command> [args...]
+
+      Run an agent with its API traffic metered by a local proxy, and stop it at the
+      cap.
+      Everything after \`--\` is the agent command, passed through untouched.
+
+      Options:
+        --max-usd <dollars>  dollar cap for the run (default: 1.00)
+        --max-tokens <n>     token cap for the run, all token kinds together (e.g.
+                             200000 or 200k)
+        --max-actions <n>    tool calls the model may ask for in the run
+        --record <file>      write the run record (JSON) to this file when the run
+                             ends
+        -h, --help           display help for command
+
+      Example:
+        capped run --max-usd 1.50 -- claude
+        capped run --max-usd 5 --record run.json -- codex exec "fix the tests"
+      "
+    `);
+  });
+
+  it('--version and -v print the package.json version', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(pkg.version).toMatch(/^\d+\.\d+\.\d+/);
+    for (const flag of ['--version', '-v']) {
+      const r = await runMain([flag]);
+      expect(r).toEqual({ code: 0, out: `${pkg.version}\n`, err: '' });
+    }
+  });
+});
+
+describe('createProgram', () => {
+  it('hands run errors back as exceptions, not exit calls', async () => {
+    const f = fakeDeps();
+    let exit: number | null = null;
+    const program = createProgram(f.deps, ['agent'], (code) => {
+      exit = code;
+    });
+    await expect(program.parseAsync(['run', '--max-usd', '0'], { from: 'user' })).rejects.toThrow(
+      'Expected `--max-usd` to be a positive number of dollars (e.g. --max-usd 1.50), got `0`.',
+    );
+    expect(exit).toBeNull();
+  });
+});
