@@ -1,17 +1,26 @@
-import { costOfTokens, tokensAffordable, type Nano } from './money.js';
-import { limitMessage } from './messages.js';
-import { totalTokens } from './totals.js';
-import type { BudgetAction, BudgetEvent, BudgetState, Caps, LimitKind, StepResult } from './types.js';
+import { admitWith, denyEscalation, onRequest, refuse } from './admission.js';
+import { availableTokens, dollarHeadroom } from './headroom.js';
+import { costOfTokens, tokensAffordable } from './money.js';
+import type { BudgetAction, BudgetEvent, BudgetState, Caps, EnginePolicy, LimitKind, StepResult } from './types.js';
 
-/**
- * The smallest output ceiling worth sending. When the budget cannot pay for this many output
- * tokens on top of the input, the request is refused instead of clamped to something useless.
- */
-export const MIN_OUTPUT_TOKENS = 256;
+export { MIN_OUTPUT_TOKENS } from './admission.js';
+export { availableNano, availableTokens } from './headroom.js';
 
-export function initialState(caps: Caps): BudgetState {
+/** The policy of a plain `capped run`: stop at the cap, no escalation rules, no phase ceiling. */
+export const DEFAULT_POLICY: EnginePolicy = {
+  onLimit: 'stop',
+  downgradeTo: null,
+  escalation: 'allow',
+  escalationDeny: 'send-selected',
+  verifyNano: null,
+  model: null,
+};
+
+export function initialState(caps: Caps, policy: EnginePolicy = DEFAULT_POLICY): BudgetState {
   return {
     caps,
+    initialCaps: caps,
+    policy,
     spentNano: 0,
     usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
     requests: 0,
@@ -21,29 +30,18 @@ export function initialState(caps: Caps): BudgetState {
     mostExpensive: null,
     hardStop: null,
     estimated: false,
+    phase: 'implementation',
+    phaseSpent: { implementation: 0, verification: 0 },
+    selected: null,
+    downgradedTo: null,
+    approvals: [],
+    pending: {},
   };
 }
 
-function reservedTotals(state: BudgetState): { nano: Nano; tokens: number } {
-  let nano = 0;
-  let tokens = 0;
-  for (const r of Object.values(state.reserved)) {
-    nano += r.nano;
-    tokens += r.tokens;
-  }
-  return { nano, tokens };
-}
-
-/** Dollars still free: cap minus settled spend minus what in-flight requests hold. */
-export function availableNano(state: BudgetState): Nano | null {
-  if (state.caps.usd === null) return null;
-  return state.caps.usd - state.spentNano - reservedTotals(state).nano;
-}
-
-/** Tokens still free under `--max-tokens`, counting in-flight reservations. */
-export function availableTokens(state: BudgetState): number | null {
-  if (state.caps.tokens === null) return null;
-  return state.caps.tokens - totalTokens(state) - reservedTotals(state).tokens;
+/** Whether the run went beyond its initial envelope: asked for more, downgraded, or hard-stopped. */
+export function exceededInitialBudget(state: BudgetState): boolean {
+  return state.hardStop !== null || state.approvals.some((a) => a.kind === 'downgrade' || (a.kind === 'limit' && a.answer === 'approved'));
 }
 
 /** One pure transition of the budget: no clocks, no I/O; timestamps arrive inside events. */
@@ -68,64 +66,49 @@ export function step(state: BudgetState, event: BudgetEvent): StepResult {
       const usage = { input: 0, output: r.tokens, cacheRead: 0, cacheWrite: 0 };
       return onSettle(state, { type: 'settle', id: event.id, at: event.at, model: r.model, usage, costNano: r.nano, estimated: true });
     }
+    case 'answer':
+      return onAnswer(state, event);
+    case 'withdraw': {
+      if (!(event.id in state.pending)) return { state, actions: [] };
+      return { state: { ...state, pending: withoutKey(state.pending, event.id) }, actions: [{ type: 'ask-closed', id: event.id }] };
+    }
+    case 'phase':
+      if (state.phase === event.phase) return { state, actions: [] };
+      return { state: { ...state, phase: event.phase }, actions: [{ type: 'phase-changed', phase: event.phase }] };
   }
 }
 
-function refuse(
-  state: BudgetState,
-  id: string,
-  at: string,
-  limit: LimitKind,
-  needNano: Nano,
-  needTokens: number,
-  midResponse = false,
-): StepResult {
-  const hardStop = state.hardStop ?? { reason: limit, at };
-  const next = { ...state, hardStop };
-  const actions: BudgetAction[] = [
-    { type: 'refuse', id, limit: hardStop.reason, message: limitMessage(next, hardStop.reason, needNano, needTokens, midResponse) },
-  ];
-  // Terminate only once: later refusals (stragglers after the stop) reuse the same hard stop.
-  if (state.hardStop === null) actions.push({ type: 'terminate', reason: limit });
-  return { state: next, actions };
+function withoutKey<T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> {
+  const next = { ...record };
+  delete next[key];
+  return next;
 }
 
-function onRequest(state: BudgetState, event: Extract<BudgetEvent, { type: 'request' }>): StepResult {
-  const { quote } = event;
-  const floor = event.clampable === false ? event.maxTokens : Math.max(1, Math.min(event.maxTokens, MIN_OUTPUT_TOKENS));
-  const floorNano = quote.inputNano + costOfTokens(floor, quote.outPicoPerToken);
-  const floorTokens = quote.inputTokens + floor;
-  if (state.hardStop !== null) return refuse(state, event.id, event.at, state.hardStop.reason, floorNano, floorTokens);
-
-  // In-flight reservations usually settle below their worst case, so a request that does not
-  // fit only because of them waits for them instead of ending the run early.
-  const inFlight = Object.keys(state.reserved).length > 0;
-  const settledOnly = { ...state, reserved: {} };
-  let allowed = event.maxTokens;
-  const freeNano = availableNano(state);
-  if (freeNano !== null) {
-    if (freeNano < floorNano) {
-      if (inFlight && availableNano(settledOnly)! >= floorNano) return defer(state, event.id);
-      return refuse(state, event.id, event.at, 'usd', floorNano, floorTokens);
+function onAnswer(state: BudgetState, event: Extract<BudgetEvent, { type: 'answer' }>): StepResult {
+  const pending = state.pending[event.id];
+  if (!pending) return { state, actions: [] };
+  const base: BudgetState = { ...state, pending: withoutKey(state.pending, event.id) };
+  const to = event.approve && event.addNano !== undefined ? pending.from + event.addNano : pending.to;
+  const approval = { kind: pending.kind, at: event.at, answer: event.approve ? ('approved' as const) : ('denied' as const), from: pending.from, to: event.approve ? to : pending.from };
+  const recorded: BudgetState = { ...base, approvals: [...base.approvals, pending.kind === 'escalation' ? { ...approval, model: pending.event.model } : approval] };
+  if (pending.kind === 'escalation') {
+    if (!event.approve) {
+      const denied = denyEscalation(recorded, pending.event);
+      return 'state' in denied ? denied : admitWith(recorded, pending.event, denied);
     }
-    allowed = Math.min(allowed, tokensAffordable(freeNano - quote.inputNano, quote.outPicoPerToken));
+    const approved: BudgetState = {
+      ...recorded,
+      caps: { ...recorded.caps, usd: recorded.caps.usd === null ? null : to },
+      selected: { model: pending.event.model, outPicoPerToken: pending.event.quote.outPicoPerToken },
+    };
+    return onRequest(approved, pending.event, true);
   }
-  const freeTokens = availableTokens(state);
-  if (freeTokens !== null) {
-    if (freeTokens < floorTokens) {
-      if (inFlight && availableTokens(settledOnly)! >= floorTokens) return defer(state, event.id);
-      return refuse(state, event.id, event.at, 'tokens', floorNano, floorTokens);
-    }
-    allowed = Math.min(allowed, freeTokens - quote.inputTokens);
-  }
-
-  const nano = quote.inputNano + costOfTokens(allowed, quote.outPicoPerToken);
-  const reservation = { model: event.model, nano, tokens: quote.inputTokens + allowed, allowedOut: allowed, outPicoPerToken: quote.outPicoPerToken };
-  const reserved = { ...state.reserved, [event.id]: reservation };
-  return {
-    state: { ...state, reserved },
-    actions: [{ type: 'forward', id: event.id, maxTokens: allowed < event.maxTokens ? allowed : null, reservedNano: nano }],
-  };
+  if (!event.approve) return refuse(recorded, event.id, event.at, pending.limit ?? 'usd', 0, 0);
+  const raised: BudgetState =
+    pending.limit === 'verify'
+      ? { ...recorded, policy: { ...recorded.policy, verifyNano: to } }
+      : { ...recorded, caps: { ...recorded.caps, usd: to } };
+  return onRequest(raised, pending.event, true);
 }
 
 function onToolCall(state: BudgetState, event: Extract<BudgetEvent, { type: 'tool-call' }>): StepResult {
@@ -142,37 +125,30 @@ function onInputKnown(state: BudgetState, event: Extract<BudgetEvent, { type: 'i
   const others = withoutReservation(state, event.id);
   let out = r.allowedOut;
   let limit: LimitKind = 'usd';
-  const freeNano = availableNano(others);
-  if (freeNano !== null) out = Math.min(out, Math.max(0, tokensAffordable(freeNano - event.inputNano, r.outPicoPerToken)));
+  const dollars = dollarHeadroom(others, r.phase);
+  if (dollars !== null) {
+    out = Math.min(out, Math.max(0, tokensAffordable(dollars.nano - event.inputNano, r.outPicoPerToken)));
+    limit = dollars.limit;
+  }
   const freeTokens = availableTokens(others);
   if (freeTokens !== null && freeTokens - event.inputTokens < out) {
     out = Math.max(0, freeTokens - event.inputTokens);
     limit = 'tokens';
   }
-  const reservation = {
-    ...r,
-    nano: event.inputNano + costOfTokens(out, r.outPicoPerToken),
-    tokens: event.inputTokens + out,
-    allowedOut: out,
-  };
+  const reservation = { ...r, nano: event.inputNano + costOfTokens(out, r.outPicoPerToken), tokens: event.inputTokens + out, allowedOut: out };
   const next = { ...state, reserved: { ...state.reserved, [event.id]: reservation } };
   // The estimate was high: the slack goes back to other requests. Low: the output must stop short.
   const actions: BudgetAction[] = out < r.allowedOut ? [{ type: 'truncate', id: event.id, outputTokens: out, limit }] : [];
   return { state: next, actions };
 }
 
-function defer(state: BudgetState, id: string): StepResult {
-  return { state, actions: [{ type: 'defer', id }] };
-}
-
 function withoutReservation(state: BudgetState, id: string): BudgetState {
   if (!(id in state.reserved)) return state;
-  const reserved = { ...state.reserved };
-  delete reserved[id];
-  return { ...state, reserved };
+  return { ...state, reserved: withoutKey(state.reserved, id) };
 }
 
 function onSettle(state: BudgetState, event: Extract<BudgetEvent, { type: 'settle' }>): StepResult {
+  const phase = state.reserved[event.id]?.phase ?? state.phase;
   const base = withoutReservation(state, event.id);
   const u = event.usage;
   const prev = base.models[event.model] ?? { nano: 0, requests: 0 };
@@ -188,10 +164,9 @@ function onSettle(state: BudgetState, event: Extract<BudgetEvent, { type: 'settl
     },
     requests: base.requests + 1,
     models: { ...base.models, [event.model]: { nano: prev.nano + event.costNano, requests: prev.requests + 1 } },
-    mostExpensive: isCostliest
-      ? { nano: event.costNano, model: event.model, phase: 'implementation', at: event.at }
-      : base.mostExpensive,
+    mostExpensive: isCostliest ? { nano: event.costNano, model: event.model, phase, at: event.at } : base.mostExpensive,
     estimated: base.estimated || event.estimated,
+    phaseSpent: { ...base.phaseSpent, [phase]: base.phaseSpent[phase] + event.costNano },
   };
   return { state: next, actions: [{ type: 'settled', id: event.id, costNano: event.costNano, spentNano: next.spentNano }] };
 }

@@ -15,6 +15,16 @@ export function limitMessage(state: BudgetState, limit: LimitKind, needNano: Nan
       `--max-actions, e.g. --max-actions ${Math.max(cap * 2, cap + 10)}.`
     );
   }
+  if (limit === 'verify') {
+    const cap = state.policy.verifyNano ?? 0;
+    return (
+      `capped: this run's verification budget of ${formatUsd(cap)} is reached (${formatUsd(state.phaseSpent.verification)} ` +
+      `spent on tests, lint and builds; ` +
+      (midResponse ? 'the response in progress was stopped at the cap' : `the next request needs at least ${formatUsd(needNano)}`) +
+      `). The agent is being stopped. To allow more, start the run again with a higher --verify-usd, e.g. ` +
+      `--verify-usd ${suggestUsd(cap, state.phaseSpent.verification + needNano)}.`
+    );
+  }
   if (limit === 'tokens') {
     const cap = state.caps.tokens ?? 0;
     return (
@@ -41,4 +51,26 @@ function suggestUsd(capNano: Nano, neededNano: Nano): string {
 
 function suggestTokens(cap: number, needed: number): number {
   return Math.ceil(Math.max(cap * 2, needed * 1.5) / 1000) * 1000;
+}
+
+/** The question at a dollar limit when the policy is to ask. */
+export function limitQuestion(state: BudgetState, limit: LimitKind, from: Nano, to: Nano): string {
+  if (limit === 'verify') {
+    return `Verification budget reached: ${formatUsd(state.phaseSpent.verification)} of ${formatUsd(from)} spent on tests and checks. Raise it to ${formatUsd(to)}?`;
+  }
+  return `Budget reached: ${formatUsd(state.spentNano)} of ${formatUsd(from)} spent. Raise max spend from ${formatUsd(from)} to ${formatUsd(to)}?`;
+}
+
+/** The question before a switch to a pricier model. */
+export function escalationQuestion(selected: string, model: string, from: Nano, to: Nano): string {
+  return `The agent asks for ${model}, pricier than ${selected}. Switch to ${model} and raise max spend from ${formatUsd(from)} to ${formatUsd(to)}?`;
+}
+
+/** What the agent reads when a request for a pricier model is refused. */
+export function escalationRefusal(selected: string, model: string): string {
+  return (
+    `capped: this run uses ${selected}; ${model} costs more and switching models needs approval that was not ` +
+    `given (escalation policy). The request was refused; continue on ${selected}, or start the run again with ` +
+    `--escalation allow or --model ${model}.`
+  );
 }

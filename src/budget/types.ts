@@ -8,7 +8,10 @@ export interface TokenUsage {
   cacheWrite: number;
 }
 
-export type LimitKind = 'usd' | 'tokens' | 'actions';
+/** Which ceiling a limit is: dollars, tokens, tool actions, or the verification phase's dollars. */
+export type LimitKind = 'usd' | 'tokens' | 'actions' | 'verify';
+
+export type Phase = 'implementation' | 'verification';
 
 /** The run's ceilings; null means that dimension is not capped. */
 export interface Caps {
@@ -16,6 +19,21 @@ export interface Caps {
   tokens: number | null;
   /** Tool calls the model may ask for in the run. */
   actions: number | null;
+}
+
+/** What the run does at a limit and around model choice (DESIGN.md's four boundaries). */
+export interface EnginePolicy {
+  /** At a limit: end the agent, ask for more, or continue on `downgradeTo`. */
+  onLimit: 'stop' | 'ask' | 'downgrade';
+  downgradeTo: string | null;
+  /** A request for a pricier model than the selected one. */
+  escalation: 'allow' | 'deny' | 'ask';
+  /** With escalation denied: send the request on the selected model instead, or refuse it. */
+  escalationDeny: 'send-selected' | 'refuse';
+  /** The verification phase's own dollar ceiling (null: none). */
+  verifyNano: Nano | null;
+  /** The run's selected model; null: the first main-loop request selects it. */
+  model: string | null;
 }
 
 /**
@@ -28,6 +46,12 @@ export interface Quote {
   outPicoPerToken: number;
 }
 
+/** The same request priced on another model (the selected one, or the downgrade target). */
+export interface Alternative {
+  model: string;
+  quote: Quote;
+}
+
 export interface Reservation {
   model: string;
   nano: Nano;
@@ -35,6 +59,7 @@ export interface Reservation {
   /** Output tokens the request may still produce within its reservation. */
   allowedOut: number;
   outPicoPerToken: number;
+  phase: Phase;
 }
 
 export interface ModelSpend {
@@ -45,7 +70,7 @@ export interface ModelSpend {
 export interface CostlyRequest {
   nano: Nano;
   model: string;
-  phase: 'implementation' | 'verification';
+  phase: Phase;
   at: string;
 }
 
@@ -54,8 +79,48 @@ export interface HardStop {
   at: string;
 }
 
+/** A question put to the person (or decided by policy), as the run record keeps it. */
+export interface Approval {
+  kind: 'limit' | 'escalation' | 'downgrade';
+  at: string;
+  answer: 'approved' | 'denied' | 'automatic';
+  /** Dollar ceiling before and after (the same when nothing changed). */
+  from: Nano;
+  to: Nano;
+  /** The model the question was about (escalation, downgrade). */
+  model?: string;
+}
+
+export type RequestEvent = {
+  type: 'request';
+  id: string;
+  at: string;
+  model: string;
+  quote: Quote;
+  /** The output ceiling the client asked for (or the model's maximum when it set none). */
+  maxTokens: number;
+  /** False when the output ceiling cannot be lowered: the request fits whole or not at all. */
+  clampable?: boolean;
+  /** A main-loop request (it offers the model tools); background calls never select the model. */
+  mainLoop?: boolean;
+  /** The request priced on the selected model and on the downgrade target, when they differ. */
+  alternatives?: { selected?: Alternative; downgrade?: Alternative };
+};
+
+/** A question the engine is waiting on, with the request it holds. */
+export interface PendingAsk {
+  kind: 'limit' | 'escalation';
+  event: RequestEvent;
+  limit: LimitKind | null;
+  from: Nano;
+  to: Nano;
+}
+
 export interface BudgetState {
   caps: Caps;
+  /** The ceilings the run started with: exceeding them is a breach of the initial envelope. */
+  initialCaps: Caps;
+  policy: EnginePolicy;
   spentNano: Nano;
   usage: TokenUsage;
   requests: number;
@@ -66,20 +131,18 @@ export interface BudgetState {
   mostExpensive: CostlyRequest | null;
   hardStop: HardStop | null;
   estimated: boolean;
+  phase: Phase;
+  phaseSpent: Readonly<Record<Phase, Nano>>;
+  /** The model requests are compared with for escalation, and its output price. */
+  selected: { model: string; outPicoPerToken: number } | null;
+  /** Set once the run continued on a cheaper model at its limit. */
+  downgradedTo: string | null;
+  approvals: readonly Approval[];
+  pending: Readonly<Record<string, PendingAsk>>;
 }
 
 export type BudgetEvent =
-  | {
-      type: 'request';
-      id: string;
-      at: string;
-      model: string;
-      quote: Quote;
-      /** The output ceiling the client asked for (or the model's maximum when it set none). */
-      maxTokens: number;
-      /** False when the output ceiling cannot be lowered: the request fits whole or not at all. */
-      clampable?: boolean;
-    }
+  | RequestEvent
   | {
       type: 'settle';
       id: string;
@@ -101,14 +164,27 @@ export type BudgetEvent =
   /** The request ended without anything billable (e.g. upstream unreachable, 4xx). */
   | { type: 'release'; id: string }
   /** The request's outcome can no longer be read (capped is exiting): charge its whole reservation. */
-  | { type: 'abandon'; id: string; at: string };
+  | { type: 'abandon'; id: string; at: string }
+  /** The answer to an `ask`; `addNano` replaces the proposed increase for a limit. */
+  | { type: 'answer'; id: string; at: string; approve: boolean; addNano?: Nano }
+  /** The client behind a held request went away: drop the question. */
+  | { type: 'withdraw'; id: string }
+  /** The agent moved to verifying (tests, lint, builds) or back to implementing. */
+  | { type: 'phase'; phase: Phase; at: string };
 
 export type BudgetAction =
-  /** Send the request; `maxTokens` is set when the output ceiling had to be lowered. */
-  | { type: 'forward'; id: string; maxTokens: number | null; reservedNano: Nano }
-  | { type: 'refuse'; id: string; limit: LimitKind; message: string }
+  /**
+   * Send the request. `maxTokens` is set when the output ceiling had to be lowered, `model` when
+   * the request must go to another model (escalation denied, or downgraded at the limit).
+   */
+  | { type: 'forward'; id: string; maxTokens: number | null; model: string | null; reservedNano: Nano }
+  | { type: 'refuse'; id: string; limit: LimitKind | 'escalation'; message: string }
   /** It does not fit only because of requests still in flight: decide again once they settle. */
   | { type: 'defer'; id: string }
+  /** Hold the request and put this question; an `answer` event decides it. */
+  | { type: 'ask'; id: string; kind: 'limit' | 'escalation'; limit: LimitKind | null; question: string; from: Nano; to: Nano; model: string }
+  /** The question about request `id` no longer stands (its client went away). */
+  | { type: 'ask-closed'; id: string }
   | { type: 'terminate'; reason: LimitKind }
   /** The tool call may reach the agent. */
   | { type: 'allow-tool'; id: string }
@@ -117,7 +193,8 @@ export type BudgetAction =
    * there (it reports `cut`), since the request was sent with a higher ceiling.
    */
   | { type: 'truncate'; id: string; outputTokens: number; limit: LimitKind }
-  | { type: 'settled'; id: string; costNano: Nano; spentNano: Nano };
+  | { type: 'settled'; id: string; costNano: Nano; spentNano: Nano }
+  | { type: 'phase-changed'; phase: Phase };
 
 export interface StepResult {
   state: BudgetState;

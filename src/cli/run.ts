@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import type { EventEmitter } from 'node:events';
 import { BudgetKeeper } from '../budget/keeper.js';
 import { usdToNano } from '../budget/money.js';
+import { compilePatterns, DEFAULT_VERIFY_PATTERNS } from '../budget/phases.js';
 import type { Caps } from '../budget/types.js';
 import { dataDir } from '../ledger/data-dir.js';
 import { appendRunLog, writeRecordFile } from '../ledger/run-log.js';
@@ -39,6 +42,14 @@ export interface RunDeps {
   prices?: PriceBook;
 }
 
+function readTextFile(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 function newRunId(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${stamp}-${randomBytes(3).toString('hex')}`;
@@ -69,6 +80,8 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     throw err;
   }
   const recipe = recipeFor(command);
+  const verdict = recipe.check?.(deps.env, readTextFile, deps.env.HOME ?? os.homedir()) ?? {};
+  if (verdict.error) throw new UsageError(verdict.error);
   const keeper = new BudgetKeeper(caps);
   const reporter = new LineReporter(deps.stderr, {
     color: deps.stderrIsTTY && !deps.env.NO_COLOR,
@@ -82,6 +95,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     keeper,
     prices: deps.prices ?? createPriceBook(),
     estimator: new InputEstimator(),
+    rules: { restrictedTools: new Set(), verifyPatterns: compilePatterns(DEFAULT_VERIFY_PATTERNS) },
     now: deps.now,
     notify: (notice) => {
       if (notice.type === 'subscription') apiEquivalent = true;
@@ -100,6 +114,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   };
 
   reporter.start({ runId, caps, command, agent: recipe.name });
+  if (verdict.warning) deps.stderr(`capped: note: ${verdict.warning}\n`);
   let agent;
   try {
     agent = await spawnAgent(argv[0]!, argv.slice(1), env, deps.spawn);

@@ -11,7 +11,11 @@ export type ProxyNotice =
   | { type: 'refused'; message: string }
   | { type: 'upstream-error'; message: string }
   /** A request was paid by a subscription login: its spend is the API-equivalent price. */
-  | { type: 'subscription' };
+  | { type: 'subscription' }
+  /** Restricted tools were taken out of a request. */
+  | { type: 'tools-removed'; names: string[] }
+  /** A request was sent to another model than it named (escalation denied, downgrade). */
+  | { type: 'model-changed'; from: string; to: string };
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 

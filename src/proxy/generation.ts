@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { Admission } from '../budget/keeper.js';
-import type { TokenUsage } from '../budget/types.js';
+import { phaseAfter } from '../budget/phases.js';
+import type { Alternative, TokenUsage } from '../budget/types.js';
 import type { BillableUsage } from '../pricing/price-book.js';
 import { sendError, upstreamFailure } from './exchange.js';
 import { forwardHeaders, sendUpstream, upstreamUrl } from './forward.js';
@@ -30,21 +31,42 @@ export function nextRequestId(): string {
 }
 
 export type Admit =
-  | { ok: true; body: Record<string, unknown>; admitted: Admitted; injectedUsage: boolean }
+  | { ok: true; body: Record<string, unknown>; path: string; admitted: Admitted; injectedUsage: boolean }
   | { ok: false; status: number; message: string; notify: boolean };
+
+/** The request priced on `model` too, when that differs from its own and has a price. */
+function alternative(deps: ProxyDeps, provider: Provider, model: string | null, own: string, inputTokens: number): Alternative | undefined {
+  if (!model || model === own) return undefined;
+  const quote = deps.prices.quote(provider.pricingId, model, inputTokens);
+  return quote ? { model, quote } : undefined;
+}
+
+/**
+ * Applies the run's request rules before pricing: the phase the agent's last tool calls put it
+ * in, and tools the policy forbids taken out of the request so the model cannot call them.
+ */
+function applyRules(deps: ProxyDeps, provider: Provider, json: Record<string, unknown>): Record<string, unknown> {
+  const phase = phaseAfter(provider.lastToolCalls(json), deps.rules.verifyPatterns);
+  if (phase) deps.keeper.dispatch({ type: 'phase', phase, at: deps.now().toISOString() });
+  const { body, removed } = provider.withoutTools(json, deps.rules.restrictedTools);
+  if (removed.length > 0) deps.notify({ type: 'tools-removed', names: removed });
+  return body;
+}
 
 /**
  * Prices and reserves one generation request: reads it, quotes it, asks the budget (which may
- * hold it while other requests settle), and applies the output clamp. Shared by HTTP and WebSocket.
+ * hold it while other requests settle, or while a question is put), and applies what the budget
+ * decided: the output clamp, and another model. Shared by HTTP and WebSocket.
  */
 export async function admitRequest(
   deps: ProxyDeps,
   provider: Provider,
-  json: Record<string, unknown>,
+  original: Record<string, unknown>,
   path: string,
   bodyBytes: number,
   onWaiting: (cancel: () => void) => void,
 ): Promise<Admit | null> {
+  const json = applyRules(deps, provider, original);
   const info = provider.inspect(json, path);
   if (!info.model) return { ok: false, status: 400, message: 'capped: the request names no model, so it cannot be priced; it was not sent.', notify: false };
   const inputEstimate = deps.estimator.estimate(bodyBytes);
@@ -57,18 +79,47 @@ export async function admitRequest(
   }
   const id = nextRequestId();
   const requested = info.maxTokens ?? provider.defaultMaxTokens(info.model);
+  const { policy, selected } = deps.keeper.state;
+  const alternatives: { selected?: Alternative; downgrade?: Alternative } = {};
+  const onSelected = alternative(deps, provider, selected?.model ?? policy.model, info.model, inputEstimate);
+  if (onSelected) alternatives.selected = onSelected;
+  const downgrade = policy.onLimit === 'downgrade' ? alternative(deps, provider, policy.downgradeTo, info.model, inputEstimate) : undefined;
+  if (downgrade) alternatives.downgrade = downgrade;
   onWaiting(() => deps.keeper.cancel(id));
-  const decision: Admission | null = await deps.keeper.admit({ type: 'request', id, at: deps.now().toISOString(), model: info.model, quote, maxTokens: requested, clampable: info.clampable });
+  const decision: Admission | null = await deps.keeper.admit({
+    type: 'request',
+    id,
+    at: deps.now().toISOString(),
+    model: info.model,
+    quote,
+    maxTokens: requested,
+    clampable: info.clampable,
+    mainLoop: Array.isArray(original.tools) && original.tools.length > 0,
+    alternatives,
+  });
   if (decision === null) return null; // the client gave up while its request was held
   if (decision.type === 'refuse') return { ok: false, status: provider.limitStatus, message: decision.message, notify: true };
   const prepared = provider.prepare(json, info);
   let body = prepared?.body ?? json;
+  let sentPath = path;
+  if (decision.model !== null) {
+    ({ body, path: sentPath } = provider.withModel(body, path, decision.model));
+    deps.notify({ type: 'model-changed', from: info.model, to: decision.model });
+  }
   if (decision.maxTokens !== null) body = provider.withMaxTokens(body, decision.maxTokens);
   return {
     ok: true,
-    body,
+    body: body === original ? original : body,
+    path: sentPath,
     injectedUsage: prepared?.injectedUsage ?? false,
-    admitted: { id, model: info.model, inputEstimate, allowedOut: decision.maxTokens ?? requested, clamped: decision.maxTokens, originalBytes: bodyBytes },
+    admitted: {
+      id,
+      model: decision.model ?? info.model,
+      inputEstimate,
+      allowedOut: decision.maxTokens ?? requested,
+      clamped: decision.maxTokens,
+      originalBytes: bodyBytes,
+    },
   };
 }
 
@@ -100,7 +151,8 @@ export async function handleGeneration(
     return;
   }
   const outBody = admit.body === json ? body : Buffer.from(JSON.stringify(admit.body));
-  await exchange(deps, route, req, res, pathAndQuery, outBody, admit.admitted, admit.injectedUsage);
+  const query = pathAndQuery.includes('?') ? pathAndQuery.slice(pathAndQuery.indexOf('?')) : '';
+  await exchange(deps, route, req, res, admit.path + query, outBody, admit.admitted, admit.injectedUsage);
 }
 
 function exchange(

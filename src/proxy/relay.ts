@@ -152,7 +152,9 @@ function relayEvents(
         }
       }
       const reading = meter.reading();
-      resolve({ status: upstream.statusCode ?? 502, bytes, reading: upstream.complete && !blocked ? reading : { ...reading, complete: reading.complete && !blocked } });
+      // Usage read in full stays exact even when capped ended the stream after it (Gemini sends the
+      // final usage in the same chunk as a withheld tool call).
+      resolve({ status: upstream.statusCode ?? 502, bytes, reading });
     });
   });
 }

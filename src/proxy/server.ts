@@ -47,6 +47,15 @@ export interface ProxyDeps {
   estimator: InputEstimator;
   now: () => Date;
   notify: (notice: ProxyNotice) => void;
+  rules: ProxyRules;
+}
+
+/** Request rules from the run's policy. */
+export interface ProxyRules {
+  /** Tools removed from every request (by name, or type for built-in tools). */
+  restrictedTools: ReadonlySet<string>;
+  /** Shell commands that move the agent into its verification phase. */
+  verifyPatterns: readonly RegExp[];
 }
 
 export interface Proxy {

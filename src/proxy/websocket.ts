@@ -128,9 +128,10 @@ class WsSession {
       return;
     }
     this.inFlight.push({ admitted: admit.admitted, meter: this.route.provider.createMeter({ injectedUsage: false }), blocked: false });
-    const clamp = admit.admitted.clamped;
-    if (clamp === null) for (const raw of raws) this.server.write(raw);
-    else this.server.write(encodeFrame(OP.text, Buffer.from(this.ws.withMaxTokensMessage(text, clamp)), randomBytes(4)));
+    // Unchanged requests keep their exact frames; a changed one (clamped, other model, tools
+    // removed) is sent as one new masked frame.
+    if (admit.body === read.body) for (const raw of raws) this.server.write(raw);
+    else this.server.write(encodeFrame(OP.text, Buffer.from(this.ws.withBody(text, admit.body)), randomBytes(4)));
   }
 
   fromServer(chunk: Buffer): void {

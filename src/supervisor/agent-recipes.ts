@@ -24,6 +24,46 @@ export interface Recipe {
   args?(p: ProxyEndpoints): string[];
   /** What `capped agents` says about how it was checked. */
   verified: string;
+  /**
+   * Settings under which this agent would bypass capped (talk to its provider directly), read
+   * before launch: an error stops capped from starting, since spend there could not be capped.
+   */
+  check?(env: NodeJS.ProcessEnv, readFile: (file: string) => string | null, home: string): { error?: string; warning?: string };
+}
+
+/** Gemini CLI sign-in methods that do not use GOOGLE_GEMINI_BASE_URL, so capped cannot see them. */
+const GEMINI_DIRECT_AUTH: Record<string, string> = {
+  'oauth-personal': 'Login with Google',
+  'vertex-ai': 'Vertex AI',
+  'cloud-shell': 'Cloud Shell',
+  'compute-default-credentials': 'Google Cloud default credentials',
+};
+
+function checkGemini(env: NodeJS.ProcessEnv, readFile: (file: string) => string | null, home: string): { error?: string; warning?: string } {
+  const fix = 'Run it with a Gemini API key (GEMINI_API_KEY) to use it under capped.';
+  if (env.GOOGLE_GENAI_USE_VERTEXAI === 'true') return { error: `Gemini CLI with GOOGLE_GENAI_USE_VERTEXAI=true talks to Vertex AI directly, so capped could not meter or cap it. ${fix}` };
+  if (env.GOOGLE_GENAI_USE_GCA === 'true') return { error: `Gemini CLI with GOOGLE_GENAI_USE_GCA=true (Login with Google) talks to Google directly, so capped could not meter or cap it. ${fix}` };
+  const file = path.join(env.GEMINI_CLI_HOME ?? home, '.gemini', 'settings.json');
+  const text = readFile(file);
+  let selected: unknown;
+  try {
+    // settings.json may hold // comments; strip whole-line ones before parsing.
+    const parsed = text ? (JSON.parse(text.replace(/^\s*\/\/.*$/gm, '')) as { security?: { auth?: { selectedType?: unknown } } }) : null;
+    selected = parsed?.security?.auth?.selectedType;
+  } catch {
+    return {};
+  }
+  if (typeof selected === 'string' && selected in GEMINI_DIRECT_AUTH) {
+    return { error: `Gemini CLI is set to sign in with ${GEMINI_DIRECT_AUTH[selected]} (security.auth.selectedType in ${file}); that traffic goes to Google directly, so capped could not meter or cap it. ${fix}` };
+  }
+  if (selected === undefined && env.GEMINI_API_KEY) {
+    return {
+      warning:
+        `Gemini CLI treats a custom base URL as "gateway" sign-in and refuses it in non-interactive mode (-p) unless ${file} ` +
+        `has "security": {"auth": {"selectedType": "gemini-api-key"}} (what its sign-in dialog writes when you choose an API key).`,
+    };
+  }
+  return {};
 }
 
 function mergeOpencodeConfig(existing: string | undefined, p: ProxyEndpoints): string {
@@ -77,7 +117,8 @@ export const RECIPES: readonly Recipe[] = [
     name: 'Gemini CLI',
     executables: ['gemini'],
     env: (p) => ({ GOOGLE_GEMINI_BASE_URL: p.gemini }),
-    verified: 'end to end with @google/gemini-cli from npm',
+    check: checkGemini,
+    verified: 'end to end with @google/gemini-cli from npm (API-key sign-in)',
   },
   {
     id: 'aider',

@@ -20,7 +20,7 @@ export interface StartInfo {
 
 const THRESHOLDS = [0.5, 0.75, 0.9];
 
-const LIMIT_NAMES: Record<LimitKind, string> = { usd: 'spending', tokens: 'token', actions: 'tool action' };
+const LIMIT_NAMES: Record<LimitKind, string> = { usd: 'spending', tokens: 'token', actions: 'tool action', verify: 'verification' };
 
 const fmtInt = (n: number): string => n.toLocaleString('en-US');
 
@@ -50,6 +50,7 @@ export class LineReporter {
   private nextThreshold = 0;
   private hardStopRefusals = 0;
   private subscriptionSaid = false;
+  private readonly said = new Set<string>();
 
   constructor(
     private readonly write: (text: string) => void,
@@ -59,6 +60,13 @@ export class LineReporter {
   private line(text: string): void {
     const prefix = this.opts.color ? '\x1b[2mcapped:\x1b[0m' : 'capped:';
     this.write(`${prefix} ${text}\n`);
+  }
+
+  /** Says something once per run however often it happens. */
+  private once(key: string, text: string): void {
+    if (this.said.has(key)) return;
+    this.said.add(key);
+    this.line(text);
   }
 
   start(info: StartInfo): void {
@@ -74,6 +82,10 @@ export class LineReporter {
     else if (notice.type === 'subscription') {
       if (!this.subscriptionSaid) this.line('subscription login detected: spend is metered at API-equivalent prices');
       this.subscriptionSaid = true;
+    } else if (notice.type === 'tools-removed') {
+      this.once(`tools:${notice.names.join(',')}`, `restricted tools removed from the request: ${notice.names.join(', ')}`);
+    } else if (notice.type === 'model-changed') {
+      this.once(`model:${notice.from}>${notice.to}`, `requests for ${notice.from} are sent to ${notice.to}`);
     } else this.settled(notice, state);
   }
 

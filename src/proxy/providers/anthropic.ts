@@ -1,5 +1,6 @@
 import type { SseEvent } from '../sse-reader.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
+import { compact, lastWhere, toolCall, withBodyModel, withoutNamedTools } from './request-edits.js';
 import { emptyReading, type Meter, type MeterReading, type Provider, type RequestKind } from './types.js';
 
 /** Smallest thinking budget Anthropic accepts; below it thinking must be turned off. */
@@ -140,6 +141,13 @@ export const anthropic: Provider = {
   },
   prepare: () => null,
   withMaxTokens,
+  withModel: withBodyModel,
+  withoutTools: withoutNamedTools,
+  lastToolCalls(body) {
+    // The last assistant message's tool_use blocks: what the agent has just run.
+    const content = lastWhere(body.messages, (m) => (m.role === 'assistant' ? m.content : undefined));
+    return Array.isArray(content) ? compact(content.map((b) => (asRecord(b)?.type === 'tool_use' ? toolCall(asRecord(b)?.name, asRecord(b)?.input) : null))) : [];
+  },
   defaultMaxTokens: () => 64_000,
   createMeter: () => new AnthropicMeter(),
   error(status, message) {

@@ -1,5 +1,6 @@
 import type { SseEvent } from '../sse-reader.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
+import { compact, lastWhere, toolCall } from './request-edits.js';
 import { emptyReading, type ErrorBody, type Meter, type MeterReading, type Provider, type RequestKind } from './types.js';
 
 /**
@@ -83,8 +84,10 @@ function withMaxTokens(body: Record<string, unknown>, maxTokens: number): Record
   // valid for every model), since withMaxTokens cannot see the model (it is in the path). 0 (off)
   // and -1 (dynamic) are left alone; a missing budget is not added (Gemini 3 rejects a budget set
   // together with thinkingLevel).
-  if (thinking && typeof budget === 'number' && Number.isFinite(budget) && budget > maxTokens) {
-    next[thinkingKey] = { ...thinking, [budgetKey]: Math.max(maxTokens, Math.min(budget, SAFE_THINKING_BUDGET)) };
+  // Thinking up to the whole ceiling would leave no room for an answer (it ends MAX_TOKENS with no
+  // text, and Gemini CLI retries), so a budget that does not fit is cut to half the ceiling.
+  if (thinking && typeof budget === 'number' && Number.isFinite(budget) && budget > maxTokens / 2) {
+    next[thinkingKey] = { ...thinking, [budgetKey]: Math.max(Math.floor(maxTokens / 2), Math.min(budget, SAFE_THINKING_BUDGET, maxTokens - 1)) };
   }
   return { ...body, [configKey]: next };
 }
@@ -231,7 +234,8 @@ export const gemini: Provider = {
   pricingId: 'google',
   defaultUpstream: 'https://generativelanguage.googleapis.com',
   // 400 is the one status Gemini CLI explicitly never retries (packages/core/src/utils/retry.ts).
-  limitStatus: 400,
+  // 402 maps to 400 FAILED_PRECONDITION in error(): a status Gemini CLI never retries.
+  limitStatus: 402,
   classify,
   inspect(body, path) {
     const target = parseTarget(path);
@@ -245,6 +249,47 @@ export const gemini: Provider = {
   },
   prepare: () => null,
   withMaxTokens,
+  withModel(body, path, model) {
+    // Gemini names the model in the path: models/{model}:{action}.
+    const target = parseTarget(path);
+    if (!target) return { body, path };
+    return { body, path: path.replace(/models\/[^/:]+(?=:|%3A)/i, `models/${encodeURIComponent(model)}`) };
+  },
+  withoutTools(body, names) {
+    // Gemini groups function declarations inside tool entries; built-in tools are keys (googleSearch).
+    if (!Array.isArray(body.tools) || names.size === 0) return { body, removed: [] };
+    const removed: string[] = [];
+    const tools = (body.tools as unknown[])
+      .map((tool): unknown => {
+        const t = asRecord(tool);
+        if (!t) return tool;
+        const next: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(t)) {
+          if (key === 'functionDeclarations' && Array.isArray(value)) {
+            const kept = value.filter((d) => {
+              const name = asString(asRecord(d)?.name);
+              if (name && names.has(name)) removed.push(name);
+              return !(name && names.has(name));
+            });
+            if (kept.length > 0) next[key] = kept;
+          } else if (names.has(key)) {
+            removed.push(key);
+          } else {
+            next[key] = value;
+          }
+        }
+        return Object.keys(next).length > 0 ? next : null;
+      })
+      .filter((t) => t !== null);
+    if (removed.length === 0) return { body, removed };
+    const next: Record<string, unknown> = { ...body, tools };
+    if (tools.length === 0) delete next.tools;
+    return { body: next, removed };
+  },
+  lastToolCalls(body) {
+    const parts = lastWhere(body.contents, (c) => (c.role === 'model' ? c.parts : undefined));
+    return Array.isArray(parts) ? compact(parts.map((p) => { const call = asRecord(asRecord(p)?.functionCall); return call ? toolCall(call.name, call.args) : null; })) : [];
+  },
   defaultMaxTokens,
   createMeter: () => new GeminiMeter(),
   error,

@@ -1,5 +1,6 @@
 import type { SseEvent } from '../sse-reader.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
+import { compact, lastWhere, toolCall, withBodyModel, withoutNamedTools } from './request-edits.js';
 import { emptyReading, type Meter, type MeterReading, type Prepared, type Provider, type RequestInfo, type RequestKind } from './types.js';
 
 /**
@@ -219,6 +220,12 @@ export const openaiChat: Provider = {
   inspect,
   prepare,
   withMaxTokens,
+  withModel: withBodyModel,
+  withoutTools: withoutNamedTools,
+  lastToolCalls(body) {
+    const calls = lastWhere(body.messages, (m) => (m.role === 'assistant' ? m.tool_calls : undefined));
+    return Array.isArray(calls) ? compact(calls.map((c) => toolCall(asRecord(asRecord(c)?.function)?.name, asRecord(asRecord(c)?.function)?.arguments))) : [];
+  },
   defaultMaxTokens,
   createMeter: ({ injectedUsage }) => new OpenAIChatMeter(injectedUsage),
   error(status, message) {

@@ -1,6 +1,7 @@
 import type { SseEvent } from '../sse-reader.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
-import { emptyReading, type Meter, type MeterReading, type Provider, type RequestKind } from './types.js';
+import { compact, toolCall, withBodyModel, withoutNamedTools } from './request-edits.js';
+import { emptyReading, type Meter, type MeterReading, type Provider, type RequestKind, type ToolCall } from './types.js';
 
 /**
  * OpenAI Responses API (`POST /v1/responses`), the wire format Codex CLI speaks, over HTTP (JSON or
@@ -232,11 +233,11 @@ export function readClientMessage(text: string): { kind: 'create'; body: Record<
   return { kind: 'create', body };
 }
 
-/** The client's `response.create` frame with its output ceiling lowered; other frames unchanged. */
-export function withMaxTokensMessage(text: string, maxTokens: number): string {
+/** The client's `response.create` frame with the proxy's version of its request; other frames unchanged. */
+export function withBodyMessage(text: string, body: Record<string, unknown>): string {
   const msg = readClientMessage(text);
   if (msg.kind !== 'create') return text;
-  return JSON.stringify({ type: 'response.create', ...withMaxTokens(msg.body, maxTokens) });
+  return JSON.stringify({ type: 'response.create', ...body });
 }
 
 /**
@@ -282,9 +283,24 @@ export const openaiResponses: Provider = {
   // Usage always arrives on the terminal event; nothing to ask for.
   prepare: () => null,
   withMaxTokens,
+  withModel: withBodyModel,
+  withoutTools: withoutNamedTools,
+  lastToolCalls(body) {
+    // Input items after the last user message: the calls of the latest turn.
+    const input = Array.isArray(body.input) ? body.input : [];
+    const calls: ToolCall[] = [];
+    for (let i = input.length - 1; i >= 0; i--) {
+      const item = asRecord(input[i]);
+      if (!item || item.role === 'user') break;
+      if (item.type === 'function_call') calls.unshift(...compact([toolCall(item.name, item.arguments)]));
+      else if (item.type === 'custom_tool_call') calls.unshift(...compact([toolCall(item.name, item.input)]));
+      else if (item.type === 'local_shell_call') calls.unshift(...compact([toolCall('local_shell', asRecord(item.action))]));
+    }
+    return calls;
+  },
   defaultMaxTokens,
   createMeter: () => new ResponsesMeter(),
-  websocket: { readClientMessage, withMaxTokensMessage, errorMessage: websocketError, isTerminal: isTerminalMessage },
+  websocket: { readClientMessage, withBody: withBodyMessage, errorMessage: websocketError, isTerminal: isTerminalMessage },
   error(status, message) {
     const kind = ERROR_KINDS[status] ?? (status >= 500 ? { type: 'api_error', code: null } : { type: 'invalid_request_error', code: null });
     return { status, body: JSON.stringify({ error: { message, type: kind.type, param: null, code: kind.code } }) };

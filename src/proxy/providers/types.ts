@@ -53,12 +53,19 @@ export interface Prepared {
   injectedUsage: boolean;
 }
 
+/** A tool call the model made in an earlier turn, as the client sends it back. */
+export interface ToolCall {
+  name: string;
+  /** The call's input as JSON text (arguments, command). */
+  input: string;
+}
+
 /** For providers with a WebSocket transport (OpenAI Responses): how its messages are read. */
 export interface WebSocketSupport {
   /** Recognises a client message that starts a generation, and returns its request body. */
   readClientMessage(text: string): { kind: 'create'; body: Record<string, unknown> } | { kind: 'other' };
-  /** The client message with its output ceiling lowered to `maxTokens`. */
-  withMaxTokensMessage(text: string, maxTokens: number): string;
+  /** The client message carrying `body` (as changed by the proxy) instead of its own request. */
+  withBody(text: string, body: Record<string, unknown>): string;
   /** A server message that tells the client its request was refused, with `message`. */
   errorMessage(message: string): string;
   /** Whether a server message ends the response it belongs to. */
@@ -85,6 +92,12 @@ export interface Provider {
   prepare(body: Record<string, unknown>, info: RequestInfo): Prepared | null;
   /** The request with its output ceiling lowered to `maxTokens` (and anything that must shrink with it). */
   withMaxTokens(body: Record<string, unknown>, maxTokens: number): Record<string, unknown>;
+  /** The request sent to another model instead (escalation denied, downgrade at the limit). */
+  withModel(body: Record<string, unknown>, path: string, model: string): { body: Record<string, unknown>; path: string };
+  /** The request without the named tools, so the model cannot call them; and which were removed. */
+  withoutTools(body: Record<string, unknown>, names: ReadonlySet<string>): { body: Record<string, unknown>; removed: string[] };
+  /** The tool calls of the last model turn in the request's history (what the agent just ran). */
+  lastToolCalls(body: Record<string, unknown>): ToolCall[];
   /** Output ceiling to reserve for when the client set none (the model's maximum output). */
   defaultMaxTokens(model: string): number;
   createMeter(opts: { injectedUsage: boolean }): Meter;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { availableNano, availableTokens, initialState, MIN_OUTPUT_TOKENS, step } from '../../../src/budget/engine.js';
+import { availableNano, availableTokens, DEFAULT_POLICY, initialState, MIN_OUTPUT_TOKENS, step } from '../../../src/budget/engine.js';
 import { costOfTokens } from '../../../src/budget/money.js';
 import type { BudgetAction, BudgetEvent, BudgetState, Caps, Quote, TokenUsage } from '../../../src/budget/types.js';
 import { mulberry32, randInt } from '../helpers/prng.js';
@@ -62,6 +62,14 @@ describe('initialState', () => {
     const caps = { usd: 1_000_000_000, tokens: 50_000, actions: 7 };
     expect(initialState(caps)).toEqual({
       caps,
+      initialCaps: caps,
+      policy: DEFAULT_POLICY,
+      phase: 'implementation',
+      phaseSpent: { implementation: 0, verification: 0 },
+      selected: null,
+      downgradedTo: null,
+      approvals: [],
+      pending: {},
       spentNano: 0,
       usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
       requests: 0,
@@ -88,8 +96,8 @@ describe('reserve', () => {
     const before = initialState(usdCap(1_000_000_000));
     const { state, actions } = apply(before, request('q1'));
     const nano = 3_000_000 + 4096 * PER_TOKEN; // 64_440_000
-    expect(actions).toEqual([{ type: 'forward', id: 'q1', maxTokens: null, reservedNano: nano }]);
-    expect(state.reserved).toEqual({ q1: { model: MODEL, nano, tokens: 1000 + 4096, allowedOut: 4096, outPicoPerToken: 15_000_000 } });
+    expect(actions).toEqual([{ type: 'forward', id: 'q1', maxTokens: null, model: null, reservedNano: nano }]);
+    expect(state.reserved).toEqual({ q1: { model: MODEL, nano, tokens: 1000 + 4096, allowedOut: 4096, outPicoPerToken: 15_000_000, phase: 'implementation' } });
     expect(state.spentNano).toBe(0);
     expect(availableNano(state)).toBe(1_000_000_000 - nano);
     // the engine is pure: the earlier state is untouched
@@ -111,7 +119,7 @@ describe('reserve', () => {
 
   it('forwards the full ceiling when nothing is capped, still tracking the reservation', () => {
     const { state, actions } = apply(initialState({ usd: null, tokens: null, actions: null }), request('q1', { maxTokens: 64_000 }));
-    expect(actions).toEqual([{ type: 'forward', id: 'q1', maxTokens: null, reservedNano: 3_000_000 + 64_000 * PER_TOKEN }]);
+    expect(actions).toEqual([{ type: 'forward', id: 'q1', maxTokens: null, model: null, reservedNano: 3_000_000 + 64_000 * PER_TOKEN }]);
     expect(Object.keys(state.reserved)).toEqual(['q1']);
   });
 
@@ -127,8 +135,8 @@ describe('clamp', () => {
     // affords 1000 output tokens and 14_999 nano more: not enough for a 1001st token
     const cap = 3_000_000 + 1000 * PER_TOKEN + 14_999;
     const { state, actions } = apply(initialState(usdCap(cap)), request('q1'));
-    expect(actions).toEqual([{ type: 'forward', id: 'q1', maxTokens: 1000, reservedNano: 3_000_000 + 1000 * PER_TOKEN }]);
-    expect(state.reserved.q1).toEqual({ model: MODEL, nano: 18_000_000, tokens: 2000, allowedOut: 1000, outPicoPerToken: 15_000_000 });
+    expect(actions).toEqual([{ type: 'forward', id: 'q1', maxTokens: 1000, model: null, reservedNano: 3_000_000 + 1000 * PER_TOKEN }]);
+    expect(state.reserved.q1).toEqual({ model: MODEL, nano: 18_000_000, tokens: 2000, allowedOut: 1000, outPicoPerToken: 15_000_000, phase: 'implementation' });
     expect(availableNano(state)).toBe(14_999);
 
     const oneMore = apply(initialState(usdCap(cap + 1)), request('q1'));
@@ -153,14 +161,14 @@ describe('clamp', () => {
   it('is null when the budget affords exactly the requested ceiling', () => {
     const cap = 3_000_000 + 4096 * PER_TOKEN;
     const { state, actions } = apply(initialState(usdCap(cap)), request('q1'));
-    expect(actions).toEqual([{ type: 'forward', id: 'q1', maxTokens: null, reservedNano: cap }]);
+    expect(actions).toEqual([{ type: 'forward', id: 'q1', maxTokens: null, model: null, reservedNano: cap }]);
     expect(availableNano(state)).toBe(0);
   });
 
   it('clamps against what in-flight reservations leave', () => {
     const { actions } = apply(initialState(usdCap(100_000_000)), request('q1'), request('q2'));
     // 100e6 - 64.44e6 held - 3e6 input = 32.56e6 -> 2170.67 tokens
-    expect(actions).toEqual([{ type: 'forward', id: 'q2', maxTokens: 2170, reservedNano: 3_000_000 + 2170 * PER_TOKEN }]);
+    expect(actions).toEqual([{ type: 'forward', id: 'q2', maxTokens: 2170, model: null, reservedNano: 3_000_000 + 2170 * PER_TOKEN }]);
   });
 });
 
@@ -175,14 +183,14 @@ describe('refuse', () => {
     expect(refused.state.reserved).toEqual({});
 
     const fits = apply(initialState(usdCap(floorCost)), request('q1'));
-    expect(fits.actions).toEqual([{ type: 'forward', id: 'q1', maxTokens: 256, reservedNano: floorCost }]);
+    expect(fits.actions).toEqual([{ type: 'forward', id: 'q1', maxTokens: 256, model: null, reservedNano: floorCost }]);
     expect(fits.state.hardStop).toBeNull();
   });
 
   it('uses maxTokens itself as the floor when it is below 256', () => {
     const cost = 3_000_000 + 100 * PER_TOKEN;
     expect(apply(initialState(usdCap(cost)), request('q1', { maxTokens: 100 })).actions).toEqual([
-      { type: 'forward', id: 'q1', maxTokens: null, reservedNano: cost },
+      { type: 'forward', id: 'q1', maxTokens: null, model: null, reservedNano: cost },
     ]);
     expect(apply(initialState(usdCap(cost - 1)), request('q1', { maxTokens: 100 })).actions.map((a) => a.type)).toEqual([
       'refuse',
@@ -222,7 +230,7 @@ describe('requests whose ceiling cannot be lowered (clampable: false)', () => {
   it('forwards them whole when the whole ceiling fits', () => {
     const cost = 3_000_000 + 4096 * PER_TOKEN;
     expect(step(initialState(usdCap(cost)), request('q1', { clampable: false })).actions).toEqual([
-      { type: 'forward', id: 'q1', maxTokens: null, reservedNano: cost },
+      { type: 'forward', id: 'q1', maxTokens: null, model: null, reservedNano: cost },
     ]);
   });
 
@@ -346,7 +354,7 @@ describe('defer', () => {
     // once q1 settles below its worst case, q2 fits (clamped to what is left)
     const settled = step(second.state, settle('q1', 10_000_000)).state;
     const retried = step(settled, request('q2'));
-    expect(retried.actions).toEqual([{ type: 'forward', id: 'q2', maxTokens: 3800, reservedNano: 3_000_000 + 3800 * PER_TOKEN }]);
+    expect(retried.actions).toEqual([{ type: 'forward', id: 'q2', maxTokens: 3800, model: null, reservedNano: 3_000_000 + 3800 * PER_TOKEN }]);
   });
 
   it('refuses instead of deferring when the request does not fit even without in-flight reservations', () => {
@@ -386,12 +394,12 @@ describe('token cap (--max-tokens)', () => {
 
   it('reserves input plus output tokens, and clamps to the free tokens', () => {
     const one = apply(initialState(tokenCap(10_000)), request('q1'));
-    expect(one.actions).toEqual([{ type: 'forward', id: 'q1', maxTokens: null, reservedNano: 3_000_000 + 4096 * PER_TOKEN }]);
+    expect(one.actions).toEqual([{ type: 'forward', id: 'q1', maxTokens: null, model: null, reservedNano: 3_000_000 + 4096 * PER_TOKEN }]);
     expect(one.state.reserved.q1?.tokens).toBe(5096);
     expect(availableTokens(one.state)).toBe(4904);
     const two = step(one.state, request('q2'));
     // 4904 free - 1000 input = 3904 output tokens
-    expect(two.actions).toEqual([{ type: 'forward', id: 'q2', maxTokens: 3904, reservedNano: 3_000_000 + 3904 * PER_TOKEN }]);
+    expect(two.actions).toEqual([{ type: 'forward', id: 'q2', maxTokens: 3904, model: null, reservedNano: 3_000_000 + 3904 * PER_TOKEN }]);
     expect(availableTokens(two.state)).toBe(0);
   });
 
@@ -561,7 +569,7 @@ describe('property: concurrent requests never push spend past the cap', () => {
                 expect(decision.maxTokens).toBeLessThan(maxTokens);
               }
               expect(allowed).toBeGreaterThanOrEqual(Math.min(maxTokens, MIN_OUTPUT_TOKENS));
-              expect(state.reserved[id]).toEqual({ model: MODEL, nano: decision.reservedNano, tokens: inputTokens + allowed, allowedOut: allowed, outPicoPerToken: quote.outPicoPerToken });
+              expect(state.reserved[id]).toEqual({ model: MODEL, nano: decision.reservedNano, tokens: inputTokens + allowed, allowedOut: allowed, outPicoPerToken: quote.outPicoPerToken, phase: 'implementation' });
               inFlight.set(id, { quote, allowed });
             } else if (decision.type === 'defer') {
               defers++;

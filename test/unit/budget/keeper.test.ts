@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BudgetKeeper, type Admission, type RequestEvent } from '../../../src/budget/keeper.js';
+import { BudgetKeeper, type Admission } from '../../../src/budget/keeper.js';
+import type { RequestEvent } from '../../../src/budget/types.js';
 import type { BudgetAction, BudgetState, Quote } from '../../../src/budget/types.js';
 
 const MODEL = 'claude-sonnet-4-5';
@@ -49,7 +50,7 @@ describe('BudgetKeeper', () => {
   it('admits a request that fits at once', async () => {
     const keeper = new BudgetKeeper({ usd: CAP, tokens: null, actions: null });
     const admission = await keeper.admit(request('q1'));
-    expect(admission).toEqual({ type: 'forward', id: 'q1', maxTokens: null, reservedNano: 3_000_000 + 4096 * PER_TOKEN });
+    expect(admission).toEqual({ type: 'forward', id: 'q1', maxTokens: null, model: null, reservedNano: 3_000_000 + 4096 * PER_TOKEN });
     expect(Object.keys(keeper.state.reserved)).toEqual(['q1']);
     expect(keeper.waitingCount).toBe(0);
   });
@@ -75,7 +76,7 @@ describe('BudgetKeeper', () => {
     await flush();
     expect(second.done).toBe(true);
     // 70e6 - 10e6 spent - 3e6 input = 57e6 -> 3800 output tokens
-    expect(second.value).toEqual({ type: 'forward', id: 'q2', maxTokens: 3800, reservedNano: 3_000_000 + 3800 * PER_TOKEN });
+    expect(second.value).toEqual({ type: 'forward', id: 'q2', maxTokens: 3800, model: null, reservedNano: 3_000_000 + 3800 * PER_TOKEN });
     expect(keeper.waitingCount).toBe(0);
     expect(keeper.state.reserved.q2?.nano).toBe(3_000_000 + 3800 * PER_TOKEN);
   });
@@ -86,7 +87,7 @@ describe('BudgetKeeper', () => {
     const second = track(keeper.admit(request('q2')));
     keeper.dispatch({ type: 'release', id: 'q1' });
     await flush();
-    expect(second.value).toEqual({ type: 'forward', id: 'q2', maxTokens: null, reservedNano: 3_000_000 + 4096 * PER_TOKEN });
+    expect(second.value).toEqual({ type: 'forward', id: 'q2', maxTokens: null, model: null, reservedNano: 3_000_000 + 4096 * PER_TOKEN });
   });
 
   it('refuses a deferred request when the settled cost leaves too little', async () => {
@@ -168,7 +169,7 @@ describe('BudgetKeeper', () => {
 
   it('dispatch() returns the actions of the event', () => {
     const keeper = new BudgetKeeper({ usd: CAP, tokens: null, actions: null });
-    expect(keeper.dispatch(request('q1'))).toEqual([{ type: 'forward', id: 'q1', maxTokens: null, reservedNano: 3_000_000 + 4096 * PER_TOKEN }]);
+    expect(keeper.dispatch(request('q1'))).toEqual([{ type: 'forward', id: 'q1', maxTokens: null, model: null, reservedNano: 3_000_000 + 4096 * PER_TOKEN }]);
     expect(keeper.dispatch({ type: 'abandon', id: 'q1', at: AT })).toEqual([
       { type: 'settled', id: 'q1', costNano: 3_000_000 + 4096 * PER_TOKEN, spentNano: 3_000_000 + 4096 * PER_TOKEN },
     ]);

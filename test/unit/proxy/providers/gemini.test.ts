@@ -302,19 +302,20 @@ describe('gemini withMaxTokens', () => {
     const before = JSON.stringify(body);
     expect(gemini.withMaxTokens(body, 4000)).toEqual({
       contents,
-      generationConfig: { temperature: 0, maxOutputTokens: 4000, thinkingConfig: { includeThoughts: true, thinkingBudget: 4000 } },
+      generationConfig: { temperature: 0, maxOutputTokens: 4000, thinkingConfig: { includeThoughts: true, thinkingBudget: 2000 } },
     });
     expect(JSON.stringify(body)).toBe(before);
   });
 
-  it('keeps a thinking budget that already fits', () => {
-    expect(gemini.withMaxTokens(body, 10_000).generationConfig).toEqual({ ...body.generationConfig, maxOutputTokens: 10_000 });
+  it('keeps a thinking budget that leaves half the ceiling for the answer', () => {
+    expect(gemini.withMaxTokens(body, 20_000).generationConfig).toEqual({ ...body.generationConfig, maxOutputTokens: 20_000 });
   });
 
-  it('never lowers the budget below one every model accepts, or below the client’s own', () => {
-    expect(gemini.withMaxTokens(body, 100).generationConfig).toMatchObject({ maxOutputTokens: 100, thinkingConfig: { thinkingBudget: 512 } });
+  it('always leaves room for an answer: the budget stays below the ceiling, at 512 when half is less', () => {
+    expect(gemini.withMaxTokens(body, 600).generationConfig).toMatchObject({ maxOutputTokens: 600, thinkingConfig: { thinkingBudget: 512 } });
+    expect(gemini.withMaxTokens(body, 100).generationConfig).toMatchObject({ maxOutputTokens: 100, thinkingConfig: { thinkingBudget: 99 } });
     const small = { generationConfig: { thinkingConfig: { thinkingBudget: 300 } } };
-    expect(gemini.withMaxTokens(small, 100).generationConfig).toEqual({ maxOutputTokens: 100, thinkingConfig: { thinkingBudget: 300 } });
+    expect(gemini.withMaxTokens(small, 100).generationConfig).toEqual({ maxOutputTokens: 100, thinkingConfig: { thinkingBudget: 99 } });
   });
 
   it('leaves dynamic (-1) and disabled (0) thinking, and thinkingLevel, alone', () => {
@@ -329,7 +330,7 @@ describe('gemini withMaxTokens', () => {
 
   it('keeps snake_case spelling rather than adding a second field', () => {
     const snake = { generation_config: { max_output_tokens: 8000, thinking_config: { thinking_budget: 8192 } } };
-    expect(gemini.withMaxTokens(snake, 1000)).toEqual({ generation_config: { max_output_tokens: 1000, thinking_config: { thinking_budget: 1000 } } });
+    expect(gemini.withMaxTokens(snake, 1000)).toEqual({ generation_config: { max_output_tokens: 1000, thinking_config: { thinking_budget: 512 } } });
   });
 });
 

@@ -7,7 +7,7 @@ import {
   openaiResponses,
   readClientMessage,
   websocketError,
-  withMaxTokensMessage,
+  withBodyMessage,
 } from '../../../../src/proxy/providers/openai-responses.js';
 import type { Meter, MeterReading } from '../../../../src/proxy/providers/types.js';
 import { SseReader, type SseEvent } from '../../../../src/proxy/sse-reader.js';
@@ -420,7 +420,7 @@ describe('WebSocket support on the provider', () => {
     const ws = openaiResponses.websocket!;
     const create = JSON.stringify({ type: 'response.create', model: 'gpt-5' });
     expect(ws.readClientMessage(create)).toEqual({ kind: 'create', body: { model: 'gpt-5' } });
-    expect(ws.withMaxTokensMessage(create, 500)).toBe(withMaxTokensMessage(create, 500));
+    expect(ws.withBody(create, { model: 'gpt-4.1' })).toBe(withBodyMessage(create, { model: 'gpt-4.1' }));
     expect(ws.errorMessage('m')).toBe(websocketError('m'));
     expect(ws.isTerminal(JSON.stringify({ type: 'response.completed' }))).toBe(true);
     expect(ws.isTerminal(JSON.stringify({ type: 'response.created' }))).toBe(false);
@@ -480,18 +480,20 @@ describe('WebSocket client messages', () => {
     expect(readClientMessage(JSON.stringify({ model: 'gpt-5' }))).toEqual({ kind: 'other' });
   });
 
-  it('rewrites max_output_tokens in the same top-level shape', () => {
-    const text = withMaxTokensMessage(JSON.stringify(create), 4000);
+  it('carries the proxy’s version of the request in the same top-level shape', () => {
+    const msg = readClientMessage(JSON.stringify(create));
+    if (msg.kind !== 'create') throw new Error('expected create');
+    const text = withBodyMessage(JSON.stringify(create), openaiResponses.withMaxTokens(msg.body, 4000));
     const parsed = JSON.parse(text) as Record<string, unknown>;
     expect(Object.keys(parsed)[0]).toBe('type');
     expect(parsed).toEqual({ ...create, max_output_tokens: 4000 });
-    expect((JSON.parse(withMaxTokensMessage(JSON.stringify({ ...create, max_output_tokens: 90_000 }), 3)) as Record<string, unknown>).max_output_tokens).toBe(16);
+    expect(openaiResponses.withMaxTokens({ ...msg.body, max_output_tokens: 90_000 }, 3).max_output_tokens).toBe(16);
   });
 
   it('leaves other frames byte for byte', () => {
     const processed = '{"type":"response.processed","response_id":"resp_1"}';
-    expect(withMaxTokensMessage(processed, 100)).toBe(processed);
-    expect(withMaxTokensMessage('garbage', 100)).toBe('garbage');
+    expect(withBodyMessage(processed, { model: 'x' })).toBe(processed);
+    expect(withBodyMessage('garbage', { model: 'x' })).toBe('garbage');
   });
 });
 
