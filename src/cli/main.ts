@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { agentRows, formatAgents } from './agents.js';
+import { registerPhaseCommand } from './phase.js';
 import { EXIT, FatalError, UsageError } from './exit-codes.js';
 import { parseCount, parseTokenCount, parseUsd } from './parse-values.js';
 import { runCommand, type RunDeps } from './run.js';
@@ -71,6 +72,8 @@ export function createProgram(deps: CliDeps, agentCommand: string[] | null, setE
       };
       setExit(await runCommand(agentCommand, options, deps));
     });
+
+  registerPhaseCommand(program, deps);
 
   program
     .command('agents')

@@ -14,7 +14,7 @@ import { InputEstimator } from '../proxy/input-estimator.js';
 import { buildMounts, proxyEndpoints, UpstreamUrlError } from '../proxy/mounts.js';
 import { createProxy, listenLoopback } from '../proxy/server.js';
 import { applyRecipeArgs, recipeFor } from '../supervisor/agent-recipes.js';
-import { agentEnvironment, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
+import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
 import { LaunchError, spawnAgent, type AgentExit, type SpawnFn } from '../supervisor/spawn-agent.js';
 import { signalTree, terminateTree } from '../supervisor/terminate.js';
 import { LineReporter } from '../ui/line-reporter.js';
@@ -105,7 +105,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const port = await listenLoopback(proxy.server);
   const origin = `http://127.0.0.1:${port}/${secret}`;
   const endpoints = proxyEndpoints(origin);
-  const env = agentEnvironment(deps.env, recipe.env(endpoints, deps.env), runId);
+  const env = agentEnvironment(deps.env, { ...recipe.env(endpoints, deps.env), [CONTROL_URL_VAR]: `${origin}/_capped` }, runId);
   const argv = applyRecipeArgs(recipe, command, endpoints);
   const marker = `${RUN_MARKER_VAR}=${runId}`;
   const closeProxy = (): void => {

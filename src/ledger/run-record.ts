@@ -1,3 +1,4 @@
+import { exceededInitialBudget } from '../budget/engine.js';
 import { nanoToUsd } from '../budget/money.js';
 import type { BudgetState, LimitKind } from '../budget/types.js';
 
@@ -8,7 +9,7 @@ export interface RunRecord {
   cwd: string;
   startedAt: string;
   endedAt: string;
-  policy: { onLimit: 'stop' };
+  policy: RunPolicy;
   budget: { usd: number | null; tokens: number | null; actions: number | null; verifyUsd: number | null };
   spent: {
     usd: number;
@@ -22,13 +23,23 @@ export interface RunRecord {
   phases: { implementation: { usd: number }; verification: { usd: number } };
   models: Record<string, { usd: number; requests: number }>;
   mostExpensive: { usd: number; model: string; phase: string; at: string } | null;
-  approvals: { kind: string; at: string; answer: string; from: number; to: number }[];
+  approvals: { kind: string; at: string; answer: string; from: number; to: number; model?: string }[];
   hardStop: { reason: LimitKind; at: string } | null;
   exceededInitialBudget: boolean;
   estimated: boolean;
   /** Paid by a subscription login (not per token): `spent` is the API-equivalent price. */
   apiEquivalent: boolean;
   exitCode: number;
+}
+
+/** The policy the run was held to (beyond the caps in `budget`). */
+export interface RunPolicy {
+  /** The preset the policy started from, if any. */
+  preset: string | null;
+  onLimit: string;
+  escalation: string;
+  model: string | null;
+  downgradeTo: string | null;
 }
 
 export interface RunFacts {
@@ -39,6 +50,8 @@ export interface RunFacts {
   endedAt: string;
   exitCode: number;
   apiEquivalent: boolean;
+  /** The preset the policy came from, if any. */
+  preset?: string | null;
 }
 
 /** Builds the record from the final budget state and what the supervisor saw. */
@@ -52,12 +65,19 @@ export function buildRunRecord(state: BudgetState, facts: RunFacts): RunRecord {
     cwd: facts.cwd,
     startedAt: facts.startedAt,
     endedAt: facts.endedAt,
-    policy: { onLimit: 'stop' },
+    policy: {
+      preset: facts.preset ?? null,
+      onLimit: state.policy.onLimit,
+      escalation: state.policy.escalation,
+      model: state.selected?.model ?? state.policy.model,
+      downgradeTo: state.policy.downgradeTo,
+    },
+    // The budget requested at the start; raises approved on the way are in `approvals`.
     budget: {
-      usd: state.caps.usd === null ? null : nanoToUsd(state.caps.usd),
-      tokens: state.caps.tokens,
-      actions: state.caps.actions,
-      verifyUsd: null,
+      usd: state.initialCaps.usd === null ? null : nanoToUsd(state.initialCaps.usd),
+      tokens: state.initialCaps.tokens,
+      actions: state.initialCaps.actions,
+      verifyUsd: state.policy.verifyNano === null ? null : nanoToUsd(state.policy.verifyNano),
     },
     spent: {
       usd: spentUsd,
@@ -68,15 +88,17 @@ export function buildRunRecord(state: BudgetState, facts: RunFacts): RunRecord {
       actions: state.actions,
       requests: state.requests,
     },
-    // Phases arrive with the verification budget; until then all spend is implementation.
-    phases: { implementation: { usd: spentUsd }, verification: { usd: 0 } },
+    phases: {
+      implementation: { usd: nanoToUsd(state.phaseSpent.implementation) },
+      verification: { usd: nanoToUsd(state.phaseSpent.verification) },
+    },
     models,
     mostExpensive: state.mostExpensive
       ? { usd: nanoToUsd(state.mostExpensive.nano), model: state.mostExpensive.model, phase: state.mostExpensive.phase, at: state.mostExpensive.at }
       : null,
-    approvals: [],
+    approvals: state.approvals.map((a) => ({ ...a, from: nanoToUsd(a.from), to: nanoToUsd(a.to) })),
     hardStop: state.hardStop,
-    exceededInitialBudget: state.hardStop !== null,
+    exceededInitialBudget: exceededInitialBudget(state),
     estimated: state.estimated,
     apiEquivalent: facts.apiEquivalent,
     exitCode: facts.exitCode,

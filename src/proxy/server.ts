@@ -130,6 +130,7 @@ export function parseTarget(deps: Pick<ProxyDeps, 'secret' | 'mounts'>, raw: str
 
 async function handle(deps: ProxyDeps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
+  if (method === 'POST' && (req.url ?? '').startsWith(`/${deps.secret}/_capped/`)) return control(deps, req, res);
   const target = parseTarget(deps, req.url ?? '/', method, req.headers);
   if (!target.ok) {
     req.resume();
@@ -160,4 +161,22 @@ async function handle(deps: ProxyDeps, req: http.IncomingMessage, res: http.Serv
     return passThrough(route, req, res, pathAndQuery, body, deps.notify);
   }
   return handleGeneration(deps, route, req, res, pathAndQuery, body);
+}
+
+/**
+ * The run's control endpoint, for agent hooks (`capped phase verification`): the agent's
+ * environment carries its address (CAPPED_CONTROL_URL), secret included.
+ */
+async function control(deps: ProxyDeps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const body = await readBody(req);
+  const what = (req.url ?? '').slice(`/${deps.secret}/_capped/`.length);
+  const phase = asRecord(tryParse(body?.toString('utf8') ?? ''))?.phase;
+  if (what === 'phase' && (phase === 'verification' || phase === 'implementation')) {
+    deps.keeper.dispatch({ type: 'phase', phase, at: deps.now().toISOString() });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ phase }));
+    return;
+  }
+  res.writeHead(400, { 'content-type': 'text/plain' });
+  res.end('capped: expected POST _capped/phase with {"phase": "verification" | "implementation"}.\n');
 }

@@ -1,6 +1,9 @@
 /** Environment variable every process of the agent inherits; lets capped find strays. */
 export const RUN_MARKER_VAR = 'CAPPED_RUN_ID';
 
+/** Environment variable with the running session's control address (for `capped phase`). */
+export const CONTROL_URL_VAR = 'CAPPED_CONTROL_URL';
+
 const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
 
 /**

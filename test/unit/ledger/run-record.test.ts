@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initialState, step } from '../../../src/budget/engine.js';
+import { DEFAULT_POLICY, initialState, step } from '../../../src/budget/engine.js';
 import type { BudgetEvent, BudgetState, Caps } from '../../../src/budget/types.js';
 import { buildRunRecord, type RunFacts } from '../../../src/ledger/run-record.js';
 
@@ -88,7 +88,7 @@ describe('buildRunRecord', () => {
   it('converts the final budget state into dollars and counts', () => {
     expect(buildRunRecord(state, FACTS)).toEqual({
       ...FACTS,
-      policy: { onLimit: 'stop' },
+      policy: { preset: null, onLimit: 'stop', escalation: 'allow', model: null, downgradeTo: null },
       budget: { usd: 1.5, tokens: 200_000, actions: 40, verifyUsd: null },
       spent: {
         usd: 0.057345678,
@@ -131,5 +131,25 @@ describe('buildRunRecord', () => {
     expect(record.budget).toEqual({ usd: null, tokens: null, actions: null, verifyUsd: null });
     expect(record.spent.usd).toBe(0);
     expect(record.estimated).toBe(false);
+  });
+
+  it('records approvals in dollars, spend by phase, and a breach when more was approved', () => {
+    let s = initialState({ usd: 20_000_000, tokens: null, actions: null }, { ...DEFAULT_POLICY, onLimit: 'ask', verifyNano: 5_000_000 });
+    const events: BudgetEvent[] = [
+      { type: 'request', id: 'a', at: 'T1', model: 'm', quote, maxTokens: 100 },
+      { type: 'settle', id: 'a', at: 'T2', model: 'm', usage: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 }, costNano: 19_000_000, estimated: false },
+      { type: 'request', id: 'b', at: 'T3', model: 'm', quote, maxTokens: 100 },
+      { type: 'answer', id: 'b', at: 'T4', approve: true },
+      { type: 'phase', phase: 'verification', at: 'T5' },
+      { type: 'settle', id: 'b', at: 'T6', model: 'm', usage: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 }, costNano: 2_000_000, estimated: false },
+    ];
+    for (const e of events) s = step(s, e).state;
+    const record = buildRunRecord(s, FACTS);
+    expect(record.approvals).toEqual([{ kind: 'limit', at: 'T4', answer: 'approved', from: 0.02, to: 0.04 }]);
+    expect(record.budget).toEqual({ usd: 0.02, tokens: null, actions: null, verifyUsd: 0.005 });
+    expect(record.phases).toEqual({ implementation: { usd: 0.021 }, verification: { usd: 0 } });
+    expect(record.exceededInitialBudget).toBe(true);
+    expect(record.hardStop).toBeNull();
+    expect(record.policy.onLimit).toBe('ask');
   });
 });
