@@ -1,5 +1,5 @@
 import { dollarHeadroom, availableTokens, withoutReservations } from './headroom.js';
-import { escalationQuestion, escalationRefusal, limitMessage, limitQuestion } from './messages.js';
+import { escalationQuestion, escalationRefusal, idleQuestion, limitMessage, limitQuestion } from './messages.js';
 import { costOfTokens, tokensAffordable, type Nano } from './money.js';
 import type { Alternative, BudgetAction, BudgetState, LimitKind, RequestEvent, StepResult } from './types.js';
 
@@ -106,7 +106,7 @@ export function denyEscalation(state: BudgetState, event: RequestEvent): StepRes
   };
 }
 
-function ask(state: BudgetState, event: RequestEvent, kind: 'limit' | 'escalation', limit: LimitKind | null, from: Nano, to: Nano, question: string): StepResult {
+function ask(state: BudgetState, event: RequestEvent, kind: 'limit' | 'escalation' | 'idle', limit: LimitKind | null, from: Nano, to: Nano, question: string): StepResult {
   return {
     state: { ...state, pending: { ...state.pending, [event.id]: { kind, event, limit, from, to } } },
     actions: [{ type: 'ask', id: event.id, kind, limit, question, from, to, model: event.model }],
@@ -159,6 +159,12 @@ export function onRequest(state: BudgetState, event: RequestEvent, skipEscalatio
   if (state.hardStop !== null) {
     const f = fit(state, event, null);
     return refuse(state, event.id, event.at, state.hardStop.reason, f.kind === 'limit' ? f.needNano : 0, f.kind === 'limit' ? f.needTokens : 0);
+  }
+  if (state.idle) {
+    // Nobody is at the keyboard: nothing more is spent until someone says so.
+    if (Object.keys(state.pending).length > 0) return { state, actions: [{ type: 'defer', id: event.id }] };
+    const cap = state.caps.usd ?? 0;
+    return ask(state, event, 'idle', 'idle', cap, cap, idleQuestion(event.model));
   }
   const current = withSelection(state, event);
   let alt: Alternative | null = null;

@@ -36,6 +36,7 @@ export function initialState(caps: Caps, policy: EnginePolicy = DEFAULT_POLICY):
     downgradedTo: null,
     approvals: [],
     pending: {},
+    idle: false,
   };
 }
 
@@ -72,6 +73,8 @@ export function step(state: BudgetState, event: BudgetEvent): StepResult {
       if (!(event.id in state.pending)) return { state, actions: [] };
       return { state: { ...state, pending: withoutKey(state.pending, event.id) }, actions: [{ type: 'ask-closed', id: event.id }] };
     }
+    case 'idle':
+      return { state: state.idle ? state : { ...state, idle: true }, actions: [] };
     case 'phase':
       if (state.phase === event.phase) return { state, actions: [] };
       return { state: { ...state, phase: event.phase }, actions: [{ type: 'phase-changed', phase: event.phase }] };
@@ -88,6 +91,11 @@ function onAnswer(state: BudgetState, event: Extract<BudgetEvent, { type: 'answe
   const pending = state.pending[event.id];
   if (!pending) return { state, actions: [] };
   const base: BudgetState = { ...state, pending: withoutKey(state.pending, event.id) };
+  if (pending.kind === 'idle') {
+    const answered: BudgetState = { ...base, approvals: [...base.approvals, { kind: 'idle', at: event.at, answer: event.approve ? 'approved' : 'denied', from: pending.from, to: pending.from }] };
+    if (!event.approve) return refuse(answered, event.id, event.at, 'idle', 0, 0);
+    return onRequest({ ...answered, idle: false }, pending.event);
+  }
   const to = event.approve && event.addNano !== undefined ? pending.from + event.addNano : pending.to;
   const approval = { kind: pending.kind, at: event.at, answer: event.approve ? ('approved' as const) : ('denied' as const), from: pending.from, to: event.approve ? to : pending.from };
   const recorded: BudgetState = { ...base, approvals: [...base.approvals, pending.kind === 'escalation' ? { ...approval, model: pending.event.model } : approval] };

@@ -15,6 +15,12 @@ export function limitMessage(state: BudgetState, limit: LimitKind, needNano: Nan
       `--max-actions, e.g. --max-actions ${Math.max(cap * 2, cap + 10)}.`
     );
   }
+  if (limit === 'idle') {
+    return (
+      'capped: the run was stopped while nobody was at the keyboard (the idle pause was answered with stop). ' +
+      'To let an agent run unattended, start it with --unattended or a longer --idle.'
+    );
+  }
   if (limit === 'verify') {
     const cap = state.policy.verifyNano ?? 0;
     return (
@@ -73,4 +79,9 @@ export function escalationRefusal(selected: string, model: string): string {
     `given (escalation policy). The request was refused; continue on ${selected}, or start the run again with ` +
     `--escalation allow or --model ${model}.`
   );
+}
+
+/** The question when the agent wants to spend while nobody has typed for the idle window. */
+export function idleQuestion(model: string): string {
+  return `Paused: nobody has typed for a while and the agent wants to call ${model}. Continue?`;
 }

@@ -9,7 +9,9 @@ export interface TokenUsage {
 }
 
 /** Which ceiling a limit is: dollars, tokens, tool actions, or the verification phase's dollars. */
-export type LimitKind = 'usd' | 'tokens' | 'actions' | 'verify';
+/** Which boundary stopped or held the run: dollars, tokens, tool actions, the verification
+ * phase's dollars, or nobody at the keyboard. */
+export type LimitKind = 'usd' | 'tokens' | 'actions' | 'verify' | 'idle';
 
 export type Phase = 'implementation' | 'verification';
 
@@ -81,7 +83,7 @@ export interface HardStop {
 
 /** A question put to the person (or decided by policy), as the run record keeps it. */
 export interface Approval {
-  kind: 'limit' | 'escalation' | 'downgrade';
+  kind: 'limit' | 'escalation' | 'downgrade' | 'idle';
   at: string;
   answer: 'approved' | 'denied' | 'automatic';
   /** Dollar ceiling before and after (the same when nothing changed). */
@@ -109,7 +111,7 @@ export type RequestEvent = {
 
 /** A question the engine is waiting on, with the request it holds. */
 export interface PendingAsk {
-  kind: 'limit' | 'escalation';
+  kind: 'limit' | 'escalation' | 'idle';
   event: RequestEvent;
   limit: LimitKind | null;
   from: Nano;
@@ -139,6 +141,8 @@ export interface BudgetState {
   downgradedTo: string | null;
   approvals: readonly Approval[];
   pending: Readonly<Record<string, PendingAsk>>;
+  /** Nobody has typed for the idle window: the next spending step waits for an explicit answer. */
+  idle: boolean;
 }
 
 export type BudgetEvent =
@@ -170,7 +174,9 @@ export type BudgetEvent =
   /** The client behind a held request went away: drop the question. */
   | { type: 'withdraw'; id: string }
   /** The agent moved to verifying (tests, lint, builds) or back to implementing. */
-  | { type: 'phase'; phase: Phase; at: string };
+  | { type: 'phase'; phase: Phase; at: string }
+  /** No keystroke for the idle window. Only an answer resumes (a keystroke alone does not). */
+  | { type: 'idle'; at: string };
 
 export type BudgetAction =
   /**
@@ -182,7 +188,7 @@ export type BudgetAction =
   /** It does not fit only because of requests still in flight: decide again once they settle. */
   | { type: 'defer'; id: string }
   /** Hold the request and put this question; an `answer` event decides it. */
-  | { type: 'ask'; id: string; kind: 'limit' | 'escalation'; limit: LimitKind | null; question: string; from: Nano; to: Nano; model: string }
+  | { type: 'ask'; id: string; kind: 'limit' | 'escalation' | 'idle'; limit: LimitKind | null; question: string; from: Nano; to: Nano; model: string }
   /** The question about request `id` no longer stands (its client went away). */
   | { type: 'ask-closed'; id: string }
   | { type: 'terminate'; reason: LimitKind }

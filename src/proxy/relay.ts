@@ -112,15 +112,19 @@ function relayEvents(
         const events = reader.push(raw);
         if (last && k === raws.length - 1) events.push(...reader.end());
         const before = meter.reading().toolCalls;
-        let forward = true;
-        for (const e of events) if (meter.event(e) === 'drop') forward = false;
+        let forward: Buffer | null = raw;
+        for (const e of events) {
+          const verdict = meter.event(e);
+          if (verdict === 'drop') forward = null;
+          else if (typeof verdict === 'object') forward = Buffer.from(verdict.replace);
+        }
         const refusal = gateTools(meter, before, hooks) ?? overLimit();
         if (refusal !== null) {
           blocked = true;
           out.push(Buffer.from(provider.streamError(refusal)));
           break;
         }
-        if (forward) out.push(raw);
+        if (forward) out.push(forward);
       }
       return out;
     };

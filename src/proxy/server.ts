@@ -90,8 +90,15 @@ export function createProxy(deps: ProxyDeps): Proxy {
       res.end(`capped: internal proxy error: ${String(err)}`);
     });
   });
+  const upgraded = new Set<Duplex>();
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.on('close', () => upgraded.delete(socket));
     handleUpgrade(deps, req, socket, head, (work) => void track(work));
+  });
+  // closeAllConnections() does not reach upgraded (WebSocket) sockets.
+  server.on('close', () => {
+    for (const socket of upgraded) socket.destroy();
   });
   server.keepAliveTimeout = 65_000;
 

@@ -88,6 +88,13 @@ class WsSession {
     client.on('data', (chunk: Buffer) => this.fromClient(chunk));
     server.on('data', (chunk: Buffer) => this.fromServer(chunk));
     server.on('error', () => server.destroy());
+    // Upgraded sockets allow half-open connections: an agent that exits without a close frame
+    // only ends its side, so each end is answered by ending ours, or nothing would ever close.
+    client.on('end', () => {
+      client.end();
+      this.clientClosed();
+    });
+    server.on('end', () => server.end());
     client.on('close', () => this.clientClosed());
     server.on('close', () => this.serverClosed());
   }
@@ -182,11 +189,13 @@ class WsSession {
     settle(this.deps, this.route.provider, current.admitted, {
       status: 200,
       bytes: this.bytes,
-      reading: finished && !current.blocked ? reading : { ...reading, complete: false },
+      // Usage read in full is exact even when capped withheld the rest of the response.
+      reading: finished ? reading : { ...reading, complete: false },
     });
   }
 
   private clientClosed(): void {
+    if (!this.clientOpen) return;
     this.clientOpen = false;
     if (this.inFlight.length === 0) {
       this.server.end();

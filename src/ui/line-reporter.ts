@@ -20,7 +20,7 @@ export interface StartInfo {
 
 const THRESHOLDS = [0.5, 0.75, 0.9];
 
-const LIMIT_NAMES: Record<LimitKind, string> = { usd: 'spending', tokens: 'token', actions: 'tool action', verify: 'verification' };
+const LIMIT_NAMES: Record<LimitKind, string> = { usd: 'spending', tokens: 'token', actions: 'tool action', verify: 'verification', idle: 'idle' };
 
 const fmtInt = (n: number): string => n.toLocaleString('en-US');
 

@@ -1,7 +1,7 @@
 import type { SseEvent } from '../sse-reader.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
 import { compact, lastWhere, toolCall, withBodyModel, withoutNamedTools } from './request-edits.js';
-import { emptyReading, type Meter, type MeterReading, type Prepared, type Provider, type RequestInfo, type RequestKind } from './types.js';
+import { emptyReading, type EventVerdict, type Meter, type MeterReading, type Prepared, type Provider, type RequestInfo, type RequestKind } from './types.js';
 
 /**
  * Maximum output tokens per model family, used to reserve for a request that sets no ceiling.
@@ -103,7 +103,7 @@ class OpenAIChatMeter implements Meter {
 
   constructor(private readonly injectedUsage: boolean) {}
 
-  event(e: SseEvent): 'forward' | 'drop' {
+  event(e: SseEvent): EventVerdict {
     if (e.data.trim() === '[DONE]') return 'forward';
     const chunk = asRecord(tryParse(e.data));
     if (!chunk) {
@@ -124,6 +124,12 @@ class OpenAIChatMeter implements Meter {
     // Every chunk carries `usage: null` once usage is requested; only the extra final chunk has
     // usage and no choices, and it exists only because the proxy asked for it.
     if (this.injectedUsage && usage && Array.isArray(chunk.choices) && choices.length === 0) return 'drop';
+    // The other chunks then carry `"usage":null`, which the client did not ask for: take out just
+    // that member, every other byte as it came.
+    if (this.injectedUsage && chunk.usage === null) {
+      const data = e.data.replace(/,\s*"usage"\s*:\s*null(?=\s*[,}])|"usage"\s*:\s*null\s*,\s*/, '');
+      if (data !== e.data) return { replace: `data: ${data}\n\n` };
+    }
     return 'forward';
   }
 

@@ -29,12 +29,17 @@ export interface MeterReading {
 }
 
 /**
- * Reads one response's copy. It never throws and never changes a byte the client receives; the
- * only say it has over the stream is `drop` for an event the proxy itself caused (e.g. a usage
- * chunk that exists only because the proxy asked for usage).
+ * Reads one response's copy. It never throws, and changes what the client receives only to undo
+ * what the proxy itself caused (e.g. a usage chunk that exists only because the proxy asked).
  */
+/**
+ * What the proxy does with one SSE event: pass its bytes on, drop it, or send `replace` (raw SSE
+ * text) instead. Only for changes the proxy itself caused (e.g. usage it asked for).
+ */
+export type EventVerdict = 'forward' | 'drop' | { replace: string };
+
 export interface Meter {
-  event(event: SseEvent): 'forward' | 'drop';
+  event(event: SseEvent): EventVerdict;
   json(body: unknown): void;
   /** A WebSocket text message (OpenAI Responses over WebSocket); same events as SSE data. */
   message?(text: string): void;

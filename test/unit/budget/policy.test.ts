@@ -218,3 +218,29 @@ describe('BudgetKeeper with questions', () => {
     expect(seen.filter((t) => t === 'forward')).toHaveLength(1);
   });
 });
+
+describe('idle: nobody at the keyboard', () => {
+  it('holds the next request with a question; continue resumes, and a keystroke alone never does', () => {
+    const idle = run(start({}), { type: 'idle', at: T });
+    expect(idle.state.idle).toBe(true);
+    const asked = run(idle.state, req('q1', 'm', SONNET));
+    expect(asked.actions).toEqual([
+      { type: 'ask', id: 'q1', kind: 'idle', limit: 'idle', from: DOLLAR, to: DOLLAR, model: 'm', question: 'Paused: nobody has typed for a while and the agent wants to call m. Continue?' },
+    ]);
+    // a second request waits behind the question
+    expect(run(asked.state, req('q2', 'm', SONNET)).actions).toEqual([{ type: 'defer', id: 'q2' }]);
+    const resumed = run(asked.state, { type: 'answer', id: 'q1', at: T, approve: true });
+    expect(resumed.actions[0]).toMatchObject({ type: 'forward', id: 'q1' });
+    expect(resumed.state.idle).toBe(false);
+    expect(resumed.state.approvals).toEqual([{ kind: 'idle', at: T, answer: 'approved', from: DOLLAR, to: DOLLAR }]);
+    expect(exceededInitialBudget(resumed.state)).toBe(false);
+  });
+
+  it('stop ends the run as a hard stop with reason idle', () => {
+    const asked = run(start({}), { type: 'idle', at: T }, req('q1', 'm', SONNET));
+    const stopped = run(asked.state, { type: 'answer', id: 'q1', at: T, approve: false });
+    expect(stopped.actions.map((a) => a.type)).toEqual(['refuse', 'terminate']);
+    expect(stopped.state.hardStop?.reason).toBe('idle');
+    expect((stopped.actions[0] as { message: string }).message).toContain('--unattended');
+  });
+});
