@@ -70,6 +70,7 @@ describe('initialState', () => {
       downgradedTo: null,
       approvals: [],
       pending: {},
+      idle: false,
       spentNano: 0,
       usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
       requests: 0,
