@@ -7,7 +7,18 @@ import type { TokenUsage } from '../budget/types.js';
 
 /** Things the proxy tells the rest of capped (reporter, record); never prompt text or keys. */
 export type ProxyNotice =
-  | { type: 'settled'; id: string; model: string; costNano: Nano; usage: TokenUsage; estimated: boolean; clamped: number | null }
+  | {
+      type: 'settled';
+      id: string;
+      model: string;
+      costNano: Nano;
+      usage: TokenUsage;
+      estimated: boolean;
+      clamped: number | null;
+      /** A retry of an earlier attempt, by the client's own marker. */
+      retry: boolean;
+      provider: string;
+    }
   | { type: 'refused'; message: string }
   | { type: 'upstream-error'; message: string }
   /** A request was paid by a subscription login: its spend is the API-equivalent price. */

@@ -21,6 +21,8 @@ export interface Admitted {
   allowedOut: number;
   clamped: number | null;
   originalBytes: number;
+  /** The client marked this as a retry of an earlier attempt (SDKs' x-stainless-retry-count). */
+  retry: boolean;
 }
 
 let sequence = 0;
@@ -119,6 +121,7 @@ export async function admitRequest(
       allowedOut: decision.maxTokens ?? requested,
       clamped: decision.maxTokens,
       originalBytes: bodyBytes,
+      retry: false,
     },
   };
 }
@@ -150,6 +153,7 @@ export async function handleGeneration(
     sendError(res, provider.error(admit.status, admit.message));
     return;
   }
+  admit.admitted.retry = Number(req.headers['x-stainless-retry-count'] ?? 0) > 0;
   const outBody = admit.body === json ? body : Buffer.from(JSON.stringify(admit.body));
   const query = pathAndQuery.includes('?') ? pathAndQuery.slice(pathAndQuery.indexOf('?')) : '';
   await exchange(deps, route, req, res, admit.path + query, outBody, admit.admitted, admit.injectedUsage);
@@ -265,5 +269,5 @@ export function settle(deps: ProxyDeps, provider: Provider, admitted: Admitted, 
   };
   deps.keeper.dispatch({ type: 'settle', id: admitted.id, at: deps.now().toISOString(), model, usage, costNano, estimated: estimated || cost === null });
   if (!estimated) deps.estimator.observe(admitted.originalBytes, usage.input + usage.cacheRead + usage.cacheWrite);
-  deps.notify({ type: 'settled', id: admitted.id, model, costNano, usage, estimated, clamped: admitted.clamped });
+  deps.notify({ type: 'settled', id: admitted.id, model, costNano, usage, estimated, clamped: admitted.clamped, retry: admitted.retry, provider: provider.pricingId });
 }

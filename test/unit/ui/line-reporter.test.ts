@@ -28,6 +28,8 @@ function settled(costNano: number, opts: Partial<Extract<ProxyNotice, { type: 's
     usage: { input: 1000, output: 1000, cacheRead: 0, cacheWrite: 0 },
     estimated: false,
     clamped: null,
+    retry: false,
+    provider: 'anthropic',
     ...opts,
   };
 }
