@@ -17,9 +17,11 @@ export class SseFramer {
     let start = 0;
     let pos = this.scanFrom;
     const buf = this.pending;
+    // Where the next CR is; most streams have none, so it is searched for once, not per line.
+    let cr = buf.indexOf(CR, pos);
     for (;;) {
       const lf = buf.indexOf(LF, pos);
-      const cr = buf.indexOf(CR, pos);
+      if (cr !== -1 && cr < pos) cr = buf.indexOf(CR, pos);
       const i = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
       if (i === -1) {
         pos = buf.length;

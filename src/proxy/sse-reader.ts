@@ -34,27 +34,27 @@ export class SseReader {
 
   private consume(text: string): SseEvent[] {
     const events: SseEvent[] = [];
+    if (text.length === 0) return events;
     let start = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 10 && this.pendingCr && i === start && this.buffer.length === 0) {
-        // The \n of a \r\n pair split across pushes.
-        this.pendingCr = false;
-        start = i + 1;
-        continue;
-      }
-      this.pendingCr = false;
-      if (c === 10 || c === 13) {
-        const line = this.buffer + text.slice(start, i);
-        this.buffer = '';
-        this.line(line, events);
-        if (c === 13) {
-          if (i + 1 < text.length) {
-            if (text.charCodeAt(i + 1) === 10) i++;
-          } else {
-            this.pendingCr = true;
-          }
+    if (this.pendingCr && text.charCodeAt(0) === 10) start = 1; // the \n of a \r\n split across pushes
+    this.pendingCr = false;
+    // Line ends found with indexOf (native), not a character-by-character loop.
+    let cr = text.indexOf('\r', start);
+    for (;;) {
+      const lf = text.indexOf('\n', start);
+      if (cr !== -1 && cr < start) cr = text.indexOf('\r', start);
+      const i = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+      if (i === -1) break;
+      const line = this.buffer + text.slice(start, i);
+      this.buffer = '';
+      this.line(line, events);
+      if (i === cr) {
+        if (i + 1 < text.length) start = text.charCodeAt(i + 1) === 10 ? i + 2 : i + 1;
+        else {
+          this.pendingCr = true;
+          start = i + 1;
         }
+      } else {
         start = i + 1;
       }
     }
