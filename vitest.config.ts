@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     reporters: ['default', './test/plain-summary-reporter.ts'],
+    globalSetup: ['./test/global-setup.ts'],
     projects: [
       {
         test: {

@@ -6,25 +6,6 @@ export interface CalledTool {
   input: string;
 }
 
-/**
- * Commands that verify work rather than change it: test runners, linters, type checkers and
- * builds across common ecosystems. Matched against a shell command anywhere in it.
- */
-export const DEFAULT_VERIFY_PATTERNS: readonly string[] = [
-  '\\b(npm|pnpm|yarn|bun)\\s+(run\\s+)?(test|lint|typecheck|type-check|check|build)\\b',
-  '\\b(npx\\s+)?(vitest|jest|mocha|ava|playwright\\s+test|cypress\\s+run|eslint|biome|prettier\\s+--check|tsc|oxlint)\\b',
-  '\\b(pytest|tox|nox|ruff|flake8|pylint|mypy|pyright|black\\s+--check)\\b',
-  '\\bpython3?\\s+-m\\s+(pytest|unittest|mypy)\\b',
-  '\\bgo\\s+(test|vet|build)\\b',
-  '\\bgolangci-lint\\b',
-  '\\bcargo\\s+(test|check|clippy|build|nextest)\\b',
-  '\\b(mvn|mvnw|gradle|gradlew)\\b.*\\b(test|verify|check|build|package)\\b',
-  '\\bdotnet\\s+(test|build)\\b',
-  '\\b(rspec|rubocop|phpunit|phpstan|ctest|swift\\s+test|mix\\s+test|dart\\s+test|flutter\\s+test)\\b',
-  '\\bmake\\s+(test|check|lint|build)\\b',
-  '\\bbundle\\s+exec\\s+(rspec|rake\\s+test)\\b',
-];
-
 /** Tools that run a shell command (Claude Code, Codex, Gemini CLI, aider/goose/opencode). */
 const SHELL_TOOLS = /^(bash|shell|exec_command|local_shell|run_shell_command|container\.exec|execute_command|developer__shell|run_terminal_cmd)$/i;
 /** Tools that change files: the agent is implementing again. */

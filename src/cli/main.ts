@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { agentRows, formatAgents } from './agents.js';
+import { addPolicyOptions, flagLayer, loadPolicy } from '../config/index.js';
+import { registerConfigCommand } from './config.js';
+import { registerInitCommand } from './init.js';
 import { registerPhaseCommand } from './phase.js';
+import { registerReportCommand } from './report.js';
+import { registerRunsCommand } from './runs.js';
 import { EXIT, FatalError, UsageError } from './exit-codes.js';
-import { parseCount, parseTokenCount, parseUsd } from './parse-values.js';
 import { runCommand, type RunDeps } from './run.js';
 
 export interface CliDeps extends RunDeps {
@@ -18,9 +22,6 @@ function version(): string {
 }
 
 interface RawRunOptions {
-  maxUsd?: string;
-  maxTokens?: string;
-  maxActions?: string;
   record?: string;
 }
 
@@ -36,7 +37,7 @@ export function createProgram(deps: CliDeps, agentCommand: string[] | null, setE
     .configureOutput({ writeOut: deps.stdout, writeErr: deps.stderr })
     .showHelpAfterError('(run `capped --help` for usage)');
 
-  program
+  const run = program
     .command('run')
     .summary('run an agent under a spending cap')
     .description(
@@ -44,16 +45,14 @@ export function createProgram(deps: CliDeps, agentCommand: string[] | null, setE
         'Everything after `--` is the agent command, passed through untouched.',
     )
     .usage('[options] -- <command> [args...]')
-    .option('--max-usd <dollars>', 'dollar cap for the run (default: 1.00)')
-    .option('--max-tokens <n>', 'token cap for the run, all token kinds together (e.g. 200000 or 200k)')
-    .option('--max-actions <n>', 'tool calls the model may ask for in the run')
     .option('--record <file>', 'write the run record (JSON) to this file when the run ends')
-    .argument('[unexpected...]')
+    .argument('[unexpected...]');
+  addPolicyOptions(run)
     // Anything not capped's own goes to `unexpected`, so a forgotten `--` gets the hint below
     // rather than commander's "unknown option".
     .allowUnknownOption()
     .addHelpText('after', `\nExample:\n  ${RUN_EXAMPLE}\n  capped run --max-usd 5 --record run.json -- codex exec "fix the tests"`)
-    .action(async (unexpected: string[], raw: RawRunOptions) => {
+    .action(async (unexpected: string[], raw: RawRunOptions & Record<string, unknown>) => {
       if (unexpected.length > 0 && agentCommand === null) {
         throw new UsageError(`\`capped run\` needs the agent command after \`--\` (got \`${unexpected.join(' ')}\`), e.g.\n  ${RUN_EXAMPLE}`);
       }
@@ -64,16 +63,23 @@ export function createProgram(deps: CliDeps, agentCommand: string[] | null, setE
       if (agentCommand === null || agentCommand.length === 0) {
         throw new UsageError(`\`capped run\` needs the agent command after \`--\`, e.g.\n  ${RUN_EXAMPLE}`);
       }
-      const options = {
-        maxUsd: raw.maxUsd === undefined ? null : parseUsd('--max-usd', raw.maxUsd),
-        maxTokens: raw.maxTokens === undefined ? null : parseTokenCount('--max-tokens', raw.maxTokens),
-        maxActions: raw.maxActions === undefined ? null : parseCount('--max-actions', raw.maxActions),
-        record: raw.record ?? null,
-      };
-      setExit(await runCommand(agentCommand, options, deps));
+      const policy = loadPolicy({ cwd: deps.cwd, env: deps.env, flags: flagLayer(raw) });
+      for (const warning of policy.warnings) deps.stderr(`capped: warning: ${warning}\n`);
+      setExit(await runCommand(agentCommand, { policy, record: raw.record ?? null }, deps));
     });
 
   registerPhaseCommand(program, deps);
+  registerConfigCommand(program, deps);
+  registerInitCommand(program, deps);
+  const ledgerDeps = {
+    ...deps,
+    ledgerSettings: () => {
+      const p = loadPolicy({ cwd: deps.cwd, env: deps.env }).policy;
+      return { url: p.ledger.url, retentionDays: p.retentionDays };
+    },
+  };
+  registerRunsCommand(program, ledgerDeps);
+  registerReportCommand(program, ledgerDeps);
 
   program
     .command('agents')

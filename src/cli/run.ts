@@ -4,11 +4,15 @@ import os from 'node:os';
 import type { EventEmitter } from 'node:events';
 import { BudgetKeeper } from '../budget/keeper.js';
 import { usdToNano } from '../budget/money.js';
-import { compilePatterns, DEFAULT_VERIFY_PATTERNS } from '../budget/phases.js';
-import type { Caps } from '../budget/types.js';
+import { compilePatterns } from '../budget/phases.js';
+import type { Caps, EnginePolicy } from '../budget/types.js';
+import { describeSource, verificationUsd, type LoadedPolicy } from '../config/index.js';
 import { dataDir } from '../ledger/data-dir.js';
-import { appendRunLog, writeRecordFile } from '../ledger/run-log.js';
-import { buildRunRecord, type RunRecord } from '../ledger/run-record.js';
+import { githubSummary } from '../ledger/github-summary.js';
+import { LedgerUrlError, openLedger } from '../ledger/open-ledger.js';
+import { writeRecordFile } from '../ledger/record-file.js';
+import { buildRunRecord, type RunFacts, type RunRecord } from '../ledger/run-record.js';
+import { RunJournal } from './run-journal.js';
 import { createPriceBook, type PriceBook } from '../pricing/price-book.js';
 import { InputEstimator } from '../proxy/input-estimator.js';
 import { buildMounts, proxyEndpoints, UpstreamUrlError } from '../proxy/mounts.js';
@@ -22,9 +26,8 @@ import { EXIT, UsageError } from './exit-codes.js';
 import { DEFAULTS } from './defaults.js';
 
 export interface RunOptions {
-  maxUsd: number | null;
-  maxTokens: number | null;
-  maxActions: number | null;
+  /** The effective policy: flags, environment, .budgetrc, user defaults, preset, built-ins. */
+  policy: LoadedPolicy;
   record: string | null;
 }
 
@@ -67,10 +70,25 @@ function exitCodeOf(exit: AgentExit): number {
 export async function runCommand(command: readonly string[], opts: RunOptions, deps: RunDeps): Promise<number> {
   const startedAt = deps.now();
   const runId = newRunId(startedAt);
-  const caps: Caps = {
-    usd: usdToNano(opts.maxUsd ?? DEFAULTS.maxUsd),
-    tokens: opts.maxTokens,
-    actions: opts.maxActions,
+  const p = opts.policy.policy;
+  const interactive = deps.stdinIsTTY && deps.stderrIsTTY;
+  if (!interactive && !p.unattended) {
+    throw new UsageError(
+      `This run's policy does not allow running with nobody at the keyboard (unattended: false, from ${opts.policy.sources.unattended ? describeSource(opts.policy.sources.unattended) : 'the policy'}); run it from a terminal.`,
+    );
+  }
+  if (p.onLimit === 'pause' && p.daily === null && p.weekly === null) {
+    throw new UsageError('`--on-limit pause` waits for the next budget window: set a daily or weekly ceiling (--daily / --weekly) to use it.');
+  }
+  const caps: Caps = { usd: usdToNano(p.maxUsd), tokens: p.maxTokens, actions: p.maxActions };
+  // Nobody can answer a question without a terminal: a limit then stops, an escalation is denied.
+  const enginePolicy: EnginePolicy = {
+    onLimit: p.onLimit === 'ask' && !interactive ? 'stop' : p.onLimit === 'pause' ? 'stop' : p.onLimit,
+    downgradeTo: p.downgradeTo,
+    escalation: p.escalation === 'ask' && !interactive ? 'deny' : p.escalation,
+    escalationDeny: p.escalationDeny,
+    verifyNano: usdToNano(verificationUsd(p)),
+    model: p.model,
   };
   let mounts;
   try {
@@ -82,11 +100,13 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const recipe = recipeFor(command);
   const verdict = recipe.check?.(deps.env, readTextFile, deps.env.HOME ?? os.homedir()) ?? {};
   if (verdict.error) throw new UsageError(verdict.error);
-  const keeper = new BudgetKeeper(caps);
+  const keeper = new BudgetKeeper(caps, enginePolicy);
   const reporter = new LineReporter(deps.stderr, {
     color: deps.stderrIsTTY && !deps.env.NO_COLOR,
     everyRequest: !deps.stderrIsTTY,
   });
+  const journal = await openJournal(runId, p, deps);
+  if (journal) keeper.onAction((action, state) => journal.action(action, state));
   const secret = randomBytes(16).toString('hex');
   let apiEquivalent = false;
   const proxy = createProxy({
@@ -95,10 +115,12 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     keeper,
     prices: deps.prices ?? createPriceBook(),
     estimator: new InputEstimator(),
-    rules: { restrictedTools: new Set(), verifyPatterns: compilePatterns(DEFAULT_VERIFY_PATTERNS) },
+    rules: { restrictedTools: new Set(p.restrictedTools), verifyPatterns: compilePatterns(p.verifyPatterns) },
     now: deps.now,
     notify: (notice) => {
       if (notice.type === 'subscription') apiEquivalent = true;
+      // Into the ledger before anything is printed about it.
+      journal?.notice(notice, deps.now().toISOString());
       reporter.notice(notice, keeper.state);
     },
   });
@@ -113,6 +135,18 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     proxy.server.closeAllConnections();
   };
 
+  const facts = (exitCode: number, endedAt: Date): RunFacts => ({
+    id: runId,
+    command: [...command],
+    cwd: deps.cwd,
+    startedAt: startedAt.toISOString(),
+    endedAt: endedAt.toISOString(),
+    exitCode,
+    apiEquivalent,
+    preset: p.policy,
+  });
+  const opening = buildRunRecord(keeper.state, facts(0, startedAt));
+  await journal?.start({ id: runId, command: opening.command, cwd: deps.cwd, startedAt: opening.startedAt, budget: opening.budget, policy: opening.policy });
   reporter.start({ runId, caps, command, agent: recipe.name });
   if (verdict.warning) deps.stderr(`capped: note: ${verdict.warning}\n`);
   let agent;
@@ -159,27 +193,24 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const exit = await agent.exited;
   if (stop.done) await stop.done;
   await Promise.race([proxy.idle(), new Promise((resolve) => setTimeout(resolve, DEFAULTS.drainMs).unref())]);
-  for (const id of Object.keys(keeper.state.reserved)) keeper.dispatch({ type: 'abandon', id, at: deps.now().toISOString() });
+  for (const [id, r] of Object.entries(keeper.state.reserved)) {
+    const at = deps.now().toISOString();
+    journal?.abandoned(r.model, r.nano, r.tokens, r.phase, at);
+    keeper.dispatch({ type: 'abandon', id, at });
+  }
   closeProxy();
   for (const [signal, handler] of handlers) deps.signals.off(signal, handler);
 
   const state = keeper.state;
   const exitCode = state.hardStop ? EXIT.limit : exitCodeOf(exit);
-  const record = buildRunRecord(state, {
-    id: runId,
-    command: [...command],
-    cwd: deps.cwd,
-    startedAt: startedAt.toISOString(),
-    endedAt: deps.now().toISOString(),
-    exitCode,
-    apiEquivalent,
-  });
+  const record = buildRunRecord(state, facts(exitCode, deps.now()));
   const recordFile = saveRecord(record, opts.record, deps);
+  await journal?.finish(record);
   reporter.summary(record, recordFile);
   return exitCode;
 }
 
-/** Writes the record file and the run log; a failure is reported, and the record printed instead. */
+/** Writes the record file and the CI summary; a failure is reported, and the record printed instead. */
 function saveRecord(record: RunRecord, file: string | null, deps: RunDeps): string | null {
   let written: string | null = null;
   if (file) {
@@ -190,10 +221,31 @@ function saveRecord(record: RunRecord, file: string | null, deps: RunDeps): stri
       deps.stderr(`capped: could not write the record to ${file}: ${(err as Error).message}\n${JSON.stringify(record)}\n`);
     }
   }
-  try {
-    appendRunLog(dataDir(deps.env), record);
-  } catch (err) {
-    deps.stderr(`capped: could not append to the run log in ${dataDir(deps.env)}: ${(err as Error).message}\n`);
+  const summary = deps.env.GITHUB_STEP_SUMMARY;
+  if (summary) {
+    try {
+      fs.appendFileSync(summary, githubSummary(record));
+    } catch (err) {
+      deps.stderr(`capped: could not append to GITHUB_STEP_SUMMARY (${summary}): ${(err as Error).message}\n`);
+    }
   }
   return written;
+}
+
+/**
+ * Opens the ledger the policy names. Without one the run still works (the record file and the
+ * summary are written), but a run with a window ceiling cannot be checked against other runs.
+ */
+async function openJournal(runId: string, p: LoadedPolicy['policy'], deps: RunDeps): Promise<RunJournal | null> {
+  try {
+    const ledger = await openLedger({ url: p.ledger.url, dataDir: dataDir(deps.env), retentionDays: p.retentionDays, now: deps.now });
+    return new RunJournal(ledger, runId, deps.stderr);
+  } catch (err) {
+    const why = (err as Error).message;
+    if (err instanceof LedgerUrlError || p.daily !== null || p.weekly !== null) {
+      throw new UsageError(`The run ledger could not be opened (${why}); it is needed for daily and weekly ceilings.`);
+    }
+    deps.stderr(`capped: warning: the run ledger could not be opened (${why}); this run will not be in \`capped runs\`.\n`);
+    return null;
+  }
 }

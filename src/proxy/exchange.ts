@@ -3,7 +3,7 @@ import { forwardHeaders, responseHeaders, sendUpstream, upstreamUrl } from './fo
 import type { ErrorBody } from './providers/types.js';
 import type { Route } from './server.js';
 import type { Nano } from '../budget/money.js';
-import type { TokenUsage } from '../budget/types.js';
+import type { Phase, TokenUsage } from '../budget/types.js';
 
 /** Things the proxy tells the rest of capped (reporter, record); never prompt text or keys. */
 export type ProxyNotice =
@@ -17,7 +17,9 @@ export type ProxyNotice =
       clamped: number | null;
       /** A retry of an earlier attempt, by the client's own marker. */
       retry: boolean;
+      /** The provider module that read it (anthropic, openai-chat, openai-responses, gemini). */
       provider: string;
+      phase: Phase;
     }
   | { type: 'refused'; message: string }
   | { type: 'upstream-error'; message: string }

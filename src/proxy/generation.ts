@@ -267,7 +267,8 @@ export function settle(deps: ProxyDeps, provider: Provider, admitted: Admitted, 
     cacheRead: billable.cacheRead,
     cacheWrite: billable.cacheWrite5m + billable.cacheWrite1h,
   };
+  const phase = deps.keeper.state.reserved[admitted.id]?.phase ?? deps.keeper.state.phase;
   deps.keeper.dispatch({ type: 'settle', id: admitted.id, at: deps.now().toISOString(), model, usage, costNano, estimated: estimated || cost === null });
   if (!estimated) deps.estimator.observe(admitted.originalBytes, usage.input + usage.cacheRead + usage.cacheWrite);
-  deps.notify({ type: 'settled', id: admitted.id, model, costNano, usage, estimated, clamped: admitted.clamped, retry: admitted.retry, provider: provider.pricingId });
+  deps.notify({ type: 'settled', id: admitted.id, model, costNano, usage, estimated, clamped: admitted.clamped, retry: admitted.retry, provider: provider.id, phase });
 }

@@ -39,12 +39,13 @@ describe('the metering proxy', () => {
     expect(seen.headers['x-api-key']).toBe('sk-test-key');
     expect(seen.headers['anthropic-version']).toBe('2023-06-01');
     expect(seen.headers['anthropic-beta']).toBe('fake-beta-1');
-    // The key is never written anywhere capped keeps.
-    const log = fs.readFileSync(path.join(result.home, 'runs.jsonl'), 'utf8');
-    expect(log).not.toContain('sk-test-key');
+    // The key (and the prompt) is never written anywhere capped keeps: not the ledger, not the record.
+    const db = fs.readFileSync(path.join(result.home, 'ledger.db'));
+    expect(db.includes('sk-test-key')).toBe(false);
+    expect(db.includes('lorem ipsum')).toBe(false);
+    expect(db.includes(result.record!.id)).toBe(true);
     expect(JSON.stringify(result.record)).not.toContain('sk-test-key');
     expect(result.stderr).not.toContain('sk-test-key');
-    expect(JSON.parse(log.trim()).id).toBe(result.record!.id);
   });
 
   it('answers 403 to a request without the per-run secret', async () => {
@@ -65,7 +66,7 @@ describe('the metering proxy', () => {
     const out = agentOutput(result.stdout);
     expect(out.status).toBe(502);
     expect(JSON.parse(out.body)).toMatchObject({ type: 'error', error: { type: 'api_error' } });
-    expect(JSON.parse(out.body).error.message).toContain('could not reach the upstream API');
+    expect((JSON.parse(out.body) as { error: { message: string } }).error.message).toContain('could not reach the upstream API');
     expect(result.record!.spent.usd).toBe(0);
     expect(result.stderr).toContain('could not reach the upstream API');
   });
@@ -100,7 +101,7 @@ describe('the metering proxy', () => {
     });
     const out = agentOutput(result.stdout);
     expect(out.status).toBe(200);
-    expect(JSON.parse(out.body).input_tokens).toBeGreaterThan(0);
+    expect((JSON.parse(out.body) as { input_tokens: number }).input_tokens).toBeGreaterThan(0);
     expect(up.bill.received).toHaveLength(1);
     expect(result.record!.spent.usd).toBe(0);
     expect(result.record!.spent.requests).toBe(0);
@@ -113,7 +114,7 @@ describe('the metering proxy', () => {
     const out = agentOutput(result.stdout);
     expect(out.status).toBe(400);
     expect(out.shouldRetry).toBe('false');
-    expect(JSON.parse(out.body).error.message).toContain('no price is known for model "claude-mystery-9"');
+    expect((JSON.parse(out.body) as { error: { message: string } }).error.message).toContain('no price is known for model "claude-mystery-9"');
     expect(up.bill.received).toHaveLength(0);
   });
 
@@ -210,7 +211,7 @@ describe('the tool-action cap', () => {
     expect(out.status).toBe(402);
     expect(out.shouldRetry).toBe('false');
     expect(out.body).not.toContain('tool_use');
-    expect(JSON.parse(out.body).error.message).toContain('--max-actions');
+    expect((JSON.parse(out.body) as { error: { message: string } }).error.message).toContain('--max-actions');
     // This response was complete, so it is charged exactly even though it was withheld.
     expect(result.record!.estimated).toBe(false);
     expect(result.record!.spent.usd).toBeCloseTo(upstream!.billedUsd(), 9);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compilePatterns, DEFAULT_VERIFY_PATTERNS, phaseAfter, shellCommand } from '../../../src/budget/phases.js';
+import { compilePatterns, phaseAfter, shellCommand } from '../../../src/budget/phases.js';
+import { DEFAULT_VERIFY_PATTERNS } from '../../../src/config/defaults.js';
 
 const P = compilePatterns(DEFAULT_VERIFY_PATTERNS);
 const bash = (command: string) => ({ name: 'Bash', input: JSON.stringify({ command, description: 'x' }) });

@@ -163,13 +163,45 @@ describe('capped --help and --version', () => {
       Everything after \`--\` is the agent command, passed through untouched.
 
       Options:
-        --max-usd <dollars>  dollar cap for the run (default: 1.00)
-        --max-tokens <n>     token cap for the run, all token kinds together (e.g.
-                             200000 or 200k)
-        --max-actions <n>    tool calls the model may ask for in the run
-        --record <file>      write the run record (JSON) to this file when the run
-                             ends
-        -h, --help           display help for command
+        --record <file>             write the run record (JSON) to this file when the
+                                    run ends
+        --policy <preset>           preset the policy starts from: individual, team or
+                                    strict
+        --max-usd <dollars>         dollar cap for the run (default: 1.00)
+        --max-tokens <n>            token cap for the run, all token kinds together
+                                    (e.g. 200000 or 200k)
+        --max-actions <n>           tool calls the model may ask for in the run
+        --on-limit <action>         at a limit: stop (end the agent), ask (pause and
+                                    ask for more), downgrade (continue on
+                                    downgradeTo), pause (wait for the next budget
+                                    window)
+        --downgrade-to <model>      cheaper model that onLimit: downgrade continues
+                                    on, within the remaining budget
+        --model <model>             the run's selected model; unset, it is inferred
+                                    from the first main-loop request
+        --escalation <mode>         a request for a pricier model than the selected
+                                    one: ask (hold it and propose a new ceiling; deny
+                                    without a terminal), deny, or allow (within the
+                                    same ceiling)
+        --escalation-deny <how>     how a denied escalation is carried out:
+                                    send-selected (send it on the selected model) or
+                                    refuse
+        --idle <duration>           no keystroke for this long and the next spending
+                                    step waits for approval (90s, 10m, 1h, or off)
+        --unattended                whether a run may go on with nobody present (no
+                                    terminal, or idle); false refuses unattended
+                                    execution
+        --no-unattended             refuse to run with nobody present
+        --verify-usd <dollars>      dollar ceiling for the verification phase (tests,
+                                    lint, typecheck, builds); set this or verifyShare
+        --verify-share <share>      verification ceiling as a share of maxUsd (0.4 or
+                                    40%); used when verifyUsd is not set
+        --restricted-tools <names>  tools removed from every request, comma-separated
+                                    (e.g. WebSearch,WebFetch)
+        --ledger <url>              a team ledger on PostgreSQL (default:
+                                    CAPPED_LEDGER_URL, then config ledger.url, else
+                                    the local one)
+        -h, --help                  display help for command
 
       Example:
         capped run --max-usd 1.50 -- claude

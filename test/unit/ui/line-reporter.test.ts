@@ -30,6 +30,7 @@ function settled(costNano: number, opts: Partial<Extract<ProxyNotice, { type: 's
     clamped: null,
     retry: false,
     provider: 'anthropic',
+    phase: 'implementation',
     ...opts,
   };
 }

@@ -3,6 +3,7 @@ import { usdToNano } from '../../../../src/budget/money.js';
 import { createPriceBook, type BillableUsage } from '../../../../src/pricing/price-book.js';
 import { openaiChat } from '../../../../src/proxy/providers/openai-chat.js';
 import type { Meter, MeterReading } from '../../../../src/proxy/providers/types.js';
+import type { EventVerdict } from '../../../../src/proxy/providers/types.js';
 import { SseReader, type SseEvent } from '../../../../src/proxy/sse-reader.js';
 
 const MODEL = 'gpt-4.1-2025-04-14';
@@ -45,6 +46,7 @@ function wire(chunks: unknown[], done = true): string {
 
 interface Fed {
   events: SseEvent[];
+  /** Forward or drop; a forward with the proxy's usage:null taken out counts as forward. */
   decisions: Array<'forward' | 'drop'>;
   /** toolCalls as read after each event. */
   toolCallsAfter: number[];
@@ -57,7 +59,8 @@ function feed(meter: Meter, raw: string, piece = 7): Fed {
   const take = (events: SseEvent[]): void => {
     for (const e of events) {
       fed.events.push(e);
-      fed.decisions.push(meter.event(e));
+      const verdict: EventVerdict = meter.event(e);
+      fed.decisions.push(typeof verdict === 'object' ? 'forward' : verdict);
       fed.toolCallsAfter.push(meter.reading().toolCalls);
     }
   };
@@ -220,6 +223,18 @@ describe('stream meter', () => {
       outputChars: 'Hello, wörld! 👋'.length,
       malformed: 0,
     });
+  });
+
+  it('takes out only the usage:null member the proxy caused, every other byte as it came', () => {
+    const meter = openaiChat.createMeter({ injectedUsage: true });
+    const data = '{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"hi"}}],"usage":null}';
+    expect(meter.event({ event: null, data })).toEqual({
+      replace: 'data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n',
+    });
+    const first = '{"usage":null,"id":"c2","choices":[]}';
+    expect(meter.event({ event: null, data: first })).toEqual({ replace: 'data: {"id":"c2","choices":[]}\n\n' });
+    // when the client asked for usage itself, nothing is changed
+    expect(openaiChat.createMeter({ injectedUsage: false }).event({ event: null, data })).toBe('forward');
   });
 
   it('drops only the usage chunk the proxy asked for', () => {

@@ -9,7 +9,7 @@ import {
   websocketError,
   withBodyMessage,
 } from '../../../../src/proxy/providers/openai-responses.js';
-import type { Meter, MeterReading } from '../../../../src/proxy/providers/types.js';
+import type { EventVerdict, Meter, MeterReading } from '../../../../src/proxy/providers/types.js';
 import { SseReader, type SseEvent } from '../../../../src/proxy/sse-reader.js';
 
 type Event = { type: string } & Record<string, unknown>;
@@ -20,7 +20,7 @@ function sse(events: Event[]): string {
 }
 
 /** Feeds raw SSE bytes through SseReader in small uneven chunks, then the events through a meter. */
-function meterSse(raw: string, meter: Meter = openaiResponses.createMeter({ injectedUsage: false })): { meter: Meter; events: SseEvent[]; verdicts: string[] } {
+function meterSse(raw: string, meter: Meter = openaiResponses.createMeter({ injectedUsage: false })): { meter: Meter; events: SseEvent[]; verdicts: EventVerdict[] } {
   const reader = new SseReader();
   const bytes = Buffer.from(raw, 'utf8');
   const events: SseEvent[] = [];

@@ -1,0 +1,57 @@
+import type { RunRecord } from './run-record.js';
+import { commandLine, money, percent, plural } from './text.js';
+
+const LIMIT_NAMES: Record<string, string> = { usd: 'dollar', tokens: 'token', actions: 'tool action', verify: 'verification' };
+
+/** Text safe in a GitHub table cell: pipes escaped, line breaks flattened. */
+function cell(text: string): string {
+  return text.replace(/\r?\n/g, ' ').replaceAll('|', '\\|');
+}
+
+/** Inline code that survives backticks inside it (a longer fence, padded). */
+function code(text: string): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence}${longest > 0 ? ' ' : ''}${text}${longest > 0 ? ' ' : ''}${fence}`;
+}
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * The run as GitHub-flavoured markdown, for `$GITHUB_STEP_SUMMARY`: what ran, what it spent of
+ * its budget, whether capped stopped it, and the spend by model. No prompt text is in a record.
+ */
+export function githubSummary(record: RunRecord): string {
+  const s = record.spent;
+  const tokens = s.inputTokens + s.outputTokens + s.cacheReadTokens + s.cacheWriteTokens;
+  const of = record.budget.usd === null ? '' : ` of ${money(record.budget.usd)} (${percent(s.usd / record.budget.usd)})`;
+  const outcome = record.hardStop
+    ? `🛑 **Stopped at the ${LIMIT_NAMES[record.hardStop.reason] ?? record.hardStop.reason} cap** at ${record.hardStop.at}`
+    : record.exceededInitialBudget
+      ? '⚠️ Exceeded its initial budget'
+      : '✅ Within budget';
+  const rows: [string, string][] = [
+    ['Command', code(commandLine(record.command))],
+    ['Outcome', `${outcome} · exit code ${record.exitCode}`],
+    ['Spent', `${money(s.usd)}${of}${record.estimated ? ' (includes estimates)' : ''}${record.apiEquivalent ? ' (API-equivalent price of a subscription)' : ''}`],
+    ['Requests', `${fmt(s.requests)} · ${plural(tokens, 'token')} (in ${fmt(s.inputTokens)}, out ${fmt(s.outputTokens)}, cache read ${fmt(s.cacheReadTokens)}, cache write ${fmt(s.cacheWriteTokens)})`],
+    ['Tool actions', `${fmt(s.actions)}${record.budget.actions === null ? '' : ` of ${fmt(record.budget.actions)}`}`],
+    ['Phases', `implementation ${money(record.phases.implementation.usd)} · verification ${money(record.phases.verification.usd)}`],
+  ];
+  if (record.mostExpensive) {
+    const m = record.mostExpensive;
+    rows.push(['Most expensive request', `${money(m.usd)} on ${code(m.model)} (${m.phase}) at ${m.at}`]);
+  }
+  let out = `### capped run ${code(record.id)}\n\n| | |\n| --- | --- |\n`;
+  out += rows.map(([k, v]) => `| ${k} | ${cell(v)} |\n`).join('');
+  const models = Object.entries(record.models).sort(([a, x], [b, y]) => y.usd - x.usd || a.localeCompare(b));
+  if (models.length > 0) {
+    out += '\n| Model | Spend | Requests |\n| --- | ---: | ---: |\n';
+    out += models.map(([model, m]) => `| ${cell(code(model))} | ${money(m.usd)} | ${fmt(m.requests)} |\n`).join('');
+  }
+  if (record.approvals.length > 0) {
+    out += '\n| Approval | Answer | Ceiling | At |\n| --- | --- | --- | --- |\n';
+    out += record.approvals.map((a) => `| ${cell(a.kind)} | ${cell(a.answer)} | ${money(a.from)} → ${money(a.to)} | ${a.at} |\n`).join('');
+  }
+  return `${out}\n`;
+}

@@ -1,0 +1,143 @@
+import type { Nano } from '../budget/money.js';
+import type { Report } from './report.js';
+import type { RunRecord } from './run-record.js';
+
+/**
+ * The durable run ledger: SQLite on one machine, PostgreSQL for a team. Every method is async so
+ * both backends share it; the SQLite one has already written when a write method returns its
+ * promise. Nothing here carries prompt text or API keys, and nothing may be added that does.
+ */
+export interface Ledger {
+  /** `sqlite` (a file in the data directory) or `postgres` (a shared server). */
+  readonly backend: 'sqlite' | 'postgres';
+  /** Where it is, for messages: the file path, or the server URL without its password. */
+  readonly location: string;
+  /** Records a run as `running`, before its first request. */
+  startRun(run: RunStart): Promise<void>;
+  /** Records one priced request of a running run (every settled request, estimates included). */
+  recordRequest(row: RequestEntry): Promise<void>;
+  /** Records a question put at a limit or an escalation, and its answer. */
+  recordApproval(row: ApprovalEntry): Promise<void>;
+  /** Records that the run was stopped at a limit (the first hard stop of a run is kept). */
+  recordHardStop(runId: string, reason: string, at: string): Promise<void>;
+  /** Stores the final record; the run becomes `finished` and the record is the authority on it. */
+  finishRun(record: RunRecord): Promise<void>;
+  /** Runs started at or after `since`, newest first; `repo` keeps only that repository's. */
+  listRuns(query: ListRunsQuery): Promise<RunSummary[]>;
+  /** One run with its record (rebuilt from its requests when it never finished) and requests. */
+  getRun(id: string): Promise<RunDetail | null>;
+  /** The review figures for runs started in [since, now), with the period before for the trend. */
+  report(query: ReportQuery): Promise<Report>;
+  /** Deletes runs whose last activity is before `olderThan`, with their requests; returns how many. */
+  prune(olderThan: Date): Promise<number>;
+  /** Spend across all runs of the ledger from requests made at or after `since` (windowed caps). */
+  windowSpend(query: { since: Date }): Promise<WindowSpend>;
+  /** Waits for pending writes and releases the file or the connections. */
+  close(): Promise<void>;
+}
+
+export type RunStatus = 'running' | 'finished' | 'aborted';
+
+export type Phase = 'implementation' | 'verification';
+
+/** What is known of a run when it starts. */
+export interface RunStart {
+  id: string;
+  command: readonly string[];
+  cwd: string;
+  /** The git toplevel of `cwd` when there is one, else `cwd` (see `repoOf`). */
+  repo: string;
+  /** `os.hostname()` of the machine running capped. */
+  host: string;
+  /** capped's own pid: a `running` run whose pid is gone on this host is shown as aborted. */
+  pid: number;
+  startedAt: string;
+  budget: RunRecord['budget'];
+  policy: RunRecord['policy'];
+}
+
+export interface TokenCounts {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+}
+
+/** One priced request as the ledger keeps it. */
+export interface RequestEntry {
+  runId: string;
+  at: string;
+  model: string;
+  /** The provider module that read it: `anthropic`, `openai-chat`, `openai-responses`, `gemini`. */
+  provider: string;
+  phase: Phase;
+  tokens: TokenCounts;
+  costNano: Nano;
+  /** Charged by an estimate because the usage could not be read. */
+  estimated: boolean;
+  /** The agent sent it again after a failure. */
+  retry: boolean;
+}
+
+/** One approval, as in the run record's `approvals`, for run `runId`. */
+export interface ApprovalEntry {
+  runId: string;
+  kind: string;
+  at: string;
+  /** `approved`, `denied` or `automatic` (decided by policy, nobody was asked). */
+  answer: string;
+  /** Dollar ceiling before and after. */
+  from: number;
+  to: number;
+  /** The model the question was about (escalation, downgrade). */
+  model?: string;
+}
+
+export interface ListRunsQuery {
+  since: Date;
+  repo?: string;
+}
+
+export interface ReportQuery {
+  since: Date;
+  now: Date;
+  /** IANA time zone that days are counted in (default: UTC). */
+  timeZone?: string;
+}
+
+/** A run as `capped runs` lists it. */
+export interface RunSummary {
+  id: string;
+  command: string[];
+  cwd: string;
+  repo: string;
+  host: string;
+  pid: number;
+  startedAt: string;
+  /** When it finished; for an aborted run its last recorded activity; null while running. */
+  endedAt: string | null;
+  status: RunStatus;
+  spentUsd: number;
+  /** The budget it started with (its initial envelope). */
+  budgetUsd: number | null;
+  requestCount: number;
+  exceededInitialBudget: boolean;
+  hardStop: { reason: string; at: string } | null;
+}
+
+/** A recorded request as `capped runs show` prints it. */
+export type RecordedRequest = Omit<RequestEntry, 'runId'>;
+
+export interface RunDetail extends RunSummary {
+  record: RunRecord;
+  requests: RecordedRequest[];
+}
+
+export interface WindowSpend {
+  nano: Nano;
+  usd: number;
+  requests: number;
+}
+
+/** Runs older than this many days are pruned (at most once a day, when a ledger is opened). */
+export const DEFAULT_RETENTION_DAYS = 30;

@@ -1,0 +1,102 @@
+/**
+ * The ledger's schema, one versioned step at a time, for SQLite and PostgreSQL alike. Each step
+ * is written once in the SQL both understand; `{{serial}}` stands for the one thing they spell
+ * differently, an auto-numbered primary key. A released step is never edited: change the schema
+ * by appending a step.
+ *
+ * Times are epoch milliseconds and money is integer nano-dollars (BIGINT), so sums are exact and
+ * comparisons are plain integer comparisons on both backends.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'runs, requests, approvals, meta',
+    sql: `
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  command TEXT NOT NULL,
+  cwd TEXT NOT NULL,
+  repo TEXT NOT NULL,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  started_at BIGINT NOT NULL,
+  ended_at BIGINT,
+  last_at BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  budget TEXT NOT NULL,
+  policy TEXT NOT NULL,
+  spent_nano BIGINT NOT NULL DEFAULT 0,
+  request_count INTEGER NOT NULL DEFAULT 0,
+  exceeded_initial_budget INTEGER NOT NULL DEFAULT 0,
+  hard_stop_reason TEXT,
+  hard_stop_at BIGINT,
+  record TEXT
+);
+CREATE INDEX runs_started_at ON runs (started_at);
+CREATE INDEX runs_repo_started_at ON runs (repo, started_at);
+CREATE TABLE requests (
+  id {{serial}},
+  run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  at BIGINT NOT NULL,
+  model TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  phase TEXT NOT NULL,
+  input_tokens BIGINT NOT NULL,
+  output_tokens BIGINT NOT NULL,
+  cache_read_tokens BIGINT NOT NULL,
+  cache_write_tokens BIGINT NOT NULL,
+  cost_nano BIGINT NOT NULL,
+  estimated INTEGER NOT NULL,
+  retry INTEGER NOT NULL
+);
+CREATE INDEX requests_run_id ON requests (run_id, id);
+CREATE INDEX requests_at ON requests (at);
+CREATE TABLE approvals (
+  id {{serial}},
+  run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  answer TEXT NOT NULL,
+  from_usd DOUBLE PRECISION NOT NULL,
+  to_usd DOUBLE PRECISION NOT NULL,
+  model TEXT
+);
+CREATE INDEX approvals_run_id ON approvals (run_id, id);
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+`,
+  },
+];
+
+const SERIAL: Record<Dialect, string> = {
+  sqlite: 'INTEGER PRIMARY KEY',
+  postgres: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+};
+
+/** The statements of one migration in a dialect, split so drivers can run them one by one. */
+export function migrationStatements(migration: Migration, dialect: Dialect): string[] {
+  return migration.sql
+    .replaceAll('{{serial}}', SERIAL[dialect])
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** The newest schema version this capped knows. */
+export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+export class SchemaTooNewError extends Error {
+  constructor(found: number) {
+    super(`The ledger's schema is version ${found}, newer than this capped knows (${LATEST_VERSION}). Upgrade capped to use it.`);
+  }
+}

@@ -1,0 +1,273 @@
+import { nanoToUsd, usdToNano } from '../budget/money.js';
+import { num, str, strOrNull, type Driver, type Row, type Statement } from './driver.js';
+import type {
+  ApprovalEntry,
+  Ledger,
+  ListRunsQuery,
+  ReportQuery,
+  RequestEntry,
+  RunDetail,
+  RunStart,
+  RunSummary,
+  WindowSpend,
+} from './ledger.js';
+import { approvalExceedsEnvelope, rebuildRecord } from './rebuild-record.js';
+import { computeReport, type Report } from './report.js';
+import type { RunRecord } from './run-record.js';
+import { iso, REQUEST_COLUMNS, requestOf, RUN_COLUMNS, summaryOf } from './ledger-rows.js';
+import type { Liveness } from './run-status.js';
+
+export interface SqlLedgerOptions {
+  backend: Ledger['backend'];
+  location: string;
+  liveness: Liveness;
+  now: () => Date;
+}
+
+/** Thrown for a write about a run the ledger has no row for (startRun was not called). */
+export class UnknownRunError extends Error {
+  constructor(readonly runId: string) {
+    super(`The ledger has no run \`${runId}\`.`);
+  }
+}
+
+function ms(iso: string): number {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) throw new RangeError(`Expected an ISO time, got \`${iso}\`.`);
+  return t;
+}
+
+const flag = (b: boolean): number => (b ? 1 : 0);
+
+/**
+ * The ledger over any `Driver`: every query is written once, in SQL that SQLite and PostgreSQL
+ * both run. The backends differ only in how they connect, lock, and run a transaction.
+ */
+export class SqlLedger implements Ledger {
+  readonly backend: Ledger['backend'];
+  readonly location: string;
+
+  constructor(
+    private readonly db: Driver,
+    private readonly opts: SqlLedgerOptions,
+  ) {
+    this.backend = opts.backend;
+    this.location = opts.location;
+  }
+
+  async startRun(run: RunStart): Promise<void> {
+    const started = ms(run.startedAt);
+    await this.db.write([
+      {
+        sql:
+          'INSERT INTO runs (id, command, cwd, repo, host, pid, started_at, last_at, status, budget, policy) ' +
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+        params: [run.id, JSON.stringify(run.command), run.cwd, run.repo, run.host, run.pid, started, started, JSON.stringify(run.budget), JSON.stringify(run.policy)],
+      },
+    ]);
+  }
+
+  async recordRequest(row: RequestEntry): Promise<void> {
+    const at = ms(row.at);
+    await this.db.write([
+      {
+        sql:
+          'UPDATE runs SET spent_nano = spent_nano + ?, request_count = request_count + 1, ' +
+          'last_at = CASE WHEN last_at < CAST(? AS BIGINT) THEN CAST(? AS BIGINT) ELSE last_at END WHERE id = ?',
+        params: [row.costNano, at, at, row.runId],
+        orElse: () => new UnknownRunError(row.runId),
+      },
+      {
+        sql: `INSERT INTO requests (run_id, ${REQUEST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        params: [
+          row.runId,
+          at,
+          row.model,
+          row.provider,
+          row.phase,
+          row.tokens.input,
+          row.tokens.output,
+          row.tokens.cacheRead,
+          row.tokens.cacheWrite,
+          row.costNano,
+          flag(row.estimated),
+          flag(row.retry),
+        ],
+      },
+    ]);
+  }
+
+  async recordApproval(row: ApprovalEntry): Promise<void> {
+    const at = ms(row.at);
+    await this.db.write([
+      {
+        sql:
+          'UPDATE runs SET exceeded_initial_budget = CASE WHEN CAST(? AS INTEGER) = 1 THEN 1 ELSE exceeded_initial_budget END, ' +
+          'last_at = CASE WHEN last_at < CAST(? AS BIGINT) THEN CAST(? AS BIGINT) ELSE last_at END WHERE id = ?',
+        params: [flag(approvalExceedsEnvelope(row)), at, at, row.runId],
+        orElse: () => new UnknownRunError(row.runId),
+      },
+      approvalInsert(row.runId, row),
+    ]);
+  }
+
+  async recordHardStop(runId: string, reason: string, at: string): Promise<void> {
+    const t = ms(at);
+    await this.db.write([
+      {
+        sql:
+          'UPDATE runs SET hard_stop_reason = COALESCE(hard_stop_reason, ?), hard_stop_at = COALESCE(hard_stop_at, CAST(? AS BIGINT)), ' +
+          'exceeded_initial_budget = 1, last_at = CASE WHEN last_at < CAST(? AS BIGINT) THEN CAST(? AS BIGINT) ELSE last_at END WHERE id = ?',
+        params: [reason, t, t, t, runId],
+        orElse: () => new UnknownRunError(runId),
+      },
+    ]);
+  }
+
+  async finishRun(record: RunRecord): Promise<void> {
+    const ended = ms(record.endedAt);
+    await this.db.write([
+      {
+        sql:
+          "UPDATE runs SET status = 'finished', ended_at = ?, last_at = CASE WHEN last_at < CAST(? AS BIGINT) THEN CAST(? AS BIGINT) ELSE last_at END, " +
+          'record = ?, spent_nano = ?, request_count = ?, exceeded_initial_budget = ?, hard_stop_reason = ?, hard_stop_at = ? WHERE id = ?',
+        // `budget` keeps what startRun stored: the initial envelope.
+        params: [
+          ended,
+          ended,
+          ended,
+          JSON.stringify(record),
+          usdToNano(record.spent.usd),
+          record.spent.requests,
+          flag(record.exceededInitialBudget),
+          record.hardStop?.reason ?? null,
+          record.hardStop ? ms(record.hardStop.at) : null,
+          record.id,
+        ],
+        orElse: () => new UnknownRunError(record.id),
+      },
+      // The record is the authority on its approvals: replace what was written as the run went.
+      { sql: 'DELETE FROM approvals WHERE run_id = ?', params: [record.id] },
+      ...record.approvals.map((a) => approvalInsert(record.id, a)),
+    ]);
+  }
+
+  async listRuns(query: ListRunsQuery): Promise<RunSummary[]> {
+    const repo = query.repo === undefined ? '' : ' AND repo = ?';
+    const params = query.repo === undefined ? [query.since.getTime()] : [query.since.getTime(), query.repo];
+    const rows = await this.db.all(`SELECT ${RUN_COLUMNS} FROM runs WHERE started_at >= ?${repo} ORDER BY started_at DESC, id DESC`, params);
+    const now = this.opts.now().getTime();
+    return rows.map((row) => this.summary(row, now));
+  }
+
+  async getRun(id: string): Promise<RunDetail | null> {
+    const [row] = await this.db.all(`SELECT ${RUN_COLUMNS}, policy, record FROM runs WHERE id = ?`, [id]);
+    if (!row) return null;
+    const requestRows = await this.db.all(`SELECT ${REQUEST_COLUMNS} FROM requests WHERE run_id = ? ORDER BY id`, [id]);
+    const requests = requestRows.map(requestOf);
+    const summary = this.summary(row, this.opts.now().getTime());
+    const stored = strOrNull(row.record);
+    let record: RunRecord;
+    if (stored !== null) {
+      record = JSON.parse(stored) as RunRecord;
+    } else {
+      const approvalRows = await this.db.all('SELECT kind, at, answer, from_usd, to_usd, model FROM approvals WHERE run_id = ? ORDER BY id', [id]);
+      record = rebuildRecord(
+        {
+          id: summary.id,
+          command: summary.command,
+          cwd: summary.cwd,
+          startedAt: summary.startedAt,
+          lastAt: iso(num(row.last_at)),
+          budget: JSON.parse(str(row.budget)) as RunRecord['budget'],
+          policy: JSON.parse(str(row.policy)) as RunRecord['policy'],
+          hardStop: summary.hardStop,
+        },
+        requests,
+        approvalRows.map((a) => {
+          const model = strOrNull(a.model);
+          return { kind: str(a.kind), at: iso(num(a.at)), answer: str(a.answer), from: num(a.from_usd), to: num(a.to_usd), ...(model === null ? {} : { model }) };
+        }),
+      );
+    }
+    return { ...summary, record, requests };
+  }
+
+  async report(query: ReportQuery): Promise<Report> {
+    const since = query.since.getTime();
+    const now = query.now.getTime();
+    const previousSince = since - (now - since);
+    const runRows = await this.db.all(`SELECT ${RUN_COLUMNS} FROM runs WHERE started_at >= ? AND started_at < ?`, [previousSince, now]);
+    const ofPeriod = 'JOIN runs u ON u.id = x.run_id WHERE u.started_at >= ? AND u.started_at < ?';
+    const requestRows = await this.db.all(`SELECT x.run_id, x.at, x.model, x.phase, x.cost_nano FROM requests x ${ofPeriod}`, [since, now]);
+    const approvalRows = await this.db.all(`SELECT x.run_id, x.kind, x.answer FROM approvals x ${ofPeriod}`, [since, now]);
+    return computeReport({
+      since: query.since,
+      now: query.now,
+      ...(query.timeZone === undefined ? {} : { timeZone: query.timeZone }),
+      runs: runRows.map((row) => {
+        const s = this.summary(row, now);
+        return {
+          id: s.id,
+          command: s.command,
+          repo: s.repo,
+          startedAt: s.startedAt,
+          status: s.status,
+          spentNano: num(row.spent_nano),
+          budgetUsd: s.budgetUsd,
+          exceededInitialBudget: s.exceededInitialBudget,
+          hardStopReason: s.hardStop?.reason ?? null,
+        };
+      }),
+      requests: requestRows.map((q) => ({ runId: str(q.run_id), at: iso(num(q.at)), model: str(q.model), phase: str(q.phase), costNano: num(q.cost_nano) })),
+      approvals: approvalRows.map((a) => ({ runId: str(a.run_id), kind: str(a.kind), answer: str(a.answer) })),
+    });
+  }
+
+  async prune(olderThan: Date): Promise<number> {
+    const cutoff = olderThan.getTime();
+    const old = 'SELECT id FROM runs WHERE COALESCE(ended_at, last_at) < ?';
+    const changed = await this.db.write([
+      { sql: `DELETE FROM requests WHERE run_id IN (${old})`, params: [cutoff] },
+      { sql: `DELETE FROM approvals WHERE run_id IN (${old})`, params: [cutoff] },
+      { sql: 'DELETE FROM runs WHERE COALESCE(ended_at, last_at) < ?', params: [cutoff] },
+    ]);
+    return changed[2] ?? 0;
+  }
+
+  /** Prunes runs older than `retentionDays` unless that was done less than a day ago. */
+  async pruneIfDue(retentionDays: number): Promise<number | null> {
+    const now = this.opts.now().getTime();
+    const [row] = await this.db.all("SELECT value FROM meta WHERE key = 'pruned_at'");
+    if (row && now - Number(row.value) < 86_400_000) return null;
+    const pruned = await this.prune(new Date(now - retentionDays * 86_400_000));
+    await this.db.write([
+      {
+        sql: "INSERT INTO meta (key, value) VALUES ('pruned_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params: [String(now)],
+      },
+    ]);
+    return pruned;
+  }
+
+  async windowSpend(query: { since: Date }): Promise<WindowSpend> {
+    const [row] = await this.db.all('SELECT COALESCE(SUM(cost_nano), 0) AS nano, COUNT(*) AS n FROM requests WHERE at >= ?', [query.since.getTime()]);
+    const nano = num(row?.nano);
+    return { nano, usd: nanoToUsd(nano), requests: num(row?.n) };
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  private summary(row: Row, nowMs: number): RunSummary {
+    return summaryOf(row, this.opts.liveness, nowMs);
+  }
+}
+
+function approvalInsert(runId: string, a: Omit<ApprovalEntry, 'runId'>): Statement {
+  return {
+    sql: 'INSERT INTO approvals (run_id, kind, at, answer, from_usd, to_usd, model) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    params: [runId, a.kind, ms(a.at), a.answer, a.from, a.to, a.model ?? null],
+  };
+}
