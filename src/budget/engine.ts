@@ -73,6 +73,8 @@ export function step(state: BudgetState, event: BudgetEvent): StepResult {
       if (!(event.id in state.pending)) return { state, actions: [] };
       return { state: { ...state, pending: withoutKey(state.pending, event.id) }, actions: [{ type: 'ask-closed', id: event.id }] };
     }
+    case 'policy':
+      return onPolicy(state, event);
     case 'idle':
       return { state: state.idle ? state : { ...state, idle: true }, actions: [] };
     case 'phase':
@@ -117,6 +119,26 @@ function onAnswer(state: BudgetState, event: Extract<BudgetEvent, { type: 'answe
       ? { ...recorded, policy: { ...recorded.policy, verifyNano: to } }
       : { ...recorded, caps: { ...recorded.caps, usd: to } };
   return onRequest(raised, pending.event, true);
+}
+
+/**
+ * A new policy: caps and rules change from the next decision on (a lowered cap applies at the next
+ * request). A held limit question whose request now fits under a raised cap is settled: the
+ * request goes on without an answer.
+ */
+function onPolicy(state: BudgetState, event: Extract<BudgetEvent, { type: 'policy' }>): StepResult {
+  let next: BudgetState = { ...state, caps: event.caps, policy: event.policy };
+  const actions: BudgetAction[] = [];
+  for (const [id, pending] of Object.entries(state.pending)) {
+    if (pending.kind !== 'limit') continue;
+    const without: BudgetState = { ...next, pending: withoutKey(next.pending, id) };
+    const decided = onRequest(without, pending.event, true);
+    if (decided.actions.some((a) => a.type === 'forward')) {
+      next = decided.state;
+      actions.push({ type: 'ask-closed', id }, ...decided.actions);
+    }
+  }
+  return { state: next, actions };
 }
 
 function onToolCall(state: BudgetState, event: Extract<BudgetEvent, { type: 'tool-call' }>): StepResult {

@@ -176,7 +176,9 @@ export type BudgetEvent =
   /** The agent moved to verifying (tests, lint, builds) or back to implementing. */
   | { type: 'phase'; phase: Phase; at: string }
   /** No keystroke for the idle window. Only an answer resumes (a keystroke alone does not). */
-  | { type: 'idle'; at: string };
+  | { type: 'idle'; at: string }
+  /** The policy changed while the run goes on (.budgetrc edited): new caps apply to the next request. */
+  | { type: 'policy'; caps: Caps; policy: EnginePolicy };
 
 export type BudgetAction =
   /**

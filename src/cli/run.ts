@@ -3,10 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { EventEmitter } from 'node:events';
 import { BudgetKeeper } from '../budget/keeper.js';
-import { usdToNano } from '../budget/money.js';
 import { compilePatterns } from '../budget/phases.js';
-import type { Caps, EnginePolicy } from '../budget/types.js';
-import { describeSource, verificationUsd, type LoadedPolicy } from '../config/index.js';
+import { describeSource, watchResolvedPolicy, type LoadedPolicy } from '../config/index.js';
+import { enginePolicyOf } from './run-policy.js';
 import { dataDir } from '../ledger/data-dir.js';
 import { githubSummary } from '../ledger/github-summary.js';
 import { LedgerUrlError, openLedger } from '../ledger/open-ledger.js';
@@ -21,7 +20,7 @@ import { applyRecipeArgs, recipeFor } from '../supervisor/agent-recipes.js';
 import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
 import { LaunchError, spawnAgent, type AgentExit, type SpawnFn } from '../supervisor/spawn-agent.js';
 import { signalTree, terminateTree } from '../supervisor/terminate.js';
-import { LineReporter } from '../ui/line-reporter.js';
+import { capsText, LineReporter } from '../ui/line-reporter.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { DEFAULTS } from './defaults.js';
 
@@ -80,16 +79,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   if (p.onLimit === 'pause' && p.daily === null && p.weekly === null) {
     throw new UsageError('`--on-limit pause` waits for the next budget window: set a daily or weekly ceiling (--daily / --weekly) to use it.');
   }
-  const caps: Caps = { usd: usdToNano(p.maxUsd), tokens: p.maxTokens, actions: p.maxActions };
-  // Nobody can answer a question without a terminal: a limit then stops, an escalation is denied.
-  const enginePolicy: EnginePolicy = {
-    onLimit: p.onLimit === 'ask' && !interactive ? 'stop' : p.onLimit === 'pause' ? 'stop' : p.onLimit,
-    downgradeTo: p.downgradeTo,
-    escalation: p.escalation === 'ask' && !interactive ? 'deny' : p.escalation,
-    escalationDeny: p.escalationDeny,
-    verifyNano: usdToNano(verificationUsd(p)),
-    model: p.model,
-  };
+  const { caps, engine: enginePolicy } = enginePolicyOf(p, interactive);
   let mounts;
   try {
     mounts = buildMounts(deps.env);
@@ -105,6 +95,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     color: deps.stderrIsTTY && !deps.env.NO_COLOR,
     everyRequest: !deps.stderrIsTTY,
   });
+  const rules = { restrictedTools: new Set(p.restrictedTools), verifyPatterns: compilePatterns(p.verifyPatterns) };
   const journal = await openJournal(runId, p, deps);
   if (journal) keeper.onAction((action, state) => journal.action(action, state));
   const secret = randomBytes(16).toString('hex');
@@ -113,9 +104,9 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     secret,
     mounts,
     keeper,
-    prices: deps.prices ?? createPriceBook(),
+    prices: deps.prices ?? createPriceBook(undefined, p.prices),
     estimator: new InputEstimator(),
-    rules: { restrictedTools: new Set(p.restrictedTools), verifyPatterns: compilePatterns(p.verifyPatterns) },
+    rules,
     now: deps.now,
     notify: (notice) => {
       if (notice.type === 'subscription') apiEquivalent = true;
@@ -149,11 +140,25 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   await journal?.start({ id: runId, command: opening.command, cwd: deps.cwd, startedAt: opening.startedAt, budget: opening.budget, policy: opening.policy });
   reporter.start({ runId, caps, command, agent: recipe.name });
   if (verdict.warning) deps.stderr(`capped: note: ${verdict.warning}\n`);
+  // An edited .budgetrc applies to the running session; an invalid edit keeps the policy in force.
+  const closeWatch = await watchResolvedPolicy(
+    opts.policy.layers,
+    (next) => {
+      const updated = enginePolicyOf(next.policy, interactive);
+      rules.restrictedTools = new Set(next.policy.restrictedTools);
+      rules.verifyPatterns = compilePatterns(next.policy.verifyPatterns);
+      keeper.dispatch({ type: 'policy', caps: updated.caps, policy: updated.engine });
+      deps.stderr(`capped: policy reloaded from ${next.file ?? '.budgetrc'}: ${capsText(updated.caps)}\n`);
+    },
+    (err) => deps.stderr(`capped: warning: ${err.message} (keeping the policy in force)\n`),
+    { cwd: deps.cwd },
+  );
   let agent;
   try {
     agent = await spawnAgent(argv[0]!, argv.slice(1), env, deps.spawn);
   } catch (err) {
     closeProxy();
+    await closeWatch();
     if (err instanceof LaunchError) {
       deps.stderr(`${err.message}\n`);
       return err.exitCode;
@@ -199,6 +204,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     keeper.dispatch({ type: 'abandon', id, at });
   }
   closeProxy();
+  await closeWatch();
   for (const [signal, handler] of handlers) deps.signals.off(signal, handler);
 
   const state = keeper.state;

@@ -14,6 +14,19 @@ export interface BillableUsage {
 
 export type CalcPrice = typeof genaiCalcPrice;
 
+/** A price set in configuration, in dollars per million tokens (numerically pico-dollars per token). */
+export interface PriceOverride {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+}
+
+/** Cost in nano-dollars of `tokens` at `perMillion` dollars per million tokens, rounded up. */
+function nanoAt(tokens: number, perMillion: number): Nano {
+  return Math.ceil(Math.round(tokens * perMillion * 1e6) / 1e3);
+}
+
 /** Prices usage with genai-prices; every answer is integer nano-dollars, or null for an unknown model. */
 export interface PriceBook {
   cost(providerId: string, model: string, usage: BillableUsage): Nano | null;
@@ -23,7 +36,12 @@ export interface PriceBook {
 
 const PROBE_TOKENS = 1_000_000;
 
-export function createPriceBook(calcPrice: CalcPrice = genaiCalcPrice): PriceBook {
+/**
+ * Prices from configuration win over genai-prices for the models they name (a model genai-prices
+ * lacks is then priced instead of refused); a 1-hour cache write is priced at twice the input rate.
+ */
+export function createPriceBook(calcPrice: CalcPrice = genaiCalcPrice, overrides: Readonly<Record<string, PriceOverride>> = {}): PriceBook {
+  const own = (model: string): PriceOverride | undefined => (Object.hasOwn(overrides, model) ? overrides[model] : undefined);
   const priceUsd = (providerId: string, model: string, usage: Record<string, number>): number | null => {
     try {
       return calcPrice(usage, model, { providerId })?.total_price ?? null;
@@ -35,6 +53,13 @@ export function createPriceBook(calcPrice: CalcPrice = genaiCalcPrice): PriceBoo
 
   return {
     cost(providerId, model, u) {
+      const o = own(model);
+      if (o) {
+        return (
+          nanoAt(u.input, o.input) + nanoAt(u.output, o.output) + nanoAt(u.cacheRead, o.cacheRead) +
+          nanoAt(u.cacheWrite5m, o.cacheWrite) + nanoAt(u.cacheWrite1h, o.input * 2)
+        );
+      }
       const cacheWrite = u.cacheWrite5m + u.cacheWrite1h;
       const usage: Record<string, number> = {
         input_tokens: u.input + u.cacheRead + cacheWrite,
@@ -53,6 +78,8 @@ export function createPriceBook(calcPrice: CalcPrice = genaiCalcPrice): PriceBoo
     },
 
     quote(providerId, model, inputTokens) {
+      const o = own(model);
+      if (o) return { inputTokens, inputNano: nanoAt(inputTokens, o.input), outPicoPerToken: Math.ceil(o.output * 1e6) };
       const inputOnly = priceUsd(providerId, model, { input_tokens: inputTokens, output_tokens: 0 });
       const withOutput = priceUsd(providerId, model, { input_tokens: inputTokens, output_tokens: PROBE_TOKENS });
       if (inputOnly === null || withOutput === null) return null;

@@ -11,7 +11,20 @@ export class SseFramer {
   /** Where to resume scanning in `pending` (bytes before it hold no event end). */
   private scanFrom = 0;
 
+  /** Chunks of a long event waiting to be joined: joined once, when a line end arrives. */
+  private parts: Buffer[] = [];
+
   push(chunk: Buffer): Buffer[] {
+    // A chunk without any line end cannot finish an event (JSON escapes its newlines): keep it
+    // aside instead of copying everything held so far on every chunk of a multi-megabyte event.
+    if (this.pending.length > 0 && chunk.indexOf(LF) === -1 && chunk.indexOf(CR) === -1) {
+      this.parts.push(chunk);
+      return [];
+    }
+    if (this.parts.length > 0) {
+      this.pending = Buffer.concat([this.pending, ...this.parts]);
+      this.parts = [];
+    }
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const events: Buffer[] = [];
     let start = 0;
@@ -59,7 +72,8 @@ export class SseFramer {
 
   /** The bytes of an unterminated last event, if any. */
   end(): Buffer | null {
-    const rest = this.pending;
+    const rest = this.parts.length > 0 ? Buffer.concat([this.pending, ...this.parts]) : this.pending;
+    this.parts = [];
     this.pending = Buffer.alloc(0);
     this.scanFrom = 0;
     return rest.length > 0 ? rest : null;

@@ -18,8 +18,24 @@ export class WsFrameParser {
   private pending: Buffer = Buffer.alloc(0);
   error: string | null = null;
 
+  /** Chunks of a large frame still arriving, and how many bytes that frame needs in all. */
+  private parts: Buffer[] = [];
+  private partsBytes = 0;
+  private need = 0;
+
   push(chunk: Buffer): WsFrame[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    // While a large frame is incomplete, chunks are kept aside and joined once it is whole,
+    // rather than copying everything held so far on every chunk.
+    if (this.need > 0 && this.pending.length + this.partsBytes + chunk.length < this.need) {
+      this.parts.push(chunk);
+      this.partsBytes += chunk.length;
+      return [];
+    }
+    const held = this.parts.length > 0 ? [this.pending, ...this.parts, chunk] : [this.pending, chunk];
+    this.parts = [];
+    this.partsBytes = 0;
+    this.need = 0;
+    this.pending = this.pending.length === 0 && held.length === 2 ? chunk : Buffer.concat(held);
     const frames: WsFrame[] = [];
     for (;;) {
       const frame = this.next();
@@ -53,7 +69,10 @@ export class WsFrameParser {
     }
     const maskOffset = offset;
     if (masked) offset += 4;
-    if (b.length < offset + length) return null;
+    if (b.length < offset + length) {
+      this.need = offset + length;
+      return null;
+    }
     const raw = b.subarray(0, offset + length);
     let payload = b.subarray(offset, offset + length);
     if (masked) {

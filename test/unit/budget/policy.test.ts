@@ -244,3 +244,23 @@ describe('idle: nobody at the keyboard', () => {
     expect((stopped.actions[0] as { message: string }).message).toContain('--unattended');
   });
 });
+
+describe('policy reload while running', () => {
+  const caps = (usd: number) => ({ usd, tokens: null, actions: null });
+
+  it('applies a lowered cap at the next request', () => {
+    const s0 = run(start({}, DOLLAR), req('q1', 'm', SONNET), settle('q1', 'm', 10_000_000)).state;
+    const lowered = run(s0, { type: 'policy', caps: caps(12_000_000), policy: s0.policy });
+    expect(lowered.state.caps.usd).toBe(12_000_000);
+    expect(lowered.state.initialCaps.usd).toBe(DOLLAR);
+    expect(run(lowered.state, req('q2', 'm', SONNET)).actions.map((a) => a.type)).toEqual(['refuse', 'terminate']);
+  });
+
+  it('lets a request held at the limit go on when the cap is raised', () => {
+    const asked = run(start({ onLimit: 'ask' }, 20_000_000), req('q1', 'm', SONNET), settle('q1', 'm', 18_000_000), req('q2', 'm', SONNET));
+    expect(asked.actions[0]).toMatchObject({ type: 'ask', id: 'q2' });
+    const raised = run(asked.state, { type: 'policy', caps: caps(100_000_000), policy: asked.state.policy });
+    expect(raised.actions.map((a) => a.type)).toEqual(['ask-closed', 'forward']);
+    expect(raised.state.pending).toEqual({});
+  });
+});

@@ -60,4 +60,22 @@ describe('SseFramer', () => {
   it('treats CR-only line endings as line ends', () => {
     expect(frameWhole('data: a\r\rdata: b\r\rx')).toEqual({ events: ['data: a\r\r', 'data: b\r\r'], rest: 'x' });
   });
+
+  it('joins a long event that arrives in many chunks without line ends, exactly once whole', () => {
+    const f = new SseFramer();
+    const data = `data: {"x":"${'y'.repeat(100_000)}"}`;
+    const bytes = Buffer.from(`${data}\n\ndata: next\n\n`);
+    const out: string[] = [];
+    for (let i = 0; i < bytes.length; i += 1000) out.push(...f.push(bytes.subarray(i, i + 1000)).map(String));
+    expect(out).toEqual([`${data}\n\n`, 'data: next\n\n']);
+    expect(f.end()).toBeNull();
+  });
+
+  it('returns a long unfinished event at the end', () => {
+    const f = new SseFramer();
+    f.push(Buffer.from('data: a'));
+    f.push(Buffer.from('bcdef'));
+    f.push(Buffer.from('ghi'));
+    expect(f.end()?.toString()).toBe('data: abcdefghi');
+  });
 });
