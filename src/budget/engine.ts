@@ -1,9 +1,9 @@
-import { admitWith, denyEscalation, onRequest, refuse } from './admission.js';
+import { admitWith, denyEscalation, MIN_OUTPUT_TOKENS, onRequest, refuse } from './admission.js';
 import { availableTokens, dollarHeadroom } from './headroom.js';
 import { costOfTokens, tokensAffordable } from './money.js';
 import type { BudgetAction, BudgetEvent, BudgetState, Caps, EnginePolicy, LimitKind, StepResult } from './types.js';
 
-export { MIN_OUTPUT_TOKENS } from './admission.js';
+export { MIN_OUTPUT_TOKENS };
 export { availableNano, availableTokens } from './headroom.js';
 
 /** The policy of a plain `capped run`: stop at the cap, no escalation rules, no phase ceiling. */
@@ -113,7 +113,11 @@ function onAnswer(state: BudgetState, event: Extract<BudgetEvent, { type: 'answe
     };
     return onRequest(approved, pending.event, true);
   }
-  if (!event.approve) return refuse(recorded, event.id, event.at, pending.limit ?? 'usd', 0, 0);
+  if (!event.approve) {
+    const q = pending.event.quote;
+    const need = q.inputNano + costOfTokens(Math.min(pending.event.maxTokens, MIN_OUTPUT_TOKENS), q.outPicoPerToken);
+    return refuse(recorded, event.id, event.at, pending.limit ?? 'usd', need, q.inputTokens);
+  }
   const raised: BudgetState =
     pending.limit === 'verify'
       ? { ...recorded, policy: { ...recorded.policy, verifyNano: to } }

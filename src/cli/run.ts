@@ -19,6 +19,7 @@ import { createProxy, listenLoopback } from '../proxy/server.js';
 import { applyRecipeArgs, recipeFor } from '../supervisor/agent-recipes.js';
 import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
 import { LaunchError, spawnAgent, type AgentExit, type SpawnFn } from '../supervisor/spawn-agent.js';
+import type { TerminalRun } from './run-terminal.js';
 import { signalTree, terminateTree } from '../supervisor/terminate.js';
 import { capsText, LineReporter } from '../ui/line-reporter.js';
 import { EXIT, UsageError } from './exit-codes.js';
@@ -36,6 +37,8 @@ export interface RunDeps {
   stderr: (text: string) => void;
   /** Whether capped's stdin is a terminal (the terminal then delivers Ctrl-C to the agent itself). */
   stdinIsTTY: boolean;
+  /** With stdin, whether capped runs the agent in a PTY under the live budget bar. */
+  stdoutIsTTY?: boolean;
   stderrIsTTY: boolean;
   now: () => Date;
   /** Where process signals arrive (the real `process` in production). */
@@ -70,7 +73,8 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const startedAt = deps.now();
   const runId = newRunId(startedAt);
   const p = opts.policy.policy;
-  const interactive = deps.stdinIsTTY && deps.stderrIsTTY;
+  // A person at a terminal: the agent runs in a PTY under the budget bar, and questions can be asked.
+  const interactive = deps.stdinIsTTY && deps.stdoutIsTTY === true;
   if (!interactive && !p.unattended) {
     throw new UsageError(
       `This run's policy does not allow running with nobody at the keyboard (unattended: false, from ${opts.policy.sources.unattended ? describeSource(opts.policy.sources.unattended) : 'the policy'}); run it from a terminal.`,
@@ -91,7 +95,14 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const verdict = recipe.check?.(deps.env, readTextFile, deps.env.HOME ?? os.homedir()) ?? {};
   if (verdict.error) throw new UsageError(verdict.error);
   const keeper = new BudgetKeeper(caps, enginePolicy);
-  const reporter = new LineReporter(deps.stderr, {
+  // While the agent's PTY owns the screen, capped's own lines wait until it is done.
+  const held: string[] = [];
+  let screenBusy = false;
+  const say = (text: string): void => {
+    if (screenBusy) held.push(text);
+    else deps.stderr(text);
+  };
+  const reporter = new LineReporter(say, {
     color: deps.stderrIsTTY && !deps.env.NO_COLOR,
     everyRequest: !deps.stderrIsTTY,
   });
@@ -112,7 +123,8 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       if (notice.type === 'subscription') apiEquivalent = true;
       // Into the ledger before anything is printed about it.
       journal?.notice(notice, deps.now().toISOString());
-      reporter.notice(notice, keeper.state);
+      // Under the live bar, spend is in view already; only what needs words is kept for the end.
+      if (!interactive || notice.type !== 'settled') reporter.notice(notice, keeper.state);
     },
   });
   const port = await listenLoopback(proxy.server);
@@ -138,7 +150,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   });
   const opening = buildRunRecord(keeper.state, facts(0, startedAt));
   await journal?.start({ id: runId, command: opening.command, cwd: deps.cwd, startedAt: opening.startedAt, budget: opening.budget, policy: opening.policy });
-  reporter.start({ runId, caps, command, agent: recipe.name });
+  if (!interactive) reporter.start({ runId, caps, command, agent: recipe.name });
   if (verdict.warning) deps.stderr(`capped: note: ${verdict.warning}\n`);
   // An edited .budgetrc applies to the running session; an invalid edit keeps the policy in force.
   const closeWatch = await watchResolvedPolicy(
@@ -148,14 +160,26 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       rules.restrictedTools = new Set(next.policy.restrictedTools);
       rules.verifyPatterns = compilePatterns(next.policy.verifyPatterns);
       keeper.dispatch({ type: 'policy', caps: updated.caps, policy: updated.engine });
-      deps.stderr(`capped: policy reloaded from ${next.file ?? '.budgetrc'}: ${capsText(updated.caps)}\n`);
+      say(`capped: policy reloaded from ${next.file ?? '.budgetrc'}: ${capsText(updated.caps)}\n`);
     },
-    (err) => deps.stderr(`capped: warning: ${err.message} (keeping the policy in force)\n`),
+    (err) => say(`capped: warning: ${err.message} (keeping the policy in force)\n`),
     { cwd: deps.cwd },
   );
-  let agent;
+  let agent: { pid: number; exited: Promise<AgentExit> };
+  let terminal: TerminalRun | null = null;
   try {
-    agent = await spawnAgent(argv[0]!, argv.slice(1), env, deps.spawn);
+    if (interactive) {
+      const { startTerminalRun } = await import('./run-terminal.js');
+      // The configured model's output price, for the panel's "max spend ≈ N tokens" (any provider).
+      const book = deps.prices ?? createPriceBook(undefined, p.prices);
+      const model = p.model;
+      const quote = model ? ['anthropic', 'openai', 'google'].map((id) => book.quote(id, model, 0)).find((q) => q !== null) : undefined;
+      terminal = startTerminalRun({ argv, env, cwd: deps.cwd, keeper, policy: p, marker, color: !deps.env.NO_COLOR, outPicoPerToken: quote?.outPicoPerToken ?? null });
+      screenBusy = true;
+      agent = { pid: terminal.session.pid, exited: terminal.session.exited };
+    } else {
+      agent = await spawnAgent(argv[0]!, argv.slice(1), env, deps.spawn);
+    }
   } catch (err) {
     closeProxy();
     await closeWatch();
@@ -212,7 +236,13 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const record = buildRunRecord(state, facts(exitCode, deps.now()));
   const recordFile = saveRecord(record, opts.record, deps);
   await journal?.finish(record);
-  reporter.summary(record, recordFile);
+  screenBusy = false;
+  if (terminal) {
+    terminal.finish(record, recordFile);
+    for (const text of held) deps.stderr(text);
+  } else {
+    reporter.summary(record, recordFile);
+  }
   return exitCode;
 }
 

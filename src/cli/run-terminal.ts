@@ -1,0 +1,130 @@
+import type { BudgetKeeper } from '../budget/keeper.js';
+import { formatUsd, usdToNano } from '../budget/money.js';
+import type { BudgetAction } from '../budget/types.js';
+import type { Policy } from '../config/types.js';
+import type { RunRecord } from '../ledger/run-record.js';
+import { startPtySession, type PtySession } from '../supervisor/pty-session.js';
+import { signalTree } from '../supervisor/terminate.js';
+import { barFromState } from '../ui/bar-model.js';
+import { preRunFromFacts } from '../ui/panel-model.js';
+import { printPreRunPanel, printRunSummary } from '../ui/print-panel.js';
+import type { PromptChoice } from '../ui/prompt-layout.js';
+import { createBarRenderer, renderPromptLine } from '../ui/render-line.js';
+import { summaryFromRecord } from '../ui/summary-model.js';
+
+/**
+ * The interactive side of `capped run` (stdin and stdout are terminals): the agent in a PTY one
+ * row shorter than the terminal, the live budget bar on the last row, questions on that row while
+ * the agent's tree is stopped, and the idle clock from the user's keystrokes. Loaded only on this
+ * path, so pipes and CI never pay for Ink.
+ */
+export interface TerminalRun {
+  session: PtySession;
+  /** Prints the run summary once the agent is gone. */
+  finish(record: RunRecord, recordFile: string | null): void;
+}
+
+export interface TerminalRunOptions {
+  argv: readonly string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  keeper: BudgetKeeper;
+  policy: Policy;
+  /** Process-tree marker for pausing the agent while a question is open. */
+  marker: string;
+  color: boolean;
+  /** The selected model's output price for the pre-run panel's token equivalent, when known. */
+  outPicoPerToken: number | null;
+}
+
+/** Turns a question from the engine into the bar prompt and the engine's answer. */
+async function askPerson(session: PtySession, ask: Extract<BudgetAction, { type: 'ask' }>, color: boolean): Promise<{ approve: boolean; addNano?: number }> {
+  const add = ask.to - ask.from;
+  const choices: PromptChoice[] =
+    ask.kind === 'limit'
+      ? [
+          { key: 'a', label: `add ${formatUsd(add)}` },
+          { key: 'e', label: 'enter an amount' },
+          { key: 's', label: 'stop' },
+        ]
+      : ask.kind === 'escalation'
+        ? [
+            { key: 'y', label: `switch, max ${formatUsd(ask.to)}` },
+            { key: 'n', label: 'stay on the selected model' },
+          ]
+        : [
+            { key: 'c', label: 'continue' },
+            { key: 's', label: 'stop' },
+          ];
+  const key = await session.ask((columns) => renderPromptLine({ question: ask.question, choices }, columns, { color }), [...choices.map((c) => c.key), '\u0003']);
+  if (key === 'a' || key === 'y' || key === 'c') return { approve: true };
+  if (key === 'e') {
+    const typed = await session.askLine(
+      (text, columns) => renderPromptLine({ question: 'Add how many dollars?', input: text, choices: [{ key: 'Enter', label: 'confirm' }, { key: 'Esc', label: 'cancel' }] }, columns, { color }),
+      /^[0-9.]$/,
+    );
+    const dollars = typed === null ? NaN : Number(typed);
+    if (Number.isFinite(dollars) && dollars > 0) return { approve: true, addNano: usdToNano(dollars) };
+    return askPerson(session, ask, color);
+  }
+  return { approve: false };
+}
+
+export function startTerminalRun(o: TerminalRunOptions): TerminalRun {
+  const p = o.policy;
+  printPreRunPanel(
+    preRunFromFacts({
+      command: o.argv,
+      model: p.model,
+      capNano: usdToNano(p.maxUsd),
+      outPicoPerToken: o.outPicoPerToken,
+      onLimit: p.onLimit,
+      escalation: p.escalation,
+      unattended: p.unattended,
+      idleMs: p.idle,
+      columns: process.stderr.columns || 80,
+    }),
+    process.stderr,
+    { color: o.color },
+  );
+  const render = createBarRenderer();
+  const bar = (c: number): string => render(barFromState(o.keeper.state, { status: 'running' }), c, { color: o.color });
+  const session = startPtySession({ command: o.argv[0]!, args: o.argv.slice(1), env: o.env, cwd: o.cwd, stdin: process.stdin, stdout: process.stdout, bar });
+
+  // One question at a time, with the agent's tree stopped meanwhile (its request is held at the
+  // proxy, so nothing times out); it continues and repaints once answered.
+  let questions: Promise<void> = Promise.resolve();
+  o.keeper.onAction((action) => {
+    session.setBar(bar);
+    if (action.type !== 'ask') return;
+    questions = questions.then(async () => {
+      if (!(action.id in o.keeper.state.pending)) return;
+      signalTree(session.pid, 'SIGSTOP', { graceMs: 0, marker: o.marker });
+      const answer = await askPerson(session, action, o.color);
+      signalTree(session.pid, 'SIGCONT', { graceMs: 0, marker: o.marker });
+      o.keeper.answer(action.id, new Date().toISOString(), answer.approve, answer.addNano);
+      await session.redraw();
+    });
+  });
+
+  // The idle clock: the user's keystrokes as they pass through capped (not mouse, focus or replies).
+  const idleMs = p.idle;
+  const timer =
+    idleMs === null
+      ? null
+      : setInterval(() => {
+          if (!o.keeper.state.idle && session.idle.idleMs() >= idleMs) o.keeper.dispatch({ type: 'idle', at: new Date().toISOString() });
+        }, Math.min(1000, Math.max(100, idleMs / 10)));
+  timer?.unref();
+  void session.exited.then(() => {
+    if (timer) clearInterval(timer);
+  });
+
+  return {
+    session,
+    finish(record, recordFile) {
+      session.restore();
+      printRunSummary(summaryFromRecord(record, process.stderr.columns || 80, recordFile), process.stderr, { color: o.color });
+    },
+  };
+}

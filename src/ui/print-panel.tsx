@@ -1,0 +1,32 @@
+import { renderToString } from 'ink';
+import type { ReactElement } from 'react';
+import { PreRunPanel, type PreRunPanelProps } from './pre-run-panel.js';
+import { stripStyles } from './render-line.js';
+import { RunSummary, type RunSummaryProps } from './run-summary.js';
+
+export interface PanelTarget {
+  write(text: string): unknown;
+}
+
+/**
+ * Prints a static Ink element (the pre-run panel, the summary) to `stream`, normally stderr.
+ *
+ * Rendered with Ink's renderToString rather than a live `render()`: these panels never change once
+ * drawn, and a live instance would hide the cursor, install its own exit hooks and write erase
+ * sequences on unmount, all of which the supervisor owns (it must leave the terminal exactly as it
+ * found it). The output is identical to the last frame `render()` would have written.
+ */
+export function printPanel(element: ReactElement, stream: PanelTarget, columns: number, opts: { color?: boolean } = {}): void {
+  const text = renderToString(element, { columns: Math.max(20, columns) });
+  stream.write(`${opts.color === false ? stripStyles(text) : text}\n`);
+}
+
+/** Prints the pre-run panel (for callers without JSX, such as src/cli/run.ts). */
+export function printPreRunPanel(props: PreRunPanelProps, stream: PanelTarget, opts: { color?: boolean } = {}): void {
+  printPanel(<PreRunPanel {...props} />, stream, props.columns, opts);
+}
+
+/** Prints the run summary (for callers without JSX). */
+export function printRunSummary(props: RunSummaryProps, stream: PanelTarget, opts: { color?: boolean } = {}): void {
+  printPanel(<RunSummary {...props} />, stream, props.columns, opts);
+}

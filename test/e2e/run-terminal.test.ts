@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.mjs';
+import { BIN, fixture, ROOT } from './helpers/run-capped.js';
+import { NODE, quote, ROWS, Tmux, waitFor } from './helpers/tmux.js';
+
+/**
+ * `capped run` at a real terminal (tmux): the agent in a PTY under the live bar, questions on
+ * the bar row while the agent's process tree is stopped, the idle pause, and the terminal given
+ * back in cooked mode at the end.
+ */
+
+let tmux: Tmux;
+let upstream: FakeAnthropic | null = null;
+
+beforeAll(() => {
+  if (!fs.existsSync(path.join(ROOT, 'dist/cli/run-terminal.js'))) throw new Error('run `npm run build` first');
+});
+
+afterEach(async () => {
+  tmux?.kill();
+  await upstream?.close();
+  upstream = null;
+});
+
+/** The agent's process state letter (R, S, T stopped, Z), from /proc. */
+function stateOf(pid: number): string {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2)[0]!;
+}
+
+async function startRun(cappedArgs: string[]): Promise<{ pidFile: string; record: string }> {
+  upstream = await startFakeAnthropic({ outputTokens: () => 2000, chunkDelayMs: 10 });
+  tmux = new Tmux();
+  const pidFile = path.join(tmux.dir, 'agent.pid');
+  const record = path.join(tmux.dir, 'record.json');
+  const env = `CAPPED_HOME=${quote(tmux.dir)} ANTHROPIC_BASE_URL=${quote(upstream.url)} FAKE_PID_FILE=${quote(pidFile)}`;
+  const cmd = [NODE, BIN, 'run', '--record', record, ...cappedArgs, '--', NODE, fixture('looping-agent.mjs')].map(quote).join(' ');
+  tmux.start(`cd ${quote(tmux.dir)} && env ${env} ${cmd}; echo "CAPPED EXITED $?"; stty -a; sleep 600`);
+  return { pidFile, record };
+}
+
+const screen = (): string => tmux.screen().join('\n');
+
+describe('capped run at a terminal', () => {
+  it('asks at the limit with the agent stopped; a key adds budget and resumes it; stop ends the run and restores the terminal', async () => {
+    const { pidFile, record } = await startRun(['--max-usd', '0.2', '--on-limit', 'ask']);
+    await waitFor('the live bar on the last row', () => /capped .*\$0\.\d+\/\$0\.20/.test(tmux.lastRow()), 15_000, screen);
+    await waitFor('the question', () => tmux.lastRow().startsWith('Budget reached:'), 20_000, screen);
+    expect(tmux.lastRow()).toContain('add $0.20 (a), enter an amount (e), or stop (s)?');
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    expect(stateOf(pid)).toBe('T');
+    // A stray focus-in report is not an answer.
+    tmux.tmux('send-keys', '-H', '1b', '5b', '49');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(stateOf(pid)).toBe('T');
+    tmux.tmux('send-keys', 'a');
+    await waitFor('the raised cap on the bar', () => tmux.lastRow().includes('/$0.40'), 10_000, screen);
+    expect(stateOf(pid)).not.toBe('T');
+    await waitFor('the second question', () => tmux.lastRow().startsWith('Budget reached:') && tmux.lastRow().includes('$0.40'), 20_000, screen);
+    tmux.tmux('send-keys', 's');
+    await waitFor('capped to exit', () => screen().includes('CAPPED EXITED 3'), 15_000, screen);
+    const text = screen();
+    expect(text).toContain('limit: $0.20 → $0.40: approved');
+    expect(text).toMatch(/icanon/);
+    expect(text).not.toMatch(/-icanon/);
+    expect(text).not.toMatch(/-echo\b/);
+    const rec = JSON.parse(fs.readFileSync(record, 'utf8')) as { approvals: { answer: string }[]; hardStop: { reason: string } };
+    expect(rec.approvals.map((a) => a.answer)).toEqual(['approved', 'denied']);
+    expect(rec.hardStop.reason).toBe('usd');
+    expect(upstream!.billedUsd()).toBeLessThanOrEqual(0.4);
+  });
+
+  it('pauses when nobody types for the idle window, and only an explicit key resumes', async () => {
+    const { pidFile } = await startRun(['--max-usd', '5', '--idle', '2s']);
+    await waitFor('the question', () => tmux.lastRow().startsWith('Paused:'), 20_000, screen);
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    expect(stateOf(pid)).toBe('T');
+    const billed = upstream!.bill.requests.length;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(upstream!.bill.requests.length).toBe(billed);
+    tmux.tmux('send-keys', 'c');
+    await waitFor('spending again', () => upstream!.bill.requests.length > billed + 1, 10_000, screen);
+    expect(tmux.lastRow()).toMatch(/^capped /);
+    tmux.tmux('send-keys', 'C-c');
+    await waitFor('capped to exit', () => /CAPPED EXITED \d+/.test(screen()), 15_000, screen);
+  });
+
+  it('keeps the bar on the last row, one row below the agent’s terminal', async () => {
+    await startRun(['--max-usd', '5', '--idle', 'off']);
+    await waitFor('the bar', () => /^capped /.test(tmux.lastRow()), 15_000, screen);
+    expect(tmux.screen()).toHaveLength(ROWS);
+    tmux.tmux('send-keys', 'C-c');
+    await waitFor('capped to exit', () => /CAPPED EXITED \d+/.test(screen()), 15_000, screen);
+  });
+});

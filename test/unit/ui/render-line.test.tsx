@@ -1,0 +1,83 @@
+import { Text } from 'ink';
+import { describe, expect, it } from 'vitest';
+import type { BarFields } from '../../../src/ui/bar-layout.js';
+import { createBarRenderer, memoLine, renderBarLine, renderLine, renderPromptLine, stripStyles } from '../../../src/ui/render-line.js';
+import { printPanel, printPreRunPanel } from '../../../src/ui/print-panel.js';
+import { RunSummary } from '../../../src/ui/run-summary.js';
+
+const FIELDS: BarFields = {
+  spent: '$0.42',
+  cap: '$1.50',
+  fraction: 0.28,
+  remaining: '$1.08 left',
+  tokensLeft: null,
+  actionsLeft: null,
+  phase: null,
+  costliest: 'top $0.08',
+  model: 'claude-sonnet-4-5',
+  status: 'running',
+};
+
+describe('renderLine', () => {
+  it('renders the bar as exactly one line at any width', () => {
+    for (const columns of [20, 40, 80, 160, 300]) {
+      const line = renderBarLine(FIELDS, columns);
+      expect(line).not.toContain('\n');
+      expect([...stripStyles(line)].length).toBeLessThan(columns);
+    }
+    expect(stripStyles(renderBarLine(FIELDS, 160))).toBe('capped ███░░░░░░░ $0.42/$1.50 · $1.08 left · top $0.08 · claude-sonnet-4-5 · running');
+  });
+
+  it('keeps only the first line of a taller element', () => {
+    expect(renderLine(<Text>{'one\ntwo'}</Text>, 40)).toBe('one');
+  });
+
+  it('drops colours when asked to', () => {
+    expect(renderPromptLine({ question: 'Go?', choices: [{ key: 'y', label: 'Yes' }] }, 40, { color: false })).toBe('Go? Yes (y)?');
+  });
+});
+
+describe('memoLine', () => {
+  it('renders again only when the props or the width change', () => {
+    let renders = 0;
+    const render = memoLine((p: { n: number }, columns: number) => `${++renders}:${p.n}@${columns}`);
+    expect(render({ n: 1 }, 80)).toBe('1:1@80');
+    expect(render({ n: 1 }, 80)).toBe('1:1@80');
+    expect(render({ n: 2 }, 80)).toBe('2:2@80');
+    expect(render({ n: 2 }, 60)).toBe('3:2@60');
+    expect(renders).toBe(3);
+  });
+
+  it('makes a repeated bar nearly free', () => {
+    const bar = createBarRenderer();
+    bar(FIELDS, 100);
+    const started = performance.now();
+    for (let i = 0; i < 1000; i++) bar(FIELDS, 100);
+    // 1,000 cached lookups; one uncached render alone costs about a millisecond.
+    expect(performance.now() - started).toBeLessThan(50);
+  });
+});
+
+describe('stripStyles', () => {
+  it('removes SGR sequences only', () => {
+    expect(stripStyles('\x1b[1m\x1b[32mok\x1b[39m\x1b[22m')).toBe('ok');
+  });
+});
+
+describe('printPanel', () => {
+  it('writes the rendered panel and a newline to the stream', () => {
+    let out = '';
+    const props = { spent: '$0.10', requested: null, consumed: null, fraction: null, approvals: [], hardStop: null, phases: [], models: [], exit: 'agent exit code 0', columns: 40 };
+    printPanel(<RunSummary {...props} />, { write: (t: string) => (out += t) }, 40, { color: false });
+    expect(out).toMatch(/^╭─+╮\n│ spent {9}\$0\.10 +│\n/);
+    expect(out.endsWith('╯\n')).toBe(true);
+  });
+
+  it('prints the pre-run panel without JSX at the call site', () => {
+    let out = '';
+    const props = { command: 'claude', model: null, maxSpend: '$1.50', tokenEquivalent: null, atLimit: 'stop: the agent is ended', escalation: 'allowed', unattended: 'allowed', idle: 'off', columns: 60 };
+    printPreRunPanel(props, { write: (t: string) => (out += t) }, { color: false });
+    expect(out).toContain('│ capped run: claude');
+    expect(out).toMatch(/│ at the limit {2}stop: the agent is ended +│/);
+  });
+});
