@@ -17,12 +17,12 @@ export function refuse(
   needNano: Nano,
   needTokens: number,
   midResponse = false,
+  message?: string,
 ): StepResult {
   const hardStop = state.hardStop ?? { reason: limit, at };
   const next = { ...state, hardStop };
-  const actions: BudgetAction[] = [
-    { type: 'refuse', id, limit: hardStop.reason, message: limitMessage(next, hardStop.reason, needNano, needTokens, midResponse) },
-  ];
+  const text = message && hardStop.reason === limit ? message : limitMessage(next, hardStop.reason, needNano, needTokens, midResponse);
+  const actions: BudgetAction[] = [{ type: 'refuse', id, limit: hardStop.reason, message: text }];
   // Terminate only once: later refusals (stragglers after the stop) reuse the same hard stop.
   if (state.hardStop === null) actions.push({ type: 'terminate', reason: limit });
   return { state: next, actions };

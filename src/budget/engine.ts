@@ -1,5 +1,6 @@
 import { admitWith, denyEscalation, MIN_OUTPUT_TOKENS, onRequest, refuse } from './admission.js';
 import { availableTokens, dollarHeadroom } from './headroom.js';
+import { windowMessage } from './messages.js';
 import { costOfTokens, tokensAffordable } from './money.js';
 import type { BudgetAction, BudgetEvent, BudgetState, Caps, EnginePolicy, LimitKind, StepResult } from './types.js';
 
@@ -75,6 +76,8 @@ export function step(state: BudgetState, event: BudgetEvent): StepResult {
     }
     case 'policy':
       return onPolicy(state, event);
+    case 'window-limit':
+      return refuse(withoutReservation(state, event.id), event.id, event.at, 'window', 0, 0, false, windowMessage(event.window));
     case 'idle':
       return { state: state.idle ? state : { ...state, idle: true }, actions: [] };
     case 'phase':

@@ -1,6 +1,6 @@
 import { formatUsd, type Nano } from './money.js';
 import { totalTokens } from './totals.js';
-import type { BudgetState, LimitKind } from './types.js';
+import type { BudgetState, LimitKind, WindowInfo } from './types.js';
 
 /**
  * The text an agent (and the person behind it) reads when capped refuses a request: which limit,
@@ -14,6 +14,9 @@ export function limitMessage(state: BudgetState, limit: LimitKind, needNano: Nan
       `passed on). The agent is being stopped. To allow more, start the run again with a higher ` +
       `--max-actions, e.g. --max-actions ${Math.max(cap * 2, cap + 10)}.`
     );
+  }
+  if (limit === 'window') {
+    return 'capped: the daily or weekly ceiling shared by all runs is reached. The agent is being stopped; the ceiling resets with the next window.';
   }
   if (limit === 'idle') {
     return (
@@ -84,4 +87,14 @@ export function escalationRefusal(selected: string, model: string): string {
 /** The question when the agent wants to spend while nobody has typed for the idle window. */
 export function idleQuestion(model: string): string {
   return `Paused: nobody has typed for a while and the agent wants to call ${model}. Continue?`;
+}
+
+/** A daily or weekly ceiling shared by every run of the ledger, reached. */
+export function windowMessage(w: WindowInfo): string {
+  const key = w.kind === 'daily' ? 'daily' : 'weekly';
+  return (
+    `capped: the ${key} ceiling of ${formatUsd(w.ceilingNano)} across all runs is reached (${formatUsd(w.spentNano)} spent ` +
+    `this ${w.kind === 'daily' ? 'day' : 'week'}). The agent is being stopped. It resets at ${w.resetsAt}; to wait for it ` +
+    `instead, use --on-limit pause, or raise \`${key}\` in .budgetrc or with CAPPED_${key.toUpperCase()}.`
+  );
 }

@@ -11,7 +11,7 @@ export interface TokenUsage {
 /** Which ceiling a limit is: dollars, tokens, tool actions, or the verification phase's dollars. */
 /** Which boundary stopped or held the run: dollars, tokens, tool actions, the verification
  * phase's dollars, or nobody at the keyboard. */
-export type LimitKind = 'usd' | 'tokens' | 'actions' | 'verify' | 'idle';
+export type LimitKind = 'usd' | 'tokens' | 'actions' | 'verify' | 'idle' | 'window';
 
 export type Phase = 'implementation' | 'verification';
 
@@ -91,6 +91,14 @@ export interface Approval {
   to: Nano;
   /** The model the question was about (escalation, downgrade). */
   model?: string;
+}
+
+/** A daily or weekly ceiling across runs, as a refusal describes it. */
+export interface WindowInfo {
+  kind: 'daily' | 'weekly';
+  ceilingNano: Nano;
+  spentNano: Nano;
+  resetsAt: string;
 }
 
 export type RequestEvent = {
@@ -177,6 +185,11 @@ export type BudgetEvent =
   | { type: 'phase'; phase: Phase; at: string }
   /** No keystroke for the idle window. Only an answer resumes (a keystroke alone does not). */
   | { type: 'idle'; at: string }
+  /**
+   * Request `id` would pass a daily or weekly ceiling shared by every run of the ledger: it is
+   * dropped and the run is stopped (the `pause` policy waits for the window instead, outside).
+   */
+  | { type: 'window-limit'; id: string; at: string; window: WindowInfo }
   /** The policy changed while the run goes on (.budgetrc edited): new caps apply to the next request. */
   | { type: 'policy'; caps: Caps; policy: EnginePolicy };
 

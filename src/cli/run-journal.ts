@@ -1,10 +1,20 @@
 import os from 'node:os';
+import type { Nano } from '../budget/money.js';
+import { windowEnd, windowStart } from '../ledger/windows.js';
+import type { WindowGate } from '../proxy/server.js';
 import type { BudgetAction, BudgetState } from '../budget/types.js';
 import { nanoToUsd } from '../budget/money.js';
 import type { Ledger, RunStart } from '../ledger/ledger.js';
 import type { RunRecord } from '../ledger/run-record.js';
 import { repoOf } from '../ledger/repo-root.js';
 import type { ProxyNotice } from '../proxy/exchange.js';
+
+/** A crashed run's hold stops counting after this long (longer than any one response takes). */
+const HOLD_LIFETIME_MS = 30 * 60_000;
+/** While paused at a window ceiling, how often to look again before the reset. */
+const RECHECK_MS = 15_000;
+/** How soon to try a hold again while other requests' holds fill the window. */
+const HOLD_RETRY_MS = 50;
 
 /**
  * Writes a run to the ledger as it goes: the run at start, every priced request as it settles,
@@ -34,6 +44,12 @@ export class RunJournal {
 
   notice(notice: ProxyNotice, at: string): void {
     if (notice.type !== 'settled') return;
+    // The request's cost enters `requests` before its window hold leaves: never counted zero times.
+    if (this.holds.delete(notice.id)) {
+      const id = notice.id;
+      this.writes = this.writes.then(() => this.recordThenRelease(notice, at, id)).catch((err: unknown) => this.warn(`capped: warning: the ledger could not record a request: ${(err as Error).message}\n`));
+      return;
+    }
     this.write('a request', () =>
       this.ledger.recordRequest({
         runId: this.runId,
@@ -47,6 +63,88 @@ export class RunJournal {
         retry: notice.retry,
       }),
     );
+  }
+
+  private async recordThenRelease(notice: Extract<ProxyNotice, { type: 'settled' }>, at: string, id: string): Promise<void> {
+    await this.ledger.recordRequest({
+      runId: this.runId,
+      at,
+      model: notice.model,
+      provider: notice.provider,
+      phase: notice.phase,
+      tokens: notice.usage,
+      costNano: notice.costNano,
+      estimated: notice.estimated,
+      retry: notice.retry,
+    });
+    await this.ledger.releaseHold(this.holdId(id));
+  }
+
+  private readonly holds = new Set<string>();
+
+  /** Hold ids are unique across runs sharing the ledger. */
+  private holdId(id: string): string {
+    return `${this.runId}:${id}`;
+  }
+
+  /**
+   * The gate for daily/weekly ceilings shared by every run of this ledger. `pause` makes refused
+   * requests wait for the window instead of stopping the run.
+   */
+  windowGate(ceilings: { daily: Nano | null; weekly: Nano | null }, pause: boolean, now: () => Date): WindowGate {
+    const kinds = (['daily', 'weekly'] as const).filter((k) => ceilings[k] !== null);
+    const windowsAt = (at: Date) => kinds.map((kind) => ({ kind, since: windowStart(kind, at), ceilingNano: ceilings[kind]!, resetsAt: windowEnd(kind, at) }));
+    return {
+      hold: async (id, nano) => {
+        let at = now();
+        let windows = windowsAt(at);
+        for (;;) {
+          await this.writes; // settle what this run already wrote before checking the shared sum
+          at = now();
+          windows = windowsAt(at);
+          const ok = await this.ledger.holdWindow({
+            id: this.holdId(id),
+            runId: this.runId,
+            at: at.toISOString(),
+            nano,
+            expiresAt: new Date(at.getTime() + HOLD_LIFETIME_MS).toISOString(),
+            windows,
+          });
+          if (ok) {
+            this.holds.add(id);
+            return { ok: true };
+          }
+          // Other requests' holds are worst cases that usually settle lower: when this one would fit
+          // without them, wait for them rather than stop the run early.
+          let fitsSettled = true;
+          for (const w of windows) if ((await this.ledger.windowSpend({ since: w.since })).nano + nano > w.ceilingNano) fitsSettled = false;
+          if (!fitsSettled) break;
+          await new Promise((resolve) => setTimeout(resolve, HOLD_RETRY_MS));
+        }
+        // Name the window that is full: the one with the least room left.
+        let worst = windows[0]!;
+        let worstRoom = Infinity;
+        let worstSpent = 0;
+        for (const w of windows) {
+          const spent = (await this.ledger.windowSpend({ since: w.since })).nano;
+          if (w.ceilingNano - spent < worstRoom) {
+            worst = w;
+            worstRoom = w.ceilingNano - spent;
+            worstSpent = spent;
+          }
+        }
+        return { ok: false, pause, window: { kind: worst.kind, ceilingNano: worst.ceilingNano, spentNano: worstSpent, resetsAt: worst.resetsAt.toISOString() } };
+      },
+      release: (id) => {
+        if (!this.holds.delete(id)) return;
+        this.write('a window hold', () => this.ledger.releaseHold(this.holdId(id)));
+      },
+      waitForRoom: (window) => {
+        // Look again at the reset, or sooner: other runs' holds end as their requests settle.
+        const wait = Math.max(50, Math.min(Date.parse(window.resetsAt) - now().getTime(), RECHECK_MS));
+        return new Promise((resolve) => setTimeout(resolve, wait).unref());
+      },
+    };
   }
 
   /** Reservations charged at the end because their outcome could not be read. */

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { EventEmitter } from 'node:events';
 import { BudgetKeeper } from '../budget/keeper.js';
+import { usdToNano } from '../budget/money.js';
 import { compilePatterns } from '../budget/phases.js';
 import { describeSource, watchResolvedPolicy, type LoadedPolicy } from '../config/index.js';
 import { enginePolicyOf } from './run-policy.js';
@@ -118,6 +119,9 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     prices: deps.prices ?? createPriceBook(undefined, p.prices),
     estimator: new InputEstimator(),
     rules,
+    ...(journal && (p.daily !== null || p.weekly !== null)
+      ? { window: journal.windowGate({ daily: p.daily === null ? null : usdToNano(p.daily), weekly: p.weekly === null ? null : usdToNano(p.weekly) }, p.onLimit === 'pause', deps.now) }
+      : {}),
     now: deps.now,
     notify: (notice) => {
       if (notice.type === 'subscription') apiEquivalent = true;

@@ -32,6 +32,14 @@ export interface Ledger {
   prune(olderThan: Date): Promise<number>;
   /** Spend across all runs of the ledger from requests made at or after `since` (windowed caps). */
   windowSpend(query: { since: Date }): Promise<WindowSpend>;
+  /**
+   * Reserves `nano` against the window ceilings, atomically across every run sharing the ledger:
+   * true when spend since each window's start, plus every live hold, plus this one stays within
+   * its ceiling; false (nothing written) otherwise. A hold lives until released or `expiresAt`.
+   */
+  holdWindow(hold: WindowHold): Promise<boolean>;
+  /** Removes a hold (its request settled, and its cost is now in `requests`, or it was dropped). */
+  releaseHold(id: string): Promise<void>;
   /** Waits for pending writes and releases the file or the connections. */
   close(): Promise<void>;
 }
@@ -141,3 +149,14 @@ export interface WindowSpend {
 
 /** Runs older than this many days are pruned (at most once a day, when a ledger is opened). */
 export const DEFAULT_RETENTION_DAYS = 30;
+
+/** One request's reservation against the daily/weekly ceilings shared by every run. */
+export interface WindowHold {
+  id: string;
+  runId: string;
+  at: string;
+  nano: Nano;
+  expiresAt: string;
+  /** Each window: its start and its ceiling. */
+  windows: readonly { since: Date; ceilingNano: Nano }[];
+}

@@ -76,6 +76,20 @@ CREATE TABLE meta (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'window holds',
+    sql: `
+CREATE TABLE window_holds (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  nano BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX window_holds_expires_at ON window_holds (expires_at);
+`,
+  },
 ];
 
 const SERIAL: Record<Dialect, string> = {

@@ -9,6 +9,7 @@ import type {
   RunDetail,
   RunStart,
   RunSummary,
+  WindowHold,
   WindowSpend,
 } from './ledger.js';
 import { approvalExceedsEnvelope, rebuildRecord } from './rebuild-record.js';
@@ -38,6 +39,9 @@ function ms(iso: string): number {
 }
 
 const flag = (b: boolean): number => (b ? 1 : 0);
+
+/** The advisory lock PostgreSQL takes while checking a window hold (any fixed number of ours). */
+const WINDOW_LOCK = 0x63617070;
 
 /**
  * The ledger over any `Driver`: every query is written once, in SQL that SQLite and PostgreSQL
@@ -254,6 +258,35 @@ export class SqlLedger implements Ledger {
     const [row] = await this.db.all('SELECT COALESCE(SUM(cost_nano), 0) AS nano, COUNT(*) AS n FROM requests WHERE at >= ?', [query.since.getTime()]);
     const nano = num(row?.nano);
     return { nano, usd: nanoToUsd(nano), requests: num(row?.n) };
+  }
+
+  async holdWindow(hold: WindowHold): Promise<boolean> {
+    const now = ms(hold.at);
+    const conditions = hold.windows.map(
+      () =>
+        '(SELECT COALESCE(SUM(cost_nano), 0) FROM requests WHERE at >= CAST(? AS BIGINT)) + ' +
+        '(SELECT COALESCE(SUM(nano), 0) FROM window_holds WHERE expires_at > CAST(? AS BIGINT)) + CAST(? AS BIGINT) <= CAST(? AS BIGINT)',
+    );
+    const params = hold.windows.flatMap((w) => [w.since.getTime(), now, hold.nano, w.ceilingNano]);
+    const statements: Statement[] = [
+      { sql: 'DELETE FROM window_holds WHERE expires_at <= ?', params: [now] },
+      {
+        sql:
+          'INSERT INTO window_holds (id, run_id, at, nano, expires_at) ' +
+          'SELECT ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)' +
+          (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''),
+        params: [hold.id, hold.runId, now, hold.nano, ms(hold.expiresAt), ...params],
+      },
+    ];
+    // SQLite serializes writers (BEGIN IMMEDIATE); PostgreSQL needs a lock so two runs checking at
+    // once cannot both see room for their hold.
+    if (this.db.dialect === 'postgres') statements.unshift({ sql: 'SELECT pg_advisory_xact_lock(?)', params: [WINDOW_LOCK] });
+    const changed = await this.db.write(statements);
+    return changed[changed.length - 1] === 1;
+  }
+
+  async releaseHold(id: string): Promise<void> {
+    await this.db.write([{ sql: 'DELETE FROM window_holds WHERE id = ?', params: [id] }]);
   }
 
   close(): Promise<void> {

@@ -3,7 +3,7 @@ import { forwardHeaders, responseHeaders, sendUpstream, upstreamUrl } from './fo
 import type { ErrorBody } from './providers/types.js';
 import type { Route } from './server.js';
 import type { Nano } from '../budget/money.js';
-import type { Phase, TokenUsage } from '../budget/types.js';
+import type { Phase, TokenUsage, WindowInfo } from '../budget/types.js';
 
 /** Things the proxy tells the rest of capped (reporter, record); never prompt text or keys. */
 export type ProxyNotice =
@@ -27,6 +27,8 @@ export type ProxyNotice =
   | { type: 'subscription' }
   /** Restricted tools were taken out of a request. */
   | { type: 'tools-removed'; names: string[] }
+  /** A request waits for a daily/weekly window to have room (--on-limit pause). */
+  | { type: 'window-wait'; window: WindowInfo }
   /** A request was sent to another model than it named (escalation denied, downgrade). */
   | { type: 'model-changed'; from: string; to: string };
 

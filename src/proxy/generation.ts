@@ -101,6 +101,30 @@ export async function admitRequest(
   });
   if (decision === null) return null; // the client gave up while its request was held
   if (decision.type === 'refuse') return { ok: false, status: provider.limitStatus, message: decision.message, notify: true };
+  if (deps.window) {
+    const held = await deps.window.hold(id, decision.reservedNano);
+    if (!held.ok) {
+      if (!held.pause) {
+        const actions = deps.keeper.dispatch({ type: 'window-limit', id, at: deps.now().toISOString(), window: held.window });
+        const refusal = actions.find((a) => a.type === 'refuse');
+        return { ok: false, status: provider.limitStatus, message: refusal?.message ?? 'capped: a window ceiling is reached.', notify: true };
+      }
+      // --on-limit pause: the request waits at the proxy for the window to have room, then is
+      // decided afresh (the agent just sees a slow response).
+      deps.keeper.dispatch({ type: 'release', id });
+      deps.notify({ type: 'window-wait', window: held.window });
+      let gone = false;
+      const clientGone = new Promise<void>((resolve) =>
+        onWaiting(() => {
+          gone = true;
+          resolve();
+        }),
+      );
+      await Promise.race([deps.window.waitForRoom(held.window), clientGone]);
+      if (gone) return null;
+      return admitRequest(deps, provider, original, path, bodyBytes, onWaiting);
+    }
+  }
   const prepared = provider.prepare(json, info);
   let body = prepared?.body ?? json;
   let sentPath = path;
@@ -215,6 +239,7 @@ function exchange(
       if (responded) return; // the relay settles it
       const failure = upstreamFailure(route, err);
       deps.keeper.dispatch({ type: 'release', id: admitted.id });
+      deps.window?.release(admitted.id);
       deps.notify({ type: 'upstream-error', message: failure.message });
       if (!clientGone) sendError(res, failure.error, true);
       resolve();
@@ -235,6 +260,7 @@ export function settle(deps: ProxyDeps, provider: Provider, admitted: Admitted, 
   const u = reading.usage;
   if (status >= 400 && u.input === null && u.output === null) {
     deps.keeper.dispatch({ type: 'release', id: admitted.id });
+    deps.window?.release(admitted.id);
     return;
   }
   const estimated = !reading.complete;

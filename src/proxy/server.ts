@@ -2,6 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { BudgetKeeper } from '../budget/keeper.js';
+import type { Nano } from '../budget/money.js';
+import type { WindowInfo } from '../budget/types.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import type { InputEstimator } from './input-estimator.js';
 import type { Upstream } from './forward.js';
@@ -48,6 +50,17 @@ export interface ProxyDeps {
   now: () => Date;
   notify: (notice: ProxyNotice) => void;
   rules: ProxyRules;
+  /** Daily/weekly ceilings shared by every run of the ledger, when the policy sets any. */
+  window?: WindowGate;
+}
+
+/** Holds each request's reservation against the ceilings shared across runs (the ledger's). */
+export interface WindowGate {
+  hold(id: string, nano: Nano): Promise<{ ok: true } | { ok: false; window: WindowInfo; pause: boolean }>;
+  /** The request ended without a charge; a settled one is released once its cost is recorded. */
+  release(id: string): void;
+  /** Resolves when the window may have room again: at its reset, or sooner to look again. */
+  waitForRoom(window: WindowInfo): Promise<void>;
 }
 
 /** Request rules from the run's policy. */

@@ -20,7 +20,7 @@ export interface StartInfo {
 
 const THRESHOLDS = [0.5, 0.75, 0.9];
 
-const LIMIT_NAMES: Record<LimitKind, string> = { usd: 'spending', tokens: 'token', actions: 'tool action', verify: 'verification', idle: 'idle' };
+const LIMIT_NAMES: Record<LimitKind, string> = { usd: 'spending', tokens: 'token', actions: 'tool action', verify: 'verification', idle: 'idle', window: 'daily/weekly' };
 
 const fmtInt = (n: number): string => n.toLocaleString('en-US');
 
@@ -84,6 +84,9 @@ export class LineReporter {
       this.subscriptionSaid = true;
     } else if (notice.type === 'tools-removed') {
       this.once(`tools:${notice.names.join(',')}`, `restricted tools removed from the request: ${notice.names.join(', ')}`);
+    } else if (notice.type === 'window-wait') {
+      const w = notice.window;
+      this.once(`window:${w.resetsAt}`, `the ${w.kind} ceiling of ${formatUsd(w.ceilingNano)} across runs is reached; requests wait until ${w.resetsAt} (--on-limit pause)`);
     } else if (notice.type === 'model-changed') {
       this.once(`model:${notice.from}>${notice.to}`, `requests for ${notice.from} are sent to ${notice.to}`);
     } else this.settled(notice, state);
