@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../../src/ledger/ledger.js';
-import { LATEST_VERSION, SchemaTooNewError } from '../../../src/ledger/migrations.js';
+import { LATEST_VERSION, MIGRATIONS, SchemaTooNewError } from '../../../src/ledger/migrations.js';
 import { UNKNOWN_EXIT_CODE } from '../../../src/ledger/rebuild-record.js';
 import type { Liveness } from '../../../src/ledger/run-status.js';
 import { UnknownRunError } from '../../../src/ledger/sql-ledger.js';
@@ -255,7 +255,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
     const again = await Promise.all([open(), open(), open()]);
     for (const l of again) await l.close();
     ledger = await open();
-    expect((await store.query('SELECT version FROM schema_version')).map((r) => Number(r.version))).toEqual([LATEST_VERSION]);
+    expect((await store.query('SELECT version FROM schema_version')).map((r) => Number(r.version))).toEqual(MIGRATIONS.map((m) => m.version));
     expect((await ledger.getRun('r1'))!.requests).toHaveLength(1);
   });
 
@@ -275,7 +275,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
       await client.end();
     }
     await expect(open()).rejects.toThrow(SchemaTooNewError);
-    await expect(open()).rejects.toThrow("The ledger's schema is version 99, newer than this capped knows (1). Upgrade capped to use it.");
+    await expect(open()).rejects.toThrow("The ledger's schema is version 99, newer than this capped knows (2). Upgrade capped to use it.");
     ledger = { close: () => Promise.resolve() } as Ledger;
   });
 
