@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../../src/ledger/ledger.js';
-import { LATEST_VERSION, MIGRATIONS, SchemaTooNewError } from '../../../src/ledger/migrations.js';
+import { MIGRATIONS, SchemaTooNewError } from '../../../src/ledger/migrations.js';
 import { UNKNOWN_EXIT_CODE } from '../../../src/ledger/rebuild-record.js';
 import type { Liveness } from '../../../src/ledger/run-status.js';
 import { UnknownRunError } from '../../../src/ledger/sql-ledger.js';
