@@ -46,7 +46,7 @@ export function createProgram(deps: CliDeps, agentCommand: string[] | null, setE
     )
     .usage('[options] -- <command> [args...]')
     .option('--record <file>', 'write the run record (JSON) to this file when the run ends')
-    .argument('[unexpected...]');
+    .argument('[command...]', 'the agent command, after `--`');
   addPolicyOptions(run)
     // Anything not capped's own goes to `unexpected`, so a forgotten `--` gets the hint below
     // rather than commander's "unknown option".

@@ -162,6 +162,9 @@ describe('capped --help and --version', () => {
       cap.
       Everything after \`--\` is the agent command, passed through untouched.
 
+      Arguments:
+        command                     the agent command, after \`--\`
+
       Options:
         --record <file>             write the run record (JSON) to this file when the
                                     run ends
