@@ -81,8 +81,14 @@ function forward(state: BudgetState, event: RequestEvent, alt: Alternative | nul
   };
 }
 
+/** A request sent on another model: the alternative, and the state that records the change. */
+export interface Redirect {
+  state: BudgetState;
+  alt: Alternative;
+}
+
 /** Escalation: a request for a pricier model than the selected one. */
-function escalation(state: BudgetState, event: RequestEvent): StepResult | Alternative | null {
+function escalation(state: BudgetState, event: RequestEvent): StepResult | Redirect | null {
   const selected = state.selected;
   if (!selected || state.policy.escalation === 'allow' || event.model === selected.model) return null;
   if (event.quote.outPicoPerToken <= selected.outPicoPerToken) return null;
@@ -93,13 +99,18 @@ function escalation(state: BudgetState, event: RequestEvent): StepResult | Alter
     const to = Math.ceil((from * (event.quote.outPicoPerToken / selected.outPicoPerToken)) / 1e7) * 1e7;
     return ask(state, event, 'escalation', null, from, to, escalationQuestion(selected.model, event.model, from, to));
   }
-  return denyEscalation(state, event);
+  const denied = denyEscalation(state, event);
+  // Never silent: the first denial per model is recorded, as policy's answer.
+  if (state.approvals.some((a) => a.kind === 'escalation' && a.model === event.model)) return denied;
+  const cap = state.caps.usd ?? 0;
+  const recorded = { ...denied.state, approvals: [...denied.state.approvals, { kind: 'escalation' as const, at: event.at, answer: 'denied' as const, from: cap, to: cap, model: event.model }] };
+  return { ...denied, state: recorded };
 }
 
 /** Escalation not allowed: the request goes to the selected model, or is refused (the run goes on). */
-export function denyEscalation(state: BudgetState, event: RequestEvent): StepResult | Alternative {
+export function denyEscalation(state: BudgetState, event: RequestEvent): StepResult | Redirect {
   const alt = event.alternatives?.selected;
-  if (state.policy.escalationDeny === 'send-selected' && alt && state.selected && alt.model === state.selected.model) return alt;
+  if (state.policy.escalationDeny === 'send-selected' && alt && state.selected && alt.model === state.selected.model) return { state, alt };
   return {
     state,
     actions: [{ type: 'refuse', id: event.id, limit: 'escalation', message: escalationRefusal(state.selected?.model ?? '', event.model) }],
@@ -113,11 +124,16 @@ function ask(state: BudgetState, event: RequestEvent, kind: 'limit' | 'escalatio
   };
 }
 
+/** A downgrade only ever makes a request cheaper. */
+function isCheaper(alt: Alternative, event: RequestEvent): boolean {
+  return alt.model !== event.model && alt.quote.outPicoPerToken < event.quote.outPicoPerToken;
+}
+
 /** What the policy does when a request does not fit. */
 function atLimit(state: BudgetState, event: RequestEvent, f: Extract<Fit, { kind: 'limit' }>): StepResult {
   const { policy } = state;
   const down = event.alternatives?.downgrade;
-  if (policy.onLimit === 'downgrade' && down && state.downgradedTo === null && f.limit !== 'actions') {
+  if (policy.onLimit === 'downgrade' && down && isCheaper(down, event) && state.downgradedTo === null && f.limit !== 'actions') {
     const downgraded: BudgetState = {
       ...state,
       downgradedTo: down.model,
@@ -166,15 +182,15 @@ export function onRequest(state: BudgetState, event: RequestEvent, skipEscalatio
     const cap = state.caps.usd ?? 0;
     return ask(state, event, 'idle', 'idle', cap, cap, idleQuestion(event.model));
   }
-  const current = withSelection(state, event);
+  let current = withSelection(state, event);
   let alt: Alternative | null = null;
   const down = event.alternatives?.downgrade;
-  if (current.downgradedTo !== null && down && down.model === current.downgradedTo && event.model !== down.model) {
-    alt = down; // after a downgrade, every request continues on the cheaper model
+  if (current.downgradedTo !== null && down && down.model === current.downgradedTo && isCheaper(down, event)) {
+    alt = down; // after a downgrade, every pricier request continues on the cheaper model
   } else if (!skipEscalation && current.downgradedTo === null) {
     const e = escalation(current, event);
-    if (e !== null && 'state' in e) return e;
-    alt = e;
+    if (e !== null && 'actions' in e) return e;
+    if (e !== null) ({ state: current, alt } = e);
   }
   return admitWith(current, event, alt);
 }

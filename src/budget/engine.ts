@@ -21,7 +21,9 @@ export function initialState(caps: Caps, policy: EnginePolicy = DEFAULT_POLICY):
   return {
     caps,
     initialCaps: caps,
+    configCaps: caps,
     policy,
+    initialPolicy: policy,
     spentNano: 0,
     usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
     requests: 0,
@@ -43,7 +45,8 @@ export function initialState(caps: Caps, policy: EnginePolicy = DEFAULT_POLICY):
 
 /** Whether the run went beyond its initial envelope: asked for more, downgraded, or hard-stopped. */
 export function exceededInitialBudget(state: BudgetState): boolean {
-  return state.hardStop !== null || state.approvals.some((a) => a.kind === 'downgrade' || (a.kind === 'limit' && a.answer === 'approved'));
+  const overspent = state.initialCaps.usd !== null && state.spentNano > state.initialCaps.usd;
+  return overspent || state.hardStop !== null || state.approvals.some((a) => a.kind === 'downgrade' || (a.kind === 'limit' && a.answer === 'approved'));
 }
 
 /** One pure transition of the budget: no clocks, no I/O; timestamps arrive inside events. */
@@ -107,7 +110,7 @@ function onAnswer(state: BudgetState, event: Extract<BudgetEvent, { type: 'answe
   if (pending.kind === 'escalation') {
     if (!event.approve) {
       const denied = denyEscalation(recorded, pending.event);
-      return 'state' in denied ? denied : admitWith(recorded, pending.event, denied);
+      return 'actions' in denied ? denied : admitWith(denied.state, pending.event, denied.alt);
     }
     const approved: BudgetState = {
       ...recorded,
@@ -134,7 +137,14 @@ function onAnswer(state: BudgetState, event: Extract<BudgetEvent, { type: 'answe
  * request goes on without an answer.
  */
 function onPolicy(state: BudgetState, event: Extract<BudgetEvent, { type: 'policy' }>): StepResult {
-  let next: BudgetState = { ...state, caps: event.caps, policy: event.policy };
+  // Raises approved at the terminal stay on top of whatever the file now says.
+  const approvedRaise = state.caps.usd !== null && state.configCaps.usd !== null ? Math.max(0, state.caps.usd - state.configCaps.usd) : 0;
+  const usd = event.caps.usd === null ? null : event.caps.usd + approvedRaise;
+  let next: BudgetState = { ...state, caps: { ...event.caps, usd }, configCaps: event.caps, policy: event.policy };
+  if (usd !== null && state.caps.usd !== null && usd > state.caps.usd) {
+    // Raising the cap by editing the policy is asking for more: recorded, and a breach of the envelope.
+    next = { ...next, approvals: [...next.approvals, { kind: 'limit', at: event.at, answer: 'approved', from: state.caps.usd, to: usd }] };
+  }
   const actions: BudgetAction[] = [];
   for (const [id, pending] of Object.entries(state.pending)) {
     if (pending.kind !== 'limit') continue;

@@ -130,7 +130,10 @@ export interface BudgetState {
   caps: Caps;
   /** The ceilings the run started with: exceeding them is a breach of the initial envelope. */
   initialCaps: Caps;
+  /** The caps configuration last set (they differ from `caps` by raises approved at the terminal). */
+  configCaps: Caps;
   policy: EnginePolicy;
+  initialPolicy: EnginePolicy;
   spentNano: Nano;
   usage: TokenUsage;
   requests: number;
@@ -191,7 +194,7 @@ export type BudgetEvent =
    */
   | { type: 'window-limit'; id: string; at: string; window: WindowInfo }
   /** The policy changed while the run goes on (.budgetrc edited): new caps apply to the next request. */
-  | { type: 'policy'; caps: Caps; policy: EnginePolicy };
+  | { type: 'policy'; at: string; caps: Caps; policy: EnginePolicy };
 
 export type BudgetAction =
   /**

@@ -85,6 +85,14 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     throw new UsageError('`--on-limit pause` waits for the next budget window: set a daily or weekly ceiling (--daily / --weekly) to use it.');
   }
   const { caps, engine: enginePolicy } = enginePolicyOf(p, interactive);
+  const prices = deps.prices ?? createPriceBook(undefined, p.prices);
+  // A model named in the policy must have a price: otherwise escalation rules or the downgrade
+  // would silently do nothing.
+  for (const [flag, model] of [['--model', p.model], ['--downgrade-to', p.downgradeTo]] as const) {
+    if (model !== null && !['anthropic', 'openai', 'google'].some((id) => prices.quote(id, model, 0) !== null)) {
+      throw new UsageError(`No price is known for model "${model}" (${flag}). Check the name, or price it under \`prices\` in .budgetrc.`);
+    }
+  }
   let mounts;
   try {
     mounts = buildMounts(deps.env);
@@ -112,11 +120,12 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   if (journal) keeper.onAction((action, state) => journal.action(action, state));
   const secret = randomBytes(16).toString('hex');
   let apiEquivalent = false;
+  const toolsRemoved = new Set<string>();
   const proxy = createProxy({
     secret,
     mounts,
     keeper,
-    prices: deps.prices ?? createPriceBook(undefined, p.prices),
+    prices,
     estimator: new InputEstimator(),
     rules,
     ...(journal && (p.daily !== null || p.weekly !== null)
@@ -125,6 +134,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     now: deps.now,
     notify: (notice) => {
       if (notice.type === 'subscription') apiEquivalent = true;
+      if (notice.type === 'tools-removed') for (const name of notice.names) toolsRemoved.add(name);
       // Into the ledger before anything is printed about it.
       journal?.notice(notice, deps.now().toISOString());
       // Under the live bar, spend is in view already; only what needs words is kept for the end.
@@ -151,10 +161,12 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     exitCode,
     apiEquivalent,
     preset: p.policy,
+    restrictedTools: p.restrictedTools,
+    toolsRemoved: [...toolsRemoved],
   });
   const opening = buildRunRecord(keeper.state, facts(0, startedAt));
   await journal?.start({ id: runId, command: opening.command, cwd: deps.cwd, startedAt: opening.startedAt, budget: opening.budget, policy: opening.policy });
-  if (!interactive) reporter.start({ runId, caps, command, agent: recipe.name });
+  if (!interactive) reporter.start({ runId, caps, command, agent: recipe.name, onLimit: enginePolicy.onLimit === p.onLimit ? p.onLimit : `${enginePolicy.onLimit} (${p.onLimit} needs a terminal)` });
   if (verdict.warning) deps.stderr(`capped: note: ${verdict.warning}\n`);
   // An edited .budgetrc applies to the running session; an invalid edit keeps the policy in force.
   const closeWatch = await watchResolvedPolicy(
@@ -163,7 +175,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       const updated = enginePolicyOf(next.policy, interactive);
       rules.restrictedTools = new Set(next.policy.restrictedTools);
       rules.verifyPatterns = compilePatterns(next.policy.verifyPatterns);
-      keeper.dispatch({ type: 'policy', caps: updated.caps, policy: updated.engine });
+      keeper.dispatch({ type: 'policy', at: deps.now().toISOString(), caps: updated.caps, policy: updated.engine });
       say(`capped: policy reloaded from ${next.file ?? '.budgetrc'}: ${capsText(updated.caps)}\n`);
     },
     (err) => say(`capped: warning: ${err.message} (keeping the policy in force)\n`),
@@ -175,9 +187,8 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     if (interactive) {
       const { startTerminalRun } = await import('./run-terminal.js');
       // The configured model's output price, for the panel's "max spend ≈ N tokens" (any provider).
-      const book = deps.prices ?? createPriceBook(undefined, p.prices);
       const model = p.model;
-      const quote = model ? ['anthropic', 'openai', 'google'].map((id) => book.quote(id, model, 0)).find((q) => q !== null) : undefined;
+      const quote = model ? ['anthropic', 'openai', 'google'].map((id) => prices.quote(id, model, 0)).find((q) => q !== null) : undefined;
       terminal = startTerminalRun({ argv, env, cwd: deps.cwd, keeper, policy: p, marker, color: !deps.env.NO_COLOR, outPicoPerToken: quote?.outPicoPerToken ?? null });
       screenBusy = true;
       agent = { pid: terminal.session.pid, exited: terminal.session.exited };

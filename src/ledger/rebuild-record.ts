@@ -80,6 +80,7 @@ export function rebuildRecord(run: UnfinishedRun, requests: readonly RecordedReq
     exceededInitialBudget: hardStop !== null || approvals.some(approvalExceedsEnvelope),
     estimated,
     apiEquivalent: false,
+    toolsRemoved: [],
     exitCode: UNKNOWN_EXIT_CODE,
   };
 }

@@ -29,6 +29,8 @@ export interface RunRecord {
   estimated: boolean;
   /** Paid by a subscription login (not per token): `spent` is the API-equivalent price. */
   apiEquivalent: boolean;
+  /** Restricted tools that were taken out of requests (the model could not call them). */
+  toolsRemoved: string[];
   exitCode: number;
 }
 
@@ -40,6 +42,8 @@ export interface RunPolicy {
   escalation: string;
   model: string | null;
   downgradeTo: string | null;
+  /** Tools the policy removes from every request. */
+  restrictedTools: string[];
 }
 
 export interface RunFacts {
@@ -52,6 +56,9 @@ export interface RunFacts {
   apiEquivalent: boolean;
   /** The preset the policy came from, if any. */
   preset?: string | null;
+  restrictedTools?: readonly string[];
+  /** Restricted tools actually taken out of requests during the run. */
+  toolsRemoved?: readonly string[];
 }
 
 /** Builds the record from the final budget state and what the supervisor saw. */
@@ -71,13 +78,14 @@ export function buildRunRecord(state: BudgetState, facts: RunFacts): RunRecord {
       escalation: state.policy.escalation,
       model: state.selected?.model ?? state.policy.model,
       downgradeTo: state.policy.downgradeTo,
+      restrictedTools: [...(facts.restrictedTools ?? [])],
     },
     // The budget requested at the start; raises approved on the way are in `approvals`.
     budget: {
       usd: state.initialCaps.usd === null ? null : nanoToUsd(state.initialCaps.usd),
       tokens: state.initialCaps.tokens,
       actions: state.initialCaps.actions,
-      verifyUsd: state.policy.verifyNano === null ? null : nanoToUsd(state.policy.verifyNano),
+      verifyUsd: state.initialPolicy.verifyNano === null ? null : nanoToUsd(state.initialPolicy.verifyNano),
     },
     spent: {
       usd: spentUsd,
@@ -101,6 +109,7 @@ export function buildRunRecord(state: BudgetState, facts: RunFacts): RunRecord {
     exceededInitialBudget: exceededInitialBudget(state),
     estimated: state.estimated,
     apiEquivalent: facts.apiEquivalent,
+    toolsRemoved: [...(facts.toolsRemoved ?? [])],
     exitCode: facts.exitCode,
   };
 }

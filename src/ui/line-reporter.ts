@@ -16,6 +16,8 @@ export interface StartInfo {
   command: readonly string[];
   /** The agent recipe that redirected it. */
   agent: string;
+  /** What happens at a limit (stop, ask, downgrade, pause). */
+  onLimit: string;
 }
 
 const THRESHOLDS = [0.5, 0.75, 0.9];
@@ -70,7 +72,7 @@ export class LineReporter {
   }
 
   start(info: StartInfo): void {
-    this.line(`run ${info.runId} · ${capsText(info.caps)} · on limit: stop · ${info.agent}: ${info.command.join(' ')}`);
+    this.line(`run ${info.runId} · ${capsText(info.caps)} · on limit: ${info.onLimit} · ${info.agent}: ${info.command.join(' ')}`);
   }
 
   notice(notice: ProxyNotice, state: BudgetState): void {

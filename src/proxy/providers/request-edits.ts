@@ -16,8 +16,10 @@ export function withoutNamedTools(body: Record<string, unknown>, names: Readonly
   const removed: string[] = [];
   const kept = body.tools.filter((tool) => {
     const t = asRecord(tool);
-    const ids = [asString(t?.name), asString(asRecord(t?.function)?.name), asString(t?.type)].filter((x): x is string => x !== undefined);
-    const hit = ids.find((id) => names.has(id) || [...names].some((n) => id.startsWith(`${n}_`)));
+    const given = [asString(t?.name), asString(asRecord(t?.function)?.name)].filter((x): x is string => x !== undefined);
+    const type = asString(t?.type);
+    // Built-in tools are named by type, which carries a version (web_search_20250305).
+    const hit = given.find((id) => names.has(id)) ?? (type && [...names].some((n) => type === n || (type.startsWith(`${n}_`) && /^\d{8}$/.test(type.slice(n.length + 1)))) ? type : undefined);
     if (hit) removed.push(hit);
     return !hit;
   });

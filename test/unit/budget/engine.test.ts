@@ -63,7 +63,9 @@ describe('initialState', () => {
     expect(initialState(caps)).toEqual({
       caps,
       initialCaps: caps,
+      configCaps: caps,
       policy: DEFAULT_POLICY,
+      initialPolicy: DEFAULT_POLICY,
       phase: 'implementation',
       phaseSpent: { implementation: 0, verification: 0 },
       selected: null,

@@ -250,7 +250,7 @@ describe('policy reload while running', () => {
 
   it('applies a lowered cap at the next request', () => {
     const s0 = run(start({}, DOLLAR), req('q1', 'm', SONNET), settle('q1', 'm', 10_000_000)).state;
-    const lowered = run(s0, { type: 'policy', caps: caps(12_000_000), policy: s0.policy });
+    const lowered = run(s0, { type: 'policy', at: T, caps: caps(12_000_000), policy: s0.policy });
     expect(lowered.state.caps.usd).toBe(12_000_000);
     expect(lowered.state.initialCaps.usd).toBe(DOLLAR);
     expect(run(lowered.state, req('q2', 'm', SONNET)).actions.map((a) => a.type)).toEqual(['refuse', 'terminate']);
@@ -259,8 +259,19 @@ describe('policy reload while running', () => {
   it('lets a request held at the limit go on when the cap is raised', () => {
     const asked = run(start({ onLimit: 'ask' }, 20_000_000), req('q1', 'm', SONNET), settle('q1', 'm', 18_000_000), req('q2', 'm', SONNET));
     expect(asked.actions[0]).toMatchObject({ type: 'ask', id: 'q2' });
-    const raised = run(asked.state, { type: 'policy', caps: caps(100_000_000), policy: asked.state.policy });
+    const raised = run(asked.state, { type: 'policy', at: T, caps: caps(100_000_000), policy: asked.state.policy });
     expect(raised.actions.map((a) => a.type)).toEqual(['ask-closed', 'forward']);
     expect(raised.state.pending).toEqual({});
+  });
+
+  it('records a raise made by editing the policy, and keeps raises approved at the terminal', () => {
+    const asked = run(start({ onLimit: 'ask' }, 20_000_000), req('q1', 'm', SONNET), settle('q1', 'm', 18_000_000), req('q2', 'm', SONNET));
+    const approved = run(asked.state, { type: 'answer', id: 'q2', at: T, approve: true });
+    expect(approved.state.caps.usd).toBe(40_000_000);
+    // the file goes from $0.02 to $0.05: the $0.02 approved at the terminal stays on top
+    const reloaded = run(approved.state, { type: 'policy', at: T, caps: caps(50_000_000), policy: approved.state.policy });
+    expect(reloaded.state.caps.usd).toBe(70_000_000);
+    expect(reloaded.state.approvals.at(-1)).toEqual({ kind: 'limit', at: T, answer: 'approved', from: 40_000_000, to: 70_000_000 });
+    expect(exceededInitialBudget(reloaded.state)).toBe(true);
   });
 });

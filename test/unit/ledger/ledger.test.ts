@@ -80,6 +80,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
       exceededInitialBudget: false,
       estimated: true,
       apiEquivalent: false,
+      toolsRemoved: [],
       exitCode: UNKNOWN_EXIT_CODE,
     });
   });

@@ -70,7 +70,7 @@ describe('buildRunRecord', () => {
     ];
     for (const key of designed) expect(record, key).toHaveProperty(key);
     // beyond the designed names, only the subscription flag (not yet in DESIGN.md)
-    expect(Object.keys(record).filter((k) => !designed.includes(k))).toEqual(['apiEquivalent']);
+    expect(Object.keys(record).filter((k) => !designed.includes(k))).toEqual(['apiEquivalent', 'toolsRemoved']);
     expect(Object.keys(record.budget).sort()).toEqual(['actions', 'tokens', 'usd', 'verifyUsd']);
     expect(Object.keys(record.spent).sort()).toEqual(
       ['usd', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'actions', 'requests'].sort(),
@@ -88,7 +88,7 @@ describe('buildRunRecord', () => {
   it('converts the final budget state into dollars and counts', () => {
     expect(buildRunRecord(state, FACTS)).toEqual({
       ...FACTS,
-      policy: { preset: null, onLimit: 'stop', escalation: 'allow', model: null, downgradeTo: null },
+      policy: { preset: null, onLimit: 'stop', escalation: 'allow', model: null, downgradeTo: null, restrictedTools: [] },
       budget: { usd: 1.5, tokens: 200_000, actions: 40, verifyUsd: null },
       spent: {
         usd: 0.057345678,
@@ -107,6 +107,7 @@ describe('buildRunRecord', () => {
       exceededInitialBudget: false,
       estimated: true,
       apiEquivalent: false,
+      toolsRemoved: [],
       exitCode: 0,
     });
   });

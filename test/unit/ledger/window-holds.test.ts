@@ -21,7 +21,7 @@ describe.each(BACKENDS)('window holds on %s', (backend) => {
       pid: 1,
       startedAt: T0.toISOString(),
       budget: { usd: 1, tokens: null, actions: null, verifyUsd: null },
-      policy: { preset: null, onLimit: 'stop', escalation: 'allow', model: null, downgradeTo: null },
+      policy: { preset: null, onLimit: 'stop', escalation: 'allow', model: null, downgradeTo: null, restrictedTools: [] },
     });
   });
   afterEach(async () => {

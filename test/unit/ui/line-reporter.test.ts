@@ -46,13 +46,13 @@ describe('capsText', () => {
 describe('LineReporter.start', () => {
   it('prints one exact line', () => {
     const { r, raw } = reporter();
-    r.start({ runId: '20260101-000000-abc123', caps: { usd: 1_500_000_000, tokens: 200_000, actions: null }, command: ['claude', '--print', 'hi'], agent: 'claude' });
+    r.start({ runId: '20260101-000000-abc123', caps: { usd: 1_500_000_000, tokens: 200_000, actions: null }, command: ['claude', '--print', 'hi'], agent: 'claude', onLimit: 'stop' });
     expect(raw()).toBe('capped: run 20260101-000000-abc123 · max $1.50, max 200,000 tokens · on limit: stop · claude: claude --print hi\n');
   });
 
   it('dims the prefix only when colour is on', () => {
     const colored = reporter({ color: true });
-    colored.r.start({ runId: 'r', caps: DOLLAR, command: ['x'], agent: 'generic' });
+    colored.r.start({ runId: 'r', caps: DOLLAR, command: ['x'], agent: 'generic', onLimit: 'stop' });
     expect(colored.raw()).toBe('\x1b[2mcapped:\x1b[0m run r · max $1.00 · on limit: stop · generic: x\n');
   });
 });
@@ -107,7 +107,7 @@ describe('LineReporter settled lines', () => {
 
   it('never writes ANSI escapes when colour is off', () => {
     const { r, raw } = reporter({ color: false });
-    r.start({ runId: 'r', caps: DOLLAR, command: ['x'], agent: 'claude' });
+    r.start({ runId: 'r', caps: DOLLAR, command: ['x'], agent: 'claude', onLimit: 'stop' });
     r.notice(settled(600_000_000), stateAt(DOLLAR, 600_000_000));
     r.notice({ type: 'refused', message: 'capped: no' }, stateAt(DOLLAR, 600_000_000));
     r.notice({ type: 'upstream-error', message: 'capped: down' }, stateAt(DOLLAR, 600_000_000));

@@ -26,7 +26,7 @@ const RECORD: RunRecord = {
   cwd: '/tmp',
   startedAt: '2025-01-01T00:00:00.000Z',
   endedAt: '2025-01-01T00:10:00.000Z',
-  policy: { preset: null, onLimit: 'ask', escalation: 'ask', model: null, downgradeTo: null },
+  policy: { preset: null, onLimit: 'ask', escalation: 'ask', model: null, downgradeTo: null, restrictedTools: [] },
   budget: { usd: 1.5, tokens: null, actions: null, verifyUsd: null },
   spent: { usd: 1.4931, inputTokens: 1, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 0, actions: 3, requests: 4 },
   phases: { implementation: { usd: 1.2 }, verification: { usd: 0.2931 } },
@@ -40,6 +40,7 @@ const RECORD: RunRecord = {
   exceededInitialBudget: true,
   estimated: false,
   apiEquivalent: false,
+  toolsRemoved: [],
   exitCode: 3,
 };
 

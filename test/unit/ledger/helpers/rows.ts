@@ -15,7 +15,7 @@ export function runStart(id: string, overrides: Partial<RunStart> = {}): RunStar
     pid: 4242,
     startedAt: at(0),
     budget: { usd: 1.5, tokens: null, actions: 40, verifyUsd: null },
-    policy: { preset: null, onLimit: 'stop', escalation: 'ask', model: null, downgradeTo: null },
+    policy: { preset: null, onLimit: 'stop', escalation: 'ask', model: null, downgradeTo: null, restrictedTools: [] },
     ...overrides,
   };
 }
@@ -57,6 +57,7 @@ export function finishedRecord(start: RunStart, overrides: Partial<RunRecord> = 
     exceededInitialBudget: false,
     estimated: false,
     apiEquivalent: false,
+    toolsRemoved: [],
     exitCode: 0,
     ...overrides,
   };
