@@ -4,7 +4,7 @@ import { windowEnd, windowStart } from '../ledger/windows.js';
 import type { WindowGate } from '../proxy/server.js';
 import type { BudgetAction, BudgetState } from '../budget/types.js';
 import { nanoToUsd } from '../budget/money.js';
-import type { Ledger, RunStart } from '../ledger/ledger.js';
+import type { Ledger, RequestEntry, RunStart } from '../ledger/ledger.js';
 import type { RunRecord } from '../ledger/run-record.js';
 import { repoOf } from '../ledger/repo-root.js';
 import type { ProxyNotice } from '../proxy/exchange.js';
@@ -50,23 +50,11 @@ export class RunJournal {
       this.writes = this.writes.then(() => this.recordThenRelease(notice, at, id)).catch((err: unknown) => this.warn(`capped: warning: the ledger could not record a request: ${(err as Error).message}\n`));
       return;
     }
-    this.write('a request', () =>
-      this.ledger.recordRequest({
-        runId: this.runId,
-        at,
-        model: notice.model,
-        provider: notice.provider,
-        phase: notice.phase,
-        tokens: notice.usage,
-        costNano: notice.costNano,
-        estimated: notice.estimated,
-        retry: notice.retry,
-      }),
-    );
+    this.write('a request', () => this.ledger.recordRequest(this.entryOf(notice, at)));
   }
 
-  private async recordThenRelease(notice: Extract<ProxyNotice, { type: 'settled' }>, at: string, id: string): Promise<void> {
-    await this.ledger.recordRequest({
+  private entryOf(notice: Extract<ProxyNotice, { type: 'settled' }>, at: string): RequestEntry {
+    return {
       runId: this.runId,
       at,
       model: notice.model,
@@ -76,7 +64,11 @@ export class RunJournal {
       costNano: notice.costNano,
       estimated: notice.estimated,
       retry: notice.retry,
-    });
+    };
+  }
+
+  private async recordThenRelease(notice: Extract<ProxyNotice, { type: 'settled' }>, at: string, id: string): Promise<void> {
+    await this.ledger.recordRequest(this.entryOf(notice, at));
     await this.ledger.releaseHold(this.holdId(id));
   }
 
