@@ -1,23 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import type { EventEmitter } from 'node:events';
 import { BudgetKeeper } from '../budget/keeper.js';
 import { usdToNano } from '../budget/money.js';
 import { compilePatterns } from '../budget/phases.js';
-import { describeSource, watchResolvedPolicy, type LoadedPolicy } from '../config/index.js';
+import { watchResolvedPolicy, type LoadedPolicy } from '../config/index.js';
 import { enginePolicyOf } from './run-policy.js';
+import { preflight } from './run-preflight.js';
 import { dataDir } from '../ledger/data-dir.js';
 import { githubSummary } from '../ledger/github-summary.js';
 import { LedgerUrlError, openLedger } from '../ledger/open-ledger.js';
 import { writeRecordFile } from '../ledger/record-file.js';
 import { buildRunRecord, type RunFacts, type RunRecord } from '../ledger/run-record.js';
 import { RunJournal } from './run-journal.js';
-import { createPriceBook, type PriceBook } from '../pricing/price-book.js';
+import type { PriceBook } from '../pricing/price-book.js';
 import { InputEstimator } from '../proxy/input-estimator.js';
-import { buildMounts, proxyEndpoints, UpstreamUrlError } from '../proxy/mounts.js';
+import { proxyEndpoints } from '../proxy/mounts.js';
 import { createProxy, listenLoopback } from '../proxy/server.js';
-import { applyRecipeArgs, recipeFor } from '../supervisor/agent-recipes.js';
+import { applyRecipeArgs } from '../supervisor/agent-recipes.js';
 import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
 import { LaunchError, spawnAgent, type AgentExit, type SpawnFn } from '../supervisor/spawn-agent.js';
 import type { TerminalRun } from './run-terminal.js';
@@ -48,14 +48,6 @@ export interface RunDeps {
   prices?: PriceBook;
 }
 
-function readTextFile(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
 function newRunId(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${stamp}-${randomBytes(3).toString('hex')}`;
@@ -74,35 +66,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const startedAt = deps.now();
   const runId = newRunId(startedAt);
   const p = opts.policy.policy;
-  // A person at a terminal: the agent runs in a PTY under the budget bar, and questions can be asked.
-  const interactive = deps.stdinIsTTY && deps.stdoutIsTTY === true;
-  if (!interactive && !p.unattended) {
-    throw new UsageError(
-      `This run's policy does not allow running with nobody at the keyboard (unattended: false, from ${opts.policy.sources.unattended ? describeSource(opts.policy.sources.unattended) : 'the policy'}); run it from a terminal.`,
-    );
-  }
-  if (p.onLimit === 'pause' && p.daily === null && p.weekly === null) {
-    throw new UsageError('`--on-limit pause` waits for the next budget window: set a daily or weekly ceiling (--daily / --weekly) to use it.');
-  }
-  const { caps, engine: enginePolicy } = enginePolicyOf(p, interactive);
-  const prices = deps.prices ?? createPriceBook(undefined, p.prices);
-  // A model named in the policy must have a price: otherwise escalation rules or the downgrade
-  // would silently do nothing.
-  for (const [flag, model] of [['--model', p.model], ['--downgrade-to', p.downgradeTo]] as const) {
-    if (model !== null && !['anthropic', 'openai', 'google'].some((id) => prices.quote(id, model, 0) !== null)) {
-      throw new UsageError(`No price is known for model "${model}" (${flag}). Check the name, or price it under \`prices\` in .budgetrc.`);
-    }
-  }
-  let mounts;
-  try {
-    mounts = buildMounts(deps.env);
-  } catch (err) {
-    if (err instanceof UpstreamUrlError) throw new UsageError(err.message);
-    throw err;
-  }
-  const recipe = recipeFor(command);
-  const verdict = recipe.check?.(deps.env, readTextFile, deps.env.HOME ?? os.homedir()) ?? {};
-  if (verdict.error) throw new UsageError(verdict.error);
+  const { interactive, caps, enginePolicy, prices, mounts, recipe, verdict } = preflight(command, opts.policy, deps);
   const keeper = new BudgetKeeper(caps, enginePolicy);
   // While the agent's PTY owns the screen, capped's own lines wait until it is done.
   const held: string[] = [];

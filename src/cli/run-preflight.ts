@@ -1,0 +1,66 @@
+import os from 'node:os';
+import fs from 'node:fs';
+import type { Caps, EnginePolicy } from '../budget/types.js';
+import { describeSource, type LoadedPolicy } from '../config/index.js';
+import { createPriceBook, type PriceBook } from '../pricing/price-book.js';
+import { buildMounts, UpstreamUrlError } from '../proxy/mounts.js';
+import type { Mount } from '../proxy/server.js';
+import { recipeFor, type Recipe } from '../supervisor/agent-recipes.js';
+import { UsageError } from './exit-codes.js';
+import { enginePolicyOf } from './run-policy.js';
+import type { RunDeps } from './run.js';
+
+export interface Preflight {
+  /** A person at a terminal: the agent runs in a PTY under the budget bar, and questions can be asked. */
+  interactive: boolean;
+  caps: Caps;
+  enginePolicy: EnginePolicy;
+  prices: PriceBook;
+  mounts: Map<string, Mount>;
+  recipe: Recipe;
+  verdict: { error?: string; warning?: string };
+}
+
+function readTextFile(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Everything `capped run` checks before it starts anything: a bad policy, an unpriced model, a
+ * broken upstream URL or an agent set up to bypass the proxy is a usage error (exit 2).
+ */
+export function preflight(command: readonly string[], policy: LoadedPolicy, deps: RunDeps): Preflight {
+  const p = policy.policy;
+  const interactive = deps.stdinIsTTY && deps.stdoutIsTTY === true;
+  if (!interactive && !p.unattended) {
+    const source = policy.sources.unattended ? describeSource(policy.sources.unattended) : 'the policy';
+    throw new UsageError(`This run's policy does not allow running with nobody at the keyboard (unattended: false, from ${source}); run it from a terminal.`);
+  }
+  if (p.onLimit === 'pause' && p.daily === null && p.weekly === null) {
+    throw new UsageError('`--on-limit pause` waits for the next budget window: set `daily` or `weekly` (in .budgetrc, or CAPPED_DAILY / CAPPED_WEEKLY) to use it.');
+  }
+  const { caps, engine: enginePolicy } = enginePolicyOf(p, interactive);
+  const prices = deps.prices ?? createPriceBook(undefined, p.prices);
+  // A model named in the policy must have a price: otherwise escalation rules or the downgrade
+  // would silently do nothing.
+  for (const [flag, model] of [['--model', p.model], ['--downgrade-to', p.downgradeTo]] as const) {
+    if (model !== null && !['anthropic', 'openai', 'google'].some((id) => prices.quote(id, model, 0) !== null)) {
+      throw new UsageError(`No price is known for model "${model}" (${flag}). Check the name, or price it under \`prices\` in .budgetrc.`);
+    }
+  }
+  let mounts: Map<string, Mount>;
+  try {
+    mounts = buildMounts(deps.env);
+  } catch (err) {
+    if (err instanceof UpstreamUrlError) throw new UsageError(err.message);
+    throw err;
+  }
+  const recipe = recipeFor(command);
+  const verdict = recipe.check?.(deps.env, readTextFile, deps.env.HOME ?? os.homedir()) ?? {};
+  if (verdict.error) throw new UsageError(verdict.error);
+  return { interactive, caps, enginePolicy, prices, mounts, recipe, verdict };
+}
