@@ -1,7 +1,7 @@
 import type { RunRecord } from './run-record.js';
 import { commandLine, money, percent, plural } from './text.js';
 
-const LIMIT_NAMES: Record<string, string> = { usd: 'dollar', tokens: 'token', actions: 'tool action', verify: 'verification' };
+const LIMIT_NAMES: Record<string, string> = { usd: 'dollar', tokens: 'token', actions: 'tool action', verify: 'verification', idle: 'idle', window: 'daily/weekly' };
 
 /** Text safe in a GitHub table cell: pipes escaped, line breaks flattened. */
 function cell(text: string): string {

@@ -94,3 +94,20 @@ describe('the ledger behind capped run', () => {
     expect(text.stdout).toContain(`run ${run.id} · aborted`);
   });
 });
+
+describe('capped run in GitHub Actions', () => {
+  it('appends a markdown summary of the run to GITHUB_STEP_SUMMARY', async () => {
+    upstream = await startFakeAnthropic({ outputTokens: () => 2000 });
+    const summary = `${fs.mkdtempSync('/tmp/capped-gh-')}/summary.md`;
+    fs.writeFileSync(summary, '# earlier step\n');
+    const result = await runCapped(['run', '--max-usd', '0.2', '--', process.execPath, fixture('looping-agent.mjs')], {
+      env: { ANTHROPIC_BASE_URL: upstream.url, GITHUB_STEP_SUMMARY: summary },
+    });
+    expect(result.code).toBe(3);
+    const text = fs.readFileSync(summary, 'utf8');
+    expect(text.startsWith('# earlier step\n')).toBe(true);
+    expect(text).toContain(result.record!.id);
+    expect(text).toContain('$0.20');
+    expect(text).toContain('Stopped at the');
+  });
+});
