@@ -1,6 +1,6 @@
 import { admitWith, denyEscalation, MIN_OUTPUT_TOKENS, onRequest, refuse } from './admission.js';
 import { availableTokens, dollarHeadroom } from './headroom.js';
-import { windowMessage } from './messages.js';
+import { idleToolQuestion, windowMessage } from './messages.js';
 import { costOfTokens, tokensAffordable } from './money.js';
 import type { BudgetAction, BudgetEvent, BudgetState, Caps, EnginePolicy, LimitKind, StepResult } from './types.js';
 
@@ -99,6 +99,11 @@ function onAnswer(state: BudgetState, event: Extract<BudgetEvent, { type: 'answe
   const pending = state.pending[event.id];
   if (!pending) return { state, actions: [] };
   const base: BudgetState = { ...state, pending: withoutKey(state.pending, event.id) };
+  if (pending.kind === 'idle-tool') {
+    const answered: BudgetState = { ...base, approvals: [...base.approvals, { kind: 'idle', at: event.at, answer: event.approve ? 'approved' : 'denied', from: pending.from, to: pending.from }] };
+    if (!event.approve) return refuse(answered, pending.requestId, event.at, 'idle', 0, 0);
+    return onToolCall({ ...answered, idle: false }, { type: 'tool-call', id: pending.requestId, at: event.at });
+  }
   if (pending.kind === 'idle') {
     const answered: BudgetState = { ...base, approvals: [...base.approvals, { kind: 'idle', at: event.at, answer: event.approve ? 'approved' : 'denied', from: pending.from, to: pending.from }] };
     if (!event.approve) return refuse(answered, event.id, event.at, 'idle', 0, 0);
@@ -158,10 +163,26 @@ function onPolicy(state: BudgetState, event: Extract<BudgetEvent, { type: 'polic
   return { state: next, actions };
 }
 
+/** The key of the question about request `id`'s held tool call. */
+export function toolAskId(id: string): string {
+  return `${id}#tool`;
+}
+
 function onToolCall(state: BudgetState, event: Extract<BudgetEvent, { type: 'tool-call' }>): StepResult {
   const cap = state.caps.actions;
   if (state.hardStop !== null || (cap !== null && state.actions >= cap)) {
     return refuse(state, event.id, event.at, state.hardStop?.reason ?? 'actions', 0, 0);
+  }
+  if (state.idle) {
+    // Nobody at the keyboard: the tool call is held before the agent can run it.
+    const key = toolAskId(event.id);
+    const usd = state.caps.usd ?? 0;
+    const pending = { ...state.pending, [key]: { kind: 'idle-tool' as const, requestId: event.id, limit: 'idle' as const, from: usd, to: usd } };
+    const detail = event.tool ? `\`${event.tool}\`` : 'a tool';
+    return {
+      state: { ...state, pending },
+      actions: [{ type: 'ask', id: key, kind: 'idle', limit: 'idle', question: idleToolQuestion(), detail, from: usd, to: usd, model: '' }],
+    };
   }
   return { state: { ...state, actions: state.actions + 1 }, actions: [{ type: 'allow-tool', id: event.id }] };
 }

@@ -1,8 +1,9 @@
-import { initialState, step } from './engine.js';
+import { initialState, step, toolAskId } from './engine.js';
 import type { BudgetAction, BudgetEvent, BudgetState, Caps, EnginePolicy, RequestEvent } from './types.js';
 
 export type ActionListener = (action: BudgetAction, state: BudgetState) => void;
 export type Admission = Extract<BudgetAction, { type: 'forward' | 'refuse' }>;
+export type ToolVerdict = { allowed: true } | { allowed: false; message: string };
 
 interface Waiting {
   event: RequestEvent;
@@ -19,6 +20,8 @@ export class BudgetKeeper {
   private current: BudgetState;
   private readonly listeners: ActionListener[] = [];
   private waiting = new Map<string, Waiting>();
+  /** Held tool calls (nobody at the keyboard) by request id, waiting for their answer. */
+  private readonly toolWaiters = new Map<string, (verdict: ToolVerdict) => void>();
 
   constructor(caps: Caps, policy?: EnginePolicy) {
     this.current = initialState(caps, policy);
@@ -41,6 +44,7 @@ export class BudgetKeeper {
     this.current = state;
     for (const action of actions) {
       if ((action.type === 'forward' || action.type === 'refuse') && event.type !== 'request') this.resolve(action.id, action);
+      if ((action.type === 'allow-tool' || action.type === 'refuse') && event.type !== 'tool-call') this.resolveTool(action);
       for (const listener of this.listeners) listener(action, state);
     }
     if (event.type !== 'request') this.retryWaiting();
@@ -52,6 +56,27 @@ export class BudgetKeeper {
     const now = this.decide(event);
     if (now) return Promise.resolve(now);
     return new Promise((resolve) => this.waiting.set(event.id, { event, resolve }));
+  }
+
+  /**
+   * One more tool call in request `id`'s response: allowed, refused, or held until someone answers
+   * (nobody was at the keyboard).
+   */
+  toolCall(id: string, at: string, tool?: string): ToolVerdict | { hold: Promise<ToolVerdict> } {
+    const actions = this.dispatch(tool === undefined ? { type: 'tool-call', id, at } : { type: 'tool-call', id, at, tool });
+    const refusal = actions.find((a) => a.type === 'refuse' && a.id === id);
+    if (refusal?.type === 'refuse') return { allowed: false, message: refusal.message };
+    if (actions.some((a) => a.type === 'ask' && a.id === toolAskId(id))) {
+      return { hold: new Promise((resolve) => this.toolWaiters.set(id, resolve)) };
+    }
+    return { allowed: true };
+  }
+
+  private resolveTool(action: Extract<BudgetAction, { type: 'allow-tool' | 'refuse' }>): void {
+    const waiter = this.toolWaiters.get(action.id);
+    if (!waiter) return;
+    this.toolWaiters.delete(action.id);
+    waiter(action.type === 'allow-tool' ? { allowed: true } : { allowed: false, message: action.message });
   }
 
   /** Answers the question the engine asked about request `id`. */

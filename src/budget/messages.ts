@@ -98,3 +98,8 @@ export function windowMessage(w: WindowInfo): string {
     `instead, use --on-limit pause, or raise \`${key}\` in .budgetrc or with CAPPED_${key.toUpperCase()}.`
   );
 }
+
+/** The question when a tool call streams in while nobody has typed for the idle window. */
+export function idleToolQuestion(): string {
+  return 'Paused: nobody has typed for a while. The agent wants to run:';
+}

@@ -117,14 +117,11 @@ export type RequestEvent = {
   alternatives?: { selected?: Alternative; downgrade?: Alternative };
 };
 
-/** A question the engine is waiting on, with the request it holds. */
-export interface PendingAsk {
-  kind: 'limit' | 'escalation' | 'idle';
-  event: RequestEvent;
-  limit: LimitKind | null;
-  from: Nano;
-  to: Nano;
-}
+/** A question the engine is waiting on, with the request (or the tool call) it holds. */
+export type PendingAsk =
+  | { kind: 'limit' | 'escalation' | 'idle'; event: RequestEvent; limit: LimitKind | null; from: Nano; to: Nano }
+  /** A tool call that streamed in while nobody was at the keyboard: held before the agent runs it. */
+  | { kind: 'idle-tool'; requestId: string; limit: 'idle'; from: Nano; to: Nano };
 
 export interface BudgetState {
   caps: Caps;
@@ -167,8 +164,8 @@ export type BudgetEvent =
       costNano: Nano;
       estimated: boolean;
     }
-  /** The response of request `id` asks for one more tool call. */
-  | { type: 'tool-call'; id: string; at: string }
+  /** The response of request `id` asks for one more tool call (`tool`: its name, when known). */
+  | { type: 'tool-call'; id: string; at: string; tool?: string }
   /**
    * The provider reported request `id`'s real input (before generating): its priced cost and token
    * count replace the estimate, and the output it may still produce is recomputed.
@@ -206,7 +203,7 @@ export type BudgetAction =
   /** It does not fit only because of requests still in flight: decide again once they settle. */
   | { type: 'defer'; id: string }
   /** Hold the request and put this question; an `answer` event decides it. */
-  | { type: 'ask'; id: string; kind: 'limit' | 'escalation' | 'idle'; limit: LimitKind | null; question: string; from: Nano; to: Nano; model: string }
+  | { type: 'ask'; id: string; kind: 'limit' | 'escalation' | 'idle'; limit: LimitKind | null; question: string; from: Nano; to: Nano; model: string; detail?: string }
   /** The question about request `id` no longer stands (its client went away). */
   | { type: 'ask-closed'; id: string }
   | { type: 'terminate'; reason: LimitKind }

@@ -56,7 +56,10 @@ async function askPerson(session: PtySession, ask: Extract<BudgetAction, { type:
             { key: 'c', label: 'continue' },
             { key: 's', label: 'stop' },
           ];
-  const key = await session.ask((columns) => renderPromptLine({ question: ask.question, choices }, columns, { color }), [...choices.map((c) => c.key), '\u0003']);
+  const key = await session.ask(
+    (columns) => renderPromptLine({ question: ask.question, detail: ask.detail ?? null, choices }, columns, { color }),
+    [...choices.map((c) => c.key), '\u0003'],
+  );
   if (key === 'a' || key === 'y' || key === 'c') return { approve: true };
   if (key === 'e') {
     const typed = await session.askLine(

@@ -169,6 +169,11 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     throw err;
   }
   const root = agent.pid;
+  // Someone may be at the terminal without capped's PTY (output piped): idle by the tty's atime.
+  const stopIdle =
+    !interactive && deps.stdinIsTTY && p.idle !== null
+      ? (await import('./run-line-idle.js')).watchIdleByAtime({ keeper, idleMs: p.idle, pid: root, marker, stderr: deps.stderr })
+      : null;
 
   const stop: { done: Promise<void> | null } = { done: null };
   const stopAgent = (delayMs: number): void => {
@@ -208,6 +213,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   }
   closeProxy();
   await closeWatch();
+  stopIdle?.();
   for (const [signal, handler] of handlers) deps.signals.off(signal, handler);
 
   const state = keeper.state;

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { Admission } from '../budget/keeper.js';
+import type { Admission, ToolVerdict } from '../budget/keeper.js';
 import { phaseAfter } from '../budget/phases.js';
 import type { Alternative, TokenUsage } from '../budget/types.js';
 import type { BillableUsage } from '../pricing/price-book.js';
@@ -223,11 +223,13 @@ function exchange(
           return message;
         },
         allowToolCall: () => {
-          const actions = deps.keeper.dispatch({ type: 'tool-call', id: admitted.id, at: deps.now().toISOString() });
-          const refusal = actions.find((a) => a.type === 'refuse');
-          if (!refusal) return { allowed: true };
-          deps.notify({ type: 'refused', message: refusal.message });
-          return { allowed: false, message: refusal.message };
+          const verdict = deps.keeper.toolCall(admitted.id, deps.now().toISOString(), meter.lastTool?.());
+          const notifyRefusal = (v: ToolVerdict): ToolVerdict => {
+            if (!v.allowed) deps.notify({ type: 'refused', message: v.message });
+            return v;
+          };
+          if ('hold' in verdict) return { hold: verdict.hold.then(notifyRefusal) };
+          return notifyRefusal(verdict);
         },
       };
       void relayResponse(route.provider, meter, response, res, hooks, () => clientGone).then((outcome) => {

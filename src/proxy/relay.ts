@@ -14,9 +14,16 @@ export interface RelayOutcome {
   bytes: number;
 }
 
+import type { ToolVerdict } from '../budget/keeper.js';
+
+export type { ToolVerdict };
+
 export interface RelayHooks {
-  /** Asks the budget whether one more tool call may reach the agent; false ends the response. */
-  allowToolCall(): { allowed: true } | { allowed: false; message: string };
+  /**
+   * Asks the budget whether one more tool call may reach the agent: refused ends the response;
+   * `hold` (nobody at the keyboard) keeps the rest of the response back until it resolves.
+   */
+  allowToolCall(reading: MeterReading): ToolVerdict | { hold: Promise<ToolVerdict> };
   /** Buffer non-streamed bodies so a tool call over the cap can be withheld (an actions cap is set). */
   holdBodies: boolean;
   /**
@@ -56,23 +63,37 @@ export function relayResponse(
   return relayChunks(meter, upstream, res, hooks, clientGone);
 }
 
-function send(res: http.ServerResponse, clientGone: () => boolean, data: Buffer | string, upstream: http.IncomingMessage): void {
+function send(res: http.ServerResponse, clientGone: () => boolean, data: Buffer | string, upstream: http.IncomingMessage, held = (): boolean => false): void {
   if (clientGone() || data.length === 0) return;
-  // Only the client's own backpressure slows the upstream.
+  // Only the client's own backpressure slows the upstream (and a held tool call, see relayEvents).
   if (!res.write(data)) {
     upstream.pause();
-    res.once('drain', () => upstream.resume());
+    res.once('drain', () => {
+      if (!held()) upstream.resume();
+    });
   }
 }
 
-/** Counts the tool calls the meter saw since `before`, asking the budget for each. */
-function gateTools(meter: Meter, before: number, hooks: RelayHooks): string | null {
-  const after = meter.reading().toolCalls;
-  for (let n = before; n < after; n++) {
-    const verdict = hooks.allowToolCall();
+type Gate = null | string | { hold: Promise<ToolVerdict>; remaining: number };
+
+/**
+ * Asks the budget about each of `count` new tool calls: null when all may pass, the refusal
+ * message, or the first one held (and how many more are still to ask about after it).
+ */
+function gateTools(meter: Meter, count: number, hooks: RelayHooks): Gate {
+  for (let n = 0; n < count; n++) {
+    const verdict = hooks.allowToolCall(meter.reading());
+    if ('hold' in verdict) return { hold: verdict.hold, remaining: count - n - 1 };
     if (!verdict.allowed) return verdict.message;
   }
   return null;
+}
+
+/** For bodies read whole: every tool call is asked about at once, a hold counting as refused. */
+function gateAll(meter: Meter, hooks: RelayHooks): string | null {
+  const gate = gateTools(meter, meter.reading().toolCalls, hooks);
+  if (gate !== null && typeof gate === 'object') return 'capped: this response was withheld while nobody was at the keyboard.';
+  return gate;
 }
 
 function relayEvents(
@@ -104,10 +125,48 @@ function relayEvents(
     };
     if (!clientGone()) res.writeHead(upstream.statusCode ?? 502, responseHeaders(upstream.headers));
 
-    /** Meters whole raw events and returns the bytes to forward; stops at a refused tool call. */
-    const pass = (raws: Buffer[], last: boolean): Buffer[] => {
-      const out: Buffer[] = [];
-      for (let k = 0; k < raws.length && !blocked; k++) {
+    // While a tool call waits for a person (idle), the events after it wait here, unread.
+    let holding = false;
+    const waiting: Buffer[] = [];
+
+    /** Ends the response with capped's refusal; the provider stops generating. */
+    const block = (message: string, out: Buffer[]): void => {
+      blocked = true;
+      // Each forwarded event keeps its own bytes; the error capped adds goes in its own write, as
+      // some clients (js-genai) only recognise an error that arrives as a chunk of its own.
+      if (out.length > 0) send(res, clientGone, Buffer.concat(out), upstream);
+      send(res, clientGone, Buffer.from(provider.streamError(message)), upstream);
+      if (!clientGone()) res.end();
+      upstream.destroy();
+    };
+
+    /** Forwards what a settled hold let through, then carries on with the events that waited. */
+    const release = (verdict: ToolVerdict, forward: Buffer | null, remaining: number): void => {
+      holding = false;
+      if (blocked) return;
+      if (!verdict.allowed) return block(verdict.message, []);
+      const out: Buffer[] = forward ? [forward] : [];
+      const gate = gateTools(meter, remaining, hooks) ?? overLimit();
+      if (gate !== null && typeof gate === 'string') return block(gate, out);
+      if (gate !== null) return hold(gate, forward, out);
+      const rest = waiting.splice(0);
+      process(rest, false, out);
+      if (!holding && !blocked) upstream.resume();
+    };
+
+    const hold = (gate: { hold: Promise<ToolVerdict>; remaining: number }, forward: Buffer | null, out: Buffer[]): void => {
+      holding = true;
+      upstream.pause();
+      if (out.length > 0) send(res, clientGone, Buffer.concat(out), upstream, () => holding);
+      void gate.hold.then((verdict) => release(verdict, forward, gate.remaining));
+    };
+
+    /**
+     * Meters whole raw events and forwards them (with what `out` holds already); stops at a
+     * refused tool call, or at a held one, keeping the rest back.
+     */
+    const process = (raws: Buffer[], last: boolean, out: Buffer[] = []): void => {
+      for (let k = 0; k < raws.length; k++) {
         const raw = raws[k]!;
         const events = reader.push(raw);
         if (last && k === raws.length - 1) events.push(...reader.end());
@@ -118,40 +177,31 @@ function relayEvents(
           if (verdict === 'drop') forward = null;
           else if (typeof verdict === 'object') forward = Buffer.from(verdict.replace);
         }
-        const refusal = gateTools(meter, before, hooks) ?? overLimit();
-        if (refusal !== null) {
-          blocked = true;
-          out.push(Buffer.from(provider.streamError(refusal)));
-          break;
+        const gate = gateTools(meter, meter.reading().toolCalls - before, hooks) ?? overLimit();
+        if (typeof gate === 'string') return block(gate, out);
+        if (gate !== null) {
+          waiting.push(...raws.slice(k + 1));
+          return hold(gate, forward, out);
         }
         if (forward) out.push(forward);
       }
-      return out;
+      if (out.length > 0) send(res, clientGone, out.length === 1 ? out[0]! : Buffer.concat(out), upstream, () => holding);
     };
 
     upstream.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
       if (blocked) return;
-      const out = pass(framer.push(chunk), false);
-      // Each forwarded event keeps its own bytes; an error capped adds goes in its own write, as
-      // some clients (js-genai) only recognise an error that arrives as a chunk of its own.
-      const error = blocked ? out.pop() : undefined;
-      if (out.length > 0) send(res, clientGone, out.length === 1 ? out[0]! : Buffer.concat(out), upstream);
-      if (error) send(res, clientGone, error, upstream);
-      if (blocked) {
-        // The refused tool call never reaches the agent; the provider stops generating.
-        if (!clientGone()) res.end();
-        upstream.destroy();
-      }
+      const raws = framer.push(chunk);
+      if (holding) waiting.push(...raws);
+      else process(raws, false);
     });
     upstream.on('close', () => {
       if (!blocked) {
         const rest = framer.end();
-        const out = pass(rest ? [rest] : [], true);
-        if (!rest) for (const e of reader.end()) meter.event(e);
-        if (!clientGone()) {
-          if (out.length > 0) res.write(Buffer.concat(out));
-          if (upstream.complete || blocked) res.end();
+        if (rest) process([rest], true);
+        else for (const e of reader.end()) meter.event(e);
+        if (!clientGone() && !blocked) {
+          if (upstream.complete) res.end();
           else res.destroy();
         }
       }
@@ -180,7 +230,7 @@ function relayHeldBody(
     });
     upstream.on('close', () => {
       void tap.end().then(() => {
-        const refusal = gateTools(meter, 0, hooks);
+        const refusal = gateAll(meter, hooks);
         if (!clientGone()) {
           if (refusal !== null) {
             const error = provider.error(provider.limitStatus, refusal);
@@ -221,7 +271,7 @@ function relayChunks(
       }
       void tap.end().then(() => {
         // Counted only: without a held body the tool calls have already reached the agent.
-        gateTools(meter, 0, hooks);
+        gateAll(meter, hooks);
         const reading = meter.reading();
         resolve({ status: upstream.statusCode ?? 502, bytes: tap.bytes, reading: upstream.complete ? reading : { ...reading, complete: false } });
       });

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { isSubscriptionLogin } from './credentials.js';
 import { forwardHeaders, sendUpstream, upstreamUrl } from './forward.js';
 import { admitRequest, settle, type Admitted } from './generation.js';
+import type { ToolVerdict } from '../budget/keeper.js';
 import type { Meter, WebSocketSupport } from './providers/types.js';
 import { parseTarget, type ProxyDeps, type Route } from './server.js';
 import { encodeFrame, MessageAssembler, OP, WsFrameParser, type WsFrame } from './ws-frames.js';
@@ -141,9 +142,15 @@ class WsSession {
     else this.server.write(encodeFrame(OP.text, Buffer.from(this.ws.withBody(text, admit.body)), randomBytes(4)));
   }
 
+  /** Frames that arrived while a tool call waits for a person (idle); null when none waits. */
+  private held: WsFrame[] | null = null;
+
   fromServer(chunk: Buffer): void {
     this.bytes += chunk.length;
-    for (const frame of this.serverFrames.push(chunk)) this.serverFrame(frame);
+    for (const frame of this.serverFrames.push(chunk)) {
+      if (this.held) this.held.push(frame);
+      else this.serverFrame(frame);
+    }
     if (this.serverFrames.error) this.server.destroy();
   }
 
@@ -154,30 +161,80 @@ class WsSession {
       const text = message.data.toString('utf8');
       const before = current.meter.reading().toolCalls;
       current.meter.message?.(text);
-      if (!current.blocked) this.gateTools(current, before);
-      if (this.ws.isTerminal(text)) {
-        this.inFlight.shift();
-        this.settle(current, true);
-        if (current.blocked) return;
-      }
+      if (!current.blocked && this.gateTools(current, current.meter.reading().toolCalls - before, frame)) return;
+      this.afterMessage(current, text, frame);
+      return;
     }
+    this.pass(current, frame);
+  }
+
+  /** Settles a response at its terminal event, and passes the frame on unless withheld. */
+  private afterMessage(current: InFlight, text: string, frame: WsFrame): void {
+    if (this.ws.isTerminal(text)) {
+      this.inFlight.shift();
+      this.settle(current, true);
+      if (current.blocked) return;
+    }
+    this.pass(current, frame);
+  }
+
+  private pass(current: InFlight | undefined, frame: WsFrame): void {
     if (!current?.blocked && this.clientOpen) this.client.write(frame.raw);
     if (!this.clientOpen && this.inFlight.length === 0) this.server.end();
   }
 
-  private gateTools(current: InFlight, before: number): void {
-    const after = current.meter.reading().toolCalls;
-    for (let n = before; n < after; n++) {
-      const actions = this.deps.keeper.dispatch({ type: 'tool-call', id: current.admitted.id, at: this.deps.now().toISOString() });
-      const refusal = actions.find((a) => a.type === 'refuse');
-      if (refusal) {
-        // The tool call never reaches the agent; the rest of this response is withheld.
-        current.blocked = true;
-        this.deps.notify({ type: 'refused', message: refusal.message });
-        this.toClient(Buffer.from(this.ws.errorMessage(refusal.message)));
-        return;
+  private refuse(current: InFlight, message: string): void {
+    // The tool call never reaches the agent; the rest of this response is withheld.
+    current.blocked = true;
+    this.deps.notify({ type: 'refused', message });
+    this.toClient(Buffer.from(this.ws.errorMessage(message)));
+  }
+
+  /**
+   * Asks the budget about `count` new tool calls carried by `frame`. Returns true when one is held
+   * (nobody at the keyboard): that frame and the ones after it wait until the answer.
+   */
+  private gateTools(current: InFlight, count: number, frame: WsFrame): boolean {
+    for (let n = 0; n < count; n++) {
+      const verdict = this.deps.keeper.toolCall(current.admitted.id, this.deps.now().toISOString(), current.meter.lastTool?.());
+      if ('hold' in verdict) {
+        this.held = [];
+        this.server.pause();
+        void verdict.hold.then((v) => this.release(current, v, count - n - 1, frame));
+        return true;
+      }
+      if (!verdict.allowed) {
+        this.refuse(current, verdict.message);
+        return false;
       }
     }
+    return false;
+  }
+
+  private release(current: InFlight, verdict: ToolVerdict, remaining: number, frame: WsFrame): void {
+    const waiting = this.held ?? [];
+    this.held = null;
+    if (!verdict.allowed) this.refuse(current, verdict.message);
+    else if (this.gateTools(current, remaining, frame)) {
+      this.heldFrames()?.push(...waiting);
+      return;
+    }
+    const text = frame.payload.toString('utf8');
+    this.afterMessage(current, text, frame);
+    for (let i = 0; i < waiting.length; i++) {
+      // A frame processed here may itself be held again: the rest then waits behind it.
+      const heldAgain = this.heldFrames();
+      if (heldAgain) {
+        heldAgain.push(...waiting.slice(i));
+        return;
+      }
+      this.serverFrame(waiting[i]!);
+    }
+    if (!this.heldFrames()) this.server.resume();
+  }
+
+  private heldFrames(): WsFrame[] | null {
+    return this.held;
   }
 
   private toClient(text: Buffer): void {

@@ -95,3 +95,45 @@ describe('capped run at a terminal', () => {
     await waitFor('capped to exit', () => /CAPPED EXITED \d+/.test(screen()), 15_000, screen);
   });
 });
+
+describe('capped run at a terminal, idle mid-response', () => {
+  it('holds a tool call that streams in while nobody types, shows it, and lets it through on a key', async () => {
+    // One slow streamed response (about 3 s) that ends with a Bash tool call; the idle window
+    // (1 s) passes while it streams.
+    upstream = await startFakeAnthropic({ outputTokens: () => 200, toolCalls: 1, chunkDelayMs: 150 });
+    tmux = new Tmux();
+    const env = `CAPPED_HOME=${quote(tmux.dir)} ANTHROPIC_BASE_URL=${quote(upstream.url)}`;
+    const cmd = [NODE, BIN, 'run', '--max-usd', '5', '--idle', '1s', '--', NODE, fixture('one-request-agent.mjs')].map(quote).join(' ');
+    tmux.start(`cd ${quote(tmux.dir)} && env ${env} ${cmd}; echo "CAPPED EXITED $?"; sleep 600`);
+    await waitFor('the held tool call', () => tmux.lastRow().startsWith('Paused:') && tmux.lastRow().includes('`Bash`'), 20_000, screen);
+    // the agent has not received the tool call: its response is still incomplete
+    expect(screen()).not.toContain('tool_use');
+    tmux.tmux('send-keys', 'c');
+    await waitFor('the agent to get its whole response', () => screen().includes('CAPPED EXITED 0'), 15_000, screen);
+    expect(screen()).toContain('approvals');
+  });
+});
+
+describe('capped run with its output piped (no PTY), a person at the terminal', () => {
+  it('pauses by the terminal’s access time when nobody types, asks in plain lines, and a typed y resumes', async () => {
+    upstream = await startFakeAnthropic({ outputTokens: () => 500, chunkDelayMs: 5 });
+    tmux = new Tmux();
+    const pidFile = path.join(tmux.dir, 'agent.pid');
+    const env = `CAPPED_HOME=${quote(tmux.dir)} ANTHROPIC_BASE_URL=${quote(upstream.url)} FAKE_PID_FILE=${quote(pidFile)}`;
+    const cmd = [NODE, BIN, 'run', '--max-usd', '5', '--idle', '2s', '--', NODE, fixture('looping-agent.mjs')].map(quote).join(' ');
+    // PIPESTATUS is bash's; `sh` here is dash, so the exit code is read from a file.
+    tmux.start(`cd ${quote(tmux.dir)} && { env ${env} ${cmd}; echo $? > code; } | cat; echo "CAPPED EXITED $(cat code)"; sleep 600`);
+    await waitFor('the question', () => screen().includes('Type y and Enter to continue'), 20_000, screen);
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    expect(stateOf(pid)).toBe('T');
+    const billed = upstream.bill.requests.length;
+    tmux.tmux('send-keys', 'y', 'Enter');
+    await waitFor('spending again', () => upstream!.bill.requests.length > billed + 1, 10_000, screen);
+    expect(stateOf(pid)).not.toBe('T');
+    // Nobody types again: the next pause comes; anything but y stops the run (not Ctrl-C, which
+    // here would reach the pane's shell too).
+    await waitFor('the next question', () => screen().split('Type y and Enter').length > 2, 20_000, screen);
+    tmux.tmux('send-keys', 'n', 'Enter');
+    await waitFor('capped to exit', () => screen().includes('CAPPED EXITED 3'), 15_000, screen);
+  });
+});

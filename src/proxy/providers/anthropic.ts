@@ -40,6 +40,12 @@ function withMaxTokens(body: Record<string, unknown>, maxTokens: number): Record
 }
 
 class AnthropicMeter implements Meter {
+  private toolName: string | undefined;
+
+  lastTool(): string | undefined {
+    return this.toolName;
+  }
+
   private readonly r: MeterReading = emptyReading();
 
   event(e: SseEvent): 'forward' {
@@ -91,7 +97,10 @@ class AnthropicMeter implements Meter {
   private block(value: unknown): void {
     const block = asRecord(value);
     if (!block) return;
-    if (block.type === 'tool_use' || block.type === 'server_tool_use') this.r.toolCalls++;
+    if (block.type === 'tool_use' || block.type === 'server_tool_use') {
+      this.r.toolCalls++;
+      this.toolName = asString(block.name) ?? String(block.type);
+    }
     const text = asString(block.text) ?? asString(block.thinking) ?? '';
     this.r.outputChars += text.length;
     if (block.type === 'tool_use' && block.input !== undefined) this.r.outputChars += JSON.stringify(block.input).length;

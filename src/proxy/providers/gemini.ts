@@ -105,6 +105,12 @@ function defaultMaxTokens(model: string): number {
 }
 
 class GeminiMeter implements Meter {
+  private toolName: string | undefined;
+
+  lastTool(): string | undefined {
+    return this.toolName;
+  }
+
   private readonly r: MeterReading = emptyReading();
   /** A candidate finished (finishReason) or the prompt was blocked: the next usage is final. */
   private finished = false;
@@ -163,7 +169,11 @@ class GeminiMeter implements Meter {
     if (!call) return;
     // Each functionCall part is one call, unless the previous part said the call continues
     // (streamed arguments: partialArgs + willContinue).
-    if (!this.continuing.has(candidate)) this.r.toolCalls++;
+    if (!this.continuing.has(candidate)) {
+      this.r.toolCalls++;
+      const name = asString(call.name);
+      if (name) this.toolName = name;
+    }
     if (call.willContinue === true) this.continuing.add(candidate);
     else this.continuing.delete(candidate);
     if (call.args !== undefined) this.r.outputChars += JSON.stringify(call.args).length;

@@ -102,6 +102,12 @@ function defaultMaxTokens(model: string): number {
 }
 
 class ResponsesMeter implements Meter {
+  private toolName: string | undefined;
+
+  lastTool(): string | undefined {
+    return this.toolName;
+  }
+
   private readonly r: MeterReading = emptyReading();
   private readonly seenIndexes = new Set<number>();
   private readonly seenIds = new Set<string>();
@@ -177,6 +183,7 @@ class ResponsesMeter implements Meter {
     if (id !== undefined) this.seenIds.add(id);
     if (seen) return;
     this.r.toolCalls++;
+    this.toolName = asString(item.name) ?? type;
     if (type === 'web_search_call') {
       // Web search is billed per call, on top of tokens.
       this.webSearches++;

@@ -41,6 +41,8 @@ export type EventVerdict = 'forward' | 'drop' | { replace: string };
 export interface Meter {
   event(event: SseEvent): EventVerdict;
   json(body: unknown): void;
+  /** The name of the latest tool call, when the provider names it as it starts. */
+  lastTool?(): string | undefined;
   /** A WebSocket text message (OpenAI Responses over WebSocket); same events as SSE data. */
   message?(text: string): void;
   reading(): MeterReading;

@@ -275,3 +275,41 @@ describe('policy reload while running', () => {
     expect(exceededInitialBudget(reloaded.state)).toBe(true);
   });
 });
+
+describe('idle: a tool call that streams in while nobody is at the keyboard', () => {
+  it('is held with a question naming the tool; continue lets it through and counts it', () => {
+    const streaming = run(start({}), req('q1', 'm', SONNET), { type: 'idle', at: T });
+    const held = run(streaming.state, { type: 'tool-call', id: 'q1', at: T, tool: 'Bash' });
+    expect(held.actions).toEqual([
+      { type: 'ask', id: 'q1#tool', kind: 'idle', limit: 'idle', question: 'Paused: nobody has typed for a while. The agent wants to run:', detail: '`Bash`', from: DOLLAR, to: DOLLAR, model: '' },
+    ]);
+    expect(held.state.actions).toBe(0);
+    const resumed = run(held.state, { type: 'answer', id: 'q1#tool', at: T, approve: true });
+    expect(resumed.actions).toEqual([{ type: 'allow-tool', id: 'q1' }]);
+    expect(resumed.state.actions).toBe(1);
+    expect(resumed.state.idle).toBe(false);
+  });
+
+  it('stop withholds it and ends the run', () => {
+    const held = run(start({}), req('q1', 'm', SONNET), { type: 'idle', at: T }, { type: 'tool-call', id: 'q1', at: T });
+    const stopped = run(held.state, { type: 'answer', id: 'q1#tool', at: T, approve: false });
+    expect(stopped.actions.map((a) => a.type)).toEqual(['refuse', 'terminate']);
+    expect(stopped.actions[0]).toMatchObject({ id: 'q1', limit: 'idle' });
+  });
+
+  it('the keeper holds the tool call until the answer', async () => {
+    const keeper = new BudgetKeeper({ usd: DOLLAR, tokens: null, actions: null }, policy({}));
+    await keeper.admit(req('q1', 'm', SONNET));
+    keeper.dispatch({ type: 'idle', at: T });
+    const verdict = keeper.toolCall('q1', T, 'Bash');
+    if (!('hold' in verdict)) throw new Error('expected a hold');
+    let settled = false;
+    void verdict.hold.then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    keeper.answer('q1#tool', T, true);
+    await expect(verdict.hold).resolves.toEqual({ allowed: true });
+    // not idle any more: the next one passes at once
+    expect(keeper.toolCall('q1', T, 'Bash')).toEqual({ allowed: true });
+  });
+});
