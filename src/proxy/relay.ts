@@ -196,6 +196,11 @@ function relayEvents(
       else process(raws, false);
     });
     upstream.on('close', () => {
+      // Cut off while a tool call waited for its answer: nothing more is forwarded.
+      if (holding) {
+        blocked = true;
+        if (!clientGone()) res.destroy();
+      }
       if (!blocked) {
         const rest = framer.end();
         if (rest) process([rest], true);
