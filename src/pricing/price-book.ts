@@ -22,12 +22,48 @@ export interface PriceOverride {
   cacheWrite: number;
 }
 
-/** Cost in nano-dollars of `tokens` at `perMillion` dollars per million tokens, rounded up. */
-function nanoAt(tokens: number, perMillion: number): Nano {
-  return Math.ceil(Math.round(tokens * perMillion * 1e6) / 1e3);
+/**
+ * A model's prices when they are plain numbers ($ per million tokens; per thousand for searches):
+ * priced here in integer pico-dollars instead of asking genai-prices on every request. A kind the
+ * table lacks (undefined) sends that usage back to genai-prices.
+ */
+interface FlatPrices {
+  input: number;
+  output: number;
+  cacheRead: number | undefined;
+  cacheWrite5m: number | undefined;
+  cacheWrite1h: number | undefined;
+  perSearch: number | undefined;
 }
 
-/** Prices usage with genai-prices; every answer is integer nano-dollars, or null for an unknown model. */
+/** `tokens` at `perMillion` dollars per million, in pico-dollars (exact for prices to 6 decimals). */
+function picoAt(tokens: number, perMillion: number): number {
+  return tokens * Math.round(perMillion * 1e6);
+}
+
+function flatCost(p: FlatPrices, u: BillableUsage): Nano | null {
+  const kinds: [number, number | undefined][] = [
+    [u.cacheRead, p.cacheRead],
+    [u.cacheWrite5m, p.cacheWrite5m],
+    [u.cacheWrite1h, p.cacheWrite1h],
+    [u.webSearches, p.perSearch === undefined ? undefined : p.perSearch * 1e6],
+  ];
+  let pico = picoAt(u.input, p.input) + picoAt(u.output, p.output);
+  for (const [count, rate] of kinds) {
+    if (count === 0) continue;
+    if (rate === undefined) return null;
+    pico += picoAt(count, rate);
+  }
+  return Math.round(pico / 1000);
+}
+
+function flatQuote(p: FlatPrices, inputTokens: number): Quote {
+  return { inputTokens, inputNano: Math.ceil(picoAt(inputTokens, p.input) / 1000), outPicoPerToken: Math.round(p.output * 1e6) };
+}
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** Prices usage; every answer is integer nano-dollars, or null for an unknown model (never $0). */
 export interface PriceBook {
   cost(providerId: string, model: string, usage: BillableUsage): Nano | null;
   /** Price of a request before it is sent: its input estimate plus the per-token output rate. */
@@ -41,7 +77,43 @@ const PROBE_TOKENS = 1_000_000;
  * lacks is then priced instead of refused); a 1-hour cache write is priced at twice the input rate.
  */
 export function createPriceBook(calcPrice: CalcPrice = genaiCalcPrice, overrides: Readonly<Record<string, PriceOverride>> = {}): PriceBook {
-  const own = (model: string): PriceOverride | undefined => (Object.hasOwn(overrides, model) ? overrides[model] : undefined);
+  /**
+   * Flat price tables by provider and model: from configuration, or from genai-prices when the
+   * model's prices are plain numbers (no long-context tiers, no dated price changes); null when
+   * genai-prices must price each request itself.
+   */
+  const flat = new Map<string, FlatPrices | null>();
+  const flatOf = (providerId: string, model: string): FlatPrices | null => {
+    if (Object.hasOwn(overrides, model)) {
+      const o = overrides[model]!;
+      return { input: o.input, output: o.output, cacheRead: o.cacheRead, cacheWrite5m: o.cacheWrite, cacheWrite1h: o.input * 2, perSearch: undefined };
+    }
+    const key = `${providerId}\u0000${model}`;
+    if (flat.has(key)) return flat.get(key)!;
+    let table: FlatPrices | null = null;
+    try {
+      const r = calcPrice({ input_tokens: 1, output_tokens: 1 }, model, { providerId });
+      const mp = r?.model_price;
+      const input = num(mp?.input_mtok);
+      const output = num(mp?.output_mtok);
+      const plain = mp !== undefined && Object.values(mp).every((v) => v === undefined || typeof v === 'number');
+      if (r && mp && !Array.isArray(r.model.prices) && plain && input !== undefined && output !== undefined) {
+        const kcount = num(mp.web_searches_kcount);
+        table = {
+          input,
+          output,
+          cacheRead: num(mp.cache_read_mtok),
+          cacheWrite5m: num(mp.cache_write_mtok),
+          cacheWrite1h: num(mp.cache_write_1h_mtok),
+          perSearch: kcount === undefined ? undefined : kcount / 1000,
+        };
+      }
+    } catch {
+      table = null;
+    }
+    flat.set(key, table);
+    return table;
+  };
   const priceUsd = (providerId: string, model: string, usage: Record<string, number>): number | null => {
     try {
       return calcPrice(usage, model, { providerId })?.total_price ?? null;
@@ -53,13 +125,9 @@ export function createPriceBook(calcPrice: CalcPrice = genaiCalcPrice, overrides
 
   return {
     cost(providerId, model, u) {
-      const o = own(model);
-      if (o) {
-        return (
-          nanoAt(u.input, o.input) + nanoAt(u.output, o.output) + nanoAt(u.cacheRead, o.cacheRead) +
-          nanoAt(u.cacheWrite5m, o.cacheWrite) + nanoAt(u.cacheWrite1h, o.input * 2)
-        );
-      }
+      const table = flatOf(providerId, model);
+      const fast = table ? flatCost(table, u) : null;
+      if (fast !== null) return fast;
       const cacheWrite = u.cacheWrite5m + u.cacheWrite1h;
       const usage: Record<string, number> = {
         input_tokens: u.input + u.cacheRead + cacheWrite,
@@ -78,8 +146,8 @@ export function createPriceBook(calcPrice: CalcPrice = genaiCalcPrice, overrides
     },
 
     quote(providerId, model, inputTokens) {
-      const o = own(model);
-      if (o) return { inputTokens, inputNano: nanoAt(inputTokens, o.input), outPicoPerToken: Math.ceil(o.output * 1e6) };
+      const table = flatOf(providerId, model);
+      if (table) return flatQuote(table, inputTokens);
       const inputOnly = priceUsd(providerId, model, { input_tokens: inputTokens, output_tokens: 0 });
       const withOutput = priceUsd(providerId, model, { input_tokens: inputTokens, output_tokens: PROBE_TOKENS });
       if (inputOnly === null || withOutput === null) return null;

@@ -1,5 +1,6 @@
-import type { PriceCalculation } from '@pydantic/genai-prices';
+import { calcPrice as genaiCalcPrice, type PriceCalculation } from '@pydantic/genai-prices';
 import { describe, expect, it } from 'vitest';
+import { mulberry32, randInt } from '../helpers/prng.js';
 import { initialState, step } from '../../../src/budget/engine.js';
 import { createPriceBook, type BillableUsage, type CalcPrice } from '../../../src/pricing/price-book.js';
 
@@ -161,7 +162,9 @@ describe('PriceBook with a fake calcPrice', () => {
     expect(book.cost('anthropic', 'm', usage({ input: 100, output: 20, cacheRead: 30, cacheWrite5m: 40, cacheWrite1h: 50, webSearches: 2 }))).toBe(
       1_250_000_000,
     );
-    expect(calls).toEqual([
+    // The first call probes for a flat price table (this fake has none, so every request is asked).
+    expect(calls[0]?.usage).toEqual({ input_tokens: 1, output_tokens: 1 });
+    expect(calls.slice(1)).toEqual([
       {
         usage: {
           input_tokens: 220,
@@ -215,5 +218,44 @@ describe('price overrides from configuration', () => {
   it('leaves other models to genai-prices, and unknown ones unpriced', () => {
     expect(book.cost('anthropic', 'claude-haiku-4-5', { input: 1_000_000, output: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, webSearches: 0 })).toBe(1_000_000_000);
     expect(book.quote('anthropic', 'claude-mystery-9', 10)).toBeNull();
+  });
+});
+
+describe('the flat-price fast path', () => {
+  it('prices exactly as genai-prices does, for flat-priced models of every provider', () => {
+    const fast = createPriceBook();
+    let calls = 0;
+    const slow = createPriceBook((u, m, o) => {
+      calls++;
+      // Without model prices in the answer, the book cannot use a flat table: genai every time.
+      const r = genaiCalcPrice(u, m, o);
+      return r ? ({ total_price: r.total_price } as unknown as PriceCalculation) : null;
+    });
+    const rand = mulberry32(7);
+    const cases: [string, string][] = [
+      ['anthropic', 'claude-haiku-4-5'],
+      ['anthropic', 'claude-opus-4-5'],
+      ['anthropic', 'claude-sonnet-4-5'], // tiered: genai-prices every time
+      ['openai', 'gpt-4.1'],
+      ['openai', 'gpt-5'],
+      ['google', 'gemini-2.5-flash'],
+      ['google', 'gemini-2.5-pro'], // tiered
+    ];
+    for (const [provider, model] of cases) {
+      for (let i = 0; i < 50; i++) {
+        const u = usage({
+          input: randInt(rand, 0, 300_000),
+          output: randInt(rand, 0, 30_000),
+          cacheRead: provider === 'openai' || provider === 'google' ? randInt(rand, 0, 50_000) : randInt(rand, 0, 100_000),
+          cacheWrite5m: provider === 'anthropic' ? randInt(rand, 0, 20_000) : 0,
+          cacheWrite1h: provider === 'anthropic' ? randInt(rand, 0, 20_000) : 0,
+          webSearches: provider === 'anthropic' ? randInt(rand, 0, 3) : 0,
+        });
+        expect(fast.cost(provider, model, u), `${model} ${JSON.stringify(u)}`).toBe(slow.cost(provider, model, u));
+        const tokens = randInt(rand, 1, 150_000);
+        expect(fast.quote(provider, model, tokens), `${model} quote ${tokens}`).toEqual(slow.quote(provider, model, tokens));
+      }
+    }
+    expect(calls).toBeGreaterThan(0);
   });
 });
