@@ -2,6 +2,16 @@ import { formatUsd, type Nano } from './money.js';
 import { totalTokens } from './totals.js';
 import type { BudgetState, LimitKind, WindowInfo } from './types.js';
 
+/** What each limit is called in the lines people read (reporter, summary, CI summary). */
+export const LIMIT_NAMES: Readonly<Record<LimitKind, string>> = {
+  usd: 'spending',
+  tokens: 'token',
+  actions: 'tool action',
+  verify: 'verification',
+  idle: 'idle',
+  window: 'daily/weekly',
+};
+
 /**
  * The text an agent (and the person behind it) reads when capped refuses a request: which limit,
  * where the run stands, and the exact flag that raises it.

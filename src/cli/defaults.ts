@@ -1,7 +1,5 @@
-/** Every built-in default in one place (README documents each). */
+/** capped run's timing defaults (policy defaults are in src/config/defaults.ts). */
 export const DEFAULTS = {
-  /** Dollar cap when none is given: the individual preset's per-run budget. */
-  maxUsd: 1.0,
   /** Time the agent gets to show a refusal before its tree is ended. */
   stopDelayMs: 500,
   /** Time between SIGTERM and SIGKILL when ending the agent's tree. */

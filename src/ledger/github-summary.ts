@@ -1,7 +1,7 @@
 import type { RunRecord } from './run-record.js';
 import { commandLine, money, percent, plural } from './text.js';
+import { LIMIT_NAMES } from '../budget/messages.js';
 
-const LIMIT_NAMES: Record<string, string> = { usd: 'dollar', tokens: 'token', actions: 'tool action', verify: 'verification', idle: 'idle', window: 'daily/weekly' };
 
 /** Text safe in a GitHub table cell: pipes escaped, line breaks flattened. */
 function cell(text: string): string {
@@ -26,7 +26,7 @@ export function githubSummary(record: RunRecord): string {
   const tokens = s.inputTokens + s.outputTokens + s.cacheReadTokens + s.cacheWriteTokens;
   const of = record.budget.usd === null ? '' : ` of ${money(record.budget.usd)} (${percent(s.usd / record.budget.usd)})`;
   const outcome = record.hardStop
-    ? `🛑 **Stopped at the ${LIMIT_NAMES[record.hardStop.reason] ?? record.hardStop.reason} cap** at ${record.hardStop.at}`
+    ? `🛑 **Stopped at the ${LIMIT_NAMES[record.hardStop.reason]} cap** at ${record.hardStop.at}`
     : record.exceededInitialBudget
       ? '⚠️ Exceeded its initial budget'
       : '✅ Within budget';

@@ -1,7 +1,8 @@
 import { formatUsd, type Nano } from '../budget/money.js';
-import type { BudgetState, Caps, LimitKind } from '../budget/types.js';
+import type { BudgetState, Caps } from '../budget/types.js';
 import type { RunRecord } from '../ledger/run-record.js';
 import type { ProxyNotice } from '../proxy/exchange.js';
+import { LIMIT_NAMES } from '../budget/messages.js';
 
 export interface ReporterOptions {
   /** Colour the `capped:` prefix (a TTY without NO_COLOR). */
@@ -22,7 +23,6 @@ export interface StartInfo {
 
 const THRESHOLDS = [0.5, 0.75, 0.9];
 
-const LIMIT_NAMES: Record<LimitKind, string> = { usd: 'spending', tokens: 'token', actions: 'tool action', verify: 'verification', idle: 'idle', window: 'daily/weekly' };
 
 const fmtInt = (n: number): string => n.toLocaleString('en-US');
 

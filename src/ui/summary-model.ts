@@ -2,8 +2,8 @@ import type { RunRecord } from '../ledger/run-record.js';
 import { formatInt, formatUsdShort } from './format.js';
 import { formatPercent } from './levels.js';
 import type { RunSummaryProps } from './run-summary.js';
+import { LIMIT_NAMES } from '../budget/messages.js';
 
-const LIMIT_NAMES: Record<string, string> = { usd: 'spending', tokens: 'token', actions: 'tool action', verify: 'verification', idle: 'idle' };
 
 type RecordApproval = RunRecord['approvals'][number];
 
@@ -28,7 +28,7 @@ export function summaryFromRecord(record: RunRecord, columns: number, recordFile
     consumed: fraction === null ? null : formatPercent(fraction),
     fraction,
     approvals: record.approvals.map((a) => ({ question: approvalQuestion(a), answer: a.answer })),
-    hardStop: record.hardStop ? `the ${LIMIT_NAMES[record.hardStop.reason] ?? record.hardStop.reason} cap was reached; the agent was ended` : null,
+    hardStop: record.hardStop ? `the ${LIMIT_NAMES[record.hardStop.reason]} cap was reached; the agent was ended` : null,
     phases: [
       { name: 'implementation', value: usd(record.phases.implementation.usd) },
       { name: 'verification', value: usd(record.phases.verification.usd) },

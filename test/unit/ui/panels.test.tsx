@@ -109,4 +109,9 @@ describe('RunSummary', () => {
     expect(frame).toMatch(/approvals {5}none asked/);
     expect(frame).toMatch(/exit {10}agent exit code 0/);
   });
+
+  it('names every kind of hard stop, the window ceilings across runs included', () => {
+    const summary = summaryFromRecord({ ...RECORD, hardStop: { reason: 'window', at: '2026-01-01T00:00:00.000Z' } }, 80);
+    expect(summary.hardStop).toBe('the daily/weekly cap was reached; the agent was ended');
+  });
 });
