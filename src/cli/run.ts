@@ -19,7 +19,7 @@ import { proxyEndpoints } from '../proxy/mounts.js';
 import { createProxy, listenLoopback } from '../proxy/server.js';
 import { applyRecipeArgs } from '../supervisor/agent-recipes.js';
 import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
-import { LaunchError, spawnAgent, type AgentExit, type SpawnFn } from '../supervisor/spawn-agent.js';
+import { LaunchError, shellExitCode, spawnAgent, type AgentExit, type SpawnFn } from '../supervisor/spawn-agent.js';
 import type { TerminalRun } from './run-terminal.js';
 import { signalTree, terminateTree } from '../supervisor/terminate.js';
 import { capsText, LineReporter } from '../ui/line-reporter.js';
@@ -51,14 +51,6 @@ export interface RunDeps {
 function newRunId(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${stamp}-${randomBytes(3).toString('hex')}`;
-}
-
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
-
-function exitCodeOf(exit: AgentExit): number {
-  if (exit.code !== null) return exit.code;
-  const n = exit.signal ? SIGNAL_NUMBERS[exit.signal] : undefined;
-  return 128 + (n ?? 1);
 }
 
 /** `capped run`: the one place that wires proxy, budget, supervisor, reporter and ledger together. */
@@ -217,7 +209,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   for (const [signal, handler] of handlers) deps.signals.off(signal, handler);
 
   const state = keeper.state;
-  const exitCode = state.hardStop ? EXIT.limit : exitCodeOf(exit);
+  const exitCode = state.hardStop ? EXIT.limit : shellExitCode(exit);
   const record = buildRunRecord(state, facts(exitCode, deps.now()));
   const recordFile = saveRecord(record, opts.record, deps);
   await journal?.finish(record);

@@ -1,8 +1,16 @@
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 
 export interface AgentExit {
   code: number | null;
   signal: NodeJS.Signals | null;
+}
+
+/** The exit code a shell reports for a process: its own, or 128 + the number of the signal that ended it. */
+export function shellExitCode(exit: AgentExit): number {
+  if (exit.code !== null) return exit.code;
+  const n = exit.signal ? osConstants.signals[exit.signal] : undefined;
+  return 128 + (n ?? 1);
 }
 
 export interface AgentProcess {
