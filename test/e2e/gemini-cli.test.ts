@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/ledger/run-record.js';
 import { countFunctionResponses, startFakeGemini, type FakeGemini, type FakeGeminiOptions } from '../fixtures/fake-gemini.mjs';
-import { BIN, ROOT } from './helpers/run-capped.js';
+import { ROOT, runCapped } from './helpers/run-capped.js';
 
 // The real Gemini CLI from npm (@google/gemini-cli), non-interactive (`-p`), against the scripted
 // Gemini API on loopback. Gemini CLI 0.61 sends POST
@@ -50,7 +49,7 @@ afterEach(async () => {
  * GOOGLE_GEMINI_BASE_URL names the fake: capped takes it as the upstream and gives Gemini CLI
  * its own proxy URL instead.
  */
-function cappedGemini(fake: FakeGemini, cappedArgs: string[], settings: object | null = API_KEY_SETTINGS): Promise<GeminiRun> {
+async function cappedGemini(fake: FakeGemini, cappedArgs: string[], settings: object | null = API_KEY_SETTINGS): Promise<GeminiRun> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-gemini-home-'));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-gemini-work-'));
   dirs.push(home, work);
@@ -58,38 +57,18 @@ function cappedGemini(fake: FakeGemini, cappedArgs: string[], settings: object |
   fs.mkdirSync(tmp);
   fs.mkdirSync(path.join(home, '.gemini'));
   if (settings) fs.writeFileSync(path.join(home, '.gemini', 'settings.json'), JSON.stringify(settings));
-  const recordFile = path.join(home, 'record.json');
-  const args = [BIN, 'run', '--record', recordFile, ...cappedArgs, '--', GEMINI, '-p', 'Run `echo hi` in the shell, then say done.', '--yolo', '--model', MODEL];
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: work,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: home,
-        CAPPED_HOME: home,
-        TMPDIR: tmp,
-        GEMINI_API_KEY: API_KEY,
-        GOOGLE_GEMINI_BASE_URL: fake.url,
-        GEMINI_CLI_TRUST_WORKSPACE: 'true',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`capped did not finish in time\nstderr:\n${stderr}`));
-    }, 45_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const record = fs.existsSync(recordFile) ? (JSON.parse(fs.readFileSync(recordFile, 'utf8')) as RunRecord) : null;
-      resolve({ code, stdout, stderr, record, ms: Date.now() - started });
-    });
+  const run = await runCapped(['run', ...cappedArgs, '--', GEMINI, '-p', 'Run `echo hi` in the shell, then say done.', '--yolo', '--model', MODEL], {
+    cwd: work,
+    env: {
+      HOME: home,
+      CAPPED_HOME: home,
+      TMPDIR: tmp,
+      GEMINI_API_KEY: API_KEY,
+      GOOGLE_GEMINI_BASE_URL: fake.url,
+      GEMINI_CLI_TRUST_WORKSPACE: 'true',
+    },
   });
+  return { code: run.code, stdout: run.stdout, stderr: run.stderr, record: run.record, ms: run.ms };
 }
 
 async function withFake(options: FakeGeminiOptions): Promise<FakeGemini> {

@@ -21,6 +21,8 @@ export interface CappedResult {
 
 export interface RunOptions {
   env?: Record<string, string>;
+  /** Working directory for capped (and so the agent); default the repository root. */
+  cwd?: string;
   /** Called with the child once it started (e.g. to send it a signal). */
   onStart?: (child: ReturnType<typeof spawn>) => void;
   timeoutMs?: number;
@@ -34,7 +36,7 @@ export function runCapped(args: string[], opts: RunOptions = {}): Promise<Capped
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...withRecord], {
-      cwd: ROOT,
+      cwd: opts.cwd ?? ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: home, CAPPED_HOME: home, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
