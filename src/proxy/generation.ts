@@ -232,7 +232,7 @@ function exchange(
           return notifyRefusal(verdict);
         },
       };
-      void relayResponse(route.provider, meter, response, res, hooks, () => clientGone).then((outcome) => {
+      void relayResponse({ provider: route.provider, meter, upstream: response, res, hooks, clientGone: () => clientGone }).then((outcome) => {
         settle(deps, route.provider, admitted, outcome);
         resolve();
       });

@@ -6,6 +6,16 @@ import { ResponseTap } from './response-tap.js';
 import { SseFramer } from './sse-framer.js';
 import { SseReader } from './sse-reader.js';
 
+/** One response being relayed: the provider's wire format, its meter, both ends, the budget's say. */
+export interface Relay {
+  provider: Provider;
+  meter: Meter;
+  upstream: http.IncomingMessage;
+  res: http.ServerResponse;
+  hooks: RelayHooks;
+  clientGone: () => boolean;
+}
+
 /** How a relayed response ended, for settling its cost. */
 export interface RelayOutcome {
   status: number;
@@ -46,21 +56,15 @@ const CUT_CHARS_PER_TOKEN = 2.5;
  * by event, exact bytes, as each event completes; a tool call the budget refuses is never
  * forwarded: the stream ends there with an error event in the provider's shape.
  */
-export function relayResponse(
-  provider: Provider,
-  meter: Meter,
-  upstream: http.IncomingMessage,
-  res: http.ServerResponse,
-  hooks: RelayHooks,
-  clientGone: () => boolean,
-): Promise<RelayOutcome> {
+export function relayResponse(r: Relay): Promise<RelayOutcome> {
+  const { hooks, upstream } = r;
   const status = upstream.statusCode ?? 502;
   const type = String(upstream.headers['content-type'] ?? '');
   const encoding = String(upstream.headers['content-encoding'] ?? '').trim().toLowerCase();
   const sse = type.includes('text/event-stream') && (encoding === '' || encoding === 'identity');
-  if (sse) return relayEvents(provider, meter, upstream, res, hooks, clientGone);
-  if (hooks.holdBodies && status < 300) return relayHeldBody(provider, meter, upstream, res, hooks, clientGone);
-  return relayChunks(meter, upstream, res, hooks, clientGone);
+  if (sse) return relayEvents(r);
+  if (hooks.holdBodies && status < 300) return relayHeldBody(r);
+  return relayChunks(r);
 }
 
 function send(res: http.ServerResponse, clientGone: () => boolean, data: Buffer | string, upstream: http.IncomingMessage, held = (): boolean => false): void {
@@ -72,6 +76,17 @@ function send(res: http.ServerResponse, clientGone: () => boolean, data: Buffer 
       if (!held()) upstream.resume();
     });
   }
+}
+
+/** A copy of a non-SSE body for the meter (decoded on the side when compressed). */
+function tapOf(r: Relay): ResponseTap {
+  return new ResponseTap(r.meter, String(r.upstream.headers['content-type'] ?? ''), String(r.upstream.headers['content-encoding'] ?? ''));
+}
+
+/** The outcome of a response read whole, or cut off (then its usage is not final). */
+function outcomeOf(r: Relay, bytes: number): RelayOutcome {
+  const reading = r.meter.reading();
+  return { status: r.upstream.statusCode ?? 502, bytes, reading: r.upstream.complete ? reading : { ...reading, complete: false } };
 }
 
 type Gate = null | string | { hold: Promise<ToolVerdict>; remaining: number };
@@ -96,14 +111,8 @@ function gateAll(meter: Meter, hooks: RelayHooks): string | null {
   return gate;
 }
 
-function relayEvents(
-  provider: Provider,
-  meter: Meter,
-  upstream: http.IncomingMessage,
-  res: http.ServerResponse,
-  hooks: RelayHooks,
-  clientGone: () => boolean,
-): Promise<RelayOutcome> {
+function relayEvents(r: Relay): Promise<RelayOutcome> {
+  const { provider, meter, upstream, res, hooks, clientGone } = r;
   return new Promise((resolve) => {
     const framer = new SseFramer();
     const reader = new SseReader();
@@ -218,16 +227,10 @@ function relayEvents(
   });
 }
 
-function relayHeldBody(
-  provider: Provider,
-  meter: Meter,
-  upstream: http.IncomingMessage,
-  res: http.ServerResponse,
-  hooks: RelayHooks,
-  clientGone: () => boolean,
-): Promise<RelayOutcome> {
+function relayHeldBody(r: Relay): Promise<RelayOutcome> {
+  const { provider, meter, upstream, res, hooks, clientGone } = r;
   return new Promise((resolve) => {
-    const tap = new ResponseTap(meter, String(upstream.headers['content-type'] ?? ''), String(upstream.headers['content-encoding'] ?? ''));
+    const tap = tapOf(r);
     const chunks: Buffer[] = [];
     upstream.on('data', (chunk: Buffer) => {
       tap.push(chunk);
@@ -248,22 +251,16 @@ function relayHeldBody(
             res.end(Buffer.concat(chunks));
           }
         }
-        const reading = meter.reading();
-        resolve({ status: upstream.statusCode ?? 502, bytes: tap.bytes, reading: upstream.complete ? reading : { ...reading, complete: false } });
+        resolve(outcomeOf(r, tap.bytes));
       });
     });
   });
 }
 
-function relayChunks(
-  meter: Meter,
-  upstream: http.IncomingMessage,
-  res: http.ServerResponse,
-  hooks: RelayHooks,
-  clientGone: () => boolean,
-): Promise<RelayOutcome> {
+function relayChunks(r: Relay): Promise<RelayOutcome> {
+  const { meter, upstream, res, hooks, clientGone } = r;
   return new Promise((resolve) => {
-    const tap = new ResponseTap(meter, String(upstream.headers['content-type'] ?? ''), String(upstream.headers['content-encoding'] ?? ''));
+    const tap = tapOf(r);
     if (!clientGone()) res.writeHead(upstream.statusCode ?? 502, responseHeaders(upstream.headers));
     upstream.on('data', (chunk: Buffer) => {
       tap.push(chunk);
@@ -277,8 +274,7 @@ function relayChunks(
       void tap.end().then(() => {
         // Counted only: without a held body the tool calls have already reached the agent.
         gateAll(meter, hooks);
-        const reading = meter.reading();
-        resolve({ status: upstream.statusCode ?? 502, bytes: tap.bytes, reading: upstream.complete ? reading : { ...reading, complete: false } });
+        resolve(outcomeOf(r, tap.bytes));
       });
     });
   });
