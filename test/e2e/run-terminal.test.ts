@@ -90,7 +90,11 @@ describe('capped run at a terminal', () => {
   it('keeps the bar on the last row, one row below the agent’s terminal', async () => {
     await startRun(['--max-usd', '5', '--idle', 'off']);
     await waitFor('the bar', () => /^capped /.test(tmux.lastRow()), 15_000, screen);
-    expect(tmux.screen()).toHaveLength(ROWS);
+    // Only the reserved last row carries it: the agent's terminal above is one row shorter.
+    const rows = tmux.screen();
+    expect(rows).toHaveLength(ROWS);
+    expect(rows.slice(0, -1).filter((row) => /^capped [█░]/.test(row))).toEqual([]);
+    expect(tmux.display('#{cursor_y}')).not.toBe(String(ROWS - 1));
     tmux.tmux('send-keys', 'C-c');
     await waitFor('capped to exit', () => /CAPPED EXITED \d+/.test(screen()), 15_000, screen);
   });
