@@ -54,5 +54,9 @@ if (values.json) {
   process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${table.map(line).join('\n')}\n`);
   const over = rows.filter((r) => r.overshoot > 1e-9);
   const off = rows.filter((r) => !(Math.abs(r.meteredMinusBilled) <= 1e-6));
+  // Issue 9's target for the runaway loops: at most 3 % of the cap unused when the run stops.
+  const loopRows = rows.filter((r) => r.name.includes(' loop '));
+  const onTarget = loopRows.filter((r) => r.unused <= 0.03 && r.overshoot <= 1e-9);
   process.stdout.write(`\n${over.length} scenario(s) billed over the cap; ${off.length} with metered != billed (> 1e-6 $).\n`);
+  if (loopRows.length > 0) process.stdout.write(`${onTarget.length} of ${loopRows.length} loop scenario(s) stopped with at most 3 % of the cap unused.\n`);
 }
