@@ -129,6 +129,14 @@ describe('fake Anthropic: what the body does not show', () => {
     expect(fake!.bill.requests).toHaveLength(3);
   });
 
+  it('counts only a prompt: a generation field in a count request is a 400, as the real endpoint answers', async () => {
+    await start();
+    const res = await postJson(`${fake!.url}/v1/messages/count_tokens`, { model: 'claude-sonnet-4-5', max_tokens: 100, messages: hi });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('max_tokens: Extra inputs are not permitted');
+    expect(fake!.bill.countCalls).toBe(0);
+  });
+
   it('bills a server-side tool page as input the counting endpoint cannot see', async () => {
     await start({ hiddenTokens: { web_fetch: 7000 } });
     const body = { tools: [{ type: 'web_fetch_20250910', name: 'web_fetch' }], messages: hi };

@@ -147,6 +147,12 @@ describe('fake Gemini: implicit caching and counting', () => {
     const count = await postJson(url('countTokens'), body);
     expect(count.json).toEqual({ totalTokens: usage.input + usage.cacheRead });
     expect(gemini.bill.countCalls).toBe(1);
+    // A whole request is counted as `generateContentRequest`; its fields at the top level are refused.
+    const wrapped = await postJson(url('countTokens'), { generateContentRequest: { model: 'models/gemini-2.5-pro', ...body } });
+    expect(wrapped.json).toEqual(count.json);
+    const flat = await postJson(url('countTokens'), { ...body, systemInstruction: { parts: [{ text: 'be brief' }] } });
+    expect(flat.status).toBe(400);
+    expect((flat.json.error as { message: string }).message).toBe('Invalid JSON payload received. Unknown name "systemInstruction": Cannot find field.');
   });
 
   it('bills a stream the client leaves for the output sent so far', async () => {
