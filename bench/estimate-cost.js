@@ -43,18 +43,18 @@ const memory = new ConversationMemory();
 // A few other conversations of the run, as with subagents: each is compared and parts early.
 for (let k = 0; k < 4; k++) {
   const other = Buffer.from(JSON.stringify({ ...body(12), messages: [{ role: 'user', content: `other ${k}` }] }));
-  const s = { key: 'k', body: other, at: Date.now(), hints: anthropic.cacheHints(prev), billed: null, output: 0, responseId: null, eligible: false };
+  const s = { key: 'k', body: other, at: Date.now(), hints: anthropic.cacheHints(prev), billed: null, output: 0, responseId: null, cacheBasis: 0 };
   memory.sent(s);
   memory.settled(s, { input: 10, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 1000 }, 10, null);
 }
-const seen = { key: 'k', body: prevRaw, at: Date.now(), hints: anthropic.cacheHints(prev), billed: null, output: 0, responseId: null, eligible: false };
+const seen = { key: 'k', body: prevRaw, at: Date.now(), hints: anthropic.cacheHints(prev), billed: null, output: 0, responseId: null, cacheBasis: 0 };
 memory.sent(seen);
 memory.settled(seen, { input: 0, cacheRead: 200_000, cacheWrite5m: 0, cacheWrite1h: 2000 }, 400, null);
 
 function once() {
   const hints = anthropic.cacheHints(next);
   const continuation = memory.match('k', nextRaw, hints.continues);
-  return predictInput({ rules: anthropic.cache, model: 'claude-sonnet-4-5', hints, body: nextRaw, continuation, estimator, now: Date.now(), cacheServed: null, hiddenMarkers: anthropic.hiddenMarkers });
+  return predictInput({ rules: anthropic.cache, model: 'claude-sonnet-4-5', hints, body: nextRaw, continuation, estimator, now: Date.now(), cacheEfficiency: null, hiddenMarkers: anthropic.hiddenMarkers });
 }
 
 for (let i = 0; i < 200; i++) once();
@@ -79,5 +79,5 @@ if (process.env.ESTIMATE_PARTS) {
   time('cache hints', () => anthropic.cacheHints(next));
   time('match', () => memory.match('k', nextRaw, null));
   const c = memory.match('k', nextRaw, null);
-  time('predict', () => predictInput({ rules: anthropic.cache, model: 'claude-sonnet-4-5', hints, body: nextRaw, continuation: c, estimator, now: Date.now(), cacheServed: null, hiddenMarkers: anthropic.hiddenMarkers }));
+  time('predict', () => predictInput({ rules: anthropic.cache, model: 'claude-sonnet-4-5', hints, body: nextRaw, continuation: c, estimator, now: Date.now(), cacheEfficiency: null, hiddenMarkers: anthropic.hiddenMarkers }));
 }

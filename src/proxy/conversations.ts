@@ -40,8 +40,8 @@ export interface Seen {
   billed: InputSplit | null;
   output: number;
   responseId: string | null;
-  /** It continued an earlier request by enough tokens for a provider's automatic cache to apply. */
-  eligible: boolean;
+  /** Tokens a provider's automatic cache could have served it (0: too few to be cached). */
+  cacheBasis: number;
 }
 
 /** How much of a new request an earlier one already holds. */
@@ -60,6 +60,8 @@ const KEEP = 8;
 /** A match sharing less than this share of the new body, or fewer bytes, is not a continuation. */
 const MIN_SHARE = 0.25;
 const MIN_SHARED_BYTES = 256;
+/** Settled requests an automatic cache's efficiency is judged on. */
+const EFFICIENCY_SAMPLES = 3;
 
 /**
  * Remembers the run's recent requests (their bodies and what the provider billed) so a new
@@ -115,15 +117,21 @@ export class ConversationMemory {
   }
 
   /**
-   * Whether the provider's automatic cache served the latest settled request under `key` that
-   * could have been served from it; null before any could.
+   * How much of what a provider's automatic cache could have served it did serve, over the latest
+   * few settled requests under `key` that it could have served (the least of them); null before
+   * any could. 0 when it served nothing.
    */
-  cacheServed(key: string): boolean | null {
+  cacheEfficiency(key: string): number | null {
     const list = this.byKey.get(key) ?? [];
-    for (let i = list.length - 1; i >= 0; i--) {
+    let least: number | null = null;
+    let seenCount = 0;
+    for (let i = list.length - 1; i >= 0 && seenCount < EFFICIENCY_SAMPLES; i--) {
       const seen = list[i]!;
-      if (seen.eligible && seen.billed) return seen.billed.cacheRead > 0;
+      if (seen.cacheBasis <= 0 || !seen.billed) continue;
+      seenCount++;
+      const share = Math.min(1, seen.billed.cacheRead / seen.cacheBasis);
+      least = least === null ? share : Math.min(least, share);
     }
-    return null;
+    return least;
   }
 }

@@ -14,6 +14,7 @@ import { countInput } from './token-count.js';
 import { isSubscriptionLogin } from './credentials.js';
 import { asRecord, tryParse } from './providers/json.js';
 import type { Provider } from './providers/types.js';
+import type { OutputBoundHooks } from './output-bound.js';
 import { relayResponse, type RelayHooks, type RelayOutcome } from './relay.js';
 import type { ProxyDeps, Route } from './server.js';
 
@@ -197,7 +198,7 @@ export async function admitRequest(
     billed: null,
     output: 0,
     responseId: null,
-    eligible: provider.cache.kind === 'automatic' && sharedTokens >= provider.cache.minTokens,
+    cacheBasis: decision.model === null ? prediction.cacheBasis : 0,
   };
   deps.conversations.sent(seen);
   const reservedInputNano = decision.model === null ? quote.inputNano : (alternatives.selected?.model === decision.model ? alternatives.selected : alternatives.downgrade)?.quote.inputNano ?? quote.inputNano;
@@ -279,40 +280,7 @@ function exchange(
       responded = true;
       const hooks: RelayHooks = {
         holdBodies: deps.keeper.state.caps.actions !== null,
-        inputKnown: (reading) => {
-          const u = reading.usage;
-          const input = { input: u.input ?? 0, output: 0, cacheRead: u.cacheRead ?? 0, cacheWrite5m: u.cacheWrite5m ?? 0, cacheWrite1h: u.cacheWrite1h ?? 0, webSearches: 0 };
-          const inputNano = deps.prices.cost(route.provider.pricingId, admitted.model, input);
-          if (inputNano === null) return null;
-          const inputTokens = input.input + input.cacheRead + input.cacheWrite5m + input.cacheWrite1h;
-          const actions = deps.keeper.dispatch({ type: 'input-known', id: admitted.id, inputNano, inputTokens });
-          const truncate = actions.find((a) => a.type === 'truncate');
-          return truncate ? { outputTokens: truncate.outputTokens, limit: truncate.limit } : null;
-        },
-        allowance: () => deps.keeper.state.reserved[admitted.id]?.allowedOut ?? admitted.allowedOut,
-        sentCeiling: admitted.sentCeiling,
-        outputTokens: (chars) => deps.outputs.tokens(chars),
-        now: () => performance.now(),
-        extend: (produced) => {
-          const r = deps.keeper.state.reserved[admitted.id];
-          const current = r?.allowedOut ?? admitted.allowedOut;
-          const actions = deps.keeper.dispatch({ type: 'extend', id: admitted.id, outputTokens: Math.max(produced + EXTEND_STEP, Math.ceil(current * 1.5)) });
-          const extended = actions.find((a) => a.type === 'extended');
-          return extended ? { allowedOut: extended.allowedOut, short: extended.short } : { allowedOut: current, short: 'usd' };
-        },
-        yieldRoom: () => {
-          const message = roomHeldMessage(deps.keeper.state);
-          deps.notify({ type: 'refused', message });
-          return message;
-        },
-        cut: (limit) => {
-          const r = deps.keeper.state.reserved[admitted.id];
-          const actions = deps.keeper.dispatch({ type: 'cut', id: admitted.id, at: deps.now().toISOString(), limit, needNano: r ? costOfTokens(EXTEND_STEP, r.outPicoPerToken) : 0 });
-          const refusal = actions.find((a) => a.type === 'refuse');
-          const message = refusal?.message ?? 'capped: the budget ended this response.';
-          deps.notify({ type: 'refused', message });
-          return message;
-        },
+        ...outputBoundHooks(deps, route.provider, admitted),
         allowToolCall: () => {
           const verdict = deps.keeper.toolCall(admitted.id, deps.now().toISOString(), meter.lastTool?.());
           const notifyRefusal = (v: ToolVerdict): ToolVerdict => {
@@ -345,6 +313,46 @@ function exchange(
     });
     up.end(outBody);
   });
+}
+
+/** How a streamed response's output is kept within its reservation (SSE and WebSocket alike). */
+export function outputBoundHooks(deps: ProxyDeps, provider: Provider, admitted: Admitted): OutputBoundHooks {
+  return {
+    inputKnown: (reading) => {
+      const u = reading.usage;
+      const input = { input: u.input ?? 0, output: 0, cacheRead: u.cacheRead ?? 0, cacheWrite5m: u.cacheWrite5m ?? 0, cacheWrite1h: u.cacheWrite1h ?? 0, webSearches: 0 };
+      const inputNano = deps.prices.cost(provider.pricingId, admitted.model, input);
+      if (inputNano === null) return null;
+      const inputTokens = input.input + input.cacheRead + input.cacheWrite5m + input.cacheWrite1h;
+      const actions = deps.keeper.dispatch({ type: 'input-known', id: admitted.id, inputNano, inputTokens });
+      const truncate = actions.find((a) => a.type === 'truncate');
+      return truncate ? { outputTokens: truncate.outputTokens, limit: truncate.limit } : null;
+    },
+    allowance: () => deps.keeper.state.reserved[admitted.id]?.allowedOut ?? admitted.allowedOut,
+    sentCeiling: admitted.sentCeiling,
+    outputTokens: (chars) => deps.outputs.tokens(chars),
+    now: () => performance.now(),
+    extend: (produced) => {
+      const r = deps.keeper.state.reserved[admitted.id];
+      const current = r?.allowedOut ?? admitted.allowedOut;
+      const actions = deps.keeper.dispatch({ type: 'extend', id: admitted.id, outputTokens: Math.max(produced + EXTEND_STEP, Math.ceil(current * 1.5)) });
+      const extended = actions.find((a) => a.type === 'extended');
+      return extended ? { allowedOut: extended.allowedOut, short: extended.short } : { allowedOut: current, short: 'usd' };
+    },
+    yieldRoom: () => {
+      const message = roomHeldMessage(deps.keeper.state);
+      deps.notify({ type: 'refused', message });
+      return message;
+    },
+    cut: (limit) => {
+      const r = deps.keeper.state.reserved[admitted.id];
+      const actions = deps.keeper.dispatch({ type: 'cut', id: admitted.id, at: deps.now().toISOString(), limit, needNano: r ? costOfTokens(EXTEND_STEP, r.outPicoPerToken) : 0 });
+      const refusal = actions.find((a) => a.type === 'refuse');
+      const message = refusal?.message ?? 'capped: the budget ended this response.';
+      deps.notify({ type: 'refused', message });
+      return message;
+    },
+  };
 }
 
 /** Charges a finished response: exact usage when the provider reported it, else an estimate. */

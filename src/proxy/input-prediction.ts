@@ -19,6 +19,8 @@ export interface InputPrediction {
   sharedTokens: number;
   /** The body references content its bytes do not show, in the part not known from a bill. */
   uncertain: boolean;
+  /** Tokens an automatic cache could serve: the earlier prompt's part this one shares (0 below the minimum). */
+  cacheBasis: number;
 }
 
 const TTL_MS: Record<CacheHints['ttl'], number> = { '5m': 5 * 60_000, '1h': 60 * 60_000 };
@@ -49,8 +51,8 @@ export interface PredictArgs {
   continuation: Continuation | null;
   estimator: InputEstimator;
   now: number;
-  /** Whether the provider's automatic cache served this conversation's last eligible request. */
-  cacheServed: boolean | null;
+  /** How much of what it could serve a provider's automatic cache has served lately (null: no evidence). */
+  cacheEfficiency: number | null;
   /** Byte patterns of references to content the body does not hold (file ids, URLs). */
   hiddenMarkers: readonly string[];
   /** An exact count of the input, when one was asked for. */
@@ -94,15 +96,20 @@ export function predictInput(a: PredictArgs): InputPrediction {
   const { hints } = a;
   const explicit = a.rules.kind === 'explicit' && hints.breakpoints > 0;
   const worst = explicit ? written(total, 0, total, hints.ttl) : allInput(total);
-  return { total, likely: likelySplit(a, total, sharedTokens), worst, sharedTokens, uncertain };
+  // Only the earlier prompt was processed as a prompt: its output is new to a cache.
+  const basis = c ? Math.min(sharedTokens, splitTotal(c.seen.billed)) : 0;
+  const cacheBasis = a.rules.kind === 'automatic' && basis >= a.rules.minTokens ? basis : 0;
+  return { total, likely: likelySplit(a, total, sharedTokens, cacheBasis), worst, sharedTokens, uncertain, cacheBasis };
 }
 
-function likelySplit(a: PredictArgs, total: number, sharedTokens: number): InputSplit {
+function likelySplit(a: PredictArgs, total: number, sharedTokens: number, cacheBasis: number): InputSplit {
   const { rules, hints } = a;
   const c = a.continuation;
   if (rules.kind === 'automatic') {
-    if (!c || a.cacheServed !== true || sharedTokens < rules.minTokens) return allInput(total);
-    const steps = Math.floor((sharedTokens - rules.minTokens) / rules.step);
+    // No promise: expect what the cache has lately served of what it could, and nothing before it has.
+    const expected = Math.floor(cacheBasis * (a.cacheEfficiency ?? 0));
+    if (expected < rules.minTokens) return allInput(total);
+    const steps = Math.floor((expected - rules.minTokens) / rules.step);
     const cached = Math.min(total, rules.minTokens + steps * rules.step);
     return { input: total - cached, cacheRead: cached, cacheWrite5m: 0, cacheWrite1h: 0 };
   }

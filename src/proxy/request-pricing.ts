@@ -73,7 +73,7 @@ export async function priceRequest(d: PricingDeps, provider: Provider, json: Rec
     continuation,
     estimator: d.estimator,
     now: d.now().getTime(),
-    cacheServed: d.conversations.cacheServed(key),
+    cacheEfficiency: d.conversations.cacheEfficiency(key),
     hiddenMarkers: provider.hiddenMarkers,
   };
   const quoteOf = (p: InputPrediction): Quote | null => d.prices.quoteSplit(provider.pricingId, model, d.mode === 'worst' ? p.worst : p.likely);
@@ -119,7 +119,7 @@ export async function priceRequest(d: PricingDeps, provider: Provider, json: Rec
   const reprice = (): Repriced => {
     // Content nobody could count stays at its worst case.
     if (first.prediction.uncertain) return first;
-    const fresh: PredictArgs = { ...args, continuation: d.conversations.match(key, raw, hints.continues), cacheServed: d.conversations.cacheServed(key), now: d.now().getTime() };
+    const fresh: PredictArgs = { ...args, continuation: d.conversations.match(key, raw, hints.continues), cacheEfficiency: d.conversations.cacheEfficiency(key), now: d.now().getTime() };
     const p = { ...predictInput(exactTotal === null ? fresh : { ...fresh, exactTotal }), uncertain: false };
     const q = quoteOf(p);
     return q ? { quote: q, prediction: p, continuation: fresh.continuation } : first;

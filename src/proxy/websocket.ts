@@ -3,7 +3,8 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { isSubscriptionLogin } from './credentials.js';
 import { forwardHeaders, sendUpstream, upstreamUrl } from './forward.js';
-import { admitRequest, settle, type Admitted } from './generation.js';
+import { admitRequest, outputBoundHooks, settle, type Admitted } from './generation.js';
+import { OutputBound } from './output-bound.js';
 import type { ToolVerdict } from '../budget/keeper.js';
 import type { Meter, WebSocketSupport } from './providers/types.js';
 import { parseTarget, type ProxyDeps, type Route } from './server.js';
@@ -63,6 +64,8 @@ interface InFlight {
   admitted: Admitted;
   meter: Meter;
   blocked: boolean;
+  /** Keeps the response within the output its reservation pays for. */
+  bound: OutputBound;
 }
 
 class WsSession {
@@ -138,7 +141,8 @@ class WsSession {
       this.toClient(Buffer.from(this.ws.errorMessage(admit.message)));
       return;
     }
-    this.inFlight.push({ admitted: admit.admitted, meter: this.route.provider.createMeter({ injectedUsage: false }), blocked: false });
+    const bound = new OutputBound(outputBoundHooks(this.deps, this.route.provider, admit.admitted));
+    this.inFlight.push({ admitted: admit.admitted, meter: this.route.provider.createMeter({ injectedUsage: false }), blocked: false, bound });
     // Unchanged requests keep their exact frames; a changed one (clamped, other model, tools
     // removed) is sent as one new masked frame.
     if (admit.body === read.body) for (const raw of raws) this.server.write(raw);
@@ -165,6 +169,14 @@ class WsSession {
       const before = current.meter.reading().toolCalls;
       current.meter.message?.(text);
       if (!current.blocked && this.gateTools(current, current.meter.reading().toolCalls - before, frame)) return;
+      const cut = current.blocked ? null : current.bound.check(current.meter.reading());
+      if (cut !== null) {
+        // Only closing the connection stops the upstream generating: the agent reconnects.
+        current.blocked = true;
+        this.toClient(Buffer.from(this.ws.errorMessage(cut)));
+        this.server.destroy();
+        return;
+      }
       this.afterMessage(current, text, frame);
       return;
     }

@@ -27,7 +27,7 @@ function claudeBody(turns: number, ttl: '5m' | '1h' = '1h'): Record<string, unkn
 }
 
 function seenOf(key: string, body: Buffer, hints: CacheHints, at: number): Seen {
-  return { key, body, at, hints, billed: null, output: 0, responseId: null, eligible: false };
+  return { key, body, at, hints, billed: null, output: 0, responseId: null, cacheBasis: 0 };
 }
 
 /** Learns tokens = bytes / 4 exactly, like a provider whose tokenizer does that. */
@@ -40,7 +40,7 @@ function learnedEstimator(): InputEstimator {
 describe('predictInput', () => {
   it('prices a first request from its bytes, all written at the breakpoint TTL', () => {
     const body = Buffer.from(JSON.stringify(claudeBody(1)));
-    const p = predictInput({ rules: EXPLICIT, model: 'm', hints: anthropicCacheHints(claudeBody(1)), body, continuation: null, estimator: learnedEstimator(), now: T0, cacheServed: null, hiddenMarkers: [] });
+    const p = predictInput({ rules: EXPLICIT, model: 'm', hints: anthropicCacheHints(claudeBody(1)), body, continuation: null, estimator: learnedEstimator(), now: T0, cacheEfficiency: null, hiddenMarkers: [] });
     expect(p.total).toBe(Math.ceil(body.length * 0.25 * 1.05));
     expect(p.likely).toEqual({ input: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: p.total });
     expect(p.worst).toEqual(p.likely);
@@ -60,7 +60,7 @@ describe('predictInput', () => {
     const raw = Buffer.from(JSON.stringify(next));
     const continuation = memory.match('k', raw, null);
     expect(continuation).not.toBeNull();
-    const p = predictInput({ rules: EXPLICIT, model: 'm', hints: anthropicCacheHints(next), body: raw, continuation, estimator, now: T0 + 60_000, cacheServed: null, hiddenMarkers: [] });
+    const p = predictInput({ rules: EXPLICIT, model: 'm', hints: anthropicCacheHints(next), body: raw, continuation, estimator, now: T0 + 60_000, cacheEfficiency: null, hiddenMarkers: [] });
     // Only the two new turns (and the moved breakpoint) are estimated: about 2 × 4 KB.
     const newBytes = raw.length - continuation!.sharedBytes;
     expect(newBytes).toBeGreaterThan(8000);
@@ -80,7 +80,7 @@ describe('predictInput', () => {
     memory.settled(seen, { input: 0, cacheRead: 0, cacheWrite5m: 12_000, cacheWrite1h: 0 }, 500, null);
     const next = claudeBody(5, '5m');
     const raw = Buffer.from(JSON.stringify(next));
-    const args = { rules: EXPLICIT, model: 'm', body: raw, continuation: memory.match('k', raw, null), estimator: learnedEstimator(), cacheServed: null, hiddenMarkers: [] };
+    const args = { rules: EXPLICIT, model: 'm', body: raw, continuation: memory.match('k', raw, null), estimator: learnedEstimator(), cacheEfficiency: null, hiddenMarkers: [] };
     const late = predictInput({ ...args, hints: anthropicCacheHints(next), now: T0 + 6 * 60_000 });
     expect(late.likely.cacheRead).toBe(0);
     expect(late.likely.cacheWrite5m).toBe(late.total);
@@ -89,7 +89,7 @@ describe('predictInput', () => {
     expect(other.likely.cacheRead).toBe(0);
   });
 
-  it('automatic caches: the shared prefix in 128-token steps from 1,024, only once the cache served this conversation', () => {
+  it('automatic caches: what the cache lately served of the shared earlier prompt, in 128-token steps from 1,024', () => {
     const memory = new ConversationMemory();
     const estimator = learnedEstimator();
     const body = (n: number): Record<string, unknown> => ({ model: 'gpt-5', input: Array.from({ length: n }, (_, i) => ({ role: 'user', content: `m${i} ` + 'y'.repeat(3000) })) });
@@ -100,11 +100,14 @@ describe('predictInput', () => {
     const next = body(6);
     const raw = Buffer.from(JSON.stringify(next));
     const args = { rules: AUTOMATIC, model: 'm', hints: openaiCacheHints(next), body: raw, continuation: memory.match('k', raw, null), estimator, now: T0 + 1000, hiddenMarkers: [] };
-    expect(predictInput({ ...args, cacheServed: null }).likely.cacheRead).toBe(0);
-    expect(predictInput({ ...args, cacheServed: false }).likely.cacheRead).toBe(0);
-    const served = predictInput({ ...args, cacheServed: true });
-    const shared = served.sharedTokens;
-    expect(served.likely.cacheRead).toBe(1024 + Math.floor((shared - 1024) / 128) * 128);
+    expect(predictInput({ ...args, cacheEfficiency: null }).likely.cacheRead).toBe(0);
+    expect(predictInput({ ...args, cacheEfficiency: 0 }).likely.cacheRead).toBe(0);
+    const served = predictInput({ ...args, cacheEfficiency: 1 });
+    // The earlier prompt (3,100 tokens) bounds what can be read, whatever else is shared.
+    expect(served.cacheBasis).toBe(Math.min(served.sharedTokens, 3100));
+    expect(served.likely.cacheRead).toBe(1024 + Math.floor((served.cacheBasis - 1024) / 128) * 128);
+    const partly = predictInput({ ...args, cacheEfficiency: 0.5 });
+    expect(partly.likely.cacheRead).toBe(1024 + Math.floor((Math.floor(served.cacheBasis * 0.5) - 1024) / 128) * 128);
     expect(served.worst).toEqual({ input: served.total, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0 });
   });
 
@@ -118,7 +121,7 @@ describe('predictInput', () => {
     const next = { model: 'gpt-5', previous_response_id: 'resp_1', input: [{ type: 'function_call_output', output: 'ok' }] };
     const raw = Buffer.from(JSON.stringify(next));
     const hints = openaiCacheHints(next);
-    const p = predictInput({ rules: AUTOMATIC, model: 'm', hints, body: raw, continuation: memory.match('k', raw, hints.continues), estimator: learnedEstimator(), now: T0, cacheServed: null, hiddenMarkers: [] });
+    const p = predictInput({ rules: AUTOMATIC, model: 'm', hints, body: raw, continuation: memory.match('k', raw, hints.continues), estimator: learnedEstimator(), now: T0, cacheEfficiency: null, hiddenMarkers: [] });
     expect(p.sharedTokens).toBe(25_700);
     expect(p.total).toBeGreaterThan(25_700);
   });
@@ -128,18 +131,18 @@ describe('predictInput', () => {
     const markers = ['"file_id"'];
     const doc = { model: 'm', messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'file', file_id: 'file_1' } }, { type: 'text', text: 'z'.repeat(5000) }] }] };
     const raw = Buffer.from(JSON.stringify(doc));
-    const first = predictInput({ rules: EXPLICIT, model: 'm', hints: anthropicCacheHints(doc), body: raw, continuation: null, estimator: learnedEstimator(), now: T0, cacheServed: null, hiddenMarkers: markers });
+    const first = predictInput({ rules: EXPLICIT, model: 'm', hints: anthropicCacheHints(doc), body: raw, continuation: null, estimator: learnedEstimator(), now: T0, cacheEfficiency: null, hiddenMarkers: markers });
     expect(first.uncertain).toBe(true);
     const seen = seenOf('k', raw, anthropicCacheHints(doc), T0);
     memory.sent(seen);
     memory.settled(seen, { input: 61_250, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0 }, 10, null);
     const next = { ...doc, messages: [...doc.messages, { role: 'assistant', content: [{ type: 'text', text: 'w'.repeat(5000) }] }] };
     const nextRaw = Buffer.from(JSON.stringify(next));
-    const p = predictInput({ rules: EXPLICIT, model: 'm', hints: anthropicCacheHints(next), body: nextRaw, continuation: memory.match('k', nextRaw, null), estimator: learnedEstimator(), now: T0, cacheServed: null, hiddenMarkers: markers });
+    const p = predictInput({ rules: EXPLICIT, model: 'm', hints: anthropicCacheHints(next), body: nextRaw, continuation: memory.match('k', nextRaw, null), estimator: learnedEstimator(), now: T0, cacheEfficiency: null, hiddenMarkers: markers });
     expect(p.uncertain).toBe(false);
     // The document's tokens come from the earlier bill.
     expect(p.total).toBeGreaterThan(61_250);
-    expect(predictInput({ rules: EXPLICIT, model: 'm', hints: anthropicCacheHints(next), body: nextRaw, continuation: null, estimator: learnedEstimator(), now: T0, cacheServed: null, hiddenMarkers: markers, exactTotal: 62_600 }).total).toBe(62_600);
+    expect(predictInput({ rules: EXPLICIT, model: 'm', hints: anthropicCacheHints(next), body: nextRaw, continuation: null, estimator: learnedEstimator(), now: T0, cacheEfficiency: null, hiddenMarkers: markers, exactTotal: 62_600 }).total).toBe(62_600);
   });
 });
 
@@ -162,17 +165,21 @@ describe('ConversationMemory', () => {
     expect(memory.match('k', next, null)).toBeNull();
   });
 
-  it('says whether the automatic cache served the last request that could have been served', () => {
+  it('judges an automatic cache by the least it served of what it could, over the last three requests', () => {
     const memory = new ConversationMemory();
     const hints = openaiCacheHints({});
-    expect(memory.cacheServed('k')).toBeNull();
-    const s1 = { ...seenOf('k', Buffer.from('a'), hints, T0), eligible: true };
-    memory.sent(s1);
-    memory.settled(s1, { input: 100, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0 }, 0, null);
-    expect(memory.cacheServed('k')).toBe(false);
-    const s2 = { ...seenOf('k', Buffer.from('b'), hints, T0), eligible: true };
-    memory.sent(s2);
-    memory.settled(s2, { input: 100, cacheRead: 2048, cacheWrite5m: 0, cacheWrite1h: 0 }, 0, null);
-    expect(memory.cacheServed('k')).toBe(true);
+    expect(memory.cacheEfficiency('k')).toBeNull();
+    const serve = (basis: number, read: number): void => {
+      const s = { ...seenOf('k', Buffer.from(String(basis)), hints, T0), cacheBasis: basis };
+      memory.sent(s);
+      memory.settled(s, { input: 100, cacheRead: read, cacheWrite5m: 0, cacheWrite1h: 0 }, 0, null);
+    };
+    serve(2048, 0);
+    expect(memory.cacheEfficiency('k')).toBe(0);
+    serve(4000, 3840);
+    serve(4000, 4000);
+    expect(memory.cacheEfficiency('k')).toBe(0);
+    serve(4000, 3600);
+    expect(memory.cacheEfficiency('k')).toBe(0.9);
   });
 });
