@@ -63,7 +63,8 @@ export function step(state: BudgetState, event: BudgetEvent): StepResult {
     case 'cut':
       return refuse(state, event.id, event.at, event.limit, 0, 0, true);
     case 'release':
-      return { state: withoutReservation(state, event.id), actions: [] };
+      if (!(event.id in state.reserved)) return { state, actions: [] };
+      return { state: withoutReservation(state, event.id), actions: [{ type: 'released', id: event.id }] };
     case 'abandon': {
       const r = state.reserved[event.id];
       if (!r) return { state, actions: [] };

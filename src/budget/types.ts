@@ -215,6 +215,8 @@ export type BudgetAction =
    */
   | { type: 'truncate'; id: string; outputTokens: number; limit: LimitKind }
   | { type: 'settled'; id: string; costNano: Nano; spentNano: Nano }
+  /** The request's reservation was dropped without a charge (it failed before any usage). */
+  | { type: 'released'; id: string }
   | { type: 'phase-changed'; phase: Phase };
 
 export interface StepResult {

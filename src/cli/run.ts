@@ -88,6 +88,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       ? { window: journal.windowGate({ daily: p.daily === null ? null : usdToNano(p.daily), weekly: p.weekly === null ? null : usdToNano(p.weekly) }, p.onLimit === 'pause', deps.now) }
       : {}),
     now: deps.now,
+    ...(journal ? { reserve: (id: string, provider: string) => journal.reserve(id, keeper.state.reserved[id]!, provider, deps.now().toISOString()) } : {}),
     notify: (notice) => {
       if (notice.type === 'subscription') apiEquivalent = true;
       if (notice.type === 'tools-removed') for (const name of notice.names) toolsRemoved.add(name);
@@ -200,7 +201,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   await Promise.race([proxy.idle(), new Promise((resolve) => setTimeout(resolve, DEFAULTS.drainMs).unref())]);
   for (const [id, r] of Object.entries(keeper.state.reserved)) {
     const at = deps.now().toISOString();
-    journal?.abandoned(r.model, r.nano, r.tokens, r.phase, at);
+    journal?.abandoned(id, r, at);
     keeper.dispatch({ type: 'abandon', id, at });
   }
   closeProxy();

@@ -125,6 +125,7 @@ export async function admitRequest(
       return admitRequest(deps, provider, original, path, bodyBytes, onWaiting);
     }
   }
+  await deps.reserve?.(id, provider.id);
   const prepared = provider.prepare(json, info);
   let body = prepared?.body ?? json;
   let sentPath = path;
@@ -258,6 +259,8 @@ function exchange(
 
 /** Charges a finished response: exact usage when the provider reported it, else an estimate. */
 export function settle(deps: ProxyDeps, provider: Provider, admitted: Admitted, outcome: RelayOutcome): void {
+  // Already charged at its reservation (abandoned when the run ended): a request settles once.
+  if (!(admitted.id in deps.keeper.state.reserved)) return;
   const { reading, status, bytes } = outcome;
   const u = reading.usage;
   if (status >= 400 && u.input === null && u.output === null) {

@@ -52,6 +52,8 @@ export interface ProxyDeps {
   rules: ProxyRules;
   /** Daily/weekly ceilings shared by every run of the ledger, when the policy sets any. */
   window?: WindowGate;
+  /** Makes an admitted request durable (the ledger's reservation row); it is sent once this resolves. */
+  reserve?: (id: string, provider: string) => Promise<void>;
 }
 
 /** Holds each request's reservation against the ceilings shared across runs (the ledger's). */
