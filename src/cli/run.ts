@@ -11,6 +11,7 @@ import { dataDir } from '../ledger/data-dir.js';
 import { githubSummary } from '../ledger/github-summary.js';
 import { LedgerUrlError, openLedger } from '../ledger/open-ledger.js';
 import { writeRecordFile } from '../ledger/record-file.js';
+import { storedCommand } from '../ledger/redact-command.js';
 import { buildRunRecord, type RunFacts, type RunRecord } from '../ledger/run-record.js';
 import { RunJournal } from './run-journal.js';
 import type { PriceBook } from '../pricing/price-book.js';
@@ -104,14 +105,12 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const env = agentEnvironment(deps.env, { ...recipe.env(endpoints, deps.env), [CONTROL_URL_VAR]: `${origin}/_capped` }, runId);
   const argv = applyRecipeArgs(recipe, command, endpoints);
   const marker = `${RUN_MARKER_VAR}=${runId}`;
-  const closeProxy = (): void => {
-    proxy.server.close();
-    proxy.server.closeAllConnections();
-  };
 
+  // What is stored and printed of the command: prompts and keys in it are not (unless --keep-args).
+  const shownCommand = storedCommand(command, p.keepArgs);
   const facts = (exitCode: number, endedAt: Date): RunFacts => ({
     id: runId,
-    command: [...command],
+    command: shownCommand,
     cwd: deps.cwd,
     startedAt: startedAt.toISOString(),
     endedAt: endedAt.toISOString(),
@@ -123,7 +122,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   });
   const opening = buildRunRecord(keeper.state, facts(0, startedAt));
   await journal?.start({ id: runId, command: opening.command, cwd: deps.cwd, startedAt: opening.startedAt, budget: opening.budget, policy: opening.policy });
-  if (!interactive) reporter.start({ runId, caps, command, agent: recipe.name, onLimit: enginePolicy.onLimit === p.onLimit ? p.onLimit : `${enginePolicy.onLimit} (${p.onLimit} needs a terminal)` });
+  if (!interactive) reporter.start({ runId, caps, command: shownCommand, agent: recipe.name, onLimit: enginePolicy.onLimit === p.onLimit ? p.onLimit : `${enginePolicy.onLimit} (${p.onLimit} needs a terminal)` });
   if (verdict.warning) deps.stderr(`capped: note: ${verdict.warning}\n`);
   // An edited .budgetrc applies to the running session; an invalid edit keeps the policy in force.
   const closeWatch = await watchResolvedPolicy(
@@ -146,14 +145,14 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       // The configured model's output price, for the panel's "max spend ≈ N tokens" (any provider).
       const model = p.model;
       const quote = model ? ['anthropic', 'openai', 'google'].map((id) => prices.quote(id, model, 0)).find((q) => q !== null) : undefined;
-      terminal = startTerminalRun({ argv, env, cwd: deps.cwd, keeper, policy: p, marker, color: !deps.env.NO_COLOR, outPicoPerToken: quote?.outPicoPerToken ?? null });
+      terminal = startTerminalRun({ argv, env, cwd: deps.cwd, keeper, policy: p, marker, color: !deps.env.NO_COLOR, outPicoPerToken: quote?.outPicoPerToken ?? null, warn: say });
       screenBusy = true;
       agent = { pid: terminal.session.pid, exited: terminal.session.exited };
     } else {
       agent = await spawnAgent(argv[0]!, argv.slice(1), env, deps.spawn);
     }
   } catch (err) {
-    closeProxy();
+    proxy.close();
     await closeWatch();
     if (err instanceof LaunchError) {
       deps.stderr(`${err.message}\n`);
@@ -184,11 +183,16 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     if (action.type === 'terminate') stopAgent(DEFAULTS.stopDelayMs);
   });
 
+  let signalled = false;
   const forward = (signal: NodeJS.Signals): void => {
     // In a terminal, Ctrl-C already reached the agent (same process group): sending it again
-    // would read as a double Ctrl-C. Elsewhere (kill, CI) capped passes the signal on.
-    if (signal !== 'SIGINT' || !deps.stdinIsTTY) signalTree(root, signal, { graceMs: 0, marker });
-    if (signal !== 'SIGINT') stopAgent(DEFAULTS.killGraceMs);
+    // would read as a double Ctrl-C, and the agent decides what Ctrl-C means.
+    if (signal === 'SIGINT' && deps.stdinIsTTY) return;
+    // From outside (kill, CI): the agent hears the signal first, then its whole tree ends the way a
+    // cap stop ends it (children that ignore it, `&` jobs and setsid strays included).
+    signalled = true;
+    signalTree(root, signal, { graceMs: 0, marker });
+    stopAgent(DEFAULTS.killGraceMs);
   };
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => {
     const handler = (): void => forward(signal);
@@ -198,13 +202,16 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
 
   const exit = await agent.exited;
   if (stop.done) await stop.done;
-  await Promise.race([proxy.idle(), new Promise((resolve) => setTimeout(resolve, DEFAULTS.drainMs).unref())]);
+  // Stopped from outside, whoever sent the signal waits on capped: responses still streaming get
+  // less time, and what they did not report is charged at its reservation.
+  const drainMs = signalled ? DEFAULTS.signalDrainMs : DEFAULTS.drainMs;
+  await Promise.race([proxy.idle(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
   for (const [id, r] of Object.entries(keeper.state.reserved)) {
     const at = deps.now().toISOString();
     journal?.abandoned(id, r, at);
     keeper.dispatch({ type: 'abandon', id, at });
   }
-  closeProxy();
+  proxy.close();
   await closeWatch();
   stopIdle?.();
   for (const [signal, handler] of handlers) deps.signals.off(signal, handler);

@@ -160,6 +160,7 @@ function assemble(v: Record<string, unknown>): Policy {
     escalationDeny: v.escalationDeny as Policy['escalationDeny'],
     idle: v.idle as number | null,
     unattended: v.unattended as boolean,
+    keepArgs: v.keepArgs as boolean,
     verifyUsd: v.verifyUsd as number | null,
     verifyShare: v.verifyShare as number,
     verifyPatterns: v.verifyPatterns as readonly string[],
