@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { EventEmitter } from 'node:events';
 import { BudgetKeeper } from '../budget/keeper.js';
 import { usdToNano } from '../budget/money.js';
@@ -10,6 +11,7 @@ import { preflight } from './run-preflight.js';
 import { dataDir } from '../ledger/data-dir.js';
 import { githubSummary } from '../ledger/github-summary.js';
 import { LedgerUrlError, openLedger } from '../ledger/open-ledger.js';
+import { LocalPathError, writableFile } from '../ledger/local-path.js';
 import { writeRecordFile } from '../ledger/record-file.js';
 import { storedCommand } from '../ledger/redact-command.js';
 import { buildRunRecord, type RunFacts, type RunRecord } from '../ledger/run-record.js';
@@ -60,6 +62,8 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const runId = newRunId(startedAt);
   const p = opts.policy.policy;
   const { interactive, caps, enginePolicy, prices, mounts, recipe, verdict } = preflight(command, opts.policy, deps);
+  // A CI job must not pass without its record: a path that cannot be written stops here (exit 2).
+  if (opts.record) writableFile(path.resolve(deps.cwd, opts.record), 'the --record file');
   const keeper = new BudgetKeeper(caps, enginePolicy);
   // While the agent's PTY owns the screen, capped's own lines wait until it is done.
   const held: string[] = [];
@@ -220,6 +224,8 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const exitCode = state.hardStop ? EXIT.limit : shellExitCode(exit);
   const record = buildRunRecord(state, facts(exitCode, deps.now()));
   const recordFile = saveRecord(record, opts.record, deps);
+  // The record was asked for and is missing: the job must not read as passed.
+  const finalCode = opts.record && recordFile === null && exitCode === EXIT.ok ? EXIT.internal : exitCode;
   await journal?.finish(record);
   screenBusy = false;
   if (terminal) {
@@ -228,7 +234,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   } else {
     reporter.summary(record, recordFile);
   }
-  return exitCode;
+  return finalCode;
 }
 
 /** Writes the record file and the CI summary; a failure is reported, and the record printed instead. */
@@ -236,7 +242,7 @@ function saveRecord(record: RunRecord, file: string | null, deps: RunDeps): stri
   let written: string | null = null;
   if (file) {
     try {
-      writeRecordFile(file, record);
+      writeRecordFile(path.resolve(deps.cwd, file), record);
       written = file;
     } catch (err) {
       deps.stderr(`capped: could not write the record to ${file}: ${(err as Error).message}\n${JSON.stringify(record)}\n`);
@@ -262,6 +268,7 @@ async function openJournal(runId: string, p: LoadedPolicy['policy'], deps: RunDe
     const ledger = await openLedger({ url: p.ledger.url, dataDir: dataDir(deps.env), retentionDays: p.retentionDays, now: deps.now });
     return new RunJournal(ledger, runId, deps.stderr);
   } catch (err) {
+    if (err instanceof LocalPathError) throw err; // bad local state: one line, exit 2
     const why = (err as Error).message;
     if (err instanceof LedgerUrlError || p.daily !== null || p.weekly !== null) {
       throw new UsageError(`The run ledger could not be opened (${why}); it is needed for daily and weekly ceilings.`);
