@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import tty from 'node:tty';
 import type { BudgetKeeper } from '../budget/keeper.js';
 import { createIdleClock, ttyAtime } from '../supervisor/idle-clock.js';
-import { whileTreeStopped, type TreeOptions } from '../supervisor/terminate.js';
+import { whileTreeStopped } from '../supervisor/terminate.js';
 
 export interface LineIdleOptions {
   keeper: BudgetKeeper;
@@ -13,8 +13,6 @@ export interface LineIdleOptions {
   stderr: (text: string) => void;
   /** Reads one line typed at the terminal (default: from /dev/tty). */
   readLine?: () => Promise<string | null>;
-  /** Sends signals to the agent's tree (default: process.kill). */
-  kill?: TreeOptions['kill'];
 }
 
 /**
@@ -67,7 +65,7 @@ export function watchIdleByAtime(o: LineIdleOptions): () => void {
       const question = `${action.question}${action.detail ? ` ${action.detail}` : ''}`;
       let answer: string | null = null;
       try {
-        answer = await whileTreeStopped(o.pid, { marker: o.marker, ...(o.kill ? { kill: o.kill } : {}) }, () => {
+        answer = await whileTreeStopped(o.pid, { marker: o.marker }, () => {
           o.stderr(`capped: ${question}${question.endsWith('?') ? '' : ' Continue?'} Type y and Enter to continue, anything else to stop: `);
           return readLine();
         });
