@@ -36,6 +36,7 @@ describe('environment variables', () => {
       'CAPPED_ESCALATION_DENY',
       'CAPPED_IDLE',
       'CAPPED_UNATTENDED',
+      'CAPPED_KEEP_ARGS',
       'CAPPED_VERIFY_USD',
       'CAPPED_VERIFY_SHARE',
       'CAPPED_VERIFY_PATTERNS',

@@ -20,6 +20,7 @@ describe('policy flags', () => {
       '--escalation-deny <how>',
       '--idle <duration>',
       '--unattended',
+      '--keep-args',
       '--verify-usd <dollars>',
       '--verify-share <share>',
       '--restricted-tools <names>',
