@@ -82,6 +82,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const secret = randomBytes(16).toString('hex');
   let apiEquivalent = false;
   const toolsRemoved = new Set<string>();
+  let proxyClosed = false;
   const proxy = createProxy({
     secret,
     mounts,
@@ -95,6 +96,8 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     now: deps.now,
     ...(journal ? { reserve: (id: string, provider: string) => journal.reserve(id, keeper.state.reserved[id]!, provider, deps.now().toISOString()) } : {}),
     notify: (notice) => {
+      // Sockets destroyed at the end report their failure; the run is already accounted for.
+      if (proxyClosed) return;
       if (notice.type === 'subscription') apiEquivalent = true;
       if (notice.type === 'tools-removed') for (const name of notice.names) toolsRemoved.add(name);
       // Into the ledger before anything is printed about it.
@@ -215,6 +218,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     journal?.abandoned(id, r, at);
     keeper.dispatch({ type: 'abandon', id, at });
   }
+  proxyClosed = true;
   proxy.close();
   await closeWatch();
   stopIdle?.();
