@@ -113,7 +113,8 @@ export function startTerminalRun(o: TerminalRunOptions): TerminalRun {
         answer = { approve: false };
       }
       o.keeper.answer(action.id, new Date().toISOString(), answer.approve, answer.addNano);
-      await session.redraw();
+      // A repaint that fails must not end the chain: the next question still gets asked.
+      await session.redraw().catch(() => undefined);
     });
   });
 

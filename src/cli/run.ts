@@ -83,6 +83,10 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   let apiEquivalent = false;
   const toolsRemoved = new Set<string>();
   let proxyClosed = false;
+  const reserveIn = (j: RunJournal, id: string, provider: string): Promise<void> => {
+    const reservation = keeper.state.reserved[id];
+    return reservation ? j.reserve(id, reservation, provider, deps.now().toISOString()) : Promise.resolve();
+  };
   const proxy = createProxy({
     secret,
     mounts,
@@ -94,7 +98,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       ? { window: journal.windowGate({ daily: p.daily === null ? null : usdToNano(p.daily), weekly: p.weekly === null ? null : usdToNano(p.weekly) }, p.onLimit === 'pause', deps.now) }
       : {}),
     now: deps.now,
-    ...(journal ? { reserve: (id: string, provider: string) => journal.reserve(id, keeper.state.reserved[id]!, provider, deps.now().toISOString()) } : {}),
+    ...(journal ? { reserve: (id: string, provider: string) => reserveIn(journal, id, provider) } : {}),
     notify: (notice) => {
       // Sockets destroyed at the end report their failure; the run is already accounted for.
       if (proxyClosed) return;
