@@ -71,7 +71,8 @@ export function step(state: BudgetState, event: BudgetEvent): StepResult {
       return { state: { ...state, hardStop: { reason, at: event.at } }, actions: [{ type: 'terminate', reason }] };
     }
     case 'release':
-      return { state: withoutReservation(state, event.id), actions: [] };
+      if (!(event.id in state.reserved)) return { state, actions: [] };
+      return { state: withoutReservation(state, event.id), actions: [{ type: 'released', id: event.id }] };
     case 'abandon': {
       const r = state.reserved[event.id];
       if (!r) return { state, actions: [] };

@@ -234,6 +234,8 @@ export type BudgetAction =
    */
   | { type: 'extended'; id: string; allowedOut: number; short: null | 'wait' | LimitKind }
   | { type: 'settled'; id: string; costNano: Nano; spentNano: Nano }
+  /** The request's reservation was dropped without a charge (it failed before any usage). */
+  | { type: 'released'; id: string }
   | { type: 'phase-changed'; phase: Phase };
 
 export interface StepResult {

@@ -6,4 +6,6 @@ export const DEFAULTS = {
   killGraceMs: 3_000,
   /** After the agent exits, how long in-flight responses may take to finish and settle. */
   drainMs: 15_000,
+  /** The same, when capped was told to stop by a signal (someone is waiting for it to exit). */
+  signalDrainMs: 2_000,
 } as const;

@@ -9,6 +9,7 @@ import { registerReportCommand } from './report.js';
 import { registerRunsCommand } from './runs.js';
 import { EXIT, FatalError, UsageError } from './exit-codes.js';
 import { runCommand, type RunDeps } from './run.js';
+import { LocalPathError } from '../ledger/local-path.js';
 
 export interface CliDeps extends RunDeps {
   stdout: (text: string) => void;
@@ -110,6 +111,10 @@ export async function main(argv: string[], deps: CliDeps = processDeps()): Promi
   } catch (err) {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof LocalPathError) {
+      deps.stderr(`capped: ${err.message}\n`);
+      return EXIT.usage;
     }
     if (err instanceof FatalError) {
       deps.stderr(`capped: ${err.message}\n`);

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Nano } from '../budget/money.js';
 import { windowEnd, windowStart } from '../ledger/windows.js';
 import type { WindowGate } from '../proxy/server.js';
-import type { BudgetAction, BudgetState } from '../budget/types.js';
+import type { BudgetAction, BudgetState, Reservation } from '../budget/types.js';
 import { nanoToUsd } from '../budget/money.js';
 import type { Ledger, RequestEntry, RunStart } from '../ledger/ledger.js';
 import type { RunRecord } from '../ledger/run-record.js';
@@ -17,14 +17,19 @@ const RECHECK_MS = 15_000;
 const HOLD_RETRY_MS = 50;
 
 /**
- * Writes a run to the ledger as it goes: the run at start, every priced request as it settles,
- * approvals and the hard stop when they happen, the final record at the end. So a capped killed
- * with -9 leaves its run, and every request up to the last, in the ledger.
+ * Writes a run to the ledger as it goes: the run at start, every request as reserved before it is
+ * forwarded and again as it settles, approvals and the hard stop when they happen, the final
+ * record at the end. So a capped killed with -9 leaves its run, and every request up to the last
+ * (the one in flight charged at its reservation), in the ledger.
  */
 export class RunJournal {
   private approvals = 0;
   private stopped = false;
+  /** After the final record: the ledger is closed, and anything arriving late is already counted. */
+  private finished = false;
   private writes: Promise<void> = Promise.resolve();
+  /** Requests whose reservation row was written, until they settle or are released. */
+  private readonly reservedRows = new Set<string>();
 
   constructor(
     private readonly ledger: Ledger,
@@ -34,6 +39,7 @@ export class RunJournal {
 
   /** Queues one write; a failure is reported once per kind and never stops the run. */
   private write(what: string, work: () => Promise<void>): void {
+    if (this.finished) return;
     this.writes = this.writes.then(work).catch((err: unknown) => this.warn(`capped: warning: the ledger could not record ${what}: ${(err as Error).message}\n`));
   }
 
@@ -42,8 +48,38 @@ export class RunJournal {
     return this.writes;
   }
 
+  /**
+   * Writes request `id` as reserved, charged at its worst case, before the proxy forwards it: the
+   * returned promise resolves once that write is done (or failed, which is reported).
+   */
+  reserve(id: string, r: Reservation, provider: string, at: string): Promise<void> {
+    this.write('a reservation', async () => {
+      const holdId = this.holds.has(id) ? this.holdId(id) : undefined;
+      await this.ledger.recordRequest({ ...this.worstCase(id, r, at), provider, reserved: true, ...(holdId ? { holdId } : {}) });
+      this.reservedRows.add(id);
+    });
+    return this.writes;
+  }
+
+  /** A reservation as a request row: its whole cost, estimated, its tokens as output. */
+  private worstCase(id: string, r: Pick<Reservation, 'model' | 'nano' | 'tokens' | 'phase'>, at: string): RequestEntry {
+    return {
+      runId: this.runId,
+      key: id,
+      at,
+      model: r.model,
+      provider: 'unknown',
+      phase: r.phase,
+      tokens: { input: 0, output: r.tokens, cacheRead: 0, cacheWrite: 0 },
+      costNano: r.nano,
+      estimated: true,
+      retry: false,
+    };
+  }
+
   notice(notice: ProxyNotice, at: string): void {
     if (notice.type !== 'settled') return;
+    this.reservedRows.delete(notice.id);
     // The request's cost enters `requests` before its window hold leaves: never counted zero times.
     if (this.holds.delete(notice.id)) {
       const id = notice.id;
@@ -56,6 +92,7 @@ export class RunJournal {
   private entryOf(notice: Extract<ProxyNotice, { type: 'settled' }>, at: string): RequestEntry {
     return {
       runId: this.runId,
+      key: notice.id,
       at,
       model: notice.model,
       provider: notice.provider,
@@ -140,23 +177,18 @@ export class RunJournal {
   }
 
   /** Reservations charged at the end because their outcome could not be read. */
-  abandoned(model: string, costNano: number, tokens: number, phase: BudgetState['phase'], at: string): void {
-    this.write('a request', () =>
-      this.ledger.recordRequest({
-        runId: this.runId,
-        at,
-        model,
-        provider: 'unknown',
-        phase,
-        tokens: { input: 0, output: tokens, cacheRead: 0, cacheWrite: 0 },
-        costNano,
-        estimated: true,
-        retry: false,
-      }),
-    );
+  abandoned(id: string, r: Reservation, at: string): void {
+    this.reservedRows.delete(id);
+    // Its window hold (if any) stays until it expires; the row says so, so it is counted once.
+    const holdId = this.holds.has(id) ? { holdId: this.holdId(id) } : {};
+    this.write('a request', () => this.ledger.recordRequest({ ...this.worstCase(id, r, at), ...holdId }));
   }
 
   action(action: BudgetAction, state: BudgetState): void {
+    if (action.type === 'released' && this.reservedRows.delete(action.id)) {
+      const id = action.id;
+      this.write('a released request', () => this.ledger.dropRequest(this.runId, id));
+    }
     for (const a of state.approvals.slice(this.approvals)) {
       this.write('an approval', () => this.ledger.recordApproval({ runId: this.runId, kind: a.kind, at: a.at, answer: a.answer, from: nanoToUsd(a.from), to: nanoToUsd(a.to), ...(a.model ? { model: a.model } : {}) }));
     }
@@ -170,6 +202,7 @@ export class RunJournal {
 
   async finish(record: RunRecord): Promise<void> {
     this.write('the final record', () => this.ledger.finishRun(record));
+    this.finished = true;
     await this.writes;
     await this.ledger.close();
   }

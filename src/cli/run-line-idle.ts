@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import tty from 'node:tty';
 import type { BudgetKeeper } from '../budget/keeper.js';
 import { createIdleClock, ttyAtime } from '../supervisor/idle-clock.js';
-import { signalTree } from '../supervisor/terminate.js';
+import { whileTreeStopped } from '../supervisor/terminate.js';
 
 export interface LineIdleOptions {
   keeper: BudgetKeeper;
@@ -62,13 +62,19 @@ export function watchIdleByAtime(o: LineIdleOptions): () => void {
     if (action.type !== 'ask' || action.kind !== 'idle') return;
     questions = questions.then(async () => {
       if (!(action.id in o.keeper.state.pending)) return;
-      signalTree(o.pid, 'SIGSTOP', { graceMs: 0, marker: o.marker });
       const question = `${action.question}${action.detail ? ` ${action.detail}` : ''}`;
-      o.stderr(`capped: ${question}${question.endsWith('?') ? '' : ' Continue?'} Type y and Enter to continue, anything else to stop: `);
-      const answer = await readLine();
-      // Someone just answered: they are at the keyboard (the tty's atime moves only in 8-second steps).
-      clock.keystroke();
-      signalTree(o.pid, 'SIGCONT', { graceMs: 0, marker: o.marker });
+      let answer: string | null = null;
+      try {
+        answer = await whileTreeStopped(o.pid, { marker: o.marker }, () => {
+          o.stderr(`capped: ${question}${question.endsWith('?') ? '' : ' Continue?'} Type y and Enter to continue, anything else to stop: `);
+          return readLine();
+        });
+        // Someone just answered: they are at the keyboard (the tty's atime moves only in 8-second steps).
+        clock.keystroke();
+      } catch (err) {
+        // No answer could be read: no more spend without one (fail closed).
+        o.stderr(`\ncapped: warning: could not read the answer (${(err as Error).message}); answered no.\n`);
+      }
       o.keeper.answer(action.id, new Date().toISOString(), answer !== null && /^y(es)?$/i.test(answer));
     });
   });

@@ -4,7 +4,7 @@ import type { BudgetAction } from '../budget/types.js';
 import type { Policy } from '../config/types.js';
 import type { RunRecord } from '../ledger/run-record.js';
 import { startPtySession, type PtySession } from '../supervisor/pty-session.js';
-import { signalTree } from '../supervisor/terminate.js';
+import { whileTreeStopped } from '../supervisor/terminate.js';
 import { barFromState } from '../ui/bar-model.js';
 import { preRunFromFacts } from '../ui/panel-model.js';
 import { printPreRunPanel, printRunSummary } from '../ui/print-panel.js';
@@ -35,6 +35,8 @@ export interface TerminalRunOptions {
   color: boolean;
   /** The selected model's output price for the pre-run panel's token equivalent, when known. */
   outPicoPerToken: number | null;
+  /** A line for after the session (the agent owns the screen until then). */
+  warn: (text: string) => void;
 }
 
 /** Turns a question from the engine into the bar prompt and the engine's answer. */
@@ -102,11 +104,17 @@ export function startTerminalRun(o: TerminalRunOptions): TerminalRun {
     if (action.type !== 'ask') return;
     questions = questions.then(async () => {
       if (!(action.id in o.keeper.state.pending)) return;
-      signalTree(session.pid, 'SIGSTOP', { graceMs: 0, marker: o.marker });
-      const answer = await askPerson(session, action, o.color);
-      signalTree(session.pid, 'SIGCONT', { graceMs: 0, marker: o.marker });
+      let answer: { approve: boolean; addNano?: number };
+      try {
+        answer = await whileTreeStopped(session.pid, { marker: o.marker }, () => askPerson(session, action, o.color));
+      } catch (err) {
+        // The question could not be put or read: no more spend without an answer (fail closed).
+        o.warn(`capped: warning: the question "${action.question}" failed (${(err as Error).message}); answered no.\n`);
+        answer = { approve: false };
+      }
       o.keeper.answer(action.id, new Date().toISOString(), answer.approve, answer.addNano);
-      await session.redraw();
+      // A repaint that fails must not end the chain: the next question still gets asked.
+      await session.redraw().catch(() => undefined);
     });
   });
 

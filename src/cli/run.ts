@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { EventEmitter } from 'node:events';
 import { BudgetKeeper } from '../budget/keeper.js';
 import { usdToNano } from '../budget/money.js';
@@ -10,7 +11,9 @@ import { preflight } from './run-preflight.js';
 import { dataDir } from '../ledger/data-dir.js';
 import { githubSummary } from '../ledger/github-summary.js';
 import { LedgerUrlError, openLedger } from '../ledger/open-ledger.js';
+import { LocalPathError, writableFile } from '../ledger/local-path.js';
 import { writeRecordFile } from '../ledger/record-file.js';
+import { storedCommand } from '../ledger/redact-command.js';
 import { buildRunRecord, type RunFacts, type RunRecord } from '../ledger/run-record.js';
 import { RunJournal } from './run-journal.js';
 import type { PriceBook } from '../pricing/price-book.js';
@@ -60,6 +63,8 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const runId = newRunId(startedAt);
   const p = opts.policy.policy;
   const { interactive, caps, enginePolicy, prices, mounts, recipe, verdict } = preflight(command, opts.policy, deps);
+  // A CI job must not pass without its record: a path that cannot be written stops here (exit 2).
+  if (opts.record) writableFile(path.resolve(deps.cwd, opts.record), 'the --record file');
   const keeper = new BudgetKeeper(caps, enginePolicy);
   // While the agent's PTY owns the screen, capped's own lines wait until it is done.
   const held: string[] = [];
@@ -78,8 +83,13 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const secret = randomBytes(16).toString('hex');
   let apiEquivalent = false;
   const toolsRemoved = new Set<string>();
-  const reservation = { mode: p.reserve as string, riskNano: 0, countCalls: 0 };
+  const pricing = { mode: p.reserve as string, riskNano: 0, countCalls: 0 };
   let upstreamNonCompliant = false;
+  let proxyClosed = false;
+  const reserveIn = (j: RunJournal, id: string, provider: string): Promise<void> => {
+    const reservation = keeper.state.reserved[id];
+    return reservation ? j.reserve(id, reservation, provider, deps.now().toISOString()) : Promise.resolve();
+  };
   const proxy = createProxy({
     secret,
     mounts,
@@ -93,12 +103,15 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       ? { window: journal.windowGate({ daily: p.daily === null ? null : usdToNano(p.daily), weekly: p.weekly === null ? null : usdToNano(p.weekly) }, p.onLimit === 'pause', deps.now) }
       : {}),
     now: deps.now,
+    ...(journal ? { reserve: (id: string, provider: string) => reserveIn(journal, id, provider) } : {}),
     notify: (notice) => {
+      // Sockets destroyed at the end report their failure; the run is already accounted for.
+      if (proxyClosed) return;
       if (notice.type === 'subscription') apiEquivalent = true;
       if (notice.type === 'tools-removed') for (const name of notice.names) toolsRemoved.add(name);
-      if (notice.type === 'counted') reservation.countCalls++;
+      if (notice.type === 'counted') pricing.countCalls++;
       if (notice.type === 'settled') {
-        reservation.riskNano = Math.max(reservation.riskNano, notice.billedInputNano - notice.reservedInputNano);
+        pricing.riskNano = Math.max(pricing.riskNano, notice.billedInputNano - notice.reservedInputNano);
         upstreamNonCompliant ||= notice.overrun;
       }
       // Into the ledger before anything is printed about it.
@@ -113,14 +126,12 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const env = agentEnvironment(deps.env, { ...recipe.env(endpoints, deps.env), [CONTROL_URL_VAR]: `${origin}/_capped` }, runId);
   const argv = applyRecipeArgs(recipe, command, endpoints);
   const marker = `${RUN_MARKER_VAR}=${runId}`;
-  const closeProxy = (): void => {
-    proxy.server.close();
-    proxy.server.closeAllConnections();
-  };
 
+  // What is stored and printed of the command: prompts and keys in it are not (unless --keep-args).
+  const shownCommand = storedCommand(command, p.keepArgs);
   const facts = (exitCode: number, endedAt: Date): RunFacts => ({
     id: runId,
-    command: [...command],
+    command: shownCommand,
     cwd: deps.cwd,
     startedAt: startedAt.toISOString(),
     endedAt: endedAt.toISOString(),
@@ -129,12 +140,12 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     preset: p.policy,
     restrictedTools: p.restrictedTools,
     toolsRemoved: [...toolsRemoved],
-    reservation: { ...reservation },
+    reservation: { ...pricing },
     upstreamNonCompliant,
   });
   const opening = buildRunRecord(keeper.state, facts(0, startedAt));
   await journal?.start({ id: runId, command: opening.command, cwd: deps.cwd, startedAt: opening.startedAt, budget: opening.budget, policy: opening.policy });
-  if (!interactive) reporter.start({ runId, caps, command, agent: recipe.name, onLimit: enginePolicy.onLimit === p.onLimit ? p.onLimit : `${enginePolicy.onLimit} (${p.onLimit} needs a terminal)` });
+  if (!interactive) reporter.start({ runId, caps, command: shownCommand, agent: recipe.name, onLimit: enginePolicy.onLimit === p.onLimit ? p.onLimit : `${enginePolicy.onLimit} (${p.onLimit} needs a terminal)` });
   if (verdict.warning) deps.stderr(`capped: note: ${verdict.warning}\n`);
   // An edited .budgetrc applies to the running session; an invalid edit keeps the policy in force.
   const closeWatch = await watchResolvedPolicy(
@@ -158,14 +169,14 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       // The configured model's output price, for the panel's "max spend ≈ N tokens" (any provider).
       const model = p.model;
       const quote = model ? ['anthropic', 'openai', 'google'].map((id) => prices.quote(id, model, 0)).find((q) => q !== null) : undefined;
-      terminal = startTerminalRun({ argv, env, cwd: deps.cwd, keeper, policy: p, marker, color: !deps.env.NO_COLOR, outPicoPerToken: quote?.outPicoPerToken ?? null });
+      terminal = startTerminalRun({ argv, env, cwd: deps.cwd, keeper, policy: p, marker, color: !deps.env.NO_COLOR, outPicoPerToken: quote?.outPicoPerToken ?? null, warn: say });
       screenBusy = true;
       agent = { pid: terminal.session.pid, exited: terminal.session.exited };
     } else {
       agent = await spawnAgent(argv[0]!, argv.slice(1), env, deps.spawn);
     }
   } catch (err) {
-    closeProxy();
+    proxy.close();
     await closeWatch();
     if (err instanceof LaunchError) {
       deps.stderr(`${err.message}\n`);
@@ -196,11 +207,16 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     if (action.type === 'terminate') stopAgent(DEFAULTS.stopDelayMs);
   });
 
+  let signalled = false;
   const forward = (signal: NodeJS.Signals): void => {
     // In a terminal, Ctrl-C already reached the agent (same process group): sending it again
-    // would read as a double Ctrl-C. Elsewhere (kill, CI) capped passes the signal on.
-    if (signal !== 'SIGINT' || !deps.stdinIsTTY) signalTree(root, signal, { graceMs: 0, marker });
-    if (signal !== 'SIGINT') stopAgent(DEFAULTS.killGraceMs);
+    // would read as a double Ctrl-C, and the agent decides what Ctrl-C means.
+    if (signal === 'SIGINT' && deps.stdinIsTTY) return;
+    // From outside (kill, CI): the agent hears the signal first, then its whole tree ends the way a
+    // cap stop ends it (children that ignore it, `&` jobs and setsid strays included).
+    signalled = true;
+    signalTree(root, signal, { graceMs: 0, marker });
+    stopAgent(DEFAULTS.killGraceMs);
   };
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => {
     const handler = (): void => forward(signal);
@@ -210,13 +226,17 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
 
   const exit = await agent.exited;
   if (stop.done) await stop.done;
-  await Promise.race([proxy.idle(), new Promise((resolve) => setTimeout(resolve, DEFAULTS.drainMs).unref())]);
+  // Stopped from outside, whoever sent the signal waits on capped: responses still streaming get
+  // less time, and what they did not report is charged at its reservation.
+  const drainMs = signalled ? DEFAULTS.signalDrainMs : DEFAULTS.drainMs;
+  await Promise.race([proxy.idle(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
   for (const [id, r] of Object.entries(keeper.state.reserved)) {
     const at = deps.now().toISOString();
-    journal?.abandoned(r.model, r.nano, r.tokens, r.phase, at);
+    journal?.abandoned(id, r, at);
     keeper.dispatch({ type: 'abandon', id, at });
   }
-  closeProxy();
+  proxyClosed = true;
+  proxy.close();
   await closeWatch();
   stopIdle?.();
   for (const [signal, handler] of handlers) deps.signals.off(signal, handler);
@@ -225,6 +245,8 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const exitCode = state.hardStop ? EXIT.limit : shellExitCode(exit);
   const record = buildRunRecord(state, facts(exitCode, deps.now()));
   const recordFile = saveRecord(record, opts.record, deps);
+  // The record was asked for and is missing: the job must not read as passed.
+  const finalCode = opts.record && recordFile === null && exitCode === EXIT.ok ? EXIT.internal : exitCode;
   await journal?.finish(record);
   screenBusy = false;
   if (terminal) {
@@ -233,7 +255,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   } else {
     reporter.summary(record, recordFile);
   }
-  return exitCode;
+  return finalCode;
 }
 
 /** Writes the record file and the CI summary; a failure is reported, and the record printed instead. */
@@ -241,7 +263,7 @@ function saveRecord(record: RunRecord, file: string | null, deps: RunDeps): stri
   let written: string | null = null;
   if (file) {
     try {
-      writeRecordFile(file, record);
+      writeRecordFile(path.resolve(deps.cwd, file), record);
       written = file;
     } catch (err) {
       deps.stderr(`capped: could not write the record to ${file}: ${(err as Error).message}\n${JSON.stringify(record)}\n`);
@@ -267,6 +289,7 @@ async function openJournal(runId: string, p: LoadedPolicy['policy'], deps: RunDe
     const ledger = await openLedger({ url: p.ledger.url, dataDir: dataDir(deps.env), retentionDays: p.retentionDays, now: deps.now });
     return new RunJournal(ledger, runId, deps.stderr);
   } catch (err) {
+    if (err instanceof LocalPathError) throw err; // bad local state: one line, exit 2
     const why = (err as Error).message;
     if (err instanceof LedgerUrlError || p.daily !== null || p.weekly !== null) {
       throw new UsageError(`The run ledger could not be opened (${why}); it is needed for daily and weekly ceilings.`);

@@ -45,6 +45,8 @@ export const POLICY_DEFAULTS: Policy = {
   /** 10 minutes without a keystroke and the next spending step waits for approval. */
   idle: 10 * 60_000,
   unattended: true,
+  /** Prompts and keys in the agent command are not stored (the README says what is kept). */
+  keepArgs: false,
   verifyUsd: null,
   /** Verification may spend at most 40% of the run budget. */
   verifyShare: 0.4,

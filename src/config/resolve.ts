@@ -161,6 +161,7 @@ function assemble(v: Record<string, unknown>): Policy {
     reserve: v.reserve as Policy['reserve'],
     idle: v.idle as number | null,
     unattended: v.unattended as boolean,
+    keepArgs: v.keepArgs as boolean,
     verifyUsd: v.verifyUsd as number | null,
     verifyShare: v.verifyShare as number,
     verifyPatterns: v.verifyPatterns as readonly string[],

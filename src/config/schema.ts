@@ -63,6 +63,13 @@ export const SCHEMA: Schema = {
   }),
   idle: spec({ key: 'idle', kind: v.duration, flag: true, example: 600_000, doc: 'No keystroke for this long and the next spending step waits for approval (90s, 10m, 1h, or off).' }),
   unattended: spec({ key: 'unattended', kind: v.bool, flag: true, example: true, doc: 'Whether a run may go on with nobody present (no terminal, or idle); false refuses unattended execution.' }),
+  keepArgs: spec({
+    key: 'keepArgs',
+    kind: v.bool,
+    flag: true,
+    example: false,
+    doc: 'Keep the agent command verbatim in the ledger, the record and the logs; by default prompts become their length and keys become ***.',
+  }),
   verifyUsd: spec({ key: 'verifyUsd', kind: v.usd, flag: true, example: 0.5, doc: 'Dollar ceiling for the verification phase (tests, lint, typecheck, builds); set this or verifyShare.' }),
   verifyShare: spec({ key: 'verifyShare', kind: v.share, flag: true, example: 0.4, doc: 'Verification ceiling as a share of maxUsd (0.4 or 40%); used when verifyUsd is not set.' }),
   verifyPatterns: spec({

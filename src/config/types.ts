@@ -48,6 +48,8 @@ export interface Policy {
   idle: number | null;
   /** Whether the run may go on without a person present (no TTY, or idle). */
   unattended: boolean;
+  /** Store the agent command verbatim (else prompts and keys in it are redacted). */
+  keepArgs: boolean;
   /** Verification ceiling in dollars; when null, `verifyShare` of `maxUsd` applies. */
   verifyUsd: number | null;
   /** Verification ceiling as a share of `maxUsd` (0 < share ≤ 1). */
@@ -85,6 +87,7 @@ export interface SettingValues {
   reserve: Reserve;
   idle: number | null;
   unattended: boolean;
+  keepArgs: boolean;
   verifyUsd: number;
   verifyShare: number;
   verifyPatterns: readonly string[];

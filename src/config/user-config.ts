@@ -6,6 +6,7 @@ import { parsePolicyText } from './policy-file.js';
 import { GROUPS, isSettingKey, SETTING_KEYS, specOf } from './schema.js';
 import type { PolicyFile, SettingKey } from './types.js';
 import { Invalid, UnknownKey } from './values.js';
+import { usableDir } from '../ledger/local-path.js';
 
 /**
  * The user's defaults (`capped config set`), kept by `conf` as JSON in the user config directory
@@ -26,6 +27,8 @@ export interface UserConfig {
 
 /** The one store of the user config: `conf` for the location and for writing. */
 function openConf(env: NodeJS.ProcessEnv): Conf<Record<string, unknown>> {
+  // Checked first: conf's own recursive mkdir never returns for a path under /proc.
+  if (env.CAPPED_HOME) usableDir(env.CAPPED_HOME, 'CAPPED_HOME');
   return new Conf<Record<string, unknown>>({
     projectName: 'capped',
     projectSuffix: '',

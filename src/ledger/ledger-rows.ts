@@ -11,7 +11,7 @@ export const RUN_COLUMNS =
 
 /** Columns of `requests` that a recorded request is read from. */
 export const REQUEST_COLUMNS =
-  'at, model, provider, phase, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_nano, estimated, retry';
+  'at, model, provider, phase, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_nano, estimated, retry, reserved';
 
 export const iso = (t: number): string => new Date(t).toISOString();
 
@@ -56,5 +56,6 @@ export function requestOf(row: Row): RecordedRequest {
     costNano: num(row.cost_nano),
     estimated: num(row.estimated) !== 0,
     retry: num(row.retry) !== 0,
+    ...(num(row.reserved) !== 0 ? { reserved: true } : {}),
   };
 }

@@ -14,8 +14,14 @@ export interface Ledger {
   readonly location: string;
   /** Records a run as `running`, before its first request. */
   startRun(run: RunStart): Promise<void>;
-  /** Records one priced request of a running run (every settled request, estimates included). */
+  /**
+   * Records one priced request of a running run (every settled request, estimates included). With
+   * a `key`, the row of that request is replaced if there is one: a reservation written before
+   * the request was forwarded becomes its settled cost, so each request is counted once.
+   */
   recordRequest(row: RequestEntry): Promise<void>;
+  /** Removes a reservation whose request ended without a charge (never sent, or refused upstream). */
+  dropRequest(runId: string, key: string): Promise<void>;
   /** Records a question put at a limit or an escalation, and its answer. */
   recordApproval(row: ApprovalEntry): Promise<void>;
   /** Records that the run was stopped at a limit (the first hard stop of a run is kept). */
@@ -85,6 +91,15 @@ export interface RequestEntry {
   estimated: boolean;
   /** The agent sent it again after a failure. */
   retry: boolean;
+  /** The request's id within its run, so its reservation row can be settled or dropped later. */
+  key?: string;
+  /**
+   * Still only reserved: charged at its worst case because it has not settled (yet). A run killed
+   * mid-request keeps this row, so the request stays charged and in the daily/weekly windows.
+   */
+  reserved?: boolean;
+  /** The window hold taken for this request: while that hold lives, it counts the request instead. */
+  holdId?: string;
 }
 
 /** One approval, as in the run record's `approvals`, for run `runId`. */
@@ -134,7 +149,7 @@ export interface RunSummary {
 }
 
 /** A recorded request as `capped runs show` prints it. */
-export type RecordedRequest = Omit<RequestEntry, 'runId'>;
+export type RecordedRequest = Omit<RequestEntry, 'runId' | 'key' | 'holdId'>;
 
 export interface RunDetail extends RunSummary {
   record: RunRecord;

@@ -90,6 +90,18 @@ CREATE TABLE window_holds (
 CREATE INDEX window_holds_expires_at ON window_holds (expires_at);
 `,
   },
+  {
+    version: 3,
+    name: 'durable reservations',
+    // A request is written as `reserved` (charged its worst case) before it is forwarded, and
+    // updated in place when it settles: a capped killed mid-request leaves it charged.
+    sql: `
+ALTER TABLE requests ADD COLUMN request_key TEXT;
+ALTER TABLE requests ADD COLUMN hold_id TEXT;
+ALTER TABLE requests ADD COLUMN reserved INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX requests_run_key ON requests (run_id, request_key);
+`,
+  },
 ];
 
 const SERIAL: Record<Dialect, string> = {

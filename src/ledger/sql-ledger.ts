@@ -40,6 +40,12 @@ function ms(iso: string): number {
 
 const flag = (b: boolean): number => (b ? 1 : 0);
 
+/**
+ * A request row counts in a window unless its window hold is still live: the hold then counts it
+ * (at its worst case), so a request in flight is counted once. Binds one `?`: now.
+ */
+const UNHELD = 'NOT EXISTS (SELECT 1 FROM window_holds h WHERE h.id = r.hold_id AND h.expires_at > CAST(? AS BIGINT))';
+
 /** The advisory lock PostgreSQL takes while checking a window hold (any fixed number of ours). */
 const WINDOW_LOCK = 0x63617070;
 
@@ -73,16 +79,22 @@ export class SqlLedger implements Ledger {
 
   async recordRequest(row: RequestEntry): Promise<void> {
     const at = ms(row.at);
+    const key = row.key ?? null;
+    // A row already written for this request (its reservation) is replaced: the run's totals
+    // move by the difference, and its request count stays.
+    const earlier = 'FROM requests WHERE run_id = ? AND request_key = ?';
     await this.db.write([
       {
         sql:
-          'UPDATE runs SET spent_nano = spent_nano + ?, request_count = request_count + 1, ' +
+          `UPDATE runs SET spent_nano = spent_nano + CAST(? AS BIGINT) - (SELECT COALESCE(SUM(cost_nano), 0) ${earlier}), ` +
+          `request_count = request_count + 1 - (SELECT COUNT(*) ${earlier}), ` +
           'last_at = CASE WHEN last_at < CAST(? AS BIGINT) THEN CAST(? AS BIGINT) ELSE last_at END WHERE id = ?',
-        params: [row.costNano, at, at, row.runId],
+        params: [row.costNano, row.runId, key, row.runId, key, at, at, row.runId],
         orElse: () => new UnknownRunError(row.runId),
       },
+      { sql: `DELETE ${earlier}`, params: [row.runId, key] },
       {
-        sql: `INSERT INTO requests (run_id, ${REQUEST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        sql: `INSERT INTO requests (run_id, ${REQUEST_COLUMNS}, request_key, hold_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         params: [
           row.runId,
           at,
@@ -96,8 +108,24 @@ export class SqlLedger implements Ledger {
           row.costNano,
           flag(row.estimated),
           flag(row.retry),
+          flag(row.reserved ?? false),
+          key,
+          row.holdId ?? null,
         ],
       },
+    ]);
+  }
+
+  async dropRequest(runId: string, key: string): Promise<void> {
+    const reservation = 'FROM requests WHERE run_id = ? AND request_key = ? AND reserved = 1';
+    await this.db.write([
+      {
+        sql:
+          `UPDATE runs SET spent_nano = spent_nano - (SELECT COALESCE(SUM(cost_nano), 0) ${reservation}), ` +
+          `request_count = request_count - (SELECT COUNT(*) ${reservation}) WHERE id = ?`,
+        params: [runId, key, runId, key, runId],
+      },
+      { sql: `DELETE ${reservation}`, params: [runId, key] },
     ]);
   }
 
@@ -255,7 +283,10 @@ export class SqlLedger implements Ledger {
   }
 
   async windowSpend(query: { since: Date }): Promise<WindowSpend> {
-    const [row] = await this.db.all('SELECT COALESCE(SUM(cost_nano), 0) AS nano, COUNT(*) AS n FROM requests WHERE at >= ?', [query.since.getTime()]);
+    const [row] = await this.db.all(`SELECT COALESCE(SUM(cost_nano), 0) AS nano, COUNT(*) AS n FROM requests r WHERE at >= ? AND ${UNHELD}`, [
+      query.since.getTime(),
+      this.opts.now().getTime(),
+    ]);
     const nano = num(row?.nano);
     return { nano, usd: nanoToUsd(nano), requests: num(row?.n) };
   }
@@ -264,10 +295,10 @@ export class SqlLedger implements Ledger {
     const now = ms(hold.at);
     const conditions = hold.windows.map(
       () =>
-        '(SELECT COALESCE(SUM(cost_nano), 0) FROM requests WHERE at >= CAST(? AS BIGINT)) + ' +
+        `(SELECT COALESCE(SUM(cost_nano), 0) FROM requests r WHERE at >= CAST(? AS BIGINT) AND ${UNHELD}) + ` +
         '(SELECT COALESCE(SUM(nano), 0) FROM window_holds WHERE expires_at > CAST(? AS BIGINT)) + CAST(? AS BIGINT) <= CAST(? AS BIGINT)',
     );
-    const params = hold.windows.flatMap((w) => [w.since.getTime(), now, hold.nano, w.ceilingNano]);
+    const params = hold.windows.flatMap((w) => [w.since.getTime(), now, now, hold.nano, w.ceilingNano]);
     const statements: Statement[] = [
       { sql: 'DELETE FROM window_holds WHERE expires_at <= ?', params: [now] },
       {

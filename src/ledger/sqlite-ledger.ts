@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Driver, Row, SqlValue, Statement } from './driver.js';
+import { LocalPathError, usableDir } from './local-path.js';
 import { LATEST_VERSION, MIGRATIONS, migrationStatements, SchemaTooNewError } from './migrations.js';
 import { SqlLedger, type SqlLedgerOptions } from './sql-ledger.js';
 
@@ -85,8 +86,13 @@ class SqliteDriver implements Driver {
 
 /** Opens (creating when missing) the SQLite ledger at `file`; the caller runs `migrate`. */
 export function openSqliteDriver(file: string): Driver {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  usableDir(path.dirname(file), 'the data directory (CAPPED_HOME)');
+  let db: Database.Database;
+  try {
+    db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  } catch (err) {
+    throw new LocalPathError('the ledger', file, (err as Error).message);
+  }
   try {
     // Only this user reads the ledger (the WAL and shared-memory files take the same mode).
     fs.chmodSync(file, 0o600);
@@ -95,7 +101,7 @@ export function openSqliteDriver(file: string): Driver {
     db.pragma('foreign_keys = ON');
   } catch (err) {
     db.close();
-    throw err;
+    throw new LocalPathError('the ledger', file, (err as Error).message);
   }
   return new SqliteDriver(db);
 }

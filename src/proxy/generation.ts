@@ -177,6 +177,7 @@ export async function admitRequest(
       return admitRequest(deps, provider, original, path, raw, onWaiting, countVia);
     }
   }
+  await deps.reserve?.(id, provider.id);
   const prepared = provider.prepare(json, info);
   let body = prepared?.body ?? json;
   let sentPath = path;
@@ -357,6 +358,8 @@ export function outputBoundHooks(deps: ProxyDeps, provider: Provider, admitted: 
 
 /** Charges a finished response: exact usage when the provider reported it, else an estimate. */
 export function settle(deps: ProxyDeps, provider: Provider, admitted: Admitted, outcome: RelayOutcome): void {
+  // Already charged at its reservation (abandoned when the run ended): a request settles once.
+  if (!(admitted.id in deps.keeper.state.reserved)) return;
   const { reading, status, bytes } = outcome;
   const u = reading.usage;
   if (status >= 400 && u.input === null && u.output === null) {

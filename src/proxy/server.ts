@@ -58,6 +58,8 @@ export interface ProxyDeps {
   rules: ProxyRules;
   /** Daily/weekly ceilings shared by every run of the ledger, when the policy sets any. */
   window?: WindowGate;
+  /** Makes an admitted request durable (the ledger's reservation row); it is sent once this resolves. */
+  reserve?: (id: string, provider: string) => Promise<void>;
 }
 
 /** Holds each request's reservation against the ceilings shared across runs (the ledger's). */
@@ -81,6 +83,8 @@ export interface ProxyRules {
 
 export interface Proxy {
   server: http.Server;
+  /** Stops listening and destroys every socket, the agent's and the upstream's. */
+  close(): void;
   /** Resolves when every request in flight has been settled (or released). */
   idle(): Promise<void>;
   inFlight(): number;
@@ -112,12 +116,15 @@ export function createProxy(deps: ProxyDeps): Proxy {
     });
   });
   const upgraded = new Set<Duplex>();
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+  const own = (socket: Duplex): void => {
     upgraded.add(socket);
     socket.on('close', () => upgraded.delete(socket));
-    handleUpgrade(deps, req, socket, head, (work) => void track(work));
+  };
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    own(socket);
+    handleUpgrade(deps, req, socket, head, (work) => void track(work), own);
   });
-  // closeAllConnections() does not reach upgraded (WebSocket) sockets.
+  // closeAllConnections() does not reach upgraded (WebSocket) sockets, either side.
   server.on('close', () => {
     for (const socket of upgraded) socket.destroy();
   });
@@ -125,6 +132,16 @@ export function createProxy(deps: ProxyDeps): Proxy {
 
   return {
     server,
+    close: () => {
+      server.close();
+      server.closeAllConnections();
+      // Upstream sockets too (a response still streaming, idle keep-alives): nothing may keep
+      // capped alive after its record is written, nor settle a request it already charged.
+      for (const mount of deps.mounts.values()) {
+        mount.upstream.agent.destroy();
+        mount.subscriptionUpstream?.agent.destroy();
+      }
+    },
     inFlight: () => active,
     idle: () => (active === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve))),
   };

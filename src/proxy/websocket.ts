@@ -29,7 +29,14 @@ function rawHead(res: http.IncomingMessage): string {
  * each `response.create` is priced and reserved before it goes on (and clamped or refused like an
  * HTTP request); the usage in each response's terminal event settles it.
  */
-export function handleUpgrade(deps: ProxyDeps, req: http.IncomingMessage, socket: Duplex, head: Buffer, track: (work: Promise<void>) => void): void {
+export function handleUpgrade(
+  deps: ProxyDeps,
+  req: http.IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  track: (work: Promise<void>) => void,
+  own: (upstream: Duplex) => void = () => undefined,
+): void {
   socket.on('error', () => socket.destroy());
   const target = parseTarget(deps, req.url ?? '/', 'GET', req.headers);
   if (!target.ok) return httpError(socket, target.status, target.text);
@@ -42,6 +49,7 @@ export function handleUpgrade(deps: ProxyDeps, req: http.IncomingMessage, socket
   delete headers['sec-websocket-extensions'];
   const upReq = sendUpstream(target.route.upstream, 'GET', upstreamUrl(target.route.upstream.url, target.pathAndQuery), headers);
   upReq.on('upgrade', (upRes, upSocket, upHead) => {
+    own(upSocket); // destroyed with the proxy, which ends the run's sockets when it closes
     socket.write(rawHead(upRes));
     if (isSubscriptionLogin(req.headers)) deps.notify({ type: 'subscription' });
     const session = new WsSession(deps, target.route, ws, target.path, socket, upSocket, req.headers);

@@ -73,3 +73,16 @@ export async function terminateTree(root: number, opts: TreeOptions): Promise<vo
   }
   for (const pid of agentTree(root, opts)) send(kill, pid, 'SIGKILL');
 }
+
+/**
+ * Runs `question` with the agent's whole tree stopped (SIGSTOP), and continues the tree (SIGCONT)
+ * however the question ends: an error while it is on screen must not leave the agent frozen.
+ */
+export async function whileTreeStopped<T>(root: number, opts: Omit<TreeOptions, 'graceMs' | 'clock'>, question: () => Promise<T>): Promise<T> {
+  signalTree(root, 'SIGSTOP', { ...opts, graceMs: 0 });
+  try {
+    return await question();
+  } finally {
+    signalTree(root, 'SIGCONT', { ...opts, graceMs: 0 });
+  }
+}

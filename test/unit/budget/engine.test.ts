@@ -302,10 +302,10 @@ describe('settle', () => {
 });
 
 describe('release', () => {
-  it('drops the reservation without charging anything', () => {
+  it('drops the reservation without charging anything, and says so (the ledger drops its row)', () => {
     const reserved = apply(initialState(usdCap(1_000_000_000)), request('q1')).state;
     const { state, actions } = apply(reserved, { type: 'release', id: 'q1' });
-    expect(actions).toEqual([]);
+    expect(actions).toEqual([{ type: 'released', id: 'q1' }]);
     expect(state.reserved).toEqual({});
     expect(state.spentNano).toBe(0);
     expect(state.requests).toBe(0);

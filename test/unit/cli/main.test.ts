@@ -200,6 +200,9 @@ describe('capped --help and --version', () => {
                                     terminal, or idle); false refuses unattended
                                     execution
         --no-unattended             refuse to run with nobody present
+        --keep-args                 keep the agent command verbatim in the ledger, the
+                                    record and the logs; by default prompts become
+                                    their length and keys become ***
         --verify-usd <dollars>      dollar ceiling for the verification phase (tests,
                                     lint, typecheck, builds); set this or verifyShare
         --verify-share <share>      verification ceiling as a share of maxUsd (0.4 or

@@ -37,6 +37,7 @@ describe('environment variables', () => {
       'CAPPED_RESERVE',
       'CAPPED_IDLE',
       'CAPPED_UNATTENDED',
+      'CAPPED_KEEP_ARGS',
       'CAPPED_VERIFY_USD',
       'CAPPED_VERIFY_SHARE',
       'CAPPED_VERIFY_PATTERNS',

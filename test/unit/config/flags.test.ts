@@ -21,6 +21,7 @@ describe('policy flags', () => {
       '--reserve <mode>',
       '--idle <duration>',
       '--unattended',
+      '--keep-args',
       '--verify-usd <dollars>',
       '--verify-share <share>',
       '--restricted-tools <names>',

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { initialState } from '../../../src/budget/engine.js';
+import type { Reservation } from '../../../src/budget/types.js';
+import { RunJournal } from '../../../src/cli/run-journal.js';
+import type { Ledger, RequestEntry } from '../../../src/ledger/ledger.js';
+import { buildRunRecord } from '../../../src/ledger/run-record.js';
+
+const AT = '2026-01-01T00:00:00.000Z';
+const RESERVATION: Reservation = { model: 'claude-sonnet-4-5', nano: 18_000_000, tokens: 2000, allowedOut: 1000, outPicoPerToken: 15_000_000, phase: 'implementation' };
+
+/** A ledger that keeps what it was told, and refuses writes once closed (as the real one does). */
+function fakeLedger() {
+  const calls: string[] = [];
+  const rows = new Map<string, RequestEntry>();
+  let open = true;
+  const guard = (what: string): void => {
+    if (!open) throw new TypeError('The database connection is not open');
+    calls.push(what);
+  };
+  const ledger = {
+    recordRequest: (row: RequestEntry) => {
+      guard(`request ${row.key} ${row.reserved ? 'reserved' : 'settled'} ${row.costNano}`);
+      rows.set(row.key!, row);
+      return Promise.resolve();
+    },
+    dropRequest: (_run: string, key: string) => {
+      guard(`drop ${key}`);
+      rows.delete(key);
+      return Promise.resolve();
+    },
+    finishRun: () => {
+      guard('finish');
+      return Promise.resolve();
+    },
+    close: () => {
+      open = false;
+      return Promise.resolve();
+    },
+  } as unknown as Ledger;
+  return { ledger, calls, rows };
+}
+
+describe('RunJournal', () => {
+  it('writes a reservation before the request goes, then its settled cost, once; a released one is dropped', async () => {
+    const { ledger, calls, rows } = fakeLedger();
+    const warnings: string[] = [];
+    const journal = new RunJournal(ledger, 'run1', (t) => warnings.push(t));
+    const state = initialState({ usd: 1_000_000_000, tokens: null, actions: null });
+
+    await journal.reserve('q1', RESERVATION, 'anthropic', AT);
+    expect(rows.get('q1')).toMatchObject({ costNano: 18_000_000, estimated: true, reserved: true, provider: 'anthropic', model: 'claude-sonnet-4-5' });
+
+    await journal.reserve('q2', RESERVATION, 'anthropic', AT);
+    journal.action({ type: 'released', id: 'q2' }, state);
+    // A release for a request never reserved in the ledger writes nothing.
+    journal.action({ type: 'released', id: 'q9' }, state);
+
+    const usage = { input: 100, output: 20, cacheRead: 0, cacheWrite: 0 };
+    journal.notice({ type: 'settled', id: 'q1', model: 'claude-sonnet-4-5', costNano: 600_000, usage, estimated: false, clamped: null, retry: false, provider: 'anthropic', phase: 'implementation', reservedInputNano: 300_000, billedInputNano: 300_000, overrun: false }, AT);
+    await journal.finish(buildRunRecord(state, { id: 'run1', command: ['agent'], cwd: '/', startedAt: AT, endedAt: AT, exitCode: 0, apiEquivalent: false }));
+    // After the record: a late settle (its socket was destroyed) is neither written nor reported.
+    journal.notice({ type: 'settled', id: 'q3', model: 'claude-sonnet-4-5', costNano: 1, usage, estimated: true, clamped: null, retry: false, provider: 'anthropic', phase: 'implementation', reservedInputNano: 300_000, billedInputNano: 300_000, overrun: false }, AT);
+    await new Promise((r) => setImmediate(r));
+
+    expect(calls).toEqual(['request q1 reserved 18000000', 'request q2 reserved 18000000', 'drop q2', 'request q1 settled 600000', 'finish']);
+    expect(rows.get('q1')).toMatchObject({ costNano: 600_000, estimated: false });
+    expect(rows.get('q1')!.reserved).toBeUndefined();
+    expect(warnings).toEqual([]);
+  });
+
+  it('charges an abandoned request at its reservation in place of its reserved row', async () => {
+    const { ledger, calls } = fakeLedger();
+    const journal = new RunJournal(ledger, 'run1', () => undefined);
+    await journal.reserve('q1', RESERVATION, 'openai-chat', AT);
+    journal.abandoned('q1', RESERVATION, AT);
+    journal.action({ type: 'released', id: 'q1' }, initialState({ usd: 1, tokens: null, actions: null }));
+    await journal.finish(buildRunRecord(initialState({ usd: 1, tokens: null, actions: null }), { id: 'run1', command: ['agent'], cwd: '/', startedAt: AT, endedAt: AT, exitCode: 0, apiEquivalent: false }));
+    expect(calls).toEqual(['request q1 reserved 18000000', 'request q1 settled 18000000', 'finish']);
+  });
+});
