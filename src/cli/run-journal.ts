@@ -101,6 +101,8 @@ export class RunJournal {
       costNano: notice.costNano,
       estimated: notice.estimated,
       retry: notice.retry,
+      reservedInputNano: notice.reservedInputNano,
+      billedInputNano: notice.billedInputNano,
     };
   }
 

@@ -11,7 +11,8 @@ export const RUN_COLUMNS =
 
 /** Columns of `requests` that a recorded request is read from. */
 export const REQUEST_COLUMNS =
-  'at, model, provider, phase, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_nano, estimated, retry, reserved';
+  'at, model, provider, phase, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_nano, estimated, retry, reserved, ' +
+  'reserved_input_nano, billed_input_nano';
 
 export const iso = (t: number): string => new Date(t).toISOString();
 
@@ -57,5 +58,7 @@ export function requestOf(row: Row): RecordedRequest {
     estimated: num(row.estimated) !== 0,
     retry: num(row.retry) !== 0,
     ...(num(row.reserved) !== 0 ? { reserved: true } : {}),
+    ...(numOrNull(row.reserved_input_nano) !== null ? { reservedInputNano: num(row.reserved_input_nano) } : {}),
+    ...(numOrNull(row.billed_input_nano) !== null ? { billedInputNano: num(row.billed_input_nano) } : {}),
   };
 }

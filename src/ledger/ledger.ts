@@ -100,6 +100,9 @@ export interface RequestEntry {
   reserved?: boolean;
   /** The window hold taken for this request: while that hold lives, it counts the request instead. */
   holdId?: string;
+  /** What its input was reserved at before it was sent, and what it was billed at. */
+  reservedInputNano?: Nano;
+  billedInputNano?: Nano;
 }
 
 /** One approval, as in the run record's `approvals`, for run `runId`. */

@@ -102,6 +102,16 @@ ALTER TABLE requests ADD COLUMN reserved INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX requests_run_key ON requests (run_id, request_key);
 `,
   },
+  {
+    version: 4,
+    name: 'reserved and billed input',
+    // What each request's input was reserved at before it was sent, and what it was billed at:
+    // how far the cache-aware (likely) reservation was off, request by request.
+    sql: `
+ALTER TABLE requests ADD COLUMN reserved_input_nano BIGINT;
+ALTER TABLE requests ADD COLUMN billed_input_nano BIGINT;
+`,
+  },
 ];
 
 const SERIAL: Record<Dialect, string> = {

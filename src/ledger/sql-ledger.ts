@@ -94,7 +94,7 @@ export class SqlLedger implements Ledger {
       },
       { sql: `DELETE ${earlier}`, params: [row.runId, key] },
       {
-        sql: `INSERT INTO requests (run_id, ${REQUEST_COLUMNS}, request_key, hold_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        sql: `INSERT INTO requests (run_id, ${REQUEST_COLUMNS}, request_key, hold_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         params: [
           row.runId,
           at,
@@ -109,6 +109,8 @@ export class SqlLedger implements Ledger {
           flag(row.estimated),
           flag(row.retry),
           flag(row.reserved ?? false),
+          row.reservedInputNano ?? null,
+          row.billedInputNano ?? null,
           key,
           row.holdId ?? null,
         ],

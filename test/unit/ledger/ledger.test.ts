@@ -276,7 +276,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
       await client.end();
     }
     await expect(open()).rejects.toThrow(SchemaTooNewError);
-    await expect(open()).rejects.toThrow("The ledger's schema is version 99, newer than this capped knows (3). Upgrade capped to use it.");
+    await expect(open()).rejects.toThrow("The ledger's schema is version 99, newer than this capped knows (4). Upgrade capped to use it.");
     ledger = { close: () => Promise.resolve() } as Ledger;
   });
 
@@ -289,7 +289,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
       return rows.map((r) => String(r.name)).sort();
     };
     expect(await columns('requests')).toEqual(
-      ['at', 'cache_read_tokens', 'cache_write_tokens', 'cost_nano', 'estimated', 'id', 'input_tokens', 'model', 'output_tokens', 'phase', 'provider', 'retry', 'run_id', 'request_key', 'hold_id', 'reserved'].sort(),
+      ['at', 'cache_read_tokens', 'cache_write_tokens', 'cost_nano', 'estimated', 'id', 'input_tokens', 'model', 'output_tokens', 'phase', 'provider', 'retry', 'run_id', 'request_key', 'hold_id', 'reserved', 'reserved_input_nano', 'billed_input_nano'].sort(),
     );
     expect(await columns('approvals')).toEqual(['answer', 'at', 'from_usd', 'id', 'kind', 'model', 'run_id', 'to_usd']);
   });

@@ -70,7 +70,7 @@ describe('buildRunRecord', () => {
     ];
     for (const key of designed) expect(record, key).toHaveProperty(key);
     // beyond the designed names, only the subscription flag (not yet in DESIGN.md)
-    expect(Object.keys(record).filter((k) => !designed.includes(k))).toEqual(['apiEquivalent', 'toolsRemoved']);
+    expect(Object.keys(record).filter((k) => !designed.includes(k))).toEqual(['apiEquivalent', 'toolsRemoved', 'reservation', 'upstreamNonCompliant']);
     expect(Object.keys(record.budget).sort()).toEqual(['actions', 'tokens', 'usd', 'verifyUsd']);
     expect(Object.keys(record.spent).sort()).toEqual(
       ['usd', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'actions', 'requests'].sort(),
@@ -108,6 +108,8 @@ describe('buildRunRecord', () => {
       estimated: true,
       apiEquivalent: false,
       toolsRemoved: [],
+      reservation: { mode: 'likely', riskUsd: 0, countCalls: 0 },
+      upstreamNonCompliant: false,
       exitCode: 0,
     });
   });
