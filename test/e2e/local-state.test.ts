@@ -108,10 +108,10 @@ describe('bad local state', () => {
   }
 
   it.each([
-    ['/proc/nope/run.json', /^capped: the directory of the --record file \/proc\/nope cannot be used: it could not be created \(ENOENT\)\.$/],
-    [path.join(file, 'run.json'), /^capped: the directory of the --record file .*a-file cannot be used: it is a file, not a directory\.$/],
-    [tmp, /^capped: the --record file .* cannot be used: it is a directory\.$/],
-  ])('--record %s: one line, exit 2, before the agent starts', async (record, message) => {
+    ['under /proc', '/proc/nope/run.json', /^capped: the directory of the --record file \/proc\/nope cannot be used: it could not be created \(ENOENT\)\.$/],
+    ['under a file', path.join(file, 'run.json'), /^capped: the directory of the --record file .*a-file cannot be used: it is a file, not a directory\.$/],
+    ['a directory', tmp, /^capped: the --record file .* cannot be used: it is a directory\.$/],
+  ])('--record %s: one line, exit 2, before the agent starts', async (_kind, record, message) => {
     const marker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'capped-started-')), 'started');
     const r = await cli(['run', '--record', record, '--max-usd', '1', '--', 'touch', marker], { CAPPED_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'capped-home-')) });
     expect(r.hung).toBe(false);
