@@ -16,6 +16,7 @@ import { RunJournal } from './run-journal.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import { InputEstimator } from '../proxy/input-estimator.js';
 import { proxyEndpoints } from '../proxy/mounts.js';
+import { compileRoutes } from '../proxy/routes.js';
 import { createProxy, listenLoopback } from '../proxy/server.js';
 import { applyRecipeArgs } from '../supervisor/agent-recipes.js';
 import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
@@ -71,7 +72,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     color: deps.stderrIsTTY && !deps.env.NO_COLOR,
     everyRequest: !deps.stderrIsTTY,
   });
-  const rules = { restrictedTools: new Set(p.restrictedTools), verifyPatterns: compilePatterns(p.verifyPatterns) };
+  const rules = { restrictedTools: new Set(p.restrictedTools), verifyPatterns: compilePatterns(p.verifyPatterns), allowRoutes: compileRoutes(p.allowRoutes) };
   const journal = await openJournal(runId, p, deps);
   if (journal) keeper.onAction((action, state) => journal.action(action, state));
   const secret = randomBytes(16).toString('hex');
@@ -131,6 +132,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       const updated = enginePolicyOf(next.policy, interactive);
       rules.restrictedTools = new Set(next.policy.restrictedTools);
       rules.verifyPatterns = compilePatterns(next.policy.verifyPatterns);
+      rules.allowRoutes = compileRoutes(next.policy.allowRoutes);
       keeper.dispatch({ type: 'policy', at: deps.now().toISOString(), caps: updated.caps, policy: updated.engine });
       say(`capped: policy reloaded from ${next.file ?? '.budgetrc'}: ${capsText(updated.caps)}\n`);
     },

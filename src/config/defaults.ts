@@ -49,6 +49,8 @@ export const POLICY_DEFAULTS: Policy = {
   verifyShare: 0.4,
   verifyPatterns: DEFAULT_VERIFY_PATTERNS,
   restrictedTools: [],
+  /** None: every route capped cannot price is refused. */
+  allowRoutes: [],
   /** null: the embedded run log in the data directory. */
   ledger: { url: null },
   retentionDays: 30,

@@ -53,6 +53,8 @@ export interface Policy {
   verifyPatterns: readonly string[];
   /** Tools removed from every request before it reaches the model. */
   restrictedTools: readonly string[];
+  /** Routes (`POST /v1/files`) passed through unmetered though capped would refuse them. */
+  allowRoutes: readonly string[];
   ledger: { url: string | null };
   /** Days the run log keeps a run. */
   retentionDays: number;
@@ -85,6 +87,7 @@ export interface SettingValues {
   verifyShare: number;
   verifyPatterns: readonly string[];
   restrictedTools: readonly string[];
+  allowRoutes: readonly string[];
   'ledger.url': string;
   retentionDays: number;
   daily: number;

@@ -12,6 +12,9 @@ import { handleGeneration } from './generation.js';
 import { handleUpgrade } from './websocket.js';
 import { passThrough, readBody, sendError, type ProxyNotice } from './exchange.js';
 import { tryParse, asRecord } from './providers/json.js';
+import { handleReserved } from './reserved.js';
+import { planAnthropicBatch, planEmbeddings, planImages, refuseOpenAIBatch } from './route-plans.js';
+import { classifyRoute, isAllowed, routeRefusal, type AllowedRoute } from './routes.js';
 import type { Provider } from './providers/types.js';
 
 /** A resolved destination: the provider whose wire format a request uses, and where it goes. */
@@ -56,11 +59,15 @@ export interface ProxyDeps {
 
 /** Holds each request's reservation against the ceilings shared across runs (the ledger's). */
 export interface WindowGate {
-  hold(id: string, nano: Nano): Promise<{ ok: true } | { ok: false; window: WindowInfo; pause: boolean }>;
+  /** Rejects when the ledger fails, or once `signal` aborts (the client left while it waited). */
+  hold(id: string, nano: Nano, signal?: AbortSignal): Promise<{ ok: true } | { ok: false; window: WindowInfo; pause: boolean }>;
   /** The request ended without a charge; a settled one is released once its cost is recorded. */
   release(id: string): void;
-  /** Resolves when the window may have room again: at its reset, or sooner to look again. */
-  waitForRoom(window: WindowInfo): Promise<void>;
+  /**
+   * Resolves when the window may have room again: at its reset, or sooner to look again (later
+   * with each `attempt`), or as soon as `signal` aborts.
+   */
+  waitForRoom(window: WindowInfo, attempt: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** Request rules from the run's policy. */
@@ -69,6 +76,8 @@ export interface ProxyRules {
   restrictedTools: ReadonlySet<string>;
   /** Shell commands that move the agent into its verification phase. */
   verifyPatterns: readonly RegExp[];
+  /** Routes passed through unmetered though capped would refuse them (`allowRoutes`). */
+  allowRoutes: readonly AllowedRoute[];
 }
 
 export interface Proxy {
@@ -159,28 +168,43 @@ async function handle(deps: ProxyDeps, req: http.IncomingMessage, res: http.Serv
     return;
   }
   const { route, pathAndQuery, path } = target;
-  const kind = route.provider.classify(method, path);
-  if (kind === 'free') return passThrough(route, req, res, pathAndQuery, null, deps.notify);
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  const kind = classifyRoute(route.provider, method, path, hasBody);
+  // Routes the policy lets through pass unmetered; generation is always metered.
+  if (kind.kind === 'free' || (kind.kind !== 'generate' && isAllowed(deps.rules.allowRoutes, method, path))) {
+    return passThrough(route, req, res, pathAndQuery, null, deps.notify);
+  }
+  if (kind.kind === 'unknown' || kind.kind === 'unpriced') {
+    req.resume();
+    const why = kind.kind === 'unpriced' ? kind.why : 'is not a route capped knows to be free or can meter';
+    return refuse(deps, route, res, routeRefusal(method, path, why));
+  }
 
   const body = await readBody(req);
   if (body === null) {
     sendError(res, route.provider.error(413, 'capped: request body is larger than the proxy accepts (64 MiB).'));
     return;
   }
-  if (kind === 'other') {
-    // Fail closed: a POST that names a model on an endpoint capped does not meter could spend
-    // outside the cap, so it is refused; anything else (uploads, listings) passes through.
-    // The model may be in the body or (Gemini) in the path.
-    const parsed = tryParse(body.toString('utf8'));
-    if (asRecord(parsed)?.model !== undefined || route.provider.inspect(parsed, path).model !== null) {
-      const message = `capped: ${path} is not an endpoint capped can meter, so the request was refused to keep the cap intact.`;
-      deps.notify({ type: 'refused', message });
-      sendError(res, route.provider.error(400, message));
-      return;
-    }
-    return passThrough(route, req, res, pathAndQuery, body, deps.notify);
-  }
-  return handleGeneration(deps, route, req, res, pathAndQuery, body);
+  if (kind.kind === 'generate') return handleGeneration(deps, route, req, res, pathAndQuery, body);
+  const json = asRecord(tryParse(body.toString('utf8')));
+  if (!json) return refuse(deps, route, res, routeRefusal(method, path, 'has a body that is not a JSON object, so it cannot be priced'));
+  const name = `${method} ${path.replace(/\/+$/, '')}`;
+  const planned =
+    kind.kind === 'batch'
+      ? kind.format === 'anthropic'
+        ? planAnthropicBatch(deps, route.provider, json, name)
+        : refuseOpenAIBatch(name)
+      : kind.shape === 'embeddings'
+        ? planEmbeddings(deps, route.provider, json, path, body.length, name)
+        : planImages(deps, route.provider, json, body.length, name);
+  if (!planned.ok) return refuse(deps, route, res, planned.message);
+  return handleReserved(deps, route, req, res, pathAndQuery, body, planned.plan);
+}
+
+/** Refuses a request capped will not send, in the provider's own error shape; the run goes on. */
+function refuse(deps: ProxyDeps, route: Route, res: http.ServerResponse, message: string): void {
+  deps.notify({ type: 'refused', message });
+  sendError(res, route.provider.error(400, message));
 }
 
 /**
