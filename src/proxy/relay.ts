@@ -124,6 +124,8 @@ function relayEvents(r: Relay): Promise<RelayOutcome> {
     let truncate: { outputTokens: number; limit: LimitKind } | null = null;
     /** The budget ends the response (not a withheld tool call): the upstream must stop generating. */
     let cutting = false;
+    /** Reading after the client's stream ended is over: nothing more is metered. */
+    let drained = false;
     /** Checks the real input once it is known, and whether the output reached its cut point. */
     const overLimit = (): string | null => {
       const reading = meter.reading();
@@ -149,11 +151,19 @@ function relayEvents(r: Relay): Promise<RelayOutcome> {
      * was reserved for; then closes it.
      */
     const drain = (raws: Buffer[], last: boolean): void => {
-      for (const raw of raws) for (const e of reader.push(raw)) meter.event(e);
-      if (last) for (const e of reader.end()) meter.event(e);
-      const reading = meter.reading();
-      const seen = Math.max(reading.usage.output ?? 0, Math.ceil(reading.outputChars / CUT_CHARS_PER_TOKEN));
-      if (reading.complete || seen > r.allowedOut) upstream.destroy();
+      for (const [k, raw] of raws.entries()) {
+        if (drained) return;
+        const events = reader.push(raw);
+        if (last && k === raws.length - 1) events.push(...reader.end());
+        for (const e of events) meter.event(e);
+        const reading = meter.reading();
+        const seen = Math.max(reading.usage.output ?? 0, Math.ceil(reading.outputChars / CUT_CHARS_PER_TOKEN));
+        if (reading.complete || seen > r.allowedOut) {
+          drained = true;
+          upstream.destroy();
+        }
+      }
+      if (last && raws.length === 0 && !drained) for (const e of reader.end()) meter.event(e);
     };
 
     /** Ends the client's stream with capped's refusal; `rest` (read, not yet metered) is drained. */
