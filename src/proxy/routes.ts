@@ -38,6 +38,9 @@ const ANTHROPIC: readonly Rule[] = [
   { methods: ['POST'], path: end(`v1/messages/batches/${SEGMENT}/cancel`), route: FREE },
   // Files API uploads (multipart): storing a file costs nothing; using it in a message is metered.
   { methods: ['POST'], path: end('v1/files'), route: FREE },
+  // Agent Skills uploads, likewise stored, not run.
+  { methods: ['POST'], path: end('v1/skills'), route: FREE },
+  { methods: ['POST'], path: end(`v1/skills/${SEGMENT}/versions`), route: FREE },
 ];
 
 /** OpenAI clients' base URL usually includes `/v1`, so paths arrive with or without it. */

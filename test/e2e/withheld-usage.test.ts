@@ -40,7 +40,7 @@ describe('a withheld tool call', () => {
         blocks: [
           { type: 'tool_use', name: 'Bash', input: { command: 'ls' } },
           { type: 'tool_use', name: 'Bash', input: { command: 'rm -rf build' } },
-          ...Array.from({ length: 20 }, () => ({ type: 'text', text: 'x'.repeat(500) })),
+          ...Array.from({ length: 20 }, () => ({ type: 'text' as const, text: 'x'.repeat(500) })),
         ],
         outputTokens: 100,
       }),

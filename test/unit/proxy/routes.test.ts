@@ -22,6 +22,7 @@ describe('the route table', () => {
     for (const [provider, method, path] of [
       [anthropic, 'POST', '/v1/messages/count_tokens'],
       [anthropic, 'POST', '/v1/files'],
+      [anthropic, 'POST', '/v1/skills/skill_1/versions'],
       [anthropic, 'POST', '/v1/messages/batches/msgbatch_1/cancel'],
       [anthropic, 'GET', '/v1/models'],
       [anthropic, 'GET', '/v1/messages/batches/msgbatch_1/results'],
@@ -67,6 +68,9 @@ describe('the route table', () => {
     expect(kind(anthropic, 'PUT', '/v1/messages')).toBe('unknown');
     expect(kind(anthropic, 'PATCH', '/v1/models')).toBe('unknown');
     expect(kind(anthropic, 'POST', '/v1/complete')).toBe('unknown');
+    // Managed agent sessions and remote triggers run models server-side.
+    expect(kind(anthropic, 'POST', '/v1/sessions')).toBe('unknown');
+    expect(kind(anthropic, 'POST', '/v1/code/triggers')).toBe('unknown');
     expect(kind(anthropic, 'GET', '/v1/models', true)).toBe('unknown');
     expect(kind(openaiChat, 'POST', '/completions')).toBe('unknown');
     expect(kind(openaiChat, 'POST', '/chat/completions/chatcmpl-1')).toBe('unknown');
