@@ -36,7 +36,11 @@ export function handleUpgrade(deps: ProxyDeps, req: http.IncomingMessage, socket
   const target = parseTarget(deps, req.url ?? '/', 'GET', req.headers);
   if (!target.ok) return httpError(socket, target.status, target.text);
   const ws = target.route.provider.websocket;
-  if (!ws) return httpError(socket, 400, `capped: ${target.path} does not take WebSocket connections through capped.\n`);
+  // Only the generation route is metered over WebSocket (OpenAI Responses); another socket (the
+  // Realtime API bills audio as it streams) could spend without a request capped can see.
+  if (!ws || target.route.provider.classify('POST', target.path) !== 'generate') {
+    return httpError(socket, 400, `capped: ${target.path} does not take WebSocket connections through capped (only the Responses API's is metered).\n`);
+  }
   const headers = forwardHeaders(req.headers, null);
   headers.connection = 'Upgrade';
   headers.upgrade = req.headers.upgrade ?? 'websocket';

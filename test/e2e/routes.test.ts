@@ -197,3 +197,22 @@ describe('any other route with a body', () => {
     expect(result.stderr).toContain('a route: a method (or *) and a path starting with /, such as "POST /v1/files"');
   });
 });
+
+describe('WebSockets', () => {
+  it('are refused on any route but the Responses API’s (the Realtime API bills audio as it streams)', async () => {
+    upstream = await startFakeRoutes();
+    const agent = `
+      import http from 'node:http';
+      const req = http.request(process.env.OPENAI_BASE_URL + '/realtime?model=gpt-realtime', {
+        headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+      });
+      req.on('upgrade', () => { console.log(JSON.stringify({ status: 101 })); process.exit(0); });
+      req.on('response', (res) => { let body = ''; res.on('data', (d) => (body += d)); res.on('end', () => console.log(JSON.stringify({ status: res.statusCode, body }))); });
+      req.end();`;
+    const result = await runCapped(['run', '--max-usd', '1', '--', process.execPath, '--input-type=module', '-e', agent], { env: { OPENAI_BASE_URL: `${upstream.url}/v1` } });
+    const out = JSON.parse(result.stdout.trim().split('\n').pop()!) as { status: number; body: string };
+    expect(out.status).toBe(400);
+    expect(out.body).toContain('capped: /realtime does not take WebSocket connections through capped');
+    expect(upstream.bill.received).toHaveLength(0);
+  });
+});
