@@ -1,7 +1,10 @@
 import { costOfTokens, type Nano } from '../budget/money.js';
-import { asCount, asRecord, asString } from './providers/json.js';
+import { asCount, asRecord, asString, tryParse } from './providers/json.js';
+import { openaiChat } from './providers/openai-chat.js';
+import { openaiResponses } from './providers/openai-responses.js';
 import type { Provider } from './providers/types.js';
 import type { ProxyDeps } from './server.js';
+import type { SeenUploads } from './uploads.js';
 
 /**
  * What a request on a batch, embeddings or images route reserves, priced before it is sent. These
@@ -49,46 +52,85 @@ function noPrice(route: string, model: string, why = ''): Planned {
   };
 }
 
+/** One request of a batch, before pricing. */
+interface BatchItem {
+  model: string;
+  pricingId: string;
+  /** The request body's size, for its input estimate. */
+  bytes: number;
+  /** Its output ceiling, the whole of which is reserved. */
+  output: number;
+}
+
+/** A batch priced in full at batch rates, recorded under the model with the largest share. */
+function planBatch(deps: ProxyDeps, items: readonly BatchItem[], route: string): Planned {
+  if (items.length === 0) return { ok: false, message: `capped: ${route} carries no requests capped can read, so it cannot be priced; it was not sent.` };
+  const byModel = new Map<string, Nano>();
+  const plan: Plan = { model: '', inputTokens: 0, outputTokens: 0, nano: 0, settle: 'reservation' };
+  for (const item of items) {
+    const input = deps.estimator.estimate(item.bytes);
+    const quote = deps.prices.quote(item.pricingId, item.model, input);
+    if (!quote) return noPrice(route, item.model);
+    const cost = batchRate(quote.inputNano + costOfTokens(item.output, quote.outPicoPerToken));
+    byModel.set(item.model, (byModel.get(item.model) ?? 0) + cost);
+    plan.inputTokens += input;
+    plan.outputTokens += item.output;
+    plan.nano += cost;
+  }
+  plan.model = [...byModel].sort((a, b) => b[1] - a[1])[0]![0];
+  return { ok: true, plan };
+}
+
 /**
  * An Anthropic Message Batch (`requests[].params` are Messages requests): every request's input
  * estimate and its whole max_tokens, at batch rates.
  */
 export function planAnthropicBatch(deps: ProxyDeps, provider: Provider, body: Record<string, unknown>, route: string): Planned {
-  const requests = Array.isArray(body.requests) ? body.requests : [];
-  if (requests.length === 0) return { ok: false, message: `capped: ${route} carries no requests capped can read, so it cannot be priced; it was not sent.` };
-  const byModel = new Map<string, Nano>();
-  let inputTokens = 0;
-  let outputTokens = 0;
-  let nano = 0;
-  for (const [index, item] of requests.entries()) {
+  const items: BatchItem[] = [];
+  for (const [index, item] of (Array.isArray(body.requests) ? body.requests : []).entries()) {
     const params = asRecord(asRecord(item)?.params);
     const model = asString(params?.model);
     if (!params || !model) return { ok: false, message: `capped: request ${index} of the batch (${route}) names no model, so the batch cannot be priced; it was not sent.` };
-    const input = deps.estimator.estimate(Buffer.byteLength(JSON.stringify(params)));
-    const output = asCount(params.max_tokens) ?? provider.defaultMaxTokens(model);
-    const quote = deps.prices.quote(provider.pricingId, model, input);
-    if (!quote) return noPrice(route, model);
-    const cost = batchRate(quote.inputNano + costOfTokens(output, quote.outPicoPerToken));
-    byModel.set(model, (byModel.get(model) ?? 0) + cost);
-    inputTokens += input;
-    outputTokens += output;
-    nano += cost;
+    items.push({ model, pricingId: provider.pricingId, bytes: Buffer.byteLength(JSON.stringify(params)), output: asCount(params.max_tokens) ?? provider.defaultMaxTokens(model) });
   }
-  const model = [...byModel].sort((a, b) => b[1] - a[1])[0]![0];
-  return { ok: true, plan: { model, inputTokens, outputTokens, nano, settle: 'reservation' } };
+  return planBatch(deps, items, route);
 }
 
 /**
- * OpenAI's Batch API names an uploaded JSONL file (`input_file_id`) that capped never saw, so it
- * cannot price the batch.
+ * Where a batch line's request goes, and its output ceiling field (OpenAI batch input lines:
+ * {custom_id, method, url, body}).
  */
-export function refuseOpenAIBatch(route: string): Planned {
-  return {
+const OPENAI_BATCH_ENDPOINTS: ReadonlyArray<{ url: RegExp; provider: Provider; maxTokens: (body: Record<string, unknown>) => number | undefined }> = [
+  { url: /\/chat\/completions$/, provider: openaiChat, maxTokens: (b) => asCount(b.max_completion_tokens) ?? asCount(b.max_tokens) },
+  { url: /\/responses$/, provider: openaiResponses, maxTokens: (b) => asCount(b.max_output_tokens) },
+  { url: /\/embeddings$/, provider: openaiChat, maxTokens: () => 0 },
+];
+
+/**
+ * An OpenAI batch: its requests are the lines of an input file the agent uploaded through capped
+ * (kept by SeenUploads); a file capped never saw cannot be priced, so the batch is refused.
+ */
+export function planOpenAIBatch(deps: ProxyDeps, body: Record<string, unknown>, route: string, uploads: SeenUploads): Planned {
+  const fileId = asString(body.input_file_id);
+  const content = fileId === undefined ? undefined : uploads.get(fileId);
+  const refuse = (why: string): Planned => ({
     ok: false,
     message:
-      `capped: ${route} runs the requests of an uploaded file that capped cannot see, so the batch cannot be priced or reserved and was refused to keep the cap intact (it was not sent). ` +
-      `Send the requests one by one through capped, or allow the route to pass unmetered in .budgetrc: allowRoutes: ["${route}"].`,
-  };
+      `capped: ${route} ${why}, so the batch cannot be priced or reserved and was refused to keep the cap intact (it was not sent). ` +
+      `Upload the input file through capped in this run, send the requests one by one, or allow the route to pass unmetered in .budgetrc: allowRoutes: ["${route}"].`,
+  });
+  if (content === undefined) return refuse(`runs the requests of an uploaded file (${fileId ?? 'none named'}) that capped cannot see`);
+  const items: BatchItem[] = [];
+  for (const [index, line] of content.split('\n').filter((l) => l.trim() !== '').entries()) {
+    const item = asRecord(tryParse(line));
+    const request = asRecord(item?.body);
+    const model = asString(request?.model);
+    const endpoint = OPENAI_BATCH_ENDPOINTS.find((e) => e.url.test(asString(item?.url) ?? ''));
+    if (!request || !model || !endpoint) return refuse(`has a request (line ${index + 1} of ${fileId}) capped cannot price: it needs a model and a chat/completions, responses or embeddings url`);
+    const output = endpoint.maxTokens(request) ?? endpoint.provider.defaultMaxTokens(model);
+    items.push({ model, pricingId: endpoint.provider.pricingId, bytes: Buffer.byteLength(JSON.stringify(request)), output });
+  }
+  return planBatch(deps, items, route);
 }
 
 /** An embeddings request: its input estimate; nothing generated. */

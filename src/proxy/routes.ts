@@ -10,6 +10,8 @@ export type RouteKind =
   | { kind: 'generate' }
   /** Costs nothing: token counting, listings, status, uploads, cancels. */
   | { kind: 'free' }
+  /** A file upload: free, and a batch input file is kept to price the batch that names it. */
+  | { kind: 'upload' }
   /** A batch of requests billed later: priced at batch rates and reserved in full before it is sent. */
   | { kind: 'batch'; format: 'anthropic' | 'openai' }
   /** Priced from one request's input (and, for images, a bounded output), settled from the response's usage. */
@@ -49,7 +51,8 @@ const OPENAI: readonly Rule[] = [
   { methods: ['POST'], path: end(`responses/${SEGMENT}/cancel`), route: FREE },
   { methods: ['POST'], path: end('batches'), route: { kind: 'batch', format: 'openai' } },
   { methods: ['POST'], path: end(`batches/${SEGMENT}/cancel`), route: FREE },
-  { methods: ['POST'], path: end('files'), route: FREE },
+  { methods: ['POST'], path: end('files'), route: { kind: 'upload' } },
+  // Multipart uploads (files over 512 MB) are not read: a batch naming one is refused.
   { methods: ['POST'], path: end('uploads'), route: FREE },
   { methods: ['POST'], path: end(`uploads/${SEGMENT}/(parts|complete|cancel)`), route: FREE },
   // Moderation is free of charge (platform.openai.com/docs/guides/moderation).

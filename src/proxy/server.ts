@@ -13,7 +13,8 @@ import { handleUpgrade } from './websocket.js';
 import { passThrough, readBody, sendError, type ProxyNotice } from './exchange.js';
 import { tryParse, asRecord } from './providers/json.js';
 import { handleReserved } from './reserved.js';
-import { planAnthropicBatch, planEmbeddings, planImages, refuseOpenAIBatch } from './route-plans.js';
+import { planAnthropicBatch, planEmbeddings, planImages, planOpenAIBatch } from './route-plans.js';
+import { passUpload, SeenUploads } from './uploads.js';
 import { classifyRoute, isAllowed, routeRefusal, type AllowedRoute } from './routes.js';
 import type { Provider } from './providers/types.js';
 
@@ -105,8 +106,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
     }
   };
 
+  // Batch input files uploaded during the run, to price the batches that name them.
+  const uploads = new SeenUploads();
   const server = http.createServer((req, res) => {
-    void track(handle(deps, req, res)).catch((err: unknown) => {
+    void track(handle(deps, uploads, req, res)).catch((err: unknown) => {
       // A bug in capped must not leave the agent hanging: answer if nothing was sent yet.
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(`capped: internal proxy error: ${String(err)}`);
@@ -157,7 +160,7 @@ export function parseTarget(deps: Pick<ProxyDeps, 'secret' | 'mounts'>, raw: str
   return { ok: true, route: resolveRoute(mounted, method, path, headers), pathAndQuery, path };
 }
 
-async function handle(deps: ProxyDeps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle(deps: ProxyDeps, uploads: SeenUploads, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
   if (method === 'POST' && (req.url ?? '').startsWith(`/${deps.secret}/_capped/`)) return control(deps, req, res);
   const target = parseTarget(deps, req.url ?? '/', method, req.headers);
@@ -174,6 +177,7 @@ async function handle(deps: ProxyDeps, req: http.IncomingMessage, res: http.Serv
   if (kind.kind === 'free' || (kind.kind !== 'generate' && isAllowed(deps.rules.allowRoutes, method, path))) {
     return passThrough(route, req, res, pathAndQuery, null, deps.notify);
   }
+  if (kind.kind === 'upload') return passUpload(route, req, res, pathAndQuery, deps.notify, uploads);
   if (kind.kind === 'unknown' || kind.kind === 'unpriced') {
     req.resume();
     const why = kind.kind === 'unpriced' ? kind.why : 'is not a route capped knows to be free or can meter';
@@ -193,7 +197,7 @@ async function handle(deps: ProxyDeps, req: http.IncomingMessage, res: http.Serv
     kind.kind === 'batch'
       ? kind.format === 'anthropic'
         ? planAnthropicBatch(deps, route.provider, json, name)
-        : refuseOpenAIBatch(name)
+        : planOpenAIBatch(deps, json, name, uploads)
       : kind.shape === 'embeddings'
         ? planEmbeddings(deps, route.provider, json, path, body.length, name)
         : planImages(deps, route.provider, json, body.length, name);

@@ -103,15 +103,49 @@ describe('Message Batches', () => {
     expect(result.code, result.stderr).toBe(0);
   });
 
-  it('of OpenAI, whose requests sit in an uploaded file capped cannot see, are refused in OpenAI shape', async () => {
+  it('of OpenAI, whose requests sit in an uploaded file capped never saw, are refused in OpenAI shape', async () => {
     const { result, out, up } = await oneRequest(['--max-usd', '1'], { path: '/batches', openai: true, body: { input_file_id: 'file-1', endpoint: '/v1/chat/completions', completion_window: '24h' } });
     expect(out.status).toBe(400);
     expect(out.shouldRetry).toBe('false');
     expect(JSON.parse(out.body)).toMatchObject({ error: { type: 'invalid_request_error' } });
-    expect(messageOf(out)).toContain('POST /batches runs the requests of an uploaded file that capped cannot see');
+    expect(messageOf(out)).toContain('POST /batches runs the requests of an uploaded file (file-1) that capped cannot see');
     expect(messageOf(out)).toContain('allowRoutes: ["POST /batches"]');
     expect(up.bill.received).toHaveLength(0);
     expect(result.code, result.stderr).toBe(0);
+  });
+
+  /** The batch agent: uploads its JSONL input file through capped, then creates the batch. */
+  async function openaiBatch(args: string[], env: Record<string, string>) {
+    upstream = await startFakeRoutes();
+    const result = await runCapped(['run', ...args, '--', process.execPath, fixture('openai-batch-agent.mjs')], { env: { OPENAI_BASE_URL: `${upstream.url}/v1`, ...env } });
+    return { result, out: agentOutput(result.stdout) as AgentOutput & { upload: number }, up: upstream };
+  }
+
+  it('of OpenAI, whose input file was uploaded through capped, are reserved in full at batch rates', async () => {
+    const { result, out, up } = await openaiBatch(['--max-usd', '1'], { FAKE_LINES: '4', FAKE_MAX_TOKENS: '2000' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(out.upload).toBe(200);
+    expect(out.status).toBe(200);
+    expect(up.bill.received.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /v1/files', 'POST /v1/batches']);
+    const record = result.record!;
+    // 4 x 2,000 output tokens at gpt-4.1's $8 per million, halved: $0.032, plus the inputs.
+    expect(record.spent.outputTokens).toBe(8000);
+    expect(record.spent.usd).toBeGreaterThan(0.032);
+    expect(record.spent.usd).toBeGreaterThanOrEqual(up.billedUsd());
+    expect(record.spent.usd).toBeLessThan(0.04);
+    expect(record.estimated).toBe(true);
+    expect(record.models['gpt-4.1']?.requests).toBe(1);
+  });
+
+  it('of OpenAI that do not fit are refused before they are sent', async () => {
+    // 10 x 16,000 output tokens at $4 per million (batch): $0.64 against $0.25.
+    const { result, out, up } = await openaiBatch(['--max-usd', '0.25'], { FAKE_LINES: '10', FAKE_MAX_TOKENS: '16000' });
+    expect(out.upload).toBe(200);
+    expect(out.status).toBe(400);
+    expect(messageOf(out)).toMatch(/spending cap of \$0\.25 is reached \(.*the next request needs at least \$0\.6/);
+    expect(up.bill.received.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /v1/files']);
+    expect(up.billedUsd()).toBe(0);
+    expect(result.code).toBe(3);
   });
 });
 

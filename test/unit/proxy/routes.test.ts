@@ -28,7 +28,6 @@ describe('the route table', () => {
       [anthropic, 'GET', '/v1/messages/batches/msgbatch_1/results'],
       [anthropic, 'DELETE', '/v1/files/file_1'],
       [openaiResponses, 'POST', '/responses/input_tokens'],
-      [openaiResponses, 'POST', '/v1/files'],
       [openaiResponses, 'POST', '/uploads/upload_1/parts'],
       [openaiResponses, 'POST', '/batches/batch_1/cancel'],
       [openaiResponses, 'POST', '/moderations'],
@@ -45,6 +44,8 @@ describe('the route table', () => {
   it('prices batches, embeddings and images', () => {
     expect(classifyRoute(anthropic, 'POST', '/v1/messages/batches', true)).toEqual({ kind: 'batch', format: 'anthropic' });
     expect(classifyRoute(openaiResponses, 'POST', '/v1/batches', true)).toEqual({ kind: 'batch', format: 'openai' });
+    // OpenAI uploads are free, and read on the side so a batch naming one can be priced.
+    expect(classifyRoute(openaiResponses, 'POST', '/v1/files', true)).toEqual({ kind: 'upload' });
     expect(classifyRoute(openaiChat, 'POST', '/embeddings', true)).toEqual({ kind: 'priced', shape: 'embeddings' });
     expect(classifyRoute(gemini, 'POST', '/v1beta/models/gemini-embedding-001:embedContent', true)).toEqual({ kind: 'priced', shape: 'embeddings' });
     expect(classifyRoute(openaiResponses, 'POST', '/images/generations', true)).toEqual({ kind: 'priced', shape: 'images' });
