@@ -17,6 +17,8 @@ export type ProxyNotice =
       clamped: number | null;
       /** A retry of an earlier attempt, by the client's own marker. */
       retry: boolean;
+      /** Charged its whole reservation (a batch, billed after the run), not from read usage. */
+      atReservation?: true;
       /** The provider module that read it (anthropic, openai-chat, openai-responses, gemini). */
       provider: string;
       phase: Phase;

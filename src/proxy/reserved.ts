@@ -144,5 +144,5 @@ function settleReserved(deps: ProxyDeps, provider: Provider, id: string, plan: P
   const phase = deps.keeper.state.reserved[id]?.phase ?? deps.keeper.state.phase;
   const at = deps.now().toISOString();
   deps.keeper.dispatch({ type: 'settle', id, at, model: plan.model, usage, costNano, estimated });
-  deps.notify({ type: 'settled', id, model: plan.model, costNano, usage, estimated, clamped: null, retry: false, provider: provider.id, phase });
+  deps.notify({ type: 'settled', id, model: plan.model, costNano, usage, estimated, clamped: null, retry: false, provider: provider.id, phase, ...(estimated ? { atReservation: true as const } : {}) });
 }

@@ -76,6 +76,7 @@ describe('Message Batches', () => {
     expect(record.spent.usd).toBeGreaterThanOrEqual(up.billedUsd());
     expect(record.spent.outputTokens).toBe(12_000);
     expect(record.estimated).toBe(true);
+    expect(result.stderr).toMatch(/claude-sonnet-4-5 · in [\d,]+ out 12,000 .* · estimated: charged at its reservation\n/);
   });
 
   it('that do not fit the cap are refused before they are sent, and never pass it', async () => {
