@@ -72,7 +72,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     color: deps.stderrIsTTY && !deps.env.NO_COLOR,
     everyRequest: !deps.stderrIsTTY,
   });
-  const rules = { restrictedTools: new Set(p.restrictedTools), verifyPatterns: compilePatterns(p.verifyPatterns), allowRoutes: compileRoutes(p.allowRoutes) };
+  const rules = { restrictedTools: new Set(p.restrictedTools), verifyPatterns: compilePatterns(p.verifyPatterns), allowRoutes: compileRoutes(p.allowRoutes), batches: p.batches };
   const journal = await openJournal(runId, p, deps);
   if (journal) keeper.onAction((action, state) => journal.action(action, state));
   const secret = randomBytes(16).toString('hex');
@@ -133,6 +133,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       rules.restrictedTools = new Set(next.policy.restrictedTools);
       rules.verifyPatterns = compilePatterns(next.policy.verifyPatterns);
       rules.allowRoutes = compileRoutes(next.policy.allowRoutes);
+      rules.batches = next.policy.batches;
       keeper.dispatch({ type: 'policy', at: deps.now().toISOString(), caps: updated.caps, policy: updated.engine });
       say(`capped: policy reloaded from ${next.file ?? '.budgetrc'}: ${capsText(updated.caps)}\n`);
     },

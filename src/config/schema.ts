@@ -73,6 +73,13 @@ export const SCHEMA: Schema = {
     example: ['POST /v1/audio/transcriptions'],
     doc: 'Routes passed through unmetered that capped would otherwise refuse because it cannot price them, as "METHOD /path" (* stands for one path segment). Generation routes are always metered.',
   }),
+  batches: spec({
+    key: 'batches',
+    kind: v.oneOf(['reserve', 'refuse'] as const),
+    flag: false,
+    example: 'reserve',
+    doc: 'Batch requests (Message Batches, OpenAI Batch), billed after the run: reserve (priced at batch rates and reserved in full before they are sent) or refuse.',
+  }),
   'ledger.url': spec({
     key: 'ledger.url',
     kind: v.ledgerUrl,

@@ -9,6 +9,9 @@ export type EscalationDeny = 'send-selected' | 'refuse';
 
 export type PresetName = 'individual' | 'team' | 'strict';
 
+/** What happens to a batch request (Message Batches, OpenAI Batch): reserved in full, or refused. */
+export type Batches = 'reserve' | 'refuse';
+
 /** A price override in dollars per million tokens, for a model genai-prices does not know. */
 export interface ModelPrice {
   input: number;
@@ -55,6 +58,8 @@ export interface Policy {
   restrictedTools: readonly string[];
   /** Routes (`POST /v1/files`) passed through unmetered though capped would refuse them. */
   allowRoutes: readonly string[];
+  /** Batch requests (billed after the run): reserved in full at batch rates, or refused. */
+  batches: Batches;
   ledger: { url: string | null };
   /** Days the run log keeps a run. */
   retentionDays: number;
@@ -88,6 +93,7 @@ export interface SettingValues {
   verifyPatterns: readonly string[];
   restrictedTools: readonly string[];
   allowRoutes: readonly string[];
+  batches: Batches;
   'ledger.url': string;
   retentionDays: number;
   daily: number;

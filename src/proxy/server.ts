@@ -79,6 +79,8 @@ export interface ProxyRules {
   verifyPatterns: readonly RegExp[];
   /** Routes passed through unmetered though capped would refuse them (`allowRoutes`). */
   allowRoutes: readonly AllowedRoute[];
+  /** Whether batches are reserved in full and sent, or refused. */
+  batches: 'reserve' | 'refuse';
 }
 
 export interface Proxy {
@@ -190,9 +192,12 @@ async function handle(deps: ProxyDeps, uploads: SeenUploads, req: http.IncomingM
     return;
   }
   if (kind.kind === 'generate') return handleGeneration(deps, route, req, res, pathAndQuery, body);
+  const name = `${method} ${path.replace(/\/+$/, '')}`;
+  if (kind.kind === 'batch' && deps.rules.batches === 'refuse') {
+    return refuse(deps, route, res, `capped: ${name} is a batch, billed after the run, and this run's policy refuses batches (batches: refuse), so it was not sent. Send the requests one by one, or set batches: reserve in .budgetrc.`);
+  }
   const json = asRecord(tryParse(body.toString('utf8')));
   if (!json) return refuse(deps, route, res, routeRefusal(method, path, 'has a body that is not a JSON object, so it cannot be priced'));
-  const name = `${method} ${path.replace(/\/+$/, '')}`;
   const planned =
     kind.kind === 'batch'
       ? kind.format === 'anthropic'

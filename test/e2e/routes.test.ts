@@ -95,6 +95,20 @@ describe('Message Batches', () => {
     expect(result.record!.hardStop?.reason).toBe('usd');
   });
 
+  it('are refused before they are sent when the policy says batches: refuse', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-routes-'));
+    fs.writeFileSync(path.join(dir, '.budgetrc'), 'batches: refuse\n');
+    const { result, out, up } = await oneRequest(['--max-usd', '5'], { path: '/v1/messages/batches', body: batch(1, 100) }, dir);
+    expect(out.status).toBe(400);
+    expect(out.shouldRetry).toBe('false');
+    expect(messageOf(out)).toBe(
+      "capped: POST /v1/messages/batches is a batch, billed after the run, and this run's policy refuses batches (batches: refuse), so it was not sent. Send the requests one by one, or set batches: reserve in .budgetrc.",
+    );
+    expect(up.bill.received).toHaveLength(0);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.record!.hardStop).toBeNull();
+  });
+
   it('naming a model without a price are refused, naming the model', async () => {
     const body = { requests: [{ custom_id: 'a', params: { model: 'claude-mystery-9', max_tokens: 10, messages: [] } }] };
     const { result, out, up } = await oneRequest(['--max-usd', '1'], { path: '/v1/messages/batches', body });
