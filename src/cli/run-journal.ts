@@ -13,8 +13,29 @@ import type { ProxyNotice } from '../proxy/exchange.js';
 const HOLD_LIFETIME_MS = 30 * 60_000;
 /** While paused at a window ceiling, how often to look again before the reset. */
 const RECHECK_MS = 15_000;
-/** How soon to try a hold again while other requests' holds fill the window. */
+/**
+ * How soon to try a hold again while other requests' holds fill the window: soon at first (they
+ * usually settle within a response), then less and less often (a crashed run's hold can linger).
+ */
 const HOLD_RETRY_MS = 50;
+const HOLD_RETRY_MAX_MS = 5_000;
+/** While paused, the longest wait between looks (each look waits twice as long as the last). */
+const RECHECK_MAX_MS = 5 * 60_000;
+
+/** Resolves after `ms`, or at once when `signal` aborts; never keeps the process alive. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal?.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
 
 /**
  * Writes a run to the ledger as it goes: the run at start, every request as reserved before it is
@@ -126,10 +147,11 @@ export class RunJournal {
     const kinds = (['daily', 'weekly'] as const).filter((k) => ceilings[k] !== null);
     const windowsAt = (at: Date) => kinds.map((kind) => ({ kind, since: windowStart(kind, at), ceilingNano: ceilings[kind]!, resetsAt: windowEnd(kind, at) }));
     return {
-      hold: async (id, nano) => {
+      hold: async (id, nano, signal) => {
         let at = now();
         let windows = windowsAt(at);
-        for (;;) {
+        for (let retry = 0; ; retry++) {
+          signal?.throwIfAborted();
           await this.writes; // settle what this run already wrote before checking the shared sum
           at = now();
           windows = windowsAt(at);
@@ -150,7 +172,7 @@ export class RunJournal {
           let fitsSettled = true;
           for (const w of windows) if ((await this.ledger.windowSpend({ since: w.since })).nano + nano > w.ceilingNano) fitsSettled = false;
           if (!fitsSettled) break;
-          await new Promise((resolve) => setTimeout(resolve, HOLD_RETRY_MS));
+          await sleep(Math.min(HOLD_RETRY_MS * 2 ** retry, HOLD_RETRY_MAX_MS), signal);
         }
         // Name the window that is full: the one with the least room left.
         let worst = windows[0]!;
@@ -170,10 +192,10 @@ export class RunJournal {
         if (!this.holds.delete(id)) return;
         this.write('a window hold', () => this.ledger.releaseHold(this.holdId(id)));
       },
-      waitForRoom: (window) => {
+      waitForRoom: (window, attempt, signal) => {
         // Look again at the reset, or sooner: other runs' holds end as their requests settle.
-        const wait = Math.max(50, Math.min(Date.parse(window.resetsAt) - now().getTime(), RECHECK_MS));
-        return new Promise((resolve) => setTimeout(resolve, wait).unref());
+        const recheck = Math.min(RECHECK_MS * 2 ** attempt, RECHECK_MAX_MS);
+        return sleep(Math.max(1_000, Math.min(Date.parse(window.resetsAt) - now().getTime(), recheck)), signal);
       },
     };
   }

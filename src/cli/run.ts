@@ -20,6 +20,7 @@ import type { PriceBook } from '../pricing/price-book.js';
 import { ConversationMemory } from '../proxy/conversations.js';
 import { InputEstimator, OutputEstimator } from '../proxy/input-estimator.js';
 import { proxyEndpoints } from '../proxy/mounts.js';
+import { compileRoutes } from '../proxy/routes.js';
 import { createProxy, listenLoopback } from '../proxy/server.js';
 import { applyRecipeArgs } from '../supervisor/agent-recipes.js';
 import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
@@ -77,7 +78,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     color: deps.stderrIsTTY && !deps.env.NO_COLOR,
     everyRequest: !deps.stderrIsTTY,
   });
-  const rules = { restrictedTools: new Set(p.restrictedTools), verifyPatterns: compilePatterns(p.verifyPatterns), reserve: p.reserve };
+  const rules = { restrictedTools: new Set(p.restrictedTools), verifyPatterns: compilePatterns(p.verifyPatterns), reserve: p.reserve, allowRoutes: compileRoutes(p.allowRoutes), batches: p.batches };
   const journal = await openJournal(runId, p, deps);
   if (journal) keeper.onAction((action, state) => journal.action(action, state));
   const secret = randomBytes(16).toString('hex');
@@ -155,6 +156,8 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       rules.restrictedTools = new Set(next.policy.restrictedTools);
       rules.verifyPatterns = compilePatterns(next.policy.verifyPatterns);
       rules.reserve = next.policy.reserve;
+      rules.allowRoutes = compileRoutes(next.policy.allowRoutes);
+      rules.batches = next.policy.batches;
       keeper.dispatch({ type: 'policy', at: deps.now().toISOString(), caps: updated.caps, policy: updated.engine });
       say(`capped: policy reloaded from ${next.file ?? '.budgetrc'}: ${capsText(updated.caps)}\n`);
     },

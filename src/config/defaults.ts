@@ -52,6 +52,10 @@ export const POLICY_DEFAULTS: Policy = {
   verifyShare: 0.4,
   verifyPatterns: DEFAULT_VERIFY_PATTERNS,
   restrictedTools: [],
+  /** None: every route capped cannot price is refused. */
+  allowRoutes: [],
+  /** Batches are priced at batch rates and reserved in full before they are sent. */
+  batches: 'reserve',
   /** null: the embedded run log in the data directory. */
   ledger: { url: null },
   retentionDays: 30,

@@ -166,6 +166,8 @@ function assemble(v: Record<string, unknown>): Policy {
     verifyShare: v.verifyShare as number,
     verifyPatterns: v.verifyPatterns as readonly string[],
     restrictedTools: v.restrictedTools as readonly string[],
+    allowRoutes: v.allowRoutes as readonly string[],
+    batches: v.batches as Policy['batches'],
     ledger: { url: v['ledger.url'] as string | null },
     retentionDays: v.retentionDays as number,
     daily: v.daily as number | null,

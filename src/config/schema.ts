@@ -80,6 +80,20 @@ export const SCHEMA: Schema = {
     doc: 'Commands that switch the run to verification, as regular expressions; setting it replaces the built-in list.',
   }),
   restrictedTools: spec({ key: 'restrictedTools', kind: v.toolNames, flag: true, example: ['WebSearch', 'WebFetch'], doc: 'Tools removed from every request before it reaches the model.' }),
+  allowRoutes: spec({
+    key: 'allowRoutes',
+    kind: v.routeList,
+    flag: false,
+    example: ['POST /v1/audio/transcriptions'],
+    doc: 'Routes passed through unmetered that capped would otherwise refuse because it cannot price them, as "METHOD /path" (* stands for one path segment). Generation routes are always metered.',
+  }),
+  batches: spec({
+    key: 'batches',
+    kind: v.oneOf(['reserve', 'refuse'] as const),
+    flag: false,
+    example: 'reserve',
+    doc: 'Batch requests (Message Batches, OpenAI Batch), billed after the run: reserve (priced at batch rates and reserved in full before they are sent) or refuse.',
+  }),
   'ledger.url': spec({
     key: 'ledger.url',
     kind: v.ledgerUrl,

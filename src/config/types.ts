@@ -10,6 +10,9 @@ export type Reserve = 'likely' | 'worst';
 
 export type PresetName = 'individual' | 'team' | 'strict';
 
+/** What happens to a batch request (Message Batches, OpenAI Batch): reserved in full, or refused. */
+export type Batches = 'reserve' | 'refuse';
+
 /** A price override in dollars per million tokens, for a model genai-prices does not know. */
 export interface ModelPrice {
   input: number;
@@ -58,6 +61,10 @@ export interface Policy {
   verifyPatterns: readonly string[];
   /** Tools removed from every request before it reaches the model. */
   restrictedTools: readonly string[];
+  /** Routes (`POST /v1/files`) passed through unmetered though capped would refuse them. */
+  allowRoutes: readonly string[];
+  /** Batch requests (billed after the run): reserved in full at batch rates, or refused. */
+  batches: Batches;
   ledger: { url: string | null };
   /** Days the run log keeps a run. */
   retentionDays: number;
@@ -92,6 +99,8 @@ export interface SettingValues {
   verifyShare: number;
   verifyPatterns: readonly string[];
   restrictedTools: readonly string[];
+  allowRoutes: readonly string[];
+  batches: Batches;
   'ledger.url': string;
   retentionDays: number;
   daily: number;

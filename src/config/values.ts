@@ -1,6 +1,7 @@
 import { formatUsd, usdToNano } from '../budget/money.js';
 import { UsageError } from '../cli/exit-codes.js';
 import { parseCount, parseTokenCount, parseUsd } from '../cli/parse-values.js';
+import { isRoutePattern } from '../proxy/routes.js';
 
 /** A path inside a value: mapping keys and list indexes (`prices` → `['my-model', 'input']`). */
 export type ValuePath = readonly (string | number)[];
@@ -240,6 +241,12 @@ export const regexList = listOf('a list of regular expressions', (raw, index) =>
     }
   }
   throw new Invalid('a regular expression', raw, [index]);
+});
+
+/** `allowRoutes` entries: `POST /v1/files`, `* /v1/things/*`. */
+export const routeList = listOf('a list of routes such as "POST /v1/files"', (raw, index) => {
+  if (typeof raw === 'string' && isRoutePattern(raw)) return raw.trim().replace(/^(\S+)\s+/, (m: string) => `${m.trim().toUpperCase()} `);
+  throw new Invalid('a route: a method (or *) and a path starting with /, such as "POST /v1/files"', raw, [index]);
 });
 
 /** How a found value is quoted in a message: strings in quotes, structures by their shape. */

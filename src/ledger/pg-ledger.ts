@@ -112,6 +112,9 @@ export function openPgDriver(url: string): Driver {
   });
   // An idle connection that dies (server restart) must not crash capped; the next query reconnects.
   pool.on('error', () => undefined);
+  // Nor one the pool just dropped: a terminated backend sends its FATAL message (the query in flight
+  // fails with it) and then the socket resets, emitting a second error on a client nobody listens to.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new PgDriver(pool);
 }
 

@@ -17,6 +17,8 @@ export type ProxyNotice =
       clamped: number | null;
       /** A retry of an earlier attempt, by the client's own marker. */
       retry: boolean;
+      /** Charged its whole reservation (a batch, billed after the run), not from read usage. */
+      atReservation?: true;
       /** The provider module that read it (anthropic, openai-chat, openai-responses, gemini). */
       provider: string;
       phase: Phase;
@@ -74,6 +76,12 @@ export function upstreamFailure(route: Route, err: Error): { message: string; er
   return { message, error: route.provider.error(502, message) };
 }
 
+/** Sees what a passed-through request sent and what came back (its answer uncompressed). */
+export interface PassWatch {
+  sent(chunk: Buffer): void;
+  answered(status: number, body: Buffer): void;
+}
+
 /** Forwards a request capped does not meter (count_tokens, model listings) unchanged. */
 export function passThrough(
   route: Route,
@@ -82,17 +90,27 @@ export function passThrough(
   pathAndQuery: string,
   body: Buffer | null,
   notify: (notice: ProxyNotice) => void,
+  watch?: PassWatch,
 ): Promise<void> {
   return new Promise((resolve) => {
     const url = upstreamUrl(route.upstream.url, pathAndQuery);
     const headers = forwardHeaders(req.headers, body ? body.length : null);
     if (!body && req.headers['content-length'] !== undefined) headers['content-length'] = req.headers['content-length'];
     if (!body && req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
+    if (watch) {
+      headers['accept-encoding'] = 'identity';
+      req.on('data', (chunk: Buffer) => watch.sent(chunk));
+    }
     const up = sendUpstream(route.upstream, req.method ?? 'GET', url, headers);
     up.on('response', (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, responseHeaders(upRes.headers));
+      const answer: Buffer[] = [];
+      if (watch) upRes.on('data', (chunk: Buffer) => answer.push(chunk));
       upRes.pipe(res);
-      upRes.on('end', resolve);
+      upRes.on('end', () => {
+        watch?.answered(upRes.statusCode ?? 502, Buffer.concat(answer));
+        resolve();
+      });
       upRes.on('error', () => {
         res.destroy();
         resolve();

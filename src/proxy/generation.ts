@@ -15,6 +15,7 @@ import { isSubscriptionLogin } from './credentials.js';
 import { asRecord, tryParse } from './providers/json.js';
 import type { Provider } from './providers/types.js';
 import type { OutputBoundHooks } from './output-bound.js';
+import { holdWindow } from './window-hold.js';
 import { relayResponse, type RelayHooks, type RelayOutcome } from './relay.js';
 import type { ProxyDeps, Route } from './server.js';
 
@@ -98,6 +99,8 @@ export async function admitRequest(
   raw: Buffer,
   onWaiting: (cancel: () => void) => void,
   countVia: CountVia | null = null,
+  /** Times the request already waited for a window (--on-limit pause): later waits are longer. */
+  attempt = 0,
 ): Promise<Admit | null> {
   const json = applyRules(deps, provider, original);
   const info = provider.inspect(json, path);
@@ -153,30 +156,10 @@ export async function admitRequest(
   });
   if (decision === null) return null; // the client gave up while its request was held
   if (decision.type === 'refuse') return { ok: false, status: provider.limitStatus, message: decision.message, notify: true };
-  if (deps.window) {
-    const held = await deps.window.hold(id, decision.reservedNano);
-    if (!held.ok) {
-      if (!held.pause) {
-        const actions = deps.keeper.dispatch({ type: 'window-limit', id, at: deps.now().toISOString(), window: held.window });
-        const refusal = actions.find((a) => a.type === 'refuse');
-        return { ok: false, status: provider.limitStatus, message: refusal?.message ?? 'capped: a window ceiling is reached.', notify: true };
-      }
-      // --on-limit pause: the request waits at the proxy for the window to have room, then is
-      // decided afresh (the agent just sees a slow response).
-      deps.keeper.dispatch({ type: 'release', id });
-      deps.notify({ type: 'window-wait', window: held.window });
-      let gone = false;
-      const clientGone = new Promise<void>((resolve) =>
-        onWaiting(() => {
-          gone = true;
-          resolve();
-        }),
-      );
-      await Promise.race([deps.window.waitForRoom(held.window), clientGone]);
-      if (gone) return null;
-      return admitRequest(deps, provider, original, path, raw, onWaiting, countVia);
-    }
-  }
+  const window = await holdWindow(deps, id, decision.reservedNano, attempt, onWaiting);
+  if (window.type === 'gone') return null;
+  if (window.type === 'retry') return admitRequest(deps, provider, original, path, raw, onWaiting, countVia, attempt + 1);
+  if (window.type === 'refused') return { ok: false, status: provider.limitStatus, message: window.message, notify: true };
   await deps.reserve?.(id, provider.id);
   const prepared = provider.prepare(json, info);
   let body = prepared?.body ?? json;
@@ -292,7 +275,7 @@ function exchange(
           return notifyRefusal(verdict);
         },
       };
-      void relayResponse({ provider: route.provider, meter, upstream: response, res, hooks, clientGone: () => clientGone }).then((outcome) => {
+      void relayResponse({ provider: route.provider, meter, upstream: response, res, hooks, clientGone: () => clientGone, allowedOut: admitted.allowedOut }).then((outcome) => {
         settle(deps, route.provider, admitted, outcome);
         resolve();
       });

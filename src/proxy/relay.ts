@@ -13,6 +13,8 @@ export interface Relay {
   upstream: http.IncomingMessage;
   res: http.ServerResponse;
   hooks: RelayHooks;
+  /** Output tokens the request was reserved for: reading past a withheld tool call stops beyond it. */
+  allowedOut: number;
   clientGone: () => boolean;
 }
 
@@ -107,32 +109,64 @@ function relayEvents(r: Relay): Promise<RelayOutcome> {
     let bytes = 0;
     let blocked = false;
     const bound = new OutputBound(hooks);
-    const overLimit = (): string | null => bound.check(meter.reading());
+    /** The budget ends the response (not a withheld tool call): the upstream must stop generating. */
+    let cutting = false;
+    /** Reading after the client's stream ended is over: nothing more is metered. */
+    let drained = false;
+    const overLimit = (): string | null => {
+      const cut = bound.check(meter.reading());
+      if (cut !== null) cutting = true;
+      return cut;
+    };
     if (!clientGone()) res.writeHead(upstream.statusCode ?? 502, responseHeaders(upstream.headers));
 
     // While a tool call waits for a person (idle), the events after it wait here, unread.
     let holding = false;
     const waiting: Buffer[] = [];
 
-    /** Ends the response with capped's refusal; the provider stops generating. */
-    const block = (message: string, out: Buffer[]): void => {
+    /**
+     * After the client's stream ended: meters what the upstream still sends, forwarding nothing,
+     * until its final usage arrives (so the charge is exact) or its output passes what the request
+     * was reserved for; then closes it.
+     */
+    const drain = (raws: Buffer[], last: boolean): void => {
+      for (const [k, raw] of raws.entries()) {
+        if (drained) return;
+        const events = reader.push(raw);
+        if (last && k === raws.length - 1) events.push(...reader.end());
+        for (const e of events) meter.event(e);
+        const reading = meter.reading();
+        const seen = Math.max(reading.usage.output ?? 0, hooks.outputTokens(reading.outputChars));
+        if (reading.complete || seen > r.allowedOut) {
+          drained = true;
+          upstream.destroy();
+        }
+      }
+      if (last && raws.length === 0 && !drained) for (const e of reader.end()) meter.event(e);
+    };
+
+    /** Ends the client's stream with capped's refusal; `rest` (read, not yet metered) is drained. */
+    const block = (message: string, out: Buffer[], rest: Buffer[] = []): void => {
       blocked = true;
       // Each forwarded event keeps its own bytes; the error capped adds goes in its own write, as
       // some clients (js-genai) only recognise an error that arrives as a chunk of its own.
       if (out.length > 0) send(res, clientGone, Buffer.concat(out), upstream);
       send(res, clientGone, Buffer.from(provider.streamError(message, bound.retryable)), upstream);
       if (!clientGone()) res.end();
-      upstream.destroy();
+      if (cutting) return void upstream.destroy();
+      drain(rest, false);
+      // Nothing is forwarded any more, so nothing waits for the client (backpressure, a hold).
+      upstream.resume();
     };
 
     /** Forwards what a settled hold let through, then carries on with the events that waited. */
     const release = (verdict: ToolVerdict, forward: Buffer | null, remaining: number): void => {
       holding = false;
       if (blocked) return;
-      if (!verdict.allowed) return block(verdict.message, []);
+      if (!verdict.allowed) return block(verdict.message, [], waiting.splice(0));
       const out: Buffer[] = forward ? [forward] : [];
       const gate = gateTools(meter, remaining, hooks) ?? overLimit();
-      if (gate !== null && typeof gate === 'string') return block(gate, out);
+      if (gate !== null && typeof gate === 'string') return block(gate, out, waiting.splice(0));
       if (gate !== null) return hold(gate, forward, out);
       const rest = waiting.splice(0);
       process(rest, false, out);
@@ -163,7 +197,7 @@ function relayEvents(r: Relay): Promise<RelayOutcome> {
           else if (typeof verdict === 'object') forward = Buffer.from(verdict.replace);
         }
         const gate = gateTools(meter, meter.reading().toolCalls - before, hooks) ?? overLimit();
-        if (typeof gate === 'string') return block(gate, out);
+        if (typeof gate === 'string') return block(gate, out, raws.slice(k + 1));
         if (gate !== null) {
           waiting.push(...raws.slice(k + 1));
           return hold(gate, forward, out);
@@ -175,8 +209,8 @@ function relayEvents(r: Relay): Promise<RelayOutcome> {
 
     upstream.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
-      if (blocked) return;
       const raws = framer.push(chunk);
+      if (blocked) return drain(raws, false);
       if (holding) waiting.push(...raws);
       else process(raws, false);
     });
@@ -186,8 +220,10 @@ function relayEvents(r: Relay): Promise<RelayOutcome> {
         blocked = true;
         if (!clientGone()) res.destroy();
       }
-      if (!blocked) {
-        const rest = framer.end();
+      const rest = framer.end();
+      if (blocked) {
+        drain(rest ? [rest] : [], true);
+      } else {
         if (rest) process([rest], true);
         else for (const e of reader.end()) meter.event(e);
         if (!clientGone() && !blocked) {

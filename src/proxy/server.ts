@@ -14,6 +14,10 @@ import { handleGeneration } from './generation.js';
 import { handleUpgrade } from './websocket.js';
 import { passThrough, readBody, sendError, type ProxyNotice } from './exchange.js';
 import { tryParse, asRecord } from './providers/json.js';
+import { handleReserved } from './reserved.js';
+import { planAnthropicBatch, planEmbeddings, planImages, planOpenAIBatch } from './route-plans.js';
+import { passUpload, SeenUploads } from './uploads.js';
+import { classifyRoute, isAllowed, routeRefusal, type AllowedRoute } from './routes.js';
 import type { Provider } from './providers/types.js';
 
 /** A resolved destination: the provider whose wire format a request uses, and where it goes. */
@@ -64,11 +68,15 @@ export interface ProxyDeps {
 
 /** Holds each request's reservation against the ceilings shared across runs (the ledger's). */
 export interface WindowGate {
-  hold(id: string, nano: Nano): Promise<{ ok: true } | { ok: false; window: WindowInfo; pause: boolean }>;
+  /** Rejects when the ledger fails, or once `signal` aborts (the client left while it waited). */
+  hold(id: string, nano: Nano, signal?: AbortSignal): Promise<{ ok: true } | { ok: false; window: WindowInfo; pause: boolean }>;
   /** The request ended without a charge; a settled one is released once its cost is recorded. */
   release(id: string): void;
-  /** Resolves when the window may have room again: at its reset, or sooner to look again. */
-  waitForRoom(window: WindowInfo): Promise<void>;
+  /**
+   * Resolves when the window may have room again: at its reset, or sooner to look again (later
+   * with each `attempt`), or as soon as `signal` aborts.
+   */
+  waitForRoom(window: WindowInfo, attempt: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** Request rules from the run's policy. */
@@ -79,6 +87,10 @@ export interface ProxyRules {
   verifyPatterns: readonly RegExp[];
   /** How input is priced before a request is sent: cache-aware, or every token at its highest rate. */
   reserve: ReserveMode;
+  /** Routes passed through unmetered though capped would refuse them (`allowRoutes`). */
+  allowRoutes: readonly AllowedRoute[];
+  /** Whether batches are reserved in full and sent, or refused. */
+  batches: 'reserve' | 'refuse';
 }
 
 export interface Proxy {
@@ -108,8 +120,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
     }
   };
 
+  // Batch input files uploaded during the run, to price the batches that name them.
+  const uploads = new SeenUploads();
   const server = http.createServer((req, res) => {
-    void track(handle(deps, req, res)).catch((err: unknown) => {
+    void track(handle(deps, uploads, req, res)).catch((err: unknown) => {
       // A bug in capped must not leave the agent hanging: answer if nothing was sent yet.
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(`capped: internal proxy error: ${String(err)}`);
@@ -173,7 +187,7 @@ export function parseTarget(deps: Pick<ProxyDeps, 'secret' | 'mounts'>, raw: str
   return { ok: true, route: resolveRoute(mounted, method, path, headers), pathAndQuery, path };
 }
 
-async function handle(deps: ProxyDeps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle(deps: ProxyDeps, uploads: SeenUploads, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
   if (method === 'POST' && (req.url ?? '').startsWith(`/${deps.secret}/_capped/`)) return control(deps, req, res);
   const target = parseTarget(deps, req.url ?? '/', method, req.headers);
@@ -184,28 +198,47 @@ async function handle(deps: ProxyDeps, req: http.IncomingMessage, res: http.Serv
     return;
   }
   const { route, pathAndQuery, path } = target;
-  const kind = route.provider.classify(method, path);
-  if (kind === 'free') return passThrough(route, req, res, pathAndQuery, null, deps.notify);
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  const kind = classifyRoute(route.provider, method, path, hasBody);
+  // Routes the policy lets through pass unmetered; generation is always metered.
+  if (kind.kind === 'free' || (kind.kind !== 'generate' && isAllowed(deps.rules.allowRoutes, method, path))) {
+    return passThrough(route, req, res, pathAndQuery, null, deps.notify);
+  }
+  if (kind.kind === 'upload') return passUpload(route, req, res, pathAndQuery, deps.notify, uploads);
+  if (kind.kind === 'unknown' || kind.kind === 'unpriced') {
+    req.resume();
+    const why = kind.kind === 'unpriced' ? kind.why : 'is not a route capped knows to be free or can meter';
+    return refuse(deps, route, res, routeRefusal(method, path, why));
+  }
 
   const body = await readBody(req);
   if (body === null) {
     sendError(res, route.provider.error(413, 'capped: request body is larger than the proxy accepts (64 MiB).'));
     return;
   }
-  if (kind === 'other') {
-    // Fail closed: a POST that names a model on an endpoint capped does not meter could spend
-    // outside the cap, so it is refused; anything else (uploads, listings) passes through.
-    // The model may be in the body or (Gemini) in the path.
-    const parsed = tryParse(body.toString('utf8'));
-    if (asRecord(parsed)?.model !== undefined || route.provider.inspect(parsed, path).model !== null) {
-      const message = `capped: ${path} is not an endpoint capped can meter, so the request was refused to keep the cap intact.`;
-      deps.notify({ type: 'refused', message });
-      sendError(res, route.provider.error(400, message));
-      return;
-    }
-    return passThrough(route, req, res, pathAndQuery, body, deps.notify);
+  if (kind.kind === 'generate') return handleGeneration(deps, route, req, res, pathAndQuery, body);
+  const name = `${method} ${path.replace(/\/+$/, '')}`;
+  if (kind.kind === 'batch' && deps.rules.batches === 'refuse') {
+    return refuse(deps, route, res, `capped: ${name} is a batch, billed after the run, and this run's policy refuses batches (batches: refuse), so it was not sent. Send the requests one by one, or set batches: reserve in .budgetrc.`);
   }
-  return handleGeneration(deps, route, req, res, pathAndQuery, body);
+  const json = asRecord(tryParse(body.toString('utf8')));
+  if (!json) return refuse(deps, route, res, routeRefusal(method, path, 'has a body that is not a JSON object, so it cannot be priced'));
+  const planned =
+    kind.kind === 'batch'
+      ? kind.format === 'anthropic'
+        ? planAnthropicBatch(deps, route.provider, json, name)
+        : planOpenAIBatch(deps, json, name, uploads)
+      : kind.shape === 'embeddings'
+        ? planEmbeddings(deps, route.provider, json, path, body.length, name)
+        : planImages(deps, route.provider, json, body.length, name);
+  if (!planned.ok) return refuse(deps, route, res, planned.message);
+  return handleReserved(deps, route, req, res, pathAndQuery, body, planned.plan);
+}
+
+/** Refuses a request capped will not send, in the provider's own error shape; the run goes on. */
+function refuse(deps: ProxyDeps, route: Route, res: http.ServerResponse, message: string): void {
+  deps.notify({ type: 'refused', message });
+  sendError(res, route.provider.error(400, message));
 }
 
 /**

@@ -10,6 +10,9 @@ import type { Meter, WebSocketSupport } from './providers/types.js';
 import { parseTarget, type ProxyDeps, type Route } from './server.js';
 import { encodeFrame, MessageAssembler, OP, WsFrameParser, type WsFrame } from './ws-frames.js';
 
+/** Characters per output token when judging a withheld response's length (low, so it errs early). */
+const CHARS_PER_TOKEN = 2.5;
+
 /** After the agent hangs up, how long the upstream may take to finish the response in flight. */
 const DRAIN_MS = 60_000;
 
@@ -41,7 +44,11 @@ export function handleUpgrade(
   const target = parseTarget(deps, req.url ?? '/', 'GET', req.headers);
   if (!target.ok) return httpError(socket, target.status, target.text);
   const ws = target.route.provider.websocket;
-  if (!ws) return httpError(socket, 400, `capped: ${target.path} does not take WebSocket connections through capped.\n`);
+  // Only the generation route is metered over WebSocket (OpenAI Responses); another socket (the
+  // Realtime API bills audio as it streams) could spend without a request capped can see.
+  if (!ws || target.route.provider.classify('POST', target.path) !== 'generate') {
+    return httpError(socket, 400, `capped: ${target.path} does not take WebSocket connections through capped (only the Responses API's is metered).\n`);
+  }
   const headers = forwardHeaders(req.headers, null);
   headers.connection = 'Upgrade';
   headers.upgrade = req.headers.upgrade ?? 'websocket';
@@ -116,9 +123,19 @@ class WsSession {
   fromClient(chunk: Buffer): void {
     for (const frame of this.clientFrames.push(chunk)) {
       // Frames are handled strictly in order; a held response.create holds what follows it.
-      this.chain = this.chain.then(() => this.clientFrame(frame));
+      this.chain = this.chain.then(() => this.clientFrame(frame)).catch((err: unknown) => this.failed(err));
     }
     if (this.clientFrames.error) this.client.destroy();
+  }
+
+  /**
+   * A bug or a failing dependency while a client frame was handled: the agent gets an error
+   * message in the provider's shape, and capped (and the run) go on. Never an unhandled rejection.
+   */
+  private failed(err: unknown): void {
+    const message = `capped: internal proxy error: ${(err as Error).message ?? String(err)}; the request was not sent.`;
+    this.deps.notify({ type: 'refused', message });
+    this.toClient(Buffer.from(this.ws.errorMessage(message)));
   }
 
   private async clientFrame(frame: WsFrame): Promise<void> {
@@ -176,6 +193,7 @@ class WsSession {
       const text = message.data.toString('utf8');
       const before = current.meter.reading().toolCalls;
       current.meter.message?.(text);
+      if (current.blocked && this.overrun(current)) return;
       if (!current.blocked && this.gateTools(current, current.meter.reading().toolCalls - before, frame)) return;
       const cut = current.blocked ? null : current.bound.check(current.meter.reading());
       if (cut !== null) {
@@ -189,6 +207,19 @@ class WsSession {
       return;
     }
     this.pass(current, frame);
+  }
+
+  /**
+   * A withheld response is read on (not forwarded) to its terminal usage, but no further than the
+   * output it was reserved for: past that the upstream connection is closed and the response
+   * charged by estimate.
+   */
+  private overrun(current: InFlight): boolean {
+    const reading = current.meter.reading();
+    const seen = Math.max(reading.usage.output ?? 0, Math.ceil(reading.outputChars / CHARS_PER_TOKEN));
+    if (reading.complete || seen <= current.admitted.allowedOut) return false;
+    this.server.destroy();
+    return true;
   }
 
   /** Settles a response at its terminal event, and passes the frame on unless withheld. */

@@ -110,7 +110,7 @@ export class LineReporter {
       `spent ${formatUsd(state.spentNano)}${of}${fraction === null ? '' : ` (${pct(fraction)})`}`,
     ];
     if (notice.clamped !== null) parts.push(`max_tokens lowered to ${fmtInt(notice.clamped)}`);
-    if (notice.estimated) parts.push('estimated: usage unreadable');
+    if (notice.estimated) parts.push(notice.atReservation ? 'estimated: charged at its reservation' : 'estimated: usage unreadable');
     this.line(parts.join(' · '));
   }
 

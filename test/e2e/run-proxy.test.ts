@@ -201,10 +201,13 @@ describe('the tool-action cap', () => {
     expect(record.hardStop?.reason).toBe('actions');
     expect(record.spent.actions).toBe(2);
     expect(record.budget.actions).toBe(2);
-    // The cut response is still charged: input exactly, output estimated from what streamed.
-    expect(record.estimated).toBe(true);
-    expect(record.spent.usd).toBeGreaterThan(0);
+    // The upstream generated the whole response: capped read it on, without forwarding, to its
+    // final usage, and charged exactly what the upstream billed.
     expect(up.bill.requests).toHaveLength(1);
+    expect(up.bill.requests[0]!.usage.output).toBe(200);
+    expect(record.estimated).toBe(false);
+    expect(record.spent.outputTokens).toBe(200);
+    expect(record.spent.usd).toBeCloseTo(up.billedUsd(), 9);
   });
 
   it('replaces a JSON response whose tool calls exceed the cap with a refusal', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.mjs';
+import { startFakeOpenAI } from '../fixtures/fake-openai.mjs';
 import { fixture, runCapped } from './helpers/run-capped.js';
 
 /** Daily/weekly ceilings shared by every run of one ledger, with several capped processes at once. */
@@ -80,5 +81,60 @@ describe('--on-limit pause at a window ceiling', () => {
     expect(up.billedUsd()).toBeLessThanOrEqual(0.1);
     expect(result.record!.hardStop).toBeNull();
     expect(result.code).toBe(143);
+  });
+});
+
+async function dropDatabase(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: process.env.CAPPED_TEST_PG_URL });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+  await client.end();
+}
+
+describe.each([
+  ['HTTP', '0'],
+  ['WebSocket', '1'],
+])('a window hold whose ledger goes away (%s)', (_transport, ws) => {
+  it('is answered in the provider’s shape, not to be retried, and capped and the run go on to the record', async () => {
+    upstream = await startFakeAnthropic();
+    const openai = await startFakeOpenAI();
+    cleanups.push(() => openai.close());
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-ledger-gone-'));
+    const marker = path.join(dir, 'first-done');
+    const go = path.join(dir, 'go');
+    const ledger = await pgDatabase();
+    let dropped: Promise<void> = Promise.resolve();
+    const result = await runCapped(['run', '--max-usd', '5', '--', process.execPath, fixture('ledger-gone-agent.mjs')], {
+      env: { ANTHROPIC_BASE_URL: upstream.url, OPENAI_BASE_URL: `${openai.url}/v1`, CAPPED_LEDGER_URL: ledger, CAPPED_DAILY: '5', FAKE_MARKER: marker, FAKE_GO: go, FAKE_WS: ws },
+      onStart: () => {
+        // Once the first request went through, the ledger's database disappears under the run.
+        dropped = (async () => {
+          while (!fs.existsSync(marker)) await new Promise((r) => setTimeout(r, 50));
+          await dropDatabase(ledger);
+          fs.writeFileSync(go, '');
+        })();
+      },
+    });
+    await dropped;
+    expect(result.code, result.stderr).toBe(0);
+    const out = JSON.parse(result.stdout.trim().split('\n').pop()!) as { status?: number; shouldRetry?: string; body?: string; frame?: string };
+    const expected = 'capped: the daily/weekly ceiling could not be checked because the ledger failed';
+    if (ws === '1') {
+      const frame = JSON.parse(out.frame!) as { type: string; status: number; error: { message: string } };
+      expect(frame).toMatchObject({ type: 'error', status: 400 });
+      expect(frame.error.message).toContain(expected);
+      expect(openai.bill.wsCreates).toBe(0);
+    } else {
+      expect(out.status).toBe(402);
+      expect(out.shouldRetry).toBe('false');
+      const body = JSON.parse(out.body!) as { type: string; error: { type: string; message: string } };
+      expect(body).toMatchObject({ type: 'error', error: { type: 'billing_error' } });
+      expect(body.error.message).toContain(expected);
+    }
+    // Only the first request reached an upstream; it alone is in the record, which was written.
+    expect(upstream.bill.requests).toHaveLength(1);
+    expect(result.record!.spent.requests).toBe(1);
+    expect(result.record!.spent.usd).toBeCloseTo(upstream.billedUsd(), 9);
+    expect(result.stderr).toContain('refused: the daily/weekly ceiling could not be checked');
   });
 });

@@ -42,6 +42,8 @@ describe('environment variables', () => {
       'CAPPED_VERIFY_SHARE',
       'CAPPED_VERIFY_PATTERNS',
       'CAPPED_RESTRICTED_TOOLS',
+      'CAPPED_ALLOW_ROUTES',
+      'CAPPED_BATCHES',
       'CAPPED_LEDGER_URL',
       'CAPPED_RETENTION_DAYS',
       'CAPPED_DAILY',
