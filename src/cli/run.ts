@@ -15,9 +15,9 @@ import { buildRunRecord, type RunFacts, type RunRecord } from '../ledger/run-rec
 import { RunJournal } from './run-journal.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import { InputEstimator } from '../proxy/input-estimator.js';
-import { proxyEndpoints } from '../proxy/mounts.js';
+import { proxyEndpoints, routeEndpoints } from '../proxy/mounts.js';
 import { createProxy, listenLoopback } from '../proxy/server.js';
-import { applyRecipeArgs } from '../supervisor/agent-recipes.js';
+import { createRunDir } from '../supervisor/launch-files.js';
 import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
 import { LaunchError, shellExitCode, spawnAgent, type AgentExit, type SpawnFn } from '../supervisor/spawn-agent.js';
 import type { TerminalRun } from './run-terminal.js';
@@ -58,7 +58,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const startedAt = deps.now();
   const runId = newRunId(startedAt);
   const p = opts.policy.policy;
-  const { interactive, caps, enginePolicy, prices, mounts, recipe, verdict } = preflight(command, opts.policy, deps);
+  const { interactive, caps, enginePolicy, prices, mounts, recipe, plan } = preflight(command, opts.policy, deps);
   const keeper = new BudgetKeeper(caps, enginePolicy);
   // While the agent's PTY owns the screen, capped's own lines wait until it is done.
   const held: string[] = [];
@@ -100,12 +100,17 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const port = await listenLoopback(proxy.server);
   const origin = `http://127.0.0.1:${port}/${secret}`;
   const endpoints = proxyEndpoints(origin);
-  const env = agentEnvironment(deps.env, { ...recipe.env(endpoints, deps.env), [CONTROL_URL_VAR]: `${origin}/_capped` }, runId);
-  const argv = applyRecipeArgs(recipe, command, endpoints);
+  // Settings files the agent is pointed at live as long as the run.
+  const runDir = createRunDir();
+  const launch = plan.launch({ endpoints, routes: routeEndpoints(origin, plan.routes), dir: runDir.dir });
+  runDir.write(launch.files);
+  const env = agentEnvironment(deps.env, { ...launch.env, [CONTROL_URL_VAR]: `${origin}/_capped` }, runId);
+  const argv = launch.argv;
   const marker = `${RUN_MARKER_VAR}=${runId}`;
   const closeProxy = (): void => {
     proxy.server.close();
     proxy.server.closeAllConnections();
+    runDir.remove();
   };
 
   const facts = (exitCode: number, endedAt: Date): RunFacts => ({
@@ -123,7 +128,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const opening = buildRunRecord(keeper.state, facts(0, startedAt));
   await journal?.start({ id: runId, command: opening.command, cwd: deps.cwd, startedAt: opening.startedAt, budget: opening.budget, policy: opening.policy });
   if (!interactive) reporter.start({ runId, caps, command, agent: recipe.name, onLimit: enginePolicy.onLimit === p.onLimit ? p.onLimit : `${enginePolicy.onLimit} (${p.onLimit} needs a terminal)` });
-  if (verdict.warning) deps.stderr(`capped: note: ${verdict.warning}\n`);
+  if (plan.warning) deps.stderr(`capped: note: ${plan.warning}\n`);
   // An edited .budgetrc applies to the running session; an invalid edit keeps the policy in force.
   const closeWatch = await watchResolvedPolicy(
     opts.policy.layers,
