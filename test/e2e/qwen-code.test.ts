@@ -45,7 +45,7 @@ function expectMeteredAndStopped({ result, output }: AgentRun, up: FakeOpenAI): 
   expect(up.bill.received.every((r) => r.url === '/v1/chat/completions' && r.headers.authorization === `Bearer ${KEY}`)).toBe(true);
 }
 
-describe('qwen-code under capped run', () => {
+describe('qwen-code under capped run', { timeout: 150_000 }, () => {
   it('with its base URL in OPENAI_BASE_URL: metered exactly and stopped at the cap', async () => {
     const up = await gateway();
     const run = await runAgent(['--max-usd', String(CAP)], qwen('--auth-type', 'openai', '--model', 'gpt-4.1'), { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: up.baseUrl });
