@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { findFlag, isObject, mergeDeep, readSettings, replaceFlag, type Json } from './settings-files.js';
+import { dirsUp, findFlag, isObject, mergeDeep, readSettings, replaceFlag, type Json } from './settings-files.js';
 import { SettingRefusal, type AgentPlan, type Family, type Recipe, type RecipeContext, type Route } from './types.js';
 
 /** qwen-code's auth types (`security.auth.selectedType`, `--auth-type`) and the wire format each speaks. */
@@ -51,6 +51,42 @@ function authTypeOf(ctx: RecipeContext, layers: readonly Layer[], envOf: (name: 
   return { type: undefined, from: '' };
 }
 
+/** The .env file qwen-code loads (its findEnvFile): `.qwen/.env` or `.env` from the cwd up, or the home ones. */
+function envFile(ctx: RecipeContext): { file: string; values: Record<string, string> } | null {
+  const qwenHome = ctx.env.QWEN_HOME || path.join(ctx.home, '.qwen');
+  const homeCandidates = [path.join(qwenHome, '.env'), path.join(ctx.home, '.qwen', '.env'), path.join(ctx.home, '.env')];
+  const candidates: string[] = [];
+  let visitedHome = false;
+  for (const dir of dirsUp(ctx.cwd, null)) {
+    if (dir === ctx.home) {
+      visitedHome = true;
+      candidates.push(...homeCandidates);
+    } else {
+      candidates.push(path.join(dir, '.qwen', '.env'), path.join(dir, '.env'));
+    }
+  }
+  if (!visitedHome) candidates.push(...homeCandidates);
+  for (const file of candidates) {
+    const text = ctx.readFile(file);
+    if (text !== null) return { file, values: parseDotenv(text) };
+  }
+  return null;
+}
+
+/** `KEY=value` lines (optionally `export`ed, quoted, with `#` comments), as dotenv reads them. */
+export function parseDotenv(text: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*(?:export\s+)?([\w.-]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!m) continue;
+    let value = m[2]!;
+    const quoted = /^(['"`])([\s\S]*)\1$/.exec(value);
+    value = quoted ? quoted[2]! : value.replace(/\s+#.*$/, '');
+    values[m[1]!] = value;
+  }
+  return values;
+}
+
 interface ProviderEntry {
   key: string;
   index: number;
@@ -67,7 +103,16 @@ function planQwen(ctx: RecipeContext): AgentPlan {
   const { system, systemDefaults, layers } = settingsFiles(ctx);
   const merged = layers.reduce<Json>((acc, l) => mergeDeep(acc, l.settings), {});
   const settingsEnv = isObject(merged.env) ? merged.env : {};
-  const envOf = (name: string): string | undefined => ctx.env[name] || (typeof settingsEnv[name] === 'string' ? settingsEnv[name] : undefined);
+  const dotenv = envFile(ctx);
+  // What qwen-code's process environment will hold: the real one, then its .env file, then the
+  // settings' `env` block, each filling only what is unset.
+  const fileEnv = (name: string): { value: string; from: string } | null => {
+    const fromDotenv = dotenv?.values[name];
+    if (fromDotenv) return { value: fromDotenv, from: `${name} in ${dotenv.file}` };
+    const fromSettings = settingsEnv[name];
+    return typeof fromSettings === 'string' && fromSettings ? { value: fromSettings, from: `env.${name} in qwen-code settings` } : null;
+  };
+  const envOf = (name: string): string | undefined => ctx.env[name] || fileEnv(name)?.value;
   const auth = authTypeOf(ctx, layers, envOf);
   const fix = 'Use an API key with --auth-type openai, anthropic or gemini to run it under capped.';
   if (auth.type === 'qwen-oauth' || auth.type === 'vertex-ai') {
@@ -80,12 +125,12 @@ function planQwen(ctx: RecipeContext): AgentPlan {
   const flag = findFlag(ctx.command, ['--openai-base-url']);
   const flagRoute = flag ? route({ family, upstream: flag.value, from: '--openai-base-url' }) : null;
 
-  // A base URL in the settings' `env` block is used only when the variable is not set: capped sets
-  // the variable, so that value becomes an upstream of its own.
+  // A base URL in a .env file or the settings' `env` block is used only when the variable is not
+  // set: capped sets the variable, so that value becomes an upstream of its own.
   const envRoutes = new Map<string, number>();
   for (const [fam, name] of Object.entries(BASE_VAR) as [Family, string][]) {
-    const value = settingsEnv[name];
-    if (!ctx.env[name] && typeof value === 'string' && value) envRoutes.set(name, route({ family: fam, upstream: value, from: `env.${name} in qwen-code settings` }));
+    const found = ctx.env[name] ? null : fileEnv(name);
+    if (found) envRoutes.set(name, route({ family: fam, upstream: found.value, from: found.from }));
   }
 
   const authBase = lastSetting(layers, ['security', 'auth', 'baseUrl']);
@@ -154,7 +199,7 @@ export const QWEN: Recipe = {
   reads: [
     '--openai-base-url, --auth-type',
     'modelProviders.<authType>[].baseUrl, security.auth.{selectedType,baseUrl}, env in .qwen/settings.json, ~/.qwen/settings.json (QWEN_HOME), system settings',
-    'OPENAI_BASE_URL, ANTHROPIC_BASE_URL',
+    'OPENAI_BASE_URL, ANTHROPIC_BASE_URL (also from the .env file it loads: .qwen/.env or .env from the cwd up, ~/.qwen/.env, ~/.env)',
   ],
   verified: 'end to end with @qwen-code/qwen-code 0.15 from npm (base URL by env, by --openai-base-url and by modelProviders in .qwen/settings.json)',
   plan: planQwen,

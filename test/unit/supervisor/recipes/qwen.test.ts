@@ -77,6 +77,20 @@ describe('qwen-code recipe', () => {
     expect(QWEN.plan(fakeContext(['qwen'], { files, env: { OPENAI_BASE_URL: 'https://own.example/v1' } })).routes).toEqual([]);
   });
 
+  it('takes a base URL from the .env file qwen-code loads (nearest .qwen/.env or .env, else the home ones)', () => {
+    const files = {
+      '/work/.env': 'OPENAI_BASE_URL=https://far.example/v1',
+      '/work/proj/.qwen/.env': '# gateway\nexport OPENAI_BASE_URL="https://near.example/v1"\nOPENAI_API_KEY=k # key',
+      '/home/u/.env': 'ANTHROPIC_BASE_URL=https://home.example',
+    };
+    const plan = QWEN.plan(fakeContext(['qwen'], { files }));
+    expect(plan.routes).toEqual([{ family: 'openai', upstream: 'https://near.example/v1', from: 'OPENAI_BASE_URL in /work/proj/.qwen/.env' }]);
+    // Only one .env file is loaded; with none in the project, the home one.
+    const home = QWEN.plan(fakeContext(['qwen'], { files: { '/home/u/.env': files['/home/u/.env'] } }));
+    expect(home.routes).toEqual([{ family: 'anthropic', upstream: 'https://home.example', from: 'ANTHROPIC_BASE_URL in /home/u/.env' }]);
+    expect(home.launch(at(1)).env.ANTHROPIC_BASE_URL).toBe('http://p/route-0');
+  });
+
   it.each([
     [['qwen', '--auth-type', 'qwen-oauth'], {}, {}, 'qwen-code is set to use Qwen OAuth (--auth-type)'],
     [['qwen'], { '/home/u/.qwen/settings.json': { security: { auth: { selectedType: 'vertex-ai' } } } }, {}, 'Vertex AI (security.auth.selectedType in /home/u/.qwen/settings.json)'],
