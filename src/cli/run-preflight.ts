@@ -6,7 +6,6 @@ import { createPriceBook, type PriceBook } from '../pricing/price-book.js';
 import { buildMounts, UpstreamUrlError } from '../proxy/mounts.js';
 import type { Mount } from '../proxy/server.js';
 import { recipeFor, SettingRefusal, type AgentPlan, type Recipe } from '../supervisor/agent-recipes.js';
-import { SettingsParseError } from '../supervisor/recipes/settings-files.js';
 import { UsageError } from './exit-codes.js';
 import { enginePolicyOf } from './run-policy.js';
 import type { RunDeps } from './run.js';
@@ -59,7 +58,7 @@ export function preflight(command: readonly string[], policy: LoadedPolicy, deps
   try {
     plan = recipe.plan({ command, env: deps.env, cwd: deps.cwd, home: deps.env.HOME ?? os.homedir(), readFile: readTextFile });
   } catch (err) {
-    if (err instanceof SettingRefusal || err instanceof SettingsParseError) throw new UsageError(err.message);
+    if (err instanceof SettingRefusal) throw new UsageError(err.message);
     throw err;
   }
   let mounts: Map<string, Mount>;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { RecipeContext } from './types.js';
+import { SettingRefusal, type RecipeContext } from './types.js';
 
 export type Json = Record<string, unknown>;
 
@@ -46,7 +46,8 @@ export function readSettings(ctx: RecipeContext, file: string): Json | null {
   return isObject(parsed) ? parsed : null;
 }
 
-export class SettingsParseError extends Error {}
+/** A settings file capped cannot parse: where the agent sends requests is unknown, so nothing starts. */
+export class SettingsParseError extends SettingRefusal {}
 
 /** Deep merge as opencode and qwen-code do it: objects merge key by key, anything else is replaced. */
 export function mergeDeep(base: Json, over: Json): Json {
