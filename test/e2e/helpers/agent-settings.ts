@@ -32,7 +32,7 @@ export async function runAgent(
   command: string[],
   env: Record<string, string>,
   files: (dirs: AgentDirs) => Record<string, unknown> = () => ({}),
-  timeoutMs = 180_000,
+  timeoutMs = 240_000,
 ): Promise<AgentRun> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-agent-home-'));
   made.push(home);
