@@ -61,6 +61,8 @@ function userUpstream(env: NodeJS.ProcessEnv, vars: readonly string[]): string |
 
 /** The version segment each wire format's paths start with when the base URL is a bare host. */
 const VERSION: Record<Family, string> = { anthropic: '/v1', openai: '/v1', gemini: '/v1beta' };
+/** Paths AI-SDK agents send without the version (their base URL holds it); OpenAI bases are opaque. */
+const UNVERSIONED: Record<Family, RegExp | null> = { anthropic: /^\/messages(?=[/?]|$)/, openai: null, gemini: /^\/(?:models|tunedModels)\// };
 
 /**
  * Request paths as the upstream needs them. A base URL that already ends in the version
@@ -75,7 +77,7 @@ export function pathFixer(family: Family, upstream: string): (pathAndQuery: stri
   return (pathAndQuery) => {
     const startsWithVersion = pathAndQuery === version || pathAndQuery.startsWith(`${version}/`) || pathAndQuery.startsWith(`${version}?`);
     if (basePath.endsWith(version) && startsWithVersion) return pathAndQuery.slice(version.length) || '/';
-    if (basePath === '' && !startsWithVersion && family !== 'openai') return `${version}${pathAndQuery}`;
+    if (basePath === '' && UNVERSIONED[family]?.test(pathAndQuery)) return `${version}${pathAndQuery}`;
     return pathAndQuery;
   };
 }

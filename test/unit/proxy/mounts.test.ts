@@ -65,6 +65,10 @@ describe('proxy mounts', () => {
     ['openai', 'https://api.openai.com/v1', '/v1/responses', '/responses'],
     ['openai', 'https://api.openai.com', '/v1/responses', '/v1/responses'],
     ['openai', 'https://api.deepseek.com', '/chat/completions', '/chat/completions'],
+    // Only the paths AI-SDK agents leave unversioned get the version; anything else is left alone.
+    ['gemini', 'https://generativelanguage.googleapis.com', '/upload/v1beta/files?uploadType=resumable', '/upload/v1beta/files?uploadType=resumable'],
+    ['anthropic', 'https://api.anthropic.com', '/messages?beta=true', '/v1/messages?beta=true'],
+    ['anthropic', 'https://api.anthropic.com', '/messagesX', '/messagesX'],
   ] as const)('%s mount to %s: %s goes upstream as %s', (family, upstream, sent, expected) => {
     expect(pathFixer(family, upstream)(sent)).toBe(expected);
   });
