@@ -5,7 +5,7 @@ import { describeSource, type LoadedPolicy } from '../config/index.js';
 import { createPriceBook, type PriceBook } from '../pricing/price-book.js';
 import { buildMounts, UpstreamUrlError } from '../proxy/mounts.js';
 import type { Mount } from '../proxy/server.js';
-import { recipeFor, type Recipe } from '../supervisor/agent-recipes.js';
+import { recipeFor, SettingRefusal, type AgentPlan, type Recipe } from '../supervisor/agent-recipes.js';
 import { UsageError } from './exit-codes.js';
 import { enginePolicyOf } from './run-policy.js';
 import type { RunDeps } from './run.js';
@@ -18,7 +18,8 @@ export interface Preflight {
   prices: PriceBook;
   mounts: Map<string, Mount>;
   recipe: Recipe;
-  verdict: { error?: string; warning?: string };
+  /** What the agent's own settings say, and how it is launched through the proxy. */
+  plan: AgentPlan;
 }
 
 function readTextFile(file: string): string | null {
@@ -52,15 +53,20 @@ export function preflight(command: readonly string[], policy: LoadedPolicy, deps
       throw new UsageError(`No price is known for model "${model}" (${flag}). Check the name, or price it under \`prices\` in .budgetrc.`);
     }
   }
+  const recipe = recipeFor(command);
+  let plan: AgentPlan;
+  try {
+    plan = recipe.plan({ command, env: deps.env, cwd: deps.cwd, home: deps.env.HOME ?? os.homedir(), readFile: readTextFile });
+  } catch (err) {
+    if (err instanceof SettingRefusal) throw new UsageError(err.message);
+    throw err;
+  }
   let mounts: Map<string, Mount>;
   try {
-    mounts = buildMounts(deps.env);
+    mounts = buildMounts(deps.env, plan.routes);
   } catch (err) {
     if (err instanceof UpstreamUrlError) throw new UsageError(err.message);
     throw err;
   }
-  const recipe = recipeFor(command);
-  const verdict = recipe.check?.(deps.env, readTextFile, deps.env.HOME ?? os.homedir()) ?? {};
-  if (verdict.error) throw new UsageError(verdict.error);
-  return { interactive, caps, enginePolicy, prices, mounts, recipe, verdict };
+  return { interactive, caps, enginePolicy, prices, mounts, recipe, plan };
 }

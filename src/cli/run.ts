@@ -19,10 +19,10 @@ import { RunJournal } from './run-journal.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import { ConversationMemory } from '../proxy/conversations.js';
 import { InputEstimator, OutputEstimator } from '../proxy/input-estimator.js';
-import { proxyEndpoints } from '../proxy/mounts.js';
+import { proxyEndpoints, routeEndpoints } from '../proxy/mounts.js';
 import { compileRoutes } from '../proxy/routes.js';
 import { createProxy, listenLoopback } from '../proxy/server.js';
-import { applyRecipeArgs } from '../supervisor/agent-recipes.js';
+import { createRunDir } from '../supervisor/launch-files.js';
 import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
 import { LaunchError, shellExitCode, spawnAgent, type AgentExit, type SpawnFn } from '../supervisor/spawn-agent.js';
 import type { TerminalRun } from './run-terminal.js';
@@ -63,7 +63,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const startedAt = deps.now();
   const runId = newRunId(startedAt);
   const p = opts.policy.policy;
-  const { interactive, caps, enginePolicy, prices, mounts, recipe, verdict } = preflight(command, opts.policy, deps);
+  const { interactive, caps, enginePolicy, prices, mounts, recipe, plan } = preflight(command, opts.policy, deps);
   // A CI job must not pass without its record: a path that cannot be written stops here (exit 2).
   if (opts.record) writableFile(path.resolve(deps.cwd, opts.record), 'the --record file');
   const keeper = new BudgetKeeper(caps, enginePolicy);
@@ -124,8 +124,12 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const port = await listenLoopback(proxy.server);
   const origin = `http://127.0.0.1:${port}/${secret}`;
   const endpoints = proxyEndpoints(origin);
-  const env = agentEnvironment(deps.env, { ...recipe.env(endpoints, deps.env), [CONTROL_URL_VAR]: `${origin}/_capped` }, runId);
-  const argv = applyRecipeArgs(recipe, command, endpoints);
+  // Settings files the agent is pointed at live as long as the run.
+  const runDir = createRunDir();
+  const launch = plan.launch({ endpoints, routes: routeEndpoints(origin, plan.routes), dir: runDir.dir });
+  runDir.write(launch.files);
+  const env = agentEnvironment(deps.env, { ...launch.env, [CONTROL_URL_VAR]: `${origin}/_capped` }, runId);
+  const argv = launch.argv;
   const marker = `${RUN_MARKER_VAR}=${runId}`;
 
   // What is stored and printed of the command: prompts and keys in it are not (unless --keep-args).
@@ -147,7 +151,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const opening = buildRunRecord(keeper.state, facts(0, startedAt));
   await journal?.start({ id: runId, command: opening.command, cwd: deps.cwd, startedAt: opening.startedAt, budget: opening.budget, policy: opening.policy });
   if (!interactive) reporter.start({ runId, caps, command: shownCommand, agent: recipe.name, onLimit: enginePolicy.onLimit === p.onLimit ? p.onLimit : `${enginePolicy.onLimit} (${p.onLimit} needs a terminal)` });
-  if (verdict.warning) deps.stderr(`capped: note: ${verdict.warning}\n`);
+  if (plan.warning) deps.stderr(`capped: note: ${plan.warning}\n`);
   // An edited .budgetrc applies to the running session; an invalid edit keeps the policy in force.
   const closeWatch = await watchResolvedPolicy(
     opts.policy.layers,
@@ -180,6 +184,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     }
   } catch (err) {
     proxy.close();
+    runDir.remove();
     await closeWatch();
     if (err instanceof LaunchError) {
       deps.stderr(`${err.message}\n`);
@@ -240,6 +245,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   }
   proxyClosed = true;
   proxy.close();
+  runDir.remove();
   await closeWatch();
   stopIdle?.();
   for (const [signal, handler] of handlers) deps.signals.off(signal, handler);

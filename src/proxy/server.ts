@@ -38,6 +38,8 @@ export interface Mount {
    * their own (Codex with a ChatGPT login talks to ChatGPT's backend, not api.openai.com).
    */
   subscriptionUpstream?: Upstream;
+  /** Puts a request path in the form the upstream expects (see mounts.ts pathFixer). */
+  fixPath?: (pathAndQuery: string) => string;
 }
 
 export function resolveRoute(mount: Mount, method: string, path: string, headers: http.IncomingHttpHeaders): Route {
@@ -182,7 +184,8 @@ export function parseTarget(deps: Pick<ProxyDeps, 'secret' | 'mounts'>, raw: str
   const mount = slash === -1 ? rest.split('?')[0]! : rest.slice(0, slash);
   const mounted = deps.mounts.get(mount);
   if (!mounted) return { ok: false, status: 404, text: `capped: no provider is mounted at /${mount}.\n` };
-  const pathAndQuery = slash === -1 ? '/' : rest.slice(slash);
+  const sent = slash === -1 ? '/' : rest.slice(slash);
+  const pathAndQuery = mounted.fixPath ? mounted.fixPath(sent) : sent;
   const path = pathAndQuery.split('?')[0]!;
   return { ok: true, route: resolveRoute(mounted, method, path, headers), pathAndQuery, path };
 }

@@ -23,8 +23,9 @@ const ERROR_TYPES: Record<number, string> = {
 
 function classify(method: string, path: string): RequestKind {
   const p = path.replace(/\/+$/, '');
-  if (method === 'POST' && p.endsWith('/v1/messages')) return 'generate';
-  if (method === 'POST' && p.endsWith('/v1/messages/count_tokens')) return 'free';
+  // `/v1/messages` from Anthropic SDKs; `/messages` from AI-SDK agents whose base URL holds the `/v1`.
+  if (method === 'POST' && p.endsWith('/messages')) return 'generate';
+  if (method === 'POST' && p.endsWith('/messages/count_tokens')) return 'free';
   return method === 'POST' ? 'other' : 'free';
 }
 

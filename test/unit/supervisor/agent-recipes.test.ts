@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { applyRecipeArgs, GENERIC_RECIPE, recipeFor, RECIPES } from '../../../src/supervisor/agent-recipes.js';
+import { GENERIC_RECIPE, recipeFor, RECIPES, SettingRefusal } from '../../../src/supervisor/agent-recipes.js';
+import { at, fakeContext } from './recipes/fake-context.js';
 
-const P = { anthropic: 'http://p/anthropic', openai: 'http://p/openai', openaiHost: 'http://p/openai-host', gemini: 'http://p/gemini' };
+const launch = (id: string, command: string[] = [id]) => {
+  const recipe = RECIPES.find((r) => r.id === id) ?? GENERIC_RECIPE;
+  return recipe.plan(fakeContext(command)).launch(at(0));
+};
 
 describe('agent recipes', () => {
   it.each([
@@ -11,9 +15,14 @@ describe('agent recipes', () => {
     [['npx', '-y', '@openai/codex@latest', 'exec'], 'codex'],
     [['node', '/opt/codex/bin/codex.js'], 'codex'],
     [['gemini', '-p', 'x'], 'gemini'],
+    [['qwen', '-p', 'x'], 'qwen'],
+    [['npx', '@qwen-code/qwen-code', '-p', 'x'], 'qwen'],
     [['aider'], 'aider'],
     [['goose', 'session'], 'goose'],
     [['opencode'], 'opencode'],
+    [['npx', 'opencode-ai', 'run'], 'opencode'],
+    [['kilo', 'run'], 'kilo'],
+    [['crush'], 'crush'],
     [['python', 'my_agent.py'], 'generic'],
     [['node'], 'generic'],
   ])('recognises %j as %s', (command, id) => {
@@ -21,23 +30,21 @@ describe('agent recipes', () => {
   });
 
   it('inserts the Codex config override right after its executable', () => {
-    const codex = RECIPES.find((r) => r.id === 'codex')!;
-    expect(applyRecipeArgs(codex, ['codex', 'exec', 'task'], P)).toEqual(['codex', '-c', 'openai_base_url="http://p/openai"', 'exec', 'task']);
-    expect(applyRecipeArgs(codex, ['npx', '-y', '@openai/codex', 'exec'], P)).toEqual(['npx', '-y', '@openai/codex', '-c', 'openai_base_url="http://p/openai"', 'exec']);
-    expect(codex.env(P, {})).toEqual({ OPENAI_BASE_URL: 'http://p/openai' });
+    expect(launch('codex', ['codex', 'exec', 'task']).argv).toEqual(['codex', '-c', 'openai_base_url="http://p/openai"', 'exec', 'task']);
+    expect(launch('codex', ['npx', '-y', '@openai/codex', 'exec']).argv).toEqual(['npx', '-y', '@openai/codex', '-c', 'openai_base_url="http://p/openai"', 'exec']);
+    expect(launch('codex').env).toEqual({ OPENAI_BASE_URL: 'http://p/openai' });
   });
 
   it('leaves other command lines alone', () => {
-    expect(applyRecipeArgs(GENERIC_RECIPE, ['python', 'a.py', '--x'], P)).toEqual(['python', 'a.py', '--x']);
+    expect(launch('generic', ['python', 'a.py', '--x']).argv).toEqual(['python', 'a.py', '--x']);
   });
 
   it('sets the variables each agent honours', () => {
-    const env = (id: string) => RECIPES.find((r) => r.id === id)!.env(P, {});
-    expect(env('claude')).toEqual({ ANTHROPIC_BASE_URL: 'http://p/anthropic' });
-    expect(env('gemini')).toEqual({ GOOGLE_GEMINI_BASE_URL: 'http://p/gemini' });
-    expect(env('goose')).toEqual({ ANTHROPIC_HOST: 'http://p/anthropic', OPENAI_HOST: 'http://p/openai-host' });
-    expect(env('aider')).toEqual({ OPENAI_API_BASE: 'http://p/openai', OPENAI_BASE_URL: 'http://p/openai', ANTHROPIC_BASE_URL: 'http://p/anthropic', ANTHROPIC_API_BASE: 'http://p/anthropic' });
-    expect(GENERIC_RECIPE.env(P, {})).toEqual({
+    expect(launch('claude').env).toEqual({ ANTHROPIC_BASE_URL: 'http://p/anthropic' });
+    expect(launch('gemini').env).toEqual({ GOOGLE_GEMINI_BASE_URL: 'http://p/gemini' });
+    expect(launch('goose').env).toEqual({ ANTHROPIC_HOST: 'http://p/anthropic', OPENAI_HOST: 'http://p/openai-host' });
+    expect(launch('aider').env).toEqual({ OPENAI_API_BASE: 'http://p/openai', OPENAI_BASE_URL: 'http://p/openai', ANTHROPIC_BASE_URL: 'http://p/anthropic', ANTHROPIC_API_BASE: 'http://p/anthropic' });
+    expect(launch('generic').env).toEqual({
       ANTHROPIC_BASE_URL: 'http://p/anthropic',
       OPENAI_BASE_URL: 'http://p/openai',
       OPENAI_API_BASE: 'http://p/openai',
@@ -45,19 +52,20 @@ describe('agent recipes', () => {
     });
   });
 
-  it("merges opencode's provider base URLs into the user's own config content", () => {
-    const opencode = RECIPES.find((r) => r.id === 'opencode')!;
-    const user = JSON.stringify({ theme: 'dark', provider: { anthropic: { options: { apiKey: 'k', timeout: 5 } } } });
-    const merged = JSON.parse(opencode.env(P, { OPENCODE_CONFIG_CONTENT: user }).OPENCODE_CONFIG_CONTENT!) as Record<string, unknown>;
-    expect(merged).toEqual({
-      theme: 'dark',
-      provider: {
-        anthropic: { options: { apiKey: 'k', timeout: 5, baseURL: 'http://p/anthropic/v1' } },
-        openai: { options: { baseURL: 'http://p/openai' } },
-        google: { options: { baseURL: 'http://p/gemini/v1beta' } },
-      },
-    });
-    const fresh = JSON.parse(opencode.env(P, { OPENCODE_CONFIG_CONTENT: 'not json' }).OPENCODE_CONFIG_CONTENT!) as { provider: object };
-    expect(Object.keys(fresh.provider)).toEqual(['anthropic', 'openai', 'google']);
+  it("refuses Gemini CLI's Google sign-in, naming the setting, and warns about the gateway check", () => {
+    const gemini = RECIPES.find((r) => r.id === 'gemini')!;
+    const files = { '/home/u/.gemini/settings.json': { security: { auth: { selectedType: 'oauth-personal' } } } };
+    expect(() => gemini.plan(fakeContext(['gemini'], { files }))).toThrow(SettingRefusal);
+    expect(() => gemini.plan(fakeContext(['gemini'], { files }))).toThrow('security.auth.selectedType in /home/u/.gemini/settings.json');
+    expect(() => gemini.plan(fakeContext(['gemini'], { env: { GOOGLE_GENAI_USE_VERTEXAI: 'true' } }))).toThrow('GOOGLE_GENAI_USE_VERTEXAI=true');
+    expect(gemini.plan(fakeContext(['gemini'], { env: { GEMINI_API_KEY: 'k' } })).warning).toContain('"selectedType": "gemini-api-key"');
+  });
+
+  it('says for every agent how it is redirected, what it reads and how it was verified', () => {
+    for (const r of [...RECIPES, GENERIC_RECIPE]) {
+      expect(r.redirect, r.id).not.toBe('');
+      expect(r.reads.length, r.id).toBeGreaterThan(0);
+      expect(r.verified, r.id).not.toBe('');
+    }
   });
 });

@@ -320,6 +320,12 @@ describe('anthropic.classify', () => {
     expect(anthropic.classify('POST', withBeta.split('?')[0]!)).toBe('generate');
   });
 
+  it('meters AI-SDK paths too: a base URL ending in /v1 gets `/messages` appended (kilo, opencode)', () => {
+    expect(anthropic.classify('POST', '/messages')).toBe('generate');
+    expect(anthropic.classify('POST', '/anthropic/v1/messages')).toBe('generate');
+    expect(anthropic.classify('POST', '/messages/count_tokens')).toBe('free');
+  });
+
   it('lets count_tokens and every GET through unmetered', () => {
     expect(anthropic.classify('POST', '/v1/messages/count_tokens')).toBe('free');
     expect(anthropic.classify('POST', '/v1/messages/count_tokens/')).toBe('free');
