@@ -4,7 +4,7 @@ import type { EventEmitter } from 'node:events';
 import { BudgetKeeper } from '../budget/keeper.js';
 import { usdToNano } from '../budget/money.js';
 import { compilePatterns } from '../budget/phases.js';
-import { watchResolvedPolicy, type LoadedPolicy } from '../config/index.js';
+import { describeSource, watchResolvedPolicy, type LoadedPolicy } from '../config/index.js';
 import { enginePolicyOf } from './run-policy.js';
 import { preflight } from './run-preflight.js';
 import { dataDir } from '../ledger/data-dir.js';
@@ -17,6 +17,7 @@ import type { PriceBook } from '../pricing/price-book.js';
 import { InputEstimator } from '../proxy/input-estimator.js';
 import { proxyEndpoints } from '../proxy/mounts.js';
 import { createProxy, listenLoopback } from '../proxy/server.js';
+import type { SealedRun, SealedSetup } from '../sealed/index.js';
 import { applyRecipeArgs } from '../supervisor/agent-recipes.js';
 import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
 import { LaunchError, shellExitCode, spawnAgent, type AgentExit, type SpawnFn } from '../supervisor/spawn-agent.js';
@@ -59,6 +60,8 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const runId = newRunId(startedAt);
   const p = opts.policy.policy;
   const { interactive, caps, enginePolicy, prices, mounts, recipe, verdict } = preflight(command, opts.policy, deps);
+  // Checked before anything starts: a sealed run that cannot be sealed here is a usage error.
+  const sealing: SealedSetup | null = p.sealed ? (await import('../sealed/index.js')).prepareSealed(deps.env, describeSource(opts.policy.sources.sealed!)) : null;
   const keeper = new BudgetKeeper(caps, enginePolicy);
   // While the agent's PTY owns the screen, capped's own lines wait until it is done.
   const held: string[] = [];
@@ -79,7 +82,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const toolsRemoved = new Set<string>();
   const proxy = createProxy({
     secret,
-    mounts,
+    mounts: sealing ? sealing.mounts(mounts) : mounts,
     keeper,
     prices,
     estimator: new InputEstimator(),
@@ -100,12 +103,17 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const port = await listenLoopback(proxy.server);
   const origin = `http://127.0.0.1:${port}/${secret}`;
   const endpoints = proxyEndpoints(origin);
-  const env = agentEnvironment(deps.env, { ...recipe.env(endpoints, deps.env), [CONTROL_URL_VAR]: `${origin}/_capped` }, runId);
-  const argv = applyRecipeArgs(recipe, command, endpoints);
+  const sealed: SealedRun | null = sealing
+    ? await sealing.start({ proxyServer: proxy.server, secret, port, rules: { allow: p.sealedAllow, deny: p.sealedDeny }, say })
+    : null;
+  const agentEnv = agentEnvironment(deps.env, { ...recipe.env(endpoints, deps.env), [CONTROL_URL_VAR]: `${origin}/_capped` }, runId);
+  const env = sealed ? sealed.env(agentEnv) : agentEnv;
+  const argv = sealed ? sealed.argv(applyRecipeArgs(recipe, command, endpoints)) : applyRecipeArgs(recipe, command, endpoints);
   const marker = `${RUN_MARKER_VAR}=${runId}`;
   const closeProxy = (): void => {
     proxy.server.close();
     proxy.server.closeAllConnections();
+    sealed?.close();
   };
 
   const facts = (exitCode: number, endedAt: Date): RunFacts => ({
@@ -131,6 +139,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       const updated = enginePolicyOf(next.policy, interactive);
       rules.restrictedTools = new Set(next.policy.restrictedTools);
       rules.verifyPatterns = compilePatterns(next.policy.verifyPatterns);
+      sealed?.setRules({ allow: next.policy.sealedAllow, deny: next.policy.sealedDeny });
       keeper.dispatch({ type: 'policy', at: deps.now().toISOString(), caps: updated.caps, policy: updated.engine });
       say(`capped: policy reloaded from ${next.file ?? '.budgetrc'}: ${capsText(updated.caps)}\n`);
     },
@@ -211,6 +220,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const state = keeper.state;
   const exitCode = state.hardStop ? EXIT.limit : shellExitCode(exit);
   const record = buildRunRecord(state, facts(exitCode, deps.now()));
+  if (sealed) record.sealed = sealed.summary();
   const recordFile = saveRecord(record, opts.record, deps);
   await journal?.finish(record);
   screenBusy = false;

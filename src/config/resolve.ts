@@ -171,6 +171,9 @@ function assemble(v: Record<string, unknown>): Policy {
     ceilings: { maxUsd: ceilings('maxUsd'), maxTokens: ceilings('maxTokens'), maxActions: ceilings('maxActions') },
     policy: v.policy as PresetName | null,
     prices: v.prices as Policy['prices'],
+    sealed: v.sealed as boolean,
+    sealedAllow: v.sealedAllow as readonly string[],
+    sealedDeny: v.sealedDeny as readonly string[],
   };
 }
 
