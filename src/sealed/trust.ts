@@ -38,7 +38,8 @@ export function writeTrustFiles(dir: string, caPem: string, env: NodeJS.ProcessE
   fs.writeFileSync(bundle, withNewline(systemCas(env)) + caPem, { mode: 0o600 });
   // Node adds NODE_EXTRA_CA_CERTS to its own list: keep the user's extra CAs with the run CA.
   const extra = path.join(dir, 'node-extra-ca.pem');
-  fs.writeFileSync(extra, withNewline(readable(env.NODE_EXTRA_CA_CERTS) ?? '') + caPem, { mode: 0o600 });
+  const own = readable(env.NODE_EXTRA_CA_CERTS);
+  fs.writeFileSync(extra, (own ? withNewline(own) : '') + caPem, { mode: 0o600 });
   return {
     NODE_EXTRA_CA_CERTS: extra,
     SSL_CERT_FILE: bundle,

@@ -76,6 +76,12 @@ describe('capped run --sealed', () => {
     // No name resolution and no route: without capped nothing outside is reachable.
     expect(out).toContain('direct: curl: (6) Could not resolve host: tunnel.test\nrc=6');
     expect(out).toContain('python: 200 100');
+    // The CA certificate files exist during the run, hold no key, and are gone afterwards.
+    const certs = /^certs: (\S+) (\S+) files=(.*) keys=(\d+)$/m.exec(out)!;
+    expect(certs[3]!.trim()).toBe('bridge.sock ca-bundle.pem node-extra-ca.pem');
+    expect(certs[4]).toBe('0');
+    expect(fs.existsSync(certs[1]!)).toBe(false);
+    expect(fs.existsSync(path.dirname(certs[2]!))).toBe(false);
     expect(raw.connections()).toBe(0);
     expect(blocked.connections()).toBe(0);
     expect(tunnel.connections()).toBe(1);

@@ -24,6 +24,7 @@ describe('policy flags', () => {
       '--verify-share <share>',
       '--restricted-tools <names>',
       '--ledger <url>',
+      '--sealed',
     ]);
   });
 
