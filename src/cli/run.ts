@@ -108,7 +108,8 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     : null;
   const agentEnv = agentEnvironment(deps.env, { ...recipe.env(endpoints, deps.env), [CONTROL_URL_VAR]: `${origin}/_capped` }, runId);
   const env = sealed ? sealed.env(agentEnv) : agentEnv;
-  const argv = sealed ? sealed.argv(applyRecipeArgs(recipe, command, endpoints)) : applyRecipeArgs(recipe, command, endpoints);
+  const agentArgv = applyRecipeArgs(recipe, command, endpoints);
+  const argv = sealed ? sealed.argv(agentArgv) : agentArgv;
   const marker = `${RUN_MARKER_VAR}=${runId}`;
   const closeProxy = (): void => {
     proxy.server.close();
@@ -154,7 +155,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       // The configured model's output price, for the panel's "max spend ≈ N tokens" (any provider).
       const model = p.model;
       const quote = model ? ['anthropic', 'openai', 'google'].map((id) => prices.quote(id, model, 0)).find((q) => q !== null) : undefined;
-      terminal = startTerminalRun({ argv, env, cwd: deps.cwd, keeper, policy: p, marker, color: !deps.env.NO_COLOR, outPicoPerToken: quote?.outPicoPerToken ?? null });
+      terminal = startTerminalRun({ argv, command: agentArgv, env, cwd: deps.cwd, keeper, policy: p, marker, color: !deps.env.NO_COLOR, outPicoPerToken: quote?.outPicoPerToken ?? null });
       screenBusy = true;
       agent = { pid: terminal.session.pid, exited: terminal.session.exited };
     } else {
