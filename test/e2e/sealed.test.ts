@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.mjs';
 import { fixture, runCapped } from './helpers/run-capped.js';
-import { startHttpsText, startPublicCa, startRawTcp, startTlsFront, type Listening } from './helpers/tls-servers.js';
+import { startHttpText, startHttpsText, startPublicCa, startRawTcp, startTlsFront, type Listening } from './helpers/tls-servers.js';
 
 // `capped run --sealed`: the agent's tree in its own network namespace (unshare), whose only way
 // out is capped. Provider hosts are stood in for by TLS servers on loopback, reached through the
@@ -54,6 +54,7 @@ describe('capped run --sealed', () => {
     const { pub, upstream, env } = await fakeProvider({ outputTokens: () => 100 });
     const tunnel = tracked(await startHttpsText(pub, 'tunnel.test', 'hello from tunnel.test'));
     const blocked = tracked(await startHttpsText(pub, 'blocked.test', 'must not be reached'));
+    const plain = tracked(await startHttpText('hello over plain http'));
     const raw = tracked(await startRawTcp());
     // The policy comes from a .budgetrc: `sealed: true` and a deny list.
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-sealed-repo-'));
@@ -62,7 +63,7 @@ describe('capped run --sealed', () => {
       cwd,
       env: {
         ...env,
-        CAPPED_SEALED_HOST_MAP: `${env.CAPPED_SEALED_HOST_MAP},tunnel.test=127.0.0.1:${tunnel.port},blocked.test=127.0.0.1:${blocked.port}`,
+        CAPPED_SEALED_HOST_MAP: `${env.CAPPED_SEALED_HOST_MAP},tunnel.test=127.0.0.1:${tunnel.port},blocked.test=127.0.0.1:${blocked.port},plain.test=127.0.0.1:${plain.port}`,
         FAKE_CA: pub.file,
         RAW_PORT: String(raw.port),
       },
@@ -70,12 +71,14 @@ describe('capped run --sealed', () => {
     expect(result.code, result.stderr).toBe(0);
     const out = result.stdout;
     expect(out).toContain('tunnel: hello from tunnel.test');
+    expect(out).toContain('plain: hello over plain http');
     expect(out).toContain('denied: curl: (56) CONNECT tunnel failed, response 403\nrc=56');
     expect(result.stderr).toContain('capped: sealed: refused a connection to blocked.test: blocked.test matches sealedDeny entry "blocked.test"');
     expect(out).toContain('raw: ECONNREFUSED');
     // No name resolution and no route: without capped nothing outside is reachable.
     expect(out).toContain('direct: curl: (6) Could not resolve host: tunnel.test\nrc=6');
     expect(out).toContain('python: 200 100');
+    expect(out).toContain('provider over http: 200');
     // The CA certificate files exist during the run, hold no key, and are gone afterwards.
     const certs = /^certs: (\S+) (\S+) files=(.*) keys=(\d+)$/m.exec(out)!;
     expect(certs[3]!.trim()).toBe('bridge.sock ca-bundle.pem node-extra-ca.pem');
@@ -90,10 +93,12 @@ describe('capped run --sealed', () => {
     expect(record.sealed?.hosts['tunnel.test']).toMatchObject({ connections: 1 });
     expect(record.sealed!.hosts['tunnel.test']!.bytesDown).toBeGreaterThan(0);
     expect(record.sealed!.hosts['tunnel.test']!.bytesUp).toBeGreaterThan(0);
+    expect(record.sealed?.hosts['plain.test']).toMatchObject({ connections: 1, bytesDown: 'hello over plain http'.length });
     expect(record.sealed?.denied).toEqual({ 'blocked.test': 1 });
-    expect(record.sealed?.intercepted['api.anthropic.com']).toBe(1);
-    // Python's call went through the meter: one request, priced as the fake billed it.
-    expect(record.spent.requests).toBe(1);
+    expect(record.sealed?.intercepted['api.anthropic.com']).toBe(2);
+    // Python's call and the plain-HTTP one went through the meter, priced as the fake billed them.
+    expect(record.spent.requests).toBe(2);
+    expect(upstream.bill.requests).toHaveLength(2);
     expect(record.spent.usd).toBeCloseTo(upstream.billedUsd(), 8);
     expect(Object.keys(record.models)).toEqual([expect.stringMatching(/^claude-haiku-4-5/)]);
   });

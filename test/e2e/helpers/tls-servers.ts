@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
@@ -76,6 +77,17 @@ export async function startHttpsText(pub: PublicCa, host: string, text: string):
     res.end(text);
   });
   return track(server);
+}
+
+/** A plain HTTP server answering every request with `text`. */
+export function startHttpText(text: string): Promise<Listening> {
+  return track(
+    http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(text);
+    }),
+  );
 }
 
 /** A plain TCP server that accepts and says hello: a way out that must stay closed. */
