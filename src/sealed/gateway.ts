@@ -11,6 +11,8 @@ import { sealedMountName } from './mounts.js';
 /** Traffic to one tunnelled host. */
 export interface HostTraffic {
   connections: number;
+  /** Connections capped could not make (the host did not resolve or answer). */
+  failed: number;
   bytesUp: number;
   bytesDown: number;
 }
@@ -65,7 +67,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   };
-  const traffic = (host: string): HostTraffic => (stats.hosts[host] ??= { connections: 0, bytesUp: 0, bytesDown: 0 });
+  const traffic = (host: string): HostTraffic => (stats.hosts[host] ??= { connections: 0, failed: 0, bytesUp: 0, bytesDown: 0 });
   const dialTarget = (target: HostPort): HostPort => deps.hostMap.get(target.host) ?? target;
   const toProxy = (url: string): string => `/${deps.secret}${url}`;
   const denied = (host: string, reason: string): string => {
@@ -131,6 +133,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       socket.pipe(upstream).pipe(socket);
     });
     upstream.on('error', (err) => {
+      if (!connected) t.failed++;
       if (!connected && socket.writable) socket.end(statusLine(502, `capped: sealed run: could not reach ${target.host}:${target.port}: ${err.message}\n`));
       else socket.destroy();
     });
@@ -176,19 +179,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
     const dial = dialTarget({ host, port: Number(target.port || 80) });
     const t = traffic(host);
-    t.connections++;
     const headers = { ...req.headers };
     delete headers['proxy-connection'];
     delete headers['proxy-authorization'];
     const up = http.request({ host: dial.host, port: dial.port, method: req.method, path: `${target.pathname}${target.search}`, headers, setHost: false });
     req.on('data', (chunk: Buffer) => (t.bytesUp += chunk.length));
+    // Each plain-HTTP request counts as one connection (the agent's requests share capped's sockets).
     up.on('response', (response) => {
+      t.connections++;
       response.on('data', (chunk: Buffer) => (t.bytesDown += chunk.length));
       res.writeHead(response.statusCode ?? 502, response.headers);
       response.pipe(res);
     });
     up.on('error', (err) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      if (!res.headersSent) {
+        t.failed++;
+        res.writeHead(502, { 'content-type': 'text/plain' });
+      }
       res.end(`capped: sealed run: could not reach ${host}: ${err.message}\n`);
     });
     req.pipe(up);

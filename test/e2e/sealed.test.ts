@@ -93,7 +93,7 @@ describe('capped run --sealed', () => {
     expect(record.sealed?.hosts['tunnel.test']).toMatchObject({ connections: 1 });
     expect(record.sealed!.hosts['tunnel.test']!.bytesDown).toBeGreaterThan(0);
     expect(record.sealed!.hosts['tunnel.test']!.bytesUp).toBeGreaterThan(0);
-    expect(record.sealed?.hosts['plain.test']).toMatchObject({ connections: 1, bytesDown: 'hello over plain http'.length });
+    expect(record.sealed?.hosts['plain.test']).toEqual({ connections: 1, failed: 0, bytesUp: 0, bytesDown: 'hello over plain http'.length });
     expect(record.sealed?.denied).toEqual({ 'blocked.test': 1 });
     expect(record.sealed?.intercepted['api.anthropic.com']).toBe(2);
     // Python's call and the plain-HTTP one went through the meter, priced as the fake billed them.
