@@ -10,7 +10,7 @@ import { createGateway, type SealedSummary } from './gateway.js';
 import type { HostRules } from './hosts.js';
 import { withSealedMounts } from './mounts.js';
 import { namespaceTools, realHost, sealedArgv, type NamespaceHost, type NamespaceTools } from './namespace.js';
-import { proxyVariables, writeTrustFiles } from './trust.js';
+import { proxyVariables, removeRunFiles, RUN_FILES, writeTrustFiles } from './trust.js';
 
 export type { SealedSummary } from './gateway.js';
 
@@ -62,10 +62,10 @@ async function startSealed(
   // Private to the user: anyone who can reach the socket can use the run's way out.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-sealed-'));
   fs.chmodSync(dir, 0o700);
-  const socket = path.join(dir, 'bridge.sock');
+  const socket = path.join(dir, RUN_FILES.socket);
   const rules = { allow: [...o.rules.allow], deny: [...o.rules.deny] };
   const gateway = createGateway({ proxyServer: o.proxyServer, secret: o.secret, rules, ca, hostMap, say: o.say });
-  const remove = (): void => fs.rmSync(dir, { recursive: true, force: true });
+  const remove = (): void => removeRunFiles(dir);
   try {
     await new Promise<void>((resolve, reject) => {
       gateway.server.once('error', reject);

@@ -4,7 +4,9 @@
 // argv: <socket> <port> <ip> -- <agent command...>
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
+import path from 'node:path';
 import { LaunchError, spawnAgent } from '../supervisor/spawn-agent.js';
+import { removeRunFiles, RUN_FILES } from './trust.js';
 
 const [socketPath, portText, ip, dashes, command, ...args] = process.argv.slice(2);
 if (!socketPath || !portText || !ip || dashes !== '--' || !command) {
@@ -43,6 +45,7 @@ try {
   const agent = await spawnAgent(command, args, process.env);
   const exit = await agent.exited;
   bridge.close();
+  if (path.basename(socketPath) === RUN_FILES.socket) removeRunFiles(path.dirname(socketPath));
   if (exit.signal) {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, ignore);
     process.kill(process.pid, exit.signal);

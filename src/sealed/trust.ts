@@ -27,6 +27,23 @@ function systemCas(env: NodeJS.ProcessEnv): string {
   return tls.rootCertificates.join('\n');
 }
 
+/** The files of a sealed run, in a private folder of their own. */
+export const RUN_FILES = { socket: 'bridge.sock', bundle: 'ca-bundle.pem', nodeExtra: 'node-extra-ca.pem' } as const;
+
+/**
+ * Deletes a sealed run's files and their folder: only the files it made, so a wrong folder is
+ * never emptied. Capped does it at the end of the run, the launcher when the agent is gone (in
+ * case capped itself was killed, e.g. by a hang-up).
+ */
+export function removeRunFiles(dir: string): void {
+  for (const name of Object.values(RUN_FILES)) fs.rmSync(path.join(dir, name), { force: true });
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // Already gone, or not ours to remove (it holds other files).
+  }
+}
+
 const withNewline = (text: string): string => (text.endsWith('\n') ? text : `${text}\n`);
 
 /**
@@ -34,10 +51,10 @@ const withNewline = (text: string): string => (text.endsWith('\n') ? text : `${t
  * returns the variables that make Node, Python, Go, curl and git trust it.
  */
 export function writeTrustFiles(dir: string, caPem: string, env: NodeJS.ProcessEnv): Record<string, string> {
-  const bundle = path.join(dir, 'ca-bundle.pem');
+  const bundle = path.join(dir, RUN_FILES.bundle);
   fs.writeFileSync(bundle, withNewline(systemCas(env)) + caPem, { mode: 0o600 });
   // Node adds NODE_EXTRA_CA_CERTS to its own list: keep the user's extra CAs with the run CA.
-  const extra = path.join(dir, 'node-extra-ca.pem');
+  const extra = path.join(dir, RUN_FILES.nodeExtra);
   const own = readable(env.NODE_EXTRA_CA_CERTS);
   fs.writeFileSync(extra, (own ? withNewline(own) : '') + caPem, { mode: 0o600 });
   return {
