@@ -26,7 +26,8 @@ import { usdToNano } from '../dist/budget/money.js';
 import * as phases from '../dist/budget/phases.js';
 import { createPriceBook } from '../dist/pricing/price-book.js';
 import { createUpstream } from '../dist/proxy/forward.js';
-import { InputEstimator } from '../dist/proxy/input-estimator.js';
+import { ConversationMemory } from '../dist/proxy/conversations.js';
+import { InputEstimator, OutputEstimator } from '../dist/proxy/input-estimator.js';
 import { buildMounts } from '../dist/proxy/mounts.js';
 import { anthropic } from '../dist/proxy/providers/anthropic.js';
 import { createProxy, listenLoopback } from '../dist/proxy/server.js';
@@ -79,10 +80,12 @@ export async function startProxy(spec) {
   const proxy = createProxy({
     secret,
     mounts,
-    rules: { restrictedTools: new Set(), verifyPatterns: phases.compilePatterns(await defaultVerifyPatterns()) },
+    rules: { restrictedTools: new Set(), verifyPatterns: phases.compilePatterns(await defaultVerifyPatterns()), reserve: 'likely' },
     keeper,
     prices: createPriceBook(),
     estimator: new InputEstimator(),
+    outputs: new OutputEstimator(),
+    conversations: new ConversationMemory(),
     now: () => new Date(),
     notify: (notice) => {
       if (notice.type === 'settled') {

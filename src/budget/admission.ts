@@ -63,6 +63,15 @@ function fit(state: BudgetState, event: RequestEvent, alt: Alternative | null): 
   return { kind: 'fits', allowed, nano: quote.inputNano + costOfTokens(allowed, quote.outPicoPerToken), tokens: quote.inputTokens + allowed };
 }
 
+/**
+ * Whether a request priced as `event` says would be forwarded now, wait for requests in flight,
+ * or meet a limit, without deciding anything (a closer price may still be asked for first).
+ */
+export function preview(state: BudgetState, event: RequestEvent): 'fits' | 'wait' | 'limit' {
+  if (state.hardStop !== null) return 'limit';
+  return fit(state, event, null).kind;
+}
+
 function forward(state: BudgetState, event: RequestEvent, alt: Alternative | null, f: Extract<Fit, { kind: 'fits' }>): StepResult {
   const quote = alt?.quote ?? event.quote;
   const model = alt?.model ?? event.model;

@@ -1,10 +1,11 @@
 import { admitWith, denyEscalation, MIN_OUTPUT_TOKENS, onRequest, refuse } from './admission.js';
-import { availableTokens, dollarHeadroom } from './headroom.js';
+import { availableTokens, dollarHeadroom, withoutReservations } from './headroom.js';
 import { idleToolQuestion, windowMessage } from './messages.js';
 import { costOfTokens, tokensAffordable } from './money.js';
 import type { BudgetAction, BudgetEvent, BudgetState, Caps, EnginePolicy, LimitKind, StepResult } from './types.js';
 
 export { MIN_OUTPUT_TOKENS };
+export { preview } from './admission.js';
 export { availableNano, availableTokens } from './headroom.js';
 
 /** The policy of a plain `capped run`: stop at the cap, no escalation rules, no phase ceiling. */
@@ -61,7 +62,14 @@ export function step(state: BudgetState, event: BudgetEvent): StepResult {
     case 'input-known':
       return onInputKnown(state, event);
     case 'cut':
-      return refuse(state, event.id, event.at, event.limit, 0, 0, true);
+      return refuse(state, event.id, event.at, event.limit, event.needNano ?? 0, 0, true);
+    case 'extend':
+      return onExtend(state, event);
+    case 'overrun': {
+      if (state.hardStop !== null) return { state, actions: [] };
+      const reason: LimitKind = state.reserved[event.id]?.phase === 'verification' && state.policy.verifyNano !== null ? 'verify' : 'usd';
+      return { state: { ...state, hardStop: { reason, at: event.at } }, actions: [{ type: 'terminate', reason }] };
+    }
     case 'release':
       return { state: withoutReservation(state, event.id), actions: [] };
     case 'abandon': {
@@ -208,6 +216,47 @@ function onInputKnown(state: BudgetState, event: Extract<BudgetEvent, { type: 'i
   // The estimate was high: the slack goes back to other requests. Low: the output must stop short.
   const actions: BudgetAction[] = out < r.allowedOut ? [{ type: 'truncate', id: event.id, outputTokens: out, limit }] : [];
   return { state: next, actions };
+}
+
+/**
+ * The most output request `id` can be allowed, up to `wanted`, by dollars and tokens: what is
+ * left after settled spend and, unless `othersToo` is false, other requests' reservations.
+ */
+function outputRoom(state: BudgetState, id: string, wanted: number, othersToo: boolean): { out: number; limit: LimitKind | null } {
+  const r = state.reserved[id]!;
+  const inputNano = r.nano - costOfTokens(r.allowedOut, r.outPicoPerToken);
+  const inputTokens = r.tokens - r.allowedOut;
+  const base = othersToo ? withoutReservation(state, id) : withoutReservations(state);
+  let out = wanted;
+  let limit: LimitKind | null = null;
+  const dollars = dollarHeadroom(base, r.phase);
+  if (dollars !== null) {
+    const affordable = Math.max(0, tokensAffordable(dollars.nano - inputNano, r.outPicoPerToken));
+    if (affordable < out) [out, limit] = [affordable, dollars.limit];
+  }
+  const free = availableTokens(base);
+  if (free !== null && free - inputTokens < out) [out, limit] = [Math.max(0, free - inputTokens), 'tokens'];
+  return { out, limit };
+}
+
+/**
+ * A response reached its output allowance: it gets more when the budget can pay for it. Less
+ * than asked is `wait` when only other requests' reservations stand in the way.
+ */
+function onExtend(state: BudgetState, event: Extract<BudgetEvent, { type: 'extend' }>): StepResult {
+  const r = state.reserved[event.id];
+  if (!r) return { state, actions: [] };
+  const wanted = Math.max(r.allowedOut, event.outputTokens);
+  const room = outputRoom(state, event.id, wanted, true);
+  const out = Math.max(r.allowedOut, room.out);
+  let short: null | 'wait' | LimitKind = null;
+  if (out < wanted) short = outputRoom(state, event.id, wanted, false).out > out ? 'wait' : (room.limit ?? 'usd');
+  const inputNano = r.nano - costOfTokens(r.allowedOut, r.outPicoPerToken);
+  const reservation = { ...r, nano: inputNano + costOfTokens(out, r.outPicoPerToken), tokens: r.tokens - r.allowedOut + out, allowedOut: out };
+  return {
+    state: { ...state, reserved: { ...state.reserved, [event.id]: reservation } },
+    actions: [{ type: 'extended', id: event.id, allowedOut: out, short }],
+  };
 }
 
 function withoutReservation(state: BudgetState, id: string): BudgetState {

@@ -39,7 +39,7 @@ export function limitMessage(state: BudgetState, limit: LimitKind, needNano: Nan
     return (
       `capped: this run's verification budget of ${formatUsd(cap)} is reached (${formatUsd(state.phaseSpent.verification)} ` +
       `spent on tests, lint and builds; ` +
-      (midResponse ? 'the response in progress was stopped at the cap' : `the next request needs at least ${formatUsd(needNano)}`) +
+      (midResponse ? stoppedText(needNano) : `the next request needs at least ${formatUsd(needNano)}`) +
       `). The agent is being stopped. To allow more, start the run again with a higher --verify-usd, e.g. ` +
       `--verify-usd ${suggestUsd(cap, state.phaseSpent.verification + needNano)}.`
     );
@@ -56,10 +56,29 @@ export function limitMessage(state: BudgetState, limit: LimitKind, needNano: Nan
   const cap = state.caps.usd ?? 0;
   return (
     `capped: this run's spending cap of ${formatUsd(cap)} is reached (${formatUsd(state.spentNano)} spent; ` +
-    (midResponse ? 'the response in progress was stopped at the cap' : `the next request needs at least ${formatUsd(needNano)}`) +
+    (midResponse ? stoppedText(needNano) : `the next request needs at least ${formatUsd(needNano)}`) +
     `). The agent is being stopped. To allow more, start the run ` +
     `again with a higher --max-usd, e.g. --max-usd ${suggestUsd(cap, state.spentNano + needNano)}.`
   );
+}
+
+/**
+ * A response ended early because other requests in flight hold the room it needed: their
+ * reservations are worst cases, so the run is not at its limit and a retry can go through.
+ */
+export function roomHeldMessage(state: BudgetState): string {
+  const cap = state.caps.usd;
+  return (
+    `capped: this response was ended early to keep the run under its cap: other requests still in flight hold the ` +
+    `rest of the budget (${formatUsd(state.spentNano)} spent` +
+    (cap === null ? '' : ` of ${formatUsd(cap)}`) +
+    `). The run is not at its limit; retrying this request is safe and goes through once they finish.`
+  );
+}
+
+/** A response stopped mid-way, and what it alone still needed when it was. */
+function stoppedText(needNano: Nano): string {
+  return `the response in progress was stopped at the cap${needNano > 0 ? `; it alone needed ${formatUsd(needNano)} more` : ''}`;
 }
 
 /** A cap that would have let this request through with room to spare, in whole cents. */

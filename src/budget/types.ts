@@ -171,8 +171,21 @@ export type BudgetEvent =
    * count replace the estimate, and the output it may still produce is recomputed.
    */
   | { type: 'input-known'; id: string; inputNano: Nano; inputTokens: number }
-  /** Request `id`'s response reached the output limit a `truncate` set: the run is at its cap. */
-  | { type: 'cut'; id: string; at: string; limit: LimitKind }
+  /**
+   * Request `id`'s response reached its output allowance and no more could be had: the run is at
+   * its cap. `needNano` is what the response alone needed beyond what was left.
+   */
+  | { type: 'cut'; id: string; at: string; limit: LimitKind; needNano?: Nano }
+  /**
+   * Request `id`'s response reached its output allowance: it may go on to `outputTokens` in all if
+   * the budget can pay for them.
+   */
+  | { type: 'extend'; id: string; outputTokens: number }
+  /**
+   * Request `id`'s response produced more output than the ceiling it was sent with (an upstream
+   * that ignores the output limit): nothing more may be sent through it.
+   */
+  | { type: 'overrun'; id: string; at: string }
   /** The request ended without anything billable (e.g. upstream unreachable, 4xx). */
   | { type: 'release'; id: string }
   /** The request's outcome can no longer be read (capped is exiting): charge its whole reservation. */
@@ -214,6 +227,12 @@ export type BudgetAction =
    * there (it reports `cut`), since the request was sent with a higher ceiling.
    */
   | { type: 'truncate'; id: string; outputTokens: number; limit: LimitKind }
+  /**
+   * The answer to `extend`: the response may now produce `allowedOut` output tokens. When that is
+   * less than asked, `short` says why: other requests in flight hold the room (`wait`: their
+   * reservations are worst cases and may free it), or a limit of the run itself.
+   */
+  | { type: 'extended'; id: string; allowedOut: number; short: null | 'wait' | LimitKind }
   | { type: 'settled'; id: string; costNano: Nano; spentNano: Nano }
   | { type: 'phase-changed'; phase: Phase };
 

@@ -14,7 +14,8 @@ import { writeRecordFile } from '../ledger/record-file.js';
 import { buildRunRecord, type RunFacts, type RunRecord } from '../ledger/run-record.js';
 import { RunJournal } from './run-journal.js';
 import type { PriceBook } from '../pricing/price-book.js';
-import { InputEstimator } from '../proxy/input-estimator.js';
+import { ConversationMemory } from '../proxy/conversations.js';
+import { InputEstimator, OutputEstimator } from '../proxy/input-estimator.js';
 import { proxyEndpoints } from '../proxy/mounts.js';
 import { createProxy, listenLoopback } from '../proxy/server.js';
 import type { SealedRun, SealedSetup } from '../sealed/index.js';
@@ -74,18 +75,22 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     color: deps.stderrIsTTY && !deps.env.NO_COLOR,
     everyRequest: !deps.stderrIsTTY,
   });
-  const rules = { restrictedTools: new Set(p.restrictedTools), verifyPatterns: compilePatterns(p.verifyPatterns) };
+  const rules = { restrictedTools: new Set(p.restrictedTools), verifyPatterns: compilePatterns(p.verifyPatterns), reserve: p.reserve };
   const journal = await openJournal(runId, p, deps);
   if (journal) keeper.onAction((action, state) => journal.action(action, state));
   const secret = randomBytes(16).toString('hex');
   let apiEquivalent = false;
   const toolsRemoved = new Set<string>();
+  const reservation = { mode: p.reserve as string, riskNano: 0, countCalls: 0 };
+  let upstreamNonCompliant = false;
   const proxy = createProxy({
     secret,
     mounts: sealing ? sealing.mounts(mounts) : mounts,
     keeper,
     prices,
     estimator: new InputEstimator(),
+    outputs: new OutputEstimator(),
+    conversations: new ConversationMemory(),
     rules,
     ...(journal && (p.daily !== null || p.weekly !== null)
       ? { window: journal.windowGate({ daily: p.daily === null ? null : usdToNano(p.daily), weekly: p.weekly === null ? null : usdToNano(p.weekly) }, p.onLimit === 'pause', deps.now) }
@@ -94,6 +99,11 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     notify: (notice) => {
       if (notice.type === 'subscription') apiEquivalent = true;
       if (notice.type === 'tools-removed') for (const name of notice.names) toolsRemoved.add(name);
+      if (notice.type === 'counted') reservation.countCalls++;
+      if (notice.type === 'settled') {
+        reservation.riskNano = Math.max(reservation.riskNano, notice.billedInputNano - notice.reservedInputNano);
+        upstreamNonCompliant ||= notice.overrun;
+      }
       // Into the ledger before anything is printed about it.
       journal?.notice(notice, deps.now().toISOString());
       // Under the live bar, spend is in view already; only what needs words is kept for the end.
@@ -128,6 +138,8 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     preset: p.policy,
     restrictedTools: p.restrictedTools,
     toolsRemoved: [...toolsRemoved],
+    reservation: { ...reservation },
+    upstreamNonCompliant,
   });
   const opening = buildRunRecord(keeper.state, facts(0, startedAt));
   await journal?.start({ id: runId, command: opening.command, cwd: deps.cwd, startedAt: opening.startedAt, budget: opening.budget, policy: opening.policy });
@@ -140,6 +152,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       const updated = enginePolicyOf(next.policy, interactive);
       rules.restrictedTools = new Set(next.policy.restrictedTools);
       rules.verifyPatterns = compilePatterns(next.policy.verifyPatterns);
+      rules.reserve = next.policy.reserve;
       sealed?.setRules({ allow: next.policy.sealedAllow, deny: next.policy.sealedDeny });
       keeper.dispatch({ type: 'policy', at: deps.now().toISOString(), caps: updated.caps, policy: updated.engine });
       say(`capped: policy reloaded from ${next.file ?? '.budgetrc'}: ${capsText(updated.caps)}\n`);

@@ -41,6 +41,7 @@ export const POLICY_DEFAULTS: Policy = {
   model: null,
   escalation: 'ask',
   escalationDeny: 'send-selected',
+  reserve: 'likely',
   /** 10 minutes without a keystroke and the next spending step waits for approval. */
   idle: 10 * 60_000,
   unattended: true,

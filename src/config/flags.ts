@@ -26,6 +26,7 @@ const ARGUMENT: Partial<Record<SettingKey, string>> = {
   model: '<model>',
   escalation: '<mode>',
   escalationDeny: '<how>',
+  reserve: '<mode>',
   idle: '<duration>',
   verifyUsd: '<dollars>',
   verifyShare: '<share>',

@@ -47,6 +47,8 @@ export const PRESETS: Readonly<Record<PresetName, PresetSettings>> = {
     onLimit: 'stop',
     unattended: false,
     escalation: 'deny',
+    // Nothing taken on trust: every input token is reserved at the highest rate it could cost.
+    reserve: 'worst',
     idle: 5 * 60_000,
     restrictedTools: ['web_search', 'web_fetch', 'WebSearch', 'WebFetch', 'web_search_preview', 'google_search'],
     // No route around the meter: the agent's tree can only reach the network through capped.

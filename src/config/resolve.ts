@@ -163,6 +163,7 @@ function assemble(v: Record<string, unknown>): Policy {
     model: v.model as string | null,
     escalation: v.escalation as Policy['escalation'],
     escalationDeny: v.escalationDeny as Policy['escalationDeny'],
+    reserve: v.reserve as Policy['reserve'],
     idle: v.idle as number | null,
     unattended: v.unattended as boolean,
     verifyUsd: v.verifyUsd as number | null,

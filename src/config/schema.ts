@@ -54,6 +54,13 @@ export const SCHEMA: Schema = {
     example: 'send-selected',
     doc: 'How a denied escalation is carried out: send-selected (send it on the selected model) or refuse.',
   }),
+  reserve: spec({
+    key: 'reserve',
+    kind: v.oneOf(['likely', 'worst'] as const),
+    flag: true,
+    example: 'likely',
+    doc: 'How a request is priced before it is sent: likely (cache-aware, from what earlier requests of the conversation were billed; the risk taken is in the record) or worst (every input token at the highest rate it could be billed at).',
+  }),
   idle: spec({ key: 'idle', kind: v.duration, flag: true, example: 600_000, doc: 'No keystroke for this long and the next spending step waits for approval (90s, 10m, 1h, or off).' }),
   unattended: spec({ key: 'unattended', kind: v.bool, flag: true, example: true, doc: 'Whether a run may go on with nobody present (no terminal, or idle); false refuses unattended execution.' }),
   verifyUsd: spec({ key: 'verifyUsd', kind: v.usd, flag: true, example: 0.5, doc: 'Dollar ceiling for the verification phase (tests, lint, typecheck, builds); set this or verifyShare.' }),

@@ -6,6 +6,7 @@ export type Escalation = 'ask' | 'deny' | 'allow';
 
 /** How a denied escalation is carried out: sent on the selected model instead, or refused. */
 export type EscalationDeny = 'send-selected' | 'refuse';
+export type Reserve = 'likely' | 'worst';
 
 export type PresetName = 'individual' | 'team' | 'strict';
 
@@ -41,6 +42,8 @@ export interface Policy {
   model: string | null;
   escalation: Escalation;
   escalationDeny: EscalationDeny;
+  /** How input is priced before a request is sent: cache-aware, or every token at its highest rate. */
+  reserve: Reserve;
   /** Idle window in milliseconds (no keystroke → the next spending step waits); null = off. */
   idle: number | null;
   /** Whether the run may go on without a person present (no TTY, or idle). */
@@ -85,6 +88,7 @@ export interface SettingValues {
   model: string;
   escalation: Escalation;
   escalationDeny: EscalationDeny;
+  reserve: Reserve;
   idle: number | null;
   unattended: boolean;
   verifyUsd: number;

@@ -32,6 +32,14 @@ export interface RunRecord {
   apiEquivalent: boolean;
   /** Restricted tools that were taken out of requests (the model could not call them). */
   toolsRemoved: string[];
+  /**
+   * How requests were priced before they were sent: `likely` (cache-aware) or `worst`; `riskUsd`
+   * is the most any request's input was billed above what it was reserved at (the risk `likely`
+   * took); `countCalls` how often the provider's free exact count was asked for.
+   */
+  reservation?: { mode: string; riskUsd: number; countCalls: number };
+  /** An upstream produced more output than the ceiling a request was sent with (it ignores output limits). */
+  upstreamNonCompliant?: boolean;
   exitCode: number;
   /** A sealed run (`--sealed`): the hosts its tree connected to through capped. */
   sealed?: SealedSummary;
@@ -62,6 +70,8 @@ export interface RunFacts {
   restrictedTools?: readonly string[];
   /** Restricted tools actually taken out of requests during the run. */
   toolsRemoved?: readonly string[];
+  reservation?: { mode: string; riskNano: number; countCalls: number };
+  upstreamNonCompliant?: boolean;
 }
 
 /** Builds the record from the final budget state and what the supervisor saw. */
@@ -113,6 +123,12 @@ export function buildRunRecord(state: BudgetState, facts: RunFacts): RunRecord {
     estimated: state.estimated,
     apiEquivalent: facts.apiEquivalent,
     toolsRemoved: [...(facts.toolsRemoved ?? [])],
+    reservation: {
+      mode: facts.reservation?.mode ?? 'likely',
+      riskUsd: nanoToUsd(facts.reservation?.riskNano ?? 0),
+      countCalls: facts.reservation?.countCalls ?? 0,
+    },
+    upstreamNonCompliant: facts.upstreamNonCompliant ?? false,
     exitCode: facts.exitCode,
   };
 }

@@ -68,7 +68,14 @@ export interface PriceBook {
   cost(providerId: string, model: string, usage: BillableUsage): Nano | null;
   /** Price of a request before it is sent: its input estimate plus the per-token output rate. */
   quote(providerId: string, model: string, inputTokens: number): Quote | null;
+  /** The same, with the input split by how it will be billed (plain, cache reads and writes). */
+  quoteSplit(providerId: string, model: string, split: InputSplit): Quote | null;
+  /** The model's context window in tokens, when the price data knows it. */
+  contextWindow(providerId: string, model: string): number | null;
 }
+
+/** Input tokens by billing kind (all kinds of `BillableUsage` that come before any output). */
+export type InputSplit = Pick<BillableUsage, 'input' | 'cacheRead' | 'cacheWrite5m' | 'cacheWrite1h'>;
 
 const PROBE_TOKENS = 1_000_000;
 
@@ -123,7 +130,7 @@ export function createPriceBook(calcPrice: CalcPrice = genaiCalcPrice, overrides
     }
   };
 
-  return {
+  const book: PriceBook = {
     cost(providerId, model, u) {
       const table = flatOf(providerId, model);
       const fast = table ? flatCost(table, u) : null;
@@ -155,5 +162,24 @@ export function createPriceBook(calcPrice: CalcPrice = genaiCalcPrice, overrides
       const outPicoPerToken = Math.ceil(Math.round((withOutput - inputOnly) * 1e9) / 1e3);
       return { inputTokens, inputNano: Math.ceil(Math.round(inputOnly * 1e12) / 1e3), outPicoPerToken };
     },
+
+    quoteSplit(providerId, model, split) {
+      const total = split.input + split.cacheRead + split.cacheWrite5m + split.cacheWrite1h;
+      const plain = book.quote(providerId, model, total);
+      if (!plain) return null;
+      const inputNano = book.cost(providerId, model, { ...split, output: 0, webSearches: 0 });
+      if (inputNano !== null) return { ...plain, inputNano };
+      // A model whose cache rates are unknown: writes at the highest multiplier any provider charges.
+      return split.cacheWrite5m + split.cacheWrite1h > 0 ? { ...plain, inputNano: plain.inputNano * 2 } : plain;
+    },
+
+    contextWindow(providerId, model) {
+      try {
+        return num(calcPrice({ input_tokens: 1, output_tokens: 1 }, model, { providerId })?.model.context_window) ?? null;
+      } catch {
+        return null;
+      }
+    },
   };
+  return book;
 }

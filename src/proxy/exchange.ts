@@ -20,7 +20,14 @@ export type ProxyNotice =
       /** The provider module that read it (anthropic, openai-chat, openai-responses, gemini). */
       provider: string;
       phase: Phase;
+      /** What its input was reserved at before it was sent, and what it was billed at. */
+      reservedInputNano: Nano;
+      billedInputNano: Nano;
+      /** The upstream produced more output than the ceiling the request was sent with. */
+      overrun: boolean;
     }
+  /** The provider's exact input count was asked for before deciding a request (`ok`: it answered). */
+  | { type: 'counted'; ok: boolean }
   | { type: 'refused'; message: string }
   | { type: 'upstream-error'; message: string }
   /** A request was paid by a subscription login: its spend is the API-equivalent price. */

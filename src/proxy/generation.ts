@@ -1,10 +1,16 @@
 import type http from 'node:http';
 import type { Admission, ToolVerdict } from '../budget/keeper.js';
 import { phaseAfter } from '../budget/phases.js';
-import type { Alternative, TokenUsage } from '../budget/types.js';
-import type { BillableUsage } from '../pricing/price-book.js';
+import { availableNano, preview } from '../budget/engine.js';
+import { roomHeldMessage } from '../budget/messages.js';
+import { costOfTokens, type Nano } from '../budget/money.js';
+import type { Alternative, Quote, RequestEvent, TokenUsage } from '../budget/types.js';
+import type { BillableUsage, InputSplit } from '../pricing/price-book.js';
+import type { Seen } from './conversations.js';
 import { sendError, upstreamFailure } from './exchange.js';
-import { forwardHeaders, sendUpstream, upstreamUrl } from './forward.js';
+import { forwardHeaders, sendUpstream, upstreamUrl, type Upstream } from './forward.js';
+import { conversationKey, priceRequest } from './request-pricing.js';
+import { countInput } from './token-count.js';
 import { isSubscriptionLogin } from './credentials.js';
 import { asRecord, tryParse } from './providers/json.js';
 import type { Provider } from './providers/types.js';
@@ -13,6 +19,12 @@ import type { ProxyDeps, Route } from './server.js';
 
 /** Rough characters per output token, on the high side of token counts, for estimates only. */
 const CHARS_PER_TOKEN = 3;
+/** Bytes of new content a continuation needs before its tokens per byte are learned from. */
+const MIN_SAMPLE_BYTES = 4096;
+/** The share of a clamped request's reserved output that it is sent with as its ceiling. */
+const CLAMP_MARGIN = 0.85;
+/** Output tokens a response asks for at a time when it reaches its allowance. */
+const EXTEND_STEP = 1024;
 
 export interface Admitted {
   id: string;
@@ -23,6 +35,23 @@ export interface Admitted {
   originalBytes: number;
   /** The client marked this as a retry of an earlier attempt (SDKs' x-stainless-retry-count). */
   retry: boolean;
+  /** What its input was reserved at, to compare with what it is billed at. */
+  reservedInputNano: Nano;
+  /** The request as remembered for the ones that continue it; its bill is added at settle. */
+  seen: Seen;
+  /** Input tokens known from an earlier bill when it was priced (the rest was estimated). */
+  sharedTokens: number;
+  /** Body bytes that were estimated (not shared with an earlier request). */
+  newBytes: number;
+  /** The output ceiling the request went out with (the client's, or capped's clamp); null when none. */
+  sentCeiling: number | null;
+}
+
+/** Where a request's exact input count can be asked for: its upstream, with the agent's own headers. */
+export interface CountVia {
+  upstream: Upstream;
+  headers: http.IncomingHttpHeaders;
+  query: string;
 }
 
 let sequence = 0;
@@ -36,10 +65,10 @@ export type Admit =
   | { ok: true; body: Record<string, unknown>; path: string; admitted: Admitted; injectedUsage: boolean }
   | { ok: false; status: number; message: string; notify: boolean };
 
-/** The request priced on `model` too, when that differs from its own and has a price. */
-function alternative(deps: ProxyDeps, provider: Provider, model: string | null, own: string, inputTokens: number): Alternative | undefined {
+/** The request priced on `model` too, when that differs from its own and has a price (its cache is cold there). */
+function alternative(deps: ProxyDeps, provider: Provider, model: string | null, own: string, split: InputSplit): Alternative | undefined {
   if (!model || model === own) return undefined;
-  const quote = deps.prices.quote(provider.pricingId, model, inputTokens);
+  const quote = deps.prices.quoteSplit(provider.pricingId, model, split);
   return quote ? { model, quote } : undefined;
 }
 
@@ -65,40 +94,59 @@ export async function admitRequest(
   provider: Provider,
   original: Record<string, unknown>,
   path: string,
-  bodyBytes: number,
+  raw: Buffer,
   onWaiting: (cancel: () => void) => void,
+  countVia: CountVia | null = null,
 ): Promise<Admit | null> {
   const json = applyRules(deps, provider, original);
   const info = provider.inspect(json, path);
   if (!info.model) return { ok: false, status: 400, message: 'capped: the request names no model, so it cannot be priced; it was not sent.', notify: false };
-  const inputEstimate = deps.estimator.estimate(bodyBytes);
-  const quote = deps.prices.quote(provider.pricingId, info.model, inputEstimate);
-  if (!quote) {
-    const message =
-      `capped: no price is known for model "${info.model}", so capped cannot keep this run under its cap and ` +
-      `refused the request. Use a model with a published price, or update capped to get newer price data.`;
-    return { ok: false, status: 400, message, notify: true };
-  }
+  const model = info.model;
   const id = nextRequestId();
-  const requested = info.maxTokens ?? provider.defaultMaxTokens(info.model);
-  const { policy, selected } = deps.keeper.state;
-  const alternatives: { selected?: Alternative; downgrade?: Alternative } = {};
-  const onSelected = alternative(deps, provider, selected?.model ?? policy.model, info.model, inputEstimate);
-  if (onSelected) alternatives.selected = onSelected;
-  const downgrade = policy.onLimit === 'downgrade' ? alternative(deps, provider, policy.downgradeTo, info.model, inputEstimate) : undefined;
-  if (downgrade) alternatives.downgrade = downgrade;
-  onWaiting(() => deps.keeper.cancel(id));
-  const decision: Admission | null = await deps.keeper.admit({
+  const requested = info.maxTokens ?? provider.defaultMaxTokens(model);
+  const eventFor = (quote: Quote): RequestEvent => ({
     type: 'request',
     id,
     at: deps.now().toISOString(),
-    model: info.model,
+    model,
     quote,
     maxTokens: requested,
     clampable: info.clampable,
     mainLoop: Array.isArray(original.tools) && original.tools.length > 0,
-    alternatives,
   });
+  const pricing = await priceRequest(
+    {
+      prices: deps.prices,
+      estimator: deps.estimator,
+      conversations: deps.conversations,
+      mode: deps.rules.reserve,
+      now: deps.now,
+      probe: (quote) => preview(deps.keeper.state, eventFor(quote)),
+      freeNano: () => availableNano(deps.keeper.state),
+      count:
+        provider.counting && countVia
+          ? async () => {
+              const n = await countInput(provider, countVia.upstream, countVia.headers, json, path, countVia.query, model);
+              deps.notify({ type: 'counted', ok: n !== null });
+              return n;
+            }
+          : null,
+    },
+    provider,
+    json,
+    raw,
+    model,
+  );
+  if (!pricing.ok) return { ok: false, status: 400, message: pricing.message, notify: true };
+  const { quote, prediction, continuation } = pricing.priced;
+  const { policy, selected } = deps.keeper.state;
+  const alternatives: { selected?: Alternative; downgrade?: Alternative } = {};
+  const onSelected = alternative(deps, provider, selected?.model ?? policy.model, model, prediction.worst);
+  if (onSelected) alternatives.selected = onSelected;
+  const downgrade = policy.onLimit === 'downgrade' ? alternative(deps, provider, policy.downgradeTo, model, prediction.worst) : undefined;
+  if (downgrade) alternatives.downgrade = downgrade;
+  onWaiting(() => deps.keeper.cancel(id));
+  const decision: Admission | null = await deps.keeper.admit({ ...eventFor(quote), alternatives });
   if (decision === null) return null; // the client gave up while its request was held
   if (decision.type === 'refuse') return { ok: false, status: provider.limitStatus, message: decision.message, notify: true };
   if (deps.window) {
@@ -122,7 +170,7 @@ export async function admitRequest(
       );
       await Promise.race([deps.window.waitForRoom(held.window), clientGone]);
       if (gone) return null;
-      return admitRequest(deps, provider, original, path, bodyBytes, onWaiting);
+      return admitRequest(deps, provider, original, path, raw, onWaiting, countVia);
     }
   }
   const prepared = provider.prepare(json, info);
@@ -132,7 +180,24 @@ export async function admitRequest(
     ({ body, path: sentPath } = provider.withModel(body, path, decision.model));
     deps.notify({ type: 'model-changed', from: info.model, to: decision.model });
   }
-  if (decision.maxTokens !== null) body = provider.withMaxTokens(body, decision.maxTokens);
+  // A clamped request goes out with a little less than its reservation pays for, so the output
+  // estimate's error never ends a response that keeps to its ceiling.
+  const clampSent = decision.maxTokens === null ? null : Math.max(1, Math.floor(decision.maxTokens * CLAMP_MARGIN));
+  if (clampSent !== null) body = provider.withMaxTokens(body, clampSent);
+  const sentModel = decision.model ?? model;
+  const sharedTokens = decision.model === null ? prediction.sharedTokens : 0;
+  const seen: Seen = {
+    key: conversationKey(provider, sentModel),
+    body: raw,
+    at: deps.now().getTime(),
+    hints: pricing.priced.hints,
+    billed: null,
+    output: 0,
+    responseId: null,
+    eligible: provider.cache.kind === 'automatic' && sharedTokens >= provider.cache.minTokens,
+  };
+  deps.conversations.sent(seen);
+  const reservedInputNano = decision.model === null ? quote.inputNano : (alternatives.selected?.model === decision.model ? alternatives.selected : alternatives.downgrade)?.quote.inputNano ?? quote.inputNano;
   return {
     ok: true,
     body: body === original ? original : body,
@@ -140,12 +205,17 @@ export async function admitRequest(
     injectedUsage: prepared?.injectedUsage ?? false,
     admitted: {
       id,
-      model: decision.model ?? info.model,
-      inputEstimate,
+      model: sentModel,
+      inputEstimate: prediction.total,
       allowedOut: decision.maxTokens ?? requested,
-      clamped: decision.maxTokens,
-      originalBytes: bodyBytes,
+      clamped: clampSent,
+      originalBytes: raw.length,
       retry: false,
+      reservedInputNano,
+      seen,
+      sharedTokens,
+      newBytes: continuation && decision.model === null ? raw.length - continuation.sharedBytes : raw.length,
+      sentCeiling: clampSent ?? info.maxTokens,
     },
   };
 }
@@ -169,7 +239,9 @@ export async function handleGeneration(
   let cancel: (() => void) | null = null;
   const onClose = (): void => cancel?.();
   res.once('close', onClose);
-  const admit = await admitRequest(deps, provider, json, pathAndQuery.split('?')[0]!, body.length, (c) => (cancel = c));
+  const query = pathAndQuery.includes('?') ? pathAndQuery.slice(pathAndQuery.indexOf('?')) : '';
+  const countVia = { upstream: route.upstream, headers: req.headers, query };
+  const admit = await admitRequest(deps, provider, json, pathAndQuery.split('?')[0]!, body, (c) => (cancel = c), countVia);
   res.off('close', onClose);
   if (admit === null) return;
   if (!admit.ok) {
@@ -179,7 +251,6 @@ export async function handleGeneration(
   }
   admit.admitted.retry = Number(req.headers['x-stainless-retry-count'] ?? 0) > 0;
   const outBody = admit.body === json ? body : Buffer.from(JSON.stringify(admit.body));
-  const query = pathAndQuery.includes('?') ? pathAndQuery.slice(pathAndQuery.indexOf('?')) : '';
   await exchange(deps, route, req, res, admit.path + query, outBody, admit.admitted, admit.injectedUsage);
 }
 
@@ -215,8 +286,25 @@ function exchange(
           const truncate = actions.find((a) => a.type === 'truncate');
           return truncate ? { outputTokens: truncate.outputTokens, limit: truncate.limit } : null;
         },
+        allowance: () => deps.keeper.state.reserved[admitted.id]?.allowedOut ?? admitted.allowedOut,
+        sentCeiling: admitted.sentCeiling,
+        outputTokens: (chars) => deps.outputs.tokens(chars),
+        now: () => performance.now(),
+        extend: (produced) => {
+          const r = deps.keeper.state.reserved[admitted.id];
+          const current = r?.allowedOut ?? admitted.allowedOut;
+          const actions = deps.keeper.dispatch({ type: 'extend', id: admitted.id, outputTokens: Math.max(produced + EXTEND_STEP, Math.ceil(current * 1.5)) });
+          const extended = actions.find((a) => a.type === 'extended');
+          return extended ? { allowedOut: extended.allowedOut, short: extended.short } : { allowedOut: current, short: 'usd' };
+        },
+        yieldRoom: () => {
+          const message = roomHeldMessage(deps.keeper.state);
+          deps.notify({ type: 'refused', message });
+          return message;
+        },
         cut: (limit) => {
-          const actions = deps.keeper.dispatch({ type: 'cut', id: admitted.id, at: deps.now().toISOString(), limit });
+          const r = deps.keeper.state.reserved[admitted.id];
+          const actions = deps.keeper.dispatch({ type: 'cut', id: admitted.id, at: deps.now().toISOString(), limit, needNano: r ? costOfTokens(EXTEND_STEP, r.outPicoPerToken) : 0 });
           const refusal = actions.find((a) => a.type === 'refuse');
           const message = refusal?.message ?? 'capped: the budget ended this response.';
           deps.notify({ type: 'refused', message });
@@ -271,7 +359,7 @@ export function settle(deps: ProxyDeps, provider: Provider, admitted: Admitted, 
     // Never $0: what streamed (or, unreadable, the raw bytes) stands in for the missing count,
     // bounded by the ceiling the request was sent with.
     const basis = reading.outputChars > 0 ? reading.outputChars : reading.malformed > 0 ? bytes : 0;
-    output = Math.min(admitted.allowedOut, Math.max(output, Math.ceil(basis / CHARS_PER_TOKEN)));
+    output = Math.min(admitted.allowedOut, Math.max(output, basis === reading.outputChars ? deps.outputs.tokens(basis) : Math.ceil(basis / CHARS_PER_TOKEN)));
   }
   const billable: BillableUsage = {
     input: u.input ?? admitted.inputEstimate,
@@ -296,7 +384,51 @@ export function settle(deps: ProxyDeps, provider: Provider, admitted: Admitted, 
     cacheWrite: billable.cacheWrite5m + billable.cacheWrite1h,
   };
   const phase = deps.keeper.state.reserved[admitted.id]?.phase ?? deps.keeper.state.phase;
-  deps.keeper.dispatch({ type: 'settle', id: admitted.id, at: deps.now().toISOString(), model, usage, costNano, estimated: estimated || cost === null });
-  if (!estimated) deps.estimator.observe(admitted.originalBytes, usage.input + usage.cacheRead + usage.cacheWrite);
-  deps.notify({ type: 'settled', id: admitted.id, model, costNano, usage, estimated, clamped: admitted.clamped, retry: admitted.retry, provider: provider.id, phase });
+  const at = deps.now().toISOString();
+  deps.keeper.dispatch({ type: 'settle', id: admitted.id, at, model, usage, costNano, estimated: estimated || cost === null });
+  const billedInput = { input: billable.input, cacheRead: billable.cacheRead, cacheWrite5m: billable.cacheWrite5m, cacheWrite1h: billable.cacheWrite1h };
+  const billedInputNano = deps.prices.cost(provider.pricingId, model, { ...billedInput, output: 0, webSearches: 0 }) ?? admitted.reservedInputNano;
+  if (!estimated) {
+    learn(deps, admitted, billedInput, billable.output, reading.responseId ?? null);
+    deps.outputs.observe(reading.outputChars, billable.output);
+  }
+  // An upstream that produced more than the ceiling it was sent with ignores output limits: a
+  // response read whole could not be cut, so nothing more may go through it.
+  const overrun = admitted.sentCeiling !== null && u.output !== null && u.output > admitted.sentCeiling;
+  deps.notify({
+    type: 'settled',
+    id: admitted.id,
+    model,
+    costNano,
+    usage,
+    estimated,
+    clamped: admitted.clamped,
+    retry: admitted.retry,
+    provider: provider.id,
+    phase,
+    reservedInputNano: admitted.reservedInputNano,
+    billedInputNano,
+    overrun,
+  });
+  if (overrun) {
+    deps.notify({ type: 'refused', message: overrunMessage(model, admitted.sentCeiling ?? 0, u.output ?? 0) });
+    deps.keeper.dispatch({ type: 'overrun', id: admitted.id, at });
+  }
+}
+
+/** What a settled request teaches: the conversation's bill, and this run's tokens per byte. */
+function learn(deps: ProxyDeps, admitted: Admitted, billed: InputSplit, output: number, responseId: string | null): void {
+  deps.conversations.settled(admitted.seen, billed, output, responseId);
+  const total = billed.input + billed.cacheRead + billed.cacheWrite5m + billed.cacheWrite1h;
+  // New bytes of a continuation teach the ratio only when there are enough of them to be a sample.
+  if (admitted.sharedTokens === 0) deps.estimator.observe(admitted.originalBytes, total);
+  else if (admitted.newBytes >= MIN_SAMPLE_BYTES) deps.estimator.observe(admitted.newBytes, total - admitted.sharedTokens);
+}
+
+function overrunMessage(model: string, ceiling: number, output: number): string {
+  return (
+    `capped: the upstream for ${model} produced ${output} output tokens although the request allowed at most ${ceiling}: it ` +
+    `ignores output limits, so capped cannot keep spend under the cap through it. The run is being stopped. Check the ` +
+    `gateway or base URL the agent uses.`
+  );
 }

@@ -1,31 +1,85 @@
-/** How many of the most recent observations the estimate learns from. */
-const WINDOW = 20;
-/** Safety margin over the highest tokens-per-byte ratio seen. */
-const MARGIN = 1.15;
+/** How many of the most recent observations the ratio is learned from. */
+const WINDOW = 32;
+/** The share of observations the learned ratio covers: high, but not the single largest. */
+const QUANTILE = 0.8;
+/** Safety margin over that quantile. */
+const MARGIN = 1.05;
+/**
+ * A BPE token covers at least one byte of text, so no request body holds more tokens than bytes.
+ * A request billed more than that carried input its body does not show (a Files API document, a
+ * server tool's page): it says nothing about the ratio and is not learned from.
+ */
+const MAX_TOKENS_PER_BYTE = 1;
 
 /**
- * Estimates a request's input tokens from its body size before the provider counts them. It starts
- * conservative (one token per 3 bytes: JSON structure makes real ratios lower) and then learns this
- * run's ratio from the counts providers report, keeping to the high side so reservations cover the
- * real input.
+ * Estimates input tokens of request bytes before the provider counts them. It starts conservative
+ * (one token per 3 bytes: JSON structure makes real ratios lower) and then learns this run's
+ * ratio from the counts providers report: a high quantile of recent ratios, so one outlier does
+ * not move it, and never above one token per byte.
  */
 export class InputEstimator {
   private readonly ratios: number[] = [];
+  private cached: number | null = null;
 
   constructor(private readonly initialTokensPerByte = 1 / 3) {}
 
-  estimate(bodyBytes: number): number {
-    return Math.max(1, Math.ceil(bodyBytes * this.tokensPerByte()));
+  estimate(bytes: number): number {
+    if (bytes <= 0) return 0;
+    return Math.max(1, Math.ceil(bytes * this.tokensPerByte()));
   }
 
-  observe(bodyBytes: number, inputTokens: number): void {
-    if (bodyBytes <= 0 || inputTokens <= 0) return;
-    this.ratios.push(inputTokens / bodyBytes);
+  observe(bytes: number, tokens: number): void {
+    if (bytes <= 0 || tokens <= 0) return;
+    const ratio = tokens / bytes;
+    if (ratio > MAX_TOKENS_PER_BYTE) return;
+    this.ratios.push(ratio);
     if (this.ratios.length > WINDOW) this.ratios.shift();
+    this.cached = null;
   }
 
   tokensPerByte(): number {
     if (this.ratios.length === 0) return this.initialTokensPerByte;
-    return Math.max(...this.ratios) * MARGIN;
+    if (this.cached === null) {
+      const sorted = [...this.ratios].sort((a, b) => a - b);
+      const at = Math.min(sorted.length - 1, Math.floor(QUANTILE * sorted.length));
+      this.cached = Math.min(MAX_TOKENS_PER_BYTE, sorted[at]! * MARGIN);
+    }
+    return this.cached;
+  }
+}
+
+/** Before any response was read whole: characters per output token, on the low side of real text. */
+const INITIAL_CHARS_PER_TOKEN = 2.5;
+/** The share of observations below the learned ratio: low, so output is rarely under-counted. */
+const OUTPUT_QUANTILE = 0.2;
+
+/**
+ * Estimates output tokens from the characters a response streamed, before the provider reports
+ * its count: this run's characters per token, learned from the responses it read whole. A low
+ * quantile, so the estimate runs ahead of the real count rather than behind it.
+ */
+export class OutputEstimator {
+  private readonly ratios: number[] = [];
+  private cached: number | null = null;
+
+  tokens(chars: number): number {
+    return Math.ceil(chars / this.charsPerToken());
+  }
+
+  observe(chars: number, tokens: number): void {
+    if (chars <= 0 || tokens <= 0) return;
+    this.ratios.push(chars / tokens);
+    if (this.ratios.length > WINDOW) this.ratios.shift();
+    this.cached = null;
+  }
+
+  charsPerToken(): number {
+    if (this.ratios.length === 0) return INITIAL_CHARS_PER_TOKEN;
+    if (this.cached === null) {
+      const sorted = [...this.ratios].sort((a, b) => a - b);
+      // Never below one character per token: a BPE token holds at least one.
+      this.cached = Math.max(1, sorted[Math.floor(OUTPUT_QUANTILE * (sorted.length - 1))]!);
+    }
+    return this.cached;
   }
 }

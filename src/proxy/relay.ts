@@ -41,15 +41,48 @@ export interface RelayHooks {
    * response must end because the real input left less room than the estimate, or null.
    */
   inputKnown(reading: MeterReading): { outputTokens: number; limit: LimitKind } | null;
-  /** The response reached that point: returns the refusal message to end it with. */
+  /** The output tokens the response may produce now (its reservation's allowance). */
+  allowance(): number;
+  /** The output ceiling the request was sent with, when it had one: a compliant upstream stops there. */
+  sentCeiling: number | null;
+  /** Output tokens estimated from streamed characters (this run's learned ratio). */
+  outputTokens(chars: number): number;
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  /**
+   * The response produced `produced` output tokens, reaching its allowance: asks the budget for
+   * more. Returns the new allowance, and when it is not enough why (see the engine's `extended`).
+   */
+  extend(produced: number): { allowedOut: number; short: null | 'wait' | LimitKind };
+  /** The response reached its allowance at a limit of the run: returns the refusal message to end it with. */
   cut(limit: LimitKind): string;
+  /**
+   * The response reached its allowance only because other requests in flight hold the room:
+   * returns the message to end it with, as an error its client may retry.
+   */
+  yieldRoom(): string;
 }
 
 /**
- * Characters per output token when deciding where to cut a response: on the low side of real
- * ratios, so the estimate of tokens generated runs ahead of the truth and the cut comes early.
+ * How long a provider may take to notice a response was ended: tokens it generates meanwhile are
+ * billed, so a response that has to stop short ends this much earlier at its current rate.
  */
-const CUT_CHARS_PER_TOKEN = 2.5;
+const CANCEL_LAG_MS = 250;
+
+/**
+ * Estimated output this far past the ceiling a request was sent with is taken as an upstream that
+ * ignores it (below it, the estimate's own error could be the cause).
+ */
+const OVER_CEILING = 1.1;
+
+/**
+ * Output tokens still to come after a cut, at the rate `produced` tokens took `elapsedMs`: at
+ * most half of the allowance, so a response always gets half of what it may produce.
+ */
+function cancelLead(produced: number, elapsedMs: number, allowance: number): number {
+  const rate = produced / Math.max(elapsedMs, 50);
+  return Math.min(Math.floor(allowance / 2), Math.ceil(rate * CANCEL_LAG_MS));
+}
 
 /**
  * Relays one upstream response to the agent while its meter reads a copy. SSE is forwarded event
@@ -119,18 +152,39 @@ function relayEvents(r: Relay): Promise<RelayOutcome> {
     let bytes = 0;
     let blocked = false;
     let inputSeen = false;
-    let truncate: { outputTokens: number; limit: LimitKind } | null = null;
-    /** Checks the real input once it is known, and whether the output reached its cut point. */
+    let allowance = hooks.allowance();
+    let firstOutputAt = 0;
+    /** The error capped ends the stream with is one the client may retry (room held by others). */
+    let retryable = false;
+    /**
+     * Checks the real input once it is known, and whether the output reached its allowance: then
+     * asks for more, and ends the response when no more can be had. capped enforces the bound
+     * itself, so an upstream that ignores the output ceiling cannot pass the cap.
+     */
     const overLimit = (): string | null => {
       const reading = meter.reading();
       if (!inputSeen && reading.usage.input !== null) {
         inputSeen = true;
-        truncate = hooks.inputKnown(reading);
+        allowance = hooks.inputKnown(reading)?.outputTokens ?? hooks.allowance();
       }
-      if (truncate && Math.ceil(reading.outputChars / CUT_CHARS_PER_TOKEN) >= truncate.outputTokens && !reading.complete) {
-        return hooks.cut(truncate.limit);
+      if (reading.complete) return null;
+      const produced = Math.max(reading.usage.output ?? 0, hooks.outputTokens(reading.outputChars));
+      if (produced > 0 && firstOutputAt === 0) firstOutputAt = hooks.now();
+      // A compliant upstream stops at the ceiling it was sent. Only a response that may go past
+      // its allowance (it was lowered after sending, or the upstream ignores the ceiling) is ended
+      // early by what is still on its way when it is ended.
+      const ceiling = hooks.sentCeiling;
+      const suspect = ceiling === null || allowance < ceiling || produced > ceiling * OVER_CEILING;
+      const lead = suspect && produced > 0 ? cancelLead(produced, hooks.now() - firstOutputAt, allowance) : 0;
+      if (produced + lead < allowance) return null;
+      const more = hooks.extend(produced + lead);
+      allowance = more.allowedOut;
+      if (produced + lead < allowance) return null;
+      if (more.short === 'wait') {
+        retryable = true;
+        return hooks.yieldRoom();
       }
-      return null;
+      return hooks.cut(more.short ?? 'usd');
     };
     if (!clientGone()) res.writeHead(upstream.statusCode ?? 502, responseHeaders(upstream.headers));
 
@@ -144,7 +198,7 @@ function relayEvents(r: Relay): Promise<RelayOutcome> {
       // Each forwarded event keeps its own bytes; the error capped adds goes in its own write, as
       // some clients (js-genai) only recognise an error that arrives as a chunk of its own.
       if (out.length > 0) send(res, clientGone, Buffer.concat(out), upstream);
-      send(res, clientGone, Buffer.from(provider.streamError(message)), upstream);
+      send(res, clientGone, Buffer.from(provider.streamError(message, retryable)), upstream);
       if (!clientGone()) res.end();
       upstream.destroy();
     };

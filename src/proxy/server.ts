@@ -5,7 +5,9 @@ import type { BudgetKeeper } from '../budget/keeper.js';
 import type { Nano } from '../budget/money.js';
 import type { WindowInfo } from '../budget/types.js';
 import type { PriceBook } from '../pricing/price-book.js';
-import type { InputEstimator } from './input-estimator.js';
+import type { ConversationMemory } from './conversations.js';
+import type { InputEstimator, OutputEstimator } from './input-estimator.js';
+import type { ReserveMode } from './request-pricing.js';
 import type { Upstream } from './forward.js';
 import { isSubscriptionLogin } from './credentials.js';
 import { handleGeneration } from './generation.js';
@@ -47,6 +49,10 @@ export interface ProxyDeps {
   keeper: BudgetKeeper;
   prices: PriceBook;
   estimator: InputEstimator;
+  /** Output tokens from streamed characters, learned from this run's responses. */
+  outputs: OutputEstimator;
+  /** The run's recent requests and their bills, to price the requests that continue them. */
+  conversations: ConversationMemory;
   now: () => Date;
   notify: (notice: ProxyNotice) => void;
   rules: ProxyRules;
@@ -69,6 +75,8 @@ export interface ProxyRules {
   restrictedTools: ReadonlySet<string>;
   /** Shell commands that move the agent into its verification phase. */
   verifyPatterns: readonly RegExp[];
+  /** How input is priced before a request is sent: cache-aware, or every token at its highest rate. */
+  reserve: ReserveMode;
 }
 
 export interface Proxy {

@@ -43,7 +43,7 @@ export function handleUpgrade(deps: ProxyDeps, req: http.IncomingMessage, socket
   upReq.on('upgrade', (upRes, upSocket, upHead) => {
     socket.write(rawHead(upRes));
     if (isSubscriptionLogin(req.headers)) deps.notify({ type: 'subscription' });
-    const session = new WsSession(deps, target.route, ws, target.path, socket, upSocket);
+    const session = new WsSession(deps, target.route, ws, target.path, socket, upSocket, req.headers);
     track(session.done);
     if (head.length > 0) session.fromClient(head);
     if (upHead.length > 0) session.fromServer(upHead);
@@ -85,6 +85,8 @@ class WsSession {
     private readonly path: string,
     private readonly client: Duplex,
     private readonly server: Duplex,
+    /** The upgrade request's headers: the agent's credentials, for exact input counts. */
+    private readonly headers: http.IncomingHttpHeaders,
   ) {
     client.on('data', (chunk: Buffer) => this.fromClient(chunk));
     server.on('data', (chunk: Buffer) => this.fromServer(chunk));
@@ -127,7 +129,8 @@ class WsSession {
     let cancel: (() => void) | null = null;
     const onClose = (): void => cancel?.();
     this.client.once('close', onClose);
-    const admit = await admitRequest(this.deps, this.route.provider, read.body, this.path, message.data.length, (c) => (cancel = c));
+    const countVia = { upstream: this.route.upstream, headers: this.headers, query: '' };
+    const admit = await admitRequest(this.deps, this.route.provider, read.body, this.path, message.data, (c) => (cancel = c), countVia);
     this.client.off('close', onClose);
     if (admit === null) return; // the agent hung up while the request was held
     if (!admit.ok) {

@@ -91,7 +91,7 @@ export class LineReporter {
       this.once(`window:${w.resetsAt}`, `the ${w.kind} ceiling of ${formatUsd(w.ceilingNano)} across runs is reached; requests wait until ${w.resetsAt} (--on-limit pause)`);
     } else if (notice.type === 'model-changed') {
       this.once(`model:${notice.from}>${notice.to}`, `requests for ${notice.from} are sent to ${notice.to}`);
-    } else this.settled(notice, state);
+    } else if (notice.type === 'settled') this.settled(notice, state);
   }
 
   private settled(notice: Extract<ProxyNotice, { type: 'settled' }>, state: BudgetState): void {

@@ -139,7 +139,14 @@ describe('capped run and signals', () => {
     upstream = await startFakeAnthropic({ chunkDelayMs: 5 });
     const result = await runCapped(['run', '--max-usd', '50', '--', process.execPath, fixture('looping-agent.mjs')], {
       env: { ANTHROPIC_BASE_URL: upstream.url },
-      onStart: (child) => setTimeout(() => child.kill('SIGTERM'), 800),
+      // Once the agent is looping (capped's own start-up takes longer on a loaded machine).
+      onStart: (child) => {
+        const poll = setInterval(() => {
+          if ((upstream?.bill.requests.length ?? 0) < 2) return;
+          clearInterval(poll);
+          child.kill('SIGTERM');
+        }, 20);
+      },
     });
     expect(result.code).toBe(143);
     expect(result.record!.exitCode).toBe(143);

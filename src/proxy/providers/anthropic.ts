@@ -1,3 +1,5 @@
+import { anthropicCacheHints, anthropicMinCacheTokens } from './cache-hints.js';
+import { anthropicCounting } from './counting.js';
 import type { SseEvent } from '../sse-reader.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
 import { compact, lastWhere, toolCall, withBodyModel, withoutNamedTools } from './request-edits.js';
@@ -159,11 +161,17 @@ export const anthropic: Provider = {
   },
   defaultMaxTokens: () => 64_000,
   createMeter: () => new AnthropicMeter(),
+  cache: { kind: 'explicit', minTokens: anthropicMinCacheTokens },
+  cacheHints: anthropicCacheHints,
+  // Documents and images by file id or URL: their tokens are not in the body's bytes.
+  hiddenMarkers: ['"file_id"', '"type":"url"', '"type": "url"'],
+  counting: anthropicCounting,
   error(status, message) {
     const type = ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
     return { status, body: JSON.stringify({ type: 'error', error: { type, message } }) };
   },
-  streamError(message) {
-    return `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'billing_error', message } })}\n\n`;
+  streamError(message, retryable = false) {
+    const type = retryable ? 'overloaded_error' : 'billing_error';
+    return `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type, message } })}\n\n`;
   },
 };

@@ -1,3 +1,5 @@
+import { geminiCacheHints } from './cache-hints.js';
+import { geminiCounting } from './counting.js';
 import type { SseEvent } from '../sse-reader.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
 import { compact, lastWhere, toolCall } from './request-edits.js';
@@ -302,6 +304,11 @@ export const gemini: Provider = {
   },
   defaultMaxTokens,
   createMeter: () => new GeminiMeter(),
+  // Implicit caching starts at 2,048 tokens on the Pro models; assuming it from less would under-reserve.
+  cache: { kind: 'automatic', minTokens: 2048, step: 1 },
+  cacheHints: geminiCacheHints,
+  hiddenMarkers: ['"fileUri"', '"file_uri"'],
+  counting: geminiCounting,
   error,
   /**
    * Google reports an error inside a stream already under way as a bare JSON error object, not a
@@ -311,7 +318,7 @@ export const gemini: Provider = {
    * response, which Gemini CLI retries as "stream ended without a finish reason". SSE parsers
    * ignore the line (its field name is unknown), so it harms no other client.
    */
-  streamError(message) {
-    return `${error(402, message).body}\n\n`;
+  streamError(message, retryable = false) {
+    return `${error(retryable ? 503 : 402, message).body}\n\n`;
   },
 };

@@ -1,3 +1,5 @@
+import { openaiCacheHints } from './cache-hints.js';
+import type { CacheRules } from '../input-prediction.js';
 import type { SseEvent } from '../sse-reader.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
 import { compact, lastWhere, toolCall, withBodyModel, withoutNamedTools } from './request-edits.js';
@@ -215,6 +217,12 @@ class OpenAIChatMeter implements Meter {
   }
 }
 
+/** OpenAI caches prompts of 1,024 tokens or more on its own, in steps of 128 tokens. */
+export const OPENAI_CACHE: CacheRules = { kind: 'automatic', minTokens: 1024, step: 128 };
+
+/** File ids and images or files by URL: their tokens are not in the body's bytes. */
+export const OPENAI_HIDDEN = ['"file_id"', '"file_url"', '"image_url":"http', '"image_url": "http', '"url":"http', '"url": "http'];
+
 export const openaiChat: Provider = {
   id: 'openai-chat',
   pricingId: 'openai',
@@ -234,11 +242,14 @@ export const openaiChat: Provider = {
   },
   defaultMaxTokens,
   createMeter: ({ injectedUsage }) => new OpenAIChatMeter(injectedUsage),
+  cache: OPENAI_CACHE,
+  cacheHints: openaiCacheHints,
+  hiddenMarkers: OPENAI_HIDDEN,
   error(status, message) {
     return { status, body: errorJson(status, message) };
   },
-  streamError(message) {
+  streamError(message, retryable = false) {
     // OpenAI SDKs throw an APIError for a data event whose JSON has `error` (no event name needed).
-    return `data: ${errorJson(402, message)}\n\n`;
+    return `data: ${errorJson(retryable ? 500 : 402, message)}\n\n`;
   },
 };

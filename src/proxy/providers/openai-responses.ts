@@ -12,6 +12,9 @@ import { emptyReading, type Meter, type MeterReading, type Provider, type Reques
  * The API rejects `max_output_tokens` below 16. The budget engine never clamps below its own floor
  * (256 tokens), so raising a smaller ceiling to 16 only matters for direct callers of withMaxTokens.
  */
+import { openaiCacheHints } from './cache-hints.js';
+import { openaiResponsesCounting } from './counting.js';
+import { OPENAI_CACHE, OPENAI_HIDDEN } from './openai-chat.js';
 export const MIN_MAX_OUTPUT_TOKENS = 16;
 
 /** Events that end a response; only these carry `response.usage`. */
@@ -155,6 +158,7 @@ class ResponsesMeter implements Meter {
     }
     const response = asRecord(msg.response);
     if (!response) return;
+    this.r.responseId = asString(response.id) ?? this.r.responseId ?? null;
     // response.created / in_progress / terminal events all name the model; the last one wins.
     this.r.model = asString(response.model) ?? this.r.model;
     // Deltas already counted the streamed text; the terminal snapshot adds only missed tool calls.
@@ -164,6 +168,7 @@ class ResponsesMeter implements Meter {
   /** A Response object: the JSON body, or the snapshot a terminal event carries. */
   private response(response: Record<string, unknown>, countText: boolean): void {
     this.r.model = asString(response.model) ?? this.r.model;
+    this.r.responseId = asString(response.id) ?? this.r.responseId ?? null;
     if (Array.isArray(response.output)) {
       response.output.forEach((item, index) => this.item(item, index, countText));
     }
@@ -311,6 +316,10 @@ export const openaiResponses: Provider = {
   },
   defaultMaxTokens,
   createMeter: () => new ResponsesMeter(),
+  cache: OPENAI_CACHE,
+  cacheHints: openaiCacheHints,
+  hiddenMarkers: OPENAI_HIDDEN,
+  counting: openaiResponsesCounting,
   websocket: { readClientMessage, withBody: withBodyMessage, errorMessage: websocketError, isTerminal: isTerminalMessage },
   error(status, message) {
     const kind = ERROR_KINDS[status] ?? (status >= 500 ? { type: 'api_error', code: null } : { type: 'invalid_request_error', code: null });
@@ -321,7 +330,7 @@ export const openaiResponses: Provider = {
    * quota text instead of this message. With `invalid_request_error` newer Codex versions stop and
    * show the message; older ones retry, and the retry gets capped's 400 refusal, which they show.
    */
-  streamError(message) {
+  streamError(message, retryable = false) {
     const event = {
       type: 'response.failed',
       response: {
@@ -329,7 +338,7 @@ export const openaiResponses: Provider = {
         object: 'response',
         created_at: Math.floor(Date.now() / 1000),
         status: 'failed',
-        error: { code: 'invalid_request_error', message },
+        error: { code: retryable ? 'server_error' : 'invalid_request_error', message },
         incomplete_details: null,
         output: [],
         usage: null,

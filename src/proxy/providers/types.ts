@@ -1,4 +1,6 @@
 import type { BillableUsage } from '../../pricing/price-book.js';
+import type { CacheHints } from '../conversations.js';
+import type { CacheRules } from '../input-prediction.js';
 import type { SseEvent } from '../sse-reader.js';
 
 /** What the proxy does with a request, decided from its method and path alone. */
@@ -26,6 +28,8 @@ export interface MeterReading {
   outputChars: number;
   /** SSE events or JSON bodies that could not be read. */
   malformed: number;
+  /** The provider's id for this response, when a later request can continue it server-side. */
+  responseId?: string | null;
 }
 
 /**
@@ -79,6 +83,14 @@ export interface WebSocketSupport {
   isTerminal(text: string): boolean;
 }
 
+/** A provider's free endpoint that counts a request's input exactly. */
+export interface TokenCounting {
+  /** The counting request for a generation request at `path`; null when it has none. */
+  request(body: Record<string, unknown>, path: string, model: string): { path: string; body: Record<string, unknown> } | null;
+  /** The input token count in its answer; null when the answer is not one. */
+  read(answer: unknown): number | null;
+}
+
 /** One provider's wire format: the contract every provider module implements. */
 export interface Provider {
   /** Path segment the proxy mounts this provider under. */
@@ -110,10 +122,21 @@ export interface Provider {
   createMeter(opts: { injectedUsage: boolean }): Meter;
   /** An error response in this provider's own shape. */
   error(status: number, message: string): ErrorBody;
-  /** An error sent inside a stream already under way, in the provider's own mid-stream error form. */
-  streamError(message: string): string;
+  /**
+   * An error sent inside a stream already under way, in the provider's own mid-stream error form:
+   * a budget refusal, or (`retryable`) one its clients treat as transient (overloaded).
+   */
+  streamError(message: string, retryable?: boolean): string;
   /** Present when the provider also speaks over WebSocket. */
   readonly websocket?: WebSocketSupport;
+  /** How the provider caches prompts (for pricing a request before it is sent). */
+  readonly cache: CacheRules;
+  /** What the request says about caching: breakpoints, their TTL, what precedes the conversation. */
+  cacheHints(body: Record<string, unknown>): CacheHints;
+  /** Byte patterns of references to content the body does not hold (file ids, URL sources). */
+  readonly hiddenMarkers: readonly string[];
+  /** The provider's free exact input count, when it has one. */
+  readonly counting?: TokenCounting;
 }
 
 export function emptyReading(): MeterReading {

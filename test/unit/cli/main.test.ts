@@ -189,6 +189,11 @@ describe('capped --help and --version', () => {
         --escalation-deny <how>     how a denied escalation is carried out:
                                     send-selected (send it on the selected model) or
                                     refuse
+        --reserve <mode>            how a request is priced before it is sent: likely
+                                    (cache-aware, from what earlier requests of the
+                                    conversation were billed; the risk taken is in the
+                                    record) or worst (every input token at the highest
+                                    rate it could be billed at)
         --idle <duration>           no keystroke for this long and the next spending
                                     step waits for approval (90s, 10m, 1h, or off)
         --unattended                whether a run may go on with nobody present (no

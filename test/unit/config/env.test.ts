@@ -34,6 +34,7 @@ describe('environment variables', () => {
       'CAPPED_MODEL',
       'CAPPED_ESCALATION',
       'CAPPED_ESCALATION_DENY',
+      'CAPPED_RESERVE',
       'CAPPED_IDLE',
       'CAPPED_UNATTENDED',
       'CAPPED_VERIFY_USD',

@@ -18,6 +18,7 @@ describe('policy flags', () => {
       '--model <model>',
       '--escalation <mode>',
       '--escalation-deny <how>',
+      '--reserve <mode>',
       '--idle <duration>',
       '--unattended',
       '--verify-usd <dollars>',

@@ -31,6 +31,9 @@ function settled(costNano: number, opts: Partial<Extract<ProxyNotice, { type: 's
     retry: false,
     provider: 'anthropic',
     phase: 'implementation',
+    reservedInputNano: 0,
+    billedInputNano: 0,
+    overrun: false,
     ...opts,
   };
 }

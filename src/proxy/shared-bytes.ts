@@ -1,0 +1,51 @@
+/** Bytes compared per native call before narrowing down: large enough that memcmp dominates. */
+const BLOCK = 16 * 1024;
+
+/** Length of the longest common prefix of `a` and `b`, compared natively block by block. */
+export function sharedPrefix(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  let at = 0;
+  while (at < n) {
+    const end = Math.min(n, at + BLOCK);
+    if (Buffer.compare(a.subarray(at, end), b.subarray(at, end)) !== 0) break;
+    at = end;
+  }
+  if (at === n) return n;
+  // The first difference is inside this block: find it by halving with native compares.
+  let lo = at;
+  let hi = Math.min(n, at + BLOCK);
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (Buffer.compare(a.subarray(lo, mid), b.subarray(lo, mid)) === 0) lo = mid;
+    else hi = mid;
+  }
+  return a[lo] === b[lo] ? hi : lo;
+}
+
+/**
+ * Length of the longest common suffix of `a` and `b`, at most `limit` bytes (so that a prefix
+ * and a suffix never overlap).
+ */
+export function sharedSuffix(a: Uint8Array, b: Uint8Array, limit: number): number {
+  const n = Math.min(a.length, b.length, limit);
+  let len = 0;
+  while (len < n) {
+    const step = Math.min(BLOCK, n - len);
+    const aEnd = a.length - len;
+    const bEnd = b.length - len;
+    if (Buffer.compare(a.subarray(aEnd - step, aEnd), b.subarray(bEnd - step, bEnd)) !== 0) {
+      // Narrow down inside this block, from its end.
+      let lo = 0;
+      let hi = step;
+      // Invariant: the last `lo` bytes of the block match; the last `hi` do not all match.
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >>> 1;
+        if (Buffer.compare(a.subarray(aEnd - mid, aEnd), b.subarray(bEnd - mid, bEnd)) === 0) lo = mid;
+        else hi = mid;
+      }
+      return len + lo;
+    }
+    len += step;
+  }
+  return len;
+}
