@@ -107,7 +107,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     hostOf.set(secure, host);
     secure.on('error', (err: NodeJS.ErrnoException) => {
       if (/UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN/.test(err.code ?? err.message)) {
-        sayOnce(`ca ${host}`, `capped: sealed: a client rejected capped's certificate for ${host}: it does not trust the run CA (see \`capped run --help\` on sealed runs).\n`);
+        sayOnce(`ca ${host}`, `capped: sealed: a client rejected capped's certificate for ${host}: it does not trust the run CA (it reads none of NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, GIT_SSL_CAINFO, or pins certificates).\n`);
       }
       socket.destroy();
     });

@@ -79,6 +79,8 @@ describe('capped run --sealed', () => {
     expect(out).toContain('direct: curl: (6) Could not resolve host: tunnel.test\nrc=6');
     expect(out).toContain('python: 200 100');
     expect(out).toContain('provider over http: 200');
+    expect(out).toMatch(/distrust: curl: \(60\) SSL certificate problem[^]*\nrc=60\n/);
+    expect(result.stderr).toContain("capped: sealed: a client rejected capped's certificate for api.anthropic.com: it does not trust the run CA");
     // The CA certificate files exist during the run, hold no key, and are gone afterwards.
     const certs = /^certs: (\S+) (\S+) files=(.*) keys=(\d+)$/m.exec(out)!;
     expect(certs[3]!.trim()).toBe('bridge.sock ca-bundle.pem node-extra-ca.pem');
@@ -95,7 +97,7 @@ describe('capped run --sealed', () => {
     expect(record.sealed!.hosts['tunnel.test']!.bytesUp).toBeGreaterThan(0);
     expect(record.sealed?.hosts['plain.test']).toEqual({ connections: 1, failed: 0, bytesUp: 0, bytesDown: 'hello over plain http'.length });
     expect(record.sealed?.denied).toEqual({ 'blocked.test': 1 });
-    expect(record.sealed?.intercepted['api.anthropic.com']).toBe(2);
+    expect(record.sealed?.intercepted['api.anthropic.com']).toBe(3);
     // Python's call and the plain-HTTP one went through the meter, priced as the fake billed them.
     expect(record.spent.requests).toBe(2);
     expect(upstream.bill.requests).toHaveLength(2);
