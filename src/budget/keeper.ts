@@ -8,6 +8,8 @@ export type ToolVerdict = { allowed: true } | { allowed: false; message: string 
 interface Waiting {
   event: RequestEvent;
   resolve: (admission: Admission | null) => void;
+  /** The request priced again from what the run knows now, before it is decided again. */
+  reprice: (() => RequestEvent) | undefined;
 }
 
 /**
@@ -51,11 +53,14 @@ export class BudgetKeeper {
     return actions;
   }
 
-  /** Decides a request: forward or refuse now, or later (in-flight requests settle, or an answer). */
-  admit(event: RequestEvent): Promise<Admission | null> {
+  /**
+   * Decides a request: forward or refuse now, or later (in-flight requests settle, or an answer).
+   * A request that waits for others is priced again by `reprice` each time it is decided again.
+   */
+  admit(event: RequestEvent, reprice?: () => RequestEvent): Promise<Admission | null> {
     const now = this.decide(event);
     if (now) return Promise.resolve(now);
-    return new Promise((resolve) => this.waiting.set(event.id, { event, resolve }));
+    return new Promise((resolve) => this.waiting.set(event.id, { event, resolve, reprice }));
   }
 
   /**
@@ -109,6 +114,7 @@ export class BudgetKeeper {
     for (const [id, waiter] of [...this.waiting]) {
       // A request with a question outstanding waits for its answer, not for budget.
       if (id in this.current.pending || !this.waiting.has(id)) continue;
+      if (waiter.reprice) waiter.event = waiter.reprice();
       const admission = this.decide(waiter.event);
       if (admission) this.resolve(id, admission);
     }

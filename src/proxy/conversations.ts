@@ -22,6 +22,12 @@ export interface CacheHints {
   fingerprint: string;
   /** A server-side conversation this request continues (OpenAI `previous_response_id`). */
   continues: string | null;
+  /**
+   * Bytes of what precedes the conversation (tools, system) when a breakpoint ends it, so another
+   * conversation with the same prefix can read it from the cache; null without such a breakpoint.
+   * Computed only when asked: it costs a pass over that prefix.
+   */
+  prefixBytes?: () => number | null;
 }
 
 /** One request of the run as the provider billed it, kept to price the requests that continue it. */

@@ -138,7 +138,7 @@ export async function admitRequest(
     model,
   );
   if (!pricing.ok) return { ok: false, status: 400, message: pricing.message, notify: true };
-  const { quote, prediction, continuation } = pricing.priced;
+  let { quote, prediction, continuation } = pricing.priced;
   const { policy, selected } = deps.keeper.state;
   const alternatives: { selected?: Alternative; downgrade?: Alternative } = {};
   const onSelected = alternative(deps, provider, selected?.model ?? policy.model, model, prediction.worst);
@@ -146,7 +146,10 @@ export async function admitRequest(
   const downgrade = policy.onLimit === 'downgrade' ? alternative(deps, provider, policy.downgradeTo, model, prediction.worst) : undefined;
   if (downgrade) alternatives.downgrade = downgrade;
   onWaiting(() => deps.keeper.cancel(id));
-  const decision: Admission | null = await deps.keeper.admit({ ...eventFor(quote), alternatives });
+  const decision: Admission | null = await deps.keeper.admit({ ...eventFor(quote), alternatives }, () => {
+    ({ quote, prediction, continuation } = pricing.priced.reprice());
+    return { ...eventFor(quote), alternatives };
+  });
   if (decision === null) return null; // the client gave up while its request was held
   if (decision.type === 'refuse') return { ok: false, status: provider.limitStatus, message: decision.message, notify: true };
   if (deps.window) {
@@ -385,13 +388,14 @@ export function settle(deps: ProxyDeps, provider: Provider, admitted: Admitted, 
   };
   const phase = deps.keeper.state.reserved[admitted.id]?.phase ?? deps.keeper.state.phase;
   const at = deps.now().toISOString();
-  deps.keeper.dispatch({ type: 'settle', id: admitted.id, at, model, usage, costNano, estimated: estimated || cost === null });
   const billedInput = { input: billable.input, cacheRead: billable.cacheRead, cacheWrite5m: billable.cacheWrite5m, cacheWrite1h: billable.cacheWrite1h };
   const billedInputNano = deps.prices.cost(provider.pricingId, model, { ...billedInput, output: 0, webSearches: 0 }) ?? admitted.reservedInputNano;
+  // Learned before the settle is dispatched: requests waiting for it are priced again from it.
   if (!estimated) {
     learn(deps, admitted, billedInput, billable.output, reading.responseId ?? null);
     deps.outputs.observe(reading.outputChars, billable.output);
   }
+  deps.keeper.dispatch({ type: 'settle', id: admitted.id, at, model, usage, costNano, estimated: estimated || cost === null });
   // An upstream that produced more than the ceiling it was sent with ignores output limits: a
   // response read whole could not be cut, so nothing more may go through it.
   const overrun = admitted.sentCeiling !== null && u.output !== null && u.output > admitted.sentCeiling;

@@ -23,6 +23,15 @@ export interface InputPrediction {
 
 const TTL_MS: Record<CacheHints['ttl'], number> = { '5m': 5 * 60_000, '1h': 60 * 60_000 };
 
+/**
+ * An earlier request of the same conversation is whole in the new one but for the breakpoint
+ * marker that moved to the new last message: it loses at most this many bytes. Losing more, it
+ * is another conversation that shares only what precedes the messages.
+ */
+const MOVED_MARKER_BYTES = 256;
+/** A prefix read from the cache is counted at this share of the learned ratio, so reads are not over-counted. */
+const READ_SHARE = 0.9;
+
 function allInput(total: number): InputSplit {
   return { input: total, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0 };
 }
@@ -108,6 +117,13 @@ function likelySplit(a: PredictArgs, total: number, sharedTokens: number): Input
     c.seen.hints.breakpoints > 0 &&
     c.seen.hints.fingerprint === hints.fingerprint &&
     a.now - c.seen.at < TTL_MS[c.seen.hints.ttl];
-  const read = warm ? Math.min(seenCached, sharedTokens, cacheable) : 0;
+  let read = 0;
+  if (warm && c.droppedBytes <= MOVED_MARKER_BYTES) read = Math.min(seenCached, sharedTokens, cacheable);
+  else if (warm) {
+    // Another conversation: only its tools and system, cached at their own breakpoint, are read.
+    // (`warm` compared their fingerprints: the same tools and system, so the same breakpoints there.)
+    const prefix = hints.prefixBytes?.() ?? null;
+    if (prefix !== null) read = Math.min(seenCached, sharedTokens, cacheable, Math.floor(prefix * a.estimator.tokensPerByte() * READ_SHARE));
+  }
   return written(total, read, cacheable - read, hints.ttl);
 }

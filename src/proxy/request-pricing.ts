@@ -12,6 +12,13 @@ export type ReserveMode = 'likely' | 'worst';
 /** Context assumed for content the body does not show when the price data names no context window. */
 const UNKNOWN_CONTEXT_TOKENS = 200_000;
 
+/** A request priced again while it waited. */
+export interface Repriced {
+  quote: Quote;
+  prediction: InputPrediction;
+  continuation: Continuation | null;
+}
+
 /** A request priced for its reservation. */
 export interface PricedRequest {
   quote: Quote;
@@ -22,6 +29,11 @@ export interface PricedRequest {
   continuation: Continuation | null;
   /** An exact count was asked for (whether or not it answered). */
   counted: boolean;
+  /**
+   * Prices it again from what the run knows now (a request that waited for others may continue
+   * one of them by then, or find the cache warm): the same quote when nothing changed.
+   */
+  reprice: () => Repriced;
 }
 
 export type Pricing = { ok: true; priced: PricedRequest } | { ok: false; message: string };
@@ -76,11 +88,12 @@ export async function priceRequest(d: PricingDeps, provider: Provider, json: Rec
     };
   }
   let counted = false;
+  let exactTotal: number | null = null;
   if (d.count && (prediction.uncertain || d.probe(quote) === 'limit')) {
     counted = true;
-    const exact = await d.count();
-    if (exact !== null) {
-      prediction = { ...predictInput({ ...args, exactTotal: exact }), uncertain: false };
+    exactTotal = await d.count();
+    if (exactTotal !== null) {
+      prediction = { ...predictInput({ ...args, exactTotal }), uncertain: false };
       quote = quoteOf(prediction) ?? quote;
     }
   }
@@ -102,5 +115,14 @@ export async function priceRequest(d: PricingDeps, provider: Provider, json: Rec
     }
     quote = worstQuote;
   }
-  return { ok: true, priced: { quote, prediction, key, hints, continuation, counted } };
+  const first: Repriced = { quote, prediction, continuation };
+  const reprice = (): Repriced => {
+    // Content nobody could count stays at its worst case.
+    if (first.prediction.uncertain) return first;
+    const fresh: PredictArgs = { ...args, continuation: d.conversations.match(key, raw, hints.continues), cacheServed: d.conversations.cacheServed(key), now: d.now().getTime() };
+    const p = { ...predictInput(exactTotal === null ? fresh : { ...fresh, exactTotal }), uncertain: false };
+    const q = quoteOf(p);
+    return q ? { quote: q, prediction: p, continuation: fresh.continuation } : first;
+  };
+  return { ok: true, priced: { quote, prediction, key, hints, continuation, counted, reprice } };
 }

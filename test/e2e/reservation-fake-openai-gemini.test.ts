@@ -95,6 +95,15 @@ describe('fake OpenAI: what the body does not show', () => {
     expect(billed).toBeLessThan(60_050);
     const count = await postJson(`${openai!.baseUrl}/responses/input_tokens`, { model: 'gpt-5', input });
     expect(count.json.input_tokens).toBe(billed);
+    // Chat Completions: an image by URL costs the default hidden tokens.
+    const chat = async (content: unknown) => {
+      await postJson(`${openai!.baseUrl}/chat/completions`, { model: 'gpt-4.1', messages: [{ role: 'user', content }] });
+      return openai!.bill.requests.at(-1)!.usage.input;
+    };
+    const image = await chat([{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }]);
+    const inline = await chat([{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }]);
+    expect(image - inline).toBeGreaterThan(1590);
+    expect(image - inline).toBeLessThan(1600);
   });
 
   it('bills a stream the client leaves for the input and the output sent so far', async () => {

@@ -39,6 +39,7 @@ export function anthropicCacheHints(body: Record<string, unknown>): CacheHints {
   };
   if (Array.isArray(body.tools)) for (const t of body.tools) mark(t);
   if (Array.isArray(body.system)) for (const b of body.system) mark(b);
+  const prefixBreakpoint = breakpoints > 0;
   let throughEnd = false;
   const messages = Array.isArray(body.messages) ? body.messages : [];
   messages.forEach((m, i) => {
@@ -52,6 +53,7 @@ export function anthropicCacheHints(body: Record<string, unknown>): CacheHints {
     ttl: oneHour ? '1h' : '5m',
     fingerprint: `${toolNames(body.tools)}#${systemSignature(body.system)}`,
     continues: null,
+    prefixBytes: () => (prefixBreakpoint ? Buffer.byteLength(JSON.stringify([body.tools ?? null, body.system ?? null])) : null),
   };
 }
 
