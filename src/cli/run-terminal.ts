@@ -26,6 +26,8 @@ export interface TerminalRun {
 
 export interface TerminalRunOptions {
   argv: readonly string[];
+  /** The agent's command for the panel when `argv` wraps it (a sealed run's launcher); default argv. */
+  command?: readonly string[];
   env: NodeJS.ProcessEnv;
   cwd: string;
   keeper: BudgetKeeper;
@@ -79,7 +81,7 @@ export function startTerminalRun(o: TerminalRunOptions): TerminalRun {
   const p = o.policy;
   printPreRunPanel(
     preRunFromFacts({
-      command: o.argv,
+      command: o.command ?? o.argv,
       model: p.model,
       capNano: usdToNano(p.maxUsd),
       outPicoPerToken: o.outPicoPerToken,

@@ -5,7 +5,7 @@ import type { EventEmitter } from 'node:events';
 import { BudgetKeeper } from '../budget/keeper.js';
 import { usdToNano } from '../budget/money.js';
 import { compilePatterns } from '../budget/phases.js';
-import { watchResolvedPolicy, type LoadedPolicy } from '../config/index.js';
+import { describeSource, watchResolvedPolicy, type LoadedPolicy } from '../config/index.js';
 import { enginePolicyOf } from './run-policy.js';
 import { preflight } from './run-preflight.js';
 import { dataDir } from '../ledger/data-dir.js';
@@ -23,6 +23,7 @@ import { proxyEndpoints, routeEndpoints } from '../proxy/mounts.js';
 import { compileRoutes } from '../proxy/routes.js';
 import { createProxy, listenLoopback } from '../proxy/server.js';
 import { createRunDir } from '../supervisor/launch-files.js';
+import type { SealedRun, SealedSetup } from '../sealed/index.js';
 import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
 import { LaunchError, shellExitCode, spawnAgent, type AgentExit, type SpawnFn } from '../supervisor/spawn-agent.js';
 import type { TerminalRun } from './run-terminal.js';
@@ -66,6 +67,8 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const { interactive, caps, enginePolicy, prices, mounts, recipe, plan } = preflight(command, opts.policy, deps);
   // A CI job must not pass without its record: a path that cannot be written stops here (exit 2).
   if (opts.record) writableFile(path.resolve(deps.cwd, opts.record), 'the --record file');
+  // Checked before anything starts: a sealed run that cannot be sealed here is a usage error.
+  const sealing: SealedSetup | null = p.sealed ? (await import('../sealed/index.js')).prepareSealed(deps.env, describeSource(opts.policy.sources.sealed!)) : null;
   const keeper = new BudgetKeeper(caps, enginePolicy);
   // While the agent's PTY owns the screen, capped's own lines wait until it is done.
   const held: string[] = [];
@@ -93,7 +96,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   };
   const proxy = createProxy({
     secret,
-    mounts,
+    mounts: sealing ? sealing.mounts(mounts) : mounts,
     keeper,
     prices,
     estimator: new InputEstimator(),
@@ -124,12 +127,17 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const port = await listenLoopback(proxy.server);
   const origin = `http://127.0.0.1:${port}/${secret}`;
   const endpoints = proxyEndpoints(origin);
+  const sealed: SealedRun | null = sealing
+    ? await sealing.start({ proxyServer: proxy.server, secret, port, rules: { allow: p.sealedAllow, deny: p.sealedDeny }, say })
+    : null;
   // Settings files the agent is pointed at live as long as the run.
   const runDir = createRunDir();
   const launch = plan.launch({ endpoints, routes: routeEndpoints(origin, plan.routes), dir: runDir.dir });
   runDir.write(launch.files);
-  const env = agentEnvironment(deps.env, { ...launch.env, [CONTROL_URL_VAR]: `${origin}/_capped` }, runId);
-  const argv = launch.argv;
+  const agentEnv = agentEnvironment(deps.env, { ...launch.env, [CONTROL_URL_VAR]: `${origin}/_capped` }, runId);
+  const env = sealed ? sealed.env(agentEnv) : agentEnv;
+  const agentArgv = launch.argv;
+  const argv = sealed ? sealed.argv(agentArgv) : agentArgv;
   const marker = `${RUN_MARKER_VAR}=${runId}`;
 
   // What is stored and printed of the command: prompts and keys in it are not (unless --keep-args).
@@ -162,6 +170,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       rules.reserve = next.policy.reserve;
       rules.allowRoutes = compileRoutes(next.policy.allowRoutes);
       rules.batches = next.policy.batches;
+      sealed?.setRules({ allow: next.policy.sealedAllow, deny: next.policy.sealedDeny });
       keeper.dispatch({ type: 'policy', at: deps.now().toISOString(), caps: updated.caps, policy: updated.engine });
       say(`capped: policy reloaded from ${next.file ?? '.budgetrc'}: ${capsText(updated.caps)}\n`);
     },
@@ -176,7 +185,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       // The configured model's output price, for the panel's "max spend ≈ N tokens" (any provider).
       const model = p.model;
       const quote = model ? ['anthropic', 'openai', 'google'].map((id) => prices.quote(id, model, 0)).find((q) => q !== null) : undefined;
-      terminal = startTerminalRun({ argv, env, cwd: deps.cwd, keeper, policy: p, marker, color: !deps.env.NO_COLOR, outPicoPerToken: quote?.outPicoPerToken ?? null, warn: say });
+      terminal = startTerminalRun({ argv, command: agentArgv, env, cwd: deps.cwd, keeper, policy: p, marker, color: !deps.env.NO_COLOR, outPicoPerToken: quote?.outPicoPerToken ?? null, warn: say });
       screenBusy = true;
       agent = { pid: terminal.session.pid, exited: terminal.session.exited };
     } else {
@@ -185,6 +194,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   } catch (err) {
     proxy.close();
     runDir.remove();
+    sealed?.close();
     await closeWatch();
     if (err instanceof LaunchError) {
       deps.stderr(`${err.message}\n`);
@@ -246,6 +256,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   proxyClosed = true;
   proxy.close();
   runDir.remove();
+  sealed?.close();
   await closeWatch();
   stopIdle?.();
   for (const [signal, handler] of handlers) deps.signals.off(signal, handler);
@@ -253,6 +264,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const state = keeper.state;
   const exitCode = state.hardStop ? EXIT.limit : shellExitCode(exit);
   const record = buildRunRecord(state, facts(exitCode, deps.now()));
+  if (sealed) record.sealed = sealed.summary();
   const recordFile = saveRecord(record, opts.record, deps);
   // The record was asked for and is missing: the job must not read as passed.
   const finalCode = opts.record && recordFile === null && exitCode === EXIT.ok ? EXIT.internal : exitCode;

@@ -64,4 +64,8 @@ export const POLICY_DEFAULTS: Policy = {
   ceilings: { maxUsd: null, maxTokens: null, maxActions: null },
   policy: null,
   prices: {},
+  sealed: false,
+  /** Any host may be tunnelled, except addresses, loopback and model APIs capped cannot meter. */
+  sealedAllow: ['*'],
+  sealedDeny: [],
 };

@@ -42,6 +42,7 @@ const DESCRIPTION: Partial<Record<SettingKey, string>> = {
   maxTokens: 'token cap for the run, all token kinds together (e.g. 200000 or 200k)',
   maxActions: 'tool calls the model may ask for in the run',
   restrictedTools: 'tools removed from every request, comma-separated (e.g. WebSearch,WebFetch)',
+  sealed: 'run the agent in its own network namespace whose only way out is capped (Linux)',
 };
 
 const camel = (flag: string): string => flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

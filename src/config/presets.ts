@@ -39,6 +39,8 @@ export const PRESETS: Readonly<Record<PresetName, PresetSettings>> = {
    * injection), and server-side search is billed per call outside token accounting. The names
    * cover Anthropic's server tools (`web_search`, `web_fetch`), Claude Code's client tools
    * (`WebSearch`, `WebFetch`), OpenAI's hosted `web_search_preview` and Gemini's `google_search`.
+   * The run is sealed (Linux): whatever the agent's own settings say, it cannot reach a provider
+   * except through the meter.
    */
   strict: {
     maxUsd: 0.5,
@@ -49,5 +51,7 @@ export const PRESETS: Readonly<Record<PresetName, PresetSettings>> = {
     reserve: 'worst',
     idle: 5 * 60_000,
     restrictedTools: ['web_search', 'web_fetch', 'WebSearch', 'WebFetch', 'web_search_preview', 'google_search'],
+    // No route around the meter: the agent's tree can only reach the network through capped.
+    sealed: true,
   },
 };

@@ -98,6 +98,11 @@ export function resolvePolicy(layers: PolicyLayers): ResolvedPolicy {
 
   for (const key of CAPPED_KEYS) applyCeiling(key, layers.file?.entries ?? {}, values, sources, problems);
 
+  // Like its ceilings, a repository's `sealed: true` binds whoever runs there.
+  const repoSealed = layers.file?.entries.sealed;
+  if (repoSealed?.value === true && values.sealed === false) {
+    problems.push(`${describeSource(sources.sealed!)} turns sealed runs off, but ${describeSource(repoSealed.source)} requires them in this repository; remove that setting.`);
+  }
   if (values.onLimit === 'downgrade' && values.downgradeTo === null) {
     problems.push(
       `onLimit is downgrade (${describeSource(sources.onLimit!)}) but no downgradeTo model is set; set downgradeTo (--downgrade-to <model>) or choose another onLimit.`,
@@ -175,6 +180,9 @@ function assemble(v: Record<string, unknown>): Policy {
     ceilings: { maxUsd: ceilings('maxUsd'), maxTokens: ceilings('maxTokens'), maxActions: ceilings('maxActions') },
     policy: v.policy as PresetName | null,
     prices: v.prices as Policy['prices'],
+    sealed: v.sealed as boolean,
+    sealedAllow: v.sealedAllow as readonly string[],
+    sealedDeny: v.sealedDeny as readonly string[],
   };
 }
 

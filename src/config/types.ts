@@ -76,6 +76,12 @@ export interface Policy {
   policy: PresetName | null;
   /** Price overrides by model id. */
   prices: Readonly<Record<string, ModelPrice>>;
+  /** Run the agent in its own network namespace whose only way out is capped (Linux). */
+  sealed: boolean;
+  /** Hosts a sealed run may tunnel to (`*` wildcards); provider hosts are always metered. */
+  sealedAllow: readonly string[];
+  /** Hosts a sealed run refuses; wins over sealedAllow. */
+  sealedDeny: readonly string[];
 }
 
 /**
@@ -110,6 +116,9 @@ export interface SettingValues {
   'ceilings.maxActions': number;
   policy: PresetName;
   prices: Readonly<Record<string, ModelPrice>>;
+  sealed: boolean;
+  sealedAllow: readonly string[];
+  sealedDeny: readonly string[];
 }
 
 export type SettingKey = keyof SettingValues;

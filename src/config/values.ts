@@ -249,6 +249,11 @@ export const routeList = listOf('a list of routes such as "POST /v1/files"', (ra
   throw new Invalid('a route: a method (or *) and a path starting with /, such as "POST /v1/files"', raw, [index]);
 });
 
+export const hostPatterns = listOf('a list of host names or patterns (e.g. [github.com, "*.npmjs.org"])', (raw, index) => {
+  if (typeof raw === 'string' && /^[a-z0-9*.:[\]-]+$/i.test(raw.trim()) && !raw.trim().startsWith('.')) return raw.trim().toLowerCase();
+  throw new Invalid('a host name or pattern such as github.com or *.npmjs.org', raw, [index]);
+});
+
 /** How a found value is quoted in a message: strings in quotes, structures by their shape. */
 export function describeFound(raw: unknown): string {
   if (raw === undefined) return 'nothing';

@@ -1,6 +1,7 @@
 import { exceededInitialBudget } from '../budget/engine.js';
 import { nanoToUsd } from '../budget/money.js';
 import type { BudgetState, LimitKind } from '../budget/types.js';
+import type { SealedSummary } from '../sealed/gateway.js';
 
 /** The run record: field names are a contract (DESIGN.md); other programs read them. */
 export interface RunRecord {
@@ -40,6 +41,8 @@ export interface RunRecord {
   /** An upstream produced more output than the ceiling a request was sent with (it ignores output limits). */
   upstreamNonCompliant?: boolean;
   exitCode: number;
+  /** A sealed run (`--sealed`): the hosts its tree connected to through capped. */
+  sealed?: SealedSummary;
 }
 
 /** The policy the run was held to (beyond the caps in `budget`). */

@@ -212,6 +212,8 @@ describe('capped --help and --version', () => {
         --ledger <url>              a team ledger on PostgreSQL (default:
                                     CAPPED_LEDGER_URL, then config ledger.url, else
                                     the local one)
+        --sealed                    run the agent in its own network namespace whose
+                                    only way out is capped (Linux)
         -h, --help                  display help for command
 
       Example:

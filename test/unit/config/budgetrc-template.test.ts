@@ -46,6 +46,7 @@ describe('generated .budgetrc files', () => {
     expect(team).toContain('\n#onLimit: ask\n');
     expect(renderBudgetrc('strict')).toContain('\n#unattended: false\n');
     expect(renderBudgetrc('strict')).toContain('\n#idle: 5m\n');
+    expect(renderBudgetrc('strict')).toContain('\n#sealed: true\n');
   });
 
   it('.budgetrc.example is the generated reference of every key', () => {

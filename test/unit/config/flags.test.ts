@@ -26,6 +26,7 @@ describe('policy flags', () => {
       '--verify-share <share>',
       '--restricted-tools <names>',
       '--ledger <url>',
+      '--sealed',
     ]);
   });
 

@@ -215,3 +215,29 @@ describe('resolvePolicy: rules across keys', () => {
     expect(problems({ flags: flagLayer({ onLimit: 'downgrade', maxUsd: '9' }), file: file('ceilings:\n  maxUsd: 1\n') })).toHaveLength(2);
   });
 });
+
+describe('resolvePolicy: sealed runs', () => {
+  it('is on in the strict preset, with any host tunnelled and none denied by default', () => {
+    expect(resolvePolicy({ flags: flagLayer({ policy: 'strict' }) }).policy).toMatchObject({ sealed: true, sealedAllow: ['*'], sealedDeny: [] });
+    expect(resolvePolicy({}).policy.sealed).toBe(false);
+  });
+
+  it('reads the host lists from .budgetrc', () => {
+    const { policy } = resolvePolicy({ file: file('sealed: true\nsealedAllow: [github.com, "*.npmjs.org"]\nsealedDeny: [Gist.GitHub.com]\n') });
+    expect(policy).toMatchObject({ sealed: true, sealedAllow: ['github.com', '*.npmjs.org'], sealedDeny: ['gist.github.com'] });
+  });
+
+  it('does not let a variable or user default turn off a repository that requires sealed runs', () => {
+    expect(problems({ env: envLayer({ CAPPED_SEALED: 'false' }), file: file('sealed: true\n') })).toEqual([
+      'env CAPPED_SEALED turns sealed runs off, but /repo/.budgetrc:1 requires them in this repository; remove that setting.',
+    ]);
+    expect(resolvePolicy({ user: user({ sealed: false }), file: file('sealed: true\n') }).policy.sealed).toBe(true);
+    expect(resolvePolicy({ env: envLayer({ CAPPED_SEALED: 'false' }), file: file('sealed: false\n') }).policy.sealed).toBe(false);
+  });
+});
+
+describe('sealed host lists in a file', () => {
+  it('rejects an entry that is not a host name or pattern, naming where it is', () => {
+    expect(() => file('sealedAllow: [github.com, "http://x.com/"]\n')).toThrow(/sealedAllow.*expected a host name or pattern such as github.com or \*\.npmjs\.org, found "http:\/\/x\.com\/"/s);
+  });
+});
