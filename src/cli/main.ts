@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { agentRows, formatAgents } from './agents.js';
 import { addPolicyOptions, flagLayer, loadPolicy } from '../config/index.js';
 import { registerConfigCommand } from './config.js';
+import { registerDoctorCommand } from './doctor.js';
 import { registerInitCommand } from './init.js';
 import { registerPhaseCommand } from './phase.js';
 import { registerReportCommand } from './report.js';
@@ -80,6 +81,7 @@ export function createProgram(deps: CliDeps, agentCommand: string[] | null, setE
   };
   registerRunsCommand(program, ledgerDeps);
   registerReportCommand(program, ledgerDeps);
+  registerDoctorCommand(program, deps, setExit);
 
   program
     .command('agents')
