@@ -58,13 +58,18 @@ export async function doctorAction(deps: DoctorDeps): Promise<number> {
 
   const width = Math.max(...checks.map((c) => c.what.length));
   let out = 'capped doctor\n';
-  for (const c of checks) out += `  ${c.status.padEnd(7)}  ${c.what.padEnd(width)}  ${c.detail}\n`;
+  for (const c of checks) out += `  ${c.status.padEnd(7)}  ${c.what.padEnd(width)}  ${firstLine(c.detail)}\n`;
   if (loaded) out += `\nA run here would use:\n${wouldUse(loaded, ledgerLocation, deps)}`;
   const problems = checks.filter((c) => c.status === 'problem');
   out += problems.length === 0 ? '\nAll checks passed.\n' : '';
   deps.stdout(out);
-  for (const p of problems) deps.stderr(`capped: ${p.what}: ${p.detail}\n`);
+  for (const p of problems) deps.stderr(`capped: ${p.what}: ${firstLine(p.detail)}\n`);
   return problems.length === 0 ? 0 : 1;
+}
+
+/** One line per check: a message's later lines (a stack, a list of paths tried) are dropped. */
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.replace(/:\s*$/, '');
 }
 
 export function checkNode(version: string): Check {
@@ -100,7 +105,12 @@ async function checkLedger(deps: DoctorDeps, loaded: LoadedPolicy | null): Promi
     const url = resolveLedgerUrl(undefined, deps.env, loaded.policy.ledger.url);
     ledger = await (deps.openLedger ?? openLedger)({ url, dataDir: dataDir(deps.env) });
   } catch (err) {
-    return [{ status: 'problem', what, detail: (err as Error).message }, 'unavailable (see above)'];
+    const message = (err as Error).message;
+    // better-sqlite3 without its compiled binary lists a dozen paths it tried: say what to do instead.
+    const detail = /bindings file|better_sqlite3\.node/.test(message)
+      ? `the SQLite module better-sqlite3 has no compiled binary (${firstLine(message)}): reinstall capped where python3, make and g++ are available so it can compile`
+      : message;
+    return [{ status: 'problem', what, detail }, 'unavailable (see above)'];
   }
   try {
     const where = `${ledger.location.endsWith('.db') ? 'SQLite' : 'PostgreSQL'} at ${ledger.location}`;

@@ -100,6 +100,17 @@ describe('capped doctor', () => {
     expect(d.out()).not.toContain('A run here would use');
   });
 
+  it('says what to do when better-sqlite3 has no compiled binary, in one line', async () => {
+    const tried = ['Could not locate the bindings file. Tried:', ' → /x/build/better_sqlite3.node', ' → /x/build/Release/better_sqlite3.node'].join('\n');
+    const d = deps({ env: { CAPPED_HOME: tempDir(), PATH: '' }, openLedger: () => Promise.reject(new Error(tried)) });
+    expect(await doctorAction(d)).toBe(1);
+    expect(d.err()).toBe(
+      'capped: ledger: the SQLite module better-sqlite3 has no compiled binary (Could not locate the bindings file. Tried): ' +
+        'reinstall capped where python3, make and g++ are available so it can compile\n',
+    );
+    expect(d.out()).not.toContain('Release/better_sqlite3.node');
+  });
+
   it('checks the Node.js major version', () => {
     expect(checkNode('20.0.0').status).toBe('ok');
     expect(checkNode('24.1.0').status).toBe('ok');
