@@ -5,7 +5,7 @@ export const MAX_USD = 1_000_000;
 /** Smallest cap accepted: anything below rounds to a cap no request could ever fit. */
 const MIN_USD = 0.000001;
 /** The accepted range, as error messages name it. */
-export const USD_RANGE = `from $${MIN_USD} to $${MAX_USD.toLocaleString('en-US')}`;
+const USD_RANGE = `from $${MIN_USD} to $${MAX_USD.toLocaleString('en-US')}`;
 
 /** Parses a positive dollar amount such as `1.50` or `$2`. */
 export function parseUsd(flag: string, raw: string): number {
