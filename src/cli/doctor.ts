@@ -45,8 +45,9 @@ export async function doctorAction(deps: DoctorDeps): Promise<number> {
     loaded = loadPolicy({ cwd: deps.cwd, env: deps.env });
     for (const warning of loaded.warnings) checks.push({ status: 'info', what: 'policy', detail: `warning: ${warning}` });
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const problem of err.problems) checks.push({ status: 'problem', what: 'policy', detail: problem });
+    // Any failure to assemble the policy (a broken file, an unusable config directory) is a problem to list, not a crash.
+    const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
+    for (const problem of problems) checks.push({ status: 'problem', what: 'policy', detail: problem });
   }
   const [[ledger, ledgerLocation], terminal, proxy, ...agents] = await Promise.all([
     checkLedger(deps, loaded),

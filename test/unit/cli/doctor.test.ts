@@ -67,23 +67,30 @@ describe('capped doctor', () => {
   });
 
   it('exits 1 with one capped: line per problem on stderr', async () => {
-    const notADir = path.join(tempDir(), 'file');
-    fs.writeFileSync(notADir, '');
     const d = deps({
-      env: { CAPPED_HOME: notADir, PATH: '', CAPPED_LEDGER_URL: 'postgres://nobody@127.0.0.1:1/x', OPENAI_BASE_URL: 'ftp://x' },
+      env: { CAPPED_HOME: tempDir(), PATH: '', CAPPED_LEDGER_URL: 'postgres://nobody@127.0.0.1:1/x', OPENAI_BASE_URL: 'ftp://x' },
       nodeVersion: '18.19.0',
       ptyProbe: () => Promise.reject(new Error('posix_spawnp failed')),
     });
     expect(await doctorAction(d)).toBe(1);
     const lines = d.err().trimEnd().split('\n');
-    expect(lines, d.err()).toHaveLength(5);
+    expect(lines, d.err()).toHaveLength(4);
     expect(lines[0]).toBe('capped: node: Node.js 18.19.0 is too old: capped needs 20 or newer');
-    expect(lines[1]).toBe(`capped: CAPPED_HOME: ${notADir} is not usable (not a directory): set CAPPED_HOME to a writable directory`);
-    expect(lines[2]).toBe('capped: ledger: Could not open the ledger at postgres://nobody@127.0.0.1:1/x: connect ECONNREFUSED 127.0.0.1:1');
-    expect(lines[3]).toMatch(/^capped: terminal: no pseudo-terminal \(posix_spawnp failed\)/);
-    expect(lines[4]).toBe('capped: proxy: Expected OPENAI_BASE_URL to be an http(s) URL (capped forwards to it), got `ftp://x`.');
+    expect(lines[1]).toBe('capped: ledger: Could not open the ledger at postgres://nobody@127.0.0.1:1/x: connect ECONNREFUSED 127.0.0.1:1');
+    expect(lines[2]).toMatch(/^capped: terminal: no pseudo-terminal \(posix_spawnp failed\)/);
+    expect(lines[3]).toBe('capped: proxy: Expected OPENAI_BASE_URL to be an http(s) URL (capped forwards to it), got `ftp://x`.');
     expect(d.out()).toMatch(/^ {2}problem +terminal +no pseudo-terminal/m);
     expect(d.out()).not.toContain('All checks passed');
+  });
+
+  it('names a CAPPED_HOME that is a file, and does not crash on it', async () => {
+    const notADir = path.join(tempDir(), 'file');
+    fs.writeFileSync(notADir, '');
+    const d = deps({ env: { CAPPED_HOME: notADir, PATH: '' } });
+    expect(await doctorAction(d)).toBe(1);
+    const lines = d.err().trimEnd().split('\n');
+    expect(lines).toContain(`capped: CAPPED_HOME: ${notADir} is not usable (not a directory): set CAPPED_HOME to a writable directory`);
+    for (const line of lines) expect(line).toMatch(/^capped: /);
   });
 
   it('reports a broken .budgetrc as a problem per error, and a PTY program failing', async () => {
