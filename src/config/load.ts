@@ -1,4 +1,4 @@
-import { findPolicyFile } from './discover.js';
+import { searchPolicyFile } from './discover.js';
 import { envLayer, envWarnings } from './env.js';
 import { ConfigError } from './errors.js';
 import { readPolicyFile } from './policy-file.js';
@@ -55,10 +55,15 @@ export function loadPolicy(options: LoadOptions): LoadedPolicy {
     }
   };
   const env = attempt(() => envLayer(options.env), {});
-  const found = findPolicyFile(options.cwd);
+  const search = searchPolicyFile(options.cwd);
+  const found = search.file;
   const file = found === null ? null : attempt(() => readPolicyFile(found, options.cwd), null);
   const user = attempt(() => readUserConfig(options.env), { file: null, path: null });
   if (problems.length > 0) throw new ConfigError(problems);
   const layers = { flags: options.flags ?? {}, env, file, user: user.file };
-  return { ...resolvePolicy(layers), layers, warnings: envWarnings(options.env), userConfigPath: user.path };
+  return { ...resolvePolicy(layers), layers, warnings: [...search.notFiles.map(notAFileWarning), ...envWarnings(options.env)], userConfigPath: user.path };
+}
+
+function notAFileWarning(entry: string): string {
+  return `${entry} is not a file (a directory?), so it is not read as a policy: make it a YAML or JSON file, or remove it`;
 }

@@ -1,6 +1,6 @@
 import { formatUsd, usdToNano } from '../budget/money.js';
 import { UsageError } from '../cli/exit-codes.js';
-import { parseCount, parseTokenCount, parseUsd } from '../cli/parse-values.js';
+import { MAX_USD, parseCount, parseTokenCount, parseUsd } from '../cli/parse-values.js';
 import { isRoutePattern } from '../proxy/routes.js';
 
 /** A path inside a value: mapping keys and list indexes (`prices` → `['my-model', 'input']`). */
@@ -63,15 +63,15 @@ function viaFlagParser<T>(parse: (flag: string, text: string) => T, raw: unknown
   throw new Invalid(expected(), raw);
 }
 
-/** Largest dollar amount accepted: the same bound as `--max-usd` (keeps nano-dollars exact). */
-export const MAX_USD = 1_000_000;
+/** Largest dollar amount accepted: the bound of `--max-usd` (keeps nano-dollars exact). */
+export { MAX_USD };
 
 export const usd: Kind<number> = {
   expected: 'a positive number of dollars',
   parse(raw) {
     return viaFlagParser(parseUsd, raw, () => {
       const n = Number(asText(raw)?.trim().replace(/^\$/, '') ?? NaN);
-      return n > MAX_USD ? `at most ${MAX_USD} dollars` : this.expected;
+      return n > MAX_USD ? `at most $${MAX_USD.toLocaleString('en-US')}` : this.expected;
     });
   },
   fromText: identity,

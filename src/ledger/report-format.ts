@@ -1,6 +1,7 @@
+import { nanoToUsd, usdToNano } from '../budget/money.js';
 import { spanText } from './duration.js';
 import type { Report } from './report.js';
-import { bar, commandLine, heading, money, percent, plural, stamp, table, truncate } from './text.js';
+import { bar, budgetMoney, commandLine, heading, money, percent, plural, stamp, table, truncate } from './text.js';
 
 export interface FormatOptions {
   /** Bold headings (a terminal without NO_COLOR). Never any escape code when false. */
@@ -29,15 +30,32 @@ function share(usd: number, total: number): string {
   return total > 0 ? percent(usd / total) : '';
 }
 
-function chart(report: Report): string {
-  const days = report.perDay.slice(-CHART_DAYS);
+const DAY_MS = 86_400_000;
+
+/**
+ * The per-day chart: one row per day the span covers back from today (`7d` is 7 rows, not the 8
+ * calendar days a span starting mid-day touches), at most CHART_DAYS. Spend on the days left out
+ * is named under the heading, so the rows and the total still agree.
+ */
+function chart(report: Report, spanMs: number): string {
+  const shown = Math.min(CHART_DAYS, Math.max(1, Math.ceil(spanMs / DAY_MS)));
+  const days = report.perDay.slice(-shown);
+  const earlier = report.perDay.slice(0, report.perDay.length - days.length).reduce((sum, d) => sum + usdToNano(d.usd), 0);
   const max = Math.max(0, ...days.map((d) => d.usd));
   const rows = days.map((d) => {
     const weekday = WEEKDAYS[new Date(`${d.day}T00:00:00Z`).getUTCDay()]!;
     return [`${weekday} ${d.day.slice(5)}`, bar(d.usd, max, CHART_WIDTH).padEnd(CHART_WIDTH), money(d.usd)];
   });
-  const note = report.perDay.length > days.length ? ` (last ${CHART_DAYS} days)` : '';
-  return `${note}\n${table(rows, 'llr')}`;
+  const notes = [
+    ...(shown === CHART_DAYS && report.perDay.length > shown ? [`last ${CHART_DAYS} days`] : []),
+    ...(earlier > 0 ? [`${money(nanoToUsd(earlier))} earlier in the period`] : []),
+  ];
+  return `${notes.length > 0 ? ` (${notes.join('; ')})` : ''}\n${table(rows, 'llr')}`;
+}
+
+/** A section's rows, or a line saying there is nothing in it yet (not a bare heading). */
+function section(rows: string[][], align: string, empty: string): string {
+  return rows.length === 0 ? `  ${empty}\n` : table(rows, align);
 }
 
 /** `capped report` as text: the headline figures, the per-day chart, and the breakdowns. */
@@ -64,14 +82,14 @@ export function formatReport(report: Report, opts: FormatOptions): string {
     'll',
   );
 
-  out += `\n${h('spend per day')}${chart(report)}`;
+  out += `\n${h('spend per day')}${chart(report, Date.parse(report.now) - Date.parse(report.since))}`;
 
   out += `\n${h('most expensive runs')}\n`;
-  out += table(
+  out += section(
     report.topRuns.map((r, i) => [
       String(i + 1),
       money(r.spentUsd),
-      r.budgetUsd === null ? '' : `of ${money(r.budgetUsd)}`,
+      r.budgetUsd === null ? '' : `of ${budgetMoney(r.budgetUsd)}`,
       r.id,
       stamp(r.startedAt, tz),
       r.status,
@@ -80,12 +98,14 @@ export function formatReport(report: Report, opts: FormatOptions): string {
       truncate(commandLine(r.command), 40),
     ]),
     'rrl',
+    'no runs with spend yet',
   );
 
   out += `\n${h('by model')}\n`;
-  out += table(
+  out += section(
     report.byModel.map((m) => [m.model, money(m.usd), share(m.usd, report.spentUsd), plural(m.requests, 'request')]),
     'lrrr',
+    'no priced requests yet',
   );
   out += `\n${h('by phase')}\n`;
   out += table(

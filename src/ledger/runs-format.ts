@@ -2,7 +2,7 @@ import { formatUsd } from '../budget/money.js';
 import type { RunDetail, RunSummary } from './ledger.js';
 import { UNKNOWN_EXIT_CODE } from './rebuild-record.js';
 import type { FormatOptions } from './report-format.js';
-import { commandLine, duration, heading, money, percent, plural, stamp, table, truncate } from './text.js';
+import { budgetMoney, commandLine, duration, heading, money, percent, plural, stamp, table, truncate } from './text.js';
 
 function note(run: Pick<RunSummary, 'hardStop' | 'exceededInitialBudget'>): string {
   if (run.hardStop) return `hard stop: ${run.hardStop.reason}`;
@@ -20,7 +20,7 @@ export function formatRunList(runs: readonly RunSummary[], since: Date, opts: Fo
     r.id,
     r.status,
     money(r.spentUsd),
-    r.budgetUsd === null ? '-' : money(r.budgetUsd),
+    budgetMoney(r.budgetUsd),
     r.requestCount.toLocaleString('en-US'),
     note(r),
     r.repo,
@@ -41,7 +41,7 @@ export function formatRunDetail(run: RunDetail, opts: FormatOptions): string {
   const r = run.record;
   const h = (text: string): string => heading(text, opts.color);
   const tokens = r.spent.inputTokens + r.spent.outputTokens + r.spent.cacheReadTokens + r.spent.cacheWriteTokens;
-  const of = r.budget.usd === null ? '' : ` of ${money(r.budget.usd)} (${percent(r.spent.usd / r.budget.usd)})`;
+  const of = r.budget.usd === null ? '' : ` of ${budgetMoney(r.budget.usd)} (${percent(r.spent.usd / r.budget.usd)})`;
   const ended = run.endedAt === null ? 'still running' : `${stamp(run.endedAt, tz, true)} (${duration(Date.parse(run.endedAt) - Date.parse(run.startedAt))})`;
   const facts: string[][] = [
     ['command', commandLine(r.command)],

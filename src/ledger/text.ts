@@ -1,8 +1,19 @@
-import { formatUsd, usdToNano } from '../budget/money.js';
+import { formatUsd, NANO_PER_USD, usdToNano } from '../budget/money.js';
 
 /** Dollars for people, as everywhere in capped (`$1.50`, `$0.0573`). */
 export function money(usd: number): string {
   return formatUsd(usdToNano(usd));
+}
+
+/**
+ * A budget for people: cents with thousands separators (`$1.00`, `$999,999.00`), more digits only
+ * as far as the amount has them (`$0.001`, not `$0.001000`), and `none` when there was no dollar cap.
+ */
+export function budgetMoney(usd: number | null): string {
+  if (usd === null) return 'none';
+  const nano = usdToNano(usd);
+  const digits = nano % 10_000_000 === 0 ? 2 : String(nano % NANO_PER_USD).padStart(9, '0').replace(/0+$/, '').length;
+  return `$${(nano / NANO_PER_USD).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {

@@ -20,7 +20,7 @@ afterEach(async () => {
 
 async function pgDatabase(): Promise<string> {
   const admin = process.env.CAPPED_TEST_PG_URL;
-  if (!admin) throw new Error('CAPPED_TEST_PG_URL is not set (npm test starts the server; see .ci/start-postgres.sh)');
+  if (!admin) throw new Error('CAPPED_TEST_PG_URL is not set (the global setup starts the server; see test/global-setup.ts)');
   const name = `capped_w_${randomBytes(5).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();

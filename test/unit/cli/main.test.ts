@@ -58,11 +58,13 @@ describe('capped run: usage errors exit 2 before anything starts', () => {
       out: '',
       err: 'capped: Expected `--max-usd` to be a positive number of dollars (e.g. --max-usd 1.50), got `abc`.\n',
     });
-    for (const bad of ['-1', '0', '1e3', '']) {
+    for (const bad of ['-1', '0', '']) {
       const each = await runMain(['run', '--max-usd', bad, '--', 'x']);
       expect(each.code).toBe(2);
       expect(each.err).toBe(`capped: Expected \`--max-usd\` to be a positive number of dollars (e.g. --max-usd 1.50), got \`${bad}\`.\n`);
     }
+    const huge = await runMain(['run', '--max-usd', '1e6', '--', 'x']);
+    expect(huge.err).toBe('capped: Expected `--max-usd` to be a dollar amount in plain digits from $0.000001 to $1,000,000 (e.g. --max-usd 1.50), got `1e6`.\n');
     const inline = await runMain(['run', '--max-usd=', '--', 'x']);
     expect(inline.err).toContain('got ``.');
   });
@@ -104,6 +106,34 @@ describe('capped run: usage errors exit 2 before anything starts', () => {
     const command = await runMain(['nope']);
     expect(command.code).toBe(2);
     expect(command.err).toContain("unknown command 'nope'");
+  });
+
+  it.each([['report'], ['run'], ['runs'], ['config'], ['init'], ['agents'], ['phase'], []])('capped %s --help wraps its description cleanly', async (...command) => {
+    const r = await runMain([...command, '--help']);
+    expect(r.code).toBe(0);
+    // commander wraps to the terminal's width, or 80 columns without one
+    const width = process.stdout.isTTY ? process.stdout.columns : 80;
+    const lines = r.out.split('\n');
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(width);
+    // the description is the paragraph after the usage line: each line as full as the next word allows
+    const end = lines.indexOf('', 2);
+    const description = lines[2]!.endsWith(':') ? [] : lines.slice(2, end);
+    for (let i = 0; i + 1 < description.length; i++) {
+      const next = description[i + 1]!.split(' ')[0]!;
+      expect(description[i]!.length + 1 + next.length, `${description[i]} | ${next}`).toBeGreaterThan(width);
+    }
+  });
+
+  it("starts every line of commander's own errors with capped:", async () => {
+    for (const argv of [['--bogus'], ['run', '--max-usd', '--', 'x'], ['nope'], ['report', '--since'], ['runs', 'show'], ['report', 'extra'], ['repot']]) {
+      const r = await runMain(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      const lines = r.err.trimEnd().split('\n');
+      expect(lines.length, argv.join(' ')).toBeGreaterThan(1);
+      for (const line of lines) expect(line, argv.join(' ')).toMatch(/^capped: /);
+      expect(r.err, argv.join(' ')).not.toContain('error:');
+    }
+    expect((await runMain(['repot'])).err).toBe("capped: unknown command 'repot'\ncapped: (Did you mean report?)\ncapped: run `capped --help` for usage\n");
   });
 
   it('never reads flags after -- as its own', async () => {
@@ -159,8 +189,7 @@ describe('capped --help and --version', () => {
       "Usage: capped run [options] -- <command> [args...]
 
       Run an agent with its API traffic metered by a local proxy, and stop it at the
-      cap.
-      Everything after \`--\` is the agent command, passed through untouched.
+      cap. Everything after \`--\` is the agent command, passed through untouched.
 
       Arguments:
         command                     the agent command, after \`--\`

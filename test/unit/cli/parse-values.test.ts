@@ -28,7 +28,7 @@ describe('parseUsd', () => {
     expect(parseUsd('--max-usd', '1000000')).toBe(1_000_000);
   });
 
-  it.each(['abc', '-1', '0', '0.00', '1e3', '', ' ', '$', '1,50', '1.5.0', 'Infinity', 'NaN', '0x10', '+1', '1 usd', '$-1', '$$1'])(
+  it.each(['abc', '-1', '0', '0.00', '', ' ', '$', '1,50', '1.5.0', 'NaN', '-1e3', '1 usd', '$-1', '$$1'])(
     'rejects %j as a usage error with an exact message',
     (raw) => {
       const err = thrown(() => parseUsd('--max-usd', raw));
@@ -38,8 +38,16 @@ describe('parseUsd', () => {
     },
   );
 
-  it('rejects amounts above a million dollars', () => {
-    expect(() => parseUsd('--max-usd', '1000000.01')).toThrow(new UsageError('Expected `--max-usd` to be at most 1000000 dollars, got `1000000.01`.'));
+  it('rejects amounts above a million dollars, naming the maximum', () => {
+    expect(() => parseUsd('--max-usd', '1000000.01')).toThrow(new UsageError('Expected `--max-usd` to be at most $1,000,000, got `1000000.01`.'));
+    expect(() => parseUsd('--max-usd', '1e7')).toThrow(new UsageError('Expected `--max-usd` to be at most $1,000,000, got `1e7`.'));
+    expect(() => parseUsd('--max-usd', 'Infinity')).toThrow(new UsageError('Expected `--max-usd` to be at most $1,000,000, got `Infinity`.'));
+  });
+
+  it.each(['1e6', '1e3', '0x10', '+1', '1E2'])('rejects the number %j written other than as dollars, naming the range', (raw) => {
+    expect(() => parseUsd('--max-usd', raw)).toThrow(
+      new UsageError(`Expected \`--max-usd\` to be a dollar amount in plain digits from $0.000001 to $1,000,000 (e.g. --max-usd 1.50), got \`${raw}\`.`),
+    );
   });
 
   it('names the flag it was given', () => {

@@ -27,6 +27,16 @@ function setup(budgetrc: string | null, userConfig: object | null) {
 }
 
 describe('loadPolicy', () => {
+  it('warns about a .budgetrc that is a directory, naming it, and reads the file further up', () => {
+    const { repo, cwd, home } = setup('maxUsd: 2.5\n', null);
+    const dir = path.join(repo, 'packages', '.budgetrc');
+    mkdirSync(dir);
+    const loaded = loadPolicy({ cwd, env: { CAPPED_HOME: home } });
+    expect(loaded.warnings).toEqual([`${dir} is not a file (a directory?), so it is not read as a policy: make it a YAML or JSON file, or remove it`]);
+    expect(loaded.file).toBe(path.join(repo, '.budgetrc'));
+    expect(loaded.policy.maxUsd).toBe(2.5);
+  });
+
   it('reads the .budgetrc found walking up, the user config and the environment, under the flags', () => {
     const { repo, cwd, home } = setup('policy: team\nmaxTokens: 300k\n', { maxUsd: 2, idle: '15m' });
     const loaded = loadPolicy({ cwd, env: { CAPPED_HOME: home, CAPPED_MAX_ACTIONS: '12' }, flags: flagLayer({ onLimit: 'stop' }) });

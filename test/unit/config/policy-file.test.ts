@@ -100,7 +100,7 @@ describe('parsePolicyText: exact errors (file, line, column, key, expected, foun
   it.each([
     ['maxUsd: -1', '.budgetrc:1:9: maxUsd: expected a positive number of dollars, found -1.'],
     ['maxUsd: 0', '.budgetrc:1:9: maxUsd: expected a positive number of dollars, found 0.'],
-    ['maxUsd: 2000000', '.budgetrc:1:9: maxUsd: expected at most 1000000 dollars, found 2000000.'],
+    ['maxUsd: 2000000', '.budgetrc:1:9: maxUsd: expected at most $1,000,000, found 2000000.'],
     ['maxUsd:', '.budgetrc:1:8: maxUsd: expected a positive number of dollars, found an empty value.'],
     ['maxUsd: [1]', '.budgetrc:1:9: maxUsd: expected a positive number of dollars, found a list.'],
     ['maxTokens: lots', '.budgetrc:1:12: maxTokens: expected a positive whole number of tokens (e.g. 200000 or 200k), found "lots".'],

@@ -74,6 +74,32 @@ describe('formatReport', () => {
     );
   });
 
+  it('charts 7 rows for the last 7 days when the period starts mid-day, naming spend on the day left out', () => {
+    // 7 days back from noon covers 8 calendar days: the chart keeps the 7 newest
+    const now = new Date('2026-03-08T12:00:00.000Z');
+    const since = new Date(now.getTime() - 7 * 86_400_000);
+    const report = computeReport({ ...INPUT, since, now });
+    expect(report.perDay).toHaveLength(8);
+    const text = formatReport(report, { color: false, timeZone: 'UTC' });
+    const chart = text.split('spend per day')[1]!.split('\n\n')[0]!.split('\n');
+    expect(chart[0]).toBe(''); // no note: nothing was spent on the morning of 03-01 before noon
+    expect(chart.slice(1).map((row) => row.trim().slice(0, 9))).toEqual(['Mon 03-02', 'Tue 03-03', 'Wed 03-04', 'Thu 03-05', 'Fri 03-06', 'Sat 03-07', 'Sun 03-08']);
+
+    // p3 starts at 23:59:59 on 02-28, inside a period from 23:00 that day: its spend is named, not charted
+    const lateRequest = { runId: 'p3', at: '2026-02-28T23:59:59.500Z', model: 'haiku', phase: 'implementation', costNano: 500_000_000 };
+    const early = computeReport({ ...INPUT, requests: [...INPUT.requests, lateRequest], since: new Date('2026-02-28T23:00:00.000Z'), now: new Date('2026-03-07T23:00:00.000Z') });
+    const earlyChart = formatReport(early, { color: false, timeZone: 'UTC' }).split('spend per day')[1]!.split('\n\n')[0]!.split('\n');
+    expect(earlyChart[0]).toBe(' ($0.50 earlier in the period)');
+    expect(earlyChart).toHaveLength(8);
+    expect(earlyChart[1]!.trim().slice(0, 9)).toBe('Sun 03-01');
+  });
+
+  it('says so under a section with nothing in it instead of a bare heading', () => {
+    const runs = INPUT.runs.map((r) => ({ ...r, spentNano: 0 }));
+    const text = formatReport(computeReport({ ...INPUT, runs, requests: [] }), { color: false, timeZone: 'UTC' });
+    expect(text).toContain('\nmost expensive runs\n  no runs with spend yet\n\nby model\n  no priced requests yet\n\nby phase\n');
+  });
+
   it(`charts at most the last ${CHART_DAYS} days`, () => {
     const since = new Date(NOW.getTime() - 90 * 86_400_000);
     const text = formatReport(computeReport({ ...INPUT, since }), { color: false, timeZone: 'UTC' });

@@ -38,13 +38,22 @@ describe('formatRunList', () => {
       [
         'STARTED           RUN                     STATUS      SPENT  BUDGET  REQUESTS  NOTE             REPO       COMMAND',
         "2026-03-02 09:00  20260302-090000-abc123  running   $0.0123   $1.50         3                   /work/app  claude --print 'fix the tests'",
-        "2026-03-02 09:00  20260302-080000-def456  aborted     $2.50       -         3  hard stop: usd   /work/app  claude --print 'fix the tests'",
+        "2026-03-02 09:00  20260302-080000-def456  aborted     $2.50    none         3  hard stop: usd   /work/app  claude --print 'fix the tests'",
         '2026-03-01 09:00  20260301-080000-0a0b0c  finished    $0.50   $1.50         3  exceeded budget  /work/app  aider',
         '',
         '3 runs since 2026-02-23 09:00 · $3.0123 spent · 2 exceeded their initial budget',
         '',
       ].join('\n'),
     );
+  });
+
+  it('prints budgets like money: cents, thousands separators, no padding zeros', () => {
+    const budgets = [1, 999_999, 0.001, 0.0125, 2.5].map((budgetUsd, i) => ({ ...SUMMARY, id: `run-${i}`, budgetUsd }));
+    const column = formatRunList(budgets, new Date('2026-02-23T09:00:00Z'), OPTS)
+      .split('\n')
+      .slice(1, 6)
+      .map((line) => line.split(/\s+/)[5]);
+    expect(column).toEqual(['$1.00', '$999,999.00', '$0.001', '$0.0125', '$2.50']);
   });
 
   it('says when there is nothing to list, and where it looked', () => {

@@ -10,13 +10,13 @@ export type Backend = 'sqlite' | 'postgres';
 export const BACKENDS: Backend[] = ['sqlite', 'postgres'];
 
 /**
- * The PostgreSQL server the tests use. Missing is a failure, not a skip: CI starts one, and
- * locally `eval "$(bash .ci/start-postgres.sh)"` does.
+ * The PostgreSQL server the tests use: CAPPED_TEST_PG_URL, which the global setup
+ * (test/global-setup.ts) sets to a server it starts when it is unset. Missing is a failure, not a skip.
  */
 export function testPgUrl(): string {
   const url = process.env.CAPPED_TEST_PG_URL;
   if (!url) {
-    throw new Error('CAPPED_TEST_PG_URL is not set: start the test server with `eval "$(bash .ci/start-postgres.sh)"` and run the tests again.');
+    throw new Error('CAPPED_TEST_PG_URL is not set: run the tests with vitest (its global setup starts a test server) or set it to a server the tests may create databases on.');
   }
   return url;
 }
