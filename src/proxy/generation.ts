@@ -47,6 +47,8 @@ export interface Admitted {
   newBytes: number;
   /** The output ceiling the request went out with (the client's, or capped's clamp); null when none. */
   sentCeiling: number | null;
+  /** Its estimated bytes refer to content they do not hold: not a sample of tokens per byte. */
+  hidden: boolean;
 }
 
 /** Where a request's exact input count can be asked for: its upstream, with the agent's own headers. */
@@ -204,6 +206,7 @@ export async function admitRequest(
       sharedTokens,
       newBytes: continuation && decision.model === null ? raw.length - continuation.sharedBytes : raw.length,
       sentCeiling: clampSent ?? info.maxTokens,
+      hidden: pricing.priced.hidden,
     },
   };
 }
@@ -418,7 +421,9 @@ export function settle(deps: ProxyDeps, provider: Provider, admitted: Admitted, 
 function learn(deps: ProxyDeps, admitted: Admitted, billed: InputSplit, output: number, responseId: string | null): void {
   deps.conversations.settled(admitted.seen, billed, output, responseId);
   const total = billed.input + billed.cacheRead + billed.cacheWrite5m + billed.cacheWrite1h;
-  // New bytes of a continuation teach the ratio only when there are enough of them to be a sample.
+  // New bytes of a continuation teach the ratio only when there are enough of them to be a sample;
+  // bytes that refer to a file or a URL never do (its tokens are not in them).
+  if (admitted.hidden) return;
   if (admitted.sharedTokens === 0) deps.estimator.observe(admitted.originalBytes, total);
   else if (admitted.newBytes >= MIN_SAMPLE_BYTES) deps.estimator.observe(admitted.newBytes, total - admitted.sharedTokens);
 }

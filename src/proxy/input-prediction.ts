@@ -25,11 +25,7 @@ export interface InputPrediction {
 
 const TTL_MS: Record<CacheHints['ttl'], number> = { '5m': 5 * 60_000, '1h': 60 * 60_000 };
 
-/**
- * An earlier request of the same conversation is whole in the new one but for the breakpoint
- * marker that moved to the new last message: it loses at most this many bytes. Losing more, it
- * is another conversation that shares only what precedes the messages.
- */
+/** The most bytes a moved breakpoint marker takes in an earlier request's body. */
 const MOVED_MARKER_BYTES = 256;
 /** A prefix read from the cache is counted at this share of the learned ratio, so reads are not over-counted. */
 const READ_SHARE = 0.9;
@@ -102,6 +98,17 @@ export function predictInput(a: PredictArgs): InputPrediction {
   return { total, likely: likelySplit(a, total, sharedTokens, cacheBasis), worst, sharedTokens, uncertain, cacheBasis };
 }
 
+/**
+ * The earlier request is whole in this one but for, at most, its breakpoint marker moving on: a
+ * later turn of the same conversation, whose whole cached prefix is read. Any other difference,
+ * however small (another conversation's first message), ends what can be read at its breakpoint.
+ */
+function continuesWhole(c: Continuation): boolean {
+  if (c.droppedBytes === 0) return true;
+  if (c.droppedBytes > MOVED_MARKER_BYTES) return false;
+  return c.seen.body.subarray(c.prefixBytes, c.prefixBytes + c.droppedBytes).includes('cache_control');
+}
+
 function likelySplit(a: PredictArgs, total: number, sharedTokens: number, cacheBasis: number): InputSplit {
   const { rules, hints } = a;
   const c = a.continuation;
@@ -125,7 +132,7 @@ function likelySplit(a: PredictArgs, total: number, sharedTokens: number, cacheB
     c.seen.hints.fingerprint === hints.fingerprint &&
     a.now - c.seen.at < TTL_MS[c.seen.hints.ttl];
   let read = 0;
-  if (warm && c.droppedBytes <= MOVED_MARKER_BYTES) read = Math.min(seenCached, sharedTokens, cacheable);
+  if (warm && continuesWhole(c)) read = Math.min(seenCached, sharedTokens, cacheable);
   else if (warm) {
     // Another conversation: only its tools and system, cached at their own breakpoint, are read.
     // (`warm` compared their fingerprints: the same tools and system, so the same breakpoints there.)

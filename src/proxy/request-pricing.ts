@@ -30,6 +30,11 @@ export interface PricedRequest {
   /** An exact count was asked for (whether or not it answered). */
   counted: boolean;
   /**
+   * Its new bytes refer to content they do not hold (a file, a URL): its bill says nothing about
+   * tokens per byte.
+   */
+  hidden: boolean;
+  /**
    * Prices it again from what the run knows now (a request that waited for others may continue
    * one of them by then, or find the cache warm): the same quote when nothing changed.
    */
@@ -78,6 +83,7 @@ export async function priceRequest(d: PricingDeps, provider: Provider, json: Rec
   };
   const quoteOf = (p: InputPrediction): Quote | null => d.prices.quoteSplit(provider.pricingId, model, d.mode === 'worst' ? p.worst : p.likely);
   let prediction = predictInput(args);
+  const hidden = prediction.uncertain;
   let quote = quoteOf(prediction);
   if (!quote) {
     return {
@@ -124,5 +130,5 @@ export async function priceRequest(d: PricingDeps, provider: Provider, json: Rec
     const q = quoteOf(p);
     return q ? { quote: q, prediction: p, continuation: fresh.continuation } : first;
   };
-  return { ok: true, priced: { quote, prediction, key, hints, continuation, counted, reprice } };
+  return { ok: true, priced: { quote, prediction, key, hints, continuation, counted, hidden, reprice } };
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.mjs';
-import { removeAgentDirs, runAgent, type AgentRun } from './helpers/agent-settings.js';
+import { removeAgentDirs, runAgent, type AgentRun, expectMeteredAndStopped, type Gateway } from './helpers/agent-settings.js';
 import { ROOT } from './helpers/run-capped.js';
 
 // The real Kilo Code CLI from npm (@kilocode/cli 7.7.7, a native binary forked from opencode),
@@ -39,27 +39,14 @@ async function gateway(): Promise<FakeAnthropic> {
 
 const command = [KILO, 'run', 'Run `echo hi` in the shell.', '-m', 'anthropic/claude-sonnet-4-5'];
 
-function expectMeteredAndStopped({ result, output }: AgentRun, up: FakeAnthropic): void {
-  expect(result.code, output).toBe(3);
-  // capped's own line (the agent may be ended before it prints the refusal it was sent).
-  expect(output).toMatch(/capped: refused: this run's spending cap of \$0\.10 is reached/);
-  const billed = up.billedUsd();
-  expect(up.bill.requests.length).toBeGreaterThan(0);
-  expect(billed).toBeLessThanOrEqual(CAP);
-  const record = result.record!;
-  expect(record.hardStop?.reason).toBe('usd');
-  expect(record.spent.usd).toBeCloseTo(billed, 9);
-  expect(record.spent.requests).toBe(up.bill.requests.length);
-  // The AI-SDK path reached the gateway once-versioned, with the user's key.
-  expect(up.bill.received.every((r) => r.url === '/v1/messages' && r.headers['x-api-key'] === KEY)).toBe(true);
-}
+const expectStopped = (run: AgentRun, up: Gateway): void => expectMeteredAndStopped(run, up, { cap: CAP, path: '/v1/messages', keyed: (h) => h['x-api-key'] === KEY });
 
 // kilo's native binary starts slowly on a shared 2-core machine (15-40 s to its first request, more when the machine is busy).
 describe('kilo under capped run', { timeout: 300_000 }, () => {
   it('with its base URL in ANTHROPIC_BASE_URL (ending in /v1, AI-SDK style): metered exactly and stopped', async () => {
     const up = await gateway();
     const run = await runAgent(['--max-usd', String(CAP)], command, { ...QUIET, ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: `${up.url}/v1` });
-    expectMeteredAndStopped(run, up);
+    expectStopped(run, up);
   });
 
   it("with its base URL in the project's kilo.json: the gateway is kept as upstream, metered and stopped", async () => {
@@ -67,6 +54,6 @@ describe('kilo under capped run', { timeout: 300_000 }, () => {
     const run = await runAgent(['--max-usd', String(CAP)], command, { ...QUIET, ANTHROPIC_API_KEY: KEY }, ({ work }) => ({
       [path.join(work, 'kilo.json')]: { provider: { anthropic: { options: { baseURL: `${up.url}/v1` } } } },
     }));
-    expectMeteredAndStopped(run, up);
+    expectStopped(run, up);
   });
 });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fixtures/fake-openai.mjs';
-import { removeAgentDirs, runAgent, type AgentRun } from './helpers/agent-settings.js';
+import { removeAgentDirs, runAgent, type AgentRun, expectMeteredAndStopped, type Gateway } from './helpers/agent-settings.js';
 import { ROOT } from './helpers/run-capped.js';
 
 // The real opencode CLI from npm (opencode-ai 1.18, a native binary), non-interactive
@@ -30,26 +30,14 @@ async function gateway(): Promise<FakeOpenAI> {
 
 const command = [OPENCODE, 'run', 'Run `echo hi` in the shell.', '-m', 'openai/gpt-4.1'];
 
-function expectMeteredAndStopped({ result, output }: AgentRun, up: FakeOpenAI): void {
-  expect(result.code, output).toBe(3);
-  // capped's own line (the agent may be ended before it prints the refusal it was sent).
-  expect(output).toMatch(/capped: refused: this run's spending cap of \$0\.10 is reached/);
-  const billed = up.billedUsd();
-  expect(up.bill.requests.filter((r) => r.model === 'gpt-4.1').length).toBeGreaterThan(0);
-  expect(billed).toBeLessThanOrEqual(CAP);
-  const record = result.record!;
-  expect(record.hardStop?.reason).toBe('usd');
-  expect(record.spent.usd).toBeCloseTo(billed, 9);
-  expect(record.spent.requests).toBe(up.bill.requests.length);
-  expect(up.bill.received.every((r) => r.url === '/v1/responses' && r.headers.authorization === `Bearer ${KEY}`)).toBe(true);
-}
+const expectStopped = (run: AgentRun, up: Gateway): void => expectMeteredAndStopped(run, up, { cap: CAP, path: '/v1/responses', keyed: (h) => h.authorization === `Bearer ${KEY}`, model: 'gpt-4.1' });
 
 // opencode's native binary starts slowly on a shared 2-core machine (15-40 s to its first request, more when the machine is busy).
 describe('opencode under capped run', { timeout: 300_000 }, () => {
   it('with its base URL in OPENAI_BASE_URL: metered exactly and stopped at the cap', async () => {
     const up = await gateway();
     const run = await runAgent(['--max-usd', String(CAP)], command, { ...QUIET, OPENAI_API_KEY: KEY, OPENAI_BASE_URL: up.baseUrl });
-    expectMeteredAndStopped(run, up);
+    expectStopped(run, up);
   });
 
   it("with its base URL in the project's opencode.json: the gateway is kept as upstream, metered and stopped", async () => {
@@ -57,7 +45,7 @@ describe('opencode under capped run', { timeout: 300_000 }, () => {
     const run = await runAgent(['--max-usd', String(CAP)], command, { ...QUIET, OPENAI_API_KEY: KEY }, ({ work }) => ({
       [path.join(work, 'opencode.json')]: { provider: { openai: { options: { baseURL: up.baseUrl } } } },
     }));
-    expectMeteredAndStopped(run, up);
+    expectStopped(run, up);
   });
 
   it('refuses to start when the chosen model is on a provider capped cannot meter', async () => {

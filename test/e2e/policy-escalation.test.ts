@@ -21,7 +21,8 @@ afterEach(async () => {
 });
 
 /** The models the upstream was asked for, in order. */
-const sentModels = (up: ScriptedAnthropic): string[] => up.bill.received.map((r) => String(r.body?.model));
+/** The models of the generation requests the upstream received (not capped's exact-count calls). */
+const sentModels = (up: ScriptedAnthropic): string[] => up.bill.received.filter((r) => !r.url.includes('/count_tokens')).map((r) => String(r.body?.model));
 const requests = (steps: StepOutcome[]): RequestOutcome[] => steps.filter((s): s is RequestOutcome => s.kind === 'request');
 
 /**
@@ -196,7 +197,7 @@ describe('--on-limit downgrade', () => {
   // sonnet, the haiku background calls stay haiku.
   it('never rewrites a request for a cheaper model up to the downgrade model', async () => {
     upstream = await startScriptedAnthropic({ reply: () => ({ outputTokens: 50 }) });
-    // $0.007 cannot pay for 256 opus output tokens: the first request is downgraded at once.
+    // $0.007 cannot pay for 256 opus output tokens on top of its input: the first request is downgraded at once.
     const run = await runAnthropicAgent(['--max-usd', '0.007', '--on-limit', 'downgrade', '--downgrade-to', SONNET], [{ model: OPUS }, { model: HAIKU, tools: [] }], {
       env: { ANTHROPIC_BASE_URL: upstream.url },
       pad: 0,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fixtures/fake-openai.mjs';
-import { removeAgentDirs, runAgent, type AgentRun } from './helpers/agent-settings.js';
+import { removeAgentDirs, runAgent, type AgentRun, expectMeteredAndStopped, type Gateway } from './helpers/agent-settings.js';
 import { ROOT } from './helpers/run-capped.js';
 
 // The real qwen-code CLI from npm (@qwen-code/qwen-code 0.15, the last release that runs on
@@ -31,32 +31,19 @@ function qwen(...extra: string[]): string[] {
 }
 
 /** Metered exactly (capped's record is the gateway's bill) and stopped at the cap. */
-function expectMeteredAndStopped({ result, output }: AgentRun, up: FakeOpenAI): void {
-  expect(result.code, output).toBe(3);
-  // capped's own line (the agent may be ended before it prints the refusal it was sent).
-  expect(output).toMatch(/capped: refused: this run's spending cap of \$0\.10 is reached/);
-  const billed = up.billedUsd();
-  expect(up.bill.requests.length).toBeGreaterThan(0);
-  expect(billed).toBeLessThanOrEqual(CAP);
-  const record = result.record!;
-  expect(record.hardStop?.reason).toBe('usd');
-  expect(record.spent.usd).toBeCloseTo(billed, 9);
-  expect(record.spent.requests).toBe(up.bill.requests.length);
-  // Every request reached the gateway through capped with the user's key.
-  expect(up.bill.received.every((r) => r.url === '/v1/chat/completions' && r.headers.authorization === `Bearer ${KEY}`)).toBe(true);
-}
+const expectStopped = (run: AgentRun, up: Gateway): void => expectMeteredAndStopped(run, up, { cap: CAP, path: '/v1/chat/completions', keyed: (h) => h.authorization === `Bearer ${KEY}` });
 
 describe('qwen-code under capped run', { timeout: 150_000 }, () => {
   it('with its base URL in OPENAI_BASE_URL: metered exactly and stopped at the cap', async () => {
     const up = await gateway();
     const run = await runAgent(['--max-usd', String(CAP)], qwen('--auth-type', 'openai', '--model', 'gpt-4.1'), { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: up.baseUrl });
-    expectMeteredAndStopped(run, up);
+    expectStopped(run, up);
   });
 
   it('with its base URL on its own --openai-base-url flag: the flag is rewritten, the gateway gets the traffic through capped', async () => {
     const up = await gateway();
     const run = await runAgent(['--max-usd', String(CAP)], qwen('--auth-type', 'openai', '--openai-base-url', up.baseUrl, '--model', 'gpt-4.1'), { OPENAI_API_KEY: KEY });
-    expectMeteredAndStopped(run, up);
+    expectStopped(run, up);
   });
 
   it('with its base URL in modelProviders of .qwen/settings.json: rewritten by a system settings file, metered and stopped', async () => {
@@ -68,7 +55,7 @@ describe('qwen-code under capped run', { timeout: 150_000 }, () => {
         model: { name: 'gpt-4.1' },
       },
     }));
-    expectMeteredAndStopped(run, up);
+    expectStopped(run, up);
   });
 
   it('refuses to start when qwen-code would sign in with Qwen OAuth (traffic capped cannot see)', async () => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
 import { runCapped, type CappedResult } from './run-capped.js';
 
 export interface AgentDirs {
@@ -49,4 +50,35 @@ export async function runAgent(
     timeoutMs,
   });
   return { result, output: result.stdout + result.stderr, dirs };
+}
+
+/** What an agent test needs of a fake gateway: its bill and what it received. */
+export interface Gateway {
+  billedUsd(): number;
+  bill: { requests: { model?: string }[]; received: { url: string; headers: Record<string, string | string[] | undefined> }[] };
+}
+
+/** Exact-count calls capped may make before deciding a request (free: nothing is generated). */
+const COUNTING = /\/count_tokens$|\/responses\/input_tokens$|:countTokens$/;
+
+/**
+ * The agent was metered exactly and stopped at capped's dollar cap: capped's own refusal line
+ * (the agent may be ended before it prints the refusal it was sent), the bill within the cap and
+ * equal to the record, and every generation request reached the gateway on `path` with the
+ * user's key (`keyed`); capped's exact-count calls, if any, are the ones the record counts.
+ */
+export function expectMeteredAndStopped({ result, output }: AgentRun, up: Gateway, o: { cap: number; path: string; keyed: (headers: Record<string, string | string[] | undefined>) => boolean; model?: string }): void {
+  expect(result.code, output).toBe(3);
+  expect(output).toMatch(new RegExp(`capped: refused: this run's spending cap of \\$${o.cap.toFixed(2).replace('.', '\\.')} is reached`));
+  const billed = up.billedUsd();
+  expect(up.bill.requests.filter((r) => o.model === undefined || r.model === o.model).length).toBeGreaterThan(0);
+  expect(billed).toBeLessThanOrEqual(o.cap);
+  const record = result.record!;
+  expect(record.hardStop?.reason).toBe('usd');
+  expect(record.spent.usd).toBeCloseTo(billed, 9);
+  expect(record.spent.requests).toBe(up.bill.requests.length);
+  const counts = up.bill.received.filter((r) => COUNTING.test(r.url.split('?')[0]!));
+  expect(counts.length).toBe(record.reservation?.countCalls ?? 0);
+  const generations = up.bill.received.filter((r) => !COUNTING.test(r.url.split('?')[0]!));
+  expect(generations.every((r) => r.url === o.path && o.keyed(r.headers))).toBe(true);
 }

@@ -89,6 +89,24 @@ describe('predictInput', () => {
     expect(other.likely.cacheRead).toBe(0);
   });
 
+  it('another conversation differing by one character reads only the tools and system', () => {
+    const memory = new ConversationMemory();
+    const estimator = learnedEstimator();
+    const a = claudeBody(1);
+    const rawA = Buffer.from(JSON.stringify(a));
+    const seen = seenOf('k', rawA, anthropicCacheHints(a), T0);
+    memory.sent(seen);
+    memory.settled(seen, { input: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 16_000 }, 400, null);
+    const b = JSON.parse(JSON.stringify(a).replace('turn 0 ', 'turn 9 ')) as Record<string, unknown>;
+    const rawB = Buffer.from(JSON.stringify(b));
+    const continuation = memory.match('k', rawB, null);
+    expect(continuation?.droppedBytes).toBe(1);
+    const p = predictInput({ rules: EXPLICIT, model: 'm', hints: anthropicCacheHints(b), body: rawB, continuation, estimator, now: T0 + 1000, cacheEfficiency: null, hiddenMarkers: [] });
+    const prefixBytes = Buffer.byteLength(JSON.stringify([b.tools, b.system]));
+    expect(p.likely.cacheRead).toBe(Math.floor(prefixBytes * estimator.tokensPerByte() * 0.9));
+    expect(p.likely.cacheRead).toBeLessThan(16_000 - 1000);
+  });
+
   it('automatic caches: what the cache lately served of the shared earlier prompt, in 128-token steps from 1,024', () => {
     const memory = new ConversationMemory();
     const estimator = learnedEstimator();
