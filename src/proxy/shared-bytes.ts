@@ -1,5 +1,5 @@
 /** Bytes compared per native call before narrowing down: large enough that memcmp dominates. */
-const BLOCK = 256 * 1024;
+const BLOCK = 64 * 1024;
 
 /** Length of the longest common prefix of `a` and `b`, compared natively block by block. */
 export function sharedPrefix(a: Uint8Array, b: Uint8Array): number {
