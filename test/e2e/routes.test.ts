@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeRoutes, type FakeRoutes } from '../fixtures/fake-routes.mjs';
-import { fixture, runCapped } from './helpers/run-capped.js';
+import { fixture, runCapped, agentOutput, type AgentOutput } from './helpers/run-capped.js';
 
 // Fail closed on routes: what is not generation is free by the route table, priced and reserved
 // before it is sent (batches, images, embeddings), or refused naming the route and allowRoutes.
@@ -14,13 +14,6 @@ afterEach(async () => {
   upstream = null;
 });
 
-interface AgentOutput {
-  status: number;
-  shouldRetry: string | null;
-  body: string;
-}
-
-const agentOutput = (stdout: string): AgentOutput => JSON.parse(stdout.trim().split('\n').pop()!) as AgentOutput;
 const messageOf = (out: AgentOutput): string => (JSON.parse(out.body) as { error: { message: string } }).error.message;
 
 /** One request from the fake agent through capped to the fake routes upstream. */

@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.mjs';
-import { fixture, runCapped } from './helpers/run-capped.js';
+import { fixture, runCapped, agentOutput } from './helpers/run-capped.js';
 
 let upstream: FakeAnthropic | null = null;
 afterEach(async () => {
@@ -11,13 +11,6 @@ afterEach(async () => {
   upstream = null;
 });
 
-interface AgentOutput {
-  status: number;
-  shouldRetry: string | null;
-  body: string;
-}
-
-const agentOutput = (stdout: string): AgentOutput => JSON.parse(stdout.trim().split('\n').pop()!) as AgentOutput;
 
 async function oneRequest(env: Record<string, string>, upstreamOptions = {}) {
   upstream = await startFakeAnthropic(upstreamOptions);

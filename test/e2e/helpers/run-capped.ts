@@ -71,3 +71,13 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** What test/fixtures/one-request-agent.mjs printed about the answer it got. */
+export interface AgentOutput {
+  status: number;
+  shouldRetry: string | null;
+  body: string;
+}
+
+/** The one-request agent's report: the last line of its stdout. */
+export const agentOutput = (stdout: string): AgentOutput => JSON.parse(stdout.trim().split('\n').pop()!) as AgentOutput;
