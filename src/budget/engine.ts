@@ -1,8 +1,8 @@
 import { admitWith, denyEscalation, MIN_OUTPUT_TOKENS, onRequest, refuse } from './admission.js';
 import { availableTokens, dollarHeadroom, withoutReservations } from './headroom.js';
 import { idleToolQuestion, windowMessage } from './messages.js';
-import { costOfTokens, tokensAffordable } from './money.js';
-import type { BudgetAction, BudgetEvent, BudgetState, Caps, EnginePolicy, LimitKind, StepResult } from './types.js';
+import { costOfTokens, tokensAffordable, type Nano } from './money.js';
+import type { BudgetAction, BudgetEvent, BudgetState, Caps, EnginePolicy, LimitKind, Reservation, StepResult } from './types.js';
 
 export { MIN_OUTPUT_TOKENS };
 export { preview } from './admission.js';
@@ -199,34 +199,33 @@ function onToolCall(state: BudgetState, event: Extract<BudgetEvent, { type: 'too
 function onInputKnown(state: BudgetState, event: Extract<BudgetEvent, { type: 'input-known' }>): StepResult {
   const r = state.reserved[event.id];
   if (!r) return { state, actions: [] };
-  const others = withoutReservation(state, event.id);
-  let out = r.allowedOut;
-  let limit: LimitKind = 'usd';
-  const dollars = dollarHeadroom(others, r.phase);
-  if (dollars !== null) {
-    out = Math.min(out, Math.max(0, tokensAffordable(dollars.nano - event.inputNano, r.outPicoPerToken)));
-    limit = dollars.limit;
-  }
-  const freeTokens = availableTokens(others);
-  if (freeTokens !== null && freeTokens - event.inputTokens < out) {
-    out = Math.max(0, freeTokens - event.inputTokens);
-    limit = 'tokens';
-  }
-  const reservation = { ...r, nano: event.inputNano + costOfTokens(out, r.outPicoPerToken), tokens: event.inputTokens + out, allowedOut: out };
+  const input = { nano: event.inputNano, tokens: event.inputTokens };
+  const { out, limit } = outputRoom(state, event.id, r.allowedOut, true, input);
+  const reservation = { ...r, nano: input.nano + costOfTokens(out, r.outPicoPerToken), tokens: input.tokens + out, allowedOut: out };
   const next = { ...state, reserved: { ...state.reserved, [event.id]: reservation } };
   // The estimate was high: the slack goes back to other requests. Low: the output must stop short.
-  const actions: BudgetAction[] = out < r.allowedOut ? [{ type: 'truncate', id: event.id, outputTokens: out, limit }] : [];
+  const actions: BudgetAction[] = out < r.allowedOut ? [{ type: 'truncate', id: event.id, outputTokens: out, limit: limit ?? 'usd' }] : [];
   return { state: next, actions };
+}
+
+/** The input part of a reservation: what it holds beyond its allowed output. */
+function reservedInput(r: Reservation): { nano: Nano; tokens: number } {
+  return { nano: r.nano - costOfTokens(r.allowedOut, r.outPicoPerToken), tokens: r.tokens - r.allowedOut };
 }
 
 /**
  * The most output request `id` can be allowed, up to `wanted`, by dollars and tokens: what is
  * left after settled spend and, unless `othersToo` is false, other requests' reservations.
  */
-function outputRoom(state: BudgetState, id: string, wanted: number, othersToo: boolean): { out: number; limit: LimitKind | null } {
+function outputRoom(
+  state: BudgetState,
+  id: string,
+  wanted: number,
+  othersToo: boolean,
+  input: { nano: Nano; tokens: number } = reservedInput(state.reserved[id]!),
+): { out: number; limit: LimitKind | null } {
   const r = state.reserved[id]!;
-  const inputNano = r.nano - costOfTokens(r.allowedOut, r.outPicoPerToken);
-  const inputTokens = r.tokens - r.allowedOut;
+  const { nano: inputNano, tokens: inputTokens } = input;
   const base = othersToo ? withoutReservation(state, id) : withoutReservations(state);
   let out = wanted;
   let limit: LimitKind | null = null;
@@ -252,8 +251,8 @@ function onExtend(state: BudgetState, event: Extract<BudgetEvent, { type: 'exten
   const out = Math.max(r.allowedOut, room.out);
   let short: null | 'wait' | LimitKind = null;
   if (out < wanted) short = outputRoom(state, event.id, wanted, false).out > out ? 'wait' : (room.limit ?? 'usd');
-  const inputNano = r.nano - costOfTokens(r.allowedOut, r.outPicoPerToken);
-  const reservation = { ...r, nano: inputNano + costOfTokens(out, r.outPicoPerToken), tokens: r.tokens - r.allowedOut + out, allowedOut: out };
+  const input = reservedInput(r);
+  const reservation = { ...r, nano: input.nano + costOfTokens(out, r.outPicoPerToken), tokens: input.tokens + out, allowedOut: out };
   return {
     state: { ...state, reserved: { ...state.reserved, [event.id]: reservation } },
     actions: [{ type: 'extended', id: event.id, allowedOut: out, short }],
