@@ -18,7 +18,8 @@ import { buildRunRecord, type RunFacts, type RunRecord } from '../ledger/run-rec
 import { RunJournal } from './run-journal.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import { ConversationMemory } from '../proxy/conversations.js';
-import { InputEstimator, OutputEstimator } from '../proxy/input-estimator.js';
+import { InputEstimator } from '../proxy/input-estimator.js';
+import { OutputEstimator } from '../proxy/output-estimator.js';
 import { proxyEndpoints, routeEndpoints } from '../proxy/mounts.js';
 import { compileRoutes } from '../proxy/routes.js';
 import { createProxy, listenLoopback } from '../proxy/server.js';
