@@ -61,7 +61,7 @@ const PLAIN: RelayHooks = {
 type Reserved = { ok: true } | { ok: false; message: string } | null;
 
 /** Reserves the whole plan (budget, then the shared windows); null when the client left. */
-async function reserve(deps: ProxyDeps, id: string, plan: Plan, onWaiting: (cancel: () => void) => void): Promise<Reserved> {
+async function reserve(deps: ProxyDeps, id: string, plan: Plan, provider: string, onWaiting: (cancel: () => void) => void): Promise<Reserved> {
   for (let attempt = 0; ; attempt++) {
     onWaiting(() => deps.keeper.cancel(id));
     const decision = await deps.keeper.admit({
@@ -80,7 +80,11 @@ async function reserve(deps: ProxyDeps, id: string, plan: Plan, onWaiting: (canc
     const window = await holdWindow(deps, id, decision.reservedNano, attempt, onWaiting);
     if (window.type === 'gone') return null;
     if (window.type === 'refused') return { ok: false, message: window.message };
-    if (window.type === 'held') return { ok: true };
+    if (window.type !== 'held') continue;
+    // In the ledger as reserved before it is sent, like every metered request: a capped killed
+    // while a batch is in flight leaves it charged.
+    await deps.reserve?.(id, provider);
+    return { ok: true };
   }
 }
 
@@ -94,7 +98,7 @@ export async function handleReserved(deps: ProxyDeps, route: Route, req: http.In
   let cancel: (() => void) | null = null;
   const onClose = (): void => cancel?.();
   res.once('close', onClose);
-  const reserved = await reserve(deps, id, plan, (c) => (cancel = c));
+  const reserved = await reserve(deps, id, plan, provider.id, (c) => (cancel = c));
   res.off('close', onClose);
   if (reserved === null) return;
   if (!reserved.ok) {
@@ -155,5 +159,6 @@ function settleReserved(deps: ProxyDeps, provider: Provider, id: string, plan: P
   const phase = deps.keeper.state.reserved[id]?.phase ?? deps.keeper.state.phase;
   const at = deps.now().toISOString();
   deps.keeper.dispatch({ type: 'settle', id, at, model: plan.model, usage, costNano, estimated });
-  deps.notify({ type: 'settled', id, model: plan.model, costNano, usage, estimated, clamped: null, retry: false, provider: provider.id, phase, reservedInputNano: plan.nano, billedInputNano: costNano, overrun: false, ...(estimated ? { atReservation: true as const } : {}) });
+  deps.notify({ type: 'settled', id, model: plan.model, costNano, usage, estimated, clamped: null, retry: false, provider: provider.id, phase, // Priced whole up front: no input estimate was at risk.
+    reservedInputNano: plan.nano, billedInputNano: plan.nano, overrun: false, ...(estimated ? { atReservation: true as const } : {}) });
 }

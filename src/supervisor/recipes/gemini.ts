@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isObject, readSettings } from './settings-files.js';
 import { SettingRefusal, type RecipeContext } from './types.js';
 
 /** Gemini CLI sign-in methods that do not use GOOGLE_GEMINI_BASE_URL, so capped cannot see them. */
@@ -16,15 +17,10 @@ export function checkGemini(ctx: RecipeContext): string | undefined {
   if (env.GOOGLE_GENAI_USE_VERTEXAI === 'true') throw new SettingRefusal(`Gemini CLI with GOOGLE_GENAI_USE_VERTEXAI=true talks to Vertex AI directly, so capped could not meter or cap it. ${fix}`);
   if (env.GOOGLE_GENAI_USE_GCA === 'true') throw new SettingRefusal(`Gemini CLI with GOOGLE_GENAI_USE_GCA=true (Login with Google) talks to Google directly, so capped could not meter or cap it. ${fix}`);
   const file = path.join(env.GEMINI_CLI_HOME ?? ctx.home, '.gemini', 'settings.json');
-  const text = ctx.readFile(file);
-  let selected: unknown;
-  try {
-    // settings.json may hold // comments; strip whole-line ones before parsing.
-    const parsed = text ? (JSON.parse(text.replace(/^\s*\/\/.*$/gm, '')) as { security?: { auth?: { selectedType?: unknown } } }) : null;
-    selected = parsed?.security?.auth?.selectedType;
-  } catch {
-    return undefined;
-  }
+  // Parsed like every agent's settings (comments, trailing commas); an unreadable file refuses.
+  const security = readSettings(ctx, file)?.security;
+  const auth = isObject(security) ? security.auth : undefined;
+  const selected = isObject(auth) ? auth.selectedType : undefined;
   if (typeof selected === 'string' && selected in GEMINI_DIRECT_AUTH) {
     throw new SettingRefusal(`Gemini CLI is set to sign in with ${GEMINI_DIRECT_AUTH[selected]} (security.auth.selectedType in ${file}); that traffic goes to Google directly, so capped could not meter or cap it. ${fix}`);
   }

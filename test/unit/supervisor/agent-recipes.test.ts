@@ -61,6 +61,15 @@ describe('agent recipes', () => {
     expect(gemini.plan(fakeContext(['gemini'], { env: { GEMINI_API_KEY: 'k' } })).warning).toContain('"selectedType": "gemini-api-key"');
   });
 
+  it('reads Gemini CLI settings with block comments and trailing commas (they used to skip the check)', () => {
+    const gemini = RECIPES.find((r) => r.id === 'gemini')!;
+    const text = '{\n  /* sign-in */\n  "security": { "auth": { "selectedType": "vertex-ai", }, },\n}\n';
+    const files = { '/home/u/.gemini/settings.json': text };
+    expect(() => gemini.plan(fakeContext(['gemini'], { files }))).toThrow('sign in with Vertex AI');
+    // A file that cannot be read at all stops the run too: where Gemini CLI sends requests is unknown.
+    expect(() => gemini.plan(fakeContext(['gemini'], { files: { '/home/u/.gemini/settings.json': '{ "security": ' } }))).toThrow(SettingRefusal);
+  });
+
   it('says for every agent how it is redirected, what it reads and how it was verified', () => {
     for (const r of [...RECIPES, GENERIC_RECIPE]) {
       expect(r.redirect, r.id).not.toBe('');
