@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadPolicy, policyRows, type LoadedPolicy } from '../config/index.js';
 import { dataDir } from '../ledger/data-dir.js';
 import type { Ledger } from '../ledger/ledger.js';
+import { usableDir } from '../ledger/local-path.js';
 import { openLedger, resolveLedgerUrl, type OpenLedgerOptions } from '../ledger/open-ledger.js';
 import { buildMounts } from '../proxy/mounts.js';
 import { RECIPES } from '../supervisor/agent-recipes.js';
@@ -85,8 +86,8 @@ export function checkHome(env: NodeJS.ProcessEnv): Check {
   const dir = dataDir(env);
   const what = 'CAPPED_HOME';
   try {
-    if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new Error('not a directory');
-    fs.mkdirSync(dir, { recursive: true });
+    // The ledger's own check: one level at a time, so a path under /proc cannot hang.
+    usableDir(dir, what);
     const probe = path.join(dir, `.doctor-${process.pid}`);
     fs.writeFileSync(probe, '');
     fs.rmSync(probe);

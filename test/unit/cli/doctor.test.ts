@@ -89,8 +89,15 @@ describe('capped doctor', () => {
     const d = deps({ env: { CAPPED_HOME: notADir, PATH: '' } });
     expect(await doctorAction(d)).toBe(1);
     const lines = d.err().trimEnd().split('\n');
-    expect(lines).toContain(`capped: CAPPED_HOME: ${notADir} is not usable (not a directory): set CAPPED_HOME to a writable directory`);
+    // The reason comes from the ledger's own path check (local-path.ts), which doctor shares.
+    expect(lines).toContain(`capped: CAPPED_HOME: ${notADir} is not usable (CAPPED_HOME ${notADir} cannot be used: it is a file, not a directory.): set CAPPED_HOME to a writable directory`);
     for (const line of lines) expect(line).toMatch(/^capped: /);
+  });
+
+  it('names a CAPPED_HOME under /proc without hanging on it', async () => {
+    const d = deps({ env: { CAPPED_HOME: '/proc/nope/capped', PATH: '' } });
+    expect(await doctorAction(d)).toBe(1);
+    expect(d.err()).toMatch(/^capped: CAPPED_HOME: \/proc\/nope\/capped is not usable \(/m);
   });
 
   it('reports a broken .budgetrc as a problem per error, and a PTY program failing', async () => {
