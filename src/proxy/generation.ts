@@ -15,7 +15,7 @@ import { isSubscriptionLogin } from './credentials.js';
 import { asRecord, tryParse } from './providers/json.js';
 import type { Provider } from './providers/types.js';
 import type { OutputBoundHooks } from './output-bound.js';
-import { holdWindow } from './window-hold.js';
+import { holdWindow, releaseRequest } from './window-hold.js';
 import { relayResponse, type RelayHooks, type RelayOutcome } from './relay.js';
 import type { ProxyDeps, Route } from './server.js';
 
@@ -286,8 +286,7 @@ function exchange(
     up.on('error', (err) => {
       if (responded) return; // the relay settles it
       const failure = upstreamFailure(route, err);
-      deps.keeper.dispatch({ type: 'release', id: admitted.id });
-      deps.window?.release(admitted.id);
+      releaseRequest(deps, admitted.id);
       deps.notify({ type: 'upstream-error', message: failure.message });
       if (!clientGone) sendError(res, failure.error, true);
       resolve();
@@ -349,8 +348,7 @@ export function settle(deps: ProxyDeps, provider: Provider, admitted: Admitted, 
   const { reading, status, bytes } = outcome;
   const u = reading.usage;
   if (status >= 400 && u.input === null && u.output === null) {
-    deps.keeper.dispatch({ type: 'release', id: admitted.id });
-    deps.window?.release(admitted.id);
+    releaseRequest(deps, admitted.id);
     return;
   }
   const estimated = !reading.complete;

@@ -9,7 +9,7 @@ import { relayResponse, type RelayHooks, type RelayOutcome } from './relay.js';
 import type { Plan } from './route-plans.js';
 import type { ProxyDeps, Route } from './server.js';
 import type { SseEvent } from './sse-reader.js';
-import { holdWindow } from './window-hold.js';
+import { holdWindow, releaseRequest } from './window-hold.js';
 
 /**
  * Reads the usage an embeddings or images response reports: OpenAI's `usage` (prompt_tokens, or
@@ -121,8 +121,7 @@ export async function handleReserved(deps: ProxyDeps, route: Route, req: http.In
     up.on('error', (err) => {
       if (responded) return;
       const failure = upstreamFailure(route, err);
-      deps.keeper.dispatch({ type: 'release', id });
-      deps.window?.release(id);
+      releaseRequest(deps, id);
       deps.notify({ type: 'upstream-error', message: failure.message });
       if (!clientGone) sendError(res, failure.error, true);
       resolve();
@@ -140,8 +139,7 @@ function settleReserved(deps: ProxyDeps, provider: Provider, id: string, plan: P
   const { status, reading } = outcome;
   if (status >= 400 && reading.usage.input === null) {
     // Refused upstream (a bad batch, an unknown model): nothing was billed.
-    deps.keeper.dispatch({ type: 'release', id });
-    deps.window?.release(id);
+    releaseRequest(deps, id);
     return;
   }
   let usage: TokenUsage = { input: plan.inputTokens, output: plan.outputTokens, cacheRead: 0, cacheWrite: 0 };

@@ -27,10 +27,7 @@ export async function holdWindow(
   if (!window) return { type: 'held' };
   const gone = new AbortController();
   onWaiting(() => gone.abort());
-  const release = (): void => {
-    deps.keeper.dispatch({ type: 'release', id });
-    window.release(id);
-  };
+  const release = (): void => releaseRequest(deps, id);
   let held: Awaited<ReturnType<typeof window.hold>>;
   try {
     held = await window.hold(id, reservedNano, gone.signal);
@@ -60,4 +57,10 @@ export async function holdWindow(
   deps.notify({ type: 'window-wait', window: held.window });
   await window.waitForRoom(held.window, attempt, gone.signal);
   return gone.signal.aborted ? { type: 'gone' } : { type: 'retry' };
+}
+
+/** A request ended without anything billable: its reservation and its window hold are released. */
+export function releaseRequest(deps: Pick<ProxyDeps, 'keeper' | 'window'>, id: string): void {
+  deps.keeper.dispatch({ type: 'release', id });
+  deps.window?.release(id);
 }
