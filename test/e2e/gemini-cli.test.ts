@@ -178,16 +178,13 @@ describe('Gemini CLI under capped run', () => {
     const run = await cappedGemini(fake, ['--max-usd', String(cap)]);
     const record = run.record!;
     const billed = fake.bill.requests;
-    if (record.hardStop) {
-      expect(run.code, run.stderr).toBe(3);
-      expect(record.hardStop.reason).toBe('usd');
-      expect(refusals(run.stderr)).toBe(1);
-    } else {
-      // The last answer was clamped below the thinking the model wanted, so it asked for no
-      // tool and Gemini CLI ended by itself, the cap all but spent.
-      expect(run.code, run.stderr).toBe(0);
-      expect(billed.at(-1)!.maxOutputTokens).toBeLessThan(6000);
-    }
+    // The last answer was clamped below the thinking the model wanted, so it asked for no tool
+    // and Gemini CLI ended by itself, the cap all but spent (before capped priced cache reads and
+    // learned the output ratio, a seventh request was refused at the cap instead).
+    expect(run.code, run.stderr).toBe(0);
+    expect(record.hardStop).toBeNull();
+    expect(billed.at(-1)!.maxOutputTokens).toBeLessThan(6000);
+    expect(refusals(run.stderr)).toBe(0);
     expect(fake.billedUsd()).toBeLessThanOrEqual(cap);
     expect(fake.billedUsd()).toBeGreaterThan(cap * 0.9);
     expect(record.spent.usd).toBeCloseTo(fake.billedUsd(), 9);
@@ -235,8 +232,8 @@ describe('Gemini CLI sign-in under capped run', () => {
   it('leaves room for an answer when it lowers the thinking budget', async () => {
     const fake = await withFake({ toolLoop: 10, thoughtsTokens: 6000 });
     const run = await cappedGemini(fake, ['--max-usd', '0.05']);
-    // Stopped at the cap, or ended by itself once a clamped answer left no room for a tool call.
-    expect([0, 3], run.stderr).toContain(run.code);
+    // Ended by itself once a clamped answer left no room for a tool call (as in the test above).
+    expect(run.code, run.stderr).toBe(0);
     expect(fake.billedUsd()).toBeLessThanOrEqual(0.05);
     const clamped = fake.bill.requests.filter((r) => r.maxOutputTokens !== null && r.thinkingBudget !== null);
     expect(clamped.length).toBeGreaterThan(0);

@@ -23,7 +23,10 @@ describe('an upstream that ignores max_tokens', () => {
     expect(result.record!.spent.usd).toBeLessThanOrEqual(0.1);
     expect(result.record!.hardStop?.reason).toBe('usd');
     // Before capped enforced the bound itself: $0.30 billed against a $0.10 cap, no hard stop, exit 0.
-    expect(upstream.bill.requests.length).toBeGreaterThanOrEqual(1);
+    // The first request is clamped to what $0.10 pays for (8,000 tokens would not fit); the upstream
+    // ignores the clamp, and capped cuts the stream there.
+    expect(upstream.bill.requests.length).toBe(1);
+    expect(upstream.bill.requests[0]!.usage.output).toBeGreaterThan(upstream.bill.requests[0]!.maxTokens * 0.5);
   });
 
   it('is charged exactly when read whole, stops the run and is flagged in the record', async () => {

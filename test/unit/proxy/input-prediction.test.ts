@@ -122,10 +122,12 @@ describe('predictInput', () => {
     expect(predictInput({ ...args, cacheEfficiency: 0 }).likely.cacheRead).toBe(0);
     const served = predictInput({ ...args, cacheEfficiency: 1 });
     // The earlier prompt (3,100 tokens) bounds what can be read, whatever else is shared.
-    expect(served.cacheBasis).toBe(Math.min(served.sharedTokens, 3100));
-    expect(served.likely.cacheRead).toBe(1024 + Math.floor((served.cacheBasis - 1024) / 128) * 128);
+    expect(served.cacheBasis).toBe(3100);
+    // 1,024 + 15 steps of 128.
+    expect(served.likely.cacheRead).toBe(3072);
     const partly = predictInput({ ...args, cacheEfficiency: 0.5 });
-    expect(partly.likely.cacheRead).toBe(1024 + Math.floor((Math.floor(served.cacheBasis * 0.5) - 1024) / 128) * 128);
+    // Half of 3,100 is 1,550: 1,024 + 4 steps of 128.
+    expect(partly.likely.cacheRead).toBe(1536);
     expect(served.worst).toEqual({ input: served.total, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0 });
   });
 
