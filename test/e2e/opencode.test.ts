@@ -1,7 +1,6 @@
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fixtures/fake-openai.mjs';
-import { removeAgentDirs, runAgent, type AgentRun, expectMeteredAndStopped, type Gateway } from './helpers/agent-settings.js';
+import { describe, expect, it } from 'vitest';
+import { runAgent, type AgentRun, expectMeteredAndStopped, type Gateway, useToolLoopGateway } from './helpers/agent-settings.js';
 import { ROOT } from './helpers/run-capped.js';
 
 // The real opencode CLI from npm (opencode-ai 1.18, a native binary), non-interactive
@@ -15,18 +14,7 @@ const CAP = 0.1;
 /** No update check, model list download, sharing or LSP download: the test stays on loopback. */
 const QUIET = { OPENCODE_DISABLE_AUTOUPDATE: '1', OPENCODE_DISABLE_MODELS_FETCH: '1', OPENCODE_DISABLE_SHARE: '1', OPENCODE_DISABLE_LSP_DOWNLOAD: '1' };
 
-let upstream: FakeOpenAI | null = null;
-afterEach(async () => {
-  await upstream?.close();
-  upstream = null;
-  removeAgentDirs();
-});
-
-/** A tool loop that never ends by itself: only the cap stops it. */
-async function gateway(): Promise<FakeOpenAI> {
-  upstream = await startFakeOpenAI({ toolLoop: true, toolCalls: 1000, outputTokens: 400 });
-  return upstream;
-}
+const gateway = useToolLoopGateway();
 
 const command = [OPENCODE, 'run', 'Run `echo hi` in the shell.', '-m', 'openai/gpt-4.1'];
 

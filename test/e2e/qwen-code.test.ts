@@ -1,7 +1,6 @@
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fixtures/fake-openai.mjs';
-import { removeAgentDirs, runAgent, type AgentRun, expectMeteredAndStopped, type Gateway } from './helpers/agent-settings.js';
+import { describe, expect, it } from 'vitest';
+import { runAgent, type AgentRun, expectMeteredAndStopped, type Gateway, useToolLoopGateway } from './helpers/agent-settings.js';
 import { ROOT } from './helpers/run-capped.js';
 
 // The real qwen-code CLI from npm (@qwen-code/qwen-code 0.15, the last release that runs on
@@ -13,18 +12,7 @@ const QWEN = path.join(ROOT, 'node_modules/.bin/qwen');
 const KEY = 'sk-test-qwen-e2e';
 const CAP = 0.1;
 
-let upstream: FakeOpenAI | null = null;
-afterEach(async () => {
-  await upstream?.close();
-  upstream = null;
-  removeAgentDirs();
-});
-
-/** A tool loop that never ends by itself: only the cap stops it. */
-async function gateway(): Promise<FakeOpenAI> {
-  upstream = await startFakeOpenAI({ toolLoop: true, toolCalls: 1000, outputTokens: 400 });
-  return upstream;
-}
+const gateway = useToolLoopGateway();
 
 function qwen(...extra: string[]): string[] {
   return [QWEN, '-p', 'Run `echo hi` in the shell.', '--yolo', ...extra];

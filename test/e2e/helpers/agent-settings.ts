@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
+import { startFakeOpenAI, type FakeOpenAI } from '../../fixtures/fake-openai.mjs';
 import { runCapped, type CappedResult } from './run-capped.js';
 
 export interface AgentDirs {
@@ -81,4 +82,21 @@ export function expectMeteredAndStopped({ result, output }: AgentRun, up: Gatewa
   expect(counts.length).toBe(record.reservation?.countCalls ?? 0);
   const generations = up.bill.received.filter((r) => !COUNTING.test(r.url.split('?')[0]!));
   expect(generations.every((r) => r.url === o.path && o.keyed(r.headers))).toBe(true);
+}
+
+/**
+ * Registers the fake OpenAI gateway an agent test talks to: a tool loop that never ends by itself
+ * (only the cap stops it), closed with the agent's directories after each test. Call at module level.
+ */
+export function useToolLoopGateway(): () => Promise<FakeOpenAI> {
+  let upstream: FakeOpenAI | null = null;
+  afterEach(async () => {
+    await upstream?.close();
+    upstream = null;
+    removeAgentDirs();
+  });
+  return async () => {
+    upstream = await startFakeOpenAI({ toolLoop: true, toolCalls: 1000, outputTokens: 400 });
+    return upstream;
+  };
 }

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import type { Ledger } from '../../../../src/ledger/ledger.js';
 import { openLedger, type OpenLedgerOptions } from '../../../../src/ledger/open-ledger.js';
+import { withClient } from '../../../postgres/test-postgres.js';
 
 export type Backend = 'sqlite' | 'postgres';
 export const BACKENDS: Backend[] = ['sqlite', 'postgres'];
@@ -67,12 +67,3 @@ export async function makeStore(backend: Backend): Promise<Store> {
   };
 }
 
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
