@@ -136,27 +136,7 @@ function planQwen(ctx: RecipeContext): AgentPlan {
   const authBase = lastSetting(layers, ['security', 'auth', 'baseUrl']);
   const authBaseRoute = typeof authBase?.value === 'string' && authBase.value ? route({ family, upstream: authBase.value, from: `security.auth.baseUrl in ${authBase.file}` }) : null;
 
-  const providers: ProviderEntry[] = [];
-  const providerRoutes = new Map<ProviderEntry, number>();
-  const providersSetting = isObject(merged.modelProviders) ? merged.modelProviders : {};
-  for (const [key, list] of Object.entries(providersSetting)) {
-    if (!Array.isArray(list)) continue;
-    const fam = AUTH_FAMILY[key];
-    list.forEach((entry: unknown, index) => {
-      if (!isObject(entry)) return;
-      const p = { key, index, entry };
-      providers.push(p);
-      const from = `modelProviders.${key}[${index}]`;
-      if (fam === null) {
-        const where = lastSetting(layers, ['modelProviders', key])?.file ?? 'qwen-code settings';
-        throw new SettingRefusal(`qwen-code's ${from} (in ${where}) uses ${DIRECT[key as keyof typeof DIRECT]}, which talks to the provider directly, so capped could not meter or cap it. Remove it to run under capped.`);
-      }
-      if (fam && typeof entry.baseUrl === 'string' && entry.baseUrl) {
-        const where = lastSetting(layers, ['modelProviders', key])?.file ?? 'qwen-code settings';
-        providerRoutes.set(p, route({ family: fam, upstream: entry.baseUrl, from: `${from}.baseUrl in ${where}` }));
-      }
-    });
-  }
+  const { providers, providerRoutes } = modelProviderRoutes(layers, merged, route);
 
   return {
     routes,
@@ -170,13 +150,7 @@ function planQwen(ctx: RecipeContext): AgentPlan {
       for (const [name, i] of envRoutes) env[name] = at[i]!;
       const files: Record<string, string> = {};
       if (providerRoutes.size > 0 || authBaseRoute !== null) {
-        const rewritten: Json = {};
-        for (const p of providers) {
-          const list = (rewritten[p.key] ??= []) as unknown[];
-          const i = providerRoutes.get(p);
-          list[p.index] = i === undefined ? p.entry : { ...p.entry, baseUrl: at[i] };
-        }
-        const own: Json = { modelProviders: rewritten };
+        const own: Json = { modelProviders: rewrittenProviders(providers, providerRoutes, at) };
         if (authBaseRoute !== null) own.security = { auth: { baseUrl: at[authBaseRoute] } };
         const existing = layers.find((l) => l.file === system)?.settings ?? {};
         const file = path.join(dir, 'qwen-system-settings.json');
@@ -188,6 +162,49 @@ function planQwen(ctx: RecipeContext): AgentPlan {
       return { argv, env, files };
     },
   };
+}
+
+/**
+ * Every `modelProviders` entry, and a route for each one with a `baseUrl` of a family capped
+ * meters. An entry of a kind that talks to its provider directly is refused.
+ */
+function modelProviderRoutes(
+  layers: readonly Layer[],
+  merged: Json,
+  route: (r: Route) => number,
+): { providers: ProviderEntry[]; providerRoutes: Map<ProviderEntry, number> } {
+  const providers: ProviderEntry[] = [];
+  const providerRoutes = new Map<ProviderEntry, number>();
+  const providersSetting = isObject(merged.modelProviders) ? merged.modelProviders : {};
+  for (const [key, list] of Object.entries(providersSetting)) {
+    if (!Array.isArray(list)) continue;
+    const fam = AUTH_FAMILY[key];
+    const where = lastSetting(layers, ['modelProviders', key])?.file ?? 'qwen-code settings';
+    list.forEach((entry: unknown, index) => {
+      if (!isObject(entry)) return;
+      const p = { key, index, entry };
+      providers.push(p);
+      const from = `modelProviders.${key}[${index}]`;
+      if (fam === null) {
+        throw new SettingRefusal(`qwen-code's ${from} (in ${where}) uses ${DIRECT[key as keyof typeof DIRECT]}, which talks to the provider directly, so capped could not meter or cap it. Remove it to run under capped.`);
+      }
+      if (fam && typeof entry.baseUrl === 'string' && entry.baseUrl) {
+        providerRoutes.set(p, route({ family: fam, upstream: entry.baseUrl, from: `${from}.baseUrl in ${where}` }));
+      }
+    });
+  }
+  return { providers, providerRoutes };
+}
+
+/** The `modelProviders` setting with each routed entry's `baseUrl` pointed at capped. */
+function rewrittenProviders(providers: ProviderEntry[], providerRoutes: Map<ProviderEntry, number>, at: readonly string[]): Json {
+  const rewritten: Json = {};
+  for (const p of providers) {
+    const list = (rewritten[p.key] ??= []) as unknown[];
+    const i = providerRoutes.get(p);
+    list[p.index] = i === undefined ? p.entry : { ...p.entry, baseUrl: at[i] };
+  }
+  return rewritten;
 }
 
 export const QWEN: Recipe = {
