@@ -98,7 +98,7 @@ export interface ProxyRules {
 
 export interface Proxy {
   server: http.Server;
-  /** Stops listening and destroys every socket, the agent's and the upstream's. */
+  /** Stops listening and destroys every socket, the agent's and the upstream's; no notice follows. */
   close(): void;
   /** Resolves when every request in flight has been settled (or released). */
   idle(): Promise<void>;
@@ -106,7 +106,15 @@ export interface Proxy {
 }
 
 /** Builds the metering proxy; the caller decides where it listens. */
-export function createProxy(deps: ProxyDeps): Proxy {
+export function createProxy(given: ProxyDeps): Proxy {
+  // Sockets destroyed by close() report their failure; the run is already accounted for by then.
+  let closed = false;
+  const deps: ProxyDeps = {
+    ...given,
+    notify: (notice) => {
+      if (!closed) given.notify(notice);
+    },
+  };
   let active = 0;
   let waiters: (() => void)[] = [];
   const track = async (work: Promise<void>): Promise<void> => {
@@ -150,6 +158,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
   return {
     server,
     close: () => {
+      closed = true;
       server.close();
       server.closeAllConnections();
       // Upstream sockets too (a response still streaming, idle keep-alives): nothing may keep
