@@ -8,7 +8,7 @@ import type { Mount } from '../proxy/server.js';
 import { recipeFor, SettingRefusal, type AgentPlan, type Recipe } from '../supervisor/agent-recipes.js';
 import { UsageError } from './exit-codes.js';
 import { enginePolicyOf } from './run-policy.js';
-import type { RunDeps } from './run.js';
+import type { RunDeps } from './run-deps.js';
 
 export interface Preflight {
   /** A person at a terminal: the agent runs in a PTY under the budget bar, and questions can be asked. */

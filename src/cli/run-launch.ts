@@ -1,0 +1,55 @@
+import { proxyEndpoints, routeEndpoints } from '../proxy/mounts.js';
+import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
+import { createRunDir, type RunDir } from '../supervisor/launch-files.js';
+import { spawnAgent, type AgentExit } from '../supervisor/spawn-agent.js';
+import type { RunSession } from './run-setup.js';
+import type { TerminalRun } from './run-terminal.js';
+
+/** The agent, started: in a PTY under the budget bar at a terminal, with pipes otherwise. */
+export interface LaunchedAgent {
+  pid: number;
+  exited: Promise<AgentExit>;
+  /** The environment entry that marks the agent's whole tree, strays included. */
+  marker: string;
+  terminal: TerminalRun | null;
+  /** Settings files the agent is pointed at, alive as long as the run. */
+  runDir: RunDir;
+}
+
+/** Starts the agent pointed at the proxy. On failure the run directory is already removed. */
+export async function launchAgent(run: RunSession): Promise<LaunchedAgent> {
+  const runDir = createRunDir();
+  try {
+    const launch = run.plan.launch({ endpoints: proxyEndpoints(run.origin), routes: routeEndpoints(run.origin, run.plan.routes), dir: runDir.dir });
+    runDir.write(launch.files);
+    const agentEnv = agentEnvironment(run.deps.env, { ...launch.env, [CONTROL_URL_VAR]: `${run.origin}/_capped` }, run.id);
+    const env = run.sealed ? run.sealed.env(agentEnv) : agentEnv;
+    const argv = run.sealed ? run.sealed.argv(launch.argv) : launch.argv;
+    const marker = `${RUN_MARKER_VAR}=${run.id}`;
+    if (!run.interactive) {
+      const agent = await spawnAgent(argv[0]!, argv.slice(1), env, run.deps.spawn);
+      return { ...agent, marker, terminal: null, runDir };
+    }
+    const { startTerminalRun } = await import('./run-terminal.js');
+    const p = run.policy;
+    // The configured model's output price, for the panel's "max spend ≈ N tokens" (any provider).
+    const quote = p.model ? ['anthropic', 'openai', 'google'].map((id) => run.prices.quote(id, p.model!, 0)).find((q) => q !== null) : undefined;
+    const terminal = startTerminalRun({
+      argv,
+      command: launch.argv,
+      env,
+      cwd: run.deps.cwd,
+      keeper: run.keeper,
+      policy: p,
+      marker,
+      color: !run.deps.env.NO_COLOR,
+      outPicoPerToken: quote?.outPicoPerToken ?? null,
+      warn: run.output.say,
+    });
+    run.output.hold();
+    return { pid: terminal.session.pid, exited: terminal.session.exited, marker, terminal, runDir };
+  } catch (err) {
+    runDir.remove();
+    throw err;
+  }
+}
