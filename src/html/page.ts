@@ -89,7 +89,7 @@ export function reviewPage(data: ReviewData, where: string): string {
     const breach = run.exceededInitialBudget ? ' · <b>exceeded its initial budget</b>' : '';
     body +=
       `<tr class="top-run" data-run="${esc(run.id)}"><td>${curveChart(run.curve, false, `Spend over time of run ${run.id}`)}</td>` +
-      `<td><b>${esc(money(run.spentUsd))}</b> of cap ${esc(budgetMoney(run.capUsd))}${breach}<br>${esc(run.agent)} · <code>${esc(run.model)}</code> · ${esc(run.repo)}` +
+      `<td><b>${esc(money(run.spentUsd))}</b> ${run.capUsd === null ? 'with no dollar cap' : `of cap ${esc(budgetMoney(run.capUsd))}`}${breach}<br>${esc(run.agent)} · <code>${esc(run.model)}</code> · ${esc(run.repo)}` +
       `<br><code>${esc(commandLine(run.command))}</code><br><span class="note">${esc(run.id)}</span></td></tr>`;
   }
   body += '</tbody></table></section>';
@@ -108,7 +108,7 @@ export function runPage(run: RunDetail, opts: { timeZone?: string; note?: string
   const outcome = r.hardStop ? `stopped at the ${stopName(r.hardStop.reason)}` : run.exceededInitialBudget ? 'exceeded its initial budget' : run.status === 'running' ? 'still running' : 'within budget';
   let body = `<h1>${esc(heading)}</h1><p class="sub"><code>${esc(commandLine(run.command))}</code><br>${esc(`${recipeFor(run.command).name} · ${mainModel(run)} · ${run.repo}`)}</p>`;
   body += '<section class="figures">';
-  body += figure('Spent', money(r.spent.usd), `cap ${budgetMoney(run.budgetUsd)}`);
+  body += figure('Spent', money(r.spent.usd), run.budgetUsd === null ? 'no dollar cap' : `cap ${budgetMoney(run.budgetUsd)}`);
   body += figure('Requests', r.spent.requests.toLocaleString('en-US'));
   body += figure('Outcome', outcome, `exit code ${r.exitCode}`);
   body += figure('Phases', `${money(r.phases.implementation.usd)} / ${money(r.phases.verification.usd)}`, 'implementation / verification');

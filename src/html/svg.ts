@@ -59,7 +59,16 @@ export function dayChart(days: readonly ReviewDay[]): string {
     if (i % every === 0) body += `<text class="axis" x="${f(x(i) + slot / 2)}" y="${H - m.b + 16}" text-anchor="middle">${esc(d.day.slice(5))}</text>`;
   });
   const rated = days.map((d, i) => ({ d, i })).filter(({ d }) => d.breachRate !== null);
-  if (rated.length > 1) body += `<polyline class="rate" points="${rated.map(({ d, i }) => `${f(x(i) + slot / 2)},${f(yr(d.breachRate!))}`).join(' ')}"/>`;
+  // One line per stretch of days with runs: a day without runs has no rate, and is not drawn as one.
+  const stretches: (typeof rated)[] = [];
+  for (const r of rated) {
+    const last = stretches.at(-1);
+    if (last && last.at(-1)!.i === r.i - 1) last.push(r);
+    else stretches.push([r]);
+  }
+  for (const line of stretches.filter((l) => l.length > 1)) {
+    body += `<polyline class="rate" points="${line.map(({ d, i }) => `${f(x(i) + slot / 2)},${f(yr(d.breachRate!))}`).join(' ')}"/>`;
+  }
   for (const { d, i } of rated) {
     const text = `${d.day}: breach rate ${pct(d.breachRate!)} (${d.breaches} of ${d.runs})`;
     body += `<circle class="rate-dot" cx="${f(x(i) + slot / 2)}" cy="${f(yr(d.breachRate!))}" r="4"${tip(text)}>${title(text)}</circle>`;
@@ -91,7 +100,7 @@ export function barRows(rows: readonly BarRow[], label: string): string {
   rows.forEach((r, i) => {
     const yy = i * row + 4;
     const shown = r.label.length > 34 ? `…${r.label.slice(-33)}` : r.label;
-    body += `<text class="label" x="${labelW - 8}" y="${yy + 14}" text-anchor="end">${title(r.label)}${esc(shown)}</text>`;
+    body += `<text class="label" x="${labelW - 8}" y="${yy + 14}" text-anchor="end">${shown === r.label ? '' : title(r.label)}${esc(shown)}</text>`;
     if (r.previous !== undefined && r.previous > 0) {
       body += `<rect class="prev" x="${labelW}" y="${yy}" width="${f((r.previous / top) * bw)}" height="18">${title(`previous window: ${r.previous}`)}</rect>`;
     }
@@ -133,7 +142,7 @@ export function markLegend(): string {
 export function curveChart(curve: Curve, large: boolean, label: string): string {
   const W = large ? 900 : 240;
   const H = large ? 360 : 64;
-  const m = large ? { l: 64, r: 16, t: 14, b: 34 } : { l: 2, r: 2, t: 4, b: 4 };
+  const m = large ? { l: 64, r: 40, t: 14, b: 34 } : { l: 2, r: 2, t: 4, b: 4 };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
   const topUsd = niceMax(Math.max(curve.totalUsd, curve.capUsd ?? 0));
@@ -170,5 +179,5 @@ export function curveChart(curve: Curve, large: boolean, label: string): string 
       body += `<circle class="point point-${p.phase === 'verification' ? 'verification' : 'implementation'}" cx="${f(x(p.t))}" cy="${f(y(p.usd))}" r="4"${tip(text)}>${title(text)}</circle>`;
     }
   }
-  return svg(W, H, label, body, large ? 'chart curve large' : 'chart curve small');
+  return svg(W, H, label, body, large ? 'chart curve-chart large' : 'chart curve-chart small');
 }
