@@ -71,7 +71,12 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   // A CI job must not pass without its record: a path that cannot be written stops here (exit 2).
   if (opts.record) writableFile(path.resolve(deps.cwd, opts.record), 'the --record file');
   // Loaded only for --summary-html; the path is checked now, the page written at the end.
-  const summaryHtml = opts.summaryHtml ? (await import('../html/commands.js')).summaryHtmlWriter(opts.summaryHtml, deps.cwd, { ...deps, open: () => openLedger({ url: p.ledger.url, dataDir: dataDir(deps.env), retentionDays: p.retentionDays, now: deps.now }) }) : null;
+  const summaryHtml = opts.summaryHtml
+    ? (await import('../html/commands.js')).summaryHtmlWriter(opts.summaryHtml, deps.cwd, {
+        ...deps,
+        open: () => openLedger({ url: p.ledger.url, dataDir: dataDir(deps.env), retentionDays: p.retentionDays, now: deps.now }),
+      })
+    : null;
   // Checked before anything starts: a sealed run that cannot be sealed here is a usage error.
   const sealing: SealedSetup | null = p.sealed ? (await import('../sealed/index.js')).prepareSealed(deps.env, describeSource(opts.policy.sources.sealed!)) : null;
   const keeper = new BudgetKeeper(caps, enginePolicy);

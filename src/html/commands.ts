@@ -158,6 +158,8 @@ function detailOfRecord(record: RunRecord): RunDetail {
 
 /** For `capped run`: checks the target at the start, and returns what writes the page at the end. */
 export function summaryHtmlWriter(file: string, cwd: string, deps: SummaryHtmlDeps): (record: RunRecord) => Promise<void> {
+  // The agent's output goes to stdout: a page there would be lost in it.
+  if (file === '-') throw new UsageError('`--summary-html` needs a file name (`-`, stdout, is the agent\'s); e.g. --summary-html capped-run.html');
   const target = htmlTarget(file, cwd, 'the --summary-html file');
   return (record) => writeSummaryHtml(target, record, deps);
 }

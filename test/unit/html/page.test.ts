@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { htmlTarget, loadReview } from '../../../src/html/commands.js';
+import { htmlTarget, loadReview, summaryHtmlWriter } from '../../../src/html/commands.js';
 import { reviewPage, runPage } from '../../../src/html/page.js';
 import { esc, niceMax } from '../../../src/html/svg.js';
 import type { Ledger } from '../../../src/ledger/ledger.js';
@@ -91,6 +91,28 @@ describe('htmlTarget', () => {
     expect(() => htmlTarget('.', dir, 'the --html file')).toThrow(/it is a directory; give a file name such as/);
     fs.writeFileSync(path.join(dir, 'file'), '');
     expect(() => htmlTarget('file/out.html', dir, 'the --html file')).toThrow(/file is a file, not a directory/);
+  });
+});
+
+describe('summaryHtmlWriter', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-html-summary-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses stdout, which is the agent\'s', () => {
+    expect(() => summaryHtmlWriter('-', dir, { env: {}, stderr: () => {}, open: () => Promise.reject(new Error('unused')) })).toThrow(/`--summary-html` needs a file name/);
+  });
+
+  it('without a readable ledger still writes the page from the record, says why, and tells the CI summary where it is', async () => {
+    const record = (await ledger.getRun('c12'))!.record;
+    const stepSummary = path.join(dir, 'step.md');
+    let err = '';
+    const write = summaryHtmlWriter('run.html', dir, { env: { GITHUB_STEP_SUMMARY: stepSummary }, stderr: (t) => (err += t), open: () => Promise.reject(new Error('connection refused')) });
+    await write(record);
+    const html = fs.readFileSync(path.join(dir, 'run.html'), 'utf8');
+    expect(html).toContain('The run ledger could not be read (connection refused): the requests are not shown.');
+    expect(html).toContain('stopped at the spending cap');
+    expect(err).toMatch(/^Wrote the run page \([\d,]+ bytes\) to .*run\.html\n$/);
+    expect(fs.readFileSync(stepSummary, 'utf8')).toBe(`The run's page (HTML, spend over time): \`${path.join(dir, 'run.html')}\`\n\n`);
   });
 });
 
