@@ -25,6 +25,7 @@ function version(): string {
 
 interface RawRunOptions {
   record?: string;
+  summaryHtml?: string;
 }
 
 /**
@@ -48,6 +49,7 @@ export function createProgram(deps: CliDeps, agentCommand: string[] | null, setE
     )
     .usage('[options] -- <command> [args...]')
     .option('--record <file>', 'write the run record (JSON) to this file when the run ends')
+    .option('--summary-html <file>', "write the run's page (HTML, its spend curve) to this file when the run ends")
     .argument('[command...]', 'the agent command, after `--`');
   addPolicyOptions(run)
     // Anything not capped's own goes to `unexpected`, so a forgotten `--` gets the hint below
@@ -67,7 +69,7 @@ export function createProgram(deps: CliDeps, agentCommand: string[] | null, setE
       }
       const policy = loadPolicy({ cwd: deps.cwd, env: deps.env, flags: flagLayer(raw) });
       for (const warning of policy.warnings) deps.stderr(`capped: warning: ${warning}\n`);
-      setExit(await runCommand(agentCommand, { policy, record: raw.record ?? null }, deps));
+      setExit(await runCommand(agentCommand, { policy, record: raw.record ?? null, summaryHtml: raw.summaryHtml ?? null }, deps));
     });
 
   registerPhaseCommand(program, deps);

@@ -7,6 +7,8 @@ export interface RunOptions {
   /** The effective policy: flags, environment, .budgetrc, user defaults, preset, built-ins. */
   policy: LoadedPolicy;
   record: string | null;
+  /** `--summary-html`: the run's page is written here at the end. */
+  summaryHtml?: string | null;
 }
 
 /** What `capped run` takes from the outside world; tests pass fakes. */

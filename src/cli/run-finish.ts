@@ -52,6 +52,7 @@ export async function finishRun(run: RunSession, agent: LaunchedAgent, supervise
   } else {
     run.reporter.summary(record, recordFile);
   }
+  await run.summaryHtml?.(record);
   return finalCode;
 }
 

@@ -9,7 +9,7 @@ import { dataDir } from '../ledger/data-dir.js';
 import { LocalPathError, writableFile } from '../ledger/local-path.js';
 import { LedgerUrlError, openLedger } from '../ledger/open-ledger.js';
 import { storedCommand } from '../ledger/redact-command.js';
-import { buildRunRecord, type RunFacts } from '../ledger/run-record.js';
+import { buildRunRecord, type RunFacts, type RunRecord } from '../ledger/run-record.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import { ConversationMemory } from '../proxy/conversations.js';
 import { InputEstimator } from '../proxy/input-estimator.js';
@@ -59,6 +59,8 @@ export interface RunSession {
   closeWatch: () => Promise<void>;
   /** The record's facts beyond the engine's state. */
   facts(exitCode: number, endedAt: Date): RunFacts;
+  /** Writes the run's page (`--summary-html`), when asked for. */
+  summaryHtml: ((record: RunRecord) => Promise<void>) | null;
 }
 
 function newRunId(now: Date): string {
@@ -81,6 +83,10 @@ export async function setUpRun(command: readonly string[], opts: RunOptions, dep
   const { interactive, caps, enginePolicy, prices, mounts, recipe, plan } = preflight(command, opts.policy, deps);
   // A CI job must not pass without its record: a path that cannot be written stops here (exit 2).
   if (opts.record) writableFile(path.resolve(deps.cwd, opts.record), 'the --record file');
+  // Loaded only for --summary-html; the path is checked now, the page written at the end.
+  const summaryHtml = opts.summaryHtml
+    ? (await import('../html/commands.js')).summaryHtmlWriter(opts.summaryHtml, deps.cwd, { ...deps, open: () => openLedger(ledgerOptions(p, deps)) })
+    : null;
   // Checked before anything starts: a sealed run that cannot be sealed here is a usage error.
   const sealing: SealedSetup | null = p.sealed ? (await import('../sealed/index.js')).prepareSealed(deps.env, describeSource(opts.policy.sources.sealed!)) : null;
   const keeper = new BudgetKeeper(caps, enginePolicy);
@@ -129,7 +135,7 @@ export async function setUpRun(command: readonly string[], opts: RunOptions, dep
   });
   const session: Omit<RunSession, 'closeWatch'> = {
     id, startedAt, command, opts, deps, policy: p, interactive, caps, enginePolicy, prices, recipe, plan,
-    keeper, output, reporter, journal, tally, proxy, origin: `http://127.0.0.1:${port}/${secret}`, sealed, shownCommand, facts,
+    keeper, output, reporter, journal, tally, proxy, origin: `http://127.0.0.1:${port}/${secret}`, sealed, shownCommand, facts, summaryHtml,
   };
   await announce(session);
   return { ...session, closeWatch: await watchPolicy(session, rules) };
@@ -173,13 +179,17 @@ function journalHooks(journal: RunJournal, keeper: BudgetKeeper, p: Policy, deps
   return { reserve, window: journal.windowGate(ceilings, p.onLimit === 'pause', deps.now) };
 }
 
+function ledgerOptions(p: Policy, deps: RunDeps): Parameters<typeof openLedger>[0] {
+  return { url: p.ledger.url, dataDir: dataDir(deps.env), retentionDays: p.retentionDays, now: deps.now };
+}
+
 /**
  * Opens the ledger the policy names. Without one the run still works (the record file and the
  * summary are written), but a run with a window ceiling cannot be checked against other runs.
  */
 async function openJournal(runId: string, p: Policy, deps: RunDeps): Promise<RunJournal | null> {
   try {
-    const ledger = await openLedger({ url: p.ledger.url, dataDir: dataDir(deps.env), retentionDays: p.retentionDays, now: deps.now });
+    const ledger = await openLedger(ledgerOptions(p, deps));
     return new RunJournal(ledger, runId, deps.stderr);
   } catch (err) {
     if (err instanceof LocalPathError) throw err; // bad local state: one line, exit 2

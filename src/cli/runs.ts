@@ -96,7 +96,11 @@ export async function runsAction(opts: RunsOptions, deps: LedgerCommandDeps): Pr
 }
 
 /** `capped runs show <id>`: one run, its requests and approvals. */
-export async function showRunAction(id: string, opts: { json?: boolean; ledger?: string }, deps: LedgerCommandDeps): Promise<void> {
+export async function showRunAction(id: string, opts: { json?: boolean; ledger?: string; html?: string }, deps: LedgerCommandDeps): Promise<void> {
+  if (opts.html !== undefined) {
+    const { runHtml } = await import('../html/commands.js');
+    return runHtml(id, opts.html, timeZoneOf(deps), deps.cwd, (fn) => withLedger(opts.ledger, deps, fn), deps.stdout);
+  }
   const run = await withLedger(opts.ledger, deps, async (ledger) => {
     const found = await ledger.getRun(id);
     if (!found) throw new UsageError(`No run \`${id}\` in the ledger (${ledger.location}). \`capped runs --since 30d\` lists the recent ones.`);
@@ -122,7 +126,8 @@ export function registerRunsCommand(program: Command, deps: LedgerCommandDeps): 
     .argument('<id>', 'the run id, as `capped runs` lists it')
     .option('--json', 'print JSON')
     .option('--ledger <url>', LEDGER_HELP)
+    .option('--html <file>', 'write the run as one self-contained HTML page (its spend curve) to <file>; - for stdout')
     // Options written after `show` may land on `runs` itself: read both.
-    .action((id: string, _opts: unknown, command: Command) => showRunAction(id, command.optsWithGlobals<{ json?: boolean; ledger?: string }>(), deps));
+    .action((id: string, _opts: unknown, command: Command) => showRunAction(id, command.optsWithGlobals<{ json?: boolean; ledger?: string; html?: string }>(), deps));
   return runs;
 }

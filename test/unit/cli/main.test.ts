@@ -197,6 +197,8 @@ describe('capped --help and --version', () => {
       Options:
         --record <file>             write the run record (JSON) to this file when the
                                     run ends
+        --summary-html <file>       write the run's page (HTML, its spend curve) to
+                                    this file when the run ends
         --policy <preset>           preset the policy starts from: individual, team or
                                     strict
         --max-usd <dollars>         dollar cap for the run (default: 1.00)
