@@ -1,20 +1,55 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
+import { loadPolicy } from '../config/index.js';
+import { spanText } from '../ledger/duration.js';
+import { githubReportSummary } from '../ledger/github-summary.js';
 import { formatReport } from '../ledger/report-format.js';
+import { repoOf } from '../ledger/repo-root.js';
+import { formatSuggestion } from '../ledger/suggest-format.js';
+import { suggestBudget } from '../ledger/suggest.js';
 import { colorOf, DEFAULT_SINCE, parseSince, timeZoneOf, withLedger, type LedgerCommandDeps } from './runs.js';
 
 export interface ReportOptions {
   since?: string;
   json?: boolean;
   ledger?: string;
+  suggest?: boolean;
 }
 
-/** `capped report`: spend, breach rate and its trend, top runs, and where the money went. */
+/** `--suggest` looks further back by default: a week is rarely enough runs of one repo. */
+export const SUGGEST_SINCE = '30d';
+
+/** `capped report`: spend, breach rate and its trend, breaches by cause, top runs, and where the money went. */
 export async function reportAction(opts: ReportOptions, deps: LedgerCommandDeps): Promise<void> {
+  if (opts.suggest) return suggestAction(opts, deps);
   const now = deps.now();
   const since = parseSince(opts.since ?? DEFAULT_SINCE, now);
   const timeZone = timeZoneOf(deps);
   const report = await withLedger(opts.ledger, deps, (ledger) => ledger.report({ since, now, timeZone }));
   deps.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, { color: colorOf(deps), timeZone }));
+  appendStepSummary(deps, () => githubReportSummary(report, spanText(now.getTime() - since.getTime())));
+}
+
+/** `capped report --suggest`: the `.budgetrc` change the ledger supports for the repo here. */
+async function suggestAction(opts: ReportOptions, deps: LedgerCommandDeps): Promise<void> {
+  const now = deps.now();
+  const since = parseSince(opts.since ?? SUGGEST_SINCE, now);
+  const loaded = loadPolicy({ cwd: deps.cwd, env: deps.env });
+  const current = { maxUsd: loaded.policy.maxUsd, verifyShare: loaded.policy.verifyShare, verifyUsd: loaded.policy.verifyUsd, file: loaded.file };
+  const input = await withLedger(opts.ledger, deps, (ledger) => ledger.reportInput({ since, now }));
+  const suggestion = suggestBudget(input, repoOf(deps.cwd), current);
+  deps.stdout(opts.json ? `${JSON.stringify(suggestion, null, 2)}\n` : formatSuggestion(suggestion));
+}
+
+/** In a GitHub Actions job, the report also goes to the job's summary page. */
+function appendStepSummary(deps: LedgerCommandDeps, markdown: () => string): void {
+  const file = deps.env.GITHUB_STEP_SUMMARY;
+  if (!file) return;
+  try {
+    fs.appendFileSync(file, markdown());
+  } catch (err) {
+    process.stderr.write(`capped: could not append to GITHUB_STEP_SUMMARY (${file}): ${(err as Error).message}\n`);
+  }
 }
 
 /** Registers `capped report`. */
@@ -25,11 +60,13 @@ export function registerReportCommand(program: Command, deps: LedgerCommandDeps)
     .description(
       // One paragraph: commander wraps it to the terminal (hard line breaks made it ragged).
       'Review the ledger: total spend, the breach rate (runs that exceeded their initial budget) and its ' +
-        'trend against the previous period, the most expensive runs, approvals, hard stops, and spend by ' +
-        'model, phase, repository and day.',
+        'trend against the previous period, breaches by cause, the most expensive runs, approvals, hard stops, and spend by ' +
+        'model, phase, repository and day. With --suggest: the .budgetrc change the runs of this repository support.',
     )
-    .option('--since <span>', 'the period, back from now: 7d, 24h, 30m', DEFAULT_SINCE)
+    // No commander default: --suggest has its own (a longer one).
+    .option('--since <span>', `the period, back from now: 7d, 24h, 30m (default: ${DEFAULT_SINCE}; with --suggest ${SUGGEST_SINCE})`)
     .option('--json', 'print JSON')
+    .option('--suggest', 'suggest maxUsd and verifyShare for this repository from its runs')
     .option('--ledger <url>', 'a team ledger on PostgreSQL (default: CAPPED_LEDGER_URL, then config ledger.url, else the local one)')
     .action((opts: ReportOptions) => reportAction(opts, deps));
 }

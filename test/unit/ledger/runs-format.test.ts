@@ -20,6 +20,7 @@ const SUMMARY: RunSummary = {
   requestCount: 3,
   exceededInitialBudget: false,
   hardStop: null,
+  breachCause: null,
 };
 const OPTS = { color: false, timeZone: 'UTC' };
 const requests = [0, 1, 2].map((i) => {
