@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import type { Forecast } from '../../../src/budget/forecast.js';
+import type { RunHistory } from '../../../src/ledger/history.js';
+import { forecastLong, forecastShort, historyText, historyWarning } from '../../../src/ui/forecast-text.js';
+
+const USD = 1_000_000_000;
+const F: Forecast = { perMinuteNano: 0.15 * USD, perTurnNano: 0.1 * USD, msLeft: 480_000, turnsLeft: 12 };
+
+describe('forecast text', () => {
+  it('reads as a rate and what is left, in the bar and in a log line', () => {
+    expect(forecastShort(F)).toBe('$0.15/min ~8m left');
+    expect(forecastLong(F)).toBe('burn $0.15/min ($0.10/request) · ~8m or ~12 requests left at this rate');
+    expect(forecastShort({ ...F, msLeft: 95_000 })).toBe('$0.15/min ~1m 35s left');
+    expect(forecastShort({ ...F, msLeft: 0, turnsLeft: 0 })).toBe('$0.15/min cap reached');
+    expect(forecastLong({ ...F, msLeft: 0, turnsLeft: 0 })).toBe('burn $0.15/min ($0.10/request) · the cap is reached');
+  });
+
+  it('says only the rate without a dollar cap, and nothing without a forecast', () => {
+    expect(forecastShort({ ...F, msLeft: null, turnsLeft: null })).toBe('$0.15/min');
+    expect(forecastShort(null)).toBeNull();
+    expect(forecastLong(null)).toBeNull();
+  });
+});
+
+describe('history text', () => {
+  const H: RunHistory = {
+    agent: 'claude',
+    repo: { runs: 12, medianUsd: 0.8, p90Usd: 1.9, medianRequests: 20 },
+    agentRuns: { runs: 9, medianUsd: 0.7, p90Usd: 1.5, medianRequests: 18 },
+  };
+
+  it('gives the median and p90 of the repo, and of the agent when it differs', () => {
+    expect(historyText(H)).toBe('median $0.80, p90 $1.90 (12 runs) · claude: median $0.70, p90 $1.50 (9 runs)');
+    expect(historyText({ ...H, agentRuns: H.repo })).toBe('median $0.80, p90 $1.90 (12 runs)');
+    expect(historyText({ ...H, repo: null })).toBeNull();
+    expect(historyText(null)).toBeNull();
+  });
+
+  it('warns only when the cap is below the repo’s median', () => {
+    expect(historyWarning(H, 0.5)).toBe('the cap $0.50 is below the median run here ($0.80): this run will likely need more');
+    expect(historyWarning(H, 0.8)).toBeNull();
+    expect(historyWarning(H, null)).toBeNull();
+    expect(historyWarning({ ...H, repo: null }, 0.5)).toBeNull();
+  });
+});
