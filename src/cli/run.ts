@@ -16,6 +16,7 @@ import { writeRecordFile } from '../ledger/record-file.js';
 import { storedCommand } from '../ledger/redact-command.js';
 import { buildRunRecord, type RunFacts, type RunRecord } from '../ledger/run-record.js';
 import { RunJournal } from './run-journal.js';
+import { loadRunHistory } from './run-history.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import { ConversationMemory } from '../proxy/conversations.js';
 import { InputEstimator } from '../proxy/input-estimator.js';
@@ -81,9 +82,11 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   const reporter = new LineReporter(say, {
     color: deps.stderrIsTTY && !deps.env.NO_COLOR,
     everyRequest: !deps.stderrIsTTY,
+    elapsedMs: () => deps.now().getTime() - startedAt.getTime(),
   });
   const rules = { restrictedTools: new Set(p.restrictedTools), verifyPatterns: compilePatterns(p.verifyPatterns), reserve: p.reserve, allowRoutes: compileRoutes(p.allowRoutes), batches: p.batches };
   const journal = await openJournal(runId, p, deps);
+  const history = journal ? await loadRunHistory(journal.ledger, deps.cwd, command, startedAt) : null;
   if (journal) keeper.onAction((action, state) => journal.action(action, state));
   const secret = randomBytes(16).toString('hex');
   let apiEquivalent = false;
@@ -156,10 +159,11 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     toolsRemoved: [...toolsRemoved],
     reservation: { ...pricing },
     upstreamNonCompliant,
+    typicalUsd: history?.repo?.medianUsd ?? null,
   });
   const opening = buildRunRecord(keeper.state, facts(0, startedAt));
   await journal?.start({ id: runId, command: opening.command, cwd: deps.cwd, startedAt: opening.startedAt, budget: opening.budget, policy: opening.policy });
-  if (!interactive) reporter.start({ runId, caps, command: shownCommand, agent: recipe.name, onLimit: enginePolicy.onLimit === p.onLimit ? p.onLimit : `${enginePolicy.onLimit} (${p.onLimit} needs a terminal)` });
+  if (!interactive) reporter.start({ runId, caps, command: shownCommand, agent: recipe.name, onLimit: enginePolicy.onLimit === p.onLimit ? p.onLimit : `${enginePolicy.onLimit} (${p.onLimit} needs a terminal)`, history });
   if (plan.warning) deps.stderr(`capped: note: ${plan.warning}\n`);
   // An edited .budgetrc applies to the running session; an invalid edit keeps the policy in force.
   const closeWatch = await watchResolvedPolicy(
@@ -186,7 +190,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       // The configured model's output price, for the panel's "max spend ≈ N tokens" (any provider).
       const model = p.model;
       const quote = model ? ['anthropic', 'openai', 'google'].map((id) => prices.quote(id, model, 0)).find((q) => q !== null) : undefined;
-      terminal = startTerminalRun({ argv, command: agentArgv, env, cwd: deps.cwd, keeper, policy: p, marker, color: !deps.env.NO_COLOR, outPicoPerToken: quote?.outPicoPerToken ?? null, warn: say });
+      terminal = startTerminalRun({ argv, command: agentArgv, env, cwd: deps.cwd, keeper, policy: p, marker, color: !deps.env.NO_COLOR, outPicoPerToken: quote?.outPicoPerToken ?? null, warn: say, history, startedAtMs: startedAt.getTime() });
       screenBusy = true;
       agent = { pid: terminal.session.pid, exited: terminal.session.exited };
     } else {

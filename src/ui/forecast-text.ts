@@ -1,4 +1,4 @@
-import { forecast, type Forecast } from '../budget/forecast.js';
+import { escalationProjection, forecast, type Forecast } from '../budget/forecast.js';
 import type { BudgetState } from '../budget/types.js';
 import type { RunHistory, SpendStats } from '../ledger/history.js';
 import { formatDuration, formatUsdShort } from './format.js';
@@ -46,4 +46,39 @@ export function historyText(h: RunHistory | null): string | null {
 export function historyWarning(h: RunHistory | null, capUsd: number | null): string | null {
   if (h === null || h.repo === null || capUsd === null || capUsd >= h.repo.medianUsd) return null;
   return `the cap ${formatUsdShort(capUsd * 1e9)} is below the median run here (${formatUsdShort(h.repo.medianUsd * 1e9)}): this run will likely need more`;
+}
+
+export interface EscalationAsk {
+  /** The selected model and its output price; the model asked for and its price. */
+  selected: { model: string; outPicoPerToken: number };
+  requested: { model: string; outPicoPerToken: number };
+  /** The cap now and the one the question proposes. */
+  from: number;
+  to: number;
+}
+
+/**
+ * The projection the escalation question states on both models: `lead` goes before the question
+ * when a typical run of this repo is projected past the cap on the selected model (the claim is
+ * made only then), `detail` gives the turns left on each. Null while there is no average turn yet.
+ */
+export function escalationForecast(state: BudgetState, ask: EscalationAsk, history: RunHistory | null): { lead: string | null; detail: string } | null {
+  const typical = history?.agentRuns ?? history?.repo ?? null;
+  const p = escalationProjection({
+    spentNano: state.spentNano,
+    requests: state.requests,
+    capNano: ask.from,
+    proposedNano: ask.to,
+    selectedOutPico: ask.selected.outPicoPerToken,
+    requestedOutPico: ask.requested.outPicoPerToken,
+    typicalTurns: typical?.medianRequests ?? null,
+  });
+  if (p === null) return null;
+  const detail = `at this rate ~${p.selectedTurnsLeft} requests left on ${ask.selected.model} (${formatUsdShort(ask.from)}), ~${p.requestedTurnsLeft} on ${ask.requested.model} (${formatUsdShort(ask.to)})`;
+  if (!p.exceedsOnSelected || p.selectedTotalNano === null || p.requestedTotalNano === null) return { lead: null, detail };
+  const lead =
+    `This task is likely to exceed the current budget on the selected model: a typical run here ` +
+    `(${typical?.medianRequests} requests) projects to ${formatUsdShort(p.selectedTotalNano)} on ${ask.selected.model}, ` +
+    `${formatUsdShort(p.requestedTotalNano)} on ${ask.requested.model}.`;
+  return { lead, detail };
 }

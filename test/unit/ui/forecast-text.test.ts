@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Forecast } from '../../../src/budget/forecast.js';
 import type { RunHistory } from '../../../src/ledger/history.js';
-import { forecastLong, forecastShort, historyText, historyWarning } from '../../../src/ui/forecast-text.js';
+import { initialState } from '../../../src/budget/engine.js';
+import { escalationForecast, forecastLong, forecastShort, historyText, historyWarning } from '../../../src/ui/forecast-text.js';
 
 const USD = 1_000_000_000;
 const F: Forecast = { perMinuteNano: 0.15 * USD, perTurnNano: 0.1 * USD, msLeft: 480_000, turnsLeft: 12 };
@@ -41,5 +42,31 @@ describe('history text', () => {
     expect(historyWarning(H, 0.8)).toBeNull();
     expect(historyWarning(H, null)).toBeNull();
     expect(historyWarning({ ...H, repo: null }, 0.5)).toBeNull();
+  });
+});
+
+describe('escalationForecast', () => {
+  const state = { ...initialState({ usd: 1 * USD, tokens: null, actions: null }), spentNano: 0.4 * USD, requests: 4 };
+  const ask = {
+    selected: { model: 'claude-sonnet-4-5', outPicoPerToken: 15_000_000 },
+    requested: { model: 'claude-opus-4-5', outPicoPerToken: 75_000_000 },
+    from: 1 * USD,
+    to: 5 * USD,
+  };
+  const history = (medianRequests: number): RunHistory => ({ agent: 'claude', repo: { runs: 6, medianUsd: 1, p90Usd: 2, medianRequests }, agentRuns: null });
+
+  it('says the task is likely to exceed the budget on the selected model when a typical run here would, with figures on both models', () => {
+    expect(escalationForecast(state, ask, history(20))).toEqual({
+      lead:
+        'This task is likely to exceed the current budget on the selected model: a typical run here (20 requests) projects to ' +
+        '$2.00 on claude-sonnet-4-5, $8.40 on claude-opus-4-5.',
+      detail: 'at this rate ~6 requests left on claude-sonnet-4-5 ($1.00), ~9 on claude-opus-4-5 ($5.00)',
+    });
+  });
+
+  it('makes no such claim when a typical run fits, or without history; too early, says nothing', () => {
+    expect(escalationForecast(state, ask, history(8))?.lead).toBeNull();
+    expect(escalationForecast(state, ask, null)).toEqual({ lead: null, detail: 'at this rate ~6 requests left on claude-sonnet-4-5 ($1.00), ~9 on claude-opus-4-5 ($5.00)' });
+    expect(escalationForecast({ ...state, requests: 1 }, ask, history(20))).toBeNull();
   });
 });
