@@ -7,7 +7,7 @@ import type { RunRecord } from '../ledger/run-record.js';
 import { startPtySession, type PtySession } from '../supervisor/pty-session.js';
 import { whileTreeStopped } from '../supervisor/terminate.js';
 import { barFromState } from '../ui/bar-model.js';
-import { escalationForecast, forecastOf, forecastShort } from '../ui/forecast-text.js';
+import { forecastOf, forecastShort, withProjection } from '../ui/forecast-text.js';
 import { preRunFromFacts } from '../ui/panel-model.js';
 import { printPreRunPanel, printRunSummary } from '../ui/print-panel.js';
 import type { PromptChoice } from '../ui/prompt-layout.js';
@@ -45,17 +45,6 @@ export interface TerminalRunOptions {
   history?: RunHistory | null;
   /** When the run started (epoch ms), for the bar's burn-rate forecast. */
   startedAtMs?: number;
-}
-
-/** The escalation question with its projection on both models (see `escalationForecast`). */
-function withProjection(ask: Extract<BudgetAction, { type: 'ask' }>, keeper: BudgetKeeper, history: RunHistory | null): Extract<BudgetAction, { type: 'ask' }> {
-  const state = keeper.state;
-  const pending = state.pending[ask.id];
-  if (ask.kind !== 'escalation' || !state.selected || !pending || pending.kind !== 'escalation') return ask;
-  const requested = { model: ask.model, outPicoPerToken: pending.event.quote.outPicoPerToken };
-  const f = escalationForecast(state, { selected: state.selected, requested, from: ask.from, to: ask.to }, history);
-  if (f === null) return ask;
-  return { ...ask, question: f.lead ? `${f.lead} ${ask.question}` : ask.question, detail: ask.detail ?? f.detail };
 }
 
 /** Turns a question from the engine into the bar prompt and the engine's answer. */
@@ -130,7 +119,7 @@ export function startTerminalRun(o: TerminalRunOptions): TerminalRun {
       if (!(action.id in o.keeper.state.pending)) return;
       let answer: { approve: boolean; addNano?: number };
       try {
-        const asked = withProjection(action, o.keeper, o.history ?? null);
+        const asked = withProjection(action, o.keeper.state, o.history ?? null);
         answer = await whileTreeStopped(session.pid, { marker: o.marker }, () => askPerson(session, asked, o.color));
       } catch (err) {
         // The question could not be put or read: no more spend without an answer (fail closed).

@@ -1,5 +1,5 @@
 import { escalationProjection, forecast, type Forecast } from '../budget/forecast.js';
-import type { BudgetState } from '../budget/types.js';
+import type { BudgetAction, BudgetState } from '../budget/types.js';
 import type { RunHistory, SpendStats } from '../ledger/history.js';
 import { formatDuration, formatUsdShort } from './format.js';
 
@@ -81,4 +81,16 @@ export function escalationForecast(state: BudgetState, ask: EscalationAsk, histo
     `(${typical?.medianRequests} requests) projects to ${formatUsdShort(p.selectedTotalNano)} on ${ask.selected.model}, ` +
     `${formatUsdShort(p.requestedTotalNano)} on ${ask.requested.model}.`;
   return { lead, detail };
+}
+
+type Ask = Extract<BudgetAction, { type: 'ask' }>;
+
+/** The escalation question as put to the person: the projection's lead before it, its turns as the detail. */
+export function withProjection(ask: Ask, state: BudgetState, history: RunHistory | null): Ask {
+  const pending = state.pending[ask.id];
+  if (ask.kind !== 'escalation' || !state.selected || !pending || pending.kind !== 'escalation') return ask;
+  const requested = { model: ask.model, outPicoPerToken: pending.event.quote.outPicoPerToken };
+  const f = escalationForecast(state, { selected: state.selected, requested, from: ask.from, to: ask.to }, history);
+  if (f === null) return ask;
+  return { ...ask, question: f.lead ? `${f.lead} ${ask.question}` : ask.question, detail: ask.detail ?? f.detail };
 }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Forecast } from '../../../src/budget/forecast.js';
 import type { RunHistory } from '../../../src/ledger/history.js';
-import { initialState } from '../../../src/budget/engine.js';
-import { escalationForecast, forecastLong, forecastShort, historyText, historyWarning } from '../../../src/ui/forecast-text.js';
+import { DEFAULT_POLICY, initialState, step } from '../../../src/budget/engine.js';
+import type { BudgetAction, BudgetState, RequestEvent } from '../../../src/budget/types.js';
+import { escalationForecast, forecastLong, forecastShort, historyText, historyWarning, withProjection } from '../../../src/ui/forecast-text.js';
 
 const USD = 1_000_000_000;
 const F: Forecast = { perMinuteNano: 0.15 * USD, perTurnNano: 0.1 * USD, msLeft: 480_000, turnsLeft: 12 };
@@ -68,5 +69,51 @@ describe('escalationForecast', () => {
     expect(escalationForecast(state, ask, history(8))?.lead).toBeNull();
     expect(escalationForecast(state, ask, null)).toEqual({ lead: null, detail: 'at this rate ~6 requests left on claude-sonnet-4-5 ($1.00), ~9 on claude-opus-4-5 ($5.00)' });
     expect(escalationForecast({ ...state, requests: 1 }, ask, history(20))).toBeNull();
+  });
+});
+
+describe('withProjection (the escalation question as asked)', () => {
+  const SONNET = 15_000_000;
+  const OPUS = 75_000_000;
+  const request = (id: string, model: string, out: number): RequestEvent => ({
+    type: 'request',
+    id,
+    at: '2026-03-02T09:00:00.000Z',
+    model,
+    quote: { inputTokens: 1000, inputNano: 3_000_000, outPicoPerToken: out },
+    maxTokens: 1000,
+    mainLoop: true,
+  });
+
+  /** Four $0.10 turns on sonnet under a $1.00 cap, then the agent asks for opus. */
+  function escalated(): { state: BudgetState; ask: Extract<BudgetAction, { type: 'ask' }> } {
+    let state = initialState({ usd: 1 * USD, tokens: null, actions: null }, { ...DEFAULT_POLICY, escalation: 'ask' });
+    for (let i = 0; i < 4; i++) {
+      state = step(state, request(`q${i}`, 'claude-sonnet-4-5', SONNET)).state;
+      const usage = { input: 1000, output: 100, cacheRead: 0, cacheWrite: 0 };
+      state = step(state, { type: 'settle', id: `q${i}`, at: '2026-03-02T09:00:01.000Z', model: 'claude-sonnet-4-5', usage, costNano: 0.1 * USD, estimated: false }).state;
+    }
+    const result = step(state, request('q4', 'claude-opus-4-5', OPUS));
+    const ask = result.actions.find((a): a is Extract<BudgetAction, { type: 'ask' }> => a.type === 'ask');
+    if (!ask) throw new Error(`expected an escalation question, got ${JSON.stringify(result.actions)}`);
+    return { state: result.state, ask };
+  }
+
+  it('puts the likely-to-exceed sentence before the engine’s question, and the turns on both models as its detail', () => {
+    const { state, ask } = escalated();
+    const history: RunHistory = { agent: 'claude', repo: { runs: 5, medianUsd: 2, p90Usd: 3, medianRequests: 20 }, agentRuns: null };
+    const asked = withProjection(ask, state, history);
+    expect(asked.question).toBe(
+      'This task is likely to exceed the current budget on the selected model: a typical run here (20 requests) projects to $2.00 on ' +
+        `claude-sonnet-4-5, $8.40 on claude-opus-4-5. ${ask.question}`,
+    );
+    expect(asked.detail).toBe('at this rate ~6 requests left on claude-sonnet-4-5 ($1.00), ~9 on claude-opus-4-5 ($5.00)');
+  });
+
+  it('leaves the question as it was without the claim, and other questions untouched', () => {
+    const { state, ask } = escalated();
+    expect(withProjection(ask, state, null).question).toBe(ask.question);
+    const limitAsk = { ...ask, kind: 'limit' as const };
+    expect(withProjection(limitAsk, state, null)).toBe(limitAsk);
   });
 });
