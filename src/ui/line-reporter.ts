@@ -119,10 +119,11 @@ export class LineReporter {
       `in ${fmtInt(u.input)} out ${fmtInt(u.output)} cache r/w ${fmtInt(u.cacheRead)}/${fmtInt(u.cacheWrite)}`,
       `spent ${formatUsd(state.spentNano)}${of}${fraction === null ? '' : ` (${pct(fraction)})`}`,
     ];
-    if (notice.clamped !== null) parts.push(`max_tokens lowered to ${fmtInt(notice.clamped)}`);
-    if (notice.estimated) parts.push(notice.atReservation ? 'estimated: charged at its reservation' : 'estimated: usage unreadable');
+    // Right after the spend it projects from; flags about the request itself stay at the end.
     const burn = this.opts.elapsedMs ? forecastLong(forecastOf(state, this.opts.elapsedMs())) : null;
     if (burn) parts.push(burn);
+    if (notice.clamped !== null) parts.push(`max_tokens lowered to ${fmtInt(notice.clamped)}`);
+    if (notice.estimated) parts.push(notice.atReservation ? 'estimated: charged at its reservation' : 'estimated: usage unreadable');
     this.line(parts.join(' · '));
   }
 

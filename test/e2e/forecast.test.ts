@@ -57,7 +57,7 @@ describe('forecast and history in CI lines', () => {
     expect(priced).toHaveLength(6);
     // the first requests say nothing about a rate; the last ones do, with the time and requests left
     expect(priced[0]).not.toContain('burn');
-    expect(priced.at(-1)).toMatch(/ · burn \$\d+\.\d+\/min \(\$\d+\.\d+\/request\) · ~[\dhms ]+ or ~\d+ requests left at this rate$/);
+    expect(priced.at(-1)).toMatch(/ \(\d+\.\d%\) · burn \$\d+\.\d+\/min \(\$\d+\.\d+\/request\) · ~[\dhms ]+ or ~\d+ requests left at this rate$/);
     expect(r.record?.breachCause).toBeNull();
   }, 90_000);
 

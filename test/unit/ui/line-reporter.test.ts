@@ -228,8 +228,9 @@ describe('LineReporter forecast and history', () => {
     r.notice(settled(100_000_000), state);
     expect(raw).not.toContain('burn');
     elapsed = 120_000;
-    r.notice(settled(100_000_000), state);
-    expect(raw.split('\n')[1]).toMatch(/ · burn \$0\.15\/min \(\$0\.10\/request\) · ~4m 40s or ~7 requests left at this rate$/);
+    r.notice(settled(100_000_000, { estimated: true }), state);
+    // after the spend, before what is said about the request itself
+    expect(raw.split('\n')[1]).toMatch(/ \(30\.0%\) · burn \$0\.15\/min \(\$0\.10\/request\) · ~4m 40s or ~7 requests left at this rate · estimated: usage unreadable$/);
   });
 
   it('says what runs here cost at the start, and warns when the cap is below their median', () => {
