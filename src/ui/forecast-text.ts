@@ -85,12 +85,17 @@ export function escalationForecast(state: BudgetState, ask: EscalationAsk, histo
 
 type Ask = Extract<BudgetAction, { type: 'ask' }>;
 
-/** The escalation question as put to the person: the projection's lead before it, its turns as the detail. */
+/**
+ * The escalation question as put to the person. With the likely-to-exceed claim, the question is
+ * "Switch to <model>?" followed by the claim: the prompt is one line and is cut from the end, so
+ * what is asked comes first (the new ceiling is in the choice, "switch, max $5.00"). The turns
+ * left on both models are the detail.
+ */
 export function withProjection(ask: Ask, state: BudgetState, history: RunHistory | null): Ask {
   const pending = state.pending[ask.id];
   if (ask.kind !== 'escalation' || !state.selected || !pending || pending.kind !== 'escalation') return ask;
   const requested = { model: ask.model, outPicoPerToken: pending.event.quote.outPicoPerToken };
   const f = escalationForecast(state, { selected: state.selected, requested, from: ask.from, to: ask.to }, history);
   if (f === null) return ask;
-  return { ...ask, question: f.lead ? `${f.lead} ${ask.question}` : ask.question, detail: ask.detail ?? f.detail };
+  return { ...ask, question: f.lead ? `Switch to ${ask.model}? ${f.lead}` : ask.question, detail: ask.detail ?? f.detail };
 }

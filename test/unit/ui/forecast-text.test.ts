@@ -99,13 +99,13 @@ describe('withProjection (the escalation question as asked)', () => {
     return { state: result.state, ask };
   }
 
-  it('puts the likely-to-exceed sentence before the engine’s question, and the turns on both models as its detail', () => {
+  it('asks to switch first, then says the task is likely to exceed the budget, with the turns on both models as its detail', () => {
     const { state, ask } = escalated();
     const history: RunHistory = { agent: 'claude', repo: { runs: 5, medianUsd: 2, p90Usd: 3, medianRequests: 20 }, agentRuns: null };
     const asked = withProjection(ask, state, history);
     expect(asked.question).toBe(
-      'This task is likely to exceed the current budget on the selected model: a typical run here (20 requests) projects to $2.00 on ' +
-        `claude-sonnet-4-5, $8.40 on claude-opus-4-5. ${ask.question}`,
+      'Switch to claude-opus-4-5? This task is likely to exceed the current budget on the selected model: a typical run here (20 requests) ' +
+        'projects to $2.00 on claude-sonnet-4-5, $8.40 on claude-opus-4-5.',
     );
     expect(asked.detail).toBe('at this rate ~6 requests left on claude-sonnet-4-5 ($1.00), ~9 on claude-opus-4-5 ($5.00)');
   });
