@@ -10,6 +10,8 @@ export const LIMIT_NAMES: Readonly<Record<LimitKind, string>> = {
   verify: 'verification',
   idle: 'idle',
   window: 'daily/weekly',
+  loop: 'retry-loop',
+  scope: 'scope',
 };
 
 /**

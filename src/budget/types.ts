@@ -8,10 +8,9 @@ export interface TokenUsage {
   cacheWrite: number;
 }
 
-/** Which ceiling a limit is: dollars, tokens, tool actions, or the verification phase's dollars. */
 /** Which boundary stopped or held the run: dollars, tokens, tool actions, the verification
- * phase's dollars, or nobody at the keyboard. */
-export type LimitKind = 'usd' | 'tokens' | 'actions' | 'verify' | 'idle' | 'window';
+ * phase's dollars, nobody at the keyboard, a daily/weekly window, a retry loop, or scope growth. */
+export type LimitKind = 'usd' | 'tokens' | 'actions' | 'verify' | 'idle' | 'window' | 'loop' | 'scope';
 
 export type Phase = 'implementation' | 'verification';
 

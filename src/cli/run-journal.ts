@@ -53,7 +53,8 @@ export class RunJournal {
   private readonly reservedRows = new Set<string>();
 
   constructor(
-    private readonly ledger: Ledger,
+    /** Readable for the run's history query before the first write. */
+    readonly ledger: Ledger,
     private readonly runId: string,
     private readonly warn: (text: string) => void,
   ) {}

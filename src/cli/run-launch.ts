@@ -45,6 +45,8 @@ export async function launchAgent(run: RunSession): Promise<LaunchedAgent> {
       color: !run.deps.env.NO_COLOR,
       outPicoPerToken: quote?.outPicoPerToken ?? null,
       warn: run.output.say,
+      history: run.history,
+      startedAtMs: run.startedAt.getTime(),
     });
     run.output.hold();
     return { pid: terminal.session.pid, exited: terminal.session.exited, marker, terminal, runDir };

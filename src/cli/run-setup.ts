@@ -6,6 +6,7 @@ import { compilePatterns } from '../budget/phases.js';
 import type { Caps, EnginePolicy } from '../budget/types.js';
 import { describeSource, watchResolvedPolicy, type LoadedPolicy } from '../config/index.js';
 import { dataDir } from '../ledger/data-dir.js';
+import type { RunHistory } from '../ledger/history.js';
 import { LocalPathError, writableFile } from '../ledger/local-path.js';
 import { LedgerUrlError, openLedger } from '../ledger/open-ledger.js';
 import { storedCommand } from '../ledger/redact-command.js';
@@ -21,6 +22,7 @@ import type { AgentPlan, Recipe } from '../supervisor/agent-recipes.js';
 import { capsText, LineReporter } from '../ui/line-reporter.js';
 import { UsageError } from './exit-codes.js';
 import type { RunDeps, RunOptions } from './run-deps.js';
+import { loadRunHistory } from './run-history.js';
 import { RunJournal } from './run-journal.js';
 import { RunOutput } from './run-output.js';
 import { enginePolicyOf } from './run-policy.js';
@@ -59,6 +61,8 @@ export interface RunSession {
   closeWatch: () => Promise<void>;
   /** The record's facts beyond the engine's state. */
   facts(exitCode: number, endedAt: Date): RunFacts;
+  /** What runs of this repo (and this agent) cost recently, from the ledger. */
+  history: RunHistory | null;
   /** Writes the run's page (`--summary-html`), when asked for. */
   summaryHtml: ((record: RunRecord) => Promise<void>) | null;
 }
@@ -91,8 +95,13 @@ export async function setUpRun(command: readonly string[], opts: RunOptions, dep
   const sealing: SealedSetup | null = p.sealed ? (await import('../sealed/index.js')).prepareSealed(deps.env, describeSource(opts.policy.sources.sealed!)) : null;
   const keeper = new BudgetKeeper(caps, enginePolicy);
   const output = new RunOutput(deps.stderr);
-  const reporter = new LineReporter(output.say, { color: deps.stderrIsTTY && !deps.env.NO_COLOR, everyRequest: !deps.stderrIsTTY });
+  const reporter = new LineReporter(output.say, {
+    color: deps.stderrIsTTY && !deps.env.NO_COLOR,
+    everyRequest: !deps.stderrIsTTY,
+    elapsedMs: () => deps.now().getTime() - startedAt.getTime(),
+  });
   const journal = await openJournal(id, p, deps);
+  const history = journal ? await loadRunHistory(journal.ledger, deps.cwd, command, startedAt) : null;
   if (journal) keeper.onAction((action, state) => journal.action(action, state));
   const tally = new RunTally(p.reserve);
   const secret = randomBytes(16).toString('hex');
@@ -132,10 +141,11 @@ export async function setUpRun(command: readonly string[], opts: RunOptions, dep
     toolsRemoved: [...tally.toolsRemoved],
     reservation: { ...tally.reservation },
     upstreamNonCompliant: tally.upstreamNonCompliant,
+    typicalUsd: history?.repo?.medianUsd ?? null,
   });
   const session: Omit<RunSession, 'closeWatch'> = {
     id, startedAt, command, opts, deps, policy: p, interactive, caps, enginePolicy, prices, recipe, plan,
-    keeper, output, reporter, journal, tally, proxy, origin: `http://127.0.0.1:${port}/${secret}`, sealed, shownCommand, facts, summaryHtml,
+    keeper, output, reporter, journal, tally, proxy, origin: `http://127.0.0.1:${port}/${secret}`, sealed, shownCommand, facts, summaryHtml, history,
   };
   await announce(session);
   return { ...session, closeWatch: await watchPolicy(session, rules) };
@@ -147,7 +157,7 @@ async function announce(run: Omit<RunSession, 'closeWatch'>): Promise<void> {
   await run.journal?.start({ id: run.id, command: opening.command, cwd: run.deps.cwd, startedAt: opening.startedAt, budget: opening.budget, policy: opening.policy });
   const p = run.policy;
   const onLimit = run.enginePolicy.onLimit === p.onLimit ? p.onLimit : `${run.enginePolicy.onLimit} (${p.onLimit} needs a terminal)`;
-  if (!run.interactive) run.reporter.start({ runId: run.id, caps: run.caps, command: run.shownCommand, agent: run.recipe.name, onLimit });
+  if (!run.interactive) run.reporter.start({ runId: run.id, caps: run.caps, command: run.shownCommand, agent: run.recipe.name, onLimit, history: run.history });
   if (run.plan.warning) run.deps.stderr(`capped: note: ${run.plan.warning}\n`);
 }
 

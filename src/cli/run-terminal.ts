@@ -2,10 +2,12 @@ import type { BudgetKeeper } from '../budget/keeper.js';
 import { formatUsd, usdToNano } from '../budget/money.js';
 import type { BudgetAction } from '../budget/types.js';
 import type { Policy } from '../config/types.js';
+import type { RunHistory } from '../ledger/history.js';
 import type { RunRecord } from '../ledger/run-record.js';
 import { startPtySession, type PtySession } from '../supervisor/pty-session.js';
 import { whileTreeStopped } from '../supervisor/terminate.js';
 import { barFromState } from '../ui/bar-model.js';
+import { forecastOf, forecastShort, withProjection } from '../ui/forecast-text.js';
 import { preRunFromFacts } from '../ui/panel-model.js';
 import { printPreRunPanel, printRunSummary } from '../ui/print-panel.js';
 import type { PromptChoice } from '../ui/prompt-layout.js';
@@ -39,6 +41,10 @@ export interface TerminalRunOptions {
   outPicoPerToken: number | null;
   /** A line for after the session (the agent owns the screen until then). */
   warn: (text: string) => void;
+  /** What runs of this repo cost recently, for the panel and the escalation projection. */
+  history?: RunHistory | null;
+  /** When the run started (epoch ms), for the bar's burn-rate forecast. */
+  startedAtMs?: number;
 }
 
 /** Turns a question from the engine into the bar prompt and the engine's answer. */
@@ -90,12 +96,17 @@ export function startTerminalRun(o: TerminalRunOptions): TerminalRun {
       unattended: p.unattended,
       idleMs: p.idle,
       columns: process.stderr.columns || 80,
+      history: o.history ?? null,
     }),
     process.stderr,
     { color: o.color },
   );
   const render = createBarRenderer();
-  const bar = (c: number): string => render(barFromState(o.keeper.state, { status: 'running' }), c, { color: o.color });
+  const startedAtMs = o.startedAtMs ?? Date.now();
+  const bar = (c: number): string => {
+    const state = o.keeper.state;
+    return render(barFromState(state, { status: 'running', forecast: forecastShort(forecastOf(state, Date.now() - startedAtMs)) }), c, { color: o.color });
+  };
   const session = startPtySession({ command: o.argv[0]!, args: o.argv.slice(1), env: o.env, cwd: o.cwd, stdin: process.stdin, stdout: process.stdout, bar });
 
   // One question at a time, with the agent's tree stopped meanwhile (its request is held at the
@@ -108,7 +119,8 @@ export function startTerminalRun(o: TerminalRunOptions): TerminalRun {
       if (!(action.id in o.keeper.state.pending)) return;
       let answer: { approve: boolean; addNano?: number };
       try {
-        answer = await whileTreeStopped(session.pid, { marker: o.marker }, () => askPerson(session, action, o.color));
+        const asked = withProjection(action, o.keeper.state, o.history ?? null);
+        answer = await whileTreeStopped(session.pid, { marker: o.marker }, () => askPerson(session, asked, o.color));
       } catch (err) {
         // The question could not be put or read: no more spend without an answer (fail closed).
         o.warn(`capped: warning: the question "${action.question}" failed (${(err as Error).message}); answered no.\n`);

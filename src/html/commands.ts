@@ -148,6 +148,7 @@ function detailOfRecord(record: RunRecord): RunDetail {
     status: 'finished',
     spentUsd: record.spent.usd,
     budgetUsd: record.budget.usd,
+    breachCause: record.breachCause ?? null,
     requestCount: record.spent.requests,
     exceededInitialBudget: record.exceededInitialBudget,
     hardStop: record.hardStop,

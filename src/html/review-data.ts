@@ -1,7 +1,8 @@
+import { breachCause, isBreachCause, type BreachCause } from '../ledger/breach-cause.js';
 import type { RunDetail, RunSummary } from '../ledger/ledger.js';
 import { dayKey, type Report } from '../ledger/report.js';
 import { recipeFor } from '../supervisor/agent-recipes.js';
-import { runCurve, stopName, type Curve } from './curve-data.js';
+import { runCurve, type Curve } from './curve-data.js';
 
 /** What the review page is drawn from: all of it read through the `Ledger` interface. */
 export interface ReviewSource {
@@ -70,12 +71,13 @@ export interface ReviewData {
 }
 
 /**
- * Why a run broke its initial budget. The ledger does not yet say (breach causes are being added
- * to it): until then the hard stop's reason, or `exceeded initial budget` when it was raised and
- * not stopped. After the merge this becomes `run.breachCause ?? <the fallback>`.
+ * Why a run broke its initial budget: the cause stored when it finished, else worked out from its
+ * row (a run killed before its record: its hard stop and spend; no history, no approvals).
  */
-export function causeOf(run: RunSummary): string {
-  return run.hardStop ? stopName(run.hardStop.reason) : 'exceeded initial budget';
+export function causeOf(run: RunSummary): BreachCause {
+  if (run.breachCause !== null && isBreachCause(run.breachCause)) return run.breachCause;
+  const facts = { exceeded: true, hardStopReason: run.hardStop?.reason ?? null, escalationApproved: false, budgetUsd: run.budgetUsd, verifyUsd: null };
+  return breachCause({ ...facts, spentUsd: run.spentUsd, verificationUsd: null, typicalUsd: null }) ?? 'cap-below-typical';
 }
 
 /** The model a run spent most on (its record's `models`), or its policy's model, or `unknown`. */

@@ -1,3 +1,4 @@
+import type { Report } from './report.js';
 import type { RunRecord } from './run-record.js';
 import { commandLine, money, percent, plural } from './text.js';
 import { LIMIT_NAMES } from '../budget/messages.js';
@@ -30,9 +31,10 @@ export function githubSummary(record: RunRecord): string {
     : record.exceededInitialBudget
       ? '⚠️ Exceeded its initial budget'
       : '✅ Within budget';
+  const cause = record.breachCause ? ` · cause: ${code(record.breachCause)}` : '';
   const rows: [string, string][] = [
     ['Command', code(commandLine(record.command))],
-    ['Outcome', `${outcome} · exit code ${record.exitCode}`],
+    ['Outcome', `${outcome}${cause} · exit code ${record.exitCode}`],
     ['Spent', `${money(s.usd)}${of}${record.estimated ? ' (includes estimates)' : ''}${record.apiEquivalent ? ' (API-equivalent price of a subscription)' : ''}`],
     ['Requests', `${fmt(s.requests)} · ${plural(tokens, 'token')} (in ${fmt(s.inputTokens)}, out ${fmt(s.outputTokens)}, cache read ${fmt(s.cacheReadTokens)}, cache write ${fmt(s.cacheWriteTokens)})`],
     ['Tool actions', `${fmt(s.actions)}${record.budget.actions === null ? '' : ` of ${fmt(record.budget.actions)}`}`],
@@ -52,6 +54,23 @@ export function githubSummary(record: RunRecord): string {
   if (record.approvals.length > 0) {
     out += '\n| Approval | Answer | Ceiling | At |\n| --- | --- | --- | --- |\n';
     out += record.approvals.map((a) => `| ${cell(a.kind)} | ${cell(a.answer)} | ${money(a.from)} → ${money(a.to)} | ${a.at} |\n`).join('');
+  }
+  return `${out}\n`;
+}
+
+/**
+ * `capped report` for `$GITHUB_STEP_SUMMARY`: the period's spend and breach rate, and the breaches
+ * grouped by primary cause with the previous period's count (the trend).
+ */
+export function githubReportSummary(report: Report, span: string): string {
+  let out = `### capped report · last ${span}\n\n`;
+  out += `Spent ${money(report.spentUsd)} in ${plural(report.runs, 'run')} · ${report.breaches} exceeded their initial budget`;
+  out += report.breachRate === null ? '\n' : ` (${percent(report.breachRate)}; previous ${span}: ${report.previous.breachRate === null ? 'no runs' : percent(report.previous.breachRate)})\n`;
+  if (report.causes.length === 0) return `${out}\nNo breaches.\n\n`;
+  out += `\n| Breach cause | Runs | Previous ${span} | Trend |\n| --- | ---: | ---: | --- |\n`;
+  for (const c of report.causes) {
+    const trend = c.runs > c.previous ? '▲' : c.runs < c.previous ? '▼' : '=';
+    out += `| ${code(c.cause)} | ${fmt(c.runs)} | ${fmt(c.previous)} | ${trend} |\n`;
   }
   return `${out}\n`;
 }

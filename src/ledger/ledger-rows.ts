@@ -7,7 +7,7 @@ import { effectiveStatus, type Liveness } from './run-status.js';
 /** Columns of `runs` that a summary is read from. */
 export const RUN_COLUMNS =
   'id, command, cwd, repo, host, pid, started_at, ended_at, last_at, status, budget, spent_nano, request_count, ' +
-  'exceeded_initial_budget, hard_stop_reason, hard_stop_at';
+  'exceeded_initial_budget, hard_stop_reason, hard_stop_at, breach_cause';
 
 /** Columns of `requests` that a recorded request is read from. */
 export const REQUEST_COLUMNS =
@@ -38,6 +38,7 @@ export function summaryOf(row: Row, liveness: Liveness, nowMs: number): RunSumma
     requestCount: num(row.request_count),
     exceededInitialBudget: num(row.exceeded_initial_budget) !== 0,
     hardStop: reason === null ? null : { reason, at: iso(num(row.hard_stop_at)) },
+    breachCause: strOrNull(row.breach_cause),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Nano } from '../budget/money.js';
-import type { Report } from './report.js';
+import type { Report, ReportInput } from './report.js';
 import type { RunRecord } from './run-record.js';
 
 /**
@@ -34,6 +34,8 @@ export interface Ledger {
   getRun(id: string): Promise<RunDetail | null>;
   /** The review figures for runs started in [since, now), with the period before for the trend. */
   report(query: ReportQuery): Promise<Report>;
+  /** The rows `report` is computed from (also what `capped report --suggest` reads). */
+  reportInput(query: ReportQuery): Promise<ReportInput>;
   /** Deletes runs whose last activity is before `olderThan`, with their requests; returns how many. */
   prune(olderThan: Date): Promise<number>;
   /** Spend across all runs of the ledger from requests made at or after `since` (windowed caps). */
@@ -149,6 +151,8 @@ export interface RunSummary {
   requestCount: number;
   exceededInitialBudget: boolean;
   hardStop: { reason: string; at: string } | null;
+  /** The primary cause stored when it finished (breach-cause.ts); null within budget or unfinished. */
+  breachCause: string | null;
 }
 
 /** A recorded request as `capped runs show` prints it. */

@@ -112,6 +112,15 @@ ALTER TABLE requests ADD COLUMN reserved_input_nano BIGINT;
 ALTER TABLE requests ADD COLUMN billed_input_nano BIGINT;
 `,
   },
+  {
+    version: 5,
+    name: 'breach cause',
+    // The one primary cause of a run that exceeded its initial envelope (see breach-cause.ts);
+    // null for a run within it, and for runs finished before this version.
+    sql: `
+ALTER TABLE runs ADD COLUMN breach_cause TEXT;
+`,
+  },
 ];
 
 const SERIAL: Record<Dialect, string> = {

@@ -1,5 +1,6 @@
 import { nanoToUsd, type Nano } from '../budget/money.js';
 import type { RecordedRequest } from './ledger.js';
+import { breachCause } from './breach-cause.js';
 import type { RunRecord } from './run-record.js';
 
 /** What the ledger knows of a run that has not (or never) finished. */
@@ -50,6 +51,17 @@ export function rebuildRecord(run: UnfinishedRun, requests: readonly RecordedReq
     estimated ||= r.estimated;
   }
   const hardStop = run.hardStop ? { reason: run.hardStop.reason as NonNullable<RunRecord['hardStop']>['reason'], at: run.hardStop.at } : null;
+  const exceeded = hardStop !== null || approvals.some(approvalExceedsEnvelope);
+  const cause = breachCause({
+    exceeded,
+    hardStopReason: hardStop?.reason ?? null,
+    escalationApproved: approvals.some((a) => a.kind === 'escalation' && a.answer === 'approved'),
+    budgetUsd: run.budget.usd,
+    verifyUsd: run.budget.verifyUsd,
+    spentUsd: nanoToUsd(spent),
+    verificationUsd: nanoToUsd(phases.verification ?? 0),
+    typicalUsd: null,
+  });
   return {
     id: run.id,
     command: run.command,
@@ -77,7 +89,8 @@ export function rebuildRecord(run: UnfinishedRun, requests: readonly RecordedReq
       : null,
     approvals: [...approvals],
     hardStop,
-    exceededInitialBudget: hardStop !== null || approvals.some(approvalExceedsEnvelope),
+    exceededInitialBudget: exceeded,
+    breachCause: cause,
     estimated,
     apiEquivalent: false,
     toolsRemoved: [],

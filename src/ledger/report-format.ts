@@ -53,6 +53,15 @@ function chart(report: Report, spanMs: number): string {
   return `${notes.length > 0 ? ` (${notes.join('; ')})` : ''}\n${table(rows, 'llr')}`;
 }
 
+/** Breaches by primary cause, each with the previous period's count and which way it moved. */
+function causesSection(report: Report, span: string): string {
+  const rows = report.causes.map((c) => {
+    const move = c.runs > c.previous ? '▲' : c.runs < c.previous ? '▼' : '=';
+    return [c.cause, String(c.runs), `${move} previous ${span}: ${c.previous}`];
+  });
+  return section(rows, 'lrl', report.breaches === 0 ? 'no breaches in this period' : 'no causes recorded');
+}
+
 /** A section's rows, or a line saying there is nothing in it yet (not a bare heading). */
 function section(rows: string[][], align: string, empty: string): string {
   return rows.length === 0 ? `  ${empty}\n` : table(rows, align);
@@ -82,6 +91,7 @@ export function formatReport(report: Report, opts: FormatOptions): string {
     'll',
   );
 
+  out += `\n${h('breaches by cause')}\n${causesSection(report, span)}`;
   out += `\n${h('spend per day')}${chart(report, Date.parse(report.now) - Date.parse(report.since))}`;
 
   out += `\n${h('most expensive runs')}\n`;
@@ -94,6 +104,7 @@ export function formatReport(report: Report, opts: FormatOptions): string {
       stamp(r.startedAt, tz),
       r.status,
       r.hardStop ? `hard stop: ${r.hardStop}` : r.exceededInitialBudget ? 'exceeded' : '',
+      r.breachCause ?? '',
       r.repo,
       truncate(commandLine(r.command), 40),
     ]),

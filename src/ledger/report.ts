@@ -1,4 +1,5 @@
 import { nanoToUsd, type Nano } from '../budget/money.js';
+import { breachCause, isBreachCause, type BreachCause } from './breach-cause.js';
 import type { RunStatus } from './ledger.js';
 
 /** A run as the report reads it. */
@@ -12,6 +13,10 @@ export interface ReportRun {
   budgetUsd: number | null;
   exceededInitialBudget: boolean;
   hardStopReason: string | null;
+  /** The cause stored when the run finished; null within budget, or for a run that never finished. */
+  breachCause: string | null;
+  /** The initial verification ceiling in dollars, when the run had one. */
+  verifyUsd?: number | null;
 }
 
 export interface ReportRequest {
@@ -51,6 +56,18 @@ export interface TopRun {
   budgetUsd: number | null;
   exceededInitialBudget: boolean;
   hardStop: string | null;
+  /** Why it exceeded its initial envelope (breach-cause.ts); null when it did not. */
+  breachCause: BreachCause | null;
+}
+
+/** Breaches of one cause, in this period and the one before (the trend). */
+export interface CauseFigures {
+  cause: BreachCause;
+  runs: number;
+  /** Breaches of this cause in the previous period. */
+  previous: number;
+  /** This period's share of breaches with this cause minus the previous one's; null when either had none. */
+  shareChange: number | null;
 }
 
 export interface PeriodFigures {
@@ -75,6 +92,8 @@ export interface Report extends PeriodFigures {
   /** Questions put to a person, and how many were approved; `automatic` ones were decided by policy. */
   approvals: { asked: number; granted: number; automatic: number };
   hardStops: { reason: string; runs: number }[];
+  /** Breaches grouped by primary cause, most frequent first, with the previous period's count. */
+  causes: CauseFigures[];
   byModel: { model: string; usd: number; requests: number }[];
   byPhase: { phase: string; usd: number }[];
   byRepo: { repo: string; usd: number; runs: number }[];
@@ -103,8 +122,8 @@ function period(runs: readonly ReportRun[], since: Date): PeriodFigures {
   };
 }
 
-function add<K>(map: Map<K, Nano>, key: K, nano: Nano): void {
-  map.set(key, (map.get(key) ?? 0) + nano);
+function add<K>(map: Map<K, number>, key: K, amount: number): void {
+  map.set(key, (map.get(key) ?? 0) + amount);
 }
 
 const byAmountThenName = <T extends { usd: number }>(name: (t: T) => string) => (a: T, b: T) =>
@@ -127,32 +146,38 @@ function daysBetween(first: string, last: string): string[] {
 }
 
 /**
- * Computes the report from ledger rows. A run belongs to the period it started in. Totals, the top
- * runs and spend by repo come from each run's spend (its record once finished); spend by model,
- * phase and day from its recorded requests, which add up to the same when every settled request
- * was recorded.
+ * A breached run's cause: the one stored when it finished, else worked out from what its row
+ * holds (a run killed before its record: its hard stop, spend and approvals; no history).
  */
-export function computeReport(input: ReportInput): Report {
-  const { since, now } = input;
-  const timeZone = input.timeZone ?? 'UTC';
-  const sinceMs = since.getTime();
-  const nowMs = now.getTime();
+export function causeOfRun(r: ReportRun, escalationApproved: boolean): BreachCause | null {
+  if (!r.exceededInitialBudget) return null;
+  if (r.breachCause !== null && isBreachCause(r.breachCause)) return r.breachCause;
+  return breachCause({
+    exceeded: true,
+    hardStopReason: r.hardStopReason,
+    escalationApproved,
+    budgetUsd: r.budgetUsd,
+    verifyUsd: r.verifyUsd ?? null,
+    spentUsd: nanoToUsd(r.spentNano),
+    verificationUsd: null,
+    typicalUsd: null,
+  });
+}
+
+/** This period's and the previous period's runs, by start time (the end of each is excluded). */
+function splitPeriods(input: ReportInput): { current: ReportRun[]; previous: ReportRun[]; previousSince: Date } {
+  const sinceMs = input.since.getTime();
+  const nowMs = input.now.getTime();
   const previousSince = new Date(sinceMs - (nowMs - sinceMs));
-  const inPeriod = (r: ReportRun, from: number, to: number): boolean => {
+  const within = (from: number, to: number) => (r: ReportRun): boolean => {
     const t = Date.parse(r.startedAt);
     return t >= from && t < to;
   };
-  const current = input.runs.filter((r) => inPeriod(r, sinceMs, nowMs));
-  const previous = input.runs.filter((r) => inPeriod(r, previousSince.getTime(), sinceMs));
-  const ids = new Set(current.map((r) => r.id));
-  const requests = input.requests.filter((q) => ids.has(q.runId));
-  const approvals = input.approvals.filter((a) => ids.has(a.runId));
+  return { current: input.runs.filter(within(sinceMs, nowMs)), previous: input.runs.filter(within(previousSince.getTime(), sinceMs)), previousSince };
+}
 
-  const figures = period(current, since);
-  const before = period(previous, previousSince);
-  const breachRateChange = figures.breachRate === null || before.breachRate === null ? null : round4(figures.breachRate - before.breachRate);
-
-  const topRuns: TopRun[] = current
+function topRunsOf(current: readonly ReportRun[], causes: ReadonlyMap<string, BreachCause | null>): TopRun[] {
+  return current
     .filter((r) => r.spentNano > 0)
     .sort((a, b) => b.spentNano - a.spentNano || a.startedAt.localeCompare(b.startedAt) || a.id.localeCompare(b.id))
     .slice(0, TOP_RUNS)
@@ -166,52 +191,109 @@ export function computeReport(input: ReportInput): Report {
       budgetUsd: r.budgetUsd,
       exceededInitialBudget: r.exceededInitialBudget,
       hardStop: r.hardStopReason,
+      breachCause: causes.get(r.id) ?? null,
     }));
+}
 
+function hardStopsOf(current: readonly ReportRun[]): Report['hardStops'] {
   const stops = new Map<string, number>();
-  for (const r of current) if (r.hardStopReason !== null) stops.set(r.hardStopReason, (stops.get(r.hardStopReason) ?? 0) + 1);
-  const hardStops = [...stops]
-    .map(([reason, runs]) => ({ reason, runs }))
-    .sort((a, b) => b.runs - a.runs || a.reason.localeCompare(b.reason));
+  for (const r of current) if (r.hardStopReason !== null) add(stops, r.hardStopReason, 1);
+  return [...stops].map(([reason, runs]) => ({ reason, runs })).sort((a, b) => b.runs - a.runs || a.reason.localeCompare(b.reason));
+}
 
+/** Breach counts by cause in both periods; the share change compares each period's mix of causes. */
+export function causesOf(current: readonly (BreachCause | null)[], previous: readonly (BreachCause | null)[]): CauseFigures[] {
+  const count = (list: readonly (BreachCause | null)[]): Map<BreachCause, number> => {
+    const m = new Map<BreachCause, number>();
+    for (const c of list) if (c !== null) add(m, c, 1);
+    return m;
+  };
+  const now = count(current);
+  const before = count(previous);
+  const total = (m: Map<BreachCause, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
+  const [nowTotal, beforeTotal] = [total(now), total(before)];
+  return [...new Set([...now.keys(), ...before.keys()])]
+    .map((cause) => {
+      const runs = now.get(cause) ?? 0;
+      const prev = before.get(cause) ?? 0;
+      return { cause, runs, previous: prev, shareChange: nowTotal === 0 || beforeTotal === 0 ? null : round4(runs / nowTotal - prev / beforeTotal) };
+    })
+    .sort((a, b) => b.runs - a.runs || b.previous - a.previous || a.cause.localeCompare(b.cause));
+}
+
+function approvalFigures(approvals: readonly ReportApproval[]): Report['approvals'] {
+  return {
+    asked: approvals.filter((a) => a.answer !== 'automatic').length,
+    granted: approvals.filter((a) => a.answer === 'approved').length,
+    automatic: approvals.filter((a) => a.answer === 'automatic').length,
+  };
+}
+
+/** Spend by model, phase and day, from the period's requests. */
+function requestBreakdowns(requests: readonly ReportRequest[], input: ReportInput, timeZone: string): Pick<Report, 'byModel' | 'byPhase' | 'perDay'> {
   const models = new Map<string, Nano>();
   const modelRequests = new Map<string, number>();
   const phases = new Map<string, Nano>(PHASES.map((p) => [p, 0]));
   const days = new Map<string, Nano>();
   for (const q of requests) {
     add(models, q.model, q.costNano);
-    modelRequests.set(q.model, (modelRequests.get(q.model) ?? 0) + 1);
+    add(modelRequests, q.model, 1);
     add(phases, q.phase, q.costNano);
     add(days, dayKey(Date.parse(q.at), timeZone), q.costNano);
   }
-  const repos = new Map<string, Nano>();
-  const repoRuns = new Map<string, number>();
-  for (const r of current) {
-    add(repos, r.repo, r.spentNano);
-    repoRuns.set(r.repo, (repoRuns.get(r.repo) ?? 0) + 1);
-  }
-
-  const dayList = daysBetween(dayKey(sinceMs, timeZone), dayKey(Math.max(sinceMs, nowMs - 1), timeZone));
+  const sinceMs = input.since.getTime();
+  const dayList = daysBetween(dayKey(sinceMs, timeZone), dayKey(Math.max(sinceMs, input.now.getTime() - 1), timeZone));
   return {
-    ...figures,
-    now: now.toISOString(),
-    timeZone,
-    previous: before,
-    breachRateChange,
-    topRuns,
-    approvals: {
-      asked: approvals.filter((a) => a.answer !== 'automatic').length,
-      granted: approvals.filter((a) => a.answer === 'approved').length,
-      automatic: approvals.filter((a) => a.answer === 'automatic').length,
-    },
-    hardStops,
     byModel: [...models]
       .map(([model, nano]) => ({ model, usd: nanoToUsd(nano), requests: modelRequests.get(model) ?? 0 }))
       .sort(byAmountThenName((m) => m.model)),
     byPhase: [...phases].map(([phase, nano]) => ({ phase, usd: nanoToUsd(nano) })),
-    byRepo: [...repos]
-      .map(([repo, nano]) => ({ repo, usd: nanoToUsd(nano), runs: repoRuns.get(repo) ?? 0 }))
-      .sort(byAmountThenName((r) => r.repo)),
     perDay: dayList.map((day) => ({ day, usd: nanoToUsd(days.get(day) ?? 0) })),
+  };
+}
+
+function byRepoOf(current: readonly ReportRun[]): Report['byRepo'] {
+  const repos = new Map<string, Nano>();
+  const repoRuns = new Map<string, number>();
+  for (const r of current) {
+    add(repos, r.repo, r.spentNano);
+    add(repoRuns, r.repo, 1);
+  }
+  return [...repos].map(([repo, nano]) => ({ repo, usd: nanoToUsd(nano), runs: repoRuns.get(repo) ?? 0 })).sort(byAmountThenName((r) => r.repo));
+}
+
+/**
+ * Computes the report from ledger rows. A run belongs to the period it started in. Totals, the top
+ * runs and spend by repo come from each run's spend (its record once finished); spend by model,
+ * phase and day from its recorded requests, which add up to the same when every settled request
+ * was recorded.
+ */
+export function computeReport(input: ReportInput): Report {
+  const timeZone = input.timeZone ?? 'UTC';
+  const { current, previous, previousSince } = splitPeriods(input);
+  const escalated = new Set(input.approvals.filter((a) => a.kind === 'escalation' && a.answer === 'approved').map((a) => a.runId));
+  const causes = new Map(input.runs.map((r) => [r.id, causeOfRun(r, escalated.has(r.id))]));
+  const ids = new Set(current.map((r) => r.id));
+  const figures = period(current, input.since);
+  const before = period(previous, previousSince);
+  return {
+    ...figures,
+    now: input.now.toISOString(),
+    timeZone,
+    previous: before,
+    breachRateChange: figures.breachRate === null || before.breachRate === null ? null : round4(figures.breachRate - before.breachRate),
+    topRuns: topRunsOf(current, causes),
+    approvals: approvalFigures(input.approvals.filter((a) => ids.has(a.runId))),
+    hardStops: hardStopsOf(current),
+    causes: causesOf(
+      current.map((r) => causes.get(r.id) ?? null),
+      previous.map((r) => causes.get(r.id) ?? null),
+    ),
+    ...requestBreakdowns(
+      input.requests.filter((q) => ids.has(q.runId)),
+      input,
+      timeZone,
+    ),
+    byRepo: byRepoOf(current),
   };
 }

@@ -2,6 +2,7 @@ import { exceededInitialBudget } from '../budget/engine.js';
 import { nanoToUsd } from '../budget/money.js';
 import type { BudgetState, LimitKind } from '../budget/types.js';
 import type { SealedSummary } from '../sealed/gateway.js';
+import { breachCause, type BreachCause } from './breach-cause.js';
 
 /** The run record: field names are a contract (DESIGN.md); other programs read them. */
 export interface RunRecord {
@@ -27,6 +28,8 @@ export interface RunRecord {
   approvals: { kind: string; at: string; answer: string; from: number; to: number; model?: string }[];
   hardStop: { reason: LimitKind; at: string } | null;
   exceededInitialBudget: boolean;
+  /** Why it exceeded its initial envelope (one primary cause, see breach-cause.ts); null when it did not. */
+  breachCause?: BreachCause | null;
   estimated: boolean;
   /** Paid by a subscription login (not per token): `spent` is the API-equivalent price. */
   apiEquivalent: boolean;
@@ -72,6 +75,8 @@ export interface RunFacts {
   toolsRemoved?: readonly string[];
   reservation?: { mode: string; riskNano: number; countCalls: number };
   upstreamNonCompliant?: boolean;
+  /** Median spend of the repo's recent runs (for the `cap-below-typical` cause); null when unknown. */
+  typicalUsd?: number | null;
 }
 
 /** Builds the record from the final budget state and what the supervisor saw. */
@@ -79,6 +84,9 @@ export function buildRunRecord(state: BudgetState, facts: RunFacts): RunRecord {
   const models: RunRecord['models'] = {};
   for (const [model, spend] of Object.entries(state.models)) models[model] = { usd: nanoToUsd(spend.nano), requests: spend.requests };
   const spentUsd = nanoToUsd(state.spentNano);
+  const exceeded = exceededInitialBudget(state);
+  const budgetUsd = state.initialCaps.usd === null ? null : nanoToUsd(state.initialCaps.usd);
+  const verifyUsd = state.initialPolicy.verifyNano === null ? null : nanoToUsd(state.initialPolicy.verifyNano);
   return {
     id: facts.id,
     command: facts.command,
@@ -95,10 +103,10 @@ export function buildRunRecord(state: BudgetState, facts: RunFacts): RunRecord {
     },
     // The budget requested at the start; raises approved on the way are in `approvals`.
     budget: {
-      usd: state.initialCaps.usd === null ? null : nanoToUsd(state.initialCaps.usd),
+      usd: budgetUsd,
       tokens: state.initialCaps.tokens,
       actions: state.initialCaps.actions,
-      verifyUsd: state.initialPolicy.verifyNano === null ? null : nanoToUsd(state.initialPolicy.verifyNano),
+      verifyUsd,
     },
     spent: {
       usd: spentUsd,
@@ -119,7 +127,17 @@ export function buildRunRecord(state: BudgetState, facts: RunFacts): RunRecord {
       : null,
     approvals: state.approvals.map((a) => ({ ...a, from: nanoToUsd(a.from), to: nanoToUsd(a.to) })),
     hardStop: state.hardStop,
-    exceededInitialBudget: exceededInitialBudget(state),
+    exceededInitialBudget: exceeded,
+    breachCause: breachCause({
+      exceeded,
+      hardStopReason: state.hardStop?.reason ?? null,
+      escalationApproved: state.approvals.some((a) => a.kind === 'escalation' && a.answer === 'approved'),
+      budgetUsd,
+      verifyUsd,
+      spentUsd,
+      verificationUsd: nanoToUsd(state.phaseSpent.verification),
+      typicalUsd: facts.typicalUsd ?? null,
+    }),
     estimated: state.estimated,
     apiEquivalent: facts.apiEquivalent,
     toolsRemoved: [...(facts.toolsRemoved ?? [])],

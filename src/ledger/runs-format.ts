@@ -54,7 +54,7 @@ export function formatRunDetail(run: RunDetail, opts: FormatOptions): string {
     ['tokens', `in ${fmt(r.spent.inputTokens)} · out ${fmt(r.spent.outputTokens)} · cache read ${fmt(r.spent.cacheReadTokens)} · cache write ${fmt(r.spent.cacheWriteTokens)}`],
     ['phases', `implementation ${money(r.phases.implementation.usd)} · verification ${money(r.phases.verification.usd)}`],
     ['hard stop', r.hardStop ? `${r.hardStop.reason} cap at ${stamp(r.hardStop.at, tz, true)}` : 'none'],
-    ['envelope', r.exceededInitialBudget ? 'exceeded its initial budget' : 'stayed within its initial budget'],
+    ['envelope', r.exceededInitialBudget ? `exceeded its initial budget${r.breachCause ? ` (cause: ${r.breachCause})` : ''}` : 'stayed within its initial budget'],
     ['exit code', r.exitCode === UNKNOWN_EXIT_CODE ? 'unknown (capped did not finish the run)' : String(r.exitCode)],
   ];
   if (r.apiEquivalent) facts.push(['billing', 'subscription login: spend is the API-equivalent price']);

@@ -13,7 +13,7 @@ import type {
   WindowSpend,
 } from './ledger.js';
 import { approvalExceedsEnvelope, rebuildRecord } from './rebuild-record.js';
-import { computeReport, type Report } from './report.js';
+import { computeReport, type Report, type ReportInput } from './report.js';
 import type { RunRecord } from './run-record.js';
 import { iso, REQUEST_COLUMNS, requestOf, RUN_COLUMNS, summaryOf } from './ledger-rows.js';
 import type { Liveness } from './run-status.js';
@@ -164,7 +164,7 @@ export class SqlLedger implements Ledger {
       {
         sql:
           "UPDATE runs SET status = 'finished', ended_at = ?, last_at = CASE WHEN last_at < CAST(? AS BIGINT) THEN CAST(? AS BIGINT) ELSE last_at END, " +
-          'record = ?, spent_nano = ?, request_count = ?, exceeded_initial_budget = ?, hard_stop_reason = ?, hard_stop_at = ? WHERE id = ?',
+          'record = ?, spent_nano = ?, request_count = ?, exceeded_initial_budget = ?, hard_stop_reason = ?, hard_stop_at = ?, breach_cause = ? WHERE id = ?',
         // `budget` keeps what startRun stored: the initial envelope.
         params: [
           ended,
@@ -176,6 +176,7 @@ export class SqlLedger implements Ledger {
           flag(record.exceededInitialBudget),
           record.hardStop?.reason ?? null,
           record.hardStop ? ms(record.hardStop.at) : null,
+          record.breachCause ?? null,
           record.id,
         ],
         orElse: () => new UnknownRunError(record.id),
@@ -228,6 +229,10 @@ export class SqlLedger implements Ledger {
   }
 
   async report(query: ReportQuery): Promise<Report> {
+    return computeReport(await this.reportInput(query));
+  }
+
+  async reportInput(query: ReportQuery): Promise<ReportInput> {
     const since = query.since.getTime();
     const now = query.now.getTime();
     const previousSince = since - (now - since);
@@ -235,7 +240,7 @@ export class SqlLedger implements Ledger {
     const ofPeriod = 'JOIN runs u ON u.id = x.run_id WHERE u.started_at >= ? AND u.started_at < ?';
     const requestRows = await this.db.all(`SELECT x.run_id, x.at, x.model, x.phase, x.cost_nano FROM requests x ${ofPeriod}`, [since, now]);
     const approvalRows = await this.db.all(`SELECT x.run_id, x.kind, x.answer FROM approvals x ${ofPeriod}`, [since, now]);
-    return computeReport({
+    return {
       since: query.since,
       now: query.now,
       ...(query.timeZone === undefined ? {} : { timeZone: query.timeZone }),
@@ -251,11 +256,13 @@ export class SqlLedger implements Ledger {
           budgetUsd: s.budgetUsd,
           exceededInitialBudget: s.exceededInitialBudget,
           hardStopReason: s.hardStop?.reason ?? null,
+          breachCause: s.breachCause,
+          verifyUsd: (JSON.parse(str(row.budget)) as RunRecord['budget']).verifyUsd,
         };
       }),
       requests: requestRows.map((q) => ({ runId: str(q.run_id), at: iso(num(q.at)), model: str(q.model), phase: str(q.phase), costNano: num(q.cost_nano) })),
       approvals: approvalRows.map((a) => ({ runId: str(a.run_id), kind: str(a.kind), answer: str(a.answer) })),
-    });
+    };
   }
 
   async prune(olderThan: Date): Promise<number> {

@@ -32,6 +32,8 @@ export interface BarFields {
   readonly phase: BarPhase | null;
   /** The most expensive action so far, e.g. "top $0.08". */
   readonly costliest: string | null;
+  /** The burn-rate forecast, e.g. "$0.15/min ~8m left"; absent or null while too little is known. */
+  readonly forecast?: string | null;
   readonly model: string | null;
   readonly status: BarStatus;
 }
@@ -66,6 +68,7 @@ export const MODEL_LAST = 6;
  */
 export const DEGRADE_ORDER = [
   'drop costliest',
+  'drop forecast',
   'drop label',
   'drop phase',
   'drop actions left',
@@ -97,6 +100,7 @@ interface Draft {
   actions: boolean;
   phase: boolean;
   costliest: boolean;
+  forecast: boolean;
   model: number;
 }
 
@@ -107,6 +111,7 @@ function partsOf(f: BarFields, d: Draft): BarPart[] {
   if (d.gauge > 0 && f.fraction !== null) parts.push({ kind: 'gauge', ...barCells(f.fraction, d.gauge), level });
   parts.push({ kind: 'spend', text: f.cap === null ? `${f.spent} spent` : `${f.spent}/${f.cap}`, level });
   if (d.remaining && f.remaining) parts.push({ kind: 'info', text: f.remaining });
+  if (d.forecast && f.forecast) parts.push({ kind: 'info', text: f.forecast });
   if (d.tokens && f.tokensLeft) parts.push({ kind: 'info', text: f.tokensLeft });
   if (d.actions && f.actionsLeft) parts.push({ kind: 'info', text: f.actionsLeft });
   if (d.phase && f.phase) {
@@ -150,6 +155,8 @@ function apply(step: Step, d: Draft, overflow: number): Draft {
   switch (step) {
     case 'drop costliest':
       return { ...d, costliest: false };
+    case 'drop forecast':
+      return { ...d, forecast: false };
     case 'drop phase':
       return { ...d, phase: false };
     case 'drop label':
@@ -187,6 +194,7 @@ export function layoutBar(fields: BarFields, columns: number): BarPart[] {
     actions: true,
     phase: true,
     costliest: true,
+    forecast: true,
     model: fields.model ? Math.min(MODEL_MAX, width(fields.model)) : 0,
   };
   let parts = partsOf(fields, draft);

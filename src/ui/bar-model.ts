@@ -9,6 +9,8 @@ export interface BarView {
   status: BarStatus;
   /** Overrides the model shown (default: the downgrade target, else the selected model). */
   model?: string | null;
+  /** The burn-rate forecast's text (see forecast-text.ts); null while too little is known. */
+  forecast?: string | null;
 }
 
 const tokensUsed = (s: BudgetState): number => s.usage.input + s.usage.output + s.usage.cacheRead + s.usage.cacheWrite;
@@ -59,6 +61,7 @@ export function barFromState(state: BudgetState, view: BarView): BarFields {
     actionsLeft: actionsLeft === null ? null : `${formatCount(actionsLeft)} ${actionsLeft === 1 ? 'action' : 'actions'} left`,
     phase: phaseOf(state),
     costliest: state.mostExpensive ? `top ${formatUsdShort(state.mostExpensive.nano)}` : null,
+    forecast: view.forecast ?? null,
     model: view.model !== undefined ? view.model : (state.downgradedTo ?? state.selected?.model ?? null),
     status: statusOf(state, view),
   };

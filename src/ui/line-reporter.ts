@@ -3,12 +3,16 @@ import type { BudgetState, Caps } from '../budget/types.js';
 import type { RunRecord } from '../ledger/run-record.js';
 import type { ProxyNotice } from '../proxy/exchange.js';
 import { LIMIT_NAMES } from '../budget/messages.js';
+import type { RunHistory } from '../ledger/history.js';
+import { forecastLong, forecastOf, historyText, historyWarning } from './forecast-text.js';
 
 export interface ReporterOptions {
   /** Colour the `capped:` prefix (a TTY without NO_COLOR). */
   color: boolean;
   /** A line for every priced request (CI, pipes); otherwise only at 50/75/90% of the cap. */
   everyRequest: boolean;
+  /** Time since the run started, for the burn-rate forecast; no forecast without it. */
+  elapsedMs?: () => number;
 }
 
 export interface StartInfo {
@@ -19,6 +23,8 @@ export interface StartInfo {
   agent: string;
   /** What happens at a limit (stop, ask, downgrade, pause). */
   onLimit: string;
+  /** What runs of this repo cost recently (from the ledger), when known. */
+  history?: RunHistory | null;
 }
 
 const THRESHOLDS = [0.5, 0.75, 0.9];
@@ -73,6 +79,10 @@ export class LineReporter {
 
   start(info: StartInfo): void {
     this.line(`run ${info.runId} · ${capsText(info.caps)} · on limit: ${info.onLimit} · ${info.agent}: ${info.command.join(' ')}`);
+    const history = historyText(info.history ?? null);
+    if (history) this.line(`recent runs here: ${history}`);
+    const warning = historyWarning(info.history ?? null, info.caps.usd === null ? null : info.caps.usd / 1e9);
+    if (warning) this.line(`warning: ${warning}`);
   }
 
   notice(notice: ProxyNotice, state: BudgetState): void {
@@ -109,6 +119,9 @@ export class LineReporter {
       `in ${fmtInt(u.input)} out ${fmtInt(u.output)} cache r/w ${fmtInt(u.cacheRead)}/${fmtInt(u.cacheWrite)}`,
       `spent ${formatUsd(state.spentNano)}${of}${fraction === null ? '' : ` (${pct(fraction)})`}`,
     ];
+    // Right after the spend it projects from; flags about the request itself stay at the end.
+    const burn = this.opts.elapsedMs ? forecastLong(forecastOf(state, this.opts.elapsedMs())) : null;
+    if (burn) parts.push(burn);
     if (notice.clamped !== null) parts.push(`max_tokens lowered to ${fmtInt(notice.clamped)}`);
     if (notice.estimated) parts.push(notice.atReservation ? 'estimated: charged at its reservation' : 'estimated: usage unreadable');
     this.line(parts.join(' · '));

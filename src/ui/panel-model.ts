@@ -1,4 +1,6 @@
-import type { Nano } from '../budget/money.js';
+import { nanoToUsd, type Nano } from '../budget/money.js';
+import type { RunHistory } from '../ledger/history.js';
+import { historyText, historyWarning } from './forecast-text.js';
 import { formatDuration, formatUsdShort, pricePerMillion, tokenEquivalent } from './format.js';
 import type { PreRunPanelProps } from './pre-run-panel.js';
 
@@ -25,6 +27,8 @@ export interface PanelFacts {
   /** Idle window in ms; null when idle detection is off. */
   idleMs: number | null;
   columns: number;
+  /** What runs of this repo cost recently (from the ledger); null or absent when unknown. */
+  history?: RunHistory | null;
 }
 
 /** The pre-run panel's props from the run's options. */
@@ -41,5 +45,7 @@ export function preRunFromFacts(f: PanelFacts): PreRunPanelProps {
     unattended: f.unattended ? 'allowed' : 'not allowed: nobody at the keyboard means a limit stops the run',
     idle: f.idleMs === null ? 'off' : `${formatDuration(f.idleMs)} without a keystroke pauses before the next spend`,
     columns: f.columns,
+    history: historyText(f.history ?? null),
+    warning: historyWarning(f.history ?? null, nanoToUsd(f.capNano)),
   };
 }

@@ -20,6 +20,10 @@ export interface PreRunPanelProps {
   readonly unattended: string;
   /** e.g. "10m" or "off". */
   readonly idle: string;
+  /** What runs of this repo (and agent) cost recently, e.g. "median $0.80, p90 $1.90 (12 runs)"; absent without history. */
+  readonly history?: string | null;
+  /** A warning when the cap is below the repo's median run. */
+  readonly warning?: string | null;
   /** Terminal width; the panel is at most 76 columns wide. */
   readonly columns: number;
 }
@@ -46,6 +50,12 @@ export function PreRunPanel(props: PreRunPanelProps) {
       <Row label="escalation">{props.escalation}</Row>
       <Row label="unattended">{props.unattended}</Row>
       <Row label="idle window">{props.idle}</Row>
+      {props.history ? <Row label="recent runs">{props.history}</Row> : null}
+      {props.warning ? (
+        <Row label="">
+          <Text color="yellow">warning: {props.warning}</Text>
+        </Row>
+      ) : null}
     </Box>
   );
 }

@@ -51,7 +51,7 @@ describe('capped report --html in a real browser', () => {
     expect(await page.locator('svg.days circle.rate-dot').count()).toBeGreaterThan(1);
 
     // Breaches by cause: the three causes of the seed, each with its bar and trend line.
-    expect(await page.locator('#causes text.label').allTextContents()).toEqual(['exceeded initial budget', 'spending cap', 'verification cap']);
+    expect(await page.locator('#causes text.label').allTextContents()).toEqual(['verification-heavy', 'cap-below-typical', 'escalation']);
     expect(await page.locator('#causes polyline.trend').count()).toBe(3);
 
     // Ten curves, each a path; the marks the seed put in them are drawn.

@@ -43,11 +43,13 @@ describe.each(BACKENDS)('the review page data from a seeded %s ledger', (backend
     expect(data.previous).toEqual({ spentUsd: 0.83, runs: 4, breaches: 3, breachRate: 0.75 });
   });
 
-  it('counts breaches by cause (the hard stop, else exceeded initial budget), with the previous window and the per-day trend', () => {
+  it('counts breaches by their stored cause, with the previous window and the per-day trend', () => {
+    // From the seed: even runs spend their last two requests verifying (over 40% of the spend but
+    // for c03-like odd runs), c09 approved an escalation, c03 only needed more than its cap.
     expect(data.causes).toEqual([
-      { cause: 'exceeded initial budget', runs: 5, previousRuns: 2, perDay: [1, 1, 1, 1, 0, 1, 0, 0] },
-      { cause: 'spending cap', runs: 2, previousRuns: 1, perDay: [0, 1, 0, 0, 0, 0, 1, 0] },
-      { cause: 'verification cap', runs: 1, previousRuns: 0, perDay: [0, 0, 0, 0, 0, 1, 0, 0] },
+      { cause: 'verification-heavy', runs: 6, previousRuns: 2, perDay: [1, 1, 1, 1, 0, 1, 1, 0] },
+      { cause: 'cap-below-typical', runs: 1, previousRuns: 1, perDay: [0, 1, 0, 0, 0, 0, 0, 0] },
+      { cause: 'escalation', runs: 1, previousRuns: 0, perDay: [0, 0, 0, 0, 0, 1, 0, 0] },
     ]);
   });
 
@@ -98,11 +100,12 @@ describe.each(BACKENDS)('the review page data from a seeded %s ledger', (backend
 });
 
 describe('causeOf', () => {
-  const run = { hardStop: null } as Parameters<typeof causeOf>[0];
-  it('names the hard stop, else the breach of the initial budget', () => {
-    expect(causeOf({ ...run, hardStop: { reason: 'idle', at: '' } })).toBe('idle cap');
-    expect(causeOf({ ...run, hardStop: { reason: 'something-new', at: '' } })).toBe('something-new');
-    expect(causeOf(run)).toBe('exceeded initial budget');
+  const run = { hardStop: null, breachCause: null, budgetUsd: 0.5, spentUsd: 0.75 } as Parameters<typeof causeOf>[0];
+  it('takes the stored cause, else works it out from the row of a run that never finished', () => {
+    expect(causeOf({ ...run, breachCause: 'escalation' })).toBe('escalation');
+    expect(causeOf({ ...run, hardStop: { reason: 'idle', at: '' } })).toBe('idle');
+    expect(causeOf({ ...run, hardStop: { reason: 'loop', at: '' } })).toBe('retry-loop');
+    expect(causeOf(run)).toBe('cap-below-typical');
   });
 });
 

@@ -91,7 +91,7 @@ describe.each(BACKENDS)('capped runs and capped report on %s', (backend) => {
     expect(all.repo).toBeNull();
     expect(all.runs.map((r) => r.id)).toEqual(['20260302-091000-bbbbbb', '20260302-090000-aaaaaa', '20260220-090000-cccccc']);
     expect(Object.keys(all.runs[0]!)).toEqual([
-      'id', 'command', 'cwd', 'repo', 'host', 'pid', 'startedAt', 'endedAt', 'status', 'spentUsd', 'budgetUsd', 'requestCount', 'exceededInitialBudget', 'hardStop',
+      'id', 'command', 'cwd', 'repo', 'host', 'pid', 'startedAt', 'endedAt', 'status', 'spentUsd', 'budgetUsd', 'requestCount', 'exceededInitialBudget', 'hardStop', 'breachCause',
     ]);
 
     const recent = JSON.parse((await capped(['runs', '--json', '--since', '55m', ...select], deps)).out) as { runs: RunSummary[] };

@@ -52,6 +52,9 @@ describe('githubSummary', () => {
     expect(md).toContain('| Tool actions | 4 |\n');
     expect(md).toContain('| Approval | Answer | Ceiling | At |\n| --- | --- | --- | --- |\n| limit | denied | $1.50 → $3.00 | 2026-03-02T09:02:00.000Z |\n');
     expect(githubSummary(finishedRecord(start, { exceededInitialBudget: true }))).toContain('| Outcome | ⚠️ Exceeded its initial budget · exit code 0 |');
+    expect(githubSummary(finishedRecord(start, { exceededInitialBudget: true, breachCause: 'verification-heavy' }))).toContain(
+      '| Outcome | ⚠️ Exceeded its initial budget · cause: `verification-heavy` · exit code 0 |',
+    );
   });
 
   it('keeps a command with pipes, backticks and newlines inside its cell', () => {

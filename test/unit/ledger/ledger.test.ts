@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../../src/ledger/ledger.js';
-import { MIGRATIONS, SchemaTooNewError } from '../../../src/ledger/migrations.js';
+import { LATEST_VERSION, MIGRATIONS, SchemaTooNewError } from '../../../src/ledger/migrations.js';
 import { UNKNOWN_EXIT_CODE } from '../../../src/ledger/rebuild-record.js';
 import type { Liveness } from '../../../src/ledger/run-status.js';
 import { UnknownRunError } from '../../../src/ledger/sql-ledger.js';
@@ -58,6 +58,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
       requestCount: 3,
       exceededInitialBudget: false,
       hardStop: null,
+      breachCause: null,
     });
     expect(requests).toEqual([0, 1, 2].map((i) => {
       const { runId: _, ...rest } = request('r1', i, i === 1 ? { estimated: true, retry: true, phase: 'verification' } : {});
@@ -78,6 +79,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
       approvals: [],
       hardStop: null,
       exceededInitialBudget: false,
+      breachCause: null,
       estimated: true,
       apiEquivalent: false,
       toolsRemoved: [],
@@ -276,7 +278,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
       await client.end();
     }
     await expect(open()).rejects.toThrow(SchemaTooNewError);
-    await expect(open()).rejects.toThrow("The ledger's schema is version 99, newer than this capped knows (4). Upgrade capped to use it.");
+    await expect(open()).rejects.toThrow(`The ledger's schema is version 99, newer than this capped knows (${LATEST_VERSION}). Upgrade capped to use it.`);
     ledger = { close: () => Promise.resolve() } as Ledger;
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { computeReport, dayKey, type ReportRun } from '../../../src/ledger/report.js';
 import { APPROVALS, INPUT, NOW, REQUESTS, RUNS, SINCE } from './helpers/report-fixture.js';
 
-const top = (id: string, startedAt: string, repo: string, spentUsd: number, exceeded: boolean, hardStop: string | null) => ({
+const top = (id: string, startedAt: string, repo: string, spentUsd: number, exceeded: boolean, hardStop: string | null, breachCause: string | null) => ({
   id,
   startedAt,
   repo,
@@ -12,6 +12,7 @@ const top = (id: string, startedAt: string, repo: string, spentUsd: number, exce
   budgetUsd: 5,
   exceededInitialBudget: exceeded,
   hardStop,
+  breachCause,
 });
 
 describe('computeReport', () => {
@@ -31,17 +32,25 @@ describe('computeReport', () => {
       breachRateChange: 0.3334,
       // r5 spent nothing and is not a session worth reviewing
       topRuns: [
-        top('r2', '2026-03-02T12:00:00.000Z', '/a', 5.5, true, 'usd'),
-        top('r6', '2026-03-07T20:00:00.000Z', '/a', 3, true, 'usd'),
-        top('r1', '2026-03-01T10:00:00.000Z', '/a', 2, false, null),
-        top('r4', '2026-03-05T23:30:00.000Z', '/b', 1.25, true, 'tokens'),
-        top('r3', '2026-03-03T09:00:00.000Z', '/b', 0.25, true, null),
+        // no stored cause: a dollar stop with nothing else seen is the residual cap-below-typical
+        top('r2', '2026-03-02T12:00:00.000Z', '/a', 5.5, true, 'usd', 'cap-below-typical'),
+        // aborted after an approved escalation
+        top('r6', '2026-03-07T20:00:00.000Z', '/a', 3, true, 'usd', 'escalation'),
+        top('r1', '2026-03-01T10:00:00.000Z', '/a', 2, false, null, null),
+        top('r4', '2026-03-05T23:30:00.000Z', '/b', 1.25, true, 'tokens', 'cap-below-typical'),
+        top('r3', '2026-03-03T09:00:00.000Z', '/b', 0.25, true, null, 'verification-heavy'),
       ],
       // automatic (policy) decisions are not questions asked
       approvals: { asked: 3, granted: 2, automatic: 1 },
       hardStops: [
         { reason: 'usd', runs: 2 },
         { reason: 'tokens', runs: 1 },
+      ],
+      // 4 breaches now (r2, r4 | r6 | r3), 1 before (p1, a dollar stop): shares 2/4 - 1/1, 1/4 - 0, 1/4 - 0
+      causes: [
+        { cause: 'cap-below-typical', runs: 2, previous: 1, shareChange: -0.5 },
+        { cause: 'escalation', runs: 1, previous: 0, shareChange: 0.25 },
+        { cause: 'verification-heavy', runs: 1, previous: 0, shareChange: 0.25 },
       ],
       byModel: [
         { model: 'sonnet', usd: 5.75, requests: 4 },

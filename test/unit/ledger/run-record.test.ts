@@ -70,7 +70,7 @@ describe('buildRunRecord', () => {
     ];
     for (const key of designed) expect(record, key).toHaveProperty(key);
     // beyond the designed names, only the subscription flag (not yet in DESIGN.md)
-    expect(Object.keys(record).filter((k) => !designed.includes(k))).toEqual(['apiEquivalent', 'toolsRemoved', 'reservation', 'upstreamNonCompliant']);
+    expect(Object.keys(record).filter((k) => !designed.includes(k))).toEqual(['breachCause', 'apiEquivalent', 'toolsRemoved', 'reservation', 'upstreamNonCompliant']);
     expect(Object.keys(record.budget).sort()).toEqual(['actions', 'tokens', 'usd', 'verifyUsd']);
     expect(Object.keys(record.spent).sort()).toEqual(
       ['usd', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'actions', 'requests'].sort(),
@@ -105,6 +105,7 @@ describe('buildRunRecord', () => {
       approvals: [],
       hardStop: null,
       exceededInitialBudget: false,
+      breachCause: null,
       estimated: true,
       apiEquivalent: false,
       toolsRemoved: [],

@@ -20,6 +20,7 @@ const SUMMARY: RunSummary = {
   requestCount: 3,
   exceededInitialBudget: false,
   hardStop: null,
+  breachCause: null,
 };
 const OPTS = { color: false, timeZone: 'UTC' };
 const requests = [0, 1, 2].map((i) => {
@@ -75,6 +76,7 @@ describe('formatRunDetail', () => {
       approvals: [{ kind: 'limit', at: at(2), answer: 'approved', from: 1.5, to: 3 }],
       hardStop: { reason: 'usd', at: at(4) },
       exceededInitialBudget: true,
+      breachCause: 'cap-below-typical',
       estimated: true,
       exitCode: 3,
     });
@@ -92,7 +94,7 @@ describe('formatRunDetail', () => {
         '  tokens     in 303 · out 60 · cache read 3,000 · cache write 500',
         '  phases     implementation $0.006000 · verification $0.00',
         '  hard stop  usd cap at 2026-03-02 09:00:04',
-        '  envelope   exceeded its initial budget',
+        '  envelope   exceeded its initial budget (cause: cap-below-typical)',
         '  exit code  3',
         '',
         'requests',

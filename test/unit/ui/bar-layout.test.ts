@@ -32,6 +32,19 @@ describe('layoutBar', () => {
     expect(line(FULL, 60)).toBe('███░░░░░░ $0.42/$1.50 · $1.08 left · claude-sonn… · running');
   });
 
+  it('shows the forecast after the dollars left, and drops it right after the costliest request', () => {
+    const withForecast = { ...FULL, forecast: '$0.15/min ~8m left' };
+    expect(line(withForecast, 220)).toBe(
+      'capped ███░░░░░░░ $0.42/$1.50 · $1.08 left · $0.15/min ~8m left · 12k tokens left · 8 actions left · verify $0.10/$0.60 · top $0.08 · claude-sonnet-4-5 · running',
+    );
+    expect(line(withForecast, 160)).toBe(
+      'capped ███░░░░░░░ $0.42/$1.50 · $1.08 left · $0.15/min ~8m left · 12k tokens left · 8 actions left · verify $0.10/$0.60 · claude-sonnet-4-5 · running',
+    );
+    // one column short of that: the forecast goes before the label
+    expect(line(withForecast, 140)).toBe(line(FULL, 140));
+    expect(line({ ...FULL, forecast: null }, 200)).toBe(line(FULL, 200));
+  });
+
   it('fits a 40-column terminal: model shortened, then the gauge, then remaining dollars dropped', () => {
     const text = line(FULL, 40);
     expect(text).toBe('█░░░ $0.42/$1.50 · claude-so… · running');

@@ -217,3 +217,29 @@ describe('LineReporter.summary', () => {
     ]);
   });
 });
+
+describe('LineReporter forecast and history', () => {
+  it('adds the burn rate to each priced line once there is enough to go on', () => {
+    let raw = '';
+    let elapsed = 5_000;
+    const r = new LineReporter((text) => (raw += text), { color: false, everyRequest: true, elapsedMs: () => elapsed });
+    // 3 requests, $0.30 spent of $1.00: too early at 5 s, then 2 minutes in: $0.15/min, $0.70 left
+    const state = { ...stateAt(DOLLAR, 300_000_000), requests: 3 };
+    r.notice(settled(100_000_000), state);
+    expect(raw).not.toContain('burn');
+    elapsed = 120_000;
+    r.notice(settled(100_000_000, { estimated: true }), state);
+    // after the spend, before what is said about the request itself
+    expect(raw.split('\n')[1]).toMatch(/ \(30\.0%\) · burn \$0\.15\/min \(\$0\.10\/request\) · ~4m 40s or ~7 requests left at this rate · estimated: usage unreadable$/);
+  });
+
+  it('says what runs here cost at the start, and warns when the cap is below their median', () => {
+    const { r, lines } = reporter();
+    const history = { agent: 'claude', repo: { runs: 4, medianUsd: 1.2, p90Usd: 2, medianRequests: 9 }, agentRuns: null };
+    r.start({ runId: 'r1', caps: DOLLAR, command: ['claude'], agent: 'claude', onLimit: 'stop', history });
+    expect(lines().slice(1)).toEqual([
+      'capped: recent runs here: median $1.20, p90 $2.00 (4 runs)',
+      'capped: warning: the cap $1.00 is below the median run here ($1.20): this run will likely need more',
+    ]);
+  });
+});

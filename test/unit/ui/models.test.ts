@@ -29,6 +29,7 @@ describe('barFromState', () => {
       actionsLeft: '1 action left',
       phase: null,
       costliest: 'top $0.21',
+      forecast: null,
       model: 'claude-opus-4-5',
       status: 'running',
     });

@@ -68,6 +68,23 @@ describe('PreRunPanel', () => {
     expect(frame).toMatch(/at the limit {2}ask: the agent is +│\n│ +paused and you are/);
   });
 
+  it('shows what runs of this repo cost recently, and warns when the cap is below their median', () => {
+    const history = {
+      agent: 'claude',
+      repo: { runs: 12, medianUsd: 2.1, p90Usd: 4.4, medianRequests: 30 },
+      agentRuns: { runs: 5, medianUsd: 1.8, p90Usd: 3, medianRequests: 25 },
+    };
+    const frame = render(<PreRunPanel {...preRunFromFacts({ ...FACTS, history })} />).lastFrame() ?? '';
+    expect(frame).toContain('│ recent runs   median $2.10, p90 $4.40 (12 runs) · claude: median $1.80,  │');
+    expect(frame).toContain('│               warning: the cap $1.50 is below the median run here        │\n│               ($2.10): this run will likely need more                    │');
+    // a cap at or above the median: the history, and no warning
+    const fine = render(<PreRunPanel {...preRunFromFacts({ ...FACTS, capNano: 2_500_000_000, history })} />).lastFrame() ?? '';
+    expect(fine).toContain('recent runs');
+    expect(fine).not.toContain('warning');
+    // no history: neither row
+    expect(render(<PreRunPanel {...preRunFromFacts(FACTS)} />).lastFrame()).not.toContain('recent runs');
+  });
+
   it('says so when the price is unknown and idle detection is off', () => {
     const frame = render(<PreRunPanel {...preRunFromFacts({ ...FACTS, outPicoPerToken: null, idleMs: null, model: null, unattended: true })} />).lastFrame() ?? '';
     expect(frame).toContain("model         agent's default");

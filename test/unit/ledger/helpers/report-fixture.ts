@@ -9,7 +9,7 @@ export const NOW = new Date('2026-03-08T00:00:00.000Z');
 
 const USD = 1_000_000_000;
 
-function run(id: string, startedAt: string, repo: string, spent: number, exceeded: boolean, hardStop: string | null = null): ReportRun {
+function run(id: string, startedAt: string, repo: string, spent: number, exceeded: boolean, hardStop: string | null = null, cause: string | null = null): ReportRun {
   return {
     id,
     command: ['claude', '-p', `task ${id}`],
@@ -20,13 +20,15 @@ function run(id: string, startedAt: string, repo: string, spent: number, exceede
     budgetUsd: 5,
     exceededInitialBudget: exceeded,
     hardStopReason: hardStop,
+    breachCause: cause,
   };
 }
 
 export const RUNS: ReportRun[] = [
   run('r1', '2026-03-01T10:00:00.000Z', '/a', 2, false),
   run('r2', '2026-03-02T12:00:00.000Z', '/a', 5.5, true, 'usd'),
-  run('r3', '2026-03-03T09:00:00.000Z', '/b', 0.25, true),
+  // its cause was stored when it finished; the others' are worked out from their rows
+  run('r3', '2026-03-03T09:00:00.000Z', '/b', 0.25, true, null, 'verification-heavy'),
   run('r4', '2026-03-05T23:30:00.000Z', '/b', 1.25, true, 'tokens'),
   run('r5', '2026-03-07T08:00:00.000Z', '/c', 0, false),
   run('r6', '2026-03-07T20:00:00.000Z', '/a', 3, true, 'usd'),

@@ -1,0 +1,53 @@
+import type { RunSummary } from './ledger.js';
+
+/** Fewer finished runs than this and the ledger says nothing about what runs typically cost. */
+export const HISTORY_MIN_RUNS = 3;
+/** How far back "recent" runs go (the ledger's default retention). */
+export const HISTORY_DAYS = 30;
+
+/** What a set of runs cost: median and 90th percentile of their spend, and their typical length. */
+export interface SpendStats {
+  runs: number;
+  medianUsd: number;
+  p90Usd: number;
+  /** Median number of requests (turns) per run. */
+  medianRequests: number;
+}
+
+/** What runs of this repo (and of this agent in it) cost recently, for the pre-run panel. */
+export interface RunHistory {
+  /** The agent's program name, e.g. `claude`. */
+  agent: string;
+  repo: SpendStats | null;
+  /** Runs of the same agent in this repo; null when too few. */
+  agentRuns: SpendStats | null;
+}
+
+/** Nearest-rank quantile of sorted values (q in (0, 1]); the same rule on every backend. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) throw new RangeError('quantile of no values');
+  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length))) - 1]!;
+}
+
+/** Median and p90 of the runs' spend; null below HISTORY_MIN_RUNS runs. */
+export function spendStats(runs: readonly Pick<RunSummary, 'spentUsd' | 'requestCount'>[]): SpendStats | null {
+  if (runs.length < HISTORY_MIN_RUNS) return null;
+  const spend = runs.map((r) => r.spentUsd).sort((a, b) => a - b);
+  const requests = runs.map((r) => r.requestCount).sort((a, b) => a - b);
+  return { runs: runs.length, medianUsd: quantile(spend, 0.5), p90Usd: quantile(spend, 0.9), medianRequests: quantile(requests, 0.5) };
+}
+
+/** The program name of a command (`/usr/bin/claude --x` → `claude`). */
+export function agentOf(command: readonly string[]): string {
+  const program = command[0] ?? '';
+  return program.slice(program.lastIndexOf('/') + 1);
+}
+
+/**
+ * The repo's history from its runs: finished runs that made at least one request (a run that
+ * failed to start says nothing about what the work costs).
+ */
+export function runHistory(runs: readonly RunSummary[], agent: string): RunHistory {
+  const counted = runs.filter((r) => r.status === 'finished' && r.requestCount > 0);
+  return { agent, repo: spendStats(counted), agentRuns: spendStats(counted.filter((r) => agentOf(r.command) === agent)) };
+}

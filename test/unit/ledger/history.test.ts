@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { agentOf, quantile, runHistory, spendStats } from '../../../src/ledger/history.js';
+import type { RunSummary } from '../../../src/ledger/ledger.js';
+
+function run(spentUsd: number, over: Partial<RunSummary> = {}): RunSummary {
+  return {
+    id: `r${spentUsd}`,
+    command: ['/usr/local/bin/claude', '-p', 'x'],
+    cwd: '/repo',
+    repo: '/repo',
+    host: 'h',
+    pid: 1,
+    startedAt: '2026-03-01T00:00:00.000Z',
+    endedAt: '2026-03-01T00:05:00.000Z',
+    status: 'finished',
+    spentUsd,
+    budgetUsd: 1,
+    requestCount: Math.round(spentUsd * 10),
+    exceededInitialBudget: false,
+    hardStop: null,
+    breachCause: null,
+    ...over,
+  };
+}
+
+describe('run history', () => {
+  it('takes the nearest-rank median and p90', () => {
+    const values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    expect(quantile(values, 0.5)).toBe(5);
+    expect(quantile(values, 0.9)).toBe(9);
+    expect(quantile([4], 0.9)).toBe(4);
+  });
+
+  it('says nothing below three runs', () => {
+    expect(spendStats([run(1), run(2)])).toBeNull();
+    expect(spendStats([run(3), run(1), run(2)])).toEqual({ runs: 3, medianUsd: 2, p90Usd: 3, medianRequests: 20 });
+  });
+
+  it('counts finished runs that made requests, and the agent’s own separately', () => {
+    const runs = [
+      run(0.5),
+      run(1),
+      run(2),
+      run(4, { command: ['codex', 'exec'] }),
+      run(9, { status: 'aborted' }),
+      run(0, { requestCount: 0 }),
+    ];
+    expect(agentOf(['/usr/local/bin/claude', '-p'])).toBe('claude');
+    const h = runHistory(runs, 'claude');
+    expect(h.repo).toEqual({ runs: 4, medianUsd: 1, p90Usd: 4, medianRequests: 10 });
+    expect(h.agentRuns).toEqual({ runs: 3, medianUsd: 1, p90Usd: 2, medianRequests: 10 });
+    expect(runHistory(runs, 'codex').agentRuns).toBeNull();
+  });
+});
