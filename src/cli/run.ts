@@ -18,6 +18,7 @@ import { buildRunRecord, type RunFacts, type RunRecord } from '../ledger/run-rec
 import { RunJournal } from './run-journal.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import { ConversationMemory } from '../proxy/conversations.js';
+import { GuardWatch } from '../proxy/guard-watch.js';
 import { InputEstimator } from '../proxy/input-estimator.js';
 import { OutputEstimator } from '../proxy/output-estimator.js';
 import { proxyEndpoints, routeEndpoints } from '../proxy/mounts.js';
@@ -103,6 +104,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     estimator: new InputEstimator(),
     outputs: new OutputEstimator(),
     conversations: new ConversationMemory(),
+    guards: new GuardWatch(deps.cwd),
     rules,
     ...(journal && (p.daily !== null || p.weekly !== null)
       ? { window: journal.windowGate({ daily: p.daily === null ? null : usdToNano(p.daily), weekly: p.weekly === null ? null : usdToNano(p.weekly) }, p.onLimit === 'pause', deps.now) }

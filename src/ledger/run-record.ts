@@ -25,7 +25,8 @@ export interface RunRecord {
   models: Record<string, { usd: number; requests: number }>;
   mostExpensive: { usd: number; model: string; phase: string; at: string } | null;
   approvals: { kind: string; at: string; answer: string; from: number; to: number; model?: string }[];
-  hardStop: { reason: LimitKind; at: string } | null;
+  /** `detail`: why in words, for the guards (`loop`, `scope`): the step and its last error, the files read. */
+  hardStop: { reason: LimitKind; at: string; detail?: string } | null;
   exceededInitialBudget: boolean;
   estimated: boolean;
   /** Paid by a subscription login (not per token): `spent` is the API-equivalent price. */
