@@ -14,7 +14,11 @@ export interface RetryStreak {
 /** Exit codes as agents' shell tools report them (Claude Code, Codex, Gemini CLI, aider, goose). */
 const EXIT_CODE = /\bexit(?:ed with)?[ _](?:code|status)\b["']?\s*[:=]?\s*(-?\d+)/i;
 /** Lines that say a command failed, for results that carry no exit code and no error flag. */
-const ERROR_LINE = /^\s*(?:error\b|fatal\b|npm err!|traceback \(most recent call last\)|[\w.]*(?:error|exception)\b:|failed\b|command not found)/i;
+const FAILURE_LINE = /^\s*(?:error\b|fatal\b|npm err(?:!|or\b)|traceback \(most recent call last\)|[\w.]*(?:error|exception)\b:|command not found)/i;
+/** Lines that say what went wrong (`a.ts(1,7): error TS2304: …`, `error[E0425]: …`, `TypeError: …`). */
+const ERROR_TEXT = /\b(?:error|fatal|exception)\b|traceback|not found/i;
+/** npm's own summary of a failed script: the script's error says more. */
+const NPM_NOISE = /^npm (?:error|err!|warn)/i;
 
 /** The exit code a result reports, or null when it reports none. */
 export function exitCodeOf(output: string): number | null {
@@ -31,7 +35,7 @@ export function stepFailed(step: ToolStep): boolean {
   const code = exitCodeOf(step.output);
   if (code !== null) return code !== 0;
   if (step.failed === false) return false;
-  return step.output.split('\n').some((line) => ERROR_LINE.test(line));
+  return step.output.split('\n').some((line) => FAILURE_LINE.test(line));
 }
 
 const MAX_ERROR = 160;
@@ -43,7 +47,7 @@ export function lastErrorLine(output: string): string {
     .split('\n')
     .map((l) => l.trim().replace(/^(stdout|stderr|output):\s*/i, ''))
     .filter((l) => l !== '' && !/^exit (code|status)\b/i.test(l) && !/^(command|directory):/i.test(l) && l !== '(empty)');
-  const line = lines.find((l) => ERROR_LINE.test(l)) ?? lines.at(-1) ?? '(no output)';
+  const line = lines.find((l) => ERROR_TEXT.test(l) && !NPM_NOISE.test(l)) ?? lines.find((l) => ERROR_TEXT.test(l)) ?? lines.at(-1) ?? '(no output)';
   return line.length > MAX_ERROR ? `${line.slice(0, MAX_ERROR - 1)}…` : line;
 }
 

@@ -92,3 +92,20 @@ describe('retryStreak', () => {
     expect(retryStreak(three)!.id).toBe(retryStreak([...three, bash('make', 'Exit code 2\nerror: x')])!.id);
   });
 });
+
+describe('lastErrorLine on real tool output', () => {
+  it('prefers the compiler error over npm’s summary of the failed script', () => {
+    const npm = [
+      'Exit code 2',
+      '',
+      '> app@1.0.0 build',
+      '> node build.js',
+      '',
+      "src/app.ts(1,7): error TS2304: Cannot find name 'foo'.",
+      'npm error Lifecycle script `build` failed with error:',
+      'npm error code 2',
+    ].join('\n');
+    expect(lastErrorLine(npm)).toBe("src/app.ts(1,7): error TS2304: Cannot find name 'foo'.");
+    expect(lastErrorLine('Exit code 101\n   Compiling x v0.1.0\nerror[E0425]: cannot find value `y` in this scope')).toBe('error[E0425]: cannot find value `y` in this scope');
+  });
+});
