@@ -1,3 +1,4 @@
+import { guardTrip, onGuard } from './guards.js';
 import { dollarHeadroom, availableTokens, withoutReservations } from './headroom.js';
 import { escalationQuestion, escalationRefusal, idleQuestion, limitMessage, limitQuestion } from './messages.js';
 import { costOfTokens, tokensAffordable, type Nano } from './money.js';
@@ -191,6 +192,8 @@ export function onRequest(state: BudgetState, event: RequestEvent, skipEscalatio
     const cap = state.caps.usd ?? 0;
     return ask(state, event, 'idle', 'idle', cap, cap, idleQuestion(event.model));
   }
+  const trip = guardTrip(state, event.guards);
+  if (trip !== null) return onGuard(state, event, trip);
   let current = withSelection(state, event);
   let alt: Alternative | null = null;
   const down = event.alternatives?.downgrade;

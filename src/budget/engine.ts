@@ -1,5 +1,6 @@
 import { admitWith, denyEscalation, MIN_OUTPUT_TOKENS, onRequest, refuse } from './admission.js';
 import { availableTokens, dollarHeadroom, withoutReservations } from './headroom.js';
+import { guardStop, markContinued, NO_MARKS } from './guards.js';
 import { idleToolQuestion, windowMessage } from './messages.js';
 import { costOfTokens, tokensAffordable, type Nano } from './money.js';
 import type { BudgetAction, BudgetEvent, BudgetState, Caps, EnginePolicy, LimitKind, Reservation, StepResult } from './types.js';
@@ -16,6 +17,8 @@ export const DEFAULT_POLICY: EnginePolicy = {
   escalationDeny: 'send-selected',
   verifyNano: null,
   model: null,
+  loop: { attempts: 3, onLoop: 'stop' },
+  scope: { files: null, onScope: 'stop' },
 };
 
 export function initialState(caps: Caps, policy: EnginePolicy = DEFAULT_POLICY): BudgetState {
@@ -41,6 +44,7 @@ export function initialState(caps: Caps, policy: EnginePolicy = DEFAULT_POLICY):
     approvals: [],
     pending: {},
     idle: false,
+    guards: NO_MARKS,
   };
 }
 
@@ -112,6 +116,11 @@ function onAnswer(state: BudgetState, event: Extract<BudgetEvent, { type: 'answe
     const answered: BudgetState = { ...base, approvals: [...base.approvals, { kind: 'idle', at: event.at, answer: event.approve ? 'approved' : 'denied', from: pending.from, to: pending.from }] };
     if (!event.approve) return refuse(answered, pending.requestId, event.at, 'idle', 0, 0);
     return onToolCall({ ...answered, idle: false }, { type: 'tool-call', id: pending.requestId, at: event.at });
+  }
+  if (pending.kind === 'guard') {
+    const answered: BudgetState = { ...base, approvals: [...base.approvals, { kind: pending.trip.reason, at: event.at, answer: event.approve ? 'approved' : 'denied', from: pending.from, to: pending.from }] };
+    if (!event.approve) return guardStop(answered, event.id, event.at, pending.trip);
+    return onRequest(markContinued(answered, pending.trip), pending.event);
   }
   if (pending.kind === 'idle') {
     const answered: BudgetState = { ...base, approvals: [...base.approvals, { kind: 'idle', at: event.at, answer: event.approve ? 'approved' : 'denied', from: pending.from, to: pending.from }] };

@@ -14,6 +14,22 @@ export const LIMIT_NAMES: Readonly<Record<LimitKind, string>> = {
   scope: 'scope',
 };
 
+/** The runaway-pattern guards, whose stop is no cap: the retry loop and the scope. */
+export function isGuard(reason: LimitKind): reason is 'loop' | 'scope' {
+  return reason === 'loop' || reason === 'scope';
+}
+
+/**
+ * Why a run was stopped, in words: "the spending cap was reached", or for a guard what it saw
+ * ("the same failing step `npm run build` ran 3 times: <last error line>").
+ */
+export function hardStopText(stop: { reason: LimitKind; detail?: string | undefined }): string {
+  if (isGuard(stop.reason) && stop.detail) return stop.detail;
+  if (stop.reason === 'loop') return 'the same failing step ran again and again (retry loop)';
+  if (stop.reason === 'scope') return 'the agent read more files than the scope limit';
+  return `the ${LIMIT_NAMES[stop.reason]} cap was reached`;
+}
+
 /**
  * The text an agent (and the person behind it) reads when capped refuses a request: which limit,
  * where the run stands, and the exact flag that raises it.
@@ -26,6 +42,10 @@ export function limitMessage(state: BudgetState, limit: LimitKind, needNano: Nan
       `passed on). The agent is being stopped. To allow more, start the run again with a higher ` +
       `--max-actions, e.g. --max-actions ${Math.max(cap * 2, cap + 10)}.`
     );
+  }
+  if (isGuard(limit)) {
+    const why = state.hardStop?.reason === limit ? hardStopText(state.hardStop) : hardStopText({ reason: limit });
+    return `capped: this run was stopped: ${why}. The agent is being stopped; see --loop-attempts, --on-loop and --scope-files to change the guards.`;
   }
   if (limit === 'window') {
     return 'capped: the daily or weekly ceiling shared by all runs is reached. The agent is being stopped; the ceiling resets with the next window.';

@@ -1,3 +1,4 @@
+import type { GuardFacts, GuardMarks, GuardTrip } from './guards.js';
 import type { Nano } from './money.js';
 
 /** Token counts by billing kind. `input` excludes cache reads and writes (Anthropic's convention). */
@@ -35,6 +36,10 @@ export interface EnginePolicy {
   verifyNano: Nano | null;
   /** The run's selected model; null: the first main-loop request selects it. */
   model: string | null;
+  /** Failing attempts in a row of one step that make a retry loop, and what it does then. */
+  loop: { attempts: number; onLoop: 'ask' | 'stop' | 'off' };
+  /** Distinct files the agent may read (null: no limit), and what happens past them. */
+  scope: { files: number | null; onScope: 'ask' | 'stop' };
 }
 
 /**
@@ -78,11 +83,13 @@ export interface CostlyRequest {
 export interface HardStop {
   reason: LimitKind;
   at: string;
+  /** Why, in words, when the reason alone does not say it (a guard: which step, which error). */
+  detail?: string;
 }
 
 /** A question put to the person (or decided by policy), as the run record keeps it. */
 export interface Approval {
-  kind: 'limit' | 'escalation' | 'downgrade' | 'idle';
+  kind: 'limit' | 'escalation' | 'downgrade' | 'idle' | 'loop' | 'scope';
   at: string;
   answer: 'approved' | 'denied' | 'automatic';
   /** Dollar ceiling before and after (the same when nothing changed). */
@@ -114,13 +121,17 @@ export type RequestEvent = {
   mainLoop?: boolean;
   /** The request priced on the selected model and on the downgrade target, when they differ. */
   alternatives?: { selected?: Alternative; downgrade?: Alternative };
+  /** What the request's history shows of runaway patterns (retry loop, files read). */
+  guards?: GuardFacts;
 };
 
 /** A question the engine is waiting on, with the request (or the tool call) it holds. */
 export type PendingAsk =
   | { kind: 'limit' | 'escalation' | 'idle'; event: RequestEvent; limit: LimitKind | null; from: Nano; to: Nano }
   /** A tool call that streamed in while nobody was at the keyboard: held before the agent runs it. */
-  | { kind: 'idle-tool'; requestId: string; limit: 'idle'; from: Nano; to: Nano };
+  | { kind: 'idle-tool'; requestId: string; limit: 'idle'; from: Nano; to: Nano }
+  /** A guard tripped (retry loop, scope): continue or stop. */
+  | { kind: 'guard'; event: RequestEvent; limit: 'loop' | 'scope'; from: Nano; to: Nano; trip: GuardTrip };
 
 export interface BudgetState {
   caps: Caps;
@@ -150,6 +161,8 @@ export interface BudgetState {
   pending: Readonly<Record<string, PendingAsk>>;
   /** Nobody has typed for the idle window: the next spending step waits for an explicit answer. */
   idle: boolean;
+  /** What the guards asked about and were told to let go on. */
+  guards: GuardMarks;
 }
 
 export type BudgetEvent =
@@ -215,7 +228,7 @@ export type BudgetAction =
   /** It does not fit only because of requests still in flight: decide again once they settle. */
   | { type: 'defer'; id: string }
   /** Hold the request and put this question; an `answer` event decides it. */
-  | { type: 'ask'; id: string; kind: 'limit' | 'escalation' | 'idle'; limit: LimitKind | null; question: string; from: Nano; to: Nano; model: string; detail?: string }
+  | { type: 'ask'; id: string; kind: 'limit' | 'escalation' | 'idle' | 'guard'; limit: LimitKind | null; question: string; from: Nano; to: Nano; model: string; detail?: string }
   /** The question about request `id` no longer stands (its client went away). */
   | { type: 'ask-closed'; id: string }
   | { type: 'terminate'; reason: LimitKind }

@@ -2,6 +2,7 @@ import { usdToNano } from '../budget/money.js';
 import type { Caps, EnginePolicy } from '../budget/types.js';
 import { verificationUsd } from '../config/index.js';
 import type { Policy } from '../config/types.js';
+import { guardPolicy } from './run-guards.js';
 
 /**
  * The budget engine's caps and policy from the configured policy. Nobody can answer a question
@@ -18,6 +19,7 @@ export function enginePolicyOf(p: Policy, interactive: boolean): { caps: Caps; e
       escalationDeny: p.escalationDeny,
       verifyNano: usdToNano(verificationUsd(p)),
       model: p.model,
+      ...guardPolicy(p, interactive),
     },
   };
 }

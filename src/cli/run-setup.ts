@@ -13,6 +13,7 @@ import { storedCommand } from '../ledger/redact-command.js';
 import { buildRunRecord, type RunFacts, type RunRecord } from '../ledger/run-record.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import { ConversationMemory } from '../proxy/conversations.js';
+import { GuardWatch } from '../proxy/guard-watch.js';
 import { InputEstimator } from '../proxy/input-estimator.js';
 import { OutputEstimator } from '../proxy/output-estimator.js';
 import { compileRoutes } from '../proxy/routes.js';
@@ -114,6 +115,7 @@ export async function setUpRun(command: readonly string[], opts: RunOptions, dep
     estimator: new InputEstimator(),
     outputs: new OutputEstimator(),
     conversations: new ConversationMemory(),
+    guards: new GuardWatch(deps.cwd),
     rules,
     ...(journal ? journalHooks(journal, keeper, p, deps) : {}),
     now: deps.now,

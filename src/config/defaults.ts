@@ -64,6 +64,10 @@ export const POLICY_DEFAULTS: Policy = {
   ceilings: { maxUsd: null, maxTokens: null, maxActions: null },
   policy: null,
   prices: {},
+  /** Three failing attempts of the same step in a row are a loop; ask at a terminal, stop without one. */
+  loop: { attempts: 3, onLoop: 'ask' },
+  /** No limit on the files an agent reads unless a preset or file sets one. */
+  scope: { files: null, onScope: 'ask' },
   sealed: false,
   /** Any host may be tunnelled, except addresses, loopback and model APIs capped cannot meter. */
   sealedAllow: ['*'],

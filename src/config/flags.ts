@@ -33,6 +33,10 @@ const ARGUMENT: Partial<Record<SettingKey, string>> = {
   restrictedTools: '<names>',
   'ledger.url': '<url>',
   policy: '<preset>',
+  'loop.attempts': '<n>',
+  'loop.onLoop': '<action>',
+  'scope.files': '<n>',
+  'scope.onScope': '<action>',
 };
 
 /** Help texts kept as `capped run`, `runs` and `report` already word them, so `--help` stays familiar. */

@@ -30,6 +30,8 @@ export const PRESETS: Readonly<Record<PresetName, PresetSettings>> = {
     onLimit: 'ask',
     escalation: 'ask',
     retentionDays: 30,
+    // A task that needs more than 200 distinct files read is rare; past that, somebody is asked.
+    'scope.files': 200,
   },
   /**
    * High-sensitivity repositories: a lower cap, no unattended execution, no escalation between
@@ -53,5 +55,8 @@ export const PRESETS: Readonly<Record<PresetName, PresetSettings>> = {
     restrictedTools: ['web_search', 'web_fetch', 'WebSearch', 'WebFetch', 'web_search_preview', 'google_search'],
     // No route around the meter: the agent's tree can only reach the network through capped.
     sealed: true,
+    // Weak scope is stopped early: 80 distinct files read, and the run stops (no unattended asking).
+    'scope.files': 80,
+    'scope.onScope': 'stop',
   },
 };

@@ -180,6 +180,8 @@ function assemble(v: Record<string, unknown>): Policy {
     ceilings: { maxUsd: ceilings('maxUsd'), maxTokens: ceilings('maxTokens'), maxActions: ceilings('maxActions') },
     policy: v.policy as PresetName | null,
     prices: v.prices as Policy['prices'],
+    loop: { attempts: v['loop.attempts'] as number, onLoop: v['loop.onLoop'] as Policy['loop']['onLoop'] },
+    scope: { files: v['scope.files'] as number | null, onScope: v['scope.onScope'] as Policy['scope']['onScope'] },
     sealed: v.sealed as boolean,
     sealedAllow: v.sealedAllow as readonly string[],
     sealedDeny: v.sealedDeny as readonly string[],

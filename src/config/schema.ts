@@ -101,6 +101,34 @@ export const SCHEMA: Schema = {
     example: 'postgres://capped@ledger.example.com/capped',
     doc: 'Team ledger on PostgreSQL that every run is recorded in; unset, runs are kept in the local data directory.',
   }),
+  'loop.attempts': spec({
+    key: 'loop.attempts',
+    kind: v.attempts,
+    flag: '--loop-attempts',
+    example: 3,
+    doc: 'Failing attempts in a row of the same step (same command, numbers, paths, quoting and flag order aside, same error) that make a retry loop.',
+  }),
+  'loop.onLoop': spec({
+    key: 'loop.onLoop',
+    kind: v.oneOf(['ask', 'stop', 'off'] as const),
+    flag: '--on-loop',
+    example: 'ask',
+    doc: 'At a retry loop: ask (pause the agent and ask; stop without a terminal), stop (end the run), or off.',
+  }),
+  'scope.files': spec({
+    key: 'scope.files',
+    kind: v.filesOrOff,
+    flag: '--scope-files',
+    example: 200,
+    doc: 'Distinct files the agent may read in a run (Read/View tools, cat, sed, head, tail, grep), or off.',
+  }),
+  'scope.onScope': spec({
+    key: 'scope.onScope',
+    kind: v.oneOf(['ask', 'stop'] as const),
+    flag: '--on-scope',
+    example: 'ask',
+    doc: 'Past scope.files: ask (pause the agent and ask; stop without a terminal) or stop (end the run).',
+  }),
   sealed: spec({
     key: 'sealed',
     kind: v.bool,
@@ -132,6 +160,8 @@ export const SETTING_KEYS = Object.keys(SCHEMA) as SettingKey[];
 export const GROUPS: Readonly<Record<string, readonly string[]>> = {
   ledger: ['url'],
   ceilings: ['maxUsd', 'maxTokens', 'maxActions'],
+  loop: ['attempts', 'onLoop'],
+  scope: ['files', 'onScope'],
 };
 
 /** The keys a file may hold at its top level: plain settings and group names. */

@@ -10,6 +10,12 @@ export type Reserve = 'likely' | 'worst';
 
 export type PresetName = 'individual' | 'team' | 'strict';
 
+/** What a retry loop (the same step failing again and again) does: ask, stop the run, or nothing. */
+export type OnLoop = 'ask' | 'stop' | 'off';
+
+/** What happens when the agent has read more files than the scope limit. */
+export type OnScope = 'ask' | 'stop';
+
 /** What happens to a batch request (Message Batches, OpenAI Batch): reserved in full, or refused. */
 export type Batches = 'reserve' | 'refuse';
 
@@ -76,6 +82,10 @@ export interface Policy {
   policy: PresetName | null;
   /** Price overrides by model id. */
   prices: Readonly<Record<string, ModelPrice>>;
+  /** The retry-loop guard: failing attempts in a row of one step, and what happens then. */
+  loop: { attempts: number; onLoop: OnLoop };
+  /** The scope guard: distinct files the agent may read (null = no limit), and what happens past them. */
+  scope: { files: number | null; onScope: OnScope };
   /** Run the agent in its own network namespace whose only way out is capped (Linux). */
   sealed: boolean;
   /** Hosts a sealed run may tunnel to (`*` wildcards); provider hosts are always metered. */
@@ -116,6 +126,10 @@ export interface SettingValues {
   'ceilings.maxActions': number;
   policy: PresetName;
   prices: Readonly<Record<string, ModelPrice>>;
+  'loop.attempts': number;
+  'loop.onLoop': OnLoop;
+  'scope.files': number | null;
+  'scope.onScope': OnScope;
   sealed: boolean;
   sealedAllow: readonly string[];
   sealedDeny: readonly string[];

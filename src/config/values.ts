@@ -99,6 +99,33 @@ export const count: Kind<number> = {
   format: (v) => String(v),
 };
 
+/** Failing attempts that make a retry loop: one failure is no loop. */
+export const attempts: Kind<number> = {
+  expected: 'a whole number of attempts, at least 2 (e.g. 3)',
+  parse(raw) {
+    const n = viaFlagParser(parseCount, raw, () => this.expected);
+    if (n < 2) throw new Invalid(this.expected, raw);
+    return n;
+  },
+  fromText: identity,
+  toRaw: (v) => v,
+  format: (v) => String(v),
+};
+
+/** A number of files, or `off` (or false) for no limit. */
+export const filesOrOff: Kind<number | null> = {
+  expected: 'a whole number of files, at least 1 (e.g. 200), or off',
+  parse(raw) {
+    if (raw === false || raw === null || (typeof raw === 'string' && raw.trim().toLowerCase() === 'off')) return null;
+    const n = viaFlagParser(parseCount, raw, () => this.expected);
+    if (n < 1) throw new Invalid(this.expected, raw);
+    return n;
+  },
+  fromText: identity,
+  toRaw: (v) => (v === null ? 'off' : v),
+  format: (v) => (v === null ? 'off' : `${v} files`),
+};
+
 export const days: Kind<number> = {
   expected: 'a whole number of days, at least 1',
   parse(raw) {

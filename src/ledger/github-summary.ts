@@ -1,7 +1,7 @@
 import type { Report } from './report.js';
 import type { RunRecord } from './run-record.js';
 import { commandLine, money, percent, plural } from './text.js';
-import { LIMIT_NAMES } from '../budget/messages.js';
+import { hardStopText, isGuard, LIMIT_NAMES } from '../budget/messages.js';
 
 
 /** Text safe in a GitHub table cell: pipes escaped, line breaks flattened. */
@@ -27,7 +27,9 @@ export function githubSummary(record: RunRecord): string {
   const tokens = s.inputTokens + s.outputTokens + s.cacheReadTokens + s.cacheWriteTokens;
   const of = record.budget.usd === null ? '' : ` of ${money(record.budget.usd)} (${percent(s.usd / record.budget.usd)})`;
   const outcome = record.hardStop
-    ? `🛑 **Stopped at the ${LIMIT_NAMES[record.hardStop.reason]} cap** at ${record.hardStop.at}`
+    ? isGuard(record.hardStop.reason)
+      ? `🛑 **Stopped by the ${LIMIT_NAMES[record.hardStop.reason]} guard** at ${record.hardStop.at}: ${hardStopText(record.hardStop)}`
+      : `🛑 **Stopped at the ${LIMIT_NAMES[record.hardStop.reason]} cap** at ${record.hardStop.at}`
     : record.exceededInitialBudget
       ? '⚠️ Exceeded its initial budget'
       : '✅ Within budget';

@@ -26,7 +26,8 @@ export interface RunRecord {
   models: Record<string, { usd: number; requests: number }>;
   mostExpensive: { usd: number; model: string; phase: string; at: string } | null;
   approvals: { kind: string; at: string; answer: string; from: number; to: number; model?: string }[];
-  hardStop: { reason: LimitKind; at: string } | null;
+  /** `detail`: why in words, for the guards (`loop`, `scope`): the step and its last error, the files read. */
+  hardStop: { reason: LimitKind; at: string; detail?: string } | null;
   exceededInitialBudget: boolean;
   /** Why it exceeded its initial envelope (one primary cause, see breach-cause.ts); null when it did not. */
   breachCause?: BreachCause | null;

@@ -1,21 +1,17 @@
 import type http from 'node:http';
-import type { Admission, ToolVerdict } from '../budget/keeper.js';
-import { phaseAfter } from '../budget/phases.js';
-import { availableNano, preview } from '../budget/engine.js';
+import type { ToolVerdict } from '../budget/keeper.js';
 import { roomHeldMessage } from '../budget/messages.js';
-import { costOfTokens, type Nano } from '../budget/money.js';
-import type { Alternative, Quote, RequestEvent, TokenUsage } from '../budget/types.js';
+import { costOfTokens } from '../budget/money.js';
+import type { TokenUsage } from '../budget/types.js';
 import type { BillableUsage, InputSplit } from '../pricing/price-book.js';
-import type { Seen } from './conversations.js';
+import { admitRequest, type Admitted } from './admit.js';
 import { sendError, upstreamFailure } from './exchange.js';
-import { forwardHeaders, sendUpstream, upstreamUrl, type Upstream } from './forward.js';
-import { conversationKey, priceRequest } from './request-pricing.js';
-import { countInput } from './token-count.js';
+import { forwardHeaders, sendUpstream, upstreamUrl } from './forward.js';
 import { isSubscriptionLogin } from './credentials.js';
 import { asRecord, tryParse } from './providers/json.js';
 import type { Provider } from './providers/types.js';
 import type { OutputBoundHooks } from './output-bound.js';
-import { holdWindow, releaseRequest } from './window-hold.js';
+import { releaseRequest } from './window-hold.js';
 import { relayResponse, type RelayHooks, type RelayOutcome } from './relay.js';
 import type { ProxyDeps, Route } from './server.js';
 
@@ -23,193 +19,8 @@ import type { ProxyDeps, Route } from './server.js';
 const CHARS_PER_TOKEN = 3;
 /** Bytes of new content a continuation needs before its tokens per byte are learned from. */
 const MIN_SAMPLE_BYTES = 4096;
-/** The share of a clamped request's reserved output that it is sent with as its ceiling. */
-const CLAMP_MARGIN = 0.85;
 /** Output tokens a response asks for at a time when it reaches its allowance. */
 const EXTEND_STEP = 1024;
-
-export interface Admitted {
-  id: string;
-  model: string;
-  inputEstimate: number;
-  allowedOut: number;
-  clamped: number | null;
-  originalBytes: number;
-  /** The client marked this as a retry of an earlier attempt (SDKs' x-stainless-retry-count). */
-  retry: boolean;
-  /** What its input was reserved at, to compare with what it is billed at. */
-  reservedInputNano: Nano;
-  /** The request as remembered for the ones that continue it; its bill is added at settle. */
-  seen: Seen;
-  /** Input tokens known from an earlier bill when it was priced (the rest was estimated). */
-  sharedTokens: number;
-  /** Body bytes that were estimated (not shared with an earlier request). */
-  newBytes: number;
-  /** The output ceiling the request went out with (the client's, or capped's clamp); null when none. */
-  sentCeiling: number | null;
-  /** Its estimated bytes refer to content they do not hold: not a sample of tokens per byte. */
-  hidden: boolean;
-}
-
-/** Where a request's exact input count can be asked for: its upstream, with the agent's own headers. */
-export interface CountVia {
-  upstream: Upstream;
-  headers: http.IncomingHttpHeaders;
-  query: string;
-}
-
-let sequence = 0;
-
-/** A fresh id for a metered request (unique within the process). */
-export function nextRequestId(): string {
-  return `q${++sequence}`;
-}
-
-export type Admit =
-  | { ok: true; body: Record<string, unknown>; path: string; admitted: Admitted; injectedUsage: boolean }
-  | { ok: false; status: number; message: string; notify: boolean };
-
-/** The request priced on `model` too, when that differs from its own and has a price (its cache is cold there). */
-function alternative(deps: ProxyDeps, provider: Provider, model: string | null, own: string, split: InputSplit): Alternative | undefined {
-  if (!model || model === own) return undefined;
-  const quote = deps.prices.quoteSplit(provider.pricingId, model, split);
-  return quote ? { model, quote } : undefined;
-}
-
-/**
- * Applies the run's request rules before pricing: the phase the agent's last tool calls put it
- * in, and tools the policy forbids taken out of the request so the model cannot call them.
- */
-function applyRules(deps: ProxyDeps, provider: Provider, json: Record<string, unknown>): Record<string, unknown> {
-  const phase = phaseAfter(provider.lastToolCalls(json), deps.rules.verifyPatterns);
-  if (phase) deps.keeper.dispatch({ type: 'phase', phase, at: deps.now().toISOString() });
-  const { body, removed } = provider.withoutTools(json, deps.rules.restrictedTools);
-  if (removed.length > 0) deps.notify({ type: 'tools-removed', names: removed });
-  return body;
-}
-
-/**
- * Prices and reserves one generation request: reads it, quotes it, asks the budget (which may
- * hold it while other requests settle, or while a question is put), and applies what the budget
- * decided: the output clamp, and another model. Shared by HTTP and WebSocket.
- */
-export async function admitRequest(
-  deps: ProxyDeps,
-  provider: Provider,
-  original: Record<string, unknown>,
-  path: string,
-  raw: Buffer,
-  onWaiting: (cancel: () => void) => void,
-  countVia: CountVia | null = null,
-  /** Times the request already waited for a window (--on-limit pause): later waits are longer. */
-  attempt = 0,
-): Promise<Admit | null> {
-  const json = applyRules(deps, provider, original);
-  const info = provider.inspect(json, path);
-  if (!info.model) return { ok: false, status: 400, message: 'capped: the request names no model, so it cannot be priced; it was not sent.', notify: false };
-  const model = info.model;
-  const id = nextRequestId();
-  const requested = info.maxTokens ?? provider.defaultMaxTokens(model);
-  const eventFor = (quote: Quote): RequestEvent => ({
-    type: 'request',
-    id,
-    at: deps.now().toISOString(),
-    model,
-    quote,
-    maxTokens: requested,
-    clampable: info.clampable,
-    mainLoop: Array.isArray(original.tools) && original.tools.length > 0,
-  });
-  const pricing = await priceRequest(
-    {
-      prices: deps.prices,
-      estimator: deps.estimator,
-      conversations: deps.conversations,
-      mode: deps.rules.reserve,
-      now: deps.now,
-      probe: (quote) => preview(deps.keeper.state, eventFor(quote)),
-      freeNano: () => availableNano(deps.keeper.state),
-      count:
-        provider.counting && countVia
-          ? async () => {
-              const n = await countInput(provider, countVia.upstream, countVia.headers, json, path, countVia.query, model);
-              deps.notify({ type: 'counted', ok: n !== null });
-              return n;
-            }
-          : null,
-    },
-    provider,
-    json,
-    raw,
-    model,
-  );
-  if (!pricing.ok) return { ok: false, status: 400, message: pricing.message, notify: true };
-  let { quote, prediction, continuation } = pricing.priced;
-  const { policy, selected } = deps.keeper.state;
-  const alternatives: { selected?: Alternative; downgrade?: Alternative } = {};
-  const onSelected = alternative(deps, provider, selected?.model ?? policy.model, model, prediction.worst);
-  if (onSelected) alternatives.selected = onSelected;
-  const downgrade = policy.onLimit === 'downgrade' ? alternative(deps, provider, policy.downgradeTo, model, prediction.worst) : undefined;
-  if (downgrade) alternatives.downgrade = downgrade;
-  onWaiting(() => deps.keeper.cancel(id));
-  const decision: Admission | null = await deps.keeper.admit({ ...eventFor(quote), alternatives }, () => {
-    ({ quote, prediction, continuation } = pricing.priced.reprice());
-    return { ...eventFor(quote), alternatives };
-  });
-  if (decision === null) return null; // the client gave up while its request was held
-  if (decision.type === 'refuse') return { ok: false, status: provider.limitStatus, message: decision.message, notify: true };
-  const window = await holdWindow(deps, id, decision.reservedNano, attempt, onWaiting);
-  if (window.type === 'gone') return null;
-  if (window.type === 'retry') return admitRequest(deps, provider, original, path, raw, onWaiting, countVia, attempt + 1);
-  if (window.type === 'refused') return { ok: false, status: provider.limitStatus, message: window.message, notify: true };
-  await deps.reserve?.(id, provider.id);
-  const prepared = provider.prepare(json, info);
-  let body = prepared?.body ?? json;
-  let sentPath = path;
-  if (decision.model !== null) {
-    ({ body, path: sentPath } = provider.withModel(body, path, decision.model));
-    deps.notify({ type: 'model-changed', from: info.model, to: decision.model });
-  }
-  // A clamped request goes out with a little less than its reservation pays for, so the output
-  // estimate's error never ends a response that keeps to its ceiling.
-  const clampSent = decision.maxTokens === null ? null : Math.max(1, Math.floor(decision.maxTokens * CLAMP_MARGIN));
-  if (clampSent !== null) body = provider.withMaxTokens(body, clampSent);
-  const sentModel = decision.model ?? model;
-  const sharedTokens = decision.model === null ? prediction.sharedTokens : 0;
-  const seen: Seen = {
-    key: conversationKey(provider, sentModel),
-    body: raw,
-    at: deps.now().getTime(),
-    hints: pricing.priced.hints,
-    billed: null,
-    output: 0,
-    responseId: null,
-    cacheBasis: decision.model === null ? prediction.cacheBasis : 0,
-  };
-  deps.conversations.sent(seen);
-  const reservedInputNano = decision.model === null ? quote.inputNano : (alternatives.selected?.model === decision.model ? alternatives.selected : alternatives.downgrade)?.quote.inputNano ?? quote.inputNano;
-  return {
-    ok: true,
-    body: body === original ? original : body,
-    path: sentPath,
-    injectedUsage: prepared?.injectedUsage ?? false,
-    admitted: {
-      id,
-      model: sentModel,
-      inputEstimate: prediction.total,
-      allowedOut: decision.maxTokens ?? requested,
-      clamped: clampSent,
-      originalBytes: raw.length,
-      retry: false,
-      reservedInputNano,
-      seen,
-      sharedTokens,
-      newBytes: continuation && decision.model === null ? raw.length - continuation.sharedBytes : raw.length,
-      sentCeiling: clampSent ?? info.maxTokens,
-      hidden: pricing.priced.hidden,
-    },
-  };
-}
 
 /** Meters one generation request over HTTP: admit, forward, relay the response, settle. */
 export async function handleGeneration(

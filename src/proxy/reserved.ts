@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { TokenUsage } from '../budget/types.js';
 import { sendError, upstreamFailure } from './exchange.js';
 import { forwardHeaders, sendUpstream, upstreamUrl } from './forward.js';
-import { nextRequestId } from './generation.js';
+import { nextRequestId } from './admit.js';
 import { asCount, asRecord, asString, tryParse } from './providers/json.js';
 import { emptyReading, type Meter, type MeterReading, type Provider } from './providers/types.js';
 import { relayResponse, type RelayHooks, type RelayOutcome } from './relay.js';

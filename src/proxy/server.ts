@@ -1,8 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { GuardFacts } from '../budget/guards.js';
 import type { BudgetKeeper } from '../budget/keeper.js';
 import type { Nano } from '../budget/money.js';
+import type { ToolStep } from '../budget/tool-steps.js';
 import type { WindowInfo } from '../budget/types.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import type { ConversationMemory } from './conversations.js';
@@ -67,6 +69,8 @@ export interface ProxyDeps {
   window?: WindowGate;
   /** Makes an admitted request durable (the ledger's reservation row); it is sent once this resolves. */
   reserve?: (id: string, provider: string) => Promise<void>;
+  /** Reads what each request's history shows of retry loops and files read (the run's guards). */
+  guards?: { facts(steps: readonly ToolStep[]): GuardFacts };
 }
 
 /** Holds each request's reservation against the ceilings shared across runs (the ledger's). */

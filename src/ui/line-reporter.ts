@@ -2,7 +2,7 @@ import { formatUsd, type Nano } from '../budget/money.js';
 import type { BudgetState, Caps } from '../budget/types.js';
 import type { RunRecord } from '../ledger/run-record.js';
 import type { ProxyNotice } from '../proxy/exchange.js';
-import { LIMIT_NAMES } from '../budget/messages.js';
+import { hardStopText, isGuard } from '../budget/messages.js';
 import type { RunHistory } from '../ledger/history.js';
 import { forecastLong, forecastOf, historyText, historyWarning } from './forecast-text.js';
 
@@ -136,10 +136,13 @@ export class LineReporter {
       `run ${record.id} ended · spent ${formatUsd(spent)}${cap === null ? '' : ` of ${formatUsd(cap)} requested`}${consumed} · ` +
         `${fmtInt(record.spent.requests)} requests · ${fmtInt(tokens)} tokens${record.estimated ? ' · includes estimates' : ''}`,
     );
+    const stop = record.hardStop;
     this.line(
-      record.hardStop
-        ? `hard stop: the ${LIMIT_NAMES[record.hardStop.reason]} cap was reached at ${record.hardStop.at}; the agent was ended (exit ${record.exitCode})`
-        : `no hard stop · agent exit code ${record.exitCode}`,
+      stop === null
+        ? `no hard stop · agent exit code ${record.exitCode}`
+        : isGuard(stop.reason)
+          ? `stopped: ${hardStopText(stop)} · the agent was ended at ${stop.at} (exit ${record.exitCode})`
+          : `hard stop: ${hardStopText(stop)} at ${stop.at}; the agent was ended (exit ${record.exitCode})`,
     );
     if (record.mostExpensive) {
       const m = record.mostExpensive;

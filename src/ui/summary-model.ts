@@ -2,7 +2,7 @@ import type { RunRecord } from '../ledger/run-record.js';
 import { formatInt, formatUsdShort } from './format.js';
 import { formatPercent } from './levels.js';
 import type { RunSummaryProps } from './run-summary.js';
-import { LIMIT_NAMES } from '../budget/messages.js';
+import { hardStopText, isGuard, LIMIT_NAMES } from '../budget/messages.js';
 
 
 type RecordApproval = RunRecord['approvals'][number];
@@ -28,13 +28,13 @@ export function summaryFromRecord(record: RunRecord, columns: number, recordFile
     consumed: fraction === null ? null : formatPercent(fraction),
     fraction,
     approvals: record.approvals.map((a) => ({ question: approvalQuestion(a), answer: a.answer })),
-    hardStop: record.hardStop ? `the ${LIMIT_NAMES[record.hardStop.reason]} cap was reached; the agent was ended` : null,
+    hardStop: record.hardStop ? (isGuard(record.hardStop.reason) ? `stopped: ${hardStopText(record.hardStop)}` : `${hardStopText(record.hardStop)}; the agent was ended`) : null,
     phases: [
       { name: 'implementation', value: usd(record.phases.implementation.usd) },
       { name: 'verification', value: usd(record.phases.verification.usd) },
     ],
     models,
-    exit: record.hardStop ? `exit ${record.exitCode} (stopped at the limit)` : `agent exit code ${record.exitCode}`,
+    exit: record.hardStop ? `exit ${record.exitCode} (stopped ${isGuard(record.hardStop.reason) ? `by the ${LIMIT_NAMES[record.hardStop.reason]} guard` : 'at the limit'})` : `agent exit code ${record.exitCode}`,
     recordFile,
     columns,
   };

@@ -1,4 +1,5 @@
 import { anthropicCacheHints, anthropicMinCacheTokens } from './cache-hints.js';
+import { anthropicToolSteps } from './tool-history.js';
 import { anthropicCounting } from './counting.js';
 import type { SseEvent } from '../sse-reader.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
@@ -160,6 +161,7 @@ export const anthropic: Provider = {
     const content = lastWhere(body.messages, (m) => (m.role === 'assistant' ? m.content : undefined));
     return Array.isArray(content) ? compact(content.map((b) => (asRecord(b)?.type === 'tool_use' ? toolCall(asRecord(b)?.name, asRecord(b)?.input) : null))) : [];
   },
+  toolSteps: anthropicToolSteps,
   defaultMaxTokens: () => 64_000,
   createMeter: () => new AnthropicMeter(),
   cache: { kind: 'explicit', minTokens: anthropicMinCacheTokens },

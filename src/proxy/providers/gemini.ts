@@ -1,4 +1,5 @@
 import { geminiCacheHints } from './cache-hints.js';
+import { geminiToolSteps } from './tool-history.js';
 import { geminiCounting } from './counting.js';
 import type { SseEvent } from '../sse-reader.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
@@ -302,6 +303,7 @@ export const gemini: Provider = {
     const parts = lastWhere(body.contents, (c) => (c.role === 'model' ? c.parts : undefined));
     return Array.isArray(parts) ? compact(parts.map((p) => { const call = asRecord(asRecord(p)?.functionCall); return call ? toolCall(call.name, call.args) : null; })) : [];
   },
+  toolSteps: geminiToolSteps,
   defaultMaxTokens,
   createMeter: () => new GeminiMeter(),
   // Implicit caching starts at 2,048 tokens on the Pro models; assuming it from less would under-reserve.

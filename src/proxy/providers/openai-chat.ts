@@ -1,4 +1,5 @@
 import { openaiCacheHints } from './cache-hints.js';
+import { openaiChatToolSteps } from './tool-history.js';
 import type { CacheRules } from '../input-prediction.js';
 import type { SseEvent } from '../sse-reader.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
@@ -240,6 +241,7 @@ export const openaiChat: Provider = {
     const calls = lastWhere(body.messages, (m) => (m.role === 'assistant' ? m.tool_calls : undefined));
     return Array.isArray(calls) ? compact(calls.map((c) => toolCall(asRecord(asRecord(c)?.function)?.name, asRecord(asRecord(c)?.function)?.arguments))) : [];
   },
+  toolSteps: openaiChatToolSteps,
   defaultMaxTokens,
   createMeter: ({ injectedUsage }) => new OpenAIChatMeter(injectedUsage),
   cache: OPENAI_CACHE,

@@ -1,4 +1,5 @@
 import type { SseEvent } from '../sse-reader.js';
+import { openaiResponsesToolSteps } from './tool-history.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
 import { compact, toolCall, withBodyModel, withoutNamedTools } from './request-edits.js';
 import { emptyReading, type Meter, type MeterReading, type Provider, type RequestKind, type ToolCall } from './types.js';
@@ -314,6 +315,7 @@ export const openaiResponses: Provider = {
     }
     return calls;
   },
+  toolSteps: openaiResponsesToolSteps,
   defaultMaxTokens,
   createMeter: () => new ResponsesMeter(),
   cache: OPENAI_CACHE,

@@ -1,3 +1,4 @@
+import type { ToolStep } from '../../budget/tool-steps.js';
 import type { BillableUsage } from '../../pricing/price-book.js';
 import type { CacheHints } from '../conversations.js';
 import type { CacheRules } from '../input-prediction.js';
@@ -117,6 +118,8 @@ export interface Provider {
   withoutTools(body: Record<string, unknown>, names: ReadonlySet<string>): { body: Record<string, unknown>; removed: string[] };
   /** The tool calls of the last model turn in the request's history (what the agent just ran). */
   lastToolCalls(body: Record<string, unknown>): ToolCall[];
+  /** Every tool call in the request's history with the result the agent sent back (the guards read them). */
+  toolSteps(body: Record<string, unknown>): ToolStep[];
   /** Output ceiling to reserve for when the client set none (the model's maximum output). */
   defaultMaxTokens(model: string): number;
   createMeter(opts: { injectedUsage: boolean }): Meter;

@@ -73,6 +73,7 @@ describe('initialState', () => {
       approvals: [],
       pending: {},
       idle: false,
+      guards: { loop: null, scopeFiles: 0 },
       spentNano: 0,
       usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
       requests: 0,

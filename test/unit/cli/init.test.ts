@@ -7,6 +7,7 @@ import { UsageError } from '../../../src/cli/exit-codes.js';
 import { initCommand, registerInitCommand, type InitCommandDeps } from '../../../src/cli/init.js';
 import { loadPolicy } from '../../../src/config/load.js';
 import { PRESETS } from '../../../src/config/presets.js';
+import { presetAsPolicy } from '../helpers/preset-policy.js';
 import { PRESET_NAMES } from '../../../src/config/schema.js';
 
 const dirs: string[] = [];
@@ -29,7 +30,7 @@ describe('capped init', () => {
     expect(f.out()).toBe(`Wrote ${file} (policy ${preset}). Check the effective policy with \`capped config\`.\n`);
     const loaded = loadPolicy({ cwd: f.root, env: { CAPPED_HOME: f.home } });
     expect(loaded.file).toBe(file);
-    expect(loaded.policy).toMatchObject({ policy: preset, ...PRESETS[preset] });
+    expect(loaded.policy).toMatchObject({ policy: preset, ...presetAsPolicy(PRESETS[preset]) });
     expect(readFileSync(file, 'utf8')).toMatch(/^# \.budgetrc — /);
   });
 

@@ -243,6 +243,17 @@ describe('capped --help and --version', () => {
         --ledger <url>              a team ledger on PostgreSQL (default:
                                     CAPPED_LEDGER_URL, then config ledger.url, else
                                     the local one)
+        --loop-attempts <n>         failing attempts in a row of the same step (same
+                                    command, numbers, paths, quoting and flag order
+                                    aside, same error) that make a retry loop
+        --on-loop <action>          at a retry loop: ask (pause the agent and ask;
+                                    stop without a terminal), stop (end the run), or
+                                    off
+        --scope-files <n>           distinct files the agent may read in a run
+                                    (Read/View tools, cat, sed, head, tail, grep), or
+                                    off
+        --on-scope <action>         past scope.files: ask (pause the agent and ask;
+                                    stop without a terminal) or stop (end the run)
         --sealed                    run the agent in its own network namespace whose
                                     only way out is capped (Linux)
         -h, --help                  display help for command

@@ -26,6 +26,10 @@ describe('policy flags', () => {
       '--verify-share <share>',
       '--restricted-tools <names>',
       '--ledger <url>',
+      '--loop-attempts <n>',
+      '--on-loop <action>',
+      '--scope-files <n>',
+      '--on-scope <action>',
       '--sealed',
     ]);
   });

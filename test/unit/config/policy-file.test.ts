@@ -158,9 +158,9 @@ describe('parsePolicyText: exact errors (file, line, column, key, expected, foun
   });
 
   it('lists every problem in the file, in order', () => {
-    expect(problems('maxUsd: abc\nfoo: 1\nonLimit: halt\n')).toEqual([
+    expect(problems('maxUsd: abc\nzzz: 1\nonLimit: halt\n')).toEqual([
       '.budgetrc:1:9: maxUsd: expected a positive number of dollars, found "abc".',
-      '.budgetrc:2:1: unknown key "foo"; `capped config` lists every key.',
+      '.budgetrc:2:1: unknown key "zzz"; `capped config` lists every key.',
       '.budgetrc:3:10: onLimit: expected one of stop, ask, downgrade, pause, found "halt".',
     ]);
   });

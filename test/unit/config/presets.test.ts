@@ -12,12 +12,12 @@ describe('presets', () => {
   });
 
   it('team: $3.00, ask at the cap, escalation with confirmation, run log kept 30 days', () => {
-    expect(policyOf('team')).toEqual({ ...POLICY_DEFAULTS, policy: 'team', maxUsd: 3, onLimit: 'ask', escalation: 'ask', retentionDays: 30 });
+    expect(policyOf('team')).toEqual({ ...POLICY_DEFAULTS, policy: 'team', maxUsd: 3, onLimit: 'ask', escalation: 'ask', retentionDays: 30, scope: { files: 200, onScope: 'ask' } });
   });
 
   it('strict: lower cap, no unattended execution, no escalation, web tools restricted', () => {
     const strict = policyOf('strict');
-    expect(strict).toMatchObject({ maxUsd: 0.5, onLimit: 'stop', unattended: false, escalation: 'deny', idle: 300_000 });
+    expect(strict).toMatchObject({ maxUsd: 0.5, onLimit: 'stop', unattended: false, escalation: 'deny', idle: 300_000, scope: { files: 80, onScope: 'stop' } });
     expect(strict.maxUsd).toBeLessThan(policyOf('individual').maxUsd);
     expect(strict.restrictedTools).toEqual(expect.arrayContaining(['web_search', 'web_fetch', 'WebSearch', 'WebFetch']));
   });

@@ -36,6 +36,11 @@ describe('githubSummary', () => {
     );
   });
 
+  it('says which guard stopped the run, and why', () => {
+    const record = finishedRecord(start, { hardStop: { reason: 'loop', at: '2026-03-02T09:04:00.000Z', detail: 'the same failing step `make` ran 3 times: error: x' }, exitCode: 3 });
+    expect(githubSummary(record)).toContain('| Outcome | 🛑 **Stopped by the retry-loop guard** at 2026-03-02T09:04:00.000Z: the same failing step `make` ran 3 times: error: x · exit code 3 |\n');
+  });
+
   it('says when capped stopped the run, and lists its approvals', () => {
     const record = finishedRecord(start, {
       budget: { usd: null, tokens: 100_000, actions: null, verifyUsd: null },

@@ -4,6 +4,7 @@ import type { BudgetState, Caps, TokenUsage } from '../../../src/budget/types.js
 import { buildRunRecord, type RunRecord } from '../../../src/ledger/run-record.js';
 import type { ProxyNotice } from '../../../src/proxy/exchange.js';
 import { capsText, LineReporter } from '../../../src/ui/line-reporter.js';
+import { summaryFromRecord } from '../../../src/ui/summary-model.js';
 
 const MODEL = 'claude-sonnet-4-5';
 const DOLLAR: Caps = { usd: 1_000_000_000, tokens: null, actions: null };
@@ -206,6 +207,18 @@ describe('LineReporter.summary', () => {
     const actions = reporter();
     actions.r.summary(finished({ usd: null, tokens: null, actions: 5 }, 3, 'T'), null);
     expect(actions.lines()[1]).toBe('capped: hard stop: the tool action cap was reached at T; the agent was ended (exit 3)');
+  });
+
+  it('says in words why a guard stopped the run', () => {
+    const detail = "the same failing step `npm run build` ran 3 times: src/app.ts(1,7): error TS2304: Cannot find name 'foo'.";
+    const record = finished({ usd: 1_500_000_000, tokens: null, actions: null }, 3);
+    const loop = reporter();
+    loop.r.summary({ ...record, hardStop: { reason: 'loop', at: 'T', detail } }, null);
+    expect(loop.lines()[1]).toBe(`capped: stopped: ${detail} · the agent was ended at T (exit 3)`);
+    const scope = reporter();
+    scope.r.summary({ ...record, hardStop: { reason: 'scope', at: 'T', detail: 'the agent read 81 files, past the scope limit of 80' } }, null);
+    expect(scope.lines()[1]).toBe('capped: stopped: the agent read 81 files, past the scope limit of 80 · the agent was ended at T (exit 3)');
+    expect(summaryFromRecord({ ...record, hardStop: { reason: 'loop', at: 'T', detail } }, 80)).toMatchObject({ hardStop: `stopped: ${detail}`, exit: 'exit 3 (stopped by the retry-loop guard)' });
   });
 
   it('leaves out the most expensive line for a run without requests', () => {

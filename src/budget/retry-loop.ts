@@ -1,0 +1,88 @@
+import { normaliseText, stepIdentity, type ToolStep } from './tool-steps.js';
+
+/** The failing step the conversation keeps retrying, as far as its history shows. */
+export interface RetryStreak {
+  /** Tells this streak from a later one of the same step (its key and where it began). */
+  id: string;
+  /** The step as people read it (`npm run build`). */
+  step: string;
+  /** Attempts in a row that failed the same way. */
+  count: number;
+  lastError: string;
+}
+
+/** Exit codes as agents' shell tools report them (Claude Code, Codex, Gemini CLI, aider, goose). */
+const EXIT_CODE = /\bexit(?:ed with)?[ _](?:code|status)\b["']?\s*[:=]?\s*(-?\d+)/i;
+/** Lines that say a command failed, for results that carry no exit code and no error flag. */
+const FAILURE_LINE = /^\s*(?:error\b|fatal\b|npm err(?:!|or\b)|traceback \(most recent call last\)|[\w.]*(?:error|exception)\b:|command not found)/i;
+/** Lines that say what went wrong (`a.ts(1,7): error TS2304: …`, `error[E0425]: …`, `TypeError: …`). */
+const ERROR_TEXT = /\b(?:error|fatal|exception)\b|traceback|not found/i;
+/** npm's own summary of a failed script: the script's error says more. */
+const NPM_NOISE = /^npm (?:error|err!|warn)/i;
+
+/** The exit code a result reports, or null when it reports none. */
+export function exitCodeOf(output: string): number | null {
+  const match = EXIT_CODE.exec(output);
+  return match ? Number(match[1]) : null;
+}
+
+/**
+ * Whether a tool call failed: the provider's error flag, else the exit code its result reports,
+ * else (neither) an error line in its result.
+ */
+export function stepFailed(step: ToolStep): boolean {
+  if (step.failed === true) return true;
+  const code = exitCodeOf(step.output);
+  if (code !== null) return code !== 0;
+  if (step.failed === false) return false;
+  return step.output.split('\n').some((line) => FAILURE_LINE.test(line));
+}
+
+const MAX_ERROR = 160;
+
+/** The line that says what went wrong: the first error line, else the last line that is not an exit code. */
+export function lastErrorLine(output: string): string {
+  // Gemini CLI labels its parts (`Stderr: …`); the label is not the error.
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim().replace(/^(stdout|stderr|output):\s*/i, ''))
+    .filter((l) => l !== '' && !/^exit (code|status)\b/i.test(l) && !/^(command|directory):/i.test(l) && l !== '(empty)');
+  const line = lines.find((l) => ERROR_TEXT.test(l) && !NPM_NOISE.test(l)) ?? lines.find((l) => ERROR_TEXT.test(l)) ?? lines.at(-1) ?? '(no output)';
+  return line.length > MAX_ERROR ? `${line.slice(0, MAX_ERROR - 1)}…` : line;
+}
+
+interface Run {
+  start: number;
+  count: number;
+  signature: string;
+  lastError: string;
+  step: string;
+}
+
+/**
+ * The streak of the conversation's latest tool call: how many of its attempts in a row failed
+ * the same way. Other tool calls in between (reading, editing) do not end a streak; a pass of
+ * the step does, and so does a different error (the agent got further), which starts a new one.
+ * Null when the latest call passed or the history has none.
+ */
+export function retryStreak(steps: readonly ToolStep[]): RetryStreak | null {
+  const runs = new Map<string, Run>();
+  let latest: string | null = null;
+  for (const [index, step] of steps.entries()) {
+    const { key, label } = stepIdentity(step);
+    latest = null;
+    if (!stepFailed(step)) {
+      runs.delete(key);
+      continue;
+    }
+    const lastError = lastErrorLine(step.output);
+    const signature = normaliseText(lastError);
+    const run = runs.get(key);
+    if (run && run.signature === signature) runs.set(key, { ...run, count: run.count + 1, lastError, step: label });
+    else runs.set(key, { start: index, count: 1, signature, lastError, step: label });
+    latest = key;
+  }
+  if (latest === null) return null;
+  const run = runs.get(latest)!;
+  return { id: `${latest}@${run.start}`, step: run.step, count: run.count, lastError: run.lastError };
+}

@@ -1,0 +1,146 @@
+import type { ToolStep } from '../../budget/tool-steps.js';
+import { asRecord, asString, tryParse } from './json.js';
+import { toolCall } from './request-edits.js';
+
+/**
+ * How each provider's request history records the tool calls the agent ran and what they
+ * returned: read only, every call paired with its result by id (Gemini, without ids, by order).
+ */
+
+interface Call {
+  id: string | null;
+  name: string;
+  input: string;
+}
+
+interface Result {
+  id: string | null;
+  output: string;
+  failed: boolean | null;
+}
+
+const items = (list: unknown): Record<string, unknown>[] => (Array.isArray(list) ? list.map(asRecord).filter((x): x is Record<string, unknown> => x !== undefined) : []);
+
+/** Result content as text: a string, or the text of its parts (`text`, `input_text`, `output_text`). */
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  return items(content)
+    .map((part) => asString(part.text) ?? '')
+    .filter((t) => t !== '')
+    .join('\n');
+}
+
+/** Pairs calls with results in history order; a call still without its result has empty output. */
+function paired(calls: Call[], results: Result[]): ToolStep[] {
+  const byId = new Map(results.filter((r) => r.id !== null).map((r) => [r.id!, r]));
+  const unnamed = results.filter((r) => r.id === null);
+  return calls.map((c) => {
+    const r = (c.id !== null ? byId.get(c.id) : undefined) ?? (c.id === null ? unnamed.shift() : undefined);
+    return { name: c.name, input: c.input, output: r?.output ?? '', failed: r ? r.failed : null };
+  });
+}
+
+function call(id: unknown, name: unknown, input: unknown): Call | null {
+  const c = toolCall(name, input);
+  return c ? { id: asString(id) ?? null, ...c } : null;
+}
+
+/** Anthropic Messages: `tool_use` blocks, answered by `tool_result` blocks (with `is_error`). */
+export function anthropicToolSteps(body: Record<string, unknown>): ToolStep[] {
+  const calls: Call[] = [];
+  const results: Result[] = [];
+  for (const message of items(body.messages)) {
+    for (const block of items(message.content)) {
+      if (block.type === 'tool_use') {
+        const c = call(block.id, block.name, block.input);
+        if (c) calls.push(c);
+      } else if (block.type === 'tool_result') {
+        // is_error absent is not a pass: not every client sets it, so the text decides then.
+        results.push({ id: asString(block.tool_use_id) ?? null, output: textOf(block.content), failed: block.is_error === true ? true : null });
+      }
+    }
+  }
+  return paired(calls, results);
+}
+
+/** OpenAI Chat Completions: an assistant message's `tool_calls`, answered by `tool` messages. */
+export function openaiChatToolSteps(body: Record<string, unknown>): ToolStep[] {
+  const calls: Call[] = [];
+  const results: Result[] = [];
+  for (const message of items(body.messages)) {
+    if (message.role === 'assistant') {
+      for (const c of items(message.tool_calls)) {
+        const fn = asRecord(c.function);
+        const made = call(c.id, fn?.name, fn?.arguments);
+        if (made) calls.push(made);
+      }
+    } else if (message.role === 'tool') {
+      results.push({ id: asString(message.tool_call_id) ?? null, output: textOf(message.content), failed: null });
+    }
+  }
+  return paired(calls, results);
+}
+
+/** The text of a Responses `shell_call_output`: each command's output and how it ended. */
+function shellOutput(output: unknown): Result['output'] {
+  if (typeof output === 'string') return output;
+  return items(output)
+    .map((o) => {
+      const outcome = asRecord(o.outcome);
+      const code = outcome?.type === 'exit' ? `\nExit code ${String(outcome.exit_code)}` : outcome?.type === 'timeout' ? '\nExit code 124 (timed out)' : '';
+      return `${asString(o.stdout) ?? ''}${asString(o.stderr) ?? ''}${code}`;
+    })
+    .join('\n');
+}
+
+/** Codex's exec result `{"output": …, "metadata": {"exit_code": …}}` as text; any other output as it is. */
+function execOutput(text: string): string {
+  const parsed = asRecord(tryParse(text));
+  const metadata = asRecord(parsed?.metadata);
+  if (typeof parsed?.output !== 'string' || typeof metadata?.exit_code !== 'number') return text;
+  return `${parsed.output}\nExit code ${metadata.exit_code}`;
+}
+
+/** OpenAI Responses (Codex): function, custom-tool and shell calls, answered by their `*_output` items. */
+export function openaiResponsesToolSteps(body: Record<string, unknown>): ToolStep[] {
+  const calls: Call[] = [];
+  const results: Result[] = [];
+  for (const item of items(body.input)) {
+    const id = item.call_id ?? item.id;
+    let made: Call | null = null;
+    if (item.type === 'function_call') made = call(id, item.name, item.arguments);
+    else if (item.type === 'custom_tool_call') made = call(id, item.name, item.input);
+    else if (item.type === 'local_shell_call') made = call(id, 'local_shell', asRecord(item.action));
+    else if (item.type === 'shell_call') {
+      const commands = asRecord(item.action)?.commands;
+      made = call(id, 'shell', { command: Array.isArray(commands) ? commands.filter((c) => typeof c === 'string').join(' && ') : '' });
+    } else if (typeof item.type === 'string' && item.type.endsWith('_call_output')) {
+      const output = item.type === 'shell_call_output' ? shellOutput(item.output) : execOutput(textOf(item.output));
+      results.push({ id: asString(item.call_id) ?? null, output, failed: null });
+    }
+    if (made) calls.push(made);
+  }
+  return paired(calls, results);
+}
+
+/** Gemini: `functionCall` parts, answered by `functionResponse` parts (an `error` field is a failure). */
+export function geminiToolSteps(body: Record<string, unknown>): ToolStep[] {
+  const calls: Call[] = [];
+  const results: Result[] = [];
+  for (const content of items(body.contents)) {
+    for (const part of items(content.parts)) {
+      const fc = asRecord(part.functionCall);
+      const fr = asRecord(part.functionResponse);
+      if (fc) {
+        const made = call(fc.id, fc.name, fc.args);
+        if (made) calls.push(made);
+      } else if (fr) {
+        const response = asRecord(fr.response);
+        const error = response?.error;
+        const text = asString(response?.output) ?? asString(error) ?? JSON.stringify(response ?? {});
+        results.push({ id: asString(fr.id) ?? null, output: text, failed: error !== undefined && error !== null && error !== '' ? true : null });
+      }
+    }
+  }
+  return paired(calls, results);
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { BudgetKeeper } from '../../../src/budget/keeper.js';
+import type { ToolStep } from '../../../src/budget/tool-steps.js';
+import { DEFAULT_POLICY } from '../../../src/budget/engine.js';
+import { createPriceBook } from '../../../src/pricing/price-book.js';
+import { admitRequest } from '../../../src/proxy/admit.js';
+import { ConversationMemory } from '../../../src/proxy/conversations.js';
+import type { ProxyNotice } from '../../../src/proxy/exchange.js';
+import { InputEstimator } from '../../../src/proxy/input-estimator.js';
+import { OutputEstimator } from '../../../src/proxy/output-estimator.js';
+import { anthropic } from '../../../src/proxy/providers/anthropic.js';
+import type { ProxyDeps, WindowGate } from '../../../src/proxy/server.js';
+
+const WINDOW = { kind: 'daily' as const, ceilingNano: 10, spentNano: 10, resetsAt: '2026-03-05T00:00:00.000Z' };
+
+/** Real budget, prices and estimators; a window gate that is full `fullTimes` times (--on-limit pause) and then has room. */
+function deps(fullTimes: number, onLoop: 'ask' | 'stop' | 'off' = 'stop') {
+  const notices: ProxyNotice[] = [];
+  const histories: (readonly ToolStep[])[] = [];
+  let full = fullTimes;
+  const window: WindowGate = {
+    hold: () => Promise.resolve(full-- > 0 ? { ok: false, pause: true, window: WINDOW } : { ok: true }),
+    release: () => undefined,
+    waitForRoom: () => Promise.resolve(),
+  };
+  const d: ProxyDeps = {
+    secret: 's',
+    mounts: new Map(),
+    keeper: new BudgetKeeper({ usd: 5_000_000_000, tokens: null, actions: null }, { ...DEFAULT_POLICY, loop: { attempts: 3, onLoop } }),
+    prices: createPriceBook(),
+    estimator: new InputEstimator(),
+    outputs: new OutputEstimator(),
+    conversations: new ConversationMemory(),
+    now: () => new Date('2026-03-04T10:00:00Z'),
+    notify: (n) => notices.push(n),
+    rules: { restrictedTools: new Set(['WebSearch']), verifyPatterns: [], reserve: 'likely', allowRoutes: [], batches: 'reserve' },
+    window,
+    guards: {
+      facts: (steps) => {
+        histories.push(steps);
+        return { loop: steps.length >= 3 ? { id: 'make@0', step: 'make', count: steps.length, lastError: 'error: x' } : null, filesRead: 0 };
+      },
+    },
+  };
+  return { deps: d, notices, histories };
+}
+
+const failing = (n: number): unknown[] =>
+  Array.from({ length: n }, (_, i) => [
+    { role: 'assistant', content: [{ type: 'tool_use', id: `t${i}`, name: 'Bash', input: { command: 'make' } }] },
+    { role: 'user', content: [{ type: 'tool_result', tool_use_id: `t${i}`, content: 'Exit code 2\nerror: x', is_error: true }] },
+  ]).flat();
+
+const body = (history: unknown[]) => ({
+  model: 'claude-sonnet-4-5',
+  max_tokens: 1000,
+  tools: [{ name: 'WebSearch', input_schema: {} }, { name: 'Bash', input_schema: {} }],
+  messages: [{ role: 'user', content: 'fix the build' }, ...history],
+});
+
+describe('admitRequest', () => {
+  it('reads a request once however often a window wait decides it again: one notice, one history read', async () => {
+    const { deps: d, notices, histories } = deps(2);
+    const json = body(failing(1));
+    const admit = await admitRequest(d, anthropic, json, '/v1/messages', Buffer.from(JSON.stringify(json)), () => undefined);
+    expect(admit).toMatchObject({ ok: true });
+    expect(notices.filter((n) => n.type === 'tools-removed')).toEqual([{ type: 'tools-removed', names: ['WebSearch'] }]);
+    expect(notices.filter((n) => n.type === 'window-wait')).toHaveLength(2);
+    expect(histories).toHaveLength(1);
+    expect(histories[0]).toEqual([{ name: 'Bash', input: '{"command":"make"}', output: 'Exit code 2\nerror: x', failed: true }]);
+    // the request went out without the restricted tool
+    expect(admit?.ok && (admit.body.tools as { name: string }[]).map((t) => t.name)).toEqual(['Bash']);
+  });
+
+  it('refuses the request that carries a retry loop, in the provider’s status, with the words that say why', async () => {
+    const { deps: d } = deps(0);
+    const json = body(failing(3));
+    const admit = await admitRequest(d, anthropic, json, '/v1/messages', Buffer.from(JSON.stringify(json)), () => undefined);
+    expect(admit).toEqual({ ok: false, status: anthropic.limitStatus, notify: true, message: expect.stringMatching(/^capped: the same failing step `make` ran 3 times in a row \(last error: error: x\)\./) as unknown });
+    expect(d.keeper.state.hardStop).toMatchObject({ reason: 'loop', detail: 'the same failing step `make` ran 3 times: error: x' });
+  });
+});
