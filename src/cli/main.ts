@@ -8,7 +8,7 @@ import { registerInitCommand } from './init.js';
 import { registerPhaseCommand } from './phase.js';
 import { registerReportCommand } from './report.js';
 import { registerRunsCommand } from './runs.js';
-import { EXIT, FatalError, UsageError } from './exit-codes.js';
+import { EXIT, FatalError, UsageError } from '../errors.js';
 import { runCommand, type RunDeps } from './run.js';
 import { LocalPathError } from '../ledger/local-path.js';
 

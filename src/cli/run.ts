@@ -16,6 +16,7 @@ import { writeRecordFile } from '../ledger/record-file.js';
 import { storedCommand } from '../ledger/redact-command.js';
 import { buildRunRecord, type RunFacts, type RunRecord } from '../ledger/run-record.js';
 import { RunJournal } from './run-journal.js';
+import { quoteAnyProvider } from '../pricing/any-provider.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import { ConversationMemory } from '../proxy/conversations.js';
 import { InputEstimator } from '../proxy/input-estimator.js';
@@ -26,11 +27,11 @@ import { createProxy, listenLoopback } from '../proxy/server.js';
 import { createRunDir } from '../supervisor/launch-files.js';
 import type { SealedRun, SealedSetup } from '../sealed/index.js';
 import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
-import { LaunchError, shellExitCode, spawnAgent, type AgentExit, type SpawnFn } from '../supervisor/spawn-agent.js';
+import { shellExitCode, spawnAgent, type AgentExit, type SpawnFn } from '../supervisor/spawn-agent.js';
 import type { TerminalRun } from './run-terminal.js';
 import { signalTree, terminateTree } from '../supervisor/terminate.js';
 import { capsText, LineReporter } from '../ui/line-reporter.js';
-import { EXIT, UsageError } from './exit-codes.js';
+import { EXIT, LaunchError, UsageError } from '../errors.js';
 import { DEFAULTS } from './defaults.js';
 
 export interface RunOptions {
@@ -185,7 +186,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       const { startTerminalRun } = await import('./run-terminal.js');
       // The configured model's output price, for the panel's "max spend ≈ N tokens" (any provider).
       const model = p.model;
-      const quote = model ? ['anthropic', 'openai', 'google'].map((id) => prices.quote(id, model, 0)).find((q) => q !== null) : undefined;
+      const quote = model ? quoteAnyProvider(prices, model) : null;
       terminal = startTerminalRun({ argv, command: agentArgv, env, cwd: deps.cwd, keeper, policy: p, marker, color: !deps.env.NO_COLOR, outPicoPerToken: quote?.outPicoPerToken ?? null, warn: say });
       screenBusy = true;
       agent = { pid: terminal.session.pid, exited: terminal.session.exited };

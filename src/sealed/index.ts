@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../cli/exit-codes.js';
+import { UsageError } from '../errors.js';
 import type { Mount } from '../proxy/server.js';
 import { HOST_MAP_VAR, parseHostMap, type HostPort } from './authority.js';
 import { createRunCa } from './ca.js';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FatalError } from '../../../src/cli/exit-codes.js';
+import { FatalError } from '../../../src/errors.js';
 import { registerReportCommand } from '../../../src/cli/report.js';
 import { registerRunsCommand, type LedgerCommandDeps } from '../../../src/cli/runs.js';
 import type { Report } from '../../../src/ledger/report.js';
