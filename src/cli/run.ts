@@ -11,7 +11,7 @@ import { preflight } from './run-preflight.js';
 import { dataDir } from '../ledger/data-dir.js';
 import { githubSummary } from '../ledger/github-summary.js';
 import { LedgerUrlError, openLedger } from '../ledger/open-ledger.js';
-import { LocalPathError, writableFile } from '../ledger/local-path.js';
+import { LocalPathError, writableFile } from '../config/local-path.js';
 import { writeRecordFile } from '../ledger/record-file.js';
 import { storedCommand } from '../ledger/redact-command.js';
 import { buildRunRecord, type RunFacts, type RunRecord } from '../ledger/run-record.js';

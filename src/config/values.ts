@@ -1,7 +1,7 @@
 import { formatUsd, usdToNano } from '../budget/money.js';
 import { UsageError } from '../errors.js';
 import { MAX_USD, parseCount, parseTokenCount, parseUsd } from './parse-values.js';
-import { isRoutePattern } from '../proxy/routes.js';
+import { isRoutePattern } from './route-pattern.js';
 
 /** A path inside a value: mapping keys and list indexes (`prices` → `['my-model', 'input']`). */
 export type ValuePath = readonly (string | number)[];

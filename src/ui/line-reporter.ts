@@ -1,7 +1,7 @@
 import { formatUsd, type Nano } from '../budget/money.js';
 import type { BudgetState, Caps } from '../budget/types.js';
-import type { RunRecord } from '../ledger/run-record.js';
-import type { ProxyNotice } from '../proxy/exchange.js';
+import type { RunRecord } from '../model/run-record.js';
+import type { ProxyNotice } from '../model/notices.js';
 import { LIMIT_NAMES } from '../budget/messages.js';
 
 export interface ReporterOptions {

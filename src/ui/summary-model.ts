@@ -1,4 +1,4 @@
-import type { RunRecord } from '../ledger/run-record.js';
+import type { RunRecord } from '../model/run-record.js';
 import { formatInt, formatUsdShort } from './format.js';
 import { formatPercent } from './levels.js';
 import type { RunSummaryProps } from './run-summary.js';
