@@ -5,11 +5,11 @@ import { describeSource, type LoadedPolicy } from '../config/index.js';
 import { quoteAnyProvider } from '../pricing/any-provider.js';
 import { createPriceBook, type PriceBook } from '../pricing/price-book.js';
 import { buildMounts, UpstreamUrlError } from '../proxy/mounts.js';
-import type { Mount } from '../proxy/server.js';
+import type { Mount } from '../proxy/proxy-deps.js';
 import { recipeFor, SettingRefusal, type AgentPlan, type Recipe } from '../supervisor/agent-recipes.js';
 import { UsageError } from '../errors.js';
 import { enginePolicyOf } from './run-policy.js';
-import type { RunDeps } from './run.js';
+import type { RunDeps } from './run-deps.js';
 
 export interface Preflight {
   /** A person at a terminal: the agent runs in a PTY under the budget bar, and questions can be asked. */

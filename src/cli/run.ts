@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EventEmitter } from 'node:events';
 import { BudgetKeeper } from '../budget/keeper.js';
 import { usdToNano } from '../budget/money.js';
 import { compilePatterns } from '../budget/phases.js';
@@ -17,7 +16,6 @@ import { storedCommand } from '../ledger/redact-command.js';
 import { buildRunRecord, type RunFacts, type RunRecord } from '../ledger/run-record.js';
 import { RunJournal } from './run-journal.js';
 import { quoteAnyProvider } from '../pricing/any-provider.js';
-import type { PriceBook } from '../pricing/price-book.js';
 import { ConversationMemory } from '../proxy/conversations.js';
 import { InputEstimator } from '../proxy/input-estimator.js';
 import { OutputEstimator } from '../proxy/output-estimator.js';
@@ -27,34 +25,16 @@ import { createProxy, listenLoopback } from '../proxy/server.js';
 import { createRunDir } from '../supervisor/launch-files.js';
 import type { SealedRun, SealedSetup } from '../sealed/index.js';
 import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
-import { shellExitCode, spawnAgent, type AgentExit, type SpawnFn } from '../supervisor/spawn-agent.js';
+import { shellExitCode, spawnAgent, type AgentExit } from '../supervisor/spawn-agent.js';
 import type { TerminalRun } from './run-terminal.js';
 import { signalTree, terminateTree } from '../supervisor/terminate.js';
 import { capsText, LineReporter } from '../ui/line-reporter.js';
 import { EXIT, LaunchError, UsageError } from '../errors.js';
 import { DEFAULTS } from './defaults.js';
 
-export interface RunOptions {
-  /** The effective policy: flags, environment, .budgetrc, user defaults, preset, built-ins. */
-  policy: LoadedPolicy;
-  record: string | null;
-}
+import type { RunDeps, RunOptions } from './run-deps.js';
 
-export interface RunDeps {
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  stderr: (text: string) => void;
-  /** Whether capped's stdin is a terminal (the terminal then delivers Ctrl-C to the agent itself). */
-  stdinIsTTY: boolean;
-  /** With stdin, whether capped runs the agent in a PTY under the live budget bar. */
-  stdoutIsTTY?: boolean;
-  stderrIsTTY: boolean;
-  now: () => Date;
-  /** Where process signals arrive (the real `process` in production). */
-  signals: EventEmitter;
-  spawn?: SpawnFn;
-  prices?: PriceBook;
-}
+export type { RunDeps, RunOptions };
 
 function newRunId(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);

@@ -1,6 +1,9 @@
 import type { Nano } from '../budget/money.js';
 import type { Report } from './report.js';
 import type { RunRecord } from './run-record.js';
+import type { RunStatus } from './run-status.js';
+
+export type { RunStatus };
 
 /**
  * The durable run ledger: SQLite on one machine, PostgreSQL for a team. Every method is async so
@@ -50,7 +53,6 @@ export interface Ledger {
   close(): Promise<void>;
 }
 
-export type RunStatus = 'running' | 'finished' | 'aborted';
 
 export type Phase = 'implementation' | 'verification';
 

@@ -1,5 +1,5 @@
 import { nanoToUsd, type Nano } from '../budget/money.js';
-import type { RunStatus } from './ledger.js';
+import type { RunStatus } from './run-status.js';
 
 /** A run as the report reads it. */
 export interface ReportRun {

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { forwardHeaders, responseHeaders, sendUpstream, upstreamUrl } from './forward.js';
 import type { ErrorBody } from './providers/types.js';
-import type { Route } from './server.js';
+import type { Route } from './proxy-deps.js';
 import type { ProxyNotice } from '../model/notices.js';
 
 // Re-exported: the proxy's modules and the run journal name it from here.

@@ -3,7 +3,7 @@ import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import type { Mount } from '../proxy/server.js';
+import type { Mount } from '../proxy/proxy-deps.js';
 import { HOST_MAP_VAR, parseHostMap, type HostPort } from './authority.js';
 import { createRunCa } from './ca.js';
 import { createGateway, type SealedSummary } from './gateway.js';

@@ -1,0 +1,27 @@
+import type { EventEmitter } from 'node:events';
+import type { LoadedPolicy } from '../config/index.js';
+import type { PriceBook } from '../pricing/price-book.js';
+import type { SpawnFn } from '../supervisor/spawn-agent.js';
+
+// What `capped run` is given; its own file so run.ts and run-preflight.ts do not import each other.
+export interface RunOptions {
+  /** The effective policy: flags, environment, .budgetrc, user defaults, preset, built-ins. */
+  policy: LoadedPolicy;
+  record: string | null;
+}
+
+export interface RunDeps {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  stderr: (text: string) => void;
+  /** Whether capped's stdin is a terminal (the terminal then delivers Ctrl-C to the agent itself). */
+  stdinIsTTY: boolean;
+  /** With stdin, whether capped runs the agent in a PTY under the live budget bar. */
+  stdoutIsTTY?: boolean;
+  stderrIsTTY: boolean;
+  now: () => Date;
+  /** Where process signals arrive (the real `process` in production). */
+  signals: EventEmitter;
+  spawn?: SpawnFn;
+  prices?: PriceBook;
+}
