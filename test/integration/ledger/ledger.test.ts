@@ -7,7 +7,7 @@ import { UNKNOWN_EXIT_CODE } from '../../../src/ledger/rebuild-record.js';
 import type { Liveness } from '../../../src/ledger/run-status.js';
 import { UnknownRunError } from '../../../src/ledger/sql-ledger.js';
 import { BACKENDS, makeStore, type Store } from './helpers/backends.js';
-import { at, costOfFirst, finishedRecord, request, runStart, T0 } from './helpers/rows.js';
+import { at, costOfFirst, finishedRecord, request, runStart, T0 } from '../../helpers/ledger-rows.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

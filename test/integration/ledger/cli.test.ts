@@ -10,7 +10,7 @@ import { registerRunsCommand, type LedgerCommandDeps } from '../../../src/cli/ru
 import type { Report } from '../../../src/ledger/report.js';
 import type { RunDetail, RunSummary } from '../../../src/ledger/ledger.js';
 import { BACKENDS, makeStore, type Store } from './helpers/backends.js';
-import { at, finishedRecord, request, runStart, T0 } from './helpers/rows.js';
+import { at, finishedRecord, request, runStart, T0 } from '../../helpers/ledger-rows.js';
 
 const NOW = new Date(T0 + 3_600_000);
 const DEAD_PID = spawnSync(process.execPath, ['-e', '0']).pid;
