@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../../src/ledger/ledger.js';
-import { MIGRATIONS, SchemaTooNewError } from '../../../src/ledger/migrations.js';
+import { LATEST_VERSION, MIGRATIONS, SchemaTooNewError } from '../../../src/ledger/migrations.js';
 import { UNKNOWN_EXIT_CODE } from '../../../src/ledger/rebuild-record.js';
 import type { Liveness } from '../../../src/ledger/run-status.js';
 import { UnknownRunError } from '../../../src/ledger/sql-ledger.js';
@@ -276,7 +276,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
       await client.end();
     }
     await expect(open()).rejects.toThrow(SchemaTooNewError);
-    await expect(open()).rejects.toThrow("The ledger's schema is version 99, newer than this capped knows (4). Upgrade capped to use it.");
+    await expect(open()).rejects.toThrow(`The ledger's schema is version 99, newer than this capped knows (${LATEST_VERSION}). Upgrade capped to use it.`);
     ledger = { close: () => Promise.resolve() } as Ledger;
   });
 
@@ -291,7 +291,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
     expect(await columns('requests')).toEqual(
       ['at', 'cache_read_tokens', 'cache_write_tokens', 'cost_nano', 'estimated', 'id', 'input_tokens', 'model', 'output_tokens', 'phase', 'provider', 'retry', 'run_id', 'request_key', 'hold_id', 'reserved', 'reserved_input_nano', 'billed_input_nano'].sort(),
     );
-    expect(await columns('approvals')).toEqual(['answer', 'at', 'from_usd', 'id', 'kind', 'model', 'run_id', 'to_usd']);
+    expect(await columns('approvals')).toEqual(['answer', 'at', 'from_nano', 'id', 'kind', 'model', 'run_id', 'to_nano']);
   });
 
   it('reports the period from its rows (full figures: report.test.ts)', async () => {
