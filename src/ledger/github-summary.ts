@@ -1,5 +1,6 @@
 import type { RunRecord } from './run-record.js';
-import { commandLine, money, percent, plural } from './text.js';
+import { formatPercent } from '../model/format.js';
+import { commandLine, money, plural } from './text.js';
 import { LIMIT_NAMES } from '../budget/messages.js';
 
 
@@ -24,7 +25,7 @@ const fmt = (n: number): string => n.toLocaleString('en-US');
 export function githubSummary(record: RunRecord): string {
   const s = record.spent;
   const tokens = s.inputTokens + s.outputTokens + s.cacheReadTokens + s.cacheWriteTokens;
-  const of = record.budget.usd === null ? '' : ` of ${money(record.budget.usd)} (${percent(s.usd / record.budget.usd)})`;
+  const of = record.budget.usd === null ? '' : ` of ${money(record.budget.usd)} (${formatPercent(s.usd / record.budget.usd, 'tenths')})`;
   const outcome = record.hardStop
     ? `🛑 **Stopped at the ${LIMIT_NAMES[record.hardStop.reason]} cap** at ${record.hardStop.at}`
     : record.exceededInitialBudget

@@ -1,4 +1,5 @@
-import { formatUsd, type Nano } from '../budget/money.js';
+import type { Nano } from '../budget/money.js';
+import { formatPercent, formatUsd } from '../model/format.js';
 import type { BudgetState, Caps } from '../budget/types.js';
 import type { RunRecord } from '../model/run-record.js';
 import type { ProxyNotice } from '../model/notices.js';
@@ -41,10 +42,6 @@ function share(state: BudgetState): number | null {
     return (u.input + u.output + u.cacheRead + u.cacheWrite) / state.caps.tokens;
   }
   return null;
-}
-
-function pct(fraction: number): string {
-  return `${(fraction * 100).toFixed(1)}%`;
 }
 
 /** Plain line reporter on stderr for CI, pipes and (until the live bar) terminals. */
@@ -107,7 +104,7 @@ export class LineReporter {
     const parts = [
       `${formatUsd(notice.costNano)} ${notice.model}`,
       `in ${fmtInt(u.input)} out ${fmtInt(u.output)} cache r/w ${fmtInt(u.cacheRead)}/${fmtInt(u.cacheWrite)}`,
-      `spent ${formatUsd(state.spentNano)}${of}${fraction === null ? '' : ` (${pct(fraction)})`}`,
+      `spent ${formatUsd(state.spentNano)}${of}${fraction === null ? '' : ` (${formatPercent(fraction, 'tenths')})`}`,
     ];
     if (notice.clamped !== null) parts.push(`max_tokens lowered to ${fmtInt(notice.clamped)}`);
     if (notice.estimated) parts.push(notice.atReservation ? 'estimated: charged at its reservation' : 'estimated: usage unreadable');
@@ -117,7 +114,7 @@ export class LineReporter {
   summary(record: RunRecord, recordFile: string | null): void {
     const spent: Nano = Math.round(record.spent.usd * 1e9);
     const cap: Nano | null = record.budget.usd === null ? null : Math.round(record.budget.usd * 1e9);
-    const consumed = cap ? ` (${pct(spent / cap)} consumed)` : '';
+    const consumed = cap ? ` (${formatPercent(spent / cap, 'tenths')} consumed)` : '';
     const tokens = record.spent.inputTokens + record.spent.outputTokens + record.spent.cacheReadTokens + record.spent.cacheWriteTokens;
     this.line(
       `run ${record.id} ended · spent ${formatUsd(spent)}${cap === null ? '' : ` of ${formatUsd(cap)} requested`}${consumed} · ` +

@@ -1,5 +1,6 @@
 import type { Nano } from '../budget/money.js';
-import { formatDuration, formatUsdShort, pricePerMillion, tokenEquivalent } from './format.js';
+import { formatDuration, formatUsdShort } from '../model/format.js';
+import { pricePerMillion, tokenEquivalent } from './format.js';
 import type { PreRunPanelProps } from './pre-run-panel.js';
 
 export type OnLimit = 'stop' | 'ask' | 'downgrade' | 'pause';
