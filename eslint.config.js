@@ -45,7 +45,11 @@ export default tseslint.config(
   ...layer('src/pricing/**/*.ts', ['config', ...ADAPTERS, 'cli'], 'src/pricing imports only budget, model and errors'),
   ...layer('src/config/**/*.ts', ['pricing', ...ADAPTERS, 'cli'], 'src/config imports only budget, model and errors'),
   ...ADAPTERS.filter((name) => name !== 'sealed').map((name) =>
-    layer(`src/${name}/**/*.{ts,tsx}`, [...ADAPTERS.filter((other) => other !== name), 'cli'], `src/${name} imports inner layers (budget, pricing, model, config, errors), not another adapter or cli`)[0],
+    layer(
+      `src/${name}/**/*.{ts,tsx}`,
+      [...ADAPTERS.filter((other) => other !== name), 'cli'],
+      `src/${name} imports inner layers (budget, pricing, model, config, errors), not another adapter or cli`,
+    )[0],
   ),
   ...layer('src/sealed/**/*.ts', ['ledger', 'ui', 'cli'], 'src/sealed composes proxy and supervisor; it imports no ledger, ui or cli'),
 );

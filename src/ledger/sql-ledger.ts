@@ -220,7 +220,8 @@ export class SqlLedger implements Ledger {
         requests,
         approvalRows.map((a) => {
           const model = strOrNull(a.model);
-          return { kind: str(a.kind), at: iso(num(a.at)), answer: str(a.answer), from: nanoToUsd(num(a.from_nano)), to: nanoToUsd(num(a.to_nano)), ...(model === null ? {} : { model }) };
+          const amounts = { from: nanoToUsd(num(a.from_nano)), to: nanoToUsd(num(a.to_nano)) };
+          return { kind: str(a.kind), at: iso(num(a.at)), answer: str(a.answer), ...amounts, ...(model === null ? {} : { model }) };
         }),
       );
     }

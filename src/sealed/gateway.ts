@@ -90,7 +90,8 @@ function createInterceptor(ctx: GatewayContext): (host: string, socket: Duplex, 
     secure.on('error', (err: NodeJS.ErrnoException) => {
       if (/UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN/.test(err.code ?? err.message)) {
         const readers = 'NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, GIT_SSL_CAINFO';
-        ctx.sayOnce(`ca ${host}`, `capped: sealed: a client rejected capped's certificate for ${host}: it does not trust the run CA (it reads none of ${readers}, or pins certificates).\n`);
+        const why = `it does not trust the run CA (it reads none of ${readers}, or pins certificates)`;
+        ctx.sayOnce(`ca ${host}`, `capped: sealed: a client rejected capped's certificate for ${host}: ${why}.\n`);
       }
       socket.destroy();
     });

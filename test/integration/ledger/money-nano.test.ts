@@ -22,6 +22,8 @@ async function exec(store: Store, statements: readonly string[]): Promise<void> 
   }
 }
 
+const INSERT = 'INSERT INTO approvals (id, run_id, kind, at, answer, from_usd, to_usd, model) VALUES';
+
 describe.each(BACKENDS)('money in nano-dollars on %s: approvals (migration 6) and the run total', (backend) => {
   let store: Store;
   let ledger: Ledger | null = null;
@@ -69,8 +71,8 @@ describe.each(BACKENDS)('money in nano-dollars on %s: approvals (migration 6) an
       'DROP TABLE approvals',
       'CREATE TABLE approvals (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, kind TEXT NOT NULL, at BIGINT NOT NULL, answer TEXT NOT NULL, ' +
         'from_usd DOUBLE PRECISION NOT NULL, to_usd DOUBLE PRECISION NOT NULL, model TEXT)',
-      `INSERT INTO approvals (id, run_id, kind, at, answer, from_usd, to_usd, model) VALUES (1, 'r1', 'limit', ${Date.parse(at(5))}, 'approved', 0.1, ${0.1 + 0.2}, NULL)`,
-      `INSERT INTO approvals (id, run_id, kind, at, answer, from_usd, to_usd, model) VALUES (2, 'r1', 'escalation', ${Date.parse(at(6))}, 'denied', 999999.999999999, 1000000, 'opus')`,
+      `${INSERT} (1, 'r1', 'limit', ${Date.parse(at(5))}, 'approved', 0.1, ${0.1 + 0.2}, NULL)`,
+      `${INSERT} (2, 'r1', 'escalation', ${Date.parse(at(6))}, 'denied', 999999.999999999, 1000000, 'opus')`,
       'DELETE FROM schema_version WHERE version > 4',
     ]);
     ledger = await store.open();

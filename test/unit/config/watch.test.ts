@@ -95,7 +95,8 @@ describe('watchResolvedPolicy', () => {
     const { dir, file } = repo('maxUsd: 2\n');
     const policies: ResolvedPolicy[] = [];
     const errors: ConfigError[] = [];
-    const close = await watchResolvedPolicy({ flags: {}, env: {}, file: null, user: null }, (p) => policies.push(p), (e) => errors.push(e), { cwd: dir, stableMs: 20 });
+    const noFile = { flags: {}, env: {}, file: null, user: null };
+    const close = await watchResolvedPolicy(noFile, (p) => policies.push(p), (e) => errors.push(e), { cwd: dir, stableMs: 20 });
     writeFileSync(file, 'maxUsd: 0.5\n');
     unlinkSync(file);
     await new Promise((resolve) => setTimeout(resolve, 300));
