@@ -31,7 +31,6 @@ import { signalTree, terminateTree } from '../supervisor/terminate.js';
 import { capsText, LineReporter } from '../ui/line-reporter.js';
 import { EXIT, LaunchError, UsageError } from '../errors.js';
 import { DEFAULTS } from './defaults.js';
-
 import type { RunDeps, RunOptions } from './run-deps.js';
 
 export type { RunDeps, RunOptions };

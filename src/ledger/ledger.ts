@@ -29,8 +29,8 @@ export interface Ledger {
   recordApproval(row: ApprovalEntry): Promise<void>;
   /** Records that the run was stopped at a limit (the first hard stop of a run is kept). */
   recordHardStop(runId: string, reason: string, at: string): Promise<void>;
-  /** Stores the final record; the run becomes `finished` and the record is the authority on it. */
   /**
+   * Stores the final record; the run becomes `finished` and the record is the authority on it.
    * `spentNano` is the engine's own total, stored as is; without it the total is converted from
    * the record's dollars (exact below $2M, but a float round trip all the same).
    */
@@ -56,7 +56,6 @@ export interface Ledger {
   /** Waits for pending writes and releases the file or the connections. */
   close(): Promise<void>;
 }
-
 
 export type Phase = 'implementation' | 'verification';
 
