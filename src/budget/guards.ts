@@ -1,4 +1,5 @@
-import type { RetryStreak } from './retry-loop.js';
+import type { GuardFacts, GuardMarks, GuardTrip } from './guard-types.js';
+export type { GuardFacts, GuardMarks, GuardTrip } from './guard-types.js';
 import type { BudgetAction, BudgetState, EnginePolicy, PendingAsk, RequestEvent, StepResult } from './types.js';
 
 /**
@@ -6,22 +7,6 @@ import type { BudgetAction, BudgetState, EnginePolicy, PendingAsk, RequestEvent,
  * that reads far more files than a task needs (scope). The proxy reads the facts from each
  * request's history; here the policy decides whether they stop the run or put a question.
  */
-export interface GuardFacts {
-  /** The failing streak of the conversation's latest tool call; null when it passed. */
-  loop: RetryStreak | null;
-  /** Distinct files the run's agent has read so far. */
-  filesRead: number;
-}
-
-export type GuardTrip = { reason: 'loop'; streak: RetryStreak } | { reason: 'scope'; files: number; limit: number };
-
-/** What the guards already asked about and were told to let go on. */
-export interface GuardMarks {
-  /** The streak a person let continue, and its length then. */
-  loop: { id: string; count: number } | null;
-  /** Files read when a person last let the run continue past its scope. */
-  scopeFiles: number;
-}
 
 export const NO_MARKS: GuardMarks = { loop: null, scopeFiles: 0 };
 

@@ -1,15 +1,7 @@
+import type { RetryStreak } from './guard-types.js';
 import { normaliseText, stepIdentity, type ToolStep } from './tool-steps.js';
 
-/** The failing step the conversation keeps retrying, as far as its history shows. */
-export interface RetryStreak {
-  /** Tells this streak from a later one of the same step (its key and where it began). */
-  id: string;
-  /** The step as people read it (`npm run build`). */
-  step: string;
-  /** Attempts in a row that failed the same way. */
-  count: number;
-  lastError: string;
-}
+export type { RetryStreak } from './guard-types.js';
 
 /** Exit codes as agents' shell tools report them (Claude Code, Codex, Gemini CLI, aider, goose). */
 const EXIT_CODE = /\bexit(?:ed with)?[ _](?:code|status)\b["']?\s*[:=]?\s*(-?\d+)/i;

@@ -1,4 +1,4 @@
-import type { GuardFacts, GuardMarks, GuardTrip } from './guards.js';
+import type { GuardFacts, GuardMarks, GuardTrip } from './guard-types.js';
 import type { Nano } from './money.js';
 
 /** Token counts by billing kind. `input` excludes cache reads and writes (Anthropic's convention). */

@@ -4,7 +4,7 @@ import { loadPolicy } from '../config/load.js';
 import { SETTING_KEYS } from '../config/schema.js';
 import { formatPolicyTable, policyJson, policyRows } from '../config/show.js';
 import { openUserConfig } from '../config/user-config.js';
-import { UsageError } from './exit-codes.js';
+import { UsageError } from '../errors.js';
 
 /** What `capped config` needs from the process: the surroundings to resolve in, and output. */
 export interface ConfigCommandDeps {

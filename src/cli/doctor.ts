@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadPolicy, policyRows, type LoadedPolicy } from '../config/index.js';
 import { dataDir } from '../ledger/data-dir.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { usableDir } from '../ledger/local-path.js';
+import { usableDir } from '../config/local-path.js';
 import { openLedger, resolveLedgerUrl, type OpenLedgerOptions } from '../ledger/open-ledger.js';
 import { buildMounts } from '../proxy/mounts.js';
 import { RECIPES } from '../supervisor/agent-recipes.js';

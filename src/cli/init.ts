@@ -5,7 +5,7 @@ import { renderBudgetrc } from '../config/budgetrc-template.js';
 import { findPolicyFile, POLICY_FILE_NAME } from '../config/discover.js';
 import { PRESET_NAMES } from '../config/schema.js';
 import type { PresetName } from '../config/types.js';
-import { UsageError } from './exit-codes.js';
+import { UsageError } from '../errors.js';
 
 /** What `capped init` needs: the directory to write in, and output. */
 export interface InitCommandDeps {

@@ -8,9 +8,9 @@ import { registerInitCommand } from './init.js';
 import { registerPhaseCommand } from './phase.js';
 import { registerReportCommand } from './report.js';
 import { registerRunsCommand } from './runs.js';
-import { EXIT, FatalError, UsageError } from './exit-codes.js';
+import { EXIT, FatalError, UsageError } from '../errors.js';
 import { runCommand, type RunDeps } from './run.js';
-import { LocalPathError } from '../ledger/local-path.js';
+import { LocalPathError } from '../config/local-path.js';
 
 export interface CliDeps extends RunDeps {
   stdout: (text: string) => void;

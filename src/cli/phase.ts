@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CONTROL_URL_VAR } from '../supervisor/agent-env.js';
-import { FatalError, UsageError } from './exit-codes.js';
+import { FatalError, UsageError } from '../errors.js';
 
 export interface PhaseDeps {
   env: NodeJS.ProcessEnv;

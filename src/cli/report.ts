@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { UsageError } from './exit-codes.js';
+import { UsageError } from '../errors.js';
 import { loadPolicy } from '../config/index.js';
 import { spanText } from '../ledger/duration.js';
 import { githubReportSummary } from '../ledger/github-summary.js';

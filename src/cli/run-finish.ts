@@ -5,7 +5,7 @@ import { writeRecordFile } from '../ledger/record-file.js';
 import { buildRunRecord, type RunRecord } from '../ledger/run-record.js';
 import { shellExitCode } from '../supervisor/spawn-agent.js';
 import { DEFAULTS } from './defaults.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT } from '../errors.js';
 import type { RunDeps } from './run-deps.js';
 import type { LaunchedAgent } from './run-launch.js';
 import type { RunSession } from './run-setup.js';

@@ -1,3 +1,4 @@
+import { quoteAnyProvider } from '../pricing/any-provider.js';
 import { proxyEndpoints, routeEndpoints } from '../proxy/mounts.js';
 import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
 import { createRunDir, type RunDir } from '../supervisor/launch-files.js';
@@ -33,7 +34,7 @@ export async function launchAgent(run: RunSession): Promise<LaunchedAgent> {
     const { startTerminalRun } = await import('./run-terminal.js');
     const p = run.policy;
     // The configured model's output price, for the panel's "max spend ≈ N tokens" (any provider).
-    const quote = p.model ? ['anthropic', 'openai', 'google'].map((id) => run.prices.quote(id, p.model!, 0)).find((q) => q !== null) : undefined;
+    const quote = p.model ? quoteAnyProvider(run.prices, p.model) : null;
     const terminal = startTerminalRun({
       argv,
       command: launch.argv,

@@ -2,11 +2,12 @@ import os from 'node:os';
 import fs from 'node:fs';
 import type { Caps, EnginePolicy } from '../budget/types.js';
 import { describeSource, type LoadedPolicy } from '../config/index.js';
+import { quoteAnyProvider } from '../pricing/any-provider.js';
 import { createPriceBook, type PriceBook } from '../pricing/price-book.js';
 import { buildMounts, UpstreamUrlError } from '../proxy/mounts.js';
-import type { Mount } from '../proxy/server.js';
+import type { Mount } from '../proxy/proxy-deps.js';
 import { recipeFor, SettingRefusal, type AgentPlan, type Recipe } from '../supervisor/agent-recipes.js';
-import { UsageError } from './exit-codes.js';
+import { UsageError } from '../errors.js';
 import { enginePolicyOf } from './run-policy.js';
 import type { RunDeps } from './run-deps.js';
 
@@ -49,7 +50,7 @@ export function preflight(command: readonly string[], policy: LoadedPolicy, deps
   // A model named in the policy must have a price: otherwise escalation rules or the downgrade
   // would silently do nothing.
   for (const [flag, model] of [['--model', p.model], ['--downgrade-to', p.downgradeTo]] as const) {
-    if (model !== null && !['anthropic', 'openai', 'google'].some((id) => prices.quote(id, model, 0) !== null)) {
+    if (model !== null && quoteAnyProvider(prices, model) === null) {
       throw new UsageError(`No price is known for model "${model}" (${flag}). Check the name, or price it under \`prices\` in .budgetrc.`);
     }
   }

@@ -7,7 +7,7 @@ import type { Caps, EnginePolicy } from '../budget/types.js';
 import { describeSource, watchResolvedPolicy, type LoadedPolicy } from '../config/index.js';
 import { dataDir } from '../ledger/data-dir.js';
 import type { RunHistory } from '../ledger/history.js';
-import { LocalPathError, writableFile } from '../ledger/local-path.js';
+import { LocalPathError, writableFile } from '../config/local-path.js';
 import { LedgerUrlError, openLedger } from '../ledger/open-ledger.js';
 import { storedCommand } from '../ledger/redact-command.js';
 import { buildRunRecord, type RunFacts, type RunRecord } from '../ledger/run-record.js';
@@ -21,7 +21,7 @@ import { createProxy, listenLoopback, type Proxy, type ProxyRules } from '../pro
 import type { SealedRun, SealedSetup } from '../sealed/index.js';
 import type { AgentPlan, Recipe } from '../supervisor/agent-recipes.js';
 import { capsText, LineReporter } from '../ui/line-reporter.js';
-import { UsageError } from './exit-codes.js';
+import { UsageError } from '../errors.js';
 import type { RunDeps, RunOptions } from './run-deps.js';
 import { loadRunHistory } from './run-history.js';
 import { RunJournal } from './run-journal.js';

@@ -3,7 +3,7 @@ import { closeRun, finishRun } from './run-finish.js';
 import { launchAgent, type LaunchedAgent } from './run-launch.js';
 import { setUpRun } from './run-setup.js';
 import { superviseAgent } from './run-supervise.js';
-import { LaunchError } from '../supervisor/spawn-agent.js';
+import { LaunchError } from '../errors.js';
 
 export type { RunDeps, RunOptions } from './run-deps.js';
 

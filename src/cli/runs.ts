@@ -8,7 +8,7 @@ import { LedgerUrlError, openLedger, resolveLedgerUrl, type OpenLedgerOptions } 
 import { LedgerUnavailableError } from '../ledger/pg-ledger.js';
 import { repoOf } from '../ledger/repo-root.js';
 import { formatRunDetail, formatRunList } from '../ledger/runs-format.js';
-import { UsageError } from './exit-codes.js';
+import { UsageError } from '../errors.js';
 
 /** The config file's `ledger` section. */
 export interface LedgerSettings {

@@ -1,4 +1,4 @@
-import { UsageError } from '../cli/exit-codes.js';
+import { UsageError } from '../errors.js';
 import { didYouMean } from './did-you-mean.js';
 import { describeFound } from './values.js';
 

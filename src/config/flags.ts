@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { UsageError } from '../cli/exit-codes.js';
-import { parseCount, parseTokenCount, parseUsd } from '../cli/parse-values.js';
+import { UsageError } from '../errors.js';
+import { parseCount, parseTokenCount, parseUsd } from './parse-values.js';
 import { flagName, SETTING_KEYS, specOf } from './schema.js';
 import type { LayerEntries, SettingKey } from './types.js';
 import { count, Invalid, tokens, usd } from './values.js';

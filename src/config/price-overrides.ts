@@ -1,5 +1,6 @@
 import type { ModelPrice } from './types.js';
-import { asText, Invalid, MAX_USD, UnknownKey, type Kind, type ValuePath } from './values.js';
+import { MAX_USD } from './parse-values.js';
+import { asText, Invalid, UnknownKey, type Kind, type ValuePath } from './values.js';
 
 const PRICE_FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite'] as const;
 

@@ -6,7 +6,7 @@ import { parsePolicyText } from './policy-file.js';
 import { GROUPS, isSettingKey, SETTING_KEYS, specOf } from './schema.js';
 import type { PolicyFile, SettingKey } from './types.js';
 import { Invalid, UnknownKey } from './values.js';
-import { usableDir } from '../ledger/local-path.js';
+import { usableDir } from './local-path.js';
 
 /**
  * The user's defaults (`capped config set`), kept by `conf` as JSON in the user config directory

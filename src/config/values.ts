@@ -1,7 +1,7 @@
 import { formatUsd, usdToNano } from '../budget/money.js';
-import { UsageError } from '../cli/exit-codes.js';
-import { MAX_USD, parseCount, parseTokenCount, parseUsd } from '../cli/parse-values.js';
-import { isRoutePattern } from '../proxy/routes.js';
+import { UsageError } from '../errors.js';
+import { MAX_USD, parseCount, parseTokenCount, parseUsd } from './parse-values.js';
+import { isRoutePattern } from './route-pattern.js';
 
 /** A path inside a value: mapping keys and list indexes (`prices` → `['my-model', 'input']`). */
 export type ValuePath = readonly (string | number)[];
@@ -62,9 +62,6 @@ function viaFlagParser<T>(parse: (flag: string, text: string) => T, raw: unknown
   }
   throw new Invalid(expected(), raw);
 }
-
-/** Largest dollar amount accepted: the bound of `--max-usd` (keeps nano-dollars exact). */
-export { MAX_USD };
 
 export const usd: Kind<number> = {
   expected: 'a positive number of dollars',

@@ -4,9 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../cli/exit-codes.js';
+import { UsageError } from '../errors.js';
 import type { Ledger, RunDetail } from '../ledger/ledger.js';
-import { LocalPathError } from '../ledger/local-path.js';
+import { LocalPathError } from '../config/local-path.js';
 import type { RunRecord } from '../ledger/run-record.js';
 import { TOP_RUNS } from '../ledger/report.js';
 import { reviewPage, runPage } from './page.js';

@@ -1,5 +1,6 @@
 import type { RunDetail } from '../ledger/ledger.js';
-import { budgetMoney, commandLine, money, percent, plural, stamp } from '../ledger/text.js';
+import { budgetMoney, commandLine, money, plural, stamp } from '../ledger/text.js';
+import { formatPercent } from '../model/format.js';
 import { recipeFor } from '../supervisor/agent-recipes.js';
 import { runCurve, stopName } from './curve-data.js';
 import { mainModel, type ReviewData, type Slice } from './review-data.js';
@@ -44,7 +45,7 @@ function page(heading: string, body: string): string {
 }
 
 const figure = (name: string, value: string, note = ''): string => `<div>${esc(name)}<b>${esc(value)}</b>${note ? `<span class="note">${esc(note)}</span>` : ''}</div>`;
-const rateText = (rate: number | null): string => (rate === null ? '–' : percent(rate));
+const rateText = (rate: number | null): string => (rate === null ? '–' : formatPercent(rate, 'tenths'));
 
 function slices(rows: readonly Slice[], label: string): string {
   const shown = rows.filter((r) => r.usd > 0);

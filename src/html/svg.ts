@@ -4,7 +4,8 @@
  * Colours are classes styled by the page (Okabe–Ito palette, light and dark), not attributes, so
  * `prefers-color-scheme` can change them; marks also differ by dash pattern, not by colour alone.
  */
-import { duration, money } from '../ledger/text.js';
+import { money } from '../ledger/text.js';
+import { formatDuration } from '../model/format.js';
 import type { Curve, CurveMark } from './curve-data.js';
 import type { ReviewDay } from './review-data.js';
 
@@ -154,7 +155,7 @@ export function curveChart(curve: Curve, large: boolean, label: string): string 
     for (const frac of [0, 0.25, 0.5, 0.75, 1]) {
       body += `<line class="grid" x1="${m.l}" x2="${W - m.r}" y1="${f(y(topUsd * frac))}" y2="${f(y(topUsd * frac))}"/>`;
       body += `<text class="axis" x="${m.l - 6}" y="${f(y(topUsd * frac) + 4)}" text-anchor="end">${esc(money(topUsd * frac))}</text>`;
-      body += `<text class="axis" x="${f(m.l + pw * frac)}" y="${H - m.b + 18}" text-anchor="middle">${esc(duration(span * frac))}</text>`;
+      body += `<text class="axis" x="${f(m.l + pw * frac)}" y="${H - m.b + 18}" text-anchor="middle">${esc(formatDuration(span * frac, 'clock'))}</text>`;
     }
   }
   if (curve.capUsd !== null) body += `<line class="cap" x1="${m.l}" x2="${W - m.r}" y1="${f(y(curve.capUsd))}" y2="${f(y(curve.capUsd))}">${title(`cap ${money(curve.capUsd)}`)}</line>`;

@@ -1,3 +1,5 @@
+import { BREACH_CAUSES, type BreachCause } from '../model/breach-causes.js';
+
 /**
  * Why a run exceeded its initial envelope: ONE primary cause per breached run, so `capped report`
  * can say where the workflow leaks. Pure: the facts come from the run record (or, for a run that
@@ -14,9 +16,7 @@
  *  5. `cap-below-typical` otherwise: the run simply needed more than its cap (a dollar, token or
  *     window stop, a raise approved at the limit, a downgrade) and nothing above explains it.
  */
-export const BREACH_CAUSES = ['cap-below-typical', 'verification-heavy', 'escalation', 'retry-loop', 'scope', 'idle', 'tool-actions'] as const;
-
-export type BreachCause = (typeof BREACH_CAUSES)[number];
+export { BREACH_CAUSES, type BreachCause };
 
 /** The verification share of DESIGN.md (and `verifyShare`'s default) when the run had no ceiling. */
 export const DEFAULT_VERIFY_SHARE = 0.4;

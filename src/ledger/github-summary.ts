@@ -1,6 +1,7 @@
 import type { Report } from './report.js';
 import type { RunRecord } from './run-record.js';
-import { commandLine, money, percent, plural } from './text.js';
+import { formatPercent } from '../model/format.js';
+import { commandLine, money, plural } from './text.js';
 import { hardStopText, isGuard, LIMIT_NAMES } from '../budget/messages.js';
 
 
@@ -25,7 +26,7 @@ const fmt = (n: number): string => n.toLocaleString('en-US');
 export function githubSummary(record: RunRecord): string {
   const s = record.spent;
   const tokens = s.inputTokens + s.outputTokens + s.cacheReadTokens + s.cacheWriteTokens;
-  const of = record.budget.usd === null ? '' : ` of ${money(record.budget.usd)} (${percent(s.usd / record.budget.usd)})`;
+  const of = record.budget.usd === null ? '' : ` of ${money(record.budget.usd)} (${formatPercent(s.usd / record.budget.usd, 'tenths')})`;
   const outcome = record.hardStop
     ? isGuard(record.hardStop.reason)
       ? `🛑 **Stopped by the ${LIMIT_NAMES[record.hardStop.reason]} guard** at ${record.hardStop.at}: ${hardStopText(record.hardStop)}`
@@ -67,7 +68,7 @@ export function githubSummary(record: RunRecord): string {
 export function githubReportSummary(report: Report, span: string): string {
   let out = `### capped report · last ${span}\n\n`;
   out += `Spent ${money(report.spentUsd)} in ${plural(report.runs, 'run')} · ${report.breaches} exceeded their initial budget`;
-  out += report.breachRate === null ? '\n' : ` (${percent(report.breachRate)}; previous ${span}: ${report.previous.breachRate === null ? 'no runs' : percent(report.previous.breachRate)})\n`;
+  out += report.breachRate === null ? '\n' : ` (${formatPercent(report.breachRate, 'tenths')}; previous ${span}: ${report.previous.breachRate === null ? 'no runs' : formatPercent(report.previous.breachRate, 'tenths')})\n`;
   if (report.causes.length === 0) return `${out}\nNo breaches.\n\n`;
   out += `\n| Breach cause | Runs | Previous ${span} | Trend |\n| --- | ---: | ---: | --- |\n`;
   for (const c of report.causes) {

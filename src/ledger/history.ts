@@ -1,3 +1,4 @@
+import type { RunHistory, SpendStats } from '../model/history.js';
 import type { RunSummary } from './ledger.js';
 
 /** Fewer finished runs than this and the ledger says nothing about what runs typically cost. */
@@ -5,23 +6,7 @@ export const HISTORY_MIN_RUNS = 3;
 /** How far back "recent" runs go (the ledger's default retention). */
 export const HISTORY_DAYS = 30;
 
-/** What a set of runs cost: median and 90th percentile of their spend, and their typical length. */
-export interface SpendStats {
-  runs: number;
-  medianUsd: number;
-  p90Usd: number;
-  /** Median number of requests (turns) per run. */
-  medianRequests: number;
-}
-
-/** What runs of this repo (and of this agent in it) cost recently, for the pre-run panel. */
-export interface RunHistory {
-  /** The agent's program name, e.g. `claude`. */
-  agent: string;
-  repo: SpendStats | null;
-  /** Runs of the same agent in this repo; null when too few. */
-  agentRuns: SpendStats | null;
-}
+export type { RunHistory, SpendStats };
 
 /** Nearest-rank quantile of sorted values (q in (0, 1]); the same rule on every backend. */
 export function quantile(sorted: readonly number[], q: number): number {

@@ -1,6 +1,9 @@
 import type { Nano } from '../budget/money.js';
 import type { Report, ReportInput } from './report.js';
 import type { RunRecord } from './run-record.js';
+import type { RunStatus } from './run-status.js';
+
+export type { RunStatus };
 
 /**
  * The durable run ledger: SQLite on one machine, PostgreSQL for a team. Every method is async so
@@ -26,8 +29,12 @@ export interface Ledger {
   recordApproval(row: ApprovalEntry): Promise<void>;
   /** Records that the run was stopped at a limit (the first hard stop of a run is kept). */
   recordHardStop(runId: string, reason: string, at: string): Promise<void>;
-  /** Stores the final record; the run becomes `finished` and the record is the authority on it. */
-  finishRun(record: RunRecord): Promise<void>;
+  /**
+   * Stores the final record; the run becomes `finished` and the record is the authority on it.
+   * `spentNano` is the engine's own total, stored as is; without it the total is converted from
+   * the record's dollars (exact below $2M, but a float round trip all the same).
+   */
+  finishRun(record: RunRecord, spentNano?: Nano): Promise<void>;
   /** Runs started at or after `since`, newest first; `repo` keeps only that repository's. */
   listRuns(query: ListRunsQuery): Promise<RunSummary[]>;
   /** One run with its record (rebuilt from its requests when it never finished) and requests. */
@@ -51,8 +58,6 @@ export interface Ledger {
   /** Waits for pending writes and releases the file or the connections. */
   close(): Promise<void>;
 }
-
-export type RunStatus = 'running' | 'finished' | 'aborted';
 
 export type Phase = 'implementation' | 'verification';
 
@@ -114,9 +119,12 @@ export interface ApprovalEntry {
   at: string;
   /** `approved`, `denied` or `automatic` (decided by policy, nobody was asked). */
   answer: string;
-  /** Dollar ceiling before and after. */
+  /** Dollar ceiling before and after, as the run record has them. */
   from: number;
   to: number;
+  /** The same in nano-dollars, as the engine has them: stored as given (else converted from dollars). */
+  fromNano?: Nano;
+  toNano?: Nano;
   /** The model the question was about (escalation, downgrade). */
   model?: string;
 }

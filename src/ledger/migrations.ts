@@ -121,6 +121,19 @@ ALTER TABLE requests ADD COLUMN billed_input_nano BIGINT;
 ALTER TABLE runs ADD COLUMN breach_cause TEXT;
 `,
   },
+  {
+    version: 6,
+    name: 'approvals in nano-dollars',
+    // Approvals were stored as dollars (DOUBLE PRECISION), the one place money left integers.
+    // Existing rows convert exactly: every amount came from whole nano-dollars.
+    sql: `
+ALTER TABLE approvals ADD COLUMN from_nano BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE approvals ADD COLUMN to_nano BIGINT NOT NULL DEFAULT 0;
+UPDATE approvals SET from_nano = CAST(ROUND(from_usd * 1000000000) AS BIGINT), to_nano = CAST(ROUND(to_usd * 1000000000) AS BIGINT);
+ALTER TABLE approvals DROP COLUMN from_usd;
+ALTER TABLE approvals DROP COLUMN to_usd;
+`,
+  },
 ];
 
 const SERIAL: Record<Dialect, string> = {

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { writableFile } from './local-path.js';
+import { writableFile } from '../config/local-path.js';
 import type { RunRecord } from './run-record.js';
 
 /** Writes the record for `--record`, creating the parent directory. */

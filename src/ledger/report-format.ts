@@ -1,7 +1,8 @@
 import { nanoToUsd, usdToNano } from '../budget/money.js';
 import { spanText } from './duration.js';
 import type { Report } from './report.js';
-import { bar, budgetMoney, commandLine, heading, money, percent, plural, stamp, table, truncate } from './text.js';
+import { formatPercent } from '../model/format.js';
+import { bar, budgetMoney, commandLine, heading, money, plural, stamp, table, truncate } from './text.js';
 
 export interface FormatOptions {
   /** Bold headings (a terminal without NO_COLOR). Never any escape code when false. */
@@ -21,13 +22,13 @@ function trend(report: Report, span: string): string {
   const before = report.previous;
   if (before.breachRate === null || report.breachRateChange === null) return `no runs in the previous ${span} to compare`;
   const points = (Math.abs(report.breachRateChange) * 100).toFixed(1);
-  if (report.breachRateChange > 0) return `▲ up ${points} points from ${percent(before.breachRate)}`;
-  if (report.breachRateChange < 0) return `▼ down ${points} points from ${percent(before.breachRate)}`;
+  if (report.breachRateChange > 0) return `▲ up ${points} points from ${formatPercent(before.breachRate, 'tenths')}`;
+  if (report.breachRateChange < 0) return `▼ down ${points} points from ${formatPercent(before.breachRate, 'tenths')}`;
   return `same as the previous ${span}`;
 }
 
 function share(usd: number, total: number): string {
-  return total > 0 ? percent(usd / total) : '';
+  return total > 0 ? formatPercent(usd / total, 'tenths') : '';
 }
 
 const DAY_MS = 86_400_000;
@@ -83,7 +84,7 @@ export function formatReport(report: Report, opts: FormatOptions): string {
       ['spent', `${money(report.spentUsd)} in ${plural(report.runs, 'run')} (previous ${span}: ${money(report.previous.spentUsd)} in ${plural(report.previous.runs, 'run')})`],
       [
         'breach rate',
-        `${percent(report.breachRate ?? 0)}: ${report.breaches} of ${plural(report.runs, 'run')} exceeded their initial budget · ${trend(report, span)}`,
+        `${formatPercent(report.breachRate ?? 0, 'tenths')}: ${report.breaches} of ${plural(report.runs, 'run')} exceeded their initial budget · ${trend(report, span)}`,
       ],
       ['approvals', `${approvals.asked} asked · ${approvals.granted} granted${approvals.automatic > 0 ? ` · ${approvals.automatic} decided by policy` : ''}`],
       ['hard stops', report.hardStops.length === 0 ? 'none' : report.hardStops.map((s) => `${s.runs} ${s.reason}`).join(' · ')],

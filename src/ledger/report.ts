@@ -1,6 +1,6 @@
 import { nanoToUsd, type Nano } from '../budget/money.js';
 import { breachCause, isBreachCause, type BreachCause } from './breach-cause.js';
-import type { RunStatus } from './ledger.js';
+import type { RunStatus } from './run-status.js';
 
 /** A run as the report reads it. */
 export interface ReportRun {

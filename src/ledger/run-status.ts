@@ -1,5 +1,6 @@
 import os from 'node:os';
-import type { RunStatus } from './ledger.js';
+
+export type RunStatus = 'running' | 'finished' | 'aborted';
 
 /** How a reader tells whether a `running` run still has a capped behind it. */
 export interface Liveness {

@@ -1,8 +1,8 @@
-import { formatUsd } from '../budget/money.js';
 import type { RunDetail, RunSummary } from './ledger.js';
 import { UNKNOWN_EXIT_CODE } from './rebuild-record.js';
 import type { FormatOptions } from './report-format.js';
-import { budgetMoney, commandLine, duration, heading, money, percent, plural, stamp, table, truncate } from './text.js';
+import { formatDuration, formatPercent, formatUsd } from '../model/format.js';
+import { budgetMoney, commandLine, heading, money, plural, stamp, table, truncate } from './text.js';
 
 function note(run: Pick<RunSummary, 'hardStop' | 'exceededInitialBudget'>): string {
   if (run.hardStop) return `hard stop: ${run.hardStop.reason}`;
@@ -41,8 +41,8 @@ export function formatRunDetail(run: RunDetail, opts: FormatOptions): string {
   const r = run.record;
   const h = (text: string): string => heading(text, opts.color);
   const tokens = r.spent.inputTokens + r.spent.outputTokens + r.spent.cacheReadTokens + r.spent.cacheWriteTokens;
-  const of = r.budget.usd === null ? '' : ` of ${budgetMoney(r.budget.usd)} (${percent(r.spent.usd / r.budget.usd)})`;
-  const ended = run.endedAt === null ? 'still running' : `${stamp(run.endedAt, tz, true)} (${duration(Date.parse(run.endedAt) - Date.parse(run.startedAt))})`;
+  const of = r.budget.usd === null ? '' : ` of ${budgetMoney(r.budget.usd)} (${formatPercent(r.spent.usd / r.budget.usd, 'tenths')})`;
+  const ended = run.endedAt === null ? 'still running' : `${stamp(run.endedAt, tz, true)} (${formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt), 'clock')})`;
   const facts: string[][] = [
     ['command', commandLine(r.command)],
     ['repo', run.repo],

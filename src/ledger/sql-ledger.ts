@@ -1,4 +1,4 @@
-import { nanoToUsd, usdToNano } from '../budget/money.js';
+import { nanoToUsd, usdToNano, type Nano } from '../budget/money.js';
 import { num, str, strOrNull, type Driver, type Row, type Statement } from './driver.js';
 import type {
   ApprovalEntry,
@@ -158,7 +158,7 @@ export class SqlLedger implements Ledger {
     ]);
   }
 
-  async finishRun(record: RunRecord): Promise<void> {
+  async finishRun(record: RunRecord, spentNano?: Nano): Promise<void> {
     const ended = ms(record.endedAt);
     await this.db.write([
       {
@@ -171,7 +171,7 @@ export class SqlLedger implements Ledger {
           ended,
           ended,
           JSON.stringify(record),
-          usdToNano(record.spent.usd),
+          spentNano ?? usdToNano(record.spent.usd),
           record.spent.requests,
           flag(record.exceededInitialBudget),
           record.hardStop?.reason ?? null,
@@ -206,7 +206,7 @@ export class SqlLedger implements Ledger {
     if (stored !== null) {
       record = JSON.parse(stored) as RunRecord;
     } else {
-      const approvalRows = await this.db.all('SELECT kind, at, answer, from_usd, to_usd, model FROM approvals WHERE run_id = ? ORDER BY id', [id]);
+      const approvalRows = await this.db.all('SELECT kind, at, answer, from_nano, to_nano, model FROM approvals WHERE run_id = ? ORDER BY id', [id]);
       record = rebuildRecord(
         {
           id: summary.id,
@@ -221,7 +221,8 @@ export class SqlLedger implements Ledger {
         requests,
         approvalRows.map((a) => {
           const model = strOrNull(a.model);
-          return { kind: str(a.kind), at: iso(num(a.at)), answer: str(a.answer), from: num(a.from_usd), to: num(a.to_usd), ...(model === null ? {} : { model }) };
+          const amounts = { from: nanoToUsd(num(a.from_nano)), to: nanoToUsd(num(a.to_nano)) };
+          return { kind: str(a.kind), at: iso(num(a.at)), answer: str(a.answer), ...amounts, ...(model === null ? {} : { model }) };
         }),
       );
     }
@@ -340,7 +341,7 @@ export class SqlLedger implements Ledger {
 
 function approvalInsert(runId: string, a: Omit<ApprovalEntry, 'runId'>): Statement {
   return {
-    sql: 'INSERT INTO approvals (run_id, kind, at, answer, from_usd, to_usd, model) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    params: [runId, a.kind, ms(a.at), a.answer, a.from, a.to, a.model ?? null],
+    sql: 'INSERT INTO approvals (run_id, kind, at, answer, from_nano, to_nano, model) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    params: [runId, a.kind, ms(a.at), a.answer, a.fromNano ?? usdToNano(a.from), a.toNano ?? usdToNano(a.to), a.model ?? null],
   };
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Driver, Row, SqlValue, Statement } from './driver.js';
-import { LocalPathError, usableDir } from './local-path.js';
+import { LocalPathError, usableDir } from '../config/local-path.js';
 import { LATEST_VERSION, MIGRATIONS, migrationStatements, SchemaTooNewError } from './migrations.js';
 import { SqlLedger, type SqlLedgerOptions } from './sql-ledger.js';
 

@@ -1,6 +1,7 @@
 import { spanText } from './duration.js';
 import type { Suggestion } from './suggest.js';
-import { money, percent, plural } from './text.js';
+import { formatPercent } from '../model/format.js';
+import { money, plural } from './text.js';
 
 /** `capped report --suggest` as text: the figures behind it, then the change (or why there is none). */
 export function formatSuggestion(s: Suggestion): string {
@@ -13,7 +14,7 @@ export function formatSuggestion(s: Suggestion): string {
     return `${out}  Run more sessions here, or look further back with --since (e.g. --since 30d).\n`;
   }
   out += `  ${plural(s.normalRuns, 'run')} of ${s.runs} ended within their budget: median ${money(s.medianUsd ?? 0)}, p90 ${money(s.p90Usd ?? 0)}\n`;
-  out += `  verification took up to ${percent(s.verifyShareP90 ?? 0)} of their spend (p90); the policy allows ${s.current.verifyUsd === null ? percent(s.current.verifyShare) : `${money(s.current.verifyUsd)}`}\n`;
+  out += `  verification took up to ${formatPercent(s.verifyShareP90 ?? 0, 'tenths')} of their spend (p90); the policy allows ${s.current.verifyUsd === null ? formatPercent(s.current.verifyShare, 'tenths') : `${money(s.current.verifyUsd)}`}\n`;
   if (breaches) out += `  breaches: ${breaches}\n`;
   const where = s.current.file ?? '.budgetrc';
   const lines: string[] = [];

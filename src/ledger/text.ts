@@ -1,27 +1,18 @@
-import { formatUsd, NANO_PER_USD, usdToNano } from '../budget/money.js';
+import { usdToNano } from '../budget/money.js';
+import { formatBudget, formatUsd } from '../model/format.js';
 
 /** Dollars for people, as everywhere in capped (`$1.50`, `$0.0573`). */
 export function money(usd: number): string {
   return formatUsd(usdToNano(usd));
 }
 
-/**
- * A budget for people: cents with thousands separators (`$1.00`, `$999,999.00`), more digits only
- * as far as the amount has them (`$0.001`, not `$0.001000`), and `none` when there was no dollar cap.
- */
+/** A budget for people (`$1.00`, `$0.001`, `none`); see formatBudget. */
 export function budgetMoney(usd: number | null): string {
-  if (usd === null) return 'none';
-  const nano = usdToNano(usd);
-  const digits = nano % 10_000_000 === 0 ? 2 : String(nano % NANO_PER_USD).padStart(9, '0').replace(/0+$/, '').length;
-  return `$${(nano / NANO_PER_USD).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
+  return formatBudget(usd === null ? null : usdToNano(usd));
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-}
-
-export function percent(fraction: number): string {
-  return `${(fraction * 100).toFixed(1)}%`;
 }
 
 /** `2026-01-02 10:00` (or with seconds) in a time zone; the local one when none is given. */
@@ -38,15 +29,6 @@ export function stamp(iso: string, timeZone?: string, seconds = false): string {
   }).formatToParts(Date.parse(iso));
   const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}${seconds ? `:${get('second')}` : ''}`;
-}
-
-/** `1h 02m`, `3m 05s`, `12s`. */
-export function duration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  if (s >= 3600) return `${Math.floor(s / 3600)}h ${pad(Math.floor((s % 3600) / 60))}m`;
-  if (s >= 60) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
-  return `${s}s`;
 }
 
 export function truncate(text: string, max: number): string {

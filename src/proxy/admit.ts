@@ -12,7 +12,7 @@ import { conversationKey, priceRequest, type PricedRequest } from './request-pri
 import { countInput } from './token-count.js';
 import type { Provider, RequestInfo } from './providers/types.js';
 import { holdWindow } from './window-hold.js';
-import type { ProxyDeps } from './server.js';
+import type { ProxyDeps } from './proxy-deps.js';
 
 /** The share of a clamped request's reserved output that it is sent with as its ceiling. */
 const CLAMP_MARGIN = 0.85;

@@ -13,7 +13,7 @@ import type { Provider } from './providers/types.js';
 import type { OutputBoundHooks } from './output-bound.js';
 import { releaseRequest } from './window-hold.js';
 import { relayResponse, type RelayHooks, type RelayOutcome } from './relay.js';
-import type { ProxyDeps, Route } from './server.js';
+import type { ProxyDeps, Route } from './proxy-deps.js';
 
 /** Rough characters per output token, on the high side of token counts, for estimates only. */
 const CHARS_PER_TOKEN = 3;

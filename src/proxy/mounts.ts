@@ -4,8 +4,8 @@ import { gemini } from './providers/gemini.js';
 import { openaiChat } from './providers/openai-chat.js';
 import { openaiResponses } from './providers/openai-responses.js';
 import type { Provider } from './providers/types.js';
-import type { Mount } from './server.js';
-import type { Family, ProxyEndpoints, Route } from '../supervisor/agent-recipes.js';
+import type { Mount } from './proxy-deps.js';
+import type { Family, ProxyEndpoints, Route } from '../model/endpoints.js';
 
 const FAMILY_PROVIDERS: Record<Family, readonly Provider[]> = {
   anthropic: [anthropic],

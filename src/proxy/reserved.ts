@@ -7,7 +7,7 @@ import { asCount, asRecord, asString, tryParse } from './providers/json.js';
 import { emptyReading, type Meter, type MeterReading, type Provider } from './providers/types.js';
 import { relayResponse, type RelayHooks, type RelayOutcome } from './relay.js';
 import type { Plan } from './route-plans.js';
-import type { ProxyDeps, Route } from './server.js';
+import type { ProxyDeps, Route } from './proxy-deps.js';
 import type { SseEvent } from './sse-reader.js';
 import { holdWindow, releaseRequest } from './window-hold.js';
 

@@ -3,7 +3,7 @@ import { asCount, asRecord, asString, tryParse } from './providers/json.js';
 import { openaiChat } from './providers/openai-chat.js';
 import { openaiResponses } from './providers/openai-responses.js';
 import type { Provider } from './providers/types.js';
-import type { ProxyDeps } from './server.js';
+import type { ProxyDeps } from './proxy-deps.js';
 import type { SeenUploads } from './uploads.js';
 
 /**

@@ -1,3 +1,4 @@
+import { ROUTE_PATTERN } from '../config/route-pattern.js';
 import type { Provider } from './providers/types.js';
 
 /**
@@ -115,13 +116,6 @@ export function classifyRoute(provider: Provider, method: string, path: string, 
 export interface AllowedRoute {
   method: string;
   path: RegExp;
-}
-
-const ROUTE_PATTERN = /^(\*|[A-Za-z]+)\s+(\/\S*)$/;
-
-/** Whether `text` is a valid `allowRoutes` entry (`POST /v1/files`, `* /v1/things/*`). */
-export function isRoutePattern(text: string): boolean {
-  return ROUTE_PATTERN.test(text.trim());
 }
 
 /**

@@ -1,104 +1,19 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { GuardFacts } from '../budget/guards.js';
-import type { BudgetKeeper } from '../budget/keeper.js';
-import type { Nano } from '../budget/money.js';
-import type { ToolStep } from '../budget/tool-steps.js';
-import type { WindowInfo } from '../budget/types.js';
-import type { PriceBook } from '../pricing/price-book.js';
-import type { ConversationMemory } from './conversations.js';
-import type { InputEstimator } from './input-estimator.js';
-import type { OutputEstimator } from './output-estimator.js';
-import type { ReserveMode } from './request-pricing.js';
-import type { Upstream } from './forward.js';
-import { isSubscriptionLogin } from './credentials.js';
 import { handleGeneration } from './generation.js';
 import { handleUpgrade } from './websocket.js';
-import { passThrough, readBody, sendError, type ProxyNotice } from './exchange.js';
+import { passThrough, readBody, sendError } from './exchange.js';
 import { tryParse, asRecord } from './providers/json.js';
+import type { ProxyDeps, Route } from './proxy-deps.js';
 import { handleReserved } from './reserved.js';
 import { planAnthropicBatch, planEmbeddings, planImages, planOpenAIBatch } from './route-plans.js';
 import { passUpload, SeenUploads } from './uploads.js';
-import { classifyRoute, isAllowed, routeRefusal, type AllowedRoute } from './routes.js';
-import type { Provider } from './providers/types.js';
+import { classifyRoute, isAllowed, routeRefusal } from './routes.js';
+import { parseTarget } from './target.js';
 
-/** A resolved destination: the provider whose wire format a request uses, and where it goes. */
-export interface Route {
-  provider: Provider;
-  upstream: Upstream;
-}
-
-/**
- * What one base URL path segment serves: providers sharing a base URL (OpenAI Chat and
- * Responses) are told apart by path; the first one answers for paths none of them meters.
- */
-export interface Mount {
-  providers: readonly Provider[];
-  upstream: Upstream;
-  /**
-   * Where requests paid by a subscription login go instead, when the user named no upstream of
-   * their own (Codex with a ChatGPT login talks to ChatGPT's backend, not api.openai.com).
-   */
-  subscriptionUpstream?: Upstream;
-  /** Puts a request path in the form the upstream expects (see mounts.ts pathFixer). */
-  fixPath?: (pathAndQuery: string) => string;
-}
-
-export function resolveRoute(mount: Mount, method: string, path: string, headers: http.IncomingHttpHeaders): Route {
-  const provider = mount.providers.find((p) => p.classify(method, path) === 'generate') ?? mount.providers[0]!;
-  const upstream = mount.subscriptionUpstream && isSubscriptionLogin(headers) ? mount.subscriptionUpstream : mount.upstream;
-  return { provider, upstream };
-}
-
-export interface ProxyDeps {
-  /** Random path segment every request must start with; anything else gets 403. */
-  secret: string;
-  mounts: ReadonlyMap<string, Mount>;
-  keeper: BudgetKeeper;
-  prices: PriceBook;
-  estimator: InputEstimator;
-  /** Output tokens from streamed characters, learned from this run's responses. */
-  outputs: OutputEstimator;
-  /** The run's recent requests and their bills, to price the requests that continue them. */
-  conversations: ConversationMemory;
-  now: () => Date;
-  notify: (notice: ProxyNotice) => void;
-  rules: ProxyRules;
-  /** Daily/weekly ceilings shared by every run of the ledger, when the policy sets any. */
-  window?: WindowGate;
-  /** Makes an admitted request durable (the ledger's reservation row); it is sent once this resolves. */
-  reserve?: (id: string, provider: string) => Promise<void>;
-  /** Reads what each request's history shows of retry loops and files read (the run's guards). */
-  guards?: { facts(steps: readonly ToolStep[]): GuardFacts };
-}
-
-/** Holds each request's reservation against the ceilings shared across runs (the ledger's). */
-export interface WindowGate {
-  /** Rejects when the ledger fails, or once `signal` aborts (the client left while it waited). */
-  hold(id: string, nano: Nano, signal?: AbortSignal): Promise<{ ok: true } | { ok: false; window: WindowInfo; pause: boolean }>;
-  /** The request ended without a charge; a settled one is released once its cost is recorded. */
-  release(id: string): void;
-  /**
-   * Resolves when the window may have room again: at its reset, or sooner to look again (later
-   * with each `attempt`), or as soon as `signal` aborts.
-   */
-  waitForRoom(window: WindowInfo, attempt: number, signal?: AbortSignal): Promise<void>;
-}
-
-/** Request rules from the run's policy. */
-export interface ProxyRules {
-  /** Tools removed from every request (by name, or type for built-in tools). */
-  restrictedTools: ReadonlySet<string>;
-  /** Shell commands that move the agent into its verification phase. */
-  verifyPatterns: readonly RegExp[];
-  /** How input is priced before a request is sent: cache-aware, or every token at its highest rate. */
-  reserve: ReserveMode;
-  /** Routes passed through unmetered though capped would refuse them (`allowRoutes`). */
-  allowRoutes: readonly AllowedRoute[];
-  /** Whether batches are reserved in full and sent, or refused. */
-  batches: 'reserve' | 'refuse';
-}
+// Re-exported: the run wires the proxy with these (the journal's window gate, the mounts).
+export type { Mount, ProxyDeps, ProxyRules, Route, WindowGate } from './proxy-deps.js';
 
 export interface Proxy {
   server: http.Server;
@@ -182,26 +97,6 @@ export function listenLoopback(server: http.Server): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
-}
-
-/** Where a request goes, or the status and text to refuse it with. */
-export type Target =
-  | { ok: true; route: Route; pathAndQuery: string; path: string }
-  | { ok: false; status: number; text: string };
-
-/** Checks the per-run secret and finds the mount and provider for a request URL. */
-export function parseTarget(deps: Pick<ProxyDeps, 'secret' | 'mounts'>, raw: string, method: string, headers: http.IncomingHttpHeaders): Target {
-  const prefix = `/${deps.secret}/`;
-  if (!raw.startsWith(prefix)) return { ok: false, status: 403, text: 'capped: forbidden: this proxy only serves the agent it was started for.\n' };
-  const rest = raw.slice(prefix.length);
-  const slash = rest.indexOf('/');
-  const mount = slash === -1 ? rest.split('?')[0]! : rest.slice(0, slash);
-  const mounted = deps.mounts.get(mount);
-  if (!mounted) return { ok: false, status: 404, text: `capped: no provider is mounted at /${mount}.\n` };
-  const sent = slash === -1 ? '/' : rest.slice(slash);
-  const pathAndQuery = mounted.fixPath ? mounted.fixPath(sent) : sent;
-  const path = pathAndQuery.split('?')[0]!;
-  return { ok: true, route: resolveRoute(mounted, method, path, headers), pathAndQuery, path };
 }
 
 async function handle(deps: ProxyDeps, uploads: SeenUploads, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { passThrough, type ProxyNotice } from './exchange.js';
 import { asRecord, asString, tryParse } from './providers/json.js';
-import type { Route } from './server.js';
+import type { Route } from './proxy-deps.js';
 
 /** Batch input files larger than this are passed on but not kept: a batch naming one is refused. */
 const MAX_KEPT_BYTES = 64 * 1024 * 1024;

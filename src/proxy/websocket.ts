@@ -8,7 +8,8 @@ import { outputBoundHooks, settle } from './generation.js';
 import { OutputBound } from './output-bound.js';
 import type { ToolVerdict } from '../budget/keeper.js';
 import type { Meter, WebSocketSupport } from './providers/types.js';
-import { parseTarget, type ProxyDeps, type Route } from './server.js';
+import type { ProxyDeps, Route } from './proxy-deps.js';
+import { parseTarget } from './target.js';
 import { encodeFrame, MessageAssembler, OP, WsFrameParser, type WsFrame } from './ws-frames.js';
 
 /** Characters per output token when judging a withheld response's length (low, so it errs early). */

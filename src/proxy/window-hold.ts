@@ -1,5 +1,5 @@
 import type { Nano } from '../budget/money.js';
-import type { ProxyDeps } from './server.js';
+import type { ProxyDeps } from './proxy-deps.js';
 
 /** How a request's hold on the daily/weekly windows ended. */
 export type WindowOutcome =

@@ -3,25 +3,9 @@ import type { Duplex } from 'node:stream';
 import type { HostPort } from './authority.js';
 import type { HostRules } from './hosts.js';
 import type { RunCa } from './ca.js';
+import type { HostTraffic, SealedSummary } from '../model/run-record.js';
 
-/** Traffic to one tunnelled host. */
-export interface HostTraffic {
-  connections: number;
-  /** Connections capped could not make (the host did not resolve or answer). */
-  failed: number;
-  bytesUp: number;
-  bytesDown: number;
-}
-
-/** What a sealed run's record adds: where the agent's tree connected, by host. */
-export interface SealedSummary {
-  /** Hosts tunnelled untouched (or forwarded, for plain HTTP). */
-  hosts: Record<string, HostTraffic>;
-  /** Provider hosts whose TLS capped ended and metered: connections by host. */
-  intercepted: Record<string, number>;
-  /** Connections refused by the host rules, by host. */
-  denied: Record<string, number>;
-}
+export type { HostTraffic, SealedSummary };
 
 export interface GatewayDeps {
   /** The metering proxy's server: requests for its secret paths and intercepted ones go to it. */

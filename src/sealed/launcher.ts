@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { LaunchError, spawnAgent } from '../supervisor/spawn-agent.js';
+import { LaunchError } from '../errors.js';
+import { spawnAgent } from '../supervisor/spawn-agent.js';
 import { removeRunFiles, RUN_FILES } from './trust.js';
 
 const [socketPath, portText, ip, dashes, command, ...args] = process.argv.slice(2);

@@ -1,7 +1,7 @@
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Upstream } from '../proxy/forward.js';
-import type { Mount } from '../proxy/server.js';
+import type { Mount } from '../proxy/proxy-deps.js';
 import type { HostPort } from './authority.js';
 import { INTERCEPTED } from './hosts.js';
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { LaunchError } from './spawn-agent.js';
+import { EXIT, LaunchError } from '../errors.js';
 
 /**
  * Finds the program to run in the PTY the way execvp would, so a missing or non-executable
@@ -19,8 +19,8 @@ export function resolveCommand(command: string, env: NodeJS.ProcessEnv, cwd: str
     found ??= file;
     if (isExecutableFile(file, access)) return file;
   }
-  if (found) throw new LaunchError(`capped: permission denied: ${command} is not executable.`, 126);
-  throw new LaunchError(`capped: command not found: ${command}. Check the name, or that it is on your PATH.`, 127);
+  if (found) throw new LaunchError(`capped: permission denied: ${command} is not executable.`, EXIT.notExecutable);
+  throw new LaunchError(`capped: command not found: ${command}. Check the name, or that it is on your PATH.`, EXIT.notFound);
 }
 
 function exists(file: string, access: (file: string, mode: number) => void): boolean {

@@ -1,11 +1,12 @@
 import { constants as osConstants } from 'node:os';
-import { StringDecoder } from 'node:string_decoder';
 import nodePty from '@lydell/node-pty';
 import { createIdleClock, type IdleClock } from './idle-clock.js';
-import { InputClassifier, isUserToken, type InputToken } from './idle-filter.js';
 import { resolveCommand } from './pty-command.js';
+import { InputRouter } from './pty-input-router.js';
 import type { PtyModule, PtyProcess, SessionInput, SessionOutput } from './pty-io.js';
-import { answerOf, editLine, type LineState } from './pty-prompt.js';
+import { pumpOutput } from './pty-output-pump.js';
+import { PromptQueue } from './pty-prompt-queue.js';
+import { guardTerminal, type ExitHooks } from './pty-terminal-guard.js';
 import type { AgentExit } from './spawn-agent.js';
 import { createTerminalPainter } from './terminal-painter.js';
 import { LEAVE_ALT_SCREEN, RESET_MODES, systemStty, type SttyControl } from './terminal-restore.js';
@@ -34,7 +35,7 @@ export interface PtySessionOptions {
   /** Default: `stty` on stdin. */
   stty?: SttyControl;
   /** Where to hook 'exit' so the terminal is restored however capped ends (default: process). */
-  exitHooks?: { on(event: 'exit', listener: () => void): unknown; off(event: 'exit', listener: () => void): unknown };
+  exitHooks?: ExitHooks;
   /** Finds the program (default: PATH lookup that throws LaunchError 127/126). */
   resolve?: (command: string, env: NodeJS.ProcessEnv, cwd: string) => string;
   /** Pause between the two resizes of `redraw()` (default 50 ms). */
@@ -72,18 +73,14 @@ export interface PtySession {
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
-/** How long a prompt waits for the child to finish a half-written sequence before it is drawn anyway. */
-const PROMPT_FLUSH_MS = 150;
-
-/** An input mode that takes the user's keys instead of the child (a prompt). */
-type KeyHandler = (userTokens: InputToken[]) => void;
-
-/** Starts `command` in a PTY one row shorter than the terminal, with the bar on the last row. */
+/**
+ * Starts `command` in a PTY one row shorter than the terminal, with the bar on the last row. The
+ * parts: the terminal guard (save, restore), the output pump (child → painter → terminal), the
+ * input router (keys → idle clock → child or prompt) and the prompt queue (questions on the bar row).
+ */
 export function startPtySession(opts: PtySessionOptions): PtySession {
   const { stdin, stdout } = opts;
   const clock = opts.clock ?? realClock;
-  const stty = opts.stty ?? systemStty;
-  const exitHooks = opts.exitHooks ?? process;
   const idle = opts.idle ?? createIdleClock({ now: () => clock.now() });
   const file = (opts.resolve ?? resolveCommand)(opts.command, opts.env, opts.cwd);
 
@@ -91,151 +88,51 @@ export function startPtySession(opts: PtySessionOptions): PtySession {
   const barText = (columns: number): string => (typeof bar === 'function' ? bar(columns) : bar);
   const painter = createTerminalPainter({ rows: stdout.rows, columns: stdout.columns, bar: barText(stdout.columns) });
   const childRows = (): number => Math.max(1, painter.active ? painter.rows - 1 : painter.rows);
-
   const write = (text: string): boolean => (text ? stdout.write(text) : true);
 
   // The terminal's own settings come first, before anything changes them.
-  const savedStty = stdin.isTTY ? stty.save() : null;
-  let restored = false;
-  let rawMode = false;
-  const cleanups: (() => void)[] = [];
-
-  const restore = (): void => {
-    if (restored) return;
-    restored = true;
-    for (const cleanup of cleanups.splice(0)) {
-      try {
-        cleanup();
-      } catch {
-        // Restoring goes on whatever one step does.
-      }
-    }
-    try {
-      write(LEAVE_ALT_SCREEN + painter.stop() + RESET_MODES);
-    } catch {
-      // The terminal is gone (hung up): nothing to draw on.
-    }
-    if (rawMode) {
-      try {
-        stdin.setRawMode?.(false);
-      } catch {
-        // as above
-      }
-    }
-    if (savedStty !== null) stty.restore(savedStty);
-    stdin.pause();
-    exitHooks.off('exit', restore);
-  };
-  exitHooks.on('exit', restore);
-
+  const guard = guardTerminal({
+    stdin,
+    stty: opts.stty ?? systemStty,
+    exitHooks: opts.exitHooks ?? process,
+    write,
+    farewell: () => LEAVE_ALT_SCREEN + painter.stop() + RESET_MODES,
+  });
   let pty: PtyProcess;
   try {
-    if (stdin.isTTY && stdin.setRawMode) {
-      stdin.setRawMode(true);
-      rawMode = true;
-    }
+    guard.enterRawMode();
     write(painter.start());
-    pty = (opts.pty ?? nodePty).spawn(file, [...opts.args], {
-      name: opts.env.TERM ?? 'xterm-256color',
-      cols: painter.columns,
-      rows: childRows(),
-      cwd: opts.cwd,
-      env: opts.env,
-    });
+    const size = { cols: painter.columns, rows: childRows() };
+    pty = (opts.pty ?? nodePty).spawn(file, [...opts.args], { name: opts.env.TERM ?? 'xterm-256color', ...size, cwd: opts.cwd, env: opts.env });
   } catch (err) {
-    restore();
+    guard.restore();
     throw err;
   }
+  guard.onRestore(pumpOutput(pty, stdout, (chunk) => write(painter.paint(chunk))));
 
-  // Child output → painter → terminal, with backpressure.
-  const onDrain = (): void => pty.resume();
-  const data = pty.onData((chunk) => {
-    if (!write(painter.paint(chunk))) {
-      pty.pause();
-      stdout.off('drain', onDrain);
-      stdout.on('drain', onDrain);
-    }
-  });
-  cleanups.push(() => data.dispose(), () => stdout.off('drain', onDrain));
-
-  // Keystrokes → idle clock → child (or the open prompt).
-  const decoder = new StringDecoder('utf8');
-  const classifier = new InputClassifier();
-  let keyHandler: KeyHandler | null = null;
-  const onInput = (raw: Buffer | string): void => {
-    const text = typeof raw === 'string' ? raw : decoder.write(raw);
-    if (!text) return;
-    const tokens = classifier.classify(text);
-    const user = tokens.filter(isUserToken);
-    if (user.length > 0) idle.keystroke();
-    if (!keyHandler) {
-      pty.write(text);
-      return;
-    }
-    // A prompt is open: the terminal's replies still go to the child, the user's keys do not.
-    const replies = tokens.filter((t) => !isUserToken(t)).map((t) => t.text).join('');
-    if (replies) pty.write(replies);
-    keyHandler(user);
-  };
-  stdin.on('data', onInput);
+  const router = new InputRouter(pty, idle);
+  stdin.on('data', router.onInput);
   stdin.resume();
-  cleanups.push(() => stdin.off('data', onInput));
+  guard.onRestore(() => stdin.off('data', router.onInput));
+  const prompts = new PromptQueue({ painter, write, clock, barText, restored: () => guard.restored }, router);
 
-  // Prompts, one at a time.
-  let promptText: (columns: number) => string = () => '';
-  const enders = new Set<() => void>();
-  let queue: Promise<unknown> = Promise.resolve();
-  const showPrompt = (text: (columns: number) => string): void => {
-    promptText = text;
-    write(painter.setBar(text(painter.columns)));
-    if (!painter.pending) return;
-    // The child stopped mid-sequence (it is paused while we ask): it will write nothing more, so
-    // the prompt is forced out after a moment rather than waiting for its next output.
-    void clock.sleep(PROMPT_FLUSH_MS).then(() => {
-      if (keyHandler !== null && promptText === text && !restored) write(painter.flush());
-    });
-  };
-  const closePrompt = (): void => {
-    keyHandler = null;
-    if (!restored) write(painter.setBar(barText(painter.columns)));
-  };
-  const withPrompt = <T>(run: (settle: (value: T) => void) => void, ended: T): Promise<T> => {
-    const turn = queue.then(
-      () =>
-        new Promise<T>((resolve) => {
-          if (restored) return resolve(ended);
-          const end = (): void => settle(ended);
-          const settle = (value: T): void => {
-            enders.delete(end);
-            closePrompt();
-            resolve(value);
-          };
-          enders.add(end);
-          run(settle);
-        }),
-    );
-    queue = turn.catch(() => undefined);
-    return turn;
-  };
-
-  // The terminal resized: the child gets rows-1, the bar moves to the new last row.
+  // The terminal resized: the child gets rows-1, the bar (or the open prompt) moves to the new last row.
   const onResize = (): void => {
-    const columns = stdout.columns;
-    write(painter.resize(stdout.rows, columns, keyHandler ? promptText(columns) : barText(columns)));
-    pty.resize(columns, childRows());
+    write(painter.resize(stdout.rows, stdout.columns, prompts.row(stdout.columns)));
+    pty.resize(stdout.columns, childRows());
   };
   stdout.on('resize', onResize);
-  cleanups.push(() => stdout.off('resize', onResize));
+  guard.onRestore(() => stdout.off('resize', onResize));
 
-  let exitedResolve: (exit: AgentExit) => void = () => undefined;
-  const exited = new Promise<AgentExit>((resolve) => (exitedResolve = resolve));
-  const onExit = pty.onExit(({ exitCode, signal }) => {
-    restore();
-    for (const end of [...enders]) end();
-    const name = signal ? (SIGNAL_NAMES.get(signal) ?? null) : null;
-    exitedResolve(name ? { code: null, signal: name } : { code: exitCode, signal: null });
+  const exited = new Promise<AgentExit>((resolve) => {
+    const onExit = pty.onExit(({ exitCode, signal }) => {
+      guard.restore();
+      prompts.endAll();
+      const name = signal ? (SIGNAL_NAMES.get(signal) ?? null) : null;
+      resolve(name ? { code: null, signal: name } : { code: exitCode, signal: null });
+    });
+    guard.onRestore(() => onExit.dispose());
   });
-  cleanups.push(() => onExit.dispose());
 
   return {
     pid: pty.pid,
@@ -244,36 +141,17 @@ export function startPtySession(opts: PtySessionOptions): PtySession {
     size: () => ({ rows: childRows(), columns: painter.columns }),
     setBar(next) {
       bar = next;
-      if (!keyHandler && !restored) write(painter.setBar(barText(painter.columns)));
+      if (!prompts.open && !guard.restored) write(painter.setBar(barText(painter.columns)));
     },
-    ask(prompt, keys) {
-      return withPrompt<string | null>((settle) => {
-        showPrompt((columns) => (typeof prompt === 'function' ? prompt(columns) : prompt));
-        keyHandler = (user) => {
-          const key = answerOf(user, keys);
-          if (key !== null) settle(key);
-        };
-      }, null);
-    },
-    askLine(prompt, accept = /^[0-9.]$/) {
-      return withPrompt<string | null>((settle) => {
-        let line: LineState = { text: '', status: 'open' };
-        showPrompt((columns) => prompt(line.text, columns));
-        keyHandler = (user) => {
-          line = editLine(line, user, accept);
-          if (line.status === 'done') settle(line.text);
-          else if (line.status === 'cancelled') settle(null);
-          else showPrompt((columns) => prompt(line.text, columns));
-        };
-      }, null);
-    },
+    ask: (prompt, keys) => prompts.ask(prompt, keys),
+    askLine: (prompt, accept = /^[0-9.]$/) => prompts.askLine(prompt, accept),
     async redraw() {
       const rows = childRows();
-      if (restored || rows < 2) return;
+      if (guard.restored || rows < 2) return;
       pty.resize(painter.columns, rows - 1);
       await clock.sleep(opts.redrawDelayMs ?? 50);
-      if (!restored) pty.resize(painter.columns, childRows());
+      if (!guard.restored) pty.resize(painter.columns, childRows());
     },
-    restore,
+    restore: () => guard.restore(),
   };
 }

@@ -1,5 +1,6 @@
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
+import { EXIT, LaunchError } from '../errors.js';
 
 export interface AgentExit {
   code: number | null;
@@ -20,15 +21,6 @@ export interface AgentProcess {
 
 export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
 
-export class LaunchError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Starts the agent sharing capped's terminal (stdio inherited, same process group, so the
  * terminal's Ctrl-C and job control reach it as they would without capped).
@@ -44,9 +36,9 @@ export function spawnAgent(
     const exited = new Promise<AgentExit>((done) => child.once('exit', (code, signal) => done({ code, signal })));
     child.once('spawn', () => resolve({ pid: child.pid!, exited }));
     child.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') reject(new LaunchError(`capped: command not found: ${command}. Check the name, or that it is on your PATH.`, 127));
-      else if (err.code === 'EACCES') reject(new LaunchError(`capped: permission denied: ${command} is not executable.`, 126));
-      else reject(new LaunchError(`capped: could not start ${command}: ${err.message}`, 126));
+      if (err.code === 'ENOENT') reject(new LaunchError(`capped: command not found: ${command}. Check the name, or that it is on your PATH.`, EXIT.notFound));
+      else if (err.code === 'EACCES') reject(new LaunchError(`capped: permission denied: ${command} is not executable.`, EXIT.notExecutable));
+      else reject(new LaunchError(`capped: could not start ${command}: ${err.message}`, EXIT.notExecutable));
     });
   });
 }

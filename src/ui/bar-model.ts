@@ -1,6 +1,7 @@
 import type { BudgetState } from '../budget/types.js';
 import type { BarFields, BarPhase, BarStatus } from './bar-layout.js';
-import { formatCount, formatUsdShort } from './format.js';
+import { formatUsdShort } from '../model/format.js';
+import { formatCount } from './format.js';
 import { fractionOf } from './levels.js';
 
 /** What the bar shows that the budget state does not hold. */

@@ -1,7 +1,7 @@
 import { escalationProjection, forecast, type Forecast } from '../budget/forecast.js';
 import type { BudgetAction, BudgetState } from '../budget/types.js';
-import type { RunHistory, SpendStats } from '../ledger/history.js';
-import { formatDuration, formatUsdShort } from './format.js';
+import type { RunHistory, SpendStats } from '../model/history.js';
+import { formatDuration, formatUsdShort } from '../model/format.js';
 
 /** The forecast of a running run from its budget state and how long it has run. */
 export function forecastOf(state: BudgetState, elapsedMs: number): Forecast | null {

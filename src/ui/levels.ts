@@ -31,16 +31,6 @@ export function fractionOf(spent: number, cap: number | null): number | null {
   return spent / cap;
 }
 
-/**
- * A share as a percentage for people: "42%", "0.4%" below one percent. Rounded down, so 99.6%
- * of a budget never reads as "100%".
- */
-export function formatPercent(fraction: number): string {
-  const pct = fraction * 100;
-  if (pct > 0 && pct < 1) return `${(Math.floor(pct * 10 + 1e-9) / 10).toFixed(1)}%`;
-  return `${Math.floor(pct + 1e-9)}%`;
-}
-
 const FULL = '█';
 const EMPTY = '░';
 

@@ -1,9 +1,10 @@
-import { formatUsd, type Nano } from '../budget/money.js';
+import type { Nano } from '../budget/money.js';
+import { formatPercent, formatUsd } from '../model/format.js';
 import type { BudgetState, Caps } from '../budget/types.js';
-import type { RunRecord } from '../ledger/run-record.js';
-import type { ProxyNotice } from '../proxy/exchange.js';
+import type { RunRecord } from '../model/run-record.js';
+import type { ProxyNotice } from '../model/notices.js';
 import { hardStopText, isGuard } from '../budget/messages.js';
-import type { RunHistory } from '../ledger/history.js';
+import type { RunHistory } from '../model/history.js';
 import { forecastLong, forecastOf, historyText, historyWarning } from './forecast-text.js';
 
 export interface ReporterOptions {
@@ -47,10 +48,6 @@ function share(state: BudgetState): number | null {
     return (u.input + u.output + u.cacheRead + u.cacheWrite) / state.caps.tokens;
   }
   return null;
-}
-
-function pct(fraction: number): string {
-  return `${(fraction * 100).toFixed(1)}%`;
 }
 
 /** Plain line reporter on stderr for CI, pipes and (until the live bar) terminals. */
@@ -117,7 +114,7 @@ export class LineReporter {
     const parts = [
       `${formatUsd(notice.costNano)} ${notice.model}`,
       `in ${fmtInt(u.input)} out ${fmtInt(u.output)} cache r/w ${fmtInt(u.cacheRead)}/${fmtInt(u.cacheWrite)}`,
-      `spent ${formatUsd(state.spentNano)}${of}${fraction === null ? '' : ` (${pct(fraction)})`}`,
+      `spent ${formatUsd(state.spentNano)}${of}${fraction === null ? '' : ` (${formatPercent(fraction, 'tenths')})`}`,
     ];
     // Right after the spend it projects from; flags about the request itself stay at the end.
     const burn = this.opts.elapsedMs ? forecastLong(forecastOf(state, this.opts.elapsedMs())) : null;
@@ -130,7 +127,7 @@ export class LineReporter {
   summary(record: RunRecord, recordFile: string | null): void {
     const spent: Nano = Math.round(record.spent.usd * 1e9);
     const cap: Nano | null = record.budget.usd === null ? null : Math.round(record.budget.usd * 1e9);
-    const consumed = cap ? ` (${pct(spent / cap)} consumed)` : '';
+    const consumed = cap ? ` (${formatPercent(spent / cap, 'tenths')} consumed)` : '';
     const tokens = record.spent.inputTokens + record.spent.outputTokens + record.spent.cacheReadTokens + record.spent.cacheWriteTokens;
     this.line(
       `run ${record.id} ended · spent ${formatUsd(spent)}${cap === null ? '' : ` of ${formatUsd(cap)} requested`}${consumed} · ` +

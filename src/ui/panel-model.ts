@@ -1,7 +1,8 @@
 import { nanoToUsd, type Nano } from '../budget/money.js';
-import type { RunHistory } from '../ledger/history.js';
+import type { RunHistory } from '../model/history.js';
 import { historyText, historyWarning } from './forecast-text.js';
-import { formatDuration, formatUsdShort, pricePerMillion, tokenEquivalent } from './format.js';
+import { formatDuration, formatUsdShort } from '../model/format.js';
+import { pricePerMillion, tokenEquivalent } from './format.js';
 import type { PreRunPanelProps } from './pre-run-panel.js';
 
 export type OnLimit = 'stop' | 'ask' | 'downgrade' | 'pause';

@@ -1,6 +1,6 @@
-import type { RunRecord } from '../ledger/run-record.js';
-import { formatInt, formatUsdShort } from './format.js';
-import { formatPercent } from './levels.js';
+import type { RunRecord } from '../model/run-record.js';
+import { formatPercent, formatUsdShort } from '../model/format.js';
+import { formatInt } from './format.js';
 import type { RunSummaryProps } from './run-summary.js';
 import { hardStopText, isGuard, LIMIT_NAMES } from '../budget/messages.js';
 

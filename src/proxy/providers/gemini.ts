@@ -246,8 +246,8 @@ export const gemini: Provider = {
   id: 'gemini',
   pricingId: 'google',
   defaultUpstream: 'https://generativelanguage.googleapis.com',
-  // 400 is the one status Gemini CLI explicitly never retries (packages/core/src/utils/retry.ts).
-  // 402 maps to 400 FAILED_PRECONDITION in error(): a status Gemini CLI never retries.
+  // capped's refusals are 402; error() sends them as 400 FAILED_PRECONDITION, the one status
+  // Gemini CLI explicitly never retries (packages/core/src/utils/retry.ts).
   limitStatus: 402,
   classify,
   inspect(body, path) {

@@ -266,13 +266,13 @@ export function websocketError(message: string): string {
   });
 }
 
+/** A cheap first look, so only terminal candidates are parsed (the meter already parsed each one). */
+const TERMINAL_HINT = /"type"\s*:\s*"(response\.(completed|incomplete|failed)|error)"/;
+
 /**
  * Whether a server WebSocket message ends the response it belongs to: a terminal event, or an
  * `error` frame (Codex drops the stream on one, and no terminal event follows it).
  */
-/** A cheap first look, so only terminal candidates are parsed (the meter already parsed each one). */
-const TERMINAL_HINT = /"type"\s*:\s*"(response\.(completed|incomplete|failed)|error)"/;
-
 export function isTerminalMessage(text: string): boolean {
   if (!TERMINAL_HINT.test(text)) return false;
   const type = asRecord(tryParse(text))?.type;

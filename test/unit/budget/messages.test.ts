@@ -3,7 +3,7 @@ import { initialState } from '../../../src/budget/engine.js';
 import { limitMessage } from '../../../src/budget/messages.js';
 import { usdToNano } from '../../../src/budget/money.js';
 import type { BudgetState } from '../../../src/budget/types.js';
-import { parseTokenCount, parseUsd } from '../../../src/cli/parse-values.js';
+import { parseTokenCount, parseUsd } from '../../../src/config/parse-values.js';
 
 function stateWith(caps: BudgetState['caps'], spentNano: number, usage: Partial<BudgetState['usage']> = {}): BudgetState {
   const base = initialState(caps);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configGet, configList, configSet, configShow, configUnset, registerConfigCommand, type ConfigCommandDeps } from '../../../src/cli/config.js';
-import { EXIT, UsageError } from '../../../src/cli/exit-codes.js';
+import { EXIT, UsageError } from '../../../src/errors.js';
 import { ConfigError } from '../../../src/config/errors.js';
 
 const dirs: string[] = [];

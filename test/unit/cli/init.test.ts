@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UsageError } from '../../../src/cli/exit-codes.js';
+import { UsageError } from '../../../src/errors.js';
 import { initCommand, registerInitCommand, type InitCommandDeps } from '../../../src/cli/init.js';
 import { loadPolicy } from '../../../src/config/load.js';
 import { PRESETS } from '../../../src/config/presets.js';

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { EXIT } from '../../../src/cli/exit-codes.js';
+import { EXIT } from '../../../src/errors.js';
 import { createProgram, main, type CliDeps } from '../../../src/cli/main.js';
 
 interface Captured {

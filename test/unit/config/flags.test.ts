@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../../src/cli/exit-codes.js';
+import { UsageError } from '../../../src/errors.js';
 import { addPolicyOptions, flagLayer, POLICY_FLAGS } from '../../../src/config/flags.js';
 
 const values = (raw: Record<string, unknown>): Record<string, unknown> =>

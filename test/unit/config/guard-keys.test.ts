@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../../src/cli/exit-codes.js';
+import { UsageError } from '../../../src/errors.js';
 import { enginePolicyOf } from '../../../src/cli/run-policy.js';
 import { envLayer } from '../../../src/config/env.js';
 import { ConfigError } from '../../../src/config/errors.js';

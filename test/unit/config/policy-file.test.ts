@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXIT } from '../../../src/cli/exit-codes.js';
+import { EXIT } from '../../../src/errors.js';
 import { findPolicyFile } from '../../../src/config/discover.js';
 import { ConfigError } from '../../../src/config/errors.js';
 import { displayPath, parsePolicyText, readPolicyFile } from '../../../src/config/policy-file.js';

@@ -91,8 +91,17 @@ describe('watchResolvedPolicy', () => {
     expect(errors).toEqual([]);
   });
 
-  it('does nothing when no file applied', async () => {
-    const close = await watchResolvedPolicy({ flags: {}, env: {}, file: null, user: null }, () => undefined, () => undefined);
-    await close();
+  it('watches nothing when no file applied: a .budgetrc written afterwards changes nothing', async () => {
+    const { dir, file } = repo('maxUsd: 2\n');
+    const policies: ResolvedPolicy[] = [];
+    const errors: ConfigError[] = [];
+    const noFile = { flags: {}, env: {}, file: null, user: null };
+    const close = await watchResolvedPolicy(noFile, (p) => policies.push(p), (e) => errors.push(e), { cwd: dir, stableMs: 20 });
+    writeFileSync(file, 'maxUsd: 0.5\n');
+    unlinkSync(file);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(policies).toEqual([]);
+    expect(errors).toEqual([]);
+    await expect(close()).resolves.toBeUndefined();
   });
 });

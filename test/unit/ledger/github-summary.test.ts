@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { githubSummary } from '../../../src/ledger/github-summary.js';
-import { finishedRecord, runStart } from './helpers/rows.js';
+import { finishedRecord, runStart } from '../../helpers/ledger-rows.js';
 
 const start = runStart('20260302-090000-abc123');
 

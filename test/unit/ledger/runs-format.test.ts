@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunDetail, RunSummary } from '../../../src/ledger/ledger.js';
 import { rebuildRecord } from '../../../src/ledger/rebuild-record.js';
 import { formatRunDetail, formatRunList } from '../../../src/ledger/runs-format.js';
-import { at, finishedRecord, request, runStart } from './helpers/rows.js';
+import { at, finishedRecord, request, runStart } from '../../helpers/ledger-rows.js';
 
 const start = runStart('20260302-090000-abc123');
 const SUMMARY: RunSummary = {

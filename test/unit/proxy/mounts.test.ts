@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isSubscriptionLogin } from '../../../src/proxy/credentials.js';
 import { buildMounts, pathFixer, proxyEndpoints, routeEndpoints, UpstreamUrlError } from '../../../src/proxy/mounts.js';
-import { parseTarget, resolveRoute } from '../../../src/proxy/server.js';
+import { parseTarget, resolveRoute } from '../../../src/proxy/target.js';
 
 describe('proxy mounts', () => {
   it('forwards to the public endpoints when the user set no base URL', () => {

@@ -3,7 +3,8 @@ import { anthropic } from '../../../src/proxy/providers/anthropic.js';
 import { gemini } from '../../../src/proxy/providers/gemini.js';
 import { openaiChat } from '../../../src/proxy/providers/openai-chat.js';
 import { openaiResponses } from '../../../src/proxy/providers/openai-responses.js';
-import { classifyRoute, compileRoutes, isAllowed, isRoutePattern, routeRefusal } from '../../../src/proxy/routes.js';
+import { classifyRoute, compileRoutes, isAllowed, routeRefusal } from '../../../src/proxy/routes.js';
+import { isRoutePattern } from '../../../src/config/route-pattern.js';
 import type { Provider } from '../../../src/proxy/providers/types.js';
 
 const kind = (provider: Provider, method: string, path: string, hasBody = !['GET', 'HEAD', 'DELETE'].includes(method)) => classifyRoute(provider, method, path, hasBody).kind;

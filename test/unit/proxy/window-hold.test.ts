@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BudgetEvent } from '../../../src/budget/types.js';
-import type { ProxyDeps, WindowGate } from '../../../src/proxy/server.js';
+import type { ProxyDeps, WindowGate } from '../../../src/proxy/proxy-deps.js';
 import { holdWindow } from '../../../src/proxy/window-hold.js';
 
 const WINDOW = { kind: 'daily' as const, ceilingNano: 10, spentNano: 10, resetsAt: '2026-03-05T00:00:00.000Z' };

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveCommand } from '../../../src/supervisor/pty-command.js';
-import { LaunchError } from '../../../src/supervisor/spawn-agent.js';
+import { LaunchError } from '../../../src/errors.js';
 
 describe('resolveCommand', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-pty-cmd-'));

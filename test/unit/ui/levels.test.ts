@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { barCells, DANGER_AT, formatPercent, fractionOf, LEVEL_COLOR, levelOf, WARN_AT } from '../../../src/ui/levels.js';
+import { formatPercent } from '../../../src/model/format.js';
+import { barCells, DANGER_AT, fractionOf, LEVEL_COLOR, levelOf, WARN_AT } from '../../../src/ui/levels.js';
 
 describe('levelOf', () => {
   it('is green below 60%, yellow below 85%, red from there on', () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, initialState } from '../../../src/budget/engine.js';
 import type { BudgetState } from '../../../src/budget/types.js';
 import { barFromState } from '../../../src/ui/bar-model.js';
-import { formatCount, formatDuration, formatUsdShort, pricePerMillion, tokenEquivalent } from '../../../src/ui/format.js';
+import { formatDuration, formatUsdShort } from '../../../src/model/format.js';
+import { formatCount, pricePerMillion, tokenEquivalent } from '../../../src/ui/format.js';
 
 const CAPS = { usd: 1_500_000_000, tokens: 200_000, actions: 10 };
 

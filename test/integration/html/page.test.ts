@@ -6,7 +6,7 @@ import { htmlTarget, loadReview, summaryHtmlWriter } from '../../../src/html/com
 import { reviewPage, runPage } from '../../../src/html/page.js';
 import { esc, niceMax } from '../../../src/html/svg.js';
 import type { Ledger } from '../../../src/ledger/ledger.js';
-import { LocalPathError } from '../../../src/ledger/local-path.js';
+import { LocalPathError } from '../../../src/config/local-path.js';
 import { HOSTILE_COMMAND, HOSTILE_REPO, seedReview } from '../../fixtures/review-ledger.js';
 import { makeStore, type Store } from '../ledger/helpers/backends.js';
 

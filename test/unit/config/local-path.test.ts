@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LocalPathError, realPathIo, usableDir, writableFile, type PathIo } from '../../../src/ledger/local-path.js';
+import { LocalPathError, realPathIo, usableDir, writableFile, type PathIo } from '../../../src/config/local-path.js';
 
 const errno = (code: string): NodeJS.ErrnoException => Object.assign(new Error(code), { code });
 

@@ -29,3 +29,10 @@ export class UsageError extends FatalError {
     super(message, EXIT.usage);
   }
 }
+
+/** The agent's program could not be started: not found (127) or not executable (126), as a shell reports. */
+export class LaunchError extends FatalError {
+  constructor(message: string, exitCode: typeof EXIT.notFound | typeof EXIT.notExecutable) {
+    super(message, exitCode);
+  }
+}

@@ -4,13 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FatalError } from '../../../src/cli/exit-codes.js';
+import { FatalError } from '../../../src/errors.js';
 import { registerReportCommand } from '../../../src/cli/report.js';
 import { registerRunsCommand, type LedgerCommandDeps } from '../../../src/cli/runs.js';
 import type { Report } from '../../../src/ledger/report.js';
 import type { RunDetail, RunSummary } from '../../../src/ledger/ledger.js';
 import { BACKENDS, makeStore, type Store } from './helpers/backends.js';
-import { at, finishedRecord, request, runStart, T0 } from './helpers/rows.js';
+import { at, finishedRecord, request, runStart, T0 } from '../../helpers/ledger-rows.js';
 
 const NOW = new Date(T0 + 3_600_000);
 const DEAD_PID = spawnSync(process.execPath, ['-e', '0']).pid;

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FatalError } from '../../../src/cli/exit-codes.js';
+import { FatalError } from '../../../src/errors.js';
 import { registerReportCommand } from '../../../src/cli/report.js';
 import { registerRunsCommand } from '../../../src/cli/runs.js';
 import { seedReview } from '../../fixtures/review-ledger.js';

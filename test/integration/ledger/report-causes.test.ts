@@ -9,7 +9,7 @@ import type { Report } from '../../../src/ledger/report.js';
 import type { RunRecord } from '../../../src/ledger/run-record.js';
 import type { Suggestion } from '../../../src/ledger/suggest.js';
 import { BACKENDS, makeStore, type Store } from './helpers/backends.js';
-import { finishedRecord, request, runStart, T0 } from './helpers/rows.js';
+import { finishedRecord, request, runStart, T0 } from '../../helpers/ledger-rows.js';
 
 const DAY = 86_400_000;
 /** The report's "now": a week after T0, so this week is [T0, T0 + 7d) and the previous one before T0. */

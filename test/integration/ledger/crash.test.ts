@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../../src/ledger/migrations.js';
 import { BACKENDS, makeStore, type Store } from './helpers/backends.js';
-import { costOfFirst } from './helpers/rows.js';
+import { costOfFirst } from '../../helpers/ledger-rows.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../../..');

@@ -1,5 +1,5 @@
-import type { RequestEntry, RunStart } from '../../../../src/ledger/ledger.js';
-import type { RunRecord } from '../../../../src/ledger/run-record.js';
+import type { RequestEntry, RunStart } from '../../src/ledger/ledger.js';
+import type { RunRecord } from '../../src/ledger/run-record.js';
 
 export const T0 = Date.parse('2026-03-02T09:00:00.000Z');
 

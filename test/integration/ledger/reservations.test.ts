@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Ledger, RequestEntry } from '../../../src/ledger/ledger.js';
 import type { Liveness } from '../../../src/ledger/run-status.js';
 import { BACKENDS, makeStore, type Store } from './helpers/backends.js';
-import { at, request, runStart, T0 } from './helpers/rows.js';
+import { at, request, runStart, T0 } from '../../helpers/ledger-rows.js';
 
 const DOLLAR = 1_000_000_000;
 

@@ -7,7 +7,7 @@ import { UNKNOWN_EXIT_CODE } from '../../../src/ledger/rebuild-record.js';
 import type { Liveness } from '../../../src/ledger/run-status.js';
 import { UnknownRunError } from '../../../src/ledger/sql-ledger.js';
 import { BACKENDS, makeStore, type Store } from './helpers/backends.js';
-import { at, costOfFirst, finishedRecord, request, runStart, T0 } from './helpers/rows.js';
+import { at, costOfFirst, finishedRecord, request, runStart, T0 } from '../../helpers/ledger-rows.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -293,7 +293,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
     expect(await columns('requests')).toEqual(
       ['at', 'cache_read_tokens', 'cache_write_tokens', 'cost_nano', 'estimated', 'id', 'input_tokens', 'model', 'output_tokens', 'phase', 'provider', 'retry', 'run_id', 'request_key', 'hold_id', 'reserved', 'reserved_input_nano', 'billed_input_nano'].sort(),
     );
-    expect(await columns('approvals')).toEqual(['answer', 'at', 'from_usd', 'id', 'kind', 'model', 'run_id', 'to_usd']);
+    expect(await columns('approvals')).toEqual(['answer', 'at', 'from_nano', 'id', 'kind', 'model', 'run_id', 'to_nano']);
   });
 
   it('reports the period from its rows (full figures: report.test.ts)', async () => {

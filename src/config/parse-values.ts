@@ -1,4 +1,4 @@
-import { UsageError } from './exit-codes.js';
+import { UsageError } from '../errors.js';
 
 /** Largest cap accepted: keeps nano-dollar arithmetic exact (below 2^53). */
 export const MAX_USD = 1_000_000;

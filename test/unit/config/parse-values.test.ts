@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EXIT, UsageError } from '../../../src/cli/exit-codes.js';
-import { parseCount, parseTokenCount, parseUsd } from '../../../src/cli/parse-values.js';
+import { EXIT, UsageError } from '../../../src/errors.js';
+import { parseCount, parseTokenCount, parseUsd } from '../../../src/config/parse-values.js';
 
 const usdError = (raw: string): string =>
   `Expected \`--max-usd\` to be a positive number of dollars (e.g. --max-usd 1.50), got \`${raw}\`.`;
@@ -83,7 +83,7 @@ describe('parseTokenCount', () => {
     expect(() => parseTokenCount('--max-tokens', '9007199254740993')).toThrow(tokenError('9007199254740993'));
   });
 
-  // BUG (src/cli/parse-values.ts:22): the suffix is applied by float multiplication, so some
+  // BUG (src/config/parse-values.ts:22): the suffix is applied by float multiplication, so some
   // whole token counts come out a hair off an integer (4.1 * 1e6 = 4099999.9999999995,
   // 2.01 * 1e6 = 2009999.9999999998, 1.001 * 1000 = 1000.9999999999999) and are rejected as
   // "not a whole number". Fix: round when the product is within float error of an integer
