@@ -30,6 +30,7 @@ import { LaunchError, shellExitCode, spawnAgent, type AgentExit, type SpawnFn } 
 import type { TerminalRun } from './run-terminal.js';
 import { signalTree, terminateTree } from '../supervisor/terminate.js';
 import { capsText, LineReporter } from '../ui/line-reporter.js';
+import { holdSignals, type HeldSignals } from './early-signals.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { DEFAULTS } from './defaults.js';
 
@@ -37,6 +38,8 @@ export interface RunOptions {
   /** The effective policy: flags, environment, .budgetrc, user defaults, preset, built-ins. */
   policy: LoadedPolicy;
   record: string | null;
+  /** capped's signal handlers, installed when `run` started (installed here when absent). */
+  signals?: HeldSignals;
 }
 
 export interface RunDeps {
@@ -62,6 +65,7 @@ function newRunId(now: Date): string {
 
 /** `capped run`: the one place that wires proxy, budget, supervisor, reporter and ledger together. */
 export async function runCommand(command: readonly string[], opts: RunOptions, deps: RunDeps): Promise<number> {
+  const signals = opts.signals ?? holdSignals(deps.signals);
   const startedAt = deps.now();
   const runId = newRunId(startedAt);
   const p = opts.policy.policy;
@@ -133,7 +137,14 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     : null;
   // Settings files the agent is pointed at live as long as the run.
   const runDir = createRunDir();
-  const launch = plan.launch({ endpoints, routes: routeEndpoints(origin, plan.routes), dir: runDir.dir });
+  const launch = plan.launch({
+    endpoints,
+    routes: routeEndpoints(origin, plan.routes),
+    // Made only for a recipe that writes settings files.
+    get dir() {
+      return runDir.dir;
+    },
+  });
   runDir.write(launch.files);
   const agentEnv = agentEnvironment(deps.env, { ...launch.env, [CONTROL_URL_VAR]: `${origin}/_capped` }, runId);
   const env = sealed ? sealed.env(agentEnv) : agentEnv;
@@ -197,6 +208,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     runDir.remove();
     sealed?.close();
     await closeWatch();
+    signals.release();
     if (err instanceof LaunchError) {
       deps.stderr(`${err.message}\n`);
       return err.exitCode;
@@ -204,11 +216,6 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     throw err;
   }
   const root = agent.pid;
-  // Someone may be at the terminal without capped's PTY (output piped): idle by the tty's atime.
-  const stopIdle =
-    !interactive && deps.stdinIsTTY && p.idle !== null
-      ? (await import('./run-line-idle.js')).watchIdleByAtime({ keeper, idleMs: p.idle, pid: root, marker, stderr: deps.stderr })
-      : null;
 
   const stop: { done: Promise<void> | null } = { done: null };
   const stopAgent = (delayMs: number): void => {
@@ -227,21 +234,22 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   });
 
   let signalled = false;
-  const forward = (signal: NodeJS.Signals): void => {
+  signals.forwardTo((signal, early) => {
     // In a terminal, Ctrl-C already reached the agent (same process group): sending it again
-    // would read as a double Ctrl-C, and the agent decides what Ctrl-C means.
-    if (signal === 'SIGINT' && deps.stdinIsTTY) return;
+    // would read as a double Ctrl-C, and the agent decides what Ctrl-C means. One that came
+    // before the agent was started reached capped alone.
+    if (signal === 'SIGINT' && deps.stdinIsTTY && !early) return;
     // From outside (kill, CI): the agent hears the signal first, then its whole tree ends the way a
     // cap stop ends it (children that ignore it, `&` jobs and setsid strays included).
     signalled = true;
     signalTree(root, signal, { graceMs: 0, marker });
     stopAgent(DEFAULTS.killGraceMs);
-  };
-  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => {
-    const handler = (): void => forward(signal);
-    deps.signals.on(signal, handler);
-    return [signal, handler] as const;
   });
+  // Someone may be at the terminal without capped's PTY (output piped): idle by the tty's atime.
+  const stopIdle =
+    !interactive && deps.stdinIsTTY && p.idle !== null
+      ? (await import('./run-line-idle.js')).watchIdleByAtime({ keeper, idleMs: p.idle, pid: root, marker, stderr: deps.stderr })
+      : null;
 
   const exit = await agent.exited;
   if (stop.done) await stop.done;
@@ -260,7 +268,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   sealed?.close();
   await closeWatch();
   stopIdle?.();
-  for (const [signal, handler] of handlers) deps.signals.off(signal, handler);
+  signals.release();
 
   const state = keeper.state;
   const exitCode = state.hardStop ? EXIT.limit : shellExitCode(exit);

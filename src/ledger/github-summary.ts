@@ -1,3 +1,4 @@
+import { formatWhole } from '../budget/money.js';
 import type { RunRecord } from './run-record.js';
 import { commandLine, money, percent, plural } from './text.js';
 import { LIMIT_NAMES } from '../budget/messages.js';
@@ -15,7 +16,7 @@ function code(text: string): string {
   return `${fence}${longest > 0 ? ' ' : ''}${text}${longest > 0 ? ' ' : ''}${fence}`;
 }
 
-const fmt = (n: number): string => n.toLocaleString('en-US');
+const fmt = formatWhole;
 
 /**
  * The run as GitHub-flavoured markdown, for `$GITHUB_STEP_SUMMARY`: what ran, what it spent of

@@ -1,4 +1,4 @@
-import { formatUsd, NANO_PER_USD, usdToNano } from '../budget/money.js';
+import { formatUsd, formatWhole, NANO_PER_USD, usdToNano } from '../budget/money.js';
 
 /** Dollars for people, as everywhere in capped (`$1.50`, `$0.0573`). */
 export function money(usd: number): string {
@@ -17,7 +17,7 @@ export function budgetMoney(usd: number | null): string {
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+  return `${formatWhole(n)} ${n === 1 ? one : many}`;
 }
 
 export function percent(fraction: number): string {

@@ -1,4 +1,4 @@
-import { tokensAffordable, type Nano } from '../budget/money.js';
+import { formatWhole, tokensAffordable, type Nano } from '../budget/money.js';
 
 /** Dollars in cents for the bar and panels ("$1.49"), more digits below a cent ("$0.0031"). */
 export function formatUsdShort(nano: Nano): string {
@@ -12,7 +12,7 @@ export function formatUsdShort(nano: Nano): string {
 
 /** Whole numbers with separators ("12,345"). */
 export function formatInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+  return formatWhole(Math.round(n));
 }
 
 /** Counts in a few characters: "950", "12.3k", "4.1M". */

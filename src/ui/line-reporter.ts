@@ -1,4 +1,4 @@
-import { formatUsd, type Nano } from '../budget/money.js';
+import { formatUsd, formatWhole, type Nano } from '../budget/money.js';
 import type { BudgetState, Caps } from '../budget/types.js';
 import type { RunRecord } from '../ledger/run-record.js';
 import type { ProxyNotice } from '../proxy/exchange.js';
@@ -24,7 +24,7 @@ export interface StartInfo {
 const THRESHOLDS = [0.5, 0.75, 0.9];
 
 
-const fmtInt = (n: number): string => n.toLocaleString('en-US');
+const fmtInt = formatWhole;
 
 export function capsText(caps: Caps): string {
   const parts: string[] = [];

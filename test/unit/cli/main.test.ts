@@ -175,7 +175,7 @@ describe('capped --help and --version', () => {
 
   it('pins the whole run --help text', async () => {
     const f = fakeDeps();
-    const program = createProgram(f.deps, null, () => undefined);
+    const program = await createProgram(f.deps, null, () => undefined);
     // Commander wraps help to the terminal width; pin it so the text does not depend on where tests run.
     program.commands.find((c) => c.name() === 'run')!.configureOutput({ getOutHelpWidth: () => 80 });
     const err = await program.parseAsync(['run', '--help'], { from: 'user' }).then(
@@ -266,7 +266,7 @@ describe('createProgram', () => {
   it('hands run errors back as exceptions, not exit calls', async () => {
     const f = fakeDeps();
     let exit: number | null = null;
-    const program = createProgram(f.deps, ['agent'], (code) => {
+    const program = await createProgram(f.deps, ['agent'], (code) => {
       exit = code;
     });
     await expect(program.parseAsync(['run', '--max-usd', '0'], { from: 'user' })).rejects.toThrow(
