@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../../src/cli/exit-codes.js';
-import { createProgram, main, type CliDeps } from '../../../src/cli/main.js';
+import { COMMAND_NAMES, commandsFor, createProgram, main, type CliDeps } from '../../../src/cli/main.js';
 
 interface Captured {
   deps: CliDeps;
@@ -259,6 +259,24 @@ describe('capped --help and --version', () => {
       const r = await runMain([flag]);
       expect(r).toEqual({ code: 0, out: `${pkg.version}\n`, err: '' });
     }
+  });
+
+  it('defines only the command a line names: all for the list or a misspelt one, none for the version', () => {
+    expect(commandsFor(['run', '--max-usd', '1'])).toEqual(['run']);
+    expect(commandsFor(['help', 'doctor'])).toEqual(['doctor']);
+    expect(commandsFor(['--version'])).toEqual([]);
+    expect(commandsFor(['-v'])).toEqual([]);
+    for (const head of [[], ['--help'], ['help'], ['rnu'], ['--bogus']]) expect(commandsFor(head), head.join(' ')).toEqual(COMMAND_NAMES);
+  });
+
+  it('lists every command, suggests one for a typo, and prints one command’s help for `help <command>`', async () => {
+    const list = await runMain(['--help']);
+    for (const name of COMMAND_NAMES) expect(list.out).toMatch(new RegExp(`^  ${name} `, 'm'));
+    const typo = await runMain(['rnu']);
+    expect(typo.code).toBe(EXIT.usage);
+    expect(typo.err).toContain('(Did you mean run?)');
+    const help = await runMain(['help', 'runs']);
+    expect(help.out).toMatch(/^Usage: capped runs \[options\]/);
   });
 });
 
