@@ -54,11 +54,11 @@ export async function createProgram(
     .exitOverride()
     .configureOutput({ writeOut: deps.stdout, writeErr: deps.stderr, outputError: (text, write) => write(asCappedError(text)) })
     .showHelpAfterError('capped: run `capped --help` for usage');
-  const loadPolicy = async (): Promise<typeof import('../config/load.js').loadPolicy> => (await import('../config/load.js')).loadPolicy;
   const ledgerDeps = {
     ...deps,
     ledgerSettings: async () => {
-      const p = (await loadPolicy())({ cwd: deps.cwd, env: deps.env }).policy;
+      const { loadPolicy } = await import('../config/load.js');
+      const p = loadPolicy({ cwd: deps.cwd, env: deps.env }).policy;
       return { url: p.ledger.url, retentionDays: p.retentionDays };
     },
   };
