@@ -13,8 +13,8 @@ describe('createRunDir', () => {
     try {
       const unused = createRunDir();
       unused.write({});
-      unused.remove();
       expect(fs.readdirSync(tmp)).toEqual([]);
+      unused.remove();
       const used = createRunDir();
       expect(path.dirname(used.dir)).toBe(tmp);
       const file = path.join(used.dir, 'settings', 'agent.json');
