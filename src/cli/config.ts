@@ -3,7 +3,7 @@ import { didYouMean } from '../config/did-you-mean.js';
 import { loadPolicy } from '../config/load.js';
 import { SETTING_KEYS } from '../config/schema.js';
 import { formatPolicyTable, policyJson, policyRows } from '../config/show.js';
-import { openUserConfig } from '../config/user-config.js';
+import { openUserConfig, userConfigReader } from '../config/user-config.js';
 import { UsageError } from '../errors.js';
 
 /** What `capped config` needs from the process: the surroundings to resolve in, and output. */
@@ -35,30 +35,30 @@ export function configShow(deps: ConfigCommandDeps, options: { json?: boolean } 
 
 /** `capped config get <key>`: the user default for a key; nothing (and a note on stderr) when unset. */
 export function configGet(deps: ConfigCommandDeps, key: string): void {
-  const user = openUserConfig(deps.env);
+  const user = userConfigReader(deps.env);
   const raw = user.get(key);
   if (raw === undefined) deps.stderr(`capped: ${key} is not set in the user config (${user.path}).\n`);
   else deps.stdout(`${asText(raw)}\n`);
 }
 
 /** `capped config set <key> <value>`: validates the value like a `.budgetrc` would, then stores it. */
-export function configSet(deps: ConfigCommandDeps, key: string, value: string): void {
-  const user = openUserConfig(deps.env);
+export async function configSet(deps: ConfigCommandDeps, key: string, value: string): Promise<void> {
+  const user = await openUserConfig(deps.env);
   const result = user.set(key, value);
   const note = result.replaced === null ? '' : ` (and removed ${result.replaced}: ${result.key} takes its place)`;
   deps.stdout(`Set ${result.key} = ${asText(result.value)} in ${user.path}${note}.\n`);
 }
 
 /** `capped config unset <key>`: removes a user default. */
-export function configUnset(deps: ConfigCommandDeps, key: string): void {
-  const user = openUserConfig(deps.env);
+export async function configUnset(deps: ConfigCommandDeps, key: string): Promise<void> {
+  const user = await openUserConfig(deps.env);
   const removed = user.unset(key);
   deps.stdout(removed ? `Removed ${key} from ${user.path}.\n` : `${key} was not set in ${user.path}.\n`);
 }
 
 /** `capped config list`: the user defaults as `key = value` lines (JSON with --json). */
 export function configList(deps: ConfigCommandDeps, options: { json?: boolean } = {}): void {
-  const user = openUserConfig(deps.env);
+  const user = userConfigReader(deps.env);
   const entries = user.read()?.entries ?? {};
   const stored = SETTING_KEYS.filter((key) => entries[key] !== undefined).map((key) => [key, user.get(key)] as const);
   if (options.json) {

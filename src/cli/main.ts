@@ -1,15 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { agentRows, formatAgents } from './agents.js';
-import { addPolicyOptions, flagLayer, loadPolicy } from '../config/index.js';
-import { registerConfigCommand } from './config.js';
-import { registerDoctorCommand } from './doctor.js';
-import { registerInitCommand } from './init.js';
-import { registerPhaseCommand } from './phase.js';
-import { registerReportCommand } from './report.js';
-import { registerRunsCommand } from './runs.js';
+import { holdSignals } from './early-signals.js';
 import { EXIT, FatalError, UsageError } from '../errors.js';
-import { runCommand, type RunDeps } from './run.js';
+import type { RunDeps } from './run.js';
 import { LocalPathError } from '../config/local-path.js';
 
 export interface CliDeps extends RunDeps {
@@ -28,18 +21,90 @@ interface RawRunOptions {
   summaryHtml?: string;
 }
 
+/** capped's commands, in the order `capped --help` lists them. */
+export const COMMAND_NAMES = ['run', 'phase', 'config', 'init', 'runs', 'report', 'doctor', 'agents'] as const;
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
 /**
- * Builds the commander program. `agentCommand` is everything after the first `--` (null when
- * there was none): capped splits it off itself so no agent flag is ever read as capped's.
+ * The commands a command line needs defined: the one it names (or `help` names), else all of them
+ * (the command list, commander's did-you-mean), and none for the version. Every command's module
+ * is loaded only when it is defined, so `capped --version` loads commander and little else.
+ * (capped's own options take no values, so the first word that is not an option names the command.)
  */
-export function createProgram(deps: CliDeps, agentCommand: string[] | null, setExit: (code: number) => void): Command {
+export function commandsFor(head: readonly string[]): readonly CommandName[] {
+  const words = head.filter((arg) => !arg.startsWith('-'));
+  const named = words[0] === 'help' ? words[1] : words[0];
+  if (named !== undefined) return (COMMAND_NAMES as readonly string[]).includes(named) ? [named as CommandName] : COMMAND_NAMES;
+  return head.includes('-v') || head.includes('--version') ? [] : COMMAND_NAMES;
+}
+
+/**
+ * Builds the commander program with the `commands` given (default: all). `agentCommand` is
+ * everything after the first `--` (null when there was none): capped splits it off itself so no
+ * agent flag is ever read as capped's.
+ */
+export async function createProgram(
+  deps: CliDeps,
+  agentCommand: string[] | null,
+  setExit: (code: number) => void,
+  commands: readonly CommandName[] = COMMAND_NAMES,
+): Promise<Command> {
   const program = new Command('capped')
     .description('Hard spend caps for AI coding-agent sessions: meter every request, stop at the limit.')
     .version(version(), '-v, --version')
     .exitOverride()
     .configureOutput({ writeOut: deps.stdout, writeErr: deps.stderr, outputError: (text, write) => write(asCappedError(text)) })
     .showHelpAfterError('capped: run `capped --help` for usage');
+  const ledgerDeps = {
+    ...deps,
+    ledgerSettings: async () => {
+      const { loadPolicy } = await import('../config/load.js');
+      const p = loadPolicy({ cwd: deps.cwd, env: deps.env }).policy;
+      return { url: p.ledger.url, retentionDays: p.retentionDays };
+    },
+  };
+  // Loaded together, defined in order.
+  const define = await Promise.all(
+    commands.map(async (name): Promise<() => void> => {
+      switch (name) {
+        case 'run': {
+          const flags = await import('../config/flags.js');
+          return () => defineRun(program, deps, agentCommand, setExit, flags);
+        }
+        case 'phase': {
+          const { registerPhaseCommand } = await import('./phase.js');
+          return () => registerPhaseCommand(program, deps);
+        }
+        case 'config': {
+          const { registerConfigCommand } = await import('./config.js');
+          return () => registerConfigCommand(program, deps);
+        }
+        case 'init': {
+          const { registerInitCommand } = await import('./init.js');
+          return () => registerInitCommand(program, deps);
+        }
+        case 'runs': {
+          const { registerRunsCommand } = await import('./runs.js');
+          return () => registerRunsCommand(program, ledgerDeps);
+        }
+        case 'report': {
+          const { registerReportCommand } = await import('./report.js');
+          return () => registerReportCommand(program, ledgerDeps);
+        }
+        case 'doctor': {
+          const { registerDoctorCommand } = await import('./doctor.js');
+          return () => registerDoctorCommand(program, deps, setExit);
+        }
+        case 'agents':
+          return () => defineAgents(program, deps);
+      }
+    }),
+  );
+  for (const fn of define) fn();
+  return program;
+}
 
+function defineRun(program: Command, deps: CliDeps, agentCommand: string[] | null, setExit: (code: number) => void, flags: typeof import('../config/flags.js')): void {
   const run = program
     .command('run')
     .summary('run an agent under a spending cap')
@@ -51,51 +116,47 @@ export function createProgram(deps: CliDeps, agentCommand: string[] | null, setE
     .option('--record <file>', 'write the run record (JSON) to this file when the run ends')
     .option('--summary-html <file>', "write the run's page (HTML, its spend curve) to this file when the run ends")
     .argument('[command...]', 'the agent command, after `--`');
-  addPolicyOptions(run)
+  flags
+    .addPolicyOptions(run)
     // Anything not capped's own goes to `unexpected`, so a forgotten `--` gets the hint below
     // rather than commander's "unknown option".
     .allowUnknownOption()
     .addHelpText('after', `\nExample:\n  ${RUN_EXAMPLE}\n  capped run --max-usd 5 --record run.json -- codex exec "fix the tests"`)
     .action(async (unexpected: string[], raw: RawRunOptions & Record<string, unknown>) => {
-      if (unexpected.length > 0 && agentCommand === null) {
-        throw new UsageError(`\`capped run\` needs the agent command after \`--\` (got \`${unexpected.join(' ')}\`), e.g.\n  ${RUN_EXAMPLE}`);
+      // First of all, so that a signal during start-up reaches the agent instead of killing capped.
+      const signals = holdSignals(deps.signals);
+      try {
+        if (unexpected.length > 0 && agentCommand === null) {
+          throw new UsageError(`\`capped run\` needs the agent command after \`--\` (got \`${unexpected.join(' ')}\`), e.g.\n  ${RUN_EXAMPLE}`);
+        }
+        if (unexpected.length > 0) {
+          const what = unexpected[0]!.startsWith('-') ? 'unknown option' : 'unexpected argument';
+          throw new UsageError(`${what} \`${unexpected[0]}\` before \`--\`; see \`capped run --help\`. The agent command goes after \`--\`, e.g.\n  ${RUN_EXAMPLE}`);
+        }
+        if (agentCommand === null || agentCommand.length === 0) {
+          throw new UsageError(`\`capped run\` needs the agent command after \`--\`, e.g.\n  ${RUN_EXAMPLE}`);
+        }
+        // Loaded here: the policy files, the proxy, the ledger and the supervisor are for `run` only.
+        const [{ loadPolicy }, { runCommand }] = await Promise.all([import('../config/load.js'), import('./run.js')]);
+        const policy = loadPolicy({ cwd: deps.cwd, env: deps.env, flags: flags.flagLayer(raw) });
+        for (const warning of policy.warnings) deps.stderr(`capped: warning: ${warning}\n`);
+        setExit(await runCommand(agentCommand, { policy, record: raw.record ?? null, summaryHtml: raw.summaryHtml ?? null, signals }, deps));
+      } finally {
+        signals.release();
       }
-      if (unexpected.length > 0) {
-        const what = unexpected[0]!.startsWith('-') ? 'unknown option' : 'unexpected argument';
-        throw new UsageError(`${what} \`${unexpected[0]}\` before \`--\`; see \`capped run --help\`. The agent command goes after \`--\`, e.g.\n  ${RUN_EXAMPLE}`);
-      }
-      if (agentCommand === null || agentCommand.length === 0) {
-        throw new UsageError(`\`capped run\` needs the agent command after \`--\`, e.g.\n  ${RUN_EXAMPLE}`);
-      }
-      const policy = loadPolicy({ cwd: deps.cwd, env: deps.env, flags: flagLayer(raw) });
-      for (const warning of policy.warnings) deps.stderr(`capped: warning: ${warning}\n`);
-      setExit(await runCommand(agentCommand, { policy, record: raw.record ?? null, summaryHtml: raw.summaryHtml ?? null }, deps));
     });
+}
 
-  registerPhaseCommand(program, deps);
-  registerConfigCommand(program, deps);
-  registerInitCommand(program, deps);
-  const ledgerDeps = {
-    ...deps,
-    ledgerSettings: () => {
-      const p = loadPolicy({ cwd: deps.cwd, env: deps.env }).policy;
-      return { url: p.ledger.url, retentionDays: p.retentionDays };
-    },
-  };
-  registerRunsCommand(program, ledgerDeps);
-  registerReportCommand(program, ledgerDeps);
-  registerDoctorCommand(program, deps, setExit);
-
+function defineAgents(program: Command, deps: CliDeps): void {
   program
     .command('agents')
     .summary('list the agents capped recognises and how it redirects each')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean }) => {
+      const { agentRows, formatAgents } = await import('./agents.js');
       const rows = agentRows();
       deps.stdout(opts.json ? `${JSON.stringify(rows, null, 2)}\n` : formatAgents(rows));
     });
-
-  return program;
 }
 
 /** Commander's own errors (`error: unknown option '--bogus'`) in capped's voice: every line `capped: `. */
@@ -113,7 +174,7 @@ export async function main(argv: string[], deps: CliDeps = processDeps()): Promi
   const head = dashes === -1 ? argv : argv.slice(0, dashes);
   const agentCommand = dashes === -1 ? null : argv.slice(dashes + 1);
   let code: number = EXIT.ok;
-  const program = createProgram(deps, agentCommand, (c) => (code = c));
+  const program = await createProgram(deps, agentCommand, (c) => (code = c), commandsFor(head));
   if (head.length === 0) {
     program.outputHelp({ error: true });
     return EXIT.usage;

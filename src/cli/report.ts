@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { loadPolicy } from '../config/index.js';
+import { loadPolicy } from '../config/load.js';
 import { spanText } from '../ledger/duration.js';
 import { githubReportSummary } from '../ledger/github-summary.js';
 import { formatReport } from '../ledger/report-format.js';

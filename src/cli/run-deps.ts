@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { LoadedPolicy } from '../config/index.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import type { SpawnFn } from '../supervisor/spawn-agent.js';
+import type { HeldSignals } from './early-signals.js';
 
 export interface RunOptions {
   /** The effective policy: flags, environment, .budgetrc, user defaults, preset, built-ins. */
@@ -9,6 +10,8 @@ export interface RunOptions {
   record: string | null;
   /** `--summary-html`: the run's page is written here at the end. */
   summaryHtml?: string | null;
+  /** capped's signal handlers, installed when `run` started (installed here when absent). */
+  signals?: HeldSignals;
 }
 
 /** What `capped run` takes from the outside world; tests pass fakes. */

@@ -21,7 +21,14 @@ export interface LaunchedAgent {
 export async function launchAgent(run: RunSession): Promise<LaunchedAgent> {
   const runDir = createRunDir();
   try {
-    const launch = run.plan.launch({ endpoints: proxyEndpoints(run.origin), routes: routeEndpoints(run.origin, run.plan.routes), dir: runDir.dir });
+    const launch = run.plan.launch({
+      endpoints: proxyEndpoints(run.origin),
+      routes: routeEndpoints(run.origin, run.plan.routes),
+      // Made only for a recipe that writes settings files.
+      get dir() {
+        return runDir.dir;
+      },
+    });
     runDir.write(launch.files);
     const agentEnv = agentEnvironment(run.deps.env, { ...launch.env, [CONTROL_URL_VAR]: `${run.origin}/_capped` }, run.id);
     const env = run.sealed ? run.sealed.env(agentEnv) : agentEnv;

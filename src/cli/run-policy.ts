@@ -1,6 +1,6 @@
 import { usdToNano } from '../budget/money.js';
 import type { Caps, EnginePolicy } from '../budget/types.js';
-import { verificationUsd } from '../config/index.js';
+import { verificationUsd } from '../config/resolve.js';
 import type { Policy } from '../config/types.js';
 import { guardPolicy } from './run-guards.js';
 

@@ -1,7 +1,8 @@
 import os from 'node:os';
 import fs from 'node:fs';
 import type { Caps, EnginePolicy } from '../budget/types.js';
-import { describeSource, type LoadedPolicy } from '../config/index.js';
+import type { LoadedPolicy } from '../config/load.js';
+import { describeSource } from '../config/sources.js';
 import { quoteAnyProvider } from '../pricing/any-provider.js';
 import { createPriceBook, type PriceBook } from '../pricing/price-book.js';
 import { buildMounts, UpstreamUrlError } from '../proxy/mounts.js';

@@ -1,6 +1,7 @@
 import { signalTree, terminateTree } from '../supervisor/terminate.js';
 import type { AgentExit } from '../supervisor/spawn-agent.js';
 import { DEFAULTS } from './defaults.js';
+import type { HeldSignals } from './early-signals.js';
 import type { LaunchedAgent } from './run-launch.js';
 import type { RunSession } from './run-setup.js';
 
@@ -16,14 +17,8 @@ export interface Supervised {
  * Watches the agent until it exits: ends its tree at a hard stop, passes signals from outside on
  * to it, and (output piped, someone at the terminal) follows the idle user by the tty's atime.
  */
-export async function superviseAgent(run: RunSession, agent: LaunchedAgent): Promise<Supervised> {
+export async function superviseAgent(run: RunSession, agent: LaunchedAgent, signals: HeldSignals): Promise<Supervised> {
   const { deps, policy: p } = run;
-  const stopIdle =
-    !run.interactive && deps.stdinIsTTY && p.idle !== null
-      ? (await import('./run-line-idle.js')).watchIdleByAtime({ keeper: run.keeper, idleMs: p.idle, pid: agent.pid, marker: agent.marker, stderr: deps.stderr })
-      : null;
-
-  // An object, not a `let`: the closure assigns it and the end of this function reads it.
   const stop: { done: Promise<void> | null } = { done: null };
   const stopAgent = (delayMs: number): void => {
     // Wait out the delay, or less if the agent exits first; then end whatever is left of its tree.
@@ -41,21 +36,22 @@ export async function superviseAgent(run: RunSession, agent: LaunchedAgent): Pro
   });
 
   let signalled = false;
-  const forward = (signal: NodeJS.Signals): void => {
+  signals.forwardTo((signal, early) => {
     // In a terminal, Ctrl-C already reached the agent (same process group): sending it again
-    // would read as a double Ctrl-C, and the agent decides what Ctrl-C means.
-    if (signal === 'SIGINT' && deps.stdinIsTTY) return;
+    // would read as a double Ctrl-C, and the agent decides what Ctrl-C means. One that came
+    // before the agent was started reached capped alone.
+    if (signal === 'SIGINT' && deps.stdinIsTTY && !early) return;
     // From outside (kill, CI): the agent hears the signal first, then its whole tree ends the way a
     // cap stop ends it (children that ignore it, `&` jobs and setsid strays included).
     signalled = true;
     signalTree(agent.pid, signal, { graceMs: 0, marker: agent.marker });
     stopAgent(DEFAULTS.killGraceMs);
-  };
-  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => {
-    const handler = (): void => forward(signal);
-    deps.signals.on(signal, handler);
-    return [signal, handler] as const;
   });
+  // Someone may be at the terminal without capped's PTY (output piped): idle by the tty's atime.
+  const stopIdle =
+    !run.interactive && deps.stdinIsTTY && p.idle !== null
+      ? (await import('./run-line-idle.js')).watchIdleByAtime({ keeper: run.keeper, idleMs: p.idle, pid: agent.pid, marker: agent.marker, stderr: deps.stderr })
+      : null;
 
   const exit = await agent.exited;
   if (stop.done) await stop.done;
@@ -64,7 +60,7 @@ export async function superviseAgent(run: RunSession, agent: LaunchedAgent): Pro
     signalled,
     detach: () => {
       stopIdle?.();
-      for (const [signal, handler] of handlers) deps.signals.off(signal, handler);
+      signals.release();
     },
   };
 }

@@ -3,6 +3,7 @@ import { closeRun, finishRun } from './run-finish.js';
 import { launchAgent, type LaunchedAgent } from './run-launch.js';
 import { setUpRun } from './run-setup.js';
 import { superviseAgent } from './run-supervise.js';
+import { holdSignals } from './early-signals.js';
 import { LaunchError } from '../errors.js';
 
 export type { RunDeps, RunOptions } from './run-deps.js';
@@ -12,18 +13,24 @@ export type { RunDeps, RunOptions } from './run-deps.js';
  * in four steps: set up (checks, ledger, proxy), launch the agent, supervise it, finish the record.
  */
 export async function runCommand(command: readonly string[], opts: RunOptions, deps: RunDeps): Promise<number> {
-  const run = await setUpRun(command, opts, deps);
-  let agent: LaunchedAgent;
+  // First of all: a signal during start-up is held for the agent instead of killing capped.
+  const signals = opts.signals ?? holdSignals(deps.signals);
   try {
-    agent = await launchAgent(run);
-  } catch (err) {
-    await closeRun(run);
-    if (err instanceof LaunchError) {
-      deps.stderr(`${err.message}\n`);
-      return err.exitCode;
+    const run = await setUpRun(command, opts, deps);
+    let agent: LaunchedAgent;
+    try {
+      agent = await launchAgent(run);
+    } catch (err) {
+      await closeRun(run);
+      if (err instanceof LaunchError) {
+        deps.stderr(`${err.message}\n`);
+        return err.exitCode;
+      }
+      throw err;
     }
-    throw err;
+    const supervised = await superviseAgent(run, agent, signals);
+    return await finishRun(run, agent, supervised);
+  } finally {
+    signals.release();
   }
-  const supervised = await superviseAgent(run, agent);
-  return finishRun(run, agent, supervised);
 }

@@ -1,9 +1,9 @@
-import { stringify } from 'yaml';
 import { POLICY_DEFAULTS } from './defaults.js';
 import { PRESETS } from './presets.js';
 import { envName, flagName, GROUPS, SETTING_KEYS, specOf } from './schema.js';
 import type { PresetName, SettingKey } from './types.js';
 import { usd } from './values.js';
+import { yamlLib } from './yaml-lib.js';
 
 const WIDTH = 100;
 
@@ -41,7 +41,7 @@ function yamlLines(key: SettingKey, raw: unknown, indent: string): string[] {
   const leaf = key.includes('.') ? key.split('.')[1]! : key;
   if (specOf(key).kind === usd && typeof raw === 'number' && Number(raw.toFixed(2)) === raw) return [`${indent}${leaf}: ${raw.toFixed(2)}`];
   const flow = key === 'restrictedTools';
-  const text = stringify({ [leaf]: raw }, { lineWidth: 0, ...(flow ? { flowCollectionPadding: false, collectionStyle: 'flow' as const } : {}) });
+  const text = yamlLib().stringify({ [leaf]: raw }, { lineWidth: 0, ...(flow ? { flowCollectionPadding: false, collectionStyle: 'flow' as const } : {}) });
   const body = flow ? text.replace(/^\{ ?|\s*\}\s*$/g, '') : text.trimEnd();
   return body.split('\n').map((line) => indent + line);
 }

@@ -4,7 +4,7 @@ import { ConfigError } from './errors.js';
 import { readPolicyFile } from './policy-file.js';
 import { resolvePolicy, type PolicyLayers, type ResolvedPolicy } from './resolve.js';
 import type { LayerEntries, PolicyFile } from './types.js';
-import { openUserConfig } from './user-config.js';
+import { userConfigCreatable, userConfigReader } from './user-config.js';
 
 export interface LoadOptions {
   /** Where the `.budgetrc` search starts. */
@@ -29,8 +29,10 @@ const UNAVAILABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR']);
 /** The user config layer, or null when there is none (or its directory cannot be created). */
 export function readUserConfig(env: NodeJS.ProcessEnv): { file: PolicyFile | null; path: string | null } {
   try {
-    const user = openUserConfig(env);
-    return { file: user.read(), path: user.path };
+    const user = userConfigReader(env);
+    const file = user.read();
+    // Like conf, which creates the file when it is opened: no directory to create it in, no user config.
+    return file === null && !userConfigCreatable(user.path) ? { file: null, path: null } : { file, path: user.path };
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     if (UNAVAILABLE.has((err as NodeJS.ErrnoException).code ?? '')) return { file: null, path: null };

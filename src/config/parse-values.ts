@@ -1,3 +1,4 @@
+import { formatWhole } from '../budget/money.js';
 import { UsageError } from '../errors.js';
 
 /** Largest cap accepted: keeps nano-dollar arithmetic exact (below 2^53). */
@@ -5,7 +6,7 @@ export const MAX_USD = 1_000_000;
 /** Smallest cap accepted: anything below rounds to a cap no request could ever fit. */
 const MIN_USD = 0.000001;
 /** The accepted range, as error messages name it. */
-const USD_RANGE = `from $${MIN_USD} to $${MAX_USD.toLocaleString('en-US')}`;
+const USD_RANGE = `from $${MIN_USD} to $${formatWhole(MAX_USD)}`;
 
 /** Parses a positive dollar amount such as `1.50` or `$2`. */
 export function parseUsd(flag: string, raw: string): number {
@@ -14,7 +15,7 @@ export function parseUsd(flag: string, raw: string): number {
   // `1e6`, `+5` or `0x10` are numbers, just not written as dollars: name the range, not positivity.
   const asNumber = Number(text);
   if (value > MAX_USD || (Number.isNaN(value) && asNumber > MAX_USD)) {
-    throw new UsageError(`Expected \`${flag}\` to be at most $${MAX_USD.toLocaleString('en-US')}, got \`${raw}\`.`);
+    throw new UsageError(`Expected \`${flag}\` to be at most $${formatWhole(MAX_USD)}, got \`${raw}\`.`);
   }
   if (Number.isNaN(value) && asNumber > 0) {
     throw new UsageError(`Expected \`${flag}\` to be a dollar amount in plain digits ${USD_RANGE} (e.g. ${flag} 1.50), got \`${raw}\`.`);

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
+import type { Node, Pair } from 'yaml';
 import { ConfigError, unknownKeyProblem, valueProblem } from './errors.js';
 import { GROUPS, isSettingKey, SETTING_KEYS, specOf, TOP_LEVEL_KEYS } from './schema.js';
 import type { PolicyFile, SettingKey, Source } from './types.js';
 import { describeFound, Invalid, UnknownKey, type ValuePath } from './values.js';
+import { yamlLib } from './yaml-lib.js';
 
 /** Which layer a file is: a repository's `.budgetrc`, or the user config kept by `conf`. */
 export type FileOrigin = 'file' | 'user';
@@ -25,6 +26,9 @@ const ALL_KEYS: readonly string[] = [...new Set([...TOP_LEVEL_KEYS, ...SETTING_K
  * its line and column; any problem throws one ConfigError listing them all.
  */
 export function parsePolicyText(text: string, options: ParseOptions): PolicyFile {
+  // The user config conf leaves behind after the last `unset`: nothing to read, no parser to load.
+  if (/^\s*(\{\s*\})?\s*$/.test(text)) return { path: options.path, entries: {} };
+  const { isMap, isScalar, LineCounter, parseDocument } = yamlLib();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): string => {
@@ -92,6 +96,7 @@ export function parsePolicyText(text: string, options: ParseOptions): PolicyFile
 }
 
 function keyText(pair: Pair): string {
+  const { isScalar } = yamlLib();
   const key = pair.key as Node | null;
   if (isScalar(key)) return String(key.value);
   return key === null ? '' : JSON.stringify(key.toJSON());
@@ -104,6 +109,7 @@ function start(...nodes: (Node | null | undefined)[]): number {
 
 /** Follows a path of keys and indexes inside a value; `keyOf` stops at the last key itself. */
 function nodeAt(node: Node, steps: ValuePath, keyOf: boolean): Node {
+  const { isMap, isScalar, isSeq } = yamlLib();
   let current: Node = node;
   for (const [i, step] of steps.entries()) {
     if (isMap(current)) {

@@ -1,4 +1,4 @@
-import { formatUsd, usdToNano } from '../budget/money.js';
+import { formatUsd, formatWhole, usdToNano } from '../budget/money.js';
 import { UsageError } from '../errors.js';
 import { MAX_USD, parseCount, parseTokenCount, parseUsd } from './parse-values.js';
 import { isRoutePattern } from './route-pattern.js';
@@ -68,7 +68,7 @@ export const usd: Kind<number> = {
   parse(raw) {
     return viaFlagParser(parseUsd, raw, () => {
       const n = Number(asText(raw)?.trim().replace(/^\$/, '') ?? NaN);
-      return n > MAX_USD ? `at most $${MAX_USD.toLocaleString('en-US')}` : this.expected;
+      return n > MAX_USD ? `at most $${formatWhole(MAX_USD)}` : this.expected;
     });
   },
   fromText: identity,

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { watch } from 'chokidar';
 import { ConfigError } from './errors.js';
 import { displayPath, parsePolicyText } from './policy-file.js';
 import { resolvePolicy, type PolicyLayers, type ResolvedPolicy } from './resolve.js';
@@ -46,6 +45,8 @@ export async function watchPolicy(
     }
   };
   const stableMs = options.stableMs ?? 50;
+  // Loaded here: only a run with a `.budgetrc` to watch needs chokidar.
+  const { watch } = await import('chokidar');
   const watcher = watch(file, {
     ignoreInitial: true,
     awaitWriteFinish: { stabilityThreshold: stableMs, pollInterval: Math.max(5, Math.floor(stableMs / 5)) },

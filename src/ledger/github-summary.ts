@@ -1,4 +1,5 @@
 import type { Report } from './report.js';
+import { formatWhole } from '../budget/money.js';
 import type { RunRecord } from './run-record.js';
 import { formatPercent } from '../model/format.js';
 import { commandLine, money, plural } from './text.js';
@@ -17,7 +18,7 @@ function code(text: string): string {
   return `${fence}${longest > 0 ? ' ' : ''}${text}${longest > 0 ? ' ' : ''}${fence}`;
 }
 
-const fmt = (n: number): string => n.toLocaleString('en-US');
+const fmt = formatWhole;
 
 /**
  * The run as GitHub-flavoured markdown, for `$GITHUB_STEP_SUMMARY`: what ran, what it spent of

@@ -6,6 +6,12 @@ import type { RunStatus } from './run-status.js';
 export type { RunStatus };
 
 /**
+ * The ledger server could not be reached, or refused the login. Defined here, not with the
+ * PostgreSQL ledger, so that commands can recognise it without loading the driver.
+ */
+export class LedgerUnavailableError extends Error {}
+
+/**
  * The durable run ledger: SQLite on one machine, PostgreSQL for a team. Every method is async so
  * both backends share it; the SQLite one has already written when a write method returns its
  * promise. Nothing here carries prompt text or API keys, and nothing may be added that does.

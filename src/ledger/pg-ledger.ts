@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { numberPlaceholders, type Driver, type Row, type SqlValue, type Statement } from './driver.js';
 import { LATEST_VERSION, MIGRATIONS, migrationStatements, SchemaTooNewError } from './migrations.js';
+import { LedgerUnavailableError } from './ledger.js';
 import { SqlLedger, type SqlLedgerOptions } from './sql-ledger.js';
 
 /** Key of the advisory lock held while migrating, so concurrent capped processes migrate once. */
@@ -98,8 +99,7 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** The ledger server could not be reached, or refused the login. */
-export class LedgerUnavailableError extends Error {}
+export { LedgerUnavailableError };
 
 export function openPgDriver(url: string): Driver {
   const pool = new pg.Pool({

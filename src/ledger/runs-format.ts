@@ -1,3 +1,4 @@
+import { formatWhole } from '../budget/money.js';
 import type { RunDetail, RunSummary } from './ledger.js';
 import { UNKNOWN_EXIT_CODE } from './rebuild-record.js';
 import type { FormatOptions } from './report-format.js';
@@ -21,7 +22,7 @@ export function formatRunList(runs: readonly RunSummary[], since: Date, opts: Fo
     r.status,
     money(r.spentUsd),
     budgetMoney(r.budgetUsd),
-    r.requestCount.toLocaleString('en-US'),
+    formatWhole(r.requestCount),
     note(r),
     r.repo,
     truncate(commandLine(r.command), 40),
@@ -92,4 +93,4 @@ export function formatRunDetail(run: RunDetail, opts: FormatOptions): string {
   return out;
 }
 
-const fmt = (n: number): string => n.toLocaleString('en-US');
+const fmt = formatWhole;

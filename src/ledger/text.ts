@@ -1,4 +1,4 @@
-import { usdToNano } from '../budget/money.js';
+import { formatWhole, usdToNano } from '../budget/money.js';
 import { formatBudget, formatUsd } from '../model/format.js';
 
 /** Dollars for people, as everywhere in capped (`$1.50`, `$0.0573`). */
@@ -12,7 +12,7 @@ export function budgetMoney(usd: number | null): string {
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+  return `${formatWhole(n)} ${n === 1 ? one : many}`;
 }
 
 /** `2026-01-02 10:00` (or with seconds) in a time zone; the local one when none is given. */

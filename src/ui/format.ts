@@ -1,9 +1,9 @@
-import { tokensAffordable, type Nano } from '../budget/money.js';
+import { formatWhole, tokensAffordable, type Nano } from '../budget/money.js';
 import { formatUsdShort } from '../model/format.js';
 
 /** Whole numbers with separators ("12,345"). */
 export function formatInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+  return formatWhole(Math.round(n));
 }
 
 /** Counts in a few characters: "950", "12.3k", "4.1M". */

@@ -1,4 +1,4 @@
-import type { Nano } from '../budget/money.js';
+import { formatWhole, type Nano } from '../budget/money.js';
 import { formatPercent, formatUsd } from '../model/format.js';
 import type { BudgetState, Caps } from '../budget/types.js';
 import type { RunRecord } from '../model/run-record.js';
@@ -31,7 +31,7 @@ export interface StartInfo {
 const THRESHOLDS = [0.5, 0.75, 0.9];
 
 
-const fmtInt = (n: number): string => n.toLocaleString('en-US');
+const fmtInt = formatWhole;
 
 export function capsText(caps: Caps): string {
   const parts: string[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { costOfTokens, formatUsd, NANO_PER_USD, nanoToUsd, tokensAffordable, usdToNano } from '../../../src/budget/money.js';
+import { costOfTokens, formatUsd, formatWhole, NANO_PER_USD, nanoToUsd, tokensAffordable, usdToNano } from '../../../src/budget/money.js';
 
 describe('usdToNano / nanoToUsd', () => {
   it('converts dollars to whole nano-dollars, absorbing float noise', () => {
@@ -53,5 +53,13 @@ describe('formatUsd', () => {
     expect(formatUsd(6_840_000)).toBe('$0.006840');
     expect(formatUsd(1)).toBe('$0.000000');
     expect(formatUsd(0)).toBe('$0.00');
+  });
+});
+
+describe('formatWhole', () => {
+  it('groups thousands exactly as toLocaleString("en-US") does', () => {
+    for (const n of [0, 7, 999, 1000, 12_345, -1_234_567, 1_000_000, Number.MAX_SAFE_INTEGER, 1.5, 1e21]) {
+      expect(formatWhole(n), String(n)).toBe(n.toLocaleString('en-US'));
+    }
   });
 });

@@ -62,10 +62,22 @@ function thrown(fn: () => unknown): ConfigError | UsageError {
   throw new Error('expected a throw');
 }
 
+/** The same for `capped config set|unset`, which load conf first. */
+async function rejected(promise: Promise<unknown>): Promise<ConfigError | UsageError> {
+  try {
+    await promise;
+  } catch (err) {
+    return thrown(() => {
+      throw err;
+    });
+  }
+  throw new Error('expected a rejection');
+}
+
 describe('capped config set|get|unset|list (user defaults in $CAPPED_HOME/config.json)', () => {
-  it('stores a validated value, normalised, and reads it back', () => {
+  it('stores a validated value, normalised, and reads it back', async () => {
     const f = fixture();
-    configSet(f.deps, 'maxUsd', '$1.50');
+    await configSet(f.deps, 'maxUsd', '$1.50');
     expect(f.out()).toBe(`Set maxUsd = 1.5 in ${f.store}.\n`);
     expect(JSON.parse(readFileSync(f.store, 'utf8'))).toEqual({ maxUsd: 1.5 });
     f.reset();
@@ -73,11 +85,11 @@ describe('capped config set|get|unset|list (user defaults in $CAPPED_HOME/config
     expect(f.out()).toBe('1.5\n');
   });
 
-  it('keeps file forms: durations as text, lists and nested keys as JSON', () => {
+  it('keeps file forms: durations as text, lists and nested keys as JSON', async () => {
     const f = fixture();
-    configSet(f.deps, 'idle', '15m');
-    configSet(f.deps, 'restrictedTools', 'WebSearch, WebFetch');
-    configSet(f.deps, 'ledger.url', 'postgres://capped@ledger.example.com/capped');
+    await configSet(f.deps, 'idle', '15m');
+    await configSet(f.deps, 'restrictedTools', 'WebSearch, WebFetch');
+    await configSet(f.deps, 'ledger.url', 'postgres://capped@ledger.example.com/capped');
     expect(JSON.parse(readFileSync(f.store, 'utf8'))).toEqual({
       idle: '15m',
       restrictedTools: ['WebSearch', 'WebFetch'],
@@ -94,13 +106,13 @@ describe('capped config set|get|unset|list (user defaults in $CAPPED_HOME/config
     });
   });
 
-  it('rejects a bad value with the key, what was expected and what was found, and stores nothing', () => {
+  it('rejects a bad value with the key, what was expected and what was found, and stores nothing', async () => {
     const f = fixture();
-    const err = thrown(() => configSet(f.deps, 'maxUsd', 'abc'));
+    const err = await rejected(configSet(f.deps, 'maxUsd', 'abc'));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toBe('maxUsd: expected a positive number of dollars, found "abc".');
-    expect(thrown(() => configSet(f.deps, 'onLimit', 'halt')).message).toBe('onLimit: expected one of stop, ask, downgrade, pause, found "halt".');
-    expect(thrown(() => configSet(f.deps, 'prices', '{"m": {"input": 1}}')).message).toBe(
+    expect((await rejected(configSet(f.deps, 'onLimit', 'halt'))).message).toBe('onLimit: expected one of stop, ask, downgrade, pause, found "halt".');
+    expect((await rejected(configSet(f.deps, 'prices', '{"m": {"input": 1}}'))).message).toBe(
       'prices.m: expected an output price in dollars per million tokens, found nothing.',
     );
     configList(f.deps);
@@ -108,27 +120,27 @@ describe('capped config set|get|unset|list (user defaults in $CAPPED_HOME/config
     expect(f.err()).toBe(`capped: no user defaults in ${f.store}; set one with \`capped config set <key> <value>\`.\n`);
   });
 
-  it('rejects unknown keys with a did-you-mean, groups, and ceilings', () => {
+  it('rejects unknown keys with a did-you-mean, groups, and ceilings', async () => {
     const f = fixture();
-    expect(thrown(() => configSet(f.deps, 'maxUSD', '1')).message).toBe('unknown key "maxUSD" — did you mean "maxUsd"?');
+    expect((await rejected(configSet(f.deps, 'maxUSD', '1'))).message).toBe('unknown key "maxUSD" — did you mean "maxUsd"?');
     expect(thrown(() => configGet(f.deps, 'on_limit')).message).toBe('unknown key "on_limit" — did you mean "onLimit"?');
-    expect(thrown(() => configUnset(f.deps, 'colour')).message).toBe('unknown key "colour"; `capped config` lists every key.');
-    expect(thrown(() => configSet(f.deps, 'ledger', 'x')).message).toBe('"ledger" holds ledger.url; name one of them.');
-    expect(thrown(() => configSet(f.deps, 'ceilings.maxUsd', '5')).message).toBe(
+    expect((await rejected(configUnset(f.deps, 'colour'))).message).toBe('unknown key "colour"; `capped config` lists every key.');
+    expect((await rejected(configSet(f.deps, 'ledger', 'x'))).message).toBe('"ledger" holds ledger.url; name one of them.');
+    expect((await rejected(configSet(f.deps, 'ceilings.maxUsd', '5'))).message).toBe(
       'ceilings.maxUsd: ceilings can only be set in a .budgetrc, where they bind everyone who runs there.',
     );
   });
 
-  it('unsets a key, dropping an emptied group', () => {
+  it('unsets a key, dropping an emptied group', async () => {
     const f = fixture();
-    configSet(f.deps, 'ledger.url', 'postgres://capped@ledger.example.com/capped');
-    configSet(f.deps, 'maxUsd', '2');
+    await configSet(f.deps, 'ledger.url', 'postgres://capped@ledger.example.com/capped');
+    await configSet(f.deps, 'maxUsd', '2');
     f.reset();
-    configUnset(f.deps, 'ledger.url');
+    await configUnset(f.deps, 'ledger.url');
     expect(f.out()).toBe(`Removed ledger.url from ${f.store}.\n`);
     expect(JSON.parse(readFileSync(f.store, 'utf8'))).toEqual({ maxUsd: 2 });
     f.reset();
-    configUnset(f.deps, 'ledger.url');
+    await configUnset(f.deps, 'ledger.url');
     expect(f.out()).toBe(`ledger.url was not set in ${f.store}.\n`);
   });
 
@@ -139,29 +151,29 @@ describe('capped config set|get|unset|list (user defaults in $CAPPED_HOME/config
     expect(f.err()).toBe(`capped: maxTokens is not set in the user config (${f.store}).\n`);
   });
 
-  it('replaces verifyShare when verifyUsd is set, and the other way round', () => {
+  it('replaces verifyShare when verifyUsd is set, and the other way round', async () => {
     const f = fixture();
-    configSet(f.deps, 'verifyShare', '0.3');
+    await configSet(f.deps, 'verifyShare', '0.3');
     f.reset();
-    configSet(f.deps, 'verifyUsd', '0.5');
+    await configSet(f.deps, 'verifyUsd', '0.5');
     expect(f.out()).toBe(`Set verifyUsd = 0.5 in ${f.store} (and removed verifyShare: verifyUsd takes its place).\n`);
     expect(JSON.parse(readFileSync(f.store, 'utf8'))).toEqual({ verifyUsd: 0.5 });
   });
 
-  it('refuses to overwrite a hand-broken user config, naming its position', () => {
+  it('refuses to overwrite a hand-broken user config, naming its position', async () => {
     const f = fixture();
     mkdirSync(f.home, { recursive: true });
     writeFileSync(f.store, '{\n  "maxUsd": "lots"\n}\n');
-    expect(thrown(() => configSet(f.deps, 'idle', '5m')).message).toBe(`${f.store}:2:13: maxUsd: expected a positive number of dollars, found "lots".`);
+    expect((await rejected(configSet(f.deps, 'idle', '5m'))).message).toBe(`${f.store}:2:13: maxUsd: expected a positive number of dollars, found "lots".`);
     expect(readFileSync(f.store, 'utf8')).toBe('{\n  "maxUsd": "lots"\n}\n');
   });
 });
 
 describe('capped config [show]', () => {
-  it('prints every effective value with its source', () => {
+  it('prints every effective value with its source', async () => {
     const f = fixture({ CAPPED_MAX_TOKENS: '300k' });
     writeFileSync(path.join(f.repo, '.budgetrc'), 'policy: team\nidle: 5m\n');
-    configSet(f.deps, 'maxActions', '40');
+    await configSet(f.deps, 'maxActions', '40');
     f.reset();
     configShow(f.deps);
     const file = path.join(f.repo, '.budgetrc');

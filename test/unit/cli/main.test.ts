@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../../src/errors.js';
-import { createProgram, main, type CliDeps } from '../../../src/cli/main.js';
+import { COMMAND_NAMES, commandsFor, createProgram, main, type CliDeps } from '../../../src/cli/main.js';
 
 interface Captured {
   deps: CliDeps;
@@ -175,7 +175,7 @@ describe('capped --help and --version', () => {
 
   it('pins the whole run --help text', async () => {
     const f = fakeDeps();
-    const program = createProgram(f.deps, null, () => undefined);
+    const program = await createProgram(f.deps, null, () => undefined);
     // Commander wraps help to the terminal width; pin it so the text does not depend on where tests run.
     program.commands.find((c) => c.name() === 'run')!.configureOutput({ getOutHelpWidth: () => 80 });
     const err = await program.parseAsync(['run', '--help'], { from: 'user' }).then(
@@ -273,13 +273,31 @@ describe('capped --help and --version', () => {
       expect(r).toEqual({ code: 0, out: `${pkg.version}\n`, err: '' });
     }
   });
+
+  it('defines only the command a line names: all for the list or a misspelt one, none for the version', () => {
+    expect(commandsFor(['run', '--max-usd', '1'])).toEqual(['run']);
+    expect(commandsFor(['help', 'doctor'])).toEqual(['doctor']);
+    expect(commandsFor(['--version'])).toEqual([]);
+    expect(commandsFor(['-v'])).toEqual([]);
+    for (const head of [[], ['--help'], ['help'], ['rnu'], ['--bogus']]) expect(commandsFor(head), head.join(' ')).toEqual(COMMAND_NAMES);
+  });
+
+  it('lists every command, suggests one for a typo, and prints one command’s help for `help <command>`', async () => {
+    const list = await runMain(['--help']);
+    for (const name of COMMAND_NAMES) expect(list.out).toMatch(new RegExp(`^  ${name} `, 'm'));
+    const typo = await runMain(['rnu']);
+    expect(typo.code).toBe(EXIT.usage);
+    expect(typo.err).toContain('(Did you mean run?)');
+    const help = await runMain(['help', 'runs']);
+    expect(help.out).toMatch(/^Usage: capped runs \[options\]/);
+  });
 });
 
 describe('createProgram', () => {
   it('hands run errors back as exceptions, not exit calls', async () => {
     const f = fakeDeps();
     let exit: number | null = null;
-    const program = createProgram(f.deps, ['agent'], (code) => {
+    const program = await createProgram(f.deps, ['agent'], (code) => {
       exit = code;
     });
     await expect(program.parseAsync(['run', '--max-usd', '0'], { from: 'user' })).rejects.toThrow(

@@ -1,0 +1,70 @@
+// Memory of a real `capped run` (ledger, journal and reporter on): a fake agent sends streaming
+// requests through capped's proxy, BENCH_CONCURRENCY (32) at a time, BENCH_REQUESTS (10,000) in
+// all, to a fake Anthropic upstream on loopback, and samples capped's RSS from /proc as it goes.
+//
+// Usage: node bench/memory.js [--before path/to/other/bin/capped.js]
+// With --before, the other build runs the same workload first, in the same run, for a before/after.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startFakeAnthropic } from '../test/fixtures/fake-anthropic.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const AGENT = path.join(ROOT, 'bench/memory-agent.js');
+const requests = Number(process.env.BENCH_REQUESTS ?? 10_000);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const TARGET_STREAMS_MB = 90;
+
+function parseArgs(argv) {
+  const builds = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--before' && argv[i + 1]) builds.push({ name: 'before', bin: path.resolve(argv[++i]) });
+    else {
+      console.error(`bench/memory.js: unknown argument ${argv[i]}; usage: node bench/memory.js [--before path/to/bin/capped.js]`);
+      process.exit(2);
+    }
+  }
+  builds.push({ name: 'after', bin: path.join(ROOT, 'bin/capped.js') });
+  return builds;
+}
+
+/** One `capped run` of the workload; resolves with what the agent measured. */
+async function measure(bin) {
+  const upstream = await startFakeAnthropic({ chunkDelayMs: 1 });
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-bench-mem-'));
+  try {
+    const child = spawn(process.execPath, [bin, 'run', '--max-usd', '1000', '--', process.execPath, AGENT], {
+      cwd: home,
+      env: { PATH: process.env.PATH, HOME: home, CAPPED_HOME: home, ANTHROPIC_BASE_URL: upstream.url, BENCH_REQUESTS: String(requests), BENCH_CONCURRENCY: String(concurrency) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderrTail = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderrTail = (stderrTail + d).slice(-2000)));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    const line = stdout.trim().split('\n').pop();
+    if (code !== 0 || !line?.startsWith('{')) throw new Error(`capped run exited ${code}\n${stderrTail}`);
+    return { ...JSON.parse(line), billed: upstream.bill.requests.length };
+  } finally {
+    await upstream.close();
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
+const mb = (n) => n.toFixed(1).padStart(7);
+const builds = parseArgs(process.argv.slice(2));
+console.log(`capped run memory: ${requests} streaming requests, ${concurrency} at a time, fake Anthropic on loopback; node ${process.version}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log('build   | RSS at start | peak, first 32 streams | RSS first sample | last sample | max sample | peak RSS (whole run) | req/s');
+for (const build of builds) {
+  const r = await measure(build.bin);
+  if (r.billed !== r.requests) throw new Error(`the upstream billed ${r.billed} requests, the agent sent ${r.requests}`);
+  const rss = r.samples.map((s) => s.rss);
+  const verdict = build.name === 'after' ? `  (target: 32 streams <= ${TARGET_STREAMS_MB} MB: ${r.end.peak <= TARGET_STREAMS_MB ? 'PASS' : 'FAIL'})` : '';
+  console.log(
+    `${build.name.padEnd(7)} | ${mb(r.start.rss)} MB   | ${mb(r.firstWave.peak)} MB             | ${mb(rss[0])} MB       | ${mb(rss.at(-1))} MB  | ${mb(Math.max(...rss))} MB | ${mb(r.end.peak)} MB           | ${(r.requests / r.seconds).toFixed(0)}${verdict}`,
+  );
+  console.log(`        RSS by requests done: ${r.samples.map((s) => `${s.done}:${s.rss.toFixed(0)}`).join(' ')}`);
+}

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.mjs';
+import { withClient } from '../postgres/test-postgres.js';
+import { fixture, runCapped, type RunOptions } from './helpers/run-capped.js';
+
+/**
+ * What each command loads (issue 11: start-up time is mostly module loading). The built CLI runs
+ * with a preload that lists every module it loads; the tests assert which packages are absent and,
+ * as controls that the listing sees them, which are present when a command does need them.
+ */
+
+const HEAVY = ['ink', 'react', 'pg', 'better-sqlite3', 'chokidar', '@pydantic/genai-prices', 'conf', 'yaml', '@lydell/node-pty', '@peculiar/x509'];
+
+let upstream: FakeAnthropic | null = null;
+const dirs: string[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  await upstream?.close();
+  upstream = null;
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-lazy-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** Runs capped and returns the packages (node_modules names) it loaded, and its result. */
+async function packagesLoaded(args: string[], opts: RunOptions = {}): Promise<{ packages: Set<string>; code: number | null; stderr: string }> {
+  const list = path.join(tempDir(), 'loaded.txt');
+  const result = await runCapped(args, {
+    ...opts,
+    env: { ...opts.env, NODE_OPTIONS: `--import=${fixture('loaded-modules.mjs')}`, CAPPED_TEST_LOADED: list },
+  });
+  const lines = fs.readFileSync(list, 'utf8').split('\n');
+  const packages = new Set(lines.map((line) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line)?.[1]).filter((p) => p !== undefined));
+  return { packages, code: result.code, stderr: result.stderr };
+}
+
+describe('each command loads only what it needs', () => {
+  it('--version and --help load commander and no other package', async () => {
+    for (const args of [['--version'], ['--help'], ['-v']]) {
+      const { packages, code } = await packagesLoaded(args);
+      expect(code, args.join(' ')).toBe(0);
+      expect([...packages], args.join(' ')).toEqual(['commander']);
+    }
+  });
+
+  it('a run without a terminal, a .budgetrc or a request: the SQLite ledger only', async () => {
+    const { packages, code, stderr } = await packagesLoaded(['run', '--max-usd', '1', '--', process.execPath, '-e', '0'], { cwd: tempDir() });
+    expect(code, stderr).toBe(0);
+    // The control: the listing sees a CommonJS package imported from an ES module.
+    expect(packages).toContain('better-sqlite3');
+    expect(HEAVY.filter((name) => name !== 'better-sqlite3' && packages.has(name))).toEqual([]);
+  });
+
+  it('a .budgetrc loads yaml and chokidar; a priced request loads genai-prices; still no pg, Ink or React', async () => {
+    upstream = await startFakeAnthropic();
+    const cwd = tempDir();
+    fs.writeFileSync(path.join(cwd, '.budgetrc'), 'maxUsd: 2\n');
+    const { packages, code, stderr } = await packagesLoaded(['run', '--', process.execPath, fixture('one-request-agent.mjs')], {
+      cwd,
+      env: { ANTHROPIC_BASE_URL: upstream.url },
+    });
+    expect(code, stderr).toBe(0);
+    expect(upstream.bill.requests).toHaveLength(1);
+    for (const name of ['yaml', 'chokidar', '@pydantic/genai-prices', 'better-sqlite3']) expect(packages, name).toContain(name);
+    for (const name of ['pg', 'ink', 'react', 'conf']) expect(packages, name).not.toContain(name);
+  });
+
+  it('a PostgreSQL ledger loads pg and not better-sqlite3', async () => {
+    const admin = process.env.CAPPED_TEST_PG_URL;
+    if (!admin) throw new Error('CAPPED_TEST_PG_URL is not set (the global setup starts the server)');
+    const name = `capped_lazy_${randomBytes(5).toString('hex')}`;
+    await withClient(admin, (c) => c.query(`CREATE DATABASE ${name}`));
+    cleanups.push(() => withClient(admin, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
+    const url = new URL(admin);
+    url.pathname = `/${name}`;
+    const { packages, code, stderr } = await packagesLoaded(['run', '--max-usd', '1', '--', process.execPath, '-e', '0'], {
+      cwd: tempDir(),
+      env: { CAPPED_LEDGER_URL: url.toString() },
+    });
+    expect(code, stderr).toBe(0);
+    expect(packages).toContain('pg');
+    expect(packages).not.toContain('better-sqlite3');
+  });
+});
