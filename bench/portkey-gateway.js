@@ -23,7 +23,7 @@ process.stdout.write = (chunk, encoding, cb) => process.stderr.write(chunk, enco
 const upstreamFetch = globalThis.fetch;
 globalThis.fetch = async (...args) => {
   const r = await upstreamFetch(...args);
-  return new Response(r.body, { status: r.status, statusText: r.statusText, headers: r.headers });
+  return new globalThis.Response(r.body, { status: r.status, statusText: r.statusText, headers: r.headers });
 };
 process.argv.push('--port=0', '--headless');
 process.stdin.on('end', () => process.exit(0)).resume();
