@@ -294,7 +294,12 @@ function post(agent, url, body, headers = HEADERS.anthropic) {
       });
       res.on('error', reject);
     });
-    req.on('error', reject);
+    req.on('error', (err) => {
+      // A kept-alive socket the server closed while idle (its keep-alive timeout passed during a
+      // slow round): Node's documented remedy is to send again on a fresh socket.
+      if (req.reusedSocket && err.code === 'ECONNRESET') resolve(post(agent, url, body, headers));
+      else reject(err);
+    });
     req.end(body);
   });
 }
