@@ -28,6 +28,10 @@ export class EventRelay {
   private cutting = false;
   /** Raw events that arrived while a tool call was held. */
   private readonly waiting: Buffer[] = [];
+  /** Bytes of the event not yet whole already sent on (a pass-through event, see passOn). */
+  private preSent = 0;
+  /** The event not yet whole was looked at and must wait to be whole. */
+  private mustWait = false;
   private readonly isHolding = (): boolean => this.state === 'holding';
 
   constructor(private readonly r: Relay) {
@@ -50,9 +54,31 @@ export class EventRelay {
   private onData(chunk: Buffer): void {
     this.bytes += chunk.length;
     const raws = this.framer.push(chunk);
+    if (raws.length > 0) this.mustWait = false;
     if (this.ended) this.drain(raws, false);
     else if (this.state === 'holding') this.waiting.push(...raws);
-    else this.forward(raws, false);
+    else {
+      this.forward(raws, false);
+      if (this.state === 'forwarding') this.passOn();
+    }
+  }
+
+  /**
+   * Sends on what has arrived of an event not yet whole when its name says the meter only reads
+   * it (Provider.passThroughEvents): a multi-megabyte delta streams through instead of waiting to
+   * be whole. The meter still reads it once it is, before anything after it is decided.
+   */
+  private passOn(): void {
+    const held = this.framer.heldLength();
+    if (held <= this.preSent || this.mustWait) return;
+    if (this.preSent === 0) {
+      const name = eventName(this.framer.head(64));
+      if (name === undefined) return; // its first line is not all there yet
+      this.mustWait = name === null || !this.r.provider.passThroughEvents?.has(name);
+      if (this.mustWait) return;
+    }
+    send(this.r, this.framer.held(this.preSent), this.isHolding);
+    this.preSent = held;
   }
 
   private onClose(): RelayOutcome {
@@ -93,7 +119,13 @@ export class EventRelay {
     const { meter, hooks } = this.r;
     for (let k = 0; k < raws.length; k++) {
       const before = meter.reading().toolCalls;
-      const forward = this.meterOne(raws, k, last);
+      let forward = this.meterOne(raws, k, last);
+      if (k === 0 && this.preSent > 0) {
+        // Started already (a pass-through event): the rest of it goes out whatever follows.
+        out.push(raws[0]!.subarray(this.preSent));
+        this.preSent = 0;
+        forward = null;
+      }
       const gate = gateTools(meter, meter.reading().toolCalls - before, hooks) ?? this.overLimit();
       if (typeof gate === 'string') return this.block(gate, out, raws.slice(k + 1));
       if (gate !== null) {
@@ -178,4 +210,17 @@ export class EventRelay {
     }
     if (last && raws.length === 0 && this.state !== 'drained') for (const e of this.reader.end()) meter.event(e);
   }
+}
+
+/**
+ * The name on an SSE event's first line (`event: NAME`): null when the first line is something
+ * else, undefined while it is not whole yet.
+ */
+function eventName(head: Buffer): string | null | undefined {
+  const text = head.toString('latin1');
+  if (!'event:'.startsWith(text.slice(0, 6)) || (text.length >= 6 && !text.startsWith('event:'))) return null;
+  const end = text.search(/[\r\n]/);
+  // No line end within the first 64 bytes: no name capped lets through is that long.
+  if (end === -1) return text.length < 64 ? undefined : null;
+  return text.slice(6, end).trim();
 }

@@ -316,6 +316,8 @@ export const openaiResponses: Provider = {
   },
   defaultMaxTokens,
   createMeter: () => new ResponsesMeter(),
+  // Deltas only add to the output characters; tool calls are counted on output items.
+  passThroughEvents: DELTA_EVENTS,
   cache: OPENAI_CACHE,
   cacheHints: openaiCacheHints,
   hiddenMarkers: OPENAI_HIDDEN,

@@ -198,3 +198,39 @@ describe('EventRelay (OpenAI Chat SSE, in memory)', () => {
     expect(outcome.reading.toolCalls).toBe(1);
   });
 });
+
+describe('EventRelay pass-through events', () => {
+  it('sends a big text delta on as it arrives, before it is whole, and meters it once whole', async () => {
+    const { upstream, res, done } = relay(anthropic);
+    upstream.send(START);
+    const delta = sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'x'.repeat(100_000) } });
+    upstream.send(delta.slice(0, 50_000));
+    // Half of the delta is already with the client; it is not whole yet.
+    expect(res.body).toBe(START + delta.slice(0, 50_000));
+    upstream.send(delta.slice(50_000) + END, 3);
+    upstream.finish();
+    const outcome = await done;
+    expect(res.body).toBe(START + delta + END);
+    expect(outcome.reading.outputChars).toBe(100_000);
+    expect(outcome.reading.usage.output).toBe(42);
+  });
+
+  it('holds back an event that may carry a tool call until it is whole', () => {
+    const { upstream, res } = relay(anthropic, () => ({ allowed: false, message: 'capped: no more actions' }));
+    upstream.send(START);
+    upstream.send(TOOL.slice(0, 40));
+    expect(res.body).toBe(START);
+    upstream.send(TOOL.slice(40));
+    expect(res.body).not.toContain('tool_use');
+    expect(res.body).toContain('capped: no more actions');
+  });
+
+  it('finishes a started delta before the refusal that follows it, so the client never sees half an event', () => {
+    const { upstream, res } = relay(anthropic, () => ({ allowed: false, message: 'capped: no more actions' }));
+    const delta = sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'y'.repeat(5_000) } });
+    upstream.send(START + delta.slice(0, 1_000));
+    upstream.send(delta.slice(1_000) + TOOL);
+    expect(res.body.startsWith(START + delta)).toBe(true);
+    expect(res.body.slice((START + delta).length)).toMatch(/^event: error\n/);
+  });
+});
