@@ -120,6 +120,8 @@ const HEADERS = {
 // Child processes: each prints one JSON line when ready (then answers stdin lines, if it does).
 
 const children = [];
+/** Temporary CAPPED_HOMEs of the capped runs, removed however the run ends. */
+const homes = [];
 
 /** Starts `node [nodeArgs] script args`; `options.env`, `options.cwd`; its stderr is kept (last 4 KB) for errors. */
 function spawnNodeChild(script, args, nodeArgs = [], options = {}) {
@@ -347,6 +349,7 @@ function side(name, label, urls, extra = {}) {
 /** The real `capped run` of `bin`, with the fake agent; its upstreams are the fakes (its own twins). */
 async function cappedRun(name, label, bin, up) {
   const home = mkdtempSync(path.join(os.tmpdir(), 'capped-bench-'));
+  homes.push(home);
   const record = path.join(home, 'record.json');
   const env = {
     ...process.env,
@@ -629,6 +632,7 @@ try {
   }
   for (const c of children) c.kill();
 }
+for (const home of homes) rmSync(home, { recursive: true, force: true });
 // A benchmark, not a test: a missed target still exits 0; only a broken run exits non-zero.
 // Exit explicitly (a stray keep-alive socket must not hold the process), once stdout is flushed.
 process.stdout.write('', () => process.exit(code));
