@@ -2,9 +2,9 @@
 // loopback, in a process of their own, so the upstream never shares an event loop with the proxy
 // or the measuring client (in real use the provider is a different machine altogether).
 //
-// Usage: node bench/fake-upstream.js '{"toolCalls": 10000, "openaiBigBytes": N, "geminiBigBytes": N}'
+// Usage: node bench/fake-upstream.js '{"toolCalls": 10000, "openaiBigBytes": N, "geminiBigBytes": N, "twins": ["direct", ...]}'
 // Prints one JSON line of URLs on stdout, then answers each line on stdin with one JSON line of
-// what the fakes billed, until stdin closes.
+// what each twin billed (by twin name), until stdin closes.
 //
 // Anthropic (test/fixtures/fake-anthropic.mjs), one instance per shape; direct and proxied
 // requests share it (the benchmark masks its per-request `msg_N` id):
@@ -15,7 +15,7 @@
 //
 // OpenAI (test/fixtures/fake-openai.mjs: Chat Completions, Responses over SSE and over WebSocket)
 // and Gemini (test/fixtures/fake-gemini.mjs: streamGenerateContent?alt=sse): twin instances, one
-// for the direct path and one behind the proxy. The fixtures are deterministic, so twins sent the
+// for the direct path and one behind each proxy measured (`twins`). The fixtures are deterministic, so twins sent the
 // same requests in the same order answer byte for byte the same, and every proxied body can be
 // compared exactly with its direct twin (the proxy's injected include_usage included: the proxy
 // must take back out what it asked for). Each runs a one-call tool loop, which gives both shapes
@@ -46,12 +46,18 @@ const plain = await startFakeAnthropic({ outputTokens });
 const events = await startFakeAnthropic({ outputTokens, toolCalls });
 
 const openaiOptions = { toolLoop: true, toolCalls: 1, toolCommand: codeText(options.openaiBigBytes ?? 450_000) };
-const openai = { direct: await startFakeOpenAI(openaiOptions), proxy: await startFakeOpenAI(openaiOptions) };
 const geminiOptions = {
   toolLoop: 1,
   toolCall: { name: 'write_file', args: { file_path: 'src/report.ts', content: codeText(options.geminiBigBytes ?? 4 * 1024 * 1024) } },
 };
-const gemini = { direct: await startFakeGemini(geminiOptions), proxy: await startFakeGemini(geminiOptions) };
+/** One OpenAI and one Gemini twin per path the bench measures (direct, each proxy). */
+const twins = options.twins ?? ['direct', 'proxy'];
+const openai = {};
+const gemini = {};
+for (const name of twins) {
+  openai[name] = await startFakeOpenAI(openaiOptions);
+  gemini[name] = await startFakeGemini(geminiOptions);
+}
 
 // The fixtures keep every request they saw (for tests' assertions); a benchmark sends thousands,
 // so drop them now and then to keep the upstream's heap (and its GC pauses) from growing with the
@@ -61,36 +67,27 @@ setInterval(() => {
     fake.bill.received.length = 0;
     fake.bill.requests.length = 0;
   }
-  for (const fake of [openai.direct, openai.proxy]) {
+  for (const fake of Object.values(openai)) {
     fake.bill.received.length = 0;
     fake.bill.requests.length = 0;
     fake.bill.wsMessages.length = 0;
   }
-  for (const fake of [gemini.direct, gemini.proxy]) fake.bill.received.length = 0;
+  for (const fake of Object.values(gemini)) fake.bill.received.length = 0;
 }, 500).unref();
 
-process.stdout.write(
-  `${JSON.stringify({
-    plain: plain.url,
-    events: events.url,
-    openai: { direct: openai.direct.url, proxy: openai.proxy.url },
-    gemini: { direct: gemini.direct.url, proxy: gemini.proxy.url },
-  })}\n`,
-);
+const urls = (fakes) => Object.fromEntries(Object.entries(fakes).map(([name, fake]) => [name, fake.url]));
+process.stdout.write(`${JSON.stringify({ plain: plain.url, events: events.url, openai: urls(openai), gemini: urls(gemini) })}\n`);
 
 // What the fakes billed for the proxied path, in their own price tables (not genai-prices).
 const input = readline.createInterface({ input: process.stdin });
 input.on('line', () => {
-  process.stdout.write(
-    `${JSON.stringify({
-      openaiUsd: openai.proxy.billedUsd(),
-      geminiUsd: gemini.proxy.billedUsd(),
-      wsUpgrades: openai.proxy.bill.wsAccepted,
-      wsCreates: openai.proxy.bill.wsCreates,
-    })}\n`,
-  );
+  const bills = {};
+  for (const name of twins) {
+    bills[name] = { openaiUsd: openai[name].billedUsd(), geminiUsd: gemini[name].billedUsd(), wsUpgrades: openai[name].bill.wsAccepted, wsCreates: openai[name].bill.wsCreates };
+  }
+  process.stdout.write(`${JSON.stringify(bills)}\n`);
 });
 // Exit when the parent closes our stdin (or dies): no orphaned servers.
 input.on('close', () => {
-  void Promise.all([plain, events, openai.direct, openai.proxy, gemini.direct, gemini.proxy].map((f) => f.close())).then(() => process.exit(0));
+  void Promise.all([plain, events, ...Object.values(openai), ...Object.values(gemini)].map((f) => f.close())).then(() => process.exit(0));
 });

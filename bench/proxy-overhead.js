@@ -1,59 +1,49 @@
-// Proxy overhead benchmark: how much latency and throughput `capped` costs an agent, measured as
-// the same requests sent straight to a fake upstream and through the metering proxy, for each
-// provider's streaming path: Anthropic Messages (JSON, SSE, big and many-event streams), OpenAI
-// Chat Completions (streaming, with the include_usage the proxy injects), OpenAI Responses (SSE),
-// Gemini streamGenerateContent?alt=sse, and OpenAI Responses over one WebSocket.
+// Proxy overhead benchmark: what `capped run` adds to an agent's requests, measured in one run
+// against a direct connection to the same loopback fake upstream and against Portkey's gateway.
 //
-//   npm run bench                  (builds dist/ first)
-//   node bench/proxy-overhead.js   (uses the dist/ that is there)
+//   npm run bench                                   (builds dist/ first)
+//   node bench/proxy-overhead.js                    (uses the dist/ that is there)
+//   node bench/proxy-overhead.js --capped /work/baseline/bin/capped.js   (adds a BEFORE build)
 //
-// Process layout (why): client, proxy and upstream each run in a process of their own, as the
-// agent, capped and the provider do in real use. Sharing one event loop would hide real costs
-// (the proxy waking up in another process, its own GC, competing for the CPU) and would add
-// fake ones (the client's timing work queued behind the proxy's callbacks, or the upstream's
-// JSON/SSE generation in the proxy's loop). The upstream is always a child process
-// (bench/fake-upstream.js, the test fixtures' fakes). The proxy is a child process too
-// (bench/proxy-server.js: the mounts of buildMounts, as `capped run` has them, with every
-// upstream variable pointing at a fake) unless BENCH_PROXY=inprocess, which runs it inside this
-// measuring process (cheaper wake-ups, but the client and proxy then share one CPU core and one
-// heap: useful to compare, not the headline).
-// One thing the layout cannot make real: the upstream's CPU. Here it runs on the same machine, so
-// during a stream three busy processes share the cores (on a 2-core box the proxied path gets
-// less CPU than the direct one, which has only two); in real use the provider's work happens on
-// the provider's machine. The report therefore also gives the proxy's own CPU time per MB (its
-// ceiling on one free core), and BENCH_PROXY=bare swaps capped for a bare Node pass-through to
-// show what any extra Node hop costs on this machine.
+// The paths measured, side by side, every request interleaved across them (the order rotates
+// each round, so drift, GC and other load hit all alike):
+//  - direct:  the client straight to the fake upstream;
+//  - capped run: the REAL `capped run --max-usd 100000 --escalation allow --record FILE -- node bench/run-agent.js`
+//    of this checkout's bin/capped.js: its ledger (SQLite in a temporary CAPPED_HOME), journal,
+//    line reporter (stderr is a pipe, so a line per request, as in CI) and record are on. The fake
+//    agent only prints the addresses capped gave it; this process is the client;
+//  - `--capped PATH` (optional): the same with another build's bin/capped.js (before/after from
+//    one run);
+//  - Portkey: @portkey-ai/gateway (devDependency) on loopback (bench/portkey-gateway.js), its
+//    x-portkey-custom-host pointed at the fake upstream. It has no Responses WebSocket: n/a there;
+//  - bench wiring (diagnostic): bench/proxy-server.js, createProxy wired as run.ts wires it but
+//    without journal, ledger, reporter or record (what `npm run bench` measured before).
+// Every process is its own: client (this), each proxy, the fake upstreams (bench/fake-upstream.js,
+// the test fixtures; OpenAI and Gemini have one deterministic twin per path so bodies compare
+// byte for byte). "added" is the path's percentile minus the direct percentile. Every body that
+// went through capped is checked (after the clock stops) to be the direct one, and each capped
+// run's record must count every request sent through it.
 //
-// Method: one keep-alive connection per path and upstream (HTTP agents with maxSockets 1; one
-// WebSocket per path for the WebSocket rows), strictly sequential requests, a warm-up first, and
-// direct/proxy requests interleaved (ABAB, with the order flipped every other pair) so drift (CPU
-// frequency, JIT, GC, other load) hits both sides alike. Latency and TTFB are wall-clock from the
-// moment the request is issued; "added" is the proxy's percentile minus the direct percentile.
-// Every proxied body is checked (after the clock stops) to be byte-for-byte the direct one, and
-// the proxy's meter must have settled every request (and, for OpenAI and Gemini, metered what the
-// fake upstream billed).
+// On a 2-core machine client, proxy and upstream compete for the CPU during streams (the real
+// upstream is remote), so throughput ratios are pessimistic; the load average is printed.
 //
 // Environment (all optional):
-//   BENCH_N=2000          JSON (non-streaming) requests per path
-//   BENCH_SSE_N=1000      small streaming requests per path and provider (TTFB)
-//   BENCH_WS_N=1000       small response.create messages per WebSocket (first/terminal event)
-//   BENCH_STREAM_N=16     large Anthropic streams per path (throughput, few big SSE events)
-//   BENCH_PROVIDER_STREAM_N=16 large streams per path for each other provider
-//   BENCH_STREAM_MB=4     size of each large stream (OpenAI Chat's comes out ~1/4 of it)
-//   BENCH_EVENTS_N=8      many-small-events streams per path (throughput, ~30k SSE events)
-//   BENCH_TOOL_CALLS=10000  tool_use blocks (3 events each) in a many-small-events stream
-//   BENCH_BODY_KB=8       request body size (the prompt), which the proxy reads and parses whole
-//   BENCH_WARMUP=300      warm-up JSON requests per path (small streams and WebSocket get half, big streams 1-2)
-//   BENCH_PROVIDERS=chat,responses,gemini,ws   which provider paths beside Anthropic to run
-//                         ("none" for Anthropic only)
-//   BENCH_PROXY=child     child (capped in its own process) | inprocess (capped in this process) |
-//                         bare (baseline: a plain Node pass-through proxy, no metering)
-//   BENCH_PROXY_NODE_ARGS Node flags for the proxy child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
-//   BENCH_TIMEOUT_S=180   abort (exit 1) if the whole run takes longer than this
+//   BENCH_N=1000           JSON requests per path
+//   BENCH_SSE_N=500        small Anthropic streams per path (first byte)
+//   BENCH_PROVIDER_N=300   small streams per path for OpenAI Chat, OpenAI Responses, Gemini
+//   BENCH_WS_N=300         response.create messages per WebSocket
+//   BENCH_STREAM_N=10      1 MB streams per path;  BENCH_BIG_STREAM_N=4: 10 MB streams per path
+//   BENCH_WARMUP=100       warm-up rounds (streams: 2)
+//   BENCH_BODY_KB=8        request body size (the prompt)
+//   BENCH_PROVIDERS=chat,responses,gemini,ws   which provider rows beside Anthropic ("none")
+//   BENCH_PORTKEY=1        0 leaves Portkey out;  BENCH_WIRING=1: 0 leaves the bench wiring out
+//   BENCH_PROXY_NODE_ARGS  Node flags for each capped process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+//   BENCH_TIMEOUT_S=300    abort (exit 1) if the whole run takes longer than this
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -68,7 +58,7 @@ function envInt(name, fallback, min = 0) {
   if (raw === undefined || raw.trim() === '') return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < min) throw new ConfigError(`${name} must be a number >= ${min}, got "${raw}"`);
-  return n;
+  return Math.floor(n);
 }
 
 const PROVIDER_PATHS = ['chat', 'responses', 'gemini', 'ws'];
@@ -82,36 +72,43 @@ function providerList(raw) {
   return PROVIDER_PATHS.filter((p) => list.includes(p));
 }
 
-function loadConfig() {
-  const c = {
-    jsonN: Math.floor(envInt('BENCH_N', 2000, 1)),
-    sseN: Math.floor(envInt('BENCH_SSE_N', 1000, 1)),
-    wsN: Math.floor(envInt('BENCH_WS_N', 1000, 1)),
-    streamN: Math.floor(envInt('BENCH_STREAM_N', 16, 1)),
-    providerStreamN: Math.floor(envInt('BENCH_PROVIDER_STREAM_N', 16, 1)),
-    streamMb: envInt('BENCH_STREAM_MB', 4, 0.01),
-    eventsN: Math.floor(envInt('BENCH_EVENTS_N', 8, 0)),
-    toolCalls: Math.floor(envInt('BENCH_TOOL_CALLS', 10_000, 1)),
-    bodyKb: envInt('BENCH_BODY_KB', 8, 0),
-    warmup: Math.floor(envInt('BENCH_WARMUP', 300, 0)),
-    providers: providerList(process.env.BENCH_PROVIDERS),
-    proxyMode: process.env.BENCH_PROXY?.trim() || 'child',
-    proxyNodeArgs: (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
-    timeoutS: envInt('BENCH_TIMEOUT_S', 180, 1),
-  };
-  if (!['child', 'inprocess', 'bare'].includes(c.proxyMode)) {
-    throw new ConfigError(`BENCH_PROXY must be "child", "inprocess" or "bare", got "${c.proxyMode}"`);
+/** `--capped PATH` (another build's bin/capped.js, the BEFORE column); nothing else is taken. */
+function cliArgs(argv) {
+  const others = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--capped' && argv[i + 1]) others.push(path.resolve(argv[++i]));
+    else throw new ConfigError(`unknown argument "${argv[i]}"; the only option is --capped PATH/TO/bin/capped.js`);
   }
-  return c;
+  for (const bin of others) if (!existsSync(bin)) throw new ConfigError(`--capped ${bin}: no such file (give another build's bin/capped.js)`);
+  return others;
+}
+
+function loadConfig() {
+  return {
+    jsonN: envInt('BENCH_N', 1000, 1),
+    sseN: envInt('BENCH_SSE_N', 500, 1),
+    providerN: envInt('BENCH_PROVIDER_N', 300, 1),
+    wsN: envInt('BENCH_WS_N', 300, 1),
+    streamN: envInt('BENCH_STREAM_N', 10, 1),
+    bigStreamN: envInt('BENCH_BIG_STREAM_N', 4, 0),
+    bodyKb: envInt('BENCH_BODY_KB', 8, 0),
+    warmup: envInt('BENCH_WARMUP', 100, 0),
+    providers: providerList(process.env.BENCH_PROVIDERS),
+    portkey: process.env.BENCH_PORTKEY !== '0',
+    wiring: process.env.BENCH_WIRING !== '0',
+    proxyNodeArgs: (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+    timeoutS: envInt('BENCH_TIMEOUT_S', 300, 1),
+    others: cliArgs(process.argv.slice(2)),
+  };
 }
 
 let config;
 
-const TARGET_ADDED_P50_MS = 0.5;
-const TARGET_THROUGHPUT_RATIO = 0.9;
+const TARGETS = { p50: 0.3, p99: 2, providerP50: 0.5, throughput: 0.9 };
 const MODEL = 'claude-haiku-4-5';
 const OPENAI_MODEL = 'gpt-4.1-mini';
 const GEMINI_MODEL = 'gemini-2.5-flash';
+const GEMINI_STREAM = `models/${GEMINI_MODEL}:streamGenerateContent?alt=sse`;
 /** Credentials as each provider's clients send them (fakes only; nothing leaves loopback). */
 const HEADERS = {
   anthropic: { 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-bench-not-a-real-key' },
@@ -120,12 +117,18 @@ const HEADERS = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Child processes: each prints one JSON line when ready, then one JSON line per stdin line.
+// Child processes: each prints one JSON line when ready (then answers stdin lines, if it does).
 
 const children = [];
+/** Temporary CAPPED_HOMEs of the capped runs, removed however the run ends. */
+const homes = [];
 
-function spawnNodeChild(script, args, nodeArgs = []) {
-  const child = spawn(process.execPath, [...nodeArgs, here(script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+/** Starts `node [nodeArgs] script args`; `options.env`, `options.cwd`; its stderr is kept (last 4 KB) for errors. */
+function spawnNodeChild(script, args, nodeArgs = [], options = {}) {
+  const file = path.isAbsolute(script) ? script : here(script);
+  const child = spawn(process.execPath, [...nodeArgs, file, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: options.cwd });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-4096)));
   const lines = readline.createInterface({ input: child.stdout });
   const buffered = [];
   const waiting = [];
@@ -137,9 +140,9 @@ function spawnNodeChild(script, args, nodeArgs = []) {
   });
   const exitedPromise = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
-      exited = `${script} exited (${code ?? signal})`;
+      exited = `${path.basename(file)} exited (${code ?? signal})${stderr ? `: ${stderr.trim().slice(-600)}` : ''}`;
       for (const w of waiting.splice(0)) w.reject(new Error(exited));
-      resolve();
+      resolve(code);
     });
   });
   const next = () => {
@@ -148,16 +151,17 @@ function spawnNodeChild(script, args, nodeArgs = []) {
     return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
   };
   const handle = {
+    pid: child.pid,
     next,
     ask: () => {
       child.stdin.write('stats\n');
       return next();
     },
     /** Closes stdin (the child exits by itself, writing any --cpu-prof profile); kills it if slow. */
-    stop: async () => {
+    stop: async (graceMs = 3000) => {
       if (exited) return;
       child.stdin.end();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exitedPromise;
       clearTimeout(timer);
     },
@@ -167,6 +171,16 @@ function spawnNodeChild(script, args, nodeArgs = []) {
   };
   children.push(handle);
   return handle;
+}
+
+/** User+system CPU time of a process, in ms (Linux /proc; null elsewhere). */
+function cpuOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -282,7 +296,12 @@ function post(agent, url, body, headers = HEADERS.anthropic) {
       });
       res.on('error', reject);
     });
-    req.on('error', reject);
+    req.on('error', (err) => {
+      // A kept-alive socket the server closed while idle (its keep-alive timeout passed during a
+      // slow round): Node's documented remedy is to send again on a fresh socket.
+      if (req.reusedSocket && err.code === 'ECONNRESET') resolve(post(agent, url, body, headers));
+      else reject(err);
+    });
     req.end(body);
   });
 }
@@ -308,44 +327,119 @@ const sameBytes = (a, b) => Buffer.concat(a).equals(Buffer.concat(b));
 /** WebSocket: the same messages, each identical. */
 const sameMessages = (a, b) => a.length === b.length && a.every((m, i) => m.equals(b[i]));
 
-const problems = [];
 
-/**
- * Sends `n` requests down each path, interleaved, after `warmup` unmeasured pairs; returns the
- * samples of each side, and the first measured direct body (its chunks) to describe the stream.
- * `send.direct()` / `send.proxy()` issue one request and resolve with a sample. Checks status 200,
- * and that the proxy passed on exactly what the upstream sent (`same`).
- */
-async function pairs(label, n, warmup, send, same = sameAnthropic) {
-  const samples = { direct: [], proxy: [], firstBody: null };
-  let mismatches = 0;
-  for (let i = -warmup; i < n; i++) {
-    const order = i % 2 === 0 ? ['direct', 'proxy'] : ['proxy', 'direct'];
-    const got = {};
-    for (const side of order) got[side] = await send[side]();
-    for (const side of order) {
-      const status = got[side].status;
-      if (status !== 200) throw new Error(`${label}: ${side} answered ${typeof status === 'number' ? `HTTP ${status}` : status}`);
-    }
-    if (!same(got.direct.chunks, got.proxy.chunks)) mismatches++;
-    if (i === 0) samples.firstBody = got.direct.chunks;
-    got.direct.chunks = got.proxy.chunks = got.direct.last = got.proxy.last = null;
-    if (i >= 0) {
-      samples.direct.push(got.direct);
-      samples.proxy.push(got.proxy);
-    }
-  }
-  if (mismatches > 0) problems.push(`${label}: ${mismatches} proxied response bodies differed from the direct ones`);
-  return samples;
+// ---------------------------------------------------------------------------------------------
+// The paths.
+
+/** Each path's request URLs, and the headers it adds to a provider's own. */
+function urlsOf(anthropicBase, openaiBase, geminiBase) {
+  return {
+    messages: `${anthropicBase}/v1/messages`,
+    chat: `${openaiBase}/chat/completions`,
+    responses: `${openaiBase}/responses`,
+    gemini: `${geminiBase}/v1beta/${GEMINI_STREAM}`,
+    ws: `${openaiBase}/responses`,
+  };
 }
 
-/** Events in an SSE body (blank-line separated), or messages in a WebSocket sample. */
-function eventCount(chunks, ws) {
-  if (ws) return chunks.length;
-  return Buffer.concat(chunks).toString('latin1').split(/\r?\n\r?\n/).filter((e) => e.trim() !== '').length;
+function side(name, label, urls, extra = {}) {
+  return { name, label, urls, headers: { anthropic: {}, openai: {}, gemini: {} }, agent: new http.Agent({ keepAlive: true, maxSockets: 1 }), checked: true, ...extra };
+}
+
+/** The real `capped run` of `bin`, with the fake agent; its upstreams are the fakes (its own twins). */
+async function cappedRun(name, label, bin, up) {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'capped-bench-'));
+  homes.push(home);
+  const record = path.join(home, 'record.json');
+  const env = {
+    ...process.env,
+    CAPPED_HOME: home,
+    ANTHROPIC_BASE_URL: up.plain,
+    OPENAI_BASE_URL: `${up.openai[name]}/v1`,
+    GOOGLE_GEMINI_BASE_URL: up.gemini[name],
+  };
+  const args = ['run', '--max-usd', '100000', '--escalation', 'allow', '--record', record, '--', process.execPath, here('run-agent.js')];
+  const child = spawnNodeChild(bin, args, config.proxyNodeArgs, { env, cwd: home });
+  const a = await child.next();
+  return side(name, label, urlsOf(a.anthropic, a.openai, a.gemini), {
+    pid: child.pid,
+    /** Ends the run (the agent exits when stdin closes) and reads its record. */
+    finish: async () => {
+      await child.stop(15_000);
+      const rec = existsSync(record) ? JSON.parse(readFileSync(record, 'utf8')) : null;
+      rmSync(home, { recursive: true, force: true });
+      return rec;
+    },
+  });
+}
+
+async function portkey(up) {
+  const child = spawnNodeChild('portkey-gateway.js', []);
+  const { origin } = await child.next();
+  const s = side('portkey', 'Portkey gateway', {
+    messages: `${origin}/v1/messages`,
+    chat: `${origin}/v1/chat/completions`,
+    responses: `${origin}/v1/responses`,
+    gemini: `${origin}/v1/${GEMINI_STREAM}`,
+    ws: null,
+  }, { pid: child.pid, checked: false });
+  s.headers = {
+    anthropic: { 'x-portkey-provider': 'anthropic', 'x-portkey-custom-host': `${up.plain}/v1` },
+    openai: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${up.openai.portkey}/v1` },
+    gemini: { 'x-portkey-provider': 'google', 'x-portkey-custom-host': `${up.gemini.portkey}/v1beta` },
+  };
+  return s;
+}
+
+async function benchWiring(up) {
+  const spec = { env: { ANTHROPIC_BASE_URL: up.plain, OPENAI_BASE_URL: `${up.openai.wiring}/v1`, OPENAI_HOST: up.openai.wiring, GOOGLE_GEMINI_BASE_URL: up.gemini.wiring } };
+  const child = spawnNodeChild('proxy-server.js', [JSON.stringify(spec), 'capped'], config.proxyNodeArgs);
+  const { origin } = await child.next();
+  return side('wiring', 'bench wiring (diagnostic)', urlsOf(`${origin}/anthropic`, `${origin}/openai`, `${origin}/gemini`), { pid: child.pid });
 }
 
 // ---------------------------------------------------------------------------------------------
+// Measuring.
+
+const problems = [];
+
+/** One request of case `c` down path `s`: a sample { status, ttfb, total, bytes, chunks }. */
+function sendOn(s, c) {
+  if (c.ws) return wsExchange(s.socket, c.text);
+  return post(s.agent, s.urls[c.route], c.body, { ...HEADERS[c.provider], ...s.headers[c.provider] });
+}
+
+/**
+ * Runs case `c` on every path in `sides`, interleaved (the order rotates each round), `c.warm`
+ * unmeasured rounds first. Returns each path's samples; checks every status and every checked
+ * path's body against the direct one.
+ */
+async function measureCase(c, sides) {
+  const samples = Object.fromEntries(sides.map((s) => [s.name, []]));
+  const mismatches = Object.fromEntries(sides.map((s) => [s.name, 0]));
+  for (let i = -c.warm; i < c.n; i++) {
+    const k = ((i % sides.length) + sides.length) % sides.length;
+    const order = [...sides.slice(k), ...sides.slice(0, k)];
+    const got = {};
+    for (const s of order) {
+      got[s.name] = await sendOn(s, c).catch((err) => {
+        throw new Error(`${c.name}: ${s.label}: ${err.message}`);
+      });
+    }
+    for (const s of order) {
+      const { status } = got[s.name];
+      if (status !== 200) throw new Error(`${c.name}: ${s.label} answered ${typeof status === "number" ? `HTTP ${status}: ${Buffer.concat(got[s.name].chunks ?? []).toString().slice(0, 300)}` : status}`);
+      if (s.checked && s.name !== 'direct' && !c.same(got.direct.chunks, got[s.name].chunks)) mismatches[s.name]++;
+    }
+    for (const s of order) {
+      const { ttfb, total, bytes } = got[s.name];
+      if (i >= 0) samples[s.name].push({ ttfb, total, bytes });
+    }
+  }
+  for (const [name, n] of Object.entries(mismatches)) if (n > 0) problems.push(`${c.name}: ${n} bodies through ${name} differed from the direct ones`);
+  return samples;
+}
+
 // Statistics and the table.
 
 /** Nearest-rank percentile of unsorted numbers. */
@@ -356,354 +450,170 @@ function percentile(values, p) {
 }
 const median = (values) => percentile(values, 50);
 const ms = (x) => x.toFixed(3);
-const signedMs = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(3)} ms`;
+const signedMs = (x) => `${x >= 0 ? "+" : ""}${x.toFixed(3)}`;
 
-function table(rows) {
-  const header = ['metric', 'direct', 'via proxy', 'added / ratio', 'target'];
+/** A cell: p50 and p99 added over direct (latency), or the median throughput as % of direct. */
+function cell(c, direct, samples) {
+  if (!samples) return { text: 'n/a' };
+  if (c.metric === 'throughput') {
+    const mbps = (s) => s.bytes / (1024 * 1024) / (s.total / 1000);
+    const ratio = median(samples.map(mbps)) / median(direct.map(mbps));
+    return { text: `${(ratio * 100).toFixed(1)} %`, ratio };
+  }
+  const value = (s) => s[c.metric];
+  const p50 = percentile(samples.map(value), 50) - percentile(direct.map(value), 50);
+  const p99 = percentile(samples.map(value), 99) - percentile(direct.map(value), 99);
+  return { text: `${signedMs(p50)} / ${signedMs(p99)}`, p50, p99 };
+}
+
+/** Whether capped's cell meets the issue's target for this row, and beats Portkey's. */
+function verdict(c, mine, theirs) {
+  const parts = [];
+  if (c.metric === 'throughput') parts.push(mine.ratio >= TARGETS.throughput ? 'PASS' : 'FAIL');
+  else {
+    const p50Target = c.provider === 'anthropic' && !c.ws ? TARGETS.p50 : TARGETS.providerP50;
+    parts.push(mine.p50 <= p50Target && (c.provider !== 'anthropic' || mine.p99 <= TARGETS.p99) ? 'PASS' : 'FAIL');
+  }
+  if (theirs?.text && theirs.text !== 'n/a') {
+    const faster = c.metric === 'throughput' ? mine.ratio > theirs.ratio : mine.p50 < theirs.p50;
+    parts.push(faster ? 'beats Portkey' : 'SLOWER than Portkey');
+  }
+  return parts.join(', ');
+}
+
+function targetText(c) {
+  if (c.metric === 'throughput') return `>= ${TARGETS.throughput * 100} %`;
+  if (c.provider === 'anthropic' && !c.ws) return `p50 <= ${TARGETS.p50}, p99 <= ${TARGETS.p99}`;
+  return `p50 <= ${TARGETS.providerP50}`;
+}
+
+function table(header, rows) {
   const all = [header, ...rows];
   const widths = header.map((_, c) => Math.max(...all.map((r) => r[c].length)));
-  const line = (r) => `| ${r.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
+  const line = (r) => `| ${r.map((text, c) => text.padEnd(widths[c])).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
-}
-
-function latencyRows(name, direct, proxy, withTarget) {
-  const rows = [];
-  for (const p of [50, 99]) {
-    const d = percentile(direct, p);
-    const x = percentile(proxy, p);
-    const added = x - d;
-    let target = '-';
-    if (p === 50 && withTarget) {
-      const pass = added < TARGET_ADDED_P50_MS;
-      target = `added < ${TARGET_ADDED_P50_MS} ms: ${pass ? 'PASS' : 'FAIL'}`;
-    }
-    rows.push([`${name} p${p} (ms)`, ms(d), ms(x), signedMs(added), target]);
-  }
-  return rows;
-}
-
-function throughputRow(name, direct, proxy) {
-  const d = median(direct);
-  const x = median(proxy);
-  const ratio = x / d;
-  const pass = ratio >= TARGET_THROUGHPUT_RATIO;
-  return [
-    `${name} (MB/s, median)`,
-    d.toFixed(1),
-    x.toFixed(1),
-    `${(ratio * 100).toFixed(1)} %`,
-    `>= ${TARGET_THROUGHPUT_RATIO * 100} %: ${pass ? 'PASS' : 'FAIL'}`,
-  ];
 }
 
 // ---------------------------------------------------------------------------------------------
 
+function casesOf() {
+  const MB = 1024 * 1024;
+  const sameHttp = sameBytes;
+  const cases = [
+    { key: 'json', name: 'JSON request (Anthropic), total', provider: 'anthropic', route: 'messages', metric: 'total', n: config.jsonN, body: messagesBody(200, false), same: sameAnthropic },
+    { key: 'sse', name: 'stream first byte (Anthropic)', provider: 'anthropic', route: 'messages', metric: 'ttfb', n: config.sseN, body: messagesBody(200, true), same: sameAnthropic },
+  ];
+  if (config.providers.includes('chat')) cases.push({ key: 'chat', name: 'OpenAI Chat stream first byte', provider: 'openai', route: 'chat', metric: 'ttfb', n: config.providerN, body: chatBody(true), same: sameHttp });
+  if (config.providers.includes('responses')) {
+    const body = Buffer.from(JSON.stringify({ ...responsesRequest(true), stream: true }));
+    cases.push({ key: 'responses', name: 'OpenAI Responses stream first byte', provider: 'openai', route: 'responses', metric: 'ttfb', n: config.providerN, body, same: sameHttp });
+  }
+  if (config.providers.includes('gemini')) cases.push({ key: 'gemini', name: 'Gemini stream first byte', provider: 'gemini', route: 'gemini', metric: 'ttfb', n: config.providerN, body: geminiBody(true), same: sameHttp });
+  if (config.providers.includes('ws')) {
+    const text = JSON.stringify({ type: 'response.create', ...responsesRequest(true) });
+    cases.push({ key: 'ws', name: 'Responses WebSocket first event', provider: 'openai', ws: true, text, metric: 'ttfb', n: config.wsN, same: sameMessages });
+  }
+  // max_tokens sets an Anthropic stream's size: ~3 bytes a token, in at most 20 content deltas.
+  cases.push({ key: 'mb1', name: 'stream 1 MB (Anthropic), throughput', provider: 'anthropic', route: 'messages', metric: 'throughput', n: config.streamN, big: true, body: messagesBody(Math.ceil(MB / 3), true), same: sameAnthropic });
+  if (config.bigStreamN > 0) {
+    cases.push({ key: 'mb10', name: 'stream 10 MB (Anthropic), throughput', provider: 'anthropic', route: 'messages', metric: 'throughput', n: config.bigStreamN, big: true, body: messagesBody(Math.ceil((10 * MB) / 3), true), same: sameAnthropic });
+  }
+  for (const c of cases) c.warm = c.big ? 2 : c.ws ? Math.ceil(config.warmup / 2) : config.warmup;
+  return cases;
+}
+
 async function main() {
-  for (const file of ['../dist/proxy/server.js', '../dist/proxy/mounts.js', '../dist/budget/keeper.js', '../dist/pricing/price-book.js']) {
-    if (!existsSync(here(file))) {
-      console.error(`bench: ${file.slice(3)} is missing; run \`npm run build\` first (or use \`npm run bench\`).`);
-      return 1;
-    }
+  if (!existsSync(here('../dist/cli/main.js'))) {
+    console.error('bench: dist/ is missing; run `npm run build` first (or use `npm run bench`).');
+    return 1;
   }
   const started = performance.now();
-  const loadAtStart = os.loadavg()[0];
+  const loadAtStart = os.loadavg();
   const deadline = setTimeout(() => {
     console.error(`bench: aborted after ${config.timeoutS} s (BENCH_TIMEOUT_S); something is stuck or the machine is very slow.`);
     for (const c of children) c.kill();
     process.exit(1);
   }, config.timeoutS * 1000);
   deadline.unref();
-
-  // Big tool calls: a Responses stream repeats the OpenAI fake's command ~9 times, so ~1/9 of
-  // BENCH_STREAM_MB makes the Responses stream (HTTP and WebSocket) about that size; Chat carries
-  // it twice. Gemini sends its function call's arguments once.
-  const streamBytes = config.streamMb * 1024 * 1024;
-  const upstream = spawnNodeChild('fake-upstream.js', [
-    JSON.stringify({ toolCalls: config.toolCalls, openaiBigBytes: Math.round(streamBytes / 9), geminiBigBytes: Math.round(streamBytes) }),
-  ]);
-  const up = await upstream.next();
-  // The proxy's upstreams, as `capped run` would find them in the user's environment; every mount
-  // (openai-host included) points at a fake, so nothing leaves loopback.
-  const proxySpec = {
-    env: {
-      ANTHROPIC_BASE_URL: up.plain,
-      OPENAI_BASE_URL: `${up.openai.proxy}/v1`,
-      OPENAI_HOST: up.openai.proxy,
-      GOOGLE_GEMINI_BASE_URL: up.gemini.proxy,
-    },
-    extra: { events: up.events },
-  };
-
-  let proxyOrigin;
-  let proxyStats;
-  let closeInProcess = null;
-  if (config.proxyMode !== 'inprocess') {
-    const kind = config.proxyMode === 'bare' ? 'bare' : 'capped';
-    const proxyChild = spawnNodeChild('proxy-server.js', [JSON.stringify(proxySpec), kind], config.proxyNodeArgs);
-    proxyOrigin = (await proxyChild.next()).origin;
-    proxyStats = () => proxyChild.ask();
-  } else {
-    const { startProxy } = await import('./proxy-server.js');
-    const running = await startProxy(proxySpec);
-    proxyOrigin = running.origin;
-    proxyStats = () => Promise.resolve(running.stats());
-    closeInProcess = running.close;
-  }
-
-  const directAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const proxyAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const paths = (mount, upstreamUrl) => ({
-    direct: { agent: directAgent, url: `${upstreamUrl}/v1/messages` },
-    proxy: { agent: proxyAgent, url: `${proxyOrigin}/${mount}/v1/messages` },
-  });
-  const httpSend = (p, body, headers) => ({
-    direct: () => post(p.direct.agent, p.direct.url, body, headers),
-    proxy: () => post(p.proxy.agent, p.proxy.url, body, headers),
-  });
-  const plain = paths('anthropic', up.plain);
-  const events = paths('events', up.events);
-
-  const cpuMs = (a, b) => (b.cpu.user + b.cpu.system - a.cpu.user - a.cpu.system) / 1000;
-  const proxyCpu = {};
-  const measure = async (key, fn) => {
-    const before = await proxyStats();
-    const result = await fn();
-    const after = await proxyStats();
-    proxyCpu[key] = cpuMs(before, after);
-    return result;
-  };
-
   const say = (text) => process.stderr.write(`bench: ${text}\n`);
-  /** Proxied requests sent, by provider family. */
-  const proxied = { anthropic: 0, openai: 0, gemini: 0 };
-  let proxiedWs = 0;
 
-  // 1. Non-streaming JSON: ~0.9 KB answers (600 bytes of generated text).
-  say(`JSON: ${config.warmup} warm-up + ${config.jsonN} measured requests per path...`);
-  const jsonBody = messagesBody(200, false);
-  const json = await measure('json', () => pairs('JSON', config.jsonN, config.warmup, httpSend(plain, jsonBody)));
-  proxied.anthropic += config.warmup + config.jsonN;
-
-  // 2. Small streams (27 SSE events, ~3.8 KB): time to the first byte of the body.
-  const sseWarm = Math.ceil(config.warmup / 2);
-  say(`SSE TTFB: ${sseWarm} warm-up + ${config.sseN} measured streams per path...`);
-  const sseBody = messagesBody(200, true);
-  const sse = await measure('sse', () => pairs('SSE', config.sseN, sseWarm, httpSend(plain, sseBody)));
-  proxied.anthropic += sseWarm + config.sseN;
-
-  // 3a. Large streams: max_tokens sets the size (3 bytes a token over at most 20 deltas).
-  const bigTokens = Math.ceil(streamBytes / 3);
-  say(`stream throughput: 2 warm-up + ${config.streamN} measured ${config.streamMb} MB streams per path...`);
-  const big = await measure('big', () => pairs('large stream', config.streamN, 2, httpSend(plain, messagesBody(bigTokens, true))));
-  proxied.anthropic += 2 + config.streamN;
-
-  // 3b. Many small events (tool_use blocks), the per-event cost of the proxy's SSE meter.
-  let many = null;
-  if (config.eventsN > 0) {
-    say(`event throughput: 1 warm-up + ${config.eventsN} measured streams of ~${config.toolCalls * 3} events per path...`);
-    many = await measure('many', () => pairs('many-events stream', config.eventsN, 1, httpSend(events, messagesBody(1, true))));
-    proxied.anthropic += 1 + config.eventsN;
-  }
-
-  // 4. The other providers' streaming paths: per provider a small stream (TTFB) and a big one
-  //    (throughput). The OpenAI and Gemini fakes are twins (one per path), so bodies must match exactly.
-  const twin = (base, directPath, proxyPath) => ({
-    direct: { agent: directAgent, url: `${base.direct}${directPath}` },
-    proxy: { agent: proxyAgent, url: `${proxyOrigin}${proxyPath}` },
-  });
-  const providerCases = [];
-  if (config.providers.includes('chat')) {
-    const p = twin(up.openai, '/v1/chat/completions', '/openai/chat/completions');
-    providerCases.push(
-      { key: 'chatSse', provider: 'openai', kind: 'ttfb', name: 'OpenAI Chat SSE TTFB', send: httpSend(p, chatBody(true), HEADERS.openai) },
-      { key: 'chatBig', provider: 'openai', kind: 'stream', name: 'OpenAI Chat stream', send: httpSend(p, chatBody(false), HEADERS.openai) },
-    );
-  }
-  if (config.providers.includes('responses')) {
-    const p = twin(up.openai, '/v1/responses', '/openai/responses');
-    const body = (answered) => Buffer.from(JSON.stringify({ ...responsesRequest(answered), stream: true }));
-    providerCases.push(
-      { key: 'respSse', provider: 'openai', kind: 'ttfb', name: 'OpenAI Responses SSE TTFB', send: httpSend(p, body(true), HEADERS.openai) },
-      { key: 'respBig', provider: 'openai', kind: 'stream', name: 'OpenAI Responses stream', send: httpSend(p, body(false), HEADERS.openai) },
-    );
-  }
-  if (config.providers.includes('gemini')) {
-    const path = `/v1beta/models/${GEMINI_MODEL}:streamGenerateContent?alt=sse`;
-    const p = twin(up.gemini, path, `/gemini${path}`);
-    providerCases.push(
-      { key: 'gemSse', provider: 'gemini', kind: 'ttfb', name: 'Gemini SSE TTFB', send: httpSend(p, geminiBody(true), HEADERS.gemini) },
-      { key: 'gemBig', provider: 'gemini', kind: 'stream', name: 'Gemini stream', send: httpSend(p, geminiBody(false), HEADERS.gemini) },
-    );
-  }
-  let sockets = null;
+  const others = config.others.map((bin, i) => ({ name: i === 0 ? 'before' : `other${i}`, bin }));
+  const twins = ['direct', 'capped', ...others.map((o) => o.name), ...(config.portkey ? ['portkey'] : []), ...(config.wiring ? ['wiring'] : [])];
+  const upstream = spawnNodeChild('fake-upstream.js', [JSON.stringify({ toolCalls: 1, openaiBigBytes: 2000, geminiBigBytes: 2000, twins })]);
+  const up = await upstream.next();
+  const direct = side('direct', 'direct', urlsOf(up.plain, `${up.openai.direct}/v1`, up.gemini.direct));
+  const sides = [direct, await cappedRun('capped', 'capped run (this build)', here('../bin/capped.js'), up)];
+  for (const o of others) sides.push(await cappedRun(o.name, `capped run (${o.bin})`, o.bin, up));
+  if (config.portkey) sides.push(await portkey(up));
+  if (config.wiring) sides.push(await benchWiring(up));
+  const wsSides = [];
   if (config.providers.includes('ws')) {
-    // One WebSocket per path, opened once (the handshake is not timed), then sequential
-    // response.create messages, as Codex sends them.
-    sockets = {
-      direct: await connectWebSocket(`${up.openai.direct}/v1/responses`, HEADERS.openai),
-      proxy: await connectWebSocket(`${proxyOrigin}/openai/responses`, HEADERS.openai),
-    };
-    const create = (answered) => JSON.stringify({ type: 'response.create', ...responsesRequest(answered) });
-    const wsSend = (text) => ({ direct: () => wsExchange(sockets.direct, text), proxy: () => wsExchange(sockets.proxy, text) });
-    providerCases.push(
-      { key: 'wsSmall', provider: 'openai', kind: 'ws', ws: true, name: 'Responses WS', send: wsSend(create(true)) },
-      { key: 'wsBig', provider: 'openai', kind: 'stream', ws: true, name: 'Responses WS stream', send: wsSend(create(false)) },
-    );
-  }
-  const results = {};
-  for (const c of providerCases) {
-    const small = c.kind !== 'stream';
-    c.n = c.kind === 'ws' ? config.wsN : small ? config.sseN : config.providerStreamN;
-    c.warm = small ? sseWarm : 2;
-    say(`${c.name}: ${c.warm} warm-up + ${c.n} measured ${small ? 'small' : 'large'} ${c.ws ? 'responses' : 'streams'} per path...`);
-    const same = c.ws ? sameMessages : sameBytes;
-    results[c.key] = await measure(c.key, () => pairs(c.name, c.n, c.warm, c.send, same));
-    proxied[c.provider] += c.warm + c.n;
-    if (c.ws) proxiedWs += c.warm + c.n;
-  }
-  if (sockets) {
-    sockets.direct.close();
-    sockets.proxy.close();
+    for (const s of sides) {
+      if (!s.urls.ws) continue;
+      s.socket = await connectWebSocket(s.urls.ws, HEADERS.openai);
+      wsSides.push(s);
+    }
   }
 
-  // Everything sent has been answered; wait (briefly) for the proxy to see the WebSockets close.
-  let final = await proxyStats();
-  for (let i = 0; i < 40 && final.inFlight > 0; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    final = await proxyStats();
+  const cases = casesOf();
+  const results = {};
+  const sent = Object.fromEntries(sides.map((s) => [s.name, 0]));
+  const cpu = Object.fromEntries(sides.map((s) => [s.name, {}]));
+  for (const c of cases) {
+    const on = c.ws ? wsSides : sides;
+    say(`${c.name}: ${c.warm} warm-up + ${c.n} measured rounds over ${on.length} paths...`);
+    const before = Object.fromEntries(on.map((s) => [s.name, cpuOf(s.pid)]));
+    results[c.key] = await measureCase(c, on);
+    for (const s of on) {
+      sent[s.name] += c.warm + c.n;
+      const after = cpuOf(s.pid);
+      if (after !== null && before[s.name] !== null) cpu[s.name][c.key] = (after - before[s.name]) / (c.warm + c.n);
+    }
   }
-  const billed = await upstream.ask();
+  for (const s of wsSides) if (s.name !== 'direct') s.socket.close();
+  direct.socket?.close();
+
+  // ------------------------------------------------------------------- the runs' own accounts
+  const notes = [];
+  for (const s of sides) {
+    if (!s.finish) continue;
+    const rec = await s.finish();
+    if (!rec) problems.push(`${s.label} wrote no --record`);
+    else {
+      notes.push(`${s.label}: record counts ${rec.spent.requests}/${sent[s.name]} requests, $${rec.spent.usd.toFixed(2)} metered${rec.estimated ? ' (some estimated)' : ''}`);
+      if (rec.spent.requests !== sent[s.name]) problems.push(`${s.label}: its record counts ${rec.spent.requests} requests of the ${sent[s.name]} sent through it`);
+    }
+  }
   const elapsed = (performance.now() - started) / 1000;
 
   // ------------------------------------------------------------------- report
-  const mbps = (s) => s.bytes / (1024 * 1024) / (s.total / 1000);
-  const rows = [
-    ...latencyRows('JSON latency', json.direct.map((s) => s.total), json.proxy.map((s) => s.total), true),
-    ...latencyRows('SSE TTFB', sse.direct.map((s) => s.ttfb), sse.proxy.map((s) => s.ttfb), true),
-  ];
-  for (const c of providerCases) {
+  const shown = sides.filter((s) => s.name !== 'direct');
+  const header = ['row (added ms p50 / p99, or % of direct)', 'direct p50 / p99', ...shown.map((s) => s.label), 'target (capped run, this build)', 'verdict'];
+  const rows = cases.map((c) => {
     const r = results[c.key];
-    if (c.kind === 'ttfb') rows.push(...latencyRows(c.name, r.direct.map((s) => s.ttfb), r.proxy.map((s) => s.ttfb), true));
-    if (c.kind === 'ws') {
-      rows.push(...latencyRows(`${c.name} first event`, r.direct.map((s) => s.ttfb), r.proxy.map((s) => s.ttfb), true));
-      rows.push(...latencyRows(`${c.name} terminal event`, r.direct.map((s) => s.total), r.proxy.map((s) => s.total), false));
-    }
-  }
-  rows.push(throughputRow(`stream ${config.streamMb} MB, 20 big events`, big.direct.map(mbps), big.proxy.map(mbps)));
-  if (many) {
-    const eventsMb = (many.direct[0].bytes / (1024 * 1024)).toFixed(1);
-    rows.push(throughputRow(`stream ${eventsMb} MB, ~${config.toolCalls * 3} small events`, many.direct.map(mbps), many.proxy.map(mbps)));
-  }
-  for (const c of providerCases) {
-    if (c.kind !== 'stream') continue;
-    const r = results[c.key];
-    c.mb = r.direct[0].bytes / (1024 * 1024);
-    const count = eventCount(r.firstBody, c.ws);
-    const label = `${c.name} ${c.mb.toFixed(1)} MB, ${count} ${c.ws ? 'messages' : count === 1 ? 'event' : 'events'}`;
-    rows.push(throughputRow(label, r.direct.map(mbps), r.proxy.map(mbps)));
-  }
-
+    const d = r.direct;
+    const dText = c.metric === 'throughput' ? `${median(d.map((s) => s.bytes / 1048576 / (s.total / 1000))).toFixed(0)} MB/s` : `${ms(percentile(d.map((s) => s[c.metric]), 50))} / ${ms(percentile(d.map((s) => s[c.metric]), 99))}`;
+    const cells = Object.fromEntries(shown.map((s) => [s.name, cell(c, d, r[s.name])]));
+    return [c.name, dText, ...shown.map((s) => cells[s.name].text), targetText(c), verdict(c, cells.capped, cells.portkey)];
+  });
   const cpus = os.cpus();
-  const out = [];
+  const out = [''];
+  out.push(`capped run overhead — Node ${process.version}, ${os.platform()}/${os.arch()}, ${cpus.length} CPU(s), ${cpus[0]?.model ?? 'unknown CPU'}`);
+  out.push(`load average (1/5/15 min) ${loadAtStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the end`);
+  out.push(`sequential keep-alive requests (one connection per path), all paths interleaved; request body ${config.bodyKb} KB; rows without a provider are Anthropic Messages`);
   out.push('');
-  out.push(`capped proxy overhead — Node ${process.version}, ${os.platform()}/${os.arch()}, ${cpus.length} CPU(s) (${os.availableParallelism()} available), ${cpus[0]?.model ?? 'unknown CPU'}`);
-  out.push(
-    `proxy: ${
-      { child: 'capped, own process', inprocess: 'capped, in the measuring process', bare: 'BASELINE: bare Node pass-through (not capped), own process' }[
-        config.proxyMode
-      ]
-    }; upstream: own process; ` +
-      `sequential keep-alive requests, direct and proxied interleaved; request body ${config.bodyKb} KB`,
-  );
-  out.push(
-    `samples per path: JSON ${config.jsonN}, SSE ${config.sseN}, large streams ${config.streamN}` +
-      `${many ? `, small-event streams ${config.eventsN}` : ''}` +
-      `${providerCases.length > 0 ? `; per other provider: small streams ${config.sseN}, large streams ${config.providerStreamN}` : ''}` +
-      `${sockets ? `, WebSocket responses ${config.wsN}` : ''} (after warm-up)`,
-  );
-  if (providerCases.length > 0) {
-    out.push(
-      `rows without a provider name are Anthropic Messages; OpenAI is ${OPENAI_MODEL} (Chat with the include_usage capped injects), ` +
-        `Gemini is ${GEMINI_MODEL} streamGenerateContent?alt=sse, "Responses WS" is one WebSocket per path`,
-    );
-  }
+  out.push(table(header, rows));
   out.push('');
-  out.push(table(rows));
-  out.push('');
-  const loadAtEnd = os.loadavg()[0];
-  // The benchmark itself keeps up to ~2 cores busy; more than that means something else ran too.
-  if (Math.max(loadAtStart, loadAtEnd - 2) > 0.5) {
-    out.push(
-      `note: 1-minute load average ${loadAtStart.toFixed(2)} at the start, ${loadAtEnd.toFixed(2)} at the end: other work ` +
-        `(or a run just before this one) used the CPU, so absolute figures are noisy; the interleaving keeps the comparison fair.`,
-    );
-  }
-  if (cpus.length < 3) {
-    out.push(
-      `note: ${cpus.length} CPU(s) for 3 processes: during streams the client, proxy and fake upstream compete for cores ` +
-        `(the real upstream is remote), so the throughput ratios here are pessimistic; see the proxy CPU line.`,
-    );
-  }
-  if (config.proxyMode !== 'inprocess') {
-    const per = (key, n) => (proxyCpu[key] * 1000) / n;
-    const parts = [
-      `JSON ${per('json', config.warmup + config.jsonN).toFixed(0)} µs/request`,
-      `SSE ${per('sse', sseWarm + config.sseN).toFixed(0)} µs/stream`,
-    ];
-    const msPerMb = proxyCpu.big / ((config.streamN + 2) * config.streamMb);
-    parts.push(`large streams ${msPerMb.toFixed(2)} ms/MB (a ceiling of ~${(1000 / msPerMb).toFixed(0)} MB/s on one core)`);
-    if (many) {
-      const mb = (many.direct[0].bytes / (1024 * 1024)) * (config.eventsN + 1);
-      const msPerMbEvents = proxyCpu.many / mb;
-      parts.push(`small-event streams ${msPerMbEvents.toFixed(2)} ms/MB (~${(1000 / msPerMbEvents).toFixed(0)} MB/s)`);
-    }
-    out.push(`proxy CPU time (user+system, incl. warm-up): ${parts.join(', ')}`);
-    if (providerCases.length > 0) {
-      const more = providerCases.map((c) => {
-        if (c.kind !== 'stream') return `${c.name.replace(/ TTFB$/, '')} ${per(c.key, c.warm + c.n).toFixed(0)} µs/${c.ws ? 'response' : 'stream'}`;
-        const ms = proxyCpu[c.key] / ((c.warm + c.n) * c.mb);
-        return `${c.name} ${ms.toFixed(2)} ms/MB (~${(1000 / ms).toFixed(0)} MB/s)`;
-      });
-      out.push(`proxy CPU time, other providers: ${more.join(', ')}`);
-    }
-    out.push(`proxy RSS at the end ${(final.rss / 1048576).toFixed(0)} MB`);
-  }
-  const total = proxied.anthropic + proxied.openai + proxied.gemini;
-  // The bare baseline does not read WebSocket frames, so it cannot count those responses.
-  const expectSettled = config.proxyMode === 'bare' ? total - proxiedWs : total;
-  if (final.settled !== expectSettled) problems.push(`the proxy settled ${final.settled} of ${expectSettled} requests`);
-  if (final.estimated > 0) problems.push(`${final.estimated} proxied requests were metered as estimates, not exact counts`);
-  if (final.refused > 0 || final.upstreamErrors > 0) problems.push(`${final.refused} refused / ${final.upstreamErrors} upstream errors at the proxy`);
-  if (final.reserved > 0 || final.inFlight > 0) problems.push(`${final.reserved} reservations / ${final.inFlight} requests still open at the proxy`);
-  if (sockets && billed.wsCreates !== proxiedWs) problems.push(`the fake OpenAI got ${billed.wsCreates} of ${proxiedWs} response.create messages sent through the proxy`);
-  if (config.proxyMode === 'bare') {
-    out.push(`baseline: ${final.settled}/${expectSettled} HTTP requests passed through, nothing metered`);
-  } else {
-    const by = Object.entries(proxied)
-      .filter(([, n]) => n > 0)
-      .map(([provider, n]) => `${provider} ${final.byProvider[provider]?.settled ?? 0}/${n}`);
-    out.push(`meter check: ${final.settled}/${expectSettled} proxied requests settled (${by.join(', ')}), $${(final.costNano / 1e9).toFixed(2)} metered`);
-    for (const [provider, n] of Object.entries(proxied)) {
-      const settled = final.byProvider[provider]?.settled ?? 0;
-      if (settled !== n) problems.push(`${provider}: the proxy settled ${settled} of ${n} requests`);
-    }
-    // The fakes bill with their own price tables; capped meters with genai-prices: they must agree.
-    const bills = [];
-    for (const [provider, name, usd] of [['openai', 'OpenAI', billed.openaiUsd], ['gemini', 'Gemini', billed.geminiUsd]]) {
-      if (proxied[provider] === 0) continue;
-      const metered = (final.byProvider[provider]?.costNano ?? 0) / 1e9;
-      bills.push(`${name} billed $${usd.toFixed(4)}, metered $${metered.toFixed(4)}`);
-      if (Math.abs(metered - usd) > Math.max(1e-6, usd * 0.001)) problems.push(`${name}: capped metered $${metered.toFixed(6)} where the fake upstream billed $${usd.toFixed(6)}`);
-    }
-    if (bills.length > 0) out.push(`bill check (fake upstreams' own prices, proxied path): ${bills.join('; ')}`);
-  }
+  const perRequest = shown
+    .filter((s) => Object.keys(cpu[s.name]).length > 0)
+    .map((s) => `${s.label}: ${cases.filter((c) => !c.big && cpu[s.name][c.key] !== undefined).map((c) => `${c.key} ${(cpu[s.name][c.key] * 1000).toFixed(0)}`).join(', ')}`);
+  out.push(`CPU µs per request of each proxy process (incl. warm-up; 10 ms clock ticks): ${perRequest.join('; ')}`);
+  out.push(...notes);
   for (const p of problems) out.push(`WARNING: ${p}`);
   out.push(`total run time ${elapsed.toFixed(1)} s`);
   console.log(out.join('\n'));
 
-  directAgent.destroy();
-  proxyAgent.destroy();
-  if (closeInProcess) await closeInProcess();
+  for (const s of sides) s.agent.destroy();
   await Promise.all(children.map((c) => c.stop()));
   clearTimeout(deadline);
   return 0;
@@ -722,6 +632,7 @@ try {
   }
   for (const c of children) c.kill();
 }
+for (const home of homes) rmSync(home, { recursive: true, force: true });
 // A benchmark, not a test: a missed target still exits 0; only a broken run exits non-zero.
 // Exit explicitly (a stray keep-alive socket must not hold the process), once stdout is flushed.
 process.stdout.write('', () => process.exit(code));

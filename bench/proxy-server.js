@@ -10,8 +10,8 @@
 // extra mount (`events`, the Anthropic provider) reaches a second fake Anthropic for the
 // many-small-events stream, since buildMounts has one Anthropic mount.
 //
-// Used two ways by bench/proxy-overhead.js:
-//  - imported, startProxy() runs the proxy inside the calling process (BENCH_PROXY=inprocess);
+// The "bench wiring" diagnostic column of bench/proxy-overhead.js. Usable two ways:
+//  - imported, startProxy() runs the proxy inside the calling process;
 //  - run as a script (the default), it is the proxy's own process: it prints one JSON line
 //    {"origin": ...} and then answers each line on stdin ("stats") with one JSON line of counters
 //    and its CPU time, until stdin closes.
@@ -121,7 +121,7 @@ export async function startProxy(spec) {
 
 /**
  * A baseline, not capped: the same URL layout served by a bare Node pass-through (no body
- * buffering, no JSON, no pricing, no meter), so `BENCH_PROXY=bare` shows what any Node HTTP hop
+ * buffering, no JSON, no pricing, no meter; script argument `bare`) shows what any Node HTTP hop
  * costs on this machine, and the difference to the real proxy is the cost of metering. WebSocket
  * upgrades are passed through as raw bytes both ways once the upstream has accepted them.
  * @param {{ env: Record<string, string>, extra?: Record<string, string> }} spec as for startProxy

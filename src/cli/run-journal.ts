@@ -22,7 +22,11 @@ const HOLD_RETRY_MAX_MS = 5_000;
 /** While paused, the longest wait between looks (each look waits twice as long as the last). */
 const RECHECK_MAX_MS = 5 * 60_000;
 
-/** Resolves after `ms`, or at once when `signal` aborts; never keeps the process alive. */
+/**
+ * Resolves after `ms`, or at once when `signal` aborts; never keeps the process alive. Not
+ * node:timers/promises' setTimeout (which takes the same signal and ref: false): the global timer
+ * is what the window gate's tests replace with fake time to check the back-off.
+ */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
@@ -48,6 +52,7 @@ export class RunJournal {
   private stopped = false;
   /** After the final record: the ledger is closed, and anything arriving late is already counted. */
   private finished = false;
+  /** Settles once every write asked for so far is done (or failed, which is reported). */
   private writes: Promise<void> = Promise.resolve();
   /** Requests whose reservation row was written, until they settle or are released. */
   private readonly reservedRows = new Set<string>();
@@ -59,14 +64,21 @@ export class RunJournal {
     private readonly warn: (text: string) => void,
   ) {}
 
-  /** Queues one write; a failure is reported once per kind and never stops the run. */
-  private write(what: string, work: () => Promise<void>): void {
-    if (this.finished) return;
-    this.writes = this.writes.then(work).catch((err: unknown) => this.warn(`capped: warning: the ledger could not record ${what}: ${(err as Error).message}\n`));
+  /**
+   * Starts one write now (the ledger keeps them in call order and commits those of one tick in one
+   * transaction); a failure is reported and never stops the run. Writes do not wait for each
+   * other, so the request path waits for at most one commit, not a queue of them.
+   */
+  private write(what: string, work: () => Promise<void>): Promise<void> {
+    if (this.finished) return this.writes;
+    const done = work().catch((err: unknown) => this.warn(`capped: warning: the ledger could not record ${what}: ${(err as Error).message}\n`));
+    const before = this.writes;
+    this.writes = before.then(() => done);
+    return done;
   }
 
   start(run: Omit<RunStart, 'repo' | 'host' | 'pid'>): Promise<void> {
-    this.write('the run', () => this.ledger.startRun({ ...run, repo: repoOf(run.cwd), host: os.hostname(), pid: process.pid }));
+    void this.write('the run', () => this.ledger.startRun({ ...run, repo: repoOf(run.cwd), host: os.hostname(), pid: process.pid }));
     return this.writes;
   }
 
@@ -75,12 +87,11 @@ export class RunJournal {
    * returned promise resolves once that write is done (or failed, which is reported).
    */
   reserve(id: string, r: Reservation, provider: string, at: string): Promise<void> {
-    this.write('a reservation', async () => {
+    return this.write('a reservation', async () => {
       const holdId = this.holds.has(id) ? this.holdId(id) : undefined;
       await this.ledger.recordRequest({ ...this.worstCase(id, r, at), provider, reserved: true, ...(holdId ? { holdId } : {}) });
       this.reservedRows.add(id);
     });
-    return this.writes;
   }
 
   /** A reservation as a request row: its whole cost, estimated, its tokens as output. */
@@ -105,10 +116,10 @@ export class RunJournal {
     // The request's cost enters `requests` before its window hold leaves: never counted zero times.
     if (this.holds.delete(notice.id)) {
       const id = notice.id;
-      this.writes = this.writes.then(() => this.recordThenRelease(notice, at, id)).catch((err: unknown) => this.warn(`capped: warning: the ledger could not record a request: ${(err as Error).message}\n`));
+      void this.write('a request', () => this.recordThenRelease(notice, at, id));
       return;
     }
-    this.write('a request', () => this.ledger.recordRequest(this.entryOf(notice, at)));
+    void this.write('a request', () => this.ledger.recordRequest(this.entryOf(notice, at)));
   }
 
   private entryOf(notice: Extract<ProxyNotice, { type: 'settled' }>, at: string): RequestEntry {
@@ -191,7 +202,7 @@ export class RunJournal {
       },
       release: (id) => {
         if (!this.holds.delete(id)) return;
-        this.write('a window hold', () => this.ledger.releaseHold(this.holdId(id)));
+        void this.write('a window hold', () => this.ledger.releaseHold(this.holdId(id)));
       },
       waitForRoom: (window, attempt, signal) => {
         // Look again at the reset, or sooner: other runs' holds end as their requests settle.
@@ -206,27 +217,27 @@ export class RunJournal {
     this.reservedRows.delete(id);
     // Its window hold (if any) stays until it expires; the row says so, so it is counted once.
     const holdId = this.holds.has(id) ? { holdId: this.holdId(id) } : {};
-    this.write('a request', () => this.ledger.recordRequest({ ...this.worstCase(id, r, at), ...holdId }));
+    void this.write('a request', () => this.ledger.recordRequest({ ...this.worstCase(id, r, at), ...holdId }));
   }
 
   action(action: BudgetAction, state: BudgetState): void {
     if (action.type === 'released' && this.reservedRows.delete(action.id)) {
       const id = action.id;
-      this.write('a released request', () => this.ledger.dropRequest(this.runId, id));
+      void this.write('a released request', () => this.ledger.dropRequest(this.runId, id));
     }
     for (const a of state.approvals.slice(this.approvals)) {
-      this.write('an approval', () => this.ledger.recordApproval({ runId: this.runId, kind: a.kind, at: a.at, answer: a.answer, from: nanoToUsd(a.from), to: nanoToUsd(a.to), ...(a.model ? { model: a.model } : {}) }));
+      void this.write('an approval', () => this.ledger.recordApproval({ runId: this.runId, kind: a.kind, at: a.at, answer: a.answer, from: nanoToUsd(a.from), to: nanoToUsd(a.to), ...(a.model ? { model: a.model } : {}) }));
     }
     this.approvals = state.approvals.length;
     if (action.type === 'terminate' && !this.stopped && state.hardStop) {
       this.stopped = true;
       const { reason, at } = state.hardStop;
-      this.write('the hard stop', () => this.ledger.recordHardStop(this.runId, reason, at));
+      void this.write('the hard stop', () => this.ledger.recordHardStop(this.runId, reason, at));
     }
   }
 
   async finish(record: RunRecord): Promise<void> {
-    this.write('the final record', () => this.ledger.finishRun(record));
+    void this.write('the final record', () => this.ledger.finishRun(record));
     this.finished = true;
     await this.writes;
     await this.ledger.close();

@@ -20,16 +20,29 @@ function now<T>(fn: () => T): Promise<T> {
   }
 }
 
+/** Writes waiting for this tick's transaction, each with its promise's settlers. */
+interface QueuedWrite {
+  statements: readonly Statement[];
+  resolve: (changes: number[]) => void;
+  reject: (err: Error) => void;
+}
+
 /**
- * SQLite through better-sqlite3: every write is a synchronous `BEGIN IMMEDIATE` transaction that
- * has committed to the write-ahead log before `write` returns, so a capped killed with -9 loses
- * nothing it reported, and a kill halfway through a transaction leaves no trace of it.
- * synchronous=NORMAL: in WAL mode a commit survives the process dying (not a power cut), without
- * an fsync per request on the proxy's event loop.
+ * SQLite through better-sqlite3. Writes are batched: every write asked for in one turn of the
+ * event loop goes into one `BEGIN IMMEDIATE` transaction, committed to the write-ahead log at the
+ * end of that turn (setImmediate), before any promise of them resolves; each write is a savepoint
+ * of its own, so one that fails (`orElse`) undoes only itself. So a capped killed with -9 loses
+ * nothing it reported (a reservation resolves only once it is committed), a kill halfway through
+ * leaves no trace of the transaction, and many requests settling together cost one commit.
+ * A read, a migration or close first commits what is queued. synchronous=NORMAL: in WAL mode a
+ * commit survives the process dying (not a power cut), without an fsync per request on the
+ * proxy's event loop.
  */
 class SqliteDriver implements Driver {
   readonly dialect = 'sqlite' as const;
   private readonly statements = new Map<string, Database.Statement<SqlValue[]>>();
+  private queue: QueuedWrite[] = [];
+  private flushing: NodeJS.Immediate | null = null;
 
   constructor(private readonly db: Database.Database) {}
 
@@ -43,24 +56,59 @@ class SqliteDriver implements Driver {
   }
 
   write(statements: readonly Statement[]): Promise<number[]> {
-    return now(() =>
-      this.db
-        .transaction(() =>
-          statements.map((s) => {
-            const { changes } = this.prepare(s.sql).run(...s.params);
-            if (changes === 0 && s.orElse) throw s.orElse();
-            return changes;
-          }),
-        )
-        .immediate(),
+    return new Promise((resolve, reject) => {
+      this.queue.push({ statements, resolve, reject });
+      this.flushing ??= setImmediate(() => this.flush());
+    });
+  }
+
+  /** Commits every queued write in one transaction, then settles their promises. */
+  private flush(): void {
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = null;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const outcomes: ({ changes: number[] } | { err: Error })[] = [];
+    const one = this.db.transaction((statements: readonly Statement[]) =>
+      statements.map((s) => {
+        const { changes } = this.prepare(s.sql).run(...s.params);
+        if (changes === 0 && s.orElse) throw s.orElse();
+        return changes;
+      }),
     );
+    try {
+      this.db
+        .transaction(() => {
+          outcomes.length = 0;
+          for (const w of batch) {
+            try {
+              outcomes.push({ changes: one(w.statements) });
+            } catch (err) {
+              outcomes.push({ err: err instanceof Error ? err : new Error(String(err)) });
+            }
+          }
+        })
+        .immediate();
+    } catch (err) {
+      // The transaction itself failed (busy past the timeout, disk full): none of it is written.
+      for (const w of batch) w.reject(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    batch.forEach((w, i) => {
+      const outcome = outcomes[i]!;
+      if ('err' in outcome) w.reject(outcome.err);
+      else w.resolve(outcome.changes);
+    });
   }
 
   all(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
+    this.flush();
     return now(() => this.prepare(sql).all(...params) as Row[]);
   }
 
   migrate(): Promise<void> {
+    this.flush();
     return now(() => {
       const run = this.db.transaction(() => {
         this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
@@ -78,6 +126,7 @@ class SqliteDriver implements Driver {
   }
 
   close(): Promise<void> {
+    this.flush();
     this.statements.clear();
     if (this.db.open) this.db.close();
     return Promise.resolve();

@@ -13,17 +13,20 @@ export class SseFramer {
 
   /** Chunks of a long event waiting to be joined: joined once, when a line end arrives. */
   private parts: Buffer[] = [];
+  private partsBytes = 0;
 
   push(chunk: Buffer): Buffer[] {
     // A chunk without any line end cannot finish an event (JSON escapes its newlines): keep it
     // aside instead of copying everything held so far on every chunk of a multi-megabyte event.
     if (this.pending.length > 0 && chunk.indexOf(LF) === -1 && chunk.indexOf(CR) === -1) {
       this.parts.push(chunk);
+      this.partsBytes += chunk.length;
       return [];
     }
     if (this.parts.length > 0) {
       this.pending = Buffer.concat([this.pending, ...this.parts]);
       this.parts = [];
+      this.partsBytes = 0;
     }
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const events: Buffer[] = [];
@@ -74,9 +77,32 @@ export class SseFramer {
   end(): Buffer | null {
     const rest = this.parts.length > 0 ? Buffer.concat([this.pending, ...this.parts]) : this.pending;
     this.parts = [];
+    this.partsBytes = 0;
     this.pending = Buffer.alloc(0);
     this.scanFrom = 0;
     return rest.length > 0 ? rest : null;
+  }
+
+  /** How many bytes of the event not yet whole are held. */
+  heldLength(): number {
+    return this.pending.length + this.partsBytes;
+  }
+
+  /** The first `n` held bytes (or fewer) of the event not yet whole. */
+  head(n: number): Buffer {
+    if (this.pending.length >= n || this.parts.length === 0) return this.pending.subarray(0, n);
+    return Buffer.concat([this.pending, ...this.parts]).subarray(0, n);
+  }
+
+  /** The held bytes of the event not yet whole, from offset `from` (without joining the rest). */
+  held(from = 0): Buffer {
+    const pieces: Buffer[] = [];
+    let at = 0;
+    for (const b of [this.pending, ...this.parts]) {
+      if (at + b.length > from) pieces.push(b.subarray(Math.max(0, from - at)));
+      at += b.length;
+    }
+    return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
   }
 }
 

@@ -164,6 +164,8 @@ export const anthropic: Provider = {
   toolSteps: anthropicToolSteps,
   defaultMaxTokens: () => 64_000,
   createMeter: () => new AnthropicMeter(),
+  // Text, thinking and tool-input deltas: a tool call is counted at its content_block_start.
+  passThroughEvents: new Set(['content_block_delta', 'ping']),
   cache: { kind: 'explicit', minTokens: anthropicMinCacheTokens },
   cacheHints: anthropicCacheHints,
   // Documents and images by file id or URL: their tokens are not in the body's bytes.

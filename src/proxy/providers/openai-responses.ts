@@ -318,6 +318,8 @@ export const openaiResponses: Provider = {
   toolSteps: openaiResponsesToolSteps,
   defaultMaxTokens,
   createMeter: () => new ResponsesMeter(),
+  // Deltas only add to the output characters; tool calls are counted on output items.
+  passThroughEvents: DELTA_EVENTS,
   cache: OPENAI_CACHE,
   cacheHints: openaiCacheHints,
   hiddenMarkers: OPENAI_HIDDEN,

@@ -123,6 +123,12 @@ export interface Provider {
   /** Output ceiling to reserve for when the client set none (the model's maximum output). */
   defaultMaxTokens(model: string): number;
   createMeter(opts: { injectedUsage: boolean }): Meter;
+  /**
+   * SSE event names (the `event:` line) whose events its meter only reads: never dropped,
+   * replaced, a tool call or the end of usage. Their bytes go to the client as they arrive, before
+   * the event is whole (the meter reads the whole event once it is).
+   */
+  readonly passThroughEvents?: ReadonlySet<string>;
   /** An error response in this provider's own shape. */
   error(status: number, message: string): ErrorBody;
   /**

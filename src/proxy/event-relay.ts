@@ -1,0 +1,226 @@
+import { responseHeaders } from './forward.js';
+import { OutputBound } from './output-bound.js';
+import { gateTools, send, type Held, type Relay, type RelayOutcome, type ToolVerdict } from './relay-shared.js';
+import { SseFramer } from './sse-framer.js';
+import { SseReader, type SseEvent } from './sse-reader.js';
+
+/**
+ * Where a relayed event stream is:
+ * - forwarding: each event is metered and forwarded as soon as it is whole;
+ * - holding: a tool call waits for a person (nobody at the keyboard); later events wait, unread;
+ * - refused: capped ended the client's stream; what the upstream still sends is metered only;
+ * - drained: the upstream was closed after the refusal (final usage read, or past the reservation).
+ */
+type State = 'forwarding' | 'holding' | 'refused' | 'drained';
+
+/**
+ * Relays one SSE response event by event, exact bytes, as each event completes; a tool call the
+ * budget refuses is never forwarded: the stream ends there with an error event in the provider's
+ * shape.
+ */
+export class EventRelay {
+  private readonly framer = new SseFramer();
+  private readonly reader = new SseReader();
+  private readonly bound: OutputBound;
+  private state: State = 'forwarding';
+  private bytes = 0;
+  /** The budget ends the response (not a withheld tool call): the upstream must stop generating. */
+  private cutting = false;
+  /** Raw events that arrived while a tool call was held. */
+  private readonly waiting: Buffer[] = [];
+  /** Bytes of the event not yet whole already sent on (a pass-through event, see passOn). */
+  private preSent = 0;
+  /** The event not yet whole was looked at and must wait to be whole. */
+  private mustWait = false;
+  private readonly isHolding = (): boolean => this.state === 'holding';
+
+  constructor(private readonly r: Relay) {
+    this.bound = new OutputBound(r.hooks);
+  }
+
+  run(): Promise<RelayOutcome> {
+    const { upstream, res, clientGone } = this.r;
+    return new Promise((resolve) => {
+      if (!clientGone()) res.writeHead(upstream.statusCode ?? 502, responseHeaders(upstream.headers));
+      upstream.on('data', (chunk: Buffer) => this.onData(chunk));
+      upstream.on('close', () => resolve(this.onClose()));
+    });
+  }
+
+  private get ended(): boolean {
+    return this.state === 'refused' || this.state === 'drained';
+  }
+
+  private onData(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    const raws = this.framer.push(chunk);
+    if (raws.length > 0) this.mustWait = false;
+    if (this.ended) this.drain(raws, false);
+    else if (this.state === 'holding') this.waiting.push(...raws);
+    else {
+      this.forward(raws, false);
+      if (this.state === 'forwarding') this.passOn();
+    }
+  }
+
+  /**
+   * Sends on what has arrived of an event not yet whole when its name says the meter only reads
+   * it (Provider.passThroughEvents): a multi-megabyte delta streams through instead of waiting to
+   * be whole. The meter still reads it once it is, before anything after it is decided.
+   */
+  private passOn(): void {
+    const held = this.framer.heldLength();
+    if (held <= this.preSent || this.mustWait) return;
+    if (this.preSent === 0) {
+      const name = eventName(this.framer.head(64));
+      if (name === undefined) return; // its first line is not all there yet
+      this.mustWait = name === null || !this.r.provider.passThroughEvents?.has(name);
+      if (this.mustWait) return;
+    }
+    send(this.r, this.framer.held(this.preSent), this.isHolding);
+    this.preSent = held;
+  }
+
+  private onClose(): RelayOutcome {
+    const { upstream, res, clientGone, meter } = this.r;
+    // Cut off while a tool call waited for its answer: nothing more is forwarded.
+    if (this.state === 'holding') {
+      this.state = 'refused';
+      if (!clientGone()) res.destroy();
+    }
+    const rest = this.framer.end();
+    if (this.ended) {
+      this.drain(rest ? [rest] : [], true);
+    } else {
+      if (rest) this.forward([rest], true);
+      else for (const e of this.reader.end()) meter.event(e);
+      if (!clientGone() && !this.ended) {
+        if (upstream.complete) res.end();
+        else res.destroy();
+      }
+    }
+    // Usage read in full stays exact even when capped ended the stream after it (Gemini sends the
+    // final usage in the same chunk as a withheld tool call).
+    return { status: upstream.statusCode ?? 502, bytes: this.bytes, reading: meter.reading() };
+  }
+
+  /** The events raw event `k` completes (the stream's last one also flushes the reader). */
+  private read(raws: Buffer[], k: number, last: boolean): SseEvent[] {
+    const events = this.reader.push(raws[k]!);
+    if (last && k === raws.length - 1) events.push(...this.reader.end());
+    return events;
+  }
+
+  /**
+   * Meters whole raw events and forwards them (with what `out` holds already); stops at a
+   * refused tool call, or at a held one, keeping the rest back.
+   */
+  private forward(raws: Buffer[], last: boolean, out: Buffer[] = []): void {
+    const { meter, hooks } = this.r;
+    for (let k = 0; k < raws.length; k++) {
+      const before = meter.reading().toolCalls;
+      let forward = this.meterOne(raws, k, last);
+      if (k === 0 && this.preSent > 0) {
+        // Started already (a pass-through event): the rest of it goes out whatever follows.
+        out.push(raws[0]!.subarray(this.preSent));
+        this.preSent = 0;
+        forward = null;
+      }
+      const gate = gateTools(meter, meter.reading().toolCalls - before, hooks) ?? this.overLimit();
+      if (typeof gate === 'string') return this.block(gate, out, raws.slice(k + 1));
+      if (gate !== null) {
+        this.waiting.push(...raws.slice(k + 1));
+        return this.hold(gate, forward, out);
+      }
+      if (forward) out.push(forward);
+    }
+    if (out.length > 0) send(this.r, out.length === 1 ? out[0]! : Buffer.concat(out), this.isHolding);
+  }
+
+  /** Meters raw event `k`: what reaches the client of it (its own bytes, a replacement, nothing). */
+  private meterOne(raws: Buffer[], k: number, last: boolean): Buffer | null {
+    let forward: Buffer | null = raws[k]!;
+    for (const e of this.read(raws, k, last)) {
+      const verdict = this.r.meter.event(e);
+      if (verdict === 'drop') forward = null;
+      else if (typeof verdict === 'object') forward = Buffer.from(verdict.replace);
+    }
+    return forward;
+  }
+
+  private overLimit(): string | null {
+    const cut = this.bound.check(this.r.meter.reading());
+    if (cut !== null) this.cutting = true;
+    return cut;
+  }
+
+  /** Holds the rest of the stream back (after sending `out`) until a person answers. */
+  private hold(gate: Held, forward: Buffer | null, out: Buffer[]): void {
+    this.state = 'holding';
+    this.r.upstream.pause();
+    if (out.length > 0) send(this.r, Buffer.concat(out), this.isHolding);
+    void gate.hold.then((verdict) => this.release(verdict, forward, gate.remaining));
+  }
+
+  /** Forwards what a settled hold let through, then carries on with the events that waited. */
+  private release(verdict: ToolVerdict, forward: Buffer | null, remaining: number): void {
+    if (this.ended) return;
+    this.state = 'forwarding';
+    if (!verdict.allowed) return this.block(verdict.message, [], this.waiting.splice(0));
+    const out: Buffer[] = forward ? [forward] : [];
+    const gate = gateTools(this.r.meter, remaining, this.r.hooks) ?? this.overLimit();
+    if (typeof gate === 'string') return this.block(gate, out, this.waiting.splice(0));
+    // The held event goes out with `out` now: the next hold must not send it a second time.
+    if (gate !== null) return this.hold(gate, null, out);
+    this.forward(this.waiting.splice(0), false, out);
+    if (this.state === 'forwarding') this.r.upstream.resume();
+  }
+
+  /** Ends the client's stream with capped's refusal; `rest` (read, not yet metered) is drained. */
+  private block(message: string, out: Buffer[], rest: Buffer[] = []): void {
+    const { provider, res, upstream, clientGone } = this.r;
+    this.state = 'refused';
+    // Each forwarded event keeps its own bytes; the error capped adds goes in its own write, as
+    // some clients (js-genai) only recognise an error that arrives as a chunk of its own.
+    if (out.length > 0) send(this.r, Buffer.concat(out));
+    send(this.r, Buffer.from(provider.streamError(message, this.bound.retryable)));
+    if (!clientGone()) res.end();
+    if (this.cutting) return void upstream.destroy();
+    this.drain(rest, false);
+    // Nothing is forwarded any more, so nothing waits for the client (backpressure, a hold).
+    upstream.resume();
+  }
+
+  /**
+   * After the client's stream ended: meters what the upstream still sends, forwarding nothing,
+   * until its final usage arrives (so the charge is exact) or its output passes what the request
+   * was reserved for; then closes it.
+   */
+  private drain(raws: Buffer[], last: boolean): void {
+    const { meter, hooks, upstream } = this.r;
+    for (let k = 0; k < raws.length; k++) {
+      if (this.state === 'drained') return;
+      for (const e of this.read(raws, k, last)) meter.event(e);
+      const reading = meter.reading();
+      const seen = Math.max(reading.usage.output ?? 0, hooks.outputTokens(reading.outputChars));
+      if (reading.complete || seen > this.r.allowedOut) {
+        this.state = 'drained';
+        upstream.destroy();
+      }
+    }
+    if (last && raws.length === 0 && this.state !== 'drained') for (const e of this.reader.end()) meter.event(e);
+  }
+}
+
+/**
+ * The name on an SSE event's first line (`event: NAME`): null when the first line is something
+ * else, undefined while it is not whole yet.
+ */
+function eventName(head: Buffer): string | null | undefined {
+  const text = head.toString('latin1');
+  if (!'event:'.startsWith(text.slice(0, 6)) || (text.length >= 6 && !text.startsWith('event:'))) return null;
+  const end = text.search(/[\r\n]/);
+  // No line end within the first 64 bytes: no name capped lets through is that long.
+  if (end === -1) return text.length < 64 ? undefined : null;
+  return text.slice(6, end).trim();
+}

@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteDriver } from '../../../src/ledger/sqlite-ledger.js';
+import type { Driver } from '../../../src/ledger/driver.js';
+
+// The SQLite driver commits the writes of one event-loop turn in one transaction: nothing is on
+// disk before the turn ends, everything is once a write's promise resolves, and a write that
+// fails undoes only itself.
+
+let dir = '';
+let driver: Driver | null = null;
+afterEach(async () => {
+  await driver?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function open(): Promise<{ driver: Driver; file: string }> {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-batch-'));
+  const file = path.join(dir, 'ledger.db');
+  driver = openSqliteDriver(file);
+  await driver.write([{ sql: 'CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)', params: [] }]);
+  return { driver, file };
+}
+
+/** What another connection (another capped, or `capped runs`) sees in the file. */
+function seen(file: string): string[] {
+  const other = new Database(file, { readonly: true });
+  try {
+    return (other.prepare('SELECT k FROM t ORDER BY k').all() as { k: string }[]).map((r) => r.k);
+  } finally {
+    other.close();
+  }
+}
+
+describe('the SQLite driver', () => {
+  it('commits the writes of one turn together, before their promises resolve', async () => {
+    const { driver, file } = await open();
+    const a = driver.write([{ sql: 'INSERT INTO t (k, v) VALUES (?, ?)', params: ['a', 1] }]);
+    const b = driver.write([{ sql: 'INSERT INTO t (k, v) VALUES (?, ?)', params: ['b', 2] }]);
+    expect(seen(file)).toEqual([]);
+    expect(await a).toEqual([1]);
+    expect(seen(file)).toEqual(['a', 'b']);
+    expect(await b).toEqual([1]);
+  });
+
+  it('a failing write in the batch undoes only itself', async () => {
+    const { driver, file } = await open();
+    const good = driver.write([{ sql: 'INSERT INTO t (k, v) VALUES (?, ?)', params: ['a', 1] }]);
+    const bad = driver.write([
+      { sql: 'INSERT INTO t (k, v) VALUES (?, ?)', params: ['b', 2] },
+      { sql: 'UPDATE t SET v = 3 WHERE k = ?', params: ['missing'], orElse: () => new Error('no such row') },
+    ]);
+    const after = driver.write([{ sql: 'INSERT INTO t (k, v) VALUES (?, ?)', params: ['c', 3] }]);
+    await expect(bad).rejects.toThrow('no such row');
+    await good;
+    await after;
+    expect(seen(file)).toEqual(['a', 'c']);
+  });
+
+  it('a read sees the writes queued before it', async () => {
+    const { driver } = await open();
+    void driver.write([{ sql: 'INSERT INTO t (k, v) VALUES (?, ?)', params: ['a', 1] }]);
+    expect(await driver.all('SELECT k FROM t')).toEqual([{ k: 'a' }]);
+  });
+});

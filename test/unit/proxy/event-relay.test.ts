@@ -1,0 +1,236 @@
+import { EventEmitter } from 'node:events';
+import type http from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { EventRelay } from '../../../src/proxy/event-relay.js';
+import { anthropic } from '../../../src/proxy/providers/anthropic.js';
+import { openaiChat } from '../../../src/proxy/providers/openai-chat.js';
+import type { Provider } from '../../../src/proxy/providers/types.js';
+import type { RelayHooks, RelayOutcome, ToolVerdict } from '../../../src/proxy/relay-shared.js';
+
+/** The upstream response, in memory: the test pushes its bytes and ends it. */
+class FakeUpstream extends EventEmitter {
+  statusCode = 200;
+  headers = { 'content-type': 'text/event-stream' };
+  complete = false;
+  paused = false;
+  destroyed = false;
+  private closed = false;
+  pause(): this {
+    this.paused = true;
+    return this;
+  }
+  resume(): this {
+    this.paused = false;
+    return this;
+  }
+  destroy(): this {
+    this.destroyed = true;
+    this.close();
+    return this;
+  }
+  send(text: string, pieces = 1): void {
+    const bytes = Buffer.from(text);
+    const size = Math.ceil(bytes.length / pieces);
+    for (let at = 0; at < bytes.length; at += size) this.emit('data', bytes.subarray(at, at + size));
+  }
+  finish(): void {
+    this.complete = true;
+    this.close();
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.emit('close');
+  }
+}
+
+/** The client's response, in memory: what was written, and how it ended. */
+class FakeResponse extends EventEmitter {
+  status = 0;
+  readonly writes: string[] = [];
+  ended = false;
+  destroyed = false;
+  writeHead(status: number): this {
+    this.status = status;
+    return this;
+  }
+  write(data: Buffer | string): boolean {
+    this.writes.push(data.toString());
+    return true;
+  }
+  end(): void {
+    this.ended = true;
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+  get body(): string {
+    return this.writes.join('');
+  }
+}
+
+const allowAll = (): ToolVerdict => ({ allowed: true });
+
+function hooks(allowToolCall: RelayHooks['allowToolCall'] = allowAll): RelayHooks {
+  return {
+    allowToolCall,
+    holdBodies: false,
+    inputKnown: () => null,
+    allowance: () => 1_000_000,
+    sentCeiling: null,
+    outputTokens: (chars) => Math.ceil(chars / 4),
+    now: () => 0,
+    extend: () => ({ allowedOut: 1_000_000, short: null }),
+    cut: () => 'capped: cut',
+    yieldRoom: () => 'capped: yield',
+  };
+}
+
+function relay(provider: Provider, allowToolCall?: RelayHooks['allowToolCall'], injectedUsage = false) {
+  const upstream = new FakeUpstream();
+  const res = new FakeResponse();
+  const done: Promise<RelayOutcome> = new EventRelay({
+    provider,
+    meter: provider.createMeter({ injectedUsage }),
+    upstream: upstream as unknown as http.IncomingMessage,
+    res: res as unknown as http.ServerResponse,
+    hooks: hooks(allowToolCall),
+    allowedOut: 1_000_000,
+    clientGone: () => false,
+  }).run();
+  return { upstream, res, done };
+}
+
+const sse = (type: string, data: Record<string, unknown>): string => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+const START = sse('message_start', { message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], usage: { input_tokens: 120, output_tokens: 1 } } });
+const TEXT = sse('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) + sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Hello there' } }) + sse('content_block_stop', { index: 0 });
+const TOOL = sse('content_block_start', { index: 1, content_block: { type: 'tool_use', id: 'toolu_1', name: 'Bash', input: {} } }) + sse('content_block_delta', { index: 1, delta: { type: 'input_json_delta', partial_json: '{"command":"ls"}' } }) + sse('content_block_stop', { index: 1 });
+const END = sse('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 42 } }) + sse('message_stop', {});
+
+describe('EventRelay (Anthropic SSE, in memory)', () => {
+  it('forwards the exact bytes, however the chunks split the events, and reads usage split across events', async () => {
+    const { upstream, res, done } = relay(anthropic);
+    const stream = START + TEXT + END;
+    upstream.send(stream, 13);
+    upstream.finish();
+    const outcome = await done;
+    expect(res.status).toBe(200);
+    expect(res.body).toBe(stream);
+    expect(res.ended).toBe(true);
+    expect(outcome.bytes).toBe(Buffer.byteLength(stream));
+    expect(outcome.reading.usage.input).toBe(120);
+    expect(outcome.reading.usage.output).toBe(42);
+    expect(outcome.reading.complete).toBe(true);
+  });
+
+  it('a stream cut mid-way: what arrived is passed on as it came, then the client connection is destroyed; usage is not final', async () => {
+    const { upstream, res, done } = relay(anthropic);
+    const half = TEXT.slice(0, TEXT.length - 20);
+    upstream.send(START + half);
+    upstream.close();
+    const outcome = await done;
+    expect(res.destroyed).toBe(true);
+    expect(res.ended).toBe(false);
+    expect(res.body).toBe(START + half);
+    expect(outcome.reading.complete).toBe(false);
+    expect(outcome.reading.usage.input).toBe(120);
+  });
+
+  it('a tool call the budget allows is forwarded and counted', async () => {
+    const asked: number[] = [];
+    const { upstream, res, done } = relay(anthropic, (reading) => {
+      asked.push(reading.toolCalls);
+      return { allowed: true };
+    });
+    upstream.send(START + TOOL + END, 5);
+    upstream.finish();
+    const outcome = await done;
+    expect(asked).toEqual([1]);
+    expect(res.body).toBe(START + TOOL + END);
+    expect(outcome.reading.toolCalls).toBe(1);
+  });
+
+  it('a refused tool call never reaches the client: the stream ends with the refusal, the rest is metered to its final usage', async () => {
+    const { upstream, res, done } = relay(anthropic, () => ({ allowed: false, message: 'capped: no more actions' }));
+    upstream.send(START + TEXT + TOOL);
+    expect(res.ended).toBe(true);
+    expect(res.body).not.toContain('tool_use');
+    expect(res.body.startsWith(START + TEXT)).toBe(true);
+    expect(res.body).toContain('capped: no more actions');
+    upstream.send(END);
+    expect(upstream.destroyed).toBe(true); // final usage read: nothing more to wait for
+    const outcome = await done;
+    expect(outcome.reading.usage.output).toBe(42);
+    expect(outcome.reading.complete).toBe(true);
+  });
+
+  it('a held tool call keeps the rest of the stream back, unread, until the person answers', async () => {
+    let answer!: (v: ToolVerdict) => void;
+    const { upstream, res, done } = relay(anthropic, () => ({ hold: new Promise<ToolVerdict>((resolve) => (answer = resolve)) }));
+    upstream.send(START + TEXT + TOOL + END);
+    expect(upstream.paused).toBe(true);
+    expect(res.body).toBe(START + TEXT);
+    answer({ allowed: true });
+    await Promise.resolve();
+    expect(upstream.paused).toBe(false);
+    expect(res.body).toBe(START + TEXT + TOOL + END);
+    upstream.finish();
+    expect((await done).reading.usage.output).toBe(42);
+    expect(res.ended).toBe(true);
+  });
+});
+
+describe('EventRelay (OpenAI Chat SSE, in memory)', () => {
+  const chunk = (o: Record<string, unknown>): string => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model: 'gpt-4.1-mini', ...o })}\n\n`;
+  it('drops the usage chunk capped asked for and reads its usage; the tool call passes', async () => {
+    const { upstream, res, done } = relay(openaiChat, undefined, true);
+    const call = chunk({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'exec', arguments: '' } }] }, finish_reason: null }], usage: null });
+    const args = chunk({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"cmd":"ls"}' } }] }, finish_reason: 'tool_calls' }], usage: null });
+    const usage = chunk({ choices: [], usage: { prompt_tokens: 50, completion_tokens: 7, total_tokens: 57 } });
+    upstream.send(call + args + usage + 'data: [DONE]\n\n', 3);
+    upstream.finish();
+    const outcome = await done;
+    expect(res.body).not.toContain('prompt_tokens');
+    expect(res.body).toContain('"arguments":"{\\"cmd\\":\\"ls\\"}"');
+    expect(res.body.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(outcome.reading.usage.input).toBe(50);
+    expect(outcome.reading.usage.output).toBe(7);
+    expect(outcome.reading.toolCalls).toBe(1);
+  });
+});
+
+describe('EventRelay pass-through events', () => {
+  it('sends a big text delta on as it arrives, before it is whole, and meters it once whole', async () => {
+    const { upstream, res, done } = relay(anthropic);
+    upstream.send(START);
+    const delta = sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'x'.repeat(100_000) } });
+    upstream.send(delta.slice(0, 50_000));
+    // Half of the delta is already with the client; it is not whole yet.
+    expect(res.body).toBe(START + delta.slice(0, 50_000));
+    upstream.send(delta.slice(50_000) + END, 3);
+    upstream.finish();
+    const outcome = await done;
+    expect(res.body).toBe(START + delta + END);
+    expect(outcome.reading.outputChars).toBe(100_000);
+    expect(outcome.reading.usage.output).toBe(42);
+  });
+
+  it('holds back an event that may carry a tool call until it is whole', () => {
+    const { upstream, res } = relay(anthropic, () => ({ allowed: false, message: 'capped: no more actions' }));
+    upstream.send(START);
+    upstream.send(TOOL.slice(0, 40));
+    expect(res.body).toBe(START);
+    upstream.send(TOOL.slice(40));
+    expect(res.body).not.toContain('tool_use');
+    expect(res.body).toContain('capped: no more actions');
+  });
+
+  it('finishes a started delta before the refusal that follows it, so the client never sees half an event', () => {
+    const { upstream, res } = relay(anthropic, () => ({ allowed: false, message: 'capped: no more actions' }));
+    const delta = sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'y'.repeat(5_000) } });
+    upstream.send(START + delta.slice(0, 1_000));
+    upstream.send(delta.slice(1_000) + TOOL);
+    expect(res.body.startsWith(START + delta)).toBe(true);
+    expect(res.body.slice((START + delta).length)).toMatch(/^event: error\n/);
+  });
+});
