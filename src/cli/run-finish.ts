@@ -44,7 +44,7 @@ export async function finishRun(run: RunSession, agent: LaunchedAgent, supervise
   const recordFile = saveRecord(record, run.opts.record, deps);
   // The record was asked for and is missing: the job must not read as passed.
   const finalCode = run.opts.record && recordFile === null && exitCode === EXIT.ok ? EXIT.internal : exitCode;
-  await journal?.finish(record);
+  await journal?.finish(record, state.spentNano);
   const waited = run.output.release();
   if (agent.terminal) {
     agent.terminal.finish(record, recordFile);

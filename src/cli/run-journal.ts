@@ -226,7 +226,7 @@ export class RunJournal {
       void this.write('a released request', () => this.ledger.dropRequest(this.runId, id));
     }
     for (const a of state.approvals.slice(this.approvals)) {
-      void this.write('an approval', () => this.ledger.recordApproval({ runId: this.runId, kind: a.kind, at: a.at, answer: a.answer, from: nanoToUsd(a.from), to: nanoToUsd(a.to), ...(a.model ? { model: a.model } : {}) }));
+      void this.write('an approval', () => this.ledger.recordApproval({ runId: this.runId, kind: a.kind, at: a.at, answer: a.answer, from: nanoToUsd(a.from), to: nanoToUsd(a.to), fromNano: a.from, toNano: a.to, ...(a.model ? { model: a.model } : {}) }));
     }
     this.approvals = state.approvals.length;
     if (action.type === 'terminate' && !this.stopped && state.hardStop) {
@@ -236,8 +236,9 @@ export class RunJournal {
     }
   }
 
-  async finish(record: RunRecord): Promise<void> {
-    void this.write('the final record', () => this.ledger.finishRun(record));
+  /** The final record; `spentNano` is the engine's own total, stored as is (not rebuilt from the record's dollars). */
+  async finish(record: RunRecord, spentNano?: Nano): Promise<void> {
+    void this.write('the final record', () => this.ledger.finishRun(record, spentNano));
     this.finished = true;
     await this.writes;
     await this.ledger.close();

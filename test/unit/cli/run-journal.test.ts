@@ -28,8 +28,12 @@ function fakeLedger() {
       rows.delete(key);
       return Promise.resolve();
     },
-    finishRun: () => {
-      guard('finish');
+    finishRun: (_record: unknown, spentNano?: number) => {
+      guard(`finish ${spentNano}`);
+      return Promise.resolve();
+    },
+    recordApproval: (row: { kind: string; from: number; fromNano?: number; toNano?: number }) => {
+      guard(`approval ${row.kind} ${row.fromNano}→${row.toNano}`);
       return Promise.resolve();
     },
     close: () => {
@@ -57,15 +61,25 @@ describe('RunJournal', () => {
 
     const usage = { input: 100, output: 20, cacheRead: 0, cacheWrite: 0 };
     journal.notice({ type: 'settled', id: 'q1', model: 'claude-sonnet-4-5', costNano: 600_000, usage, estimated: false, clamped: null, retry: false, provider: 'anthropic', phase: 'implementation', reservedInputNano: 300_000, billedInputNano: 300_000, overrun: false }, AT);
-    await journal.finish(buildRunRecord(state, { id: 'run1', command: ['agent'], cwd: '/', startedAt: AT, endedAt: AT, exitCode: 0, apiEquivalent: false }));
+    await journal.finish(buildRunRecord(state, { id: 'run1', command: ['agent'], cwd: '/', startedAt: AT, endedAt: AT, exitCode: 0, apiEquivalent: false }), state.spentNano);
     // After the record: a late settle (its socket was destroyed) is neither written nor reported.
     journal.notice({ type: 'settled', id: 'q3', model: 'claude-sonnet-4-5', costNano: 1, usage, estimated: true, clamped: null, retry: false, provider: 'anthropic', phase: 'implementation', reservedInputNano: 300_000, billedInputNano: 300_000, overrun: false }, AT);
     await new Promise((r) => setImmediate(r));
 
-    expect(calls).toEqual(['request q1 reserved 18000000', 'request q2 reserved 18000000', 'drop q2', 'request q1 settled 600000', 'finish']);
+    expect(calls).toEqual(['request q1 reserved 18000000', 'request q2 reserved 18000000', 'drop q2', 'request q1 settled 600000', 'finish 0']);
     expect(rows.get('q1')).toMatchObject({ costNano: 600_000, estimated: false });
     expect(rows.get('q1')!.reserved).toBeUndefined();
     expect(warnings).toEqual([]);
+  });
+
+  it('stores approvals and the run total in the engine\'s nano-dollars, not rebuilt from the record\'s dollars', async () => {
+    const { ledger, calls } = fakeLedger();
+    const journal = new RunJournal(ledger, 'run1', () => undefined);
+    const state = { ...initialState({ usd: 1_000_000_000, tokens: null, actions: null }), spentNano: 300_000_001 };
+    const approved = { ...state, approvals: [{ kind: 'limit' as const, at: AT, answer: 'approved' as const, from: 1_000_000_000, to: 1_500_000_001 }] };
+    journal.action({ type: 'resumed' } as never, approved);
+    await journal.finish(buildRunRecord(approved, { id: 'run1', command: ['agent'], cwd: '/', startedAt: AT, endedAt: AT, exitCode: 0, apiEquivalent: false }), approved.spentNano);
+    expect(calls).toEqual(['approval limit 1000000000→1500000001', 'finish 300000001']);
   });
 
   it('charges an abandoned request at its reservation in place of its reserved row', async () => {
@@ -75,6 +89,6 @@ describe('RunJournal', () => {
     journal.abandoned('q1', RESERVATION, AT);
     journal.action({ type: 'released', id: 'q1' }, initialState({ usd: 1, tokens: null, actions: null }));
     await journal.finish(buildRunRecord(initialState({ usd: 1, tokens: null, actions: null }), { id: 'run1', command: ['agent'], cwd: '/', startedAt: AT, endedAt: AT, exitCode: 0, apiEquivalent: false }));
-    expect(calls).toEqual(['request q1 reserved 18000000', 'request q1 settled 18000000', 'finish']);
+    expect(calls).toEqual(['request q1 reserved 18000000', 'request q1 settled 18000000', 'finish undefined']);
   });
 });
