@@ -1,5 +1,13 @@
 #!/usr/bin/env node
 // Thin shim: the real entry decides everything; we only set the exit code it returns.
-import { main } from '../dist/cli/main.js';
+import { readFileSync } from 'node:fs';
 
-process.exitCode = await main(process.argv.slice(2));
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+  // The one answer that needs nothing of capped loaded: `capped --version` starts as fast as node.
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(`${pkg.version}\n`);
+} else {
+  const { main } = await import('../dist/cli/main.js');
+  process.exitCode = await main(args);
+}

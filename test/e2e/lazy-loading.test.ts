@@ -32,7 +32,7 @@ function tempDir(): string {
 }
 
 /** Runs capped and returns the packages (node_modules names) it loaded, and its result. */
-async function packagesLoaded(args: string[], opts: RunOptions = {}): Promise<{ packages: Set<string>; code: number | null; stderr: string }> {
+async function packagesLoaded(args: string[], opts: RunOptions = {}): Promise<{ packages: Set<string>; code: number | null; stdout: string; stderr: string }> {
   const list = path.join(tempDir(), 'loaded.txt');
   const result = await runCapped(args, {
     ...opts,
@@ -40,12 +40,22 @@ async function packagesLoaded(args: string[], opts: RunOptions = {}): Promise<{ 
   });
   const lines = fs.readFileSync(list, 'utf8').split('\n');
   const packages = new Set(lines.map((line) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line)?.[1]).filter((p) => p !== undefined));
-  return { packages, code: result.code, stderr: result.stderr };
+  return { packages, code: result.code, stdout: result.stdout, stderr: result.stderr };
 }
 
 describe('each command loads only what it needs', () => {
-  it('--version and --help load commander and no other package', async () => {
-    for (const args of [['--version'], ['--help'], ['-v']]) {
+  it('--version loads no package at all, and prints the version of package.json', async () => {
+    const { version } = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const args of [['--version'], ['-v']]) {
+      const { packages, code, stdout } = await packagesLoaded(args);
+      expect(code, args.join(' ')).toBe(0);
+      expect(stdout).toBe(`${version}\n`);
+      expect([...packages], args.join(' ')).toEqual([]);
+    }
+  });
+
+  it('--help loads commander and no other package', async () => {
+    for (const args of [['--help'], ['help', 'run']]) {
       const { packages, code } = await packagesLoaded(args);
       expect(code, args.join(' ')).toBe(0);
       expect([...packages], args.join(' ')).toEqual(['commander']);
