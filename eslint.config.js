@@ -25,7 +25,19 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', URL: 'readonly', fetch: 'readonly', AbortController: 'readonly', TextDecoder: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        fetch: 'readonly',
+        AbortController: 'readonly',
+        TextDecoder: 'readonly',
+      },
     },
   },
   {
@@ -44,12 +56,13 @@ export default tseslint.config(
   ...layer('src/model/**/*.ts', ['config', 'pricing', 'errors', ...ADAPTERS, 'cli'], 'src/model holds shared types; it imports only src/budget'),
   ...layer('src/pricing/**/*.ts', ['config', ...ADAPTERS, 'cli'], 'src/pricing imports only budget, model and errors'),
   ...layer('src/config/**/*.ts', ['pricing', ...ADAPTERS, 'cli'], 'src/config imports only budget, model and errors'),
-  ...ADAPTERS.filter((name) => name !== 'sealed').map((name) =>
-    layer(
-      `src/${name}/**/*.{ts,tsx}`,
-      [...ADAPTERS.filter((other) => other !== name), 'cli'],
-      `src/${name} imports inner layers (budget, pricing, model, config, errors), not another adapter or cli`,
-    )[0],
+  ...ADAPTERS.filter((name) => name !== 'sealed').map(
+    (name) =>
+      layer(
+        `src/${name}/**/*.{ts,tsx}`,
+        [...ADAPTERS.filter((other) => other !== name), 'cli'],
+        `src/${name} imports inner layers (budget, pricing, model, config, errors), not another adapter or cli`,
+      )[0],
   ),
   ...layer('src/sealed/**/*.ts', ['ledger', 'ui', 'cli'], 'src/sealed composes proxy and supervisor; it imports no ledger, ui or cli'),
 );

@@ -19,7 +19,10 @@ function body(turns) {
   const messages = [];
   for (let i = 0; i < turns; i++) {
     const last = i === turns - 1;
-    messages.push({ role: i % 2 ? 'assistant' : 'user', content: [{ type: 'text', text: `turn ${i} ${'lorem ipsum dolor '.repeat(220)}`, ...(last ? { cache_control: { type: 'ephemeral', ttl: '1h' } } : {}) }] });
+    messages.push({
+      role: i % 2 ? 'assistant' : 'user',
+      content: [{ type: 'text', text: `turn ${i} ${'lorem ipsum dolor '.repeat(220)}`, ...(last ? { cache_control: { type: 'ephemeral', ttl: '1h' } } : {}) }],
+    });
   }
   return {
     model: 'claude-sonnet-4-5',
@@ -54,7 +57,17 @@ memory.settled(seen, { input: 0, cacheRead: 200_000, cacheWrite5m: 0, cacheWrite
 function once() {
   const hints = anthropic.cacheHints(next);
   const continuation = memory.match('k', nextRaw, hints.continues);
-  return predictInput({ rules: anthropic.cache, model: 'claude-sonnet-4-5', hints, body: nextRaw, continuation, estimator, now: Date.now(), cacheEfficiency: null, hiddenMarkers: anthropic.hiddenMarkers });
+  return predictInput({
+    rules: anthropic.cache,
+    model: 'claude-sonnet-4-5',
+    hints,
+    body: nextRaw,
+    continuation,
+    estimator,
+    now: Date.now(),
+    cacheEfficiency: null,
+    hiddenMarkers: anthropic.hiddenMarkers,
+  });
 }
 
 for (let i = 0; i < 200; i++) once();
@@ -79,5 +92,17 @@ if (process.env.ESTIMATE_PARTS) {
   time('cache hints', () => anthropic.cacheHints(next));
   time('match', () => memory.match('k', nextRaw, null));
   const c = memory.match('k', nextRaw, null);
-  time('predict', () => predictInput({ rules: anthropic.cache, model: 'claude-sonnet-4-5', hints, body: nextRaw, continuation: c, estimator, now: Date.now(), cacheEfficiency: null, hiddenMarkers: anthropic.hiddenMarkers }));
+  time('predict', () =>
+    predictInput({
+      rules: anthropic.cache,
+      model: 'claude-sonnet-4-5',
+      hints,
+      body: nextRaw,
+      continuation: c,
+      estimator,
+      now: Date.now(),
+      cacheEfficiency: null,
+      hiddenMarkers: anthropic.hiddenMarkers,
+    }),
+  );
 }

@@ -83,7 +83,12 @@ const input = readline.createInterface({ input: process.stdin });
 input.on('line', () => {
   const bills = {};
   for (const name of twins) {
-    bills[name] = { openaiUsd: openai[name].billedUsd(), geminiUsd: gemini[name].billedUsd(), wsUpgrades: openai[name].bill.wsAccepted, wsCreates: openai[name].bill.wsCreates };
+    bills[name] = {
+      openaiUsd: openai[name].billedUsd(),
+      geminiUsd: gemini[name].billedUsd(),
+      wsUpgrades: openai[name].bill.wsAccepted,
+      wsCreates: openai[name].bill.wsCreates,
+    };
   }
   process.stdout.write(`${JSON.stringify(bills)}\n`);
 });

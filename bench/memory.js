@@ -37,7 +37,14 @@ async function measure(bin) {
   try {
     const child = spawn(process.execPath, [bin, 'run', '--max-usd', '1000', '--', process.execPath, AGENT], {
       cwd: home,
-      env: { PATH: process.env.PATH, HOME: home, CAPPED_HOME: home, ANTHROPIC_BASE_URL: upstream.url, BENCH_REQUESTS: String(requests), BENCH_CONCURRENCY: String(concurrency) },
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        CAPPED_HOME: home,
+        ANTHROPIC_BASE_URL: upstream.url,
+        BENCH_REQUESTS: String(requests),
+        BENCH_CONCURRENCY: String(concurrency),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -56,7 +63,12 @@ async function measure(bin) {
 
 const mb = (n) => n.toFixed(1).padStart(7);
 const builds = parseArgs(process.argv.slice(2));
-console.log(`capped run memory: ${requests} streaming requests, ${concurrency} at a time, fake Anthropic on loopback; node ${process.version}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `capped run memory: ${requests} streaming requests, ${concurrency} at a time, fake Anthropic on loopback; node ${process.version}; load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 console.log('build   | RSS at start | peak, first 32 streams | RSS first sample | last sample | max sample | peak RSS (whole run) | req/s');
 for (const build of builds) {
   const r = await measure(build.bin);

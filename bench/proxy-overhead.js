@@ -66,7 +66,10 @@ const PROVIDER_PATHS = ['chat', 'responses', 'gemini', 'ws'];
 function providerList(raw) {
   if (raw === undefined || raw.trim() === '') return [...PROVIDER_PATHS];
   if (raw.trim() === 'none') return [];
-  const list = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  const list = raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   const unknown = list.filter((p) => !PROVIDER_PATHS.includes(p));
   if (unknown.length > 0) throw new ConfigError(`BENCH_PROVIDERS takes a comma list of ${PROVIDER_PATHS.join(', ')} (or "none"), got "${raw}"`);
   return PROVIDER_PATHS.filter((p) => list.includes(p));
@@ -319,14 +322,16 @@ async function wsExchange(ws, text) {
 }
 
 /** A response body with the fake Anthropic's per-request message id blanked out. */
-const normalised = (chunks) => Buffer.concat(chunks).toString('latin1').replace(/msg_\d+/g, 'msg_N');
+const normalised = (chunks) =>
+  Buffer.concat(chunks)
+    .toString('latin1')
+    .replace(/msg_\d+/g, 'msg_N');
 /** Anthropic: one fake serves both paths, so only the message id may differ. */
 const sameAnthropic = (a, b) => normalised(a) === normalised(b);
 /** OpenAI and Gemini over HTTP: twin fakes, so the bodies must be identical (however the bytes were chunked). */
 const sameBytes = (a, b) => Buffer.concat(a).equals(Buffer.concat(b));
 /** WebSocket: the same messages, each identical. */
 const sameMessages = (a, b) => a.length === b.length && a.every((m, i) => m.equals(b[i]));
-
 
 // ---------------------------------------------------------------------------------------------
 // The paths.
@@ -343,7 +348,15 @@ function urlsOf(anthropicBase, openaiBase, geminiBase) {
 }
 
 function side(name, label, urls, extra = {}) {
-  return { name, label, urls, headers: { anthropic: {}, openai: {}, gemini: {} }, agent: new http.Agent({ keepAlive: true, maxSockets: 1 }), checked: true, ...extra };
+  return {
+    name,
+    label,
+    urls,
+    headers: { anthropic: {}, openai: {}, gemini: {} },
+    agent: new http.Agent({ keepAlive: true, maxSockets: 1 }),
+    checked: true,
+    ...extra,
+  };
 }
 
 /** The real `capped run` of `bin`, with the fake agent; its upstreams are the fakes (its own twins). */
@@ -376,13 +389,18 @@ async function cappedRun(name, label, bin, up) {
 async function portkey(up) {
   const child = spawnNodeChild('portkey-gateway.js', []);
   const { origin } = await child.next();
-  const s = side('portkey', 'Portkey gateway', {
-    messages: `${origin}/v1/messages`,
-    chat: `${origin}/v1/chat/completions`,
-    responses: `${origin}/v1/responses`,
-    gemini: `${origin}/v1/${GEMINI_STREAM}`,
-    ws: null,
-  }, { pid: child.pid, checked: false });
+  const s = side(
+    'portkey',
+    'Portkey gateway',
+    {
+      messages: `${origin}/v1/messages`,
+      chat: `${origin}/v1/chat/completions`,
+      responses: `${origin}/v1/responses`,
+      gemini: `${origin}/v1/${GEMINI_STREAM}`,
+      ws: null,
+    },
+    { pid: child.pid, checked: false },
+  );
   s.headers = {
     anthropic: { 'x-portkey-provider': 'anthropic', 'x-portkey-custom-host': `${up.plain}/v1` },
     openai: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${up.openai.portkey}/v1` },
@@ -392,7 +410,9 @@ async function portkey(up) {
 }
 
 async function benchWiring(up) {
-  const spec = { env: { ANTHROPIC_BASE_URL: up.plain, OPENAI_BASE_URL: `${up.openai.wiring}/v1`, OPENAI_HOST: up.openai.wiring, GOOGLE_GEMINI_BASE_URL: up.gemini.wiring } };
+  const spec = {
+    env: { ANTHROPIC_BASE_URL: up.plain, OPENAI_BASE_URL: `${up.openai.wiring}/v1`, OPENAI_HOST: up.openai.wiring, GOOGLE_GEMINI_BASE_URL: up.gemini.wiring },
+  };
   const child = spawnNodeChild('proxy-server.js', [JSON.stringify(spec), 'capped'], config.proxyNodeArgs);
   const { origin } = await child.next();
   return side('wiring', 'bench wiring (diagnostic)', urlsOf(`${origin}/anthropic`, `${origin}/openai`, `${origin}/gemini`), { pid: child.pid });
@@ -428,7 +448,16 @@ async function measureCase(c, sides) {
     }
     for (const s of order) {
       const { status } = got[s.name];
-      if (status !== 200) throw new Error(`${c.name}: ${s.label} answered ${typeof status === "number" ? `HTTP ${status}: ${Buffer.concat(got[s.name].chunks ?? []).toString().slice(0, 300)}` : status}`);
+      if (status !== 200)
+        throw new Error(
+          `${c.name}: ${s.label} answered ${
+            typeof status === 'number'
+              ? `HTTP ${status}: ${Buffer.concat(got[s.name].chunks ?? [])
+                  .toString()
+                  .slice(0, 300)}`
+              : status
+          }`,
+        );
       if (s.checked && s.name !== 'direct' && !c.same(got.direct.chunks, got[s.name].chunks)) mismatches[s.name]++;
     }
     for (const s of order) {
@@ -450,7 +479,7 @@ function percentile(values, p) {
 }
 const median = (values) => percentile(values, 50);
 const ms = (x) => x.toFixed(3);
-const signedMs = (x) => `${x >= 0 ? "+" : ""}${x.toFixed(3)}`;
+const signedMs = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
 
 /** A cell: p50 and p99 added over direct (latency), or the median throughput as % of direct. */
 function cell(c, direct, samples) {
@@ -500,23 +529,90 @@ function casesOf() {
   const MB = 1024 * 1024;
   const sameHttp = sameBytes;
   const cases = [
-    { key: 'json', name: 'JSON request (Anthropic), total', provider: 'anthropic', route: 'messages', metric: 'total', n: config.jsonN, body: messagesBody(200, false), same: sameAnthropic },
-    { key: 'sse', name: 'stream first byte (Anthropic)', provider: 'anthropic', route: 'messages', metric: 'ttfb', n: config.sseN, body: messagesBody(200, true), same: sameAnthropic },
+    {
+      key: 'json',
+      name: 'JSON request (Anthropic), total',
+      provider: 'anthropic',
+      route: 'messages',
+      metric: 'total',
+      n: config.jsonN,
+      body: messagesBody(200, false),
+      same: sameAnthropic,
+    },
+    {
+      key: 'sse',
+      name: 'stream first byte (Anthropic)',
+      provider: 'anthropic',
+      route: 'messages',
+      metric: 'ttfb',
+      n: config.sseN,
+      body: messagesBody(200, true),
+      same: sameAnthropic,
+    },
   ];
-  if (config.providers.includes('chat')) cases.push({ key: 'chat', name: 'OpenAI Chat stream first byte', provider: 'openai', route: 'chat', metric: 'ttfb', n: config.providerN, body: chatBody(true), same: sameHttp });
+  if (config.providers.includes('chat'))
+    cases.push({
+      key: 'chat',
+      name: 'OpenAI Chat stream first byte',
+      provider: 'openai',
+      route: 'chat',
+      metric: 'ttfb',
+      n: config.providerN,
+      body: chatBody(true),
+      same: sameHttp,
+    });
   if (config.providers.includes('responses')) {
     const body = Buffer.from(JSON.stringify({ ...responsesRequest(true), stream: true }));
-    cases.push({ key: 'responses', name: 'OpenAI Responses stream first byte', provider: 'openai', route: 'responses', metric: 'ttfb', n: config.providerN, body, same: sameHttp });
+    cases.push({
+      key: 'responses',
+      name: 'OpenAI Responses stream first byte',
+      provider: 'openai',
+      route: 'responses',
+      metric: 'ttfb',
+      n: config.providerN,
+      body,
+      same: sameHttp,
+    });
   }
-  if (config.providers.includes('gemini')) cases.push({ key: 'gemini', name: 'Gemini stream first byte', provider: 'gemini', route: 'gemini', metric: 'ttfb', n: config.providerN, body: geminiBody(true), same: sameHttp });
+  if (config.providers.includes('gemini'))
+    cases.push({
+      key: 'gemini',
+      name: 'Gemini stream first byte',
+      provider: 'gemini',
+      route: 'gemini',
+      metric: 'ttfb',
+      n: config.providerN,
+      body: geminiBody(true),
+      same: sameHttp,
+    });
   if (config.providers.includes('ws')) {
     const text = JSON.stringify({ type: 'response.create', ...responsesRequest(true) });
     cases.push({ key: 'ws', name: 'Responses WebSocket first event', provider: 'openai', ws: true, text, metric: 'ttfb', n: config.wsN, same: sameMessages });
   }
   // max_tokens sets an Anthropic stream's size: ~3 bytes a token, in at most 20 content deltas.
-  cases.push({ key: 'mb1', name: 'stream 1 MB (Anthropic), throughput', provider: 'anthropic', route: 'messages', metric: 'throughput', n: config.streamN, big: true, body: messagesBody(Math.ceil(MB / 3), true), same: sameAnthropic });
+  cases.push({
+    key: 'mb1',
+    name: 'stream 1 MB (Anthropic), throughput',
+    provider: 'anthropic',
+    route: 'messages',
+    metric: 'throughput',
+    n: config.streamN,
+    big: true,
+    body: messagesBody(Math.ceil(MB / 3), true),
+    same: sameAnthropic,
+  });
   if (config.bigStreamN > 0) {
-    cases.push({ key: 'mb10', name: 'stream 10 MB (Anthropic), throughput', provider: 'anthropic', route: 'messages', metric: 'throughput', n: config.bigStreamN, big: true, body: messagesBody(Math.ceil((10 * MB) / 3), true), same: sameAnthropic });
+    cases.push({
+      key: 'mb10',
+      name: 'stream 10 MB (Anthropic), throughput',
+      provider: 'anthropic',
+      route: 'messages',
+      metric: 'throughput',
+      n: config.bigStreamN,
+      big: true,
+      body: messagesBody(Math.ceil((10 * MB) / 3), true),
+      same: sameAnthropic,
+    });
   }
   for (const c of cases) c.warm = c.big ? 2 : c.ws ? Math.ceil(config.warmup / 2) : config.warmup;
   return cases;
@@ -580,8 +676,11 @@ async function main() {
     const rec = await s.finish();
     if (!rec) problems.push(`${s.label} wrote no --record`);
     else {
-      notes.push(`${s.label}: record counts ${rec.spent.requests}/${sent[s.name]} requests, $${rec.spent.usd.toFixed(2)} metered${rec.estimated ? ' (some estimated)' : ''}`);
-      if (rec.spent.requests !== sent[s.name]) problems.push(`${s.label}: its record counts ${rec.spent.requests} requests of the ${sent[s.name]} sent through it`);
+      notes.push(
+        `${s.label}: record counts ${rec.spent.requests}/${sent[s.name]} requests, $${rec.spent.usd.toFixed(2)} metered${rec.estimated ? ' (some estimated)' : ''}`,
+      );
+      if (rec.spent.requests !== sent[s.name])
+        problems.push(`${s.label}: its record counts ${rec.spent.requests} requests of the ${sent[s.name]} sent through it`);
     }
   }
   const elapsed = (performance.now() - started) / 1000;
@@ -592,21 +691,47 @@ async function main() {
   const rows = cases.map((c) => {
     const r = results[c.key];
     const d = r.direct;
-    const dText = c.metric === 'throughput' ? `${median(d.map((s) => s.bytes / 1048576 / (s.total / 1000))).toFixed(0)} MB/s` : `${ms(percentile(d.map((s) => s[c.metric]), 50))} / ${ms(percentile(d.map((s) => s[c.metric]), 99))}`;
+    const dText =
+      c.metric === 'throughput'
+        ? `${median(d.map((s) => s.bytes / 1048576 / (s.total / 1000))).toFixed(0)} MB/s`
+        : `${ms(
+            percentile(
+              d.map((s) => s[c.metric]),
+              50,
+            ),
+          )} / ${ms(
+            percentile(
+              d.map((s) => s[c.metric]),
+              99,
+            ),
+          )}`;
     const cells = Object.fromEntries(shown.map((s) => [s.name, cell(c, d, r[s.name])]));
     return [c.name, dText, ...shown.map((s) => cells[s.name].text), targetText(c), verdict(c, cells.capped, cells.portkey)];
   });
   const cpus = os.cpus();
   const out = [''];
   out.push(`capped run overhead — Node ${process.version}, ${os.platform()}/${os.arch()}, ${cpus.length} CPU(s), ${cpus[0]?.model ?? 'unknown CPU'}`);
-  out.push(`load average (1/5/15 min) ${loadAtStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the end`);
-  out.push(`sequential keep-alive requests (one connection per path), all paths interleaved; request body ${config.bodyKb} KB; rows without a provider are Anthropic Messages`);
+  out.push(
+    `load average (1/5/15 min) ${loadAtStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} at the end`,
+  );
+  out.push(
+    `sequential keep-alive requests (one connection per path), all paths interleaved; request body ${config.bodyKb} KB; rows without a provider are Anthropic Messages`,
+  );
   out.push('');
   out.push(table(header, rows));
   out.push('');
   const perRequest = shown
     .filter((s) => Object.keys(cpu[s.name]).length > 0)
-    .map((s) => `${s.label}: ${cases.filter((c) => !c.big && cpu[s.name][c.key] !== undefined).map((c) => `${c.key} ${(cpu[s.name][c.key] * 1000).toFixed(0)}`).join(', ')}`);
+    .map(
+      (s) =>
+        `${s.label}: ${cases
+          .filter((c) => !c.big && cpu[s.name][c.key] !== undefined)
+          .map((c) => `${c.key} ${(cpu[s.name][c.key] * 1000).toFixed(0)}`)
+          .join(', ')}`,
+    );
   out.push(`CPU µs per request of each proxy process (incl. warm-up; 10 ms clock ticks): ${perRequest.join('; ')}`);
   out.push(...notes);
   for (const p of problems) out.push(`WARNING: ${p}`);

@@ -47,7 +47,9 @@ if (values.json) {
     Number.isFinite(r.meteredMinusBilled) ? r.meteredMinusBilled.toExponential(1) : 'n/a',
     String(r.requests),
     String(r.countingCalls),
-    r.verificationRequests !== null ? `${r.hardStop ?? 'agent'}; verification ${usd(r.verificationUsd)} in ${r.verificationRequests} request(s)` : (r.hardStop ?? `agent exit (capped ${r.cappedExit})`),
+    r.verificationRequests !== null
+      ? `${r.hardStop ?? 'agent'}; verification ${usd(r.verificationUsd)} in ${r.verificationRequests} request(s)`
+      : (r.hardStop ?? `agent exit (capped ${r.cappedExit})`),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

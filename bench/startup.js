@@ -77,7 +77,12 @@ try {
     }
   }
   const base = median(results[0].map((r) => r.ms));
-  console.log(`capped start-up: median of ${RUNS} (interleaved rounds, after 1 warm-up); node ${process.version}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `capped start-up: median of ${RUNS} (interleaved rounds, after 1 warm-up); node ${process.version}; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   console.log(`${'command'.padEnd(30)} ${'median ms'.padStart(10)} ${'over node'.padStart(10)} ${'x node'.padStart(7)} ${'peak RSS MB'.padStart(12)}  target`);
   rows.forEach((row, i) => {
     const ms = median(results[i].map((r) => r.ms));
@@ -89,7 +94,9 @@ try {
       if (row.target.rssMb) checks.push(`RSS <= ${row.target.rssMb} MB: ${rss <= row.target.rssMb ? 'PASS' : 'FAIL'}`);
       verdict = checks.join(', ');
     }
-    console.log(`${row.label.padEnd(30)} ${ms.toFixed(1).padStart(10)} ${(i === 0 ? '' : `+${over.toFixed(1)}`).padStart(10)} ${(ms / base).toFixed(2).padStart(7)} ${rss.toFixed(1).padStart(12)}  ${verdict}`);
+    console.log(
+      `${row.label.padEnd(30)} ${ms.toFixed(1).padStart(10)} ${(i === 0 ? '' : `+${over.toFixed(1)}`).padStart(10)} ${(ms / base).toFixed(2).padStart(7)} ${rss.toFixed(1).padStart(12)}  ${verdict}`,
+    );
   });
   if (!hasTime) console.log(`WARNING: ${TIME} not found, so no peak RSS figures`);
 } finally {

@@ -211,7 +211,9 @@ export function connectWebSocket(url, headers = {}) {
       },
     });
     req.on('upgrade', (res, socket, head) => {
-      const accept = createHash('sha1').update(key + GUID).digest('base64');
+      const accept = createHash('sha1')
+        .update(key + GUID)
+        .digest('base64');
       if (res.headers['sec-websocket-accept'] !== accept) {
         socket.destroy();
         reject(new Error(`WebSocket handshake with ${url}: wrong Sec-WebSocket-Accept`));

@@ -30,9 +30,7 @@ export function refuse(
 }
 
 type Fit =
-  | { kind: 'fits'; allowed: number; nano: Nano; tokens: number }
-  | { kind: 'wait' }
-  | { kind: 'limit'; limit: LimitKind; needNano: Nano; needTokens: number };
+  { kind: 'fits'; allowed: number; nano: Nano; tokens: number } | { kind: 'wait' } | { kind: 'limit'; limit: LimitKind; needNano: Nano; needTokens: number };
 
 /** Whether the request, priced by `alt` (or itself), fits what is free now. */
 function fit(state: BudgetState, event: RequestEvent, alt: Alternative | null): Fit {
@@ -113,7 +111,10 @@ function escalation(state: BudgetState, event: RequestEvent): StepResult | Redir
   // Never silent: the first denial per model is recorded, as policy's answer.
   if (state.approvals.some((a) => a.kind === 'escalation' && a.model === event.model)) return denied;
   const cap = state.caps.usd ?? 0;
-  const recorded = { ...denied.state, approvals: [...denied.state.approvals, { kind: 'escalation' as const, at: event.at, answer: 'denied' as const, from: cap, to: cap, model: event.model }] };
+  const recorded = {
+    ...denied.state,
+    approvals: [...denied.state.approvals, { kind: 'escalation' as const, at: event.at, answer: 'denied' as const, from: cap, to: cap, model: event.model }],
+  };
   return { ...denied, state: recorded };
 }
 
@@ -127,7 +128,15 @@ export function denyEscalation(state: BudgetState, event: RequestEvent): StepRes
   };
 }
 
-function ask(state: BudgetState, event: RequestEvent, kind: 'limit' | 'escalation' | 'idle', limit: LimitKind | null, from: Nano, to: Nano, question: string): StepResult {
+function ask(
+  state: BudgetState,
+  event: RequestEvent,
+  kind: 'limit' | 'escalation' | 'idle',
+  limit: LimitKind | null,
+  from: Nano,
+  to: Nano,
+  question: string,
+): StepResult {
   return {
     state: { ...state, pending: { ...state.pending, [event.id]: { kind, event, limit, from, to } } },
     actions: [{ type: 'ask', id: event.id, kind, limit, question, from, to, model: event.model }],
@@ -147,7 +156,10 @@ function atLimit(state: BudgetState, event: RequestEvent, f: Extract<Fit, { kind
     const downgraded: BudgetState = {
       ...state,
       downgradedTo: down.model,
-      approvals: [...state.approvals, { kind: 'downgrade', at: event.at, answer: 'automatic', from: state.caps.usd ?? 0, to: state.caps.usd ?? 0, model: down.model }],
+      approvals: [
+        ...state.approvals,
+        { kind: 'downgrade', at: event.at, answer: 'automatic', from: state.caps.usd ?? 0, to: state.caps.usd ?? 0, model: down.model },
+      ],
     };
     const again = fit(downgraded, event, down);
     if (again.kind === 'fits') return forward(downgraded, event, down, again);

@@ -113,23 +113,44 @@ function onAnswer(state: BudgetState, event: Extract<BudgetEvent, { type: 'answe
   if (!pending) return { state, actions: [] };
   const base: BudgetState = { ...state, pending: withoutKey(state.pending, event.id) };
   if (pending.kind === 'idle-tool') {
-    const answered: BudgetState = { ...base, approvals: [...base.approvals, { kind: 'idle', at: event.at, answer: event.approve ? 'approved' : 'denied', from: pending.from, to: pending.from }] };
+    const answered: BudgetState = {
+      ...base,
+      approvals: [...base.approvals, { kind: 'idle', at: event.at, answer: event.approve ? 'approved' : 'denied', from: pending.from, to: pending.from }],
+    };
     if (!event.approve) return refuse(answered, pending.requestId, event.at, 'idle', 0, 0);
     return onToolCall({ ...answered, idle: false }, { type: 'tool-call', id: pending.requestId, at: event.at });
   }
   if (pending.kind === 'guard') {
-    const answered: BudgetState = { ...base, approvals: [...base.approvals, { kind: pending.trip.reason, at: event.at, answer: event.approve ? 'approved' : 'denied', from: pending.from, to: pending.from }] };
+    const answered: BudgetState = {
+      ...base,
+      approvals: [
+        ...base.approvals,
+        { kind: pending.trip.reason, at: event.at, answer: event.approve ? 'approved' : 'denied', from: pending.from, to: pending.from },
+      ],
+    };
     if (!event.approve) return guardStop(answered, event.id, event.at, pending.trip);
     return onRequest(markContinued(answered, pending.trip), pending.event);
   }
   if (pending.kind === 'idle') {
-    const answered: BudgetState = { ...base, approvals: [...base.approvals, { kind: 'idle', at: event.at, answer: event.approve ? 'approved' : 'denied', from: pending.from, to: pending.from }] };
+    const answered: BudgetState = {
+      ...base,
+      approvals: [...base.approvals, { kind: 'idle', at: event.at, answer: event.approve ? 'approved' : 'denied', from: pending.from, to: pending.from }],
+    };
     if (!event.approve) return refuse(answered, event.id, event.at, 'idle', 0, 0);
     return onRequest({ ...answered, idle: false }, pending.event);
   }
   const to = event.approve && event.addNano !== undefined ? pending.from + event.addNano : pending.to;
-  const approval = { kind: pending.kind, at: event.at, answer: event.approve ? ('approved' as const) : ('denied' as const), from: pending.from, to: event.approve ? to : pending.from };
-  const recorded: BudgetState = { ...base, approvals: [...base.approvals, pending.kind === 'escalation' ? { ...approval, model: pending.event.model } : approval] };
+  const approval = {
+    kind: pending.kind,
+    at: event.at,
+    answer: event.approve ? ('approved' as const) : ('denied' as const),
+    from: pending.from,
+    to: event.approve ? to : pending.from,
+  };
+  const recorded: BudgetState = {
+    ...base,
+    approvals: [...base.approvals, pending.kind === 'escalation' ? { ...approval, model: pending.event.model } : approval],
+  };
   if (pending.kind === 'escalation') {
     if (!event.approve) {
       const denied = denyEscalation(recorded, pending.event);
@@ -148,9 +169,7 @@ function onAnswer(state: BudgetState, event: Extract<BudgetEvent, { type: 'answe
     return refuse(recorded, event.id, event.at, pending.limit ?? 'usd', need, q.inputTokens);
   }
   const raised: BudgetState =
-    pending.limit === 'verify'
-      ? { ...recorded, policy: { ...recorded.policy, verifyNano: to } }
-      : { ...recorded, caps: { ...recorded.caps, usd: to } };
+    pending.limit === 'verify' ? { ...recorded, policy: { ...recorded.policy, verifyNano: to } } : { ...recorded, caps: { ...recorded.caps, usd: to } };
   return onRequest(raised, pending.event, true);
 }
 

@@ -58,7 +58,13 @@ export function guardStop(state: BudgetState, id: string, at: string, trip: Guar
   const message = guardMessage(trip, state.policy);
   if (state.hardStop !== null) return { state, actions: [{ type: 'refuse', id, limit: state.hardStop.reason, message }] };
   const next: BudgetState = { ...state, hardStop: { reason: trip.reason, at, detail: guardDetail(trip) } };
-  return { state: next, actions: [{ type: 'refuse', id, limit: trip.reason, message }, { type: 'terminate', reason: trip.reason }] };
+  return {
+    state: next,
+    actions: [
+      { type: 'refuse', id, limit: trip.reason, message },
+      { type: 'terminate', reason: trip.reason },
+    ],
+  };
 }
 
 /** A tripped guard: stop, or hold the request and ask (one question at a time). */
@@ -69,12 +75,23 @@ export function onGuard(state: BudgetState, event: RequestEvent, trip: GuardTrip
   const cap = state.caps.usd ?? 0;
   const pending: PendingAsk = { kind: 'guard', event, limit: trip.reason, from: cap, to: cap, trip };
   const { question, detail } = guardQuestion(trip);
-  const action: BudgetAction = { type: 'ask', id: event.id, kind: 'guard', limit: trip.reason, question, from: cap, to: cap, model: event.model, ...(detail ? { detail } : {}) };
+  const action: BudgetAction = {
+    type: 'ask',
+    id: event.id,
+    kind: 'guard',
+    limit: trip.reason,
+    question,
+    from: cap,
+    to: cap,
+    model: event.model,
+    ...(detail ? { detail } : {}),
+  };
   return { state: { ...state, pending: { ...state.pending, [event.id]: pending } }, actions: [action] };
 }
 
 /** The person let the run go on past `trip`: the same streak, or the same scope, is not asked about again soon. */
 export function markContinued(state: BudgetState, trip: GuardTrip): BudgetState {
-  const guards: GuardMarks = trip.reason === 'loop' ? { ...state.guards, loop: { id: trip.streak.id, count: trip.streak.count } } : { ...state.guards, scopeFiles: trip.files };
+  const guards: GuardMarks =
+    trip.reason === 'loop' ? { ...state.guards, loop: { id: trip.streak.id, count: trip.streak.count } } : { ...state.guards, scopeFiles: trip.files };
   return { ...state, guards };
 }

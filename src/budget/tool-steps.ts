@@ -62,7 +62,11 @@ function canonicalInput(input: string): string {
     if (typeof v === 'number') return '#';
     if (v === null || typeof v !== 'object') return v;
     const record = v as Record<string, unknown>;
-    return Object.fromEntries(Object.keys(record).sort().map((k) => [k, canonical(record[k])]));
+    return Object.fromEntries(
+      Object.keys(record)
+        .sort()
+        .map((k) => [k, canonical(record[k])]),
+    );
   };
   try {
     return JSON.stringify(canonical(JSON.parse(input)));

@@ -228,7 +228,17 @@ export type BudgetAction =
   /** It does not fit only because of requests still in flight: decide again once they settle. */
   | { type: 'defer'; id: string }
   /** Hold the request and put this question; an `answer` event decides it. */
-  | { type: 'ask'; id: string; kind: 'limit' | 'escalation' | 'idle' | 'guard'; limit: LimitKind | null; question: string; from: Nano; to: Nano; model: string; detail?: string }
+  | {
+      type: 'ask';
+      id: string;
+      kind: 'limit' | 'escalation' | 'idle' | 'guard';
+      limit: LimitKind | null;
+      question: string;
+      from: Nano;
+      to: Nano;
+      model: string;
+      detail?: string;
+    }
   /** The question about request `id` no longer stands (its client went away). */
   | { type: 'ask-closed'; id: string }
   | { type: 'terminate'; reason: LimitKind }

@@ -129,7 +129,11 @@ async function checkTerminal(probe: () => Promise<number>): Promise<Check> {
     if (code === 0) return { status: 'ok', what, detail: 'a pseudo-terminal can be opened (@lydell/node-pty): at a terminal, runs show the live bar' };
     return { status: 'problem', what, detail: `a program started in a pseudo-terminal exited ${code} instead of 0` };
   } catch (err) {
-    return { status: 'problem', what, detail: `no pseudo-terminal (${(err as Error).message}): runs at a terminal cannot show the bar; reinstall capped so @lydell/node-pty's binary matches this Node.js` };
+    return {
+      status: 'problem',
+      what,
+      detail: `no pseudo-terminal (${(err as Error).message}): runs at a terminal cannot show the bar; reinstall capped so @lydell/node-pty's binary matches this Node.js`,
+    };
   }
 }
 

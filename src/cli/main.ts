@@ -104,7 +104,13 @@ export async function createProgram(
   return program;
 }
 
-function defineRun(program: Command, deps: CliDeps, agentCommand: string[] | null, setExit: (code: number) => void, flags: typeof import('../config/flags.js')): void {
+function defineRun(
+  program: Command,
+  deps: CliDeps,
+  agentCommand: string[] | null,
+  setExit: (code: number) => void,
+  flags: typeof import('../config/flags.js'),
+): void {
   const run = program
     .command('run')
     .summary('run an agent under a spending cap')
@@ -131,7 +137,9 @@ function defineRun(program: Command, deps: CliDeps, agentCommand: string[] | nul
         }
         if (unexpected.length > 0) {
           const what = unexpected[0]!.startsWith('-') ? 'unknown option' : 'unexpected argument';
-          throw new UsageError(`${what} \`${unexpected[0]}\` before \`--\`; see \`capped run --help\`. The agent command goes after \`--\`, e.g.\n  ${RUN_EXAMPLE}`);
+          throw new UsageError(
+            `${what} \`${unexpected[0]}\` before \`--\`; see \`capped run --help\`. The agent command goes after \`--\`, e.g.\n  ${RUN_EXAMPLE}`,
+          );
         }
         if (agentCommand === null || agentCommand.length === 0) {
           throw new UsageError(`\`capped run\` needs the agent command after \`--\`, e.g.\n  ${RUN_EXAMPLE}`);

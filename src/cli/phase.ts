@@ -18,7 +18,9 @@ export async function setPhase(phase: string, deps: PhaseDeps): Promise<void> {
   }
   const url = deps.env[CONTROL_URL_VAR];
   if (!url) {
-    throw new UsageError(`\`capped phase\` works inside a \`capped run\` session (it reads ${CONTROL_URL_VAR}, which capped sets for the agent and its hooks).`);
+    throw new UsageError(
+      `\`capped phase\` works inside a \`capped run\` session (it reads ${CONTROL_URL_VAR}, which capped sets for the agent and its hooks).`,
+    );
   }
   const doFetch = deps.fetch ?? fetch;
   let res: Response;

@@ -70,21 +70,23 @@ function daysSpan(days: string, since: string | undefined): string {
 
 /** Registers `capped report`. */
 export function registerReportCommand(program: Command, deps: LedgerCommandDeps): Command {
-  return program
-    .command('report')
-    .summary('review spend and how often runs broke their budget')
-    .description(
-      // One paragraph: commander wraps it to the terminal (hard line breaks made it ragged).
-      'Review the ledger: total spend, the breach rate (runs that exceeded their initial budget) and its ' +
-        'trend against the previous period, breaches by cause, the most expensive runs, approvals, hard stops, and spend by ' +
-        'model, phase, repository and day. With --suggest: the .budgetrc change the runs of this repository support.',
-    )
-    // No commander default: --suggest has its own (a longer one), and --days must see whether --since was given.
-    .option('--since <span>', `the period, back from now: 7d, 24h, 30m (default: ${DEFAULT_SINCE}; with --suggest ${SUGGEST_SINCE})`)
-    .option('--days <n>', 'the period as a number of days back from now (same as --since <n>d)')
-    .option('--json', 'print JSON')
-    .option('--html <file>', 'write the review as one self-contained HTML page (charts, no network) to <file>; - for stdout')
-    .option('--suggest', 'suggest maxUsd and verifyShare for this repository from its runs')
-    .option('--ledger <url>', 'a team ledger on PostgreSQL (default: CAPPED_LEDGER_URL, then config ledger.url, else the local one)')
-    .action((opts: ReportOptions) => reportAction(opts, deps));
+  return (
+    program
+      .command('report')
+      .summary('review spend and how often runs broke their budget')
+      .description(
+        // One paragraph: commander wraps it to the terminal (hard line breaks made it ragged).
+        'Review the ledger: total spend, the breach rate (runs that exceeded their initial budget) and its ' +
+          'trend against the previous period, breaches by cause, the most expensive runs, approvals, hard stops, and spend by ' +
+          'model, phase, repository and day. With --suggest: the .budgetrc change the runs of this repository support.',
+      )
+      // No commander default: --suggest has its own (a longer one), and --days must see whether --since was given.
+      .option('--since <span>', `the period, back from now: 7d, 24h, 30m (default: ${DEFAULT_SINCE}; with --suggest ${SUGGEST_SINCE})`)
+      .option('--days <n>', 'the period as a number of days back from now (same as --since <n>d)')
+      .option('--json', 'print JSON')
+      .option('--html <file>', 'write the review as one self-contained HTML page (charts, no network) to <file>; - for stdout')
+      .option('--suggest', 'suggest maxUsd and verifyShare for this repository from its runs')
+      .option('--ledger <url>', 'a team ledger on PostgreSQL (default: CAPPED_LEDGER_URL, then config ledger.url, else the local one)')
+      .action((opts: ReportOptions) => reportAction(opts, deps))
+  );
 }

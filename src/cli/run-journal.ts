@@ -198,7 +198,11 @@ export class RunJournal {
             worstSpent = spent;
           }
         }
-        return { ok: false, pause, window: { kind: worst.kind, ceilingNano: worst.ceilingNano, spentNano: worstSpent, resetsAt: worst.resetsAt.toISOString() } };
+        return {
+          ok: false,
+          pause,
+          window: { kind: worst.kind, ceilingNano: worst.ceilingNano, spentNano: worstSpent, resetsAt: worst.resetsAt.toISOString() },
+        };
       },
       release: (id) => {
         if (!this.holds.delete(id)) return;
@@ -226,7 +230,19 @@ export class RunJournal {
       void this.write('a released request', () => this.ledger.dropRequest(this.runId, id));
     }
     for (const a of state.approvals.slice(this.approvals)) {
-      void this.write('an approval', () => this.ledger.recordApproval({ runId: this.runId, kind: a.kind, at: a.at, answer: a.answer, from: nanoToUsd(a.from), to: nanoToUsd(a.to), fromNano: a.from, toNano: a.to, ...(a.model ? { model: a.model } : {}) }));
+      void this.write('an approval', () =>
+        this.ledger.recordApproval({
+          runId: this.runId,
+          kind: a.kind,
+          at: a.at,
+          answer: a.answer,
+          from: nanoToUsd(a.from),
+          to: nanoToUsd(a.to),
+          fromNano: a.from,
+          toNano: a.to,
+          ...(a.model ? { model: a.model } : {}),
+        }),
+      );
     }
     this.approvals = state.approvals.length;
     if (action.type === 'terminate' && !this.stopped && state.hardStop) {

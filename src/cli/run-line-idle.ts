@@ -53,9 +53,12 @@ function readTtyLine(): Promise<string | null> {
 export function watchIdleByAtime(o: LineIdleOptions): () => void {
   const clock = createIdleClock({ now: () => Date.now(), atime: ttyAtime(0) });
   const readLine = o.readLine ?? readTtyLine;
-  const timer = setInterval(() => {
-    if (!o.keeper.state.idle && clock.idleMs() >= o.idleMs) o.keeper.dispatch({ type: 'idle', at: new Date().toISOString() });
-  }, Math.min(1000, Math.max(100, o.idleMs / 10)));
+  const timer = setInterval(
+    () => {
+      if (!o.keeper.state.idle && clock.idleMs() >= o.idleMs) o.keeper.dispatch({ type: 'idle', at: new Date().toISOString() });
+    },
+    Math.min(1000, Math.max(100, o.idleMs / 10)),
+  );
   timer.unref();
   let questions: Promise<void> = Promise.resolve();
   o.keeper.onAction((action) => {

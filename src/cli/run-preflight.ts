@@ -44,13 +44,18 @@ export function preflight(command: readonly string[], policy: LoadedPolicy, deps
     throw new UsageError(`This run's policy does not allow running with nobody at the keyboard (unattended: false, from ${source}); run it from a terminal.`);
   }
   if (p.onLimit === 'pause' && p.daily === null && p.weekly === null) {
-    throw new UsageError('`--on-limit pause` waits for the next budget window: set `daily` or `weekly` (in .budgetrc, or CAPPED_DAILY / CAPPED_WEEKLY) to use it.');
+    throw new UsageError(
+      '`--on-limit pause` waits for the next budget window: set `daily` or `weekly` (in .budgetrc, or CAPPED_DAILY / CAPPED_WEEKLY) to use it.',
+    );
   }
   const { caps, engine: enginePolicy } = enginePolicyOf(p, interactive);
   const prices = deps.prices ?? createPriceBook(undefined, p.prices);
   // A model named in the policy must have a price: otherwise escalation rules or the downgrade
   // would silently do nothing.
-  for (const [flag, model] of [['--model', p.model], ['--downgrade-to', p.downgradeTo]] as const) {
+  for (const [flag, model] of [
+    ['--model', p.model],
+    ['--downgrade-to', p.downgradeTo],
+  ] as const) {
     if (model !== null && quoteAnyProvider(prices, model) === null) {
       throw new UsageError(`No price is known for model "${model}" (${flag}). Check the name, or price it under \`prices\` in .budgetrc.`);
     }

@@ -76,7 +76,13 @@ function newRunId(now: Date): string {
 }
 
 function rulesOf(p: Policy): ProxyRules {
-  return { restrictedTools: new Set(p.restrictedTools), verifyPatterns: compilePatterns(p.verifyPatterns), reserve: p.reserve, allowRoutes: compileRoutes(p.allowRoutes), batches: p.batches };
+  return {
+    restrictedTools: new Set(p.restrictedTools),
+    verifyPatterns: compilePatterns(p.verifyPatterns),
+    reserve: p.reserve,
+    allowRoutes: compileRoutes(p.allowRoutes),
+    batches: p.batches,
+  };
 }
 
 /**
@@ -95,7 +101,9 @@ export async function setUpRun(command: readonly string[], opts: RunOptions, dep
     ? (await import('../html/commands.js')).summaryHtmlWriter(opts.summaryHtml, deps.cwd, { ...deps, open: () => openLedger(ledgerOptions(p, deps)) })
     : null;
   // Checked before anything starts: a sealed run that cannot be sealed here is a usage error.
-  const sealing: SealedSetup | null = p.sealed ? (await import('../sealed/index.js')).prepareSealed(deps.env, describeSource(opts.policy.sources.sealed!)) : null;
+  const sealing: SealedSetup | null = p.sealed
+    ? (await import('../sealed/index.js')).prepareSealed(deps.env, describeSource(opts.policy.sources.sealed!))
+    : null;
   const keeper = new BudgetKeeper(caps, enginePolicy);
   const output = new RunOutput(deps.stderr);
   const reporter = new LineReporter(output.say, {
@@ -130,7 +138,9 @@ export async function setUpRun(command: readonly string[], opts: RunOptions, dep
     },
   });
   const port = await listenLoopback(proxy.server);
-  const sealed = sealing ? await sealing.start({ proxyServer: proxy.server, secret, port, rules: { allow: p.sealedAllow, deny: p.sealedDeny }, say: output.say }) : null;
+  const sealed = sealing
+    ? await sealing.start({ proxyServer: proxy.server, secret, port, rules: { allow: p.sealedAllow, deny: p.sealedDeny }, say: output.say })
+    : null;
   const shownCommand = storedCommand(command, p.keepArgs);
   const facts = (exitCode: number, endedAt: Date): RunFacts => ({
     id,
@@ -148,8 +158,30 @@ export async function setUpRun(command: readonly string[], opts: RunOptions, dep
     typicalUsd: history?.repo?.medianUsd ?? null,
   });
   const session: Omit<RunSession, 'closeWatch'> = {
-    id, startedAt, command, opts, deps, policy: p, interactive, caps, enginePolicy, prices, recipe, plan,
-    keeper, output, reporter, journal, tally, proxy, origin: `http://127.0.0.1:${port}/${secret}`, sealed, shownCommand, facts, summaryHtml, history,
+    id,
+    startedAt,
+    command,
+    opts,
+    deps,
+    policy: p,
+    interactive,
+    caps,
+    enginePolicy,
+    prices,
+    recipe,
+    plan,
+    keeper,
+    output,
+    reporter,
+    journal,
+    tally,
+    proxy,
+    origin: `http://127.0.0.1:${port}/${secret}`,
+    sealed,
+    shownCommand,
+    facts,
+    summaryHtml,
+    history,
   };
   await announce(session);
   return { ...session, closeWatch: await watchPolicy(session, rules) };
@@ -158,7 +190,14 @@ export async function setUpRun(command: readonly string[], opts: RunOptions, dep
 /** The opening row in the ledger, the CI reporter's first lines and the agent plan's warning. */
 async function announce(run: Omit<RunSession, 'closeWatch'>): Promise<void> {
   const opening = buildRunRecord(run.keeper.state, run.facts(0, run.startedAt));
-  await run.journal?.start({ id: run.id, command: opening.command, cwd: run.deps.cwd, startedAt: opening.startedAt, budget: opening.budget, policy: opening.policy });
+  await run.journal?.start({
+    id: run.id,
+    command: opening.command,
+    cwd: run.deps.cwd,
+    startedAt: opening.startedAt,
+    budget: opening.budget,
+    policy: opening.policy,
+  });
   const p = run.policy;
   const onLimit = run.enginePolicy.onLimit === p.onLimit ? p.onLimit : `${run.enginePolicy.onLimit} (${p.onLimit} needs a terminal)`;
   if (!run.interactive) run.reporter.start({ runId: run.id, caps: run.caps, command: run.shownCommand, agent: run.recipe.name, onLimit, history: run.history });

@@ -73,7 +73,19 @@ async function askPerson(session: PtySession, ask: Extract<BudgetAction, { type:
   if (key === 'a' || key === 'y' || key === 'c') return { approve: true };
   if (key === 'e') {
     const typed = await session.askLine(
-      (text, columns) => renderPromptLine({ question: 'Add how many dollars?', input: text, choices: [{ key: 'Enter', label: 'confirm' }, { key: 'Esc', label: 'cancel' }] }, columns, { color }),
+      (text, columns) =>
+        renderPromptLine(
+          {
+            question: 'Add how many dollars?',
+            input: text,
+            choices: [
+              { key: 'Enter', label: 'confirm' },
+              { key: 'Esc', label: 'cancel' },
+            ],
+          },
+          columns,
+          { color },
+        ),
       /^[0-9.]$/,
     );
     const dollars = typed === null ? NaN : Number(typed);
@@ -137,9 +149,12 @@ export function startTerminalRun(o: TerminalRunOptions): TerminalRun {
   const timer =
     idleMs === null
       ? null
-      : setInterval(() => {
-          if (!o.keeper.state.idle && session.idle.idleMs() >= idleMs) o.keeper.dispatch({ type: 'idle', at: new Date().toISOString() });
-        }, Math.min(1000, Math.max(100, idleMs / 10)));
+      : setInterval(
+          () => {
+            if (!o.keeper.state.idle && session.idle.idleMs() >= idleMs) o.keeper.dispatch({ type: 'idle', at: new Date().toISOString() });
+          },
+          Math.min(1000, Math.max(100, idleMs / 10)),
+        );
   timer?.unref();
   void session.exited.then(() => {
     if (timer) clearInterval(timer);

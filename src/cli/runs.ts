@@ -127,6 +127,8 @@ export function registerRunsCommand(program: Command, deps: LedgerCommandDeps): 
     .option('--ledger <url>', LEDGER_HELP)
     .option('--html <file>', 'write the run as one self-contained HTML page (its spend curve) to <file>; - for stdout')
     // Options written after `show` may land on `runs` itself: read both.
-    .action((id: string, _opts: unknown, command: Command) => showRunAction(id, command.optsWithGlobals<{ json?: boolean; ledger?: string; html?: string }>(), deps));
+    .action((id: string, _opts: unknown, command: Command) =>
+      showRunAction(id, command.optsWithGlobals<{ json?: boolean; ledger?: string; html?: string }>(), deps),
+    );
   return runs;
 }

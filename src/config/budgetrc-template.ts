@@ -64,7 +64,13 @@ const HEADER = [
  * ready to be switched on by removing the `#`.
  */
 export function renderBudgetrc(preset: PresetName | null): string {
-  const out: string[] = [...wrap(HEADER[0]!), '#', ...wrap(HEADER[1]!), '#', '# Lines starting with `#key:` are settings left at their default: remove the `#` to set one.'];
+  const out: string[] = [
+    ...wrap(HEADER[0]!),
+    '#',
+    ...wrap(HEADER[1]!),
+    '#',
+    '# Lines starting with `#key:` are settings left at their default: remove the `#` to set one.',
+  ];
   const done = new Set<string>();
   for (const key of SETTING_KEYS) {
     const group = key.includes('.') ? key.split('.')[0]! : null;

@@ -31,7 +31,13 @@ export function envLayer(env: NodeJS.ProcessEnv): LayerEntries {
         problems.push(valueProblem(`environment variable ${variable}${label}`, '', err.expected, err.found));
       } else if (err instanceof UnknownKey) {
         const parent = [key, ...err.at.slice(0, -1)].join('.');
-        problems.push(unknownKeyProblem(`environment variable ${variable}`, `${parent}.${err.key}`, err.candidates.map((c) => `${parent}.${c}`)));
+        problems.push(
+          unknownKeyProblem(
+            `environment variable ${variable}`,
+            `${parent}.${err.key}`,
+            err.candidates.map((c) => `${parent}.${c}`),
+          ),
+        );
       } else {
         throw err;
       }

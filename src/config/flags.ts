@@ -55,7 +55,11 @@ const camel = (flag: string): string => flag.replace(/^--/, '').replace(/-([a-z]
 export const POLICY_FLAGS: readonly PolicyFlag[] = SETTING_KEYS.flatMap((key): PolicyFlag[] => {
   const flag = flagName(key);
   if (flag === null) return [];
-  const doc = DESCRIPTION[key] ?? specOf(key).doc.replace(/^./, (c) => c.toLowerCase()).replace(/\.$/, '');
+  const doc =
+    DESCRIPTION[key] ??
+    specOf(key)
+      .doc.replace(/^./, (c) => c.toLowerCase())
+      .replace(/\.$/, '');
   const argument = ARGUMENT[key];
   return [{ key, flag, attribute: camel(flag), option: argument ? `${flag} ${argument}` : flag, description: doc }];
 });

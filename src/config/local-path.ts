@@ -66,7 +66,11 @@ export function usableDir(dir: string, what: string, io: PathIo = realPathIo): s
   try {
     io.access(at, missing.length > 0 ? fs.constants.W_OK | fs.constants.X_OK : fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
   } catch {
-    throw new LocalPathError(what, target, at === target ? 'it is not readable and writable by you (permission denied)' : `${at} is not writable by you, so it cannot be created`);
+    throw new LocalPathError(
+      what,
+      target,
+      at === target ? 'it is not readable and writable by you (permission denied)' : `${at} is not writable by you, so it cannot be created`,
+    );
   }
   for (const dirToMake of missing) {
     try {

@@ -83,7 +83,14 @@ export function parsePolicyText(text: string, options: ParseOptions): PolicyFile
       for (const inner of group.items) {
         const full = `${name}.${keyText(inner)}`;
         if (isSettingKey(full)) take(full, inner);
-        else problems.push(unknownKeyProblem(at(start(inner.key as Node | null)), full, members.map((m) => `${name}.${m}`)));
+        else
+          problems.push(
+            unknownKeyProblem(
+              at(start(inner.key as Node | null)),
+              full,
+              members.map((m) => `${name}.${m}`),
+            ),
+          );
       }
     } else if (isSettingKey(name)) {
       take(name, pair);

@@ -101,7 +101,9 @@ export function resolvePolicy(layers: PolicyLayers): ResolvedPolicy {
   // Like its ceilings, a repository's `sealed: true` binds whoever runs there.
   const repoSealed = layers.file?.entries.sealed;
   if (repoSealed?.value === true && values.sealed === false) {
-    problems.push(`${describeSource(sources.sealed!)} turns sealed runs off, but ${describeSource(repoSealed.source)} requires them in this repository; remove that setting.`);
+    problems.push(
+      `${describeSource(sources.sealed!)} turns sealed runs off, but ${describeSource(repoSealed.source)} requires them in this repository; remove that setting.`,
+    );
   }
   if (values.onLimit === 'downgrade' && values.downgradeTo === null) {
     problems.push(
@@ -134,7 +136,9 @@ function applyCeiling(key: CappedKey, file: LayerEntries, values: Record<string,
     sources[key] = { kind: 'ceiling', file: ceiling.source.file, line: ceiling.source.line, from: source };
     return;
   }
-  problems.push(`${whoSet(key, value!, source)} exceeds the ceiling of ${UNIT[key](limit)} set in ${ceiling.source.file} (line ${ceiling.source.line}); lower it or change that file.`);
+  problems.push(
+    `${whoSet(key, value!, source)} exceeds the ceiling of ${UNIT[key](limit)} set in ${ceiling.source.file} (line ${ceiling.source.line}); lower it or change that file.`,
+  );
 }
 
 function whoSet(key: CappedKey, value: number, source: Source): string {

@@ -27,7 +27,13 @@ const spec = <K extends SettingKey>(s: KeySpec<K>): KeySpec<K> => s;
 
 /** The one table of settings, in the order files and `capped config` list them. */
 export const SCHEMA: Schema = {
-  policy: spec({ key: 'policy', kind: v.oneOf(PRESET_NAMES), flag: true, example: 'individual', doc: 'Preset the policy starts from: individual, team or strict.' }),
+  policy: spec({
+    key: 'policy',
+    kind: v.oneOf(PRESET_NAMES),
+    flag: true,
+    example: 'individual',
+    doc: 'Preset the policy starts from: individual, team or strict.',
+  }),
   maxUsd: spec({ key: 'maxUsd', kind: v.usd, flag: true, example: 1.5, doc: 'Dollar cap per run.' }),
   maxTokens: spec({ key: 'maxTokens', kind: v.tokens, flag: true, example: 200_000, doc: 'Token cap per run, all token kinds together (200000 or 200k).' }),
   maxActions: spec({ key: 'maxActions', kind: v.count, flag: true, example: 50, doc: 'Tool calls the model may ask for per run (0 forbids them all).' }),
@@ -38,8 +44,20 @@ export const SCHEMA: Schema = {
     example: 'stop',
     doc: 'At a limit: stop (end the agent), ask (pause and ask for more), downgrade (continue on downgradeTo), pause (wait for the next budget window).',
   }),
-  downgradeTo: spec({ key: 'downgradeTo', kind: v.modelId, flag: true, example: 'claude-haiku-4-5', doc: 'Cheaper model that onLimit: downgrade continues on, within the remaining budget.' }),
-  model: spec({ key: 'model', kind: v.modelId, flag: true, example: 'claude-sonnet-4-5', doc: "The run's selected model; unset, it is inferred from the first main-loop request." }),
+  downgradeTo: spec({
+    key: 'downgradeTo',
+    kind: v.modelId,
+    flag: true,
+    example: 'claude-haiku-4-5',
+    doc: 'Cheaper model that onLimit: downgrade continues on, within the remaining budget.',
+  }),
+  model: spec({
+    key: 'model',
+    kind: v.modelId,
+    flag: true,
+    example: 'claude-sonnet-4-5',
+    doc: "The run's selected model; unset, it is inferred from the first main-loop request.",
+  }),
   escalation: spec({
     key: 'escalation',
     kind: v.oneOf(['ask', 'deny', 'allow'] as const),
@@ -61,8 +79,20 @@ export const SCHEMA: Schema = {
     example: 'likely',
     doc: 'How a request is priced before it is sent: likely (cache-aware, from what earlier requests of the conversation were billed; the risk taken is in the record) or worst (every input token at the highest rate it could be billed at).',
   }),
-  idle: spec({ key: 'idle', kind: v.duration, flag: true, example: 600_000, doc: 'No keystroke for this long and the next spending step waits for approval (90s, 10m, 1h, or off).' }),
-  unattended: spec({ key: 'unattended', kind: v.bool, flag: true, example: true, doc: 'Whether a run may go on with nobody present (no terminal, or idle); false refuses unattended execution.' }),
+  idle: spec({
+    key: 'idle',
+    kind: v.duration,
+    flag: true,
+    example: 600_000,
+    doc: 'No keystroke for this long and the next spending step waits for approval (90s, 10m, 1h, or off).',
+  }),
+  unattended: spec({
+    key: 'unattended',
+    kind: v.bool,
+    flag: true,
+    example: true,
+    doc: 'Whether a run may go on with nobody present (no terminal, or idle); false refuses unattended execution.',
+  }),
   keepArgs: spec({
     key: 'keepArgs',
     kind: v.bool,
@@ -70,8 +100,20 @@ export const SCHEMA: Schema = {
     example: false,
     doc: 'Keep the agent command verbatim in the ledger, the record and the logs; by default prompts become their length and keys become ***.',
   }),
-  verifyUsd: spec({ key: 'verifyUsd', kind: v.usd, flag: true, example: 0.5, doc: 'Dollar ceiling for the verification phase (tests, lint, typecheck, builds); set this or verifyShare.' }),
-  verifyShare: spec({ key: 'verifyShare', kind: v.share, flag: true, example: 0.4, doc: 'Verification ceiling as a share of maxUsd (0.4 or 40%); used when verifyUsd is not set.' }),
+  verifyUsd: spec({
+    key: 'verifyUsd',
+    kind: v.usd,
+    flag: true,
+    example: 0.5,
+    doc: 'Dollar ceiling for the verification phase (tests, lint, typecheck, builds); set this or verifyShare.',
+  }),
+  verifyShare: spec({
+    key: 'verifyShare',
+    kind: v.share,
+    flag: true,
+    example: 0.4,
+    doc: 'Verification ceiling as a share of maxUsd (0.4 or 40%); used when verifyUsd is not set.',
+  }),
   verifyPatterns: spec({
     key: 'verifyPatterns',
     kind: v.regexList,
@@ -79,7 +121,13 @@ export const SCHEMA: Schema = {
     example: [],
     doc: 'Commands that switch the run to verification, as regular expressions; setting it replaces the built-in list.',
   }),
-  restrictedTools: spec({ key: 'restrictedTools', kind: v.toolNames, flag: true, example: ['WebSearch', 'WebFetch'], doc: 'Tools removed from every request before it reaches the model.' }),
+  restrictedTools: spec({
+    key: 'restrictedTools',
+    kind: v.toolNames,
+    flag: true,
+    example: ['WebSearch', 'WebFetch'],
+    doc: 'Tools removed from every request before it reaches the model.',
+  }),
   allowRoutes: spec({
     key: 'allowRoutes',
     kind: v.routeList,
@@ -136,14 +184,47 @@ export const SCHEMA: Schema = {
     example: true,
     doc: 'Run the agent in its own network namespace (Linux) whose only way out is capped: provider hosts metered, other hosts tunnelled by sealedAllow/sealedDeny.',
   }),
-  sealedAllow: spec({ key: 'sealedAllow', kind: v.hostPatterns, flag: false, example: ['*'], doc: 'Hosts a sealed run may tunnel to (* matches any characters); addresses and unmeterable model APIs need their own entry.' }),
-  sealedDeny: spec({ key: 'sealedDeny', kind: v.hostPatterns, flag: false, example: ['*.example.com'], doc: 'Hosts a sealed run refuses; wins over sealedAllow.' }),
+  sealedAllow: spec({
+    key: 'sealedAllow',
+    kind: v.hostPatterns,
+    flag: false,
+    example: ['*'],
+    doc: 'Hosts a sealed run may tunnel to (* matches any characters); addresses and unmeterable model APIs need their own entry.',
+  }),
+  sealedDeny: spec({
+    key: 'sealedDeny',
+    kind: v.hostPatterns,
+    flag: false,
+    example: ['*.example.com'],
+    doc: 'Hosts a sealed run refuses; wins over sealedAllow.',
+  }),
   retentionDays: spec({ key: 'retentionDays', kind: v.days, flag: false, example: 30, doc: 'Days the run log keeps a run.' }),
   daily: spec({ key: 'daily', kind: v.usd, flag: false, example: 20, doc: 'Dollar ceiling across all runs in a day.' }),
   weekly: spec({ key: 'weekly', kind: v.usd, flag: false, example: 100, doc: 'Dollar ceiling across all runs in a week.' }),
-  'ceilings.maxUsd': spec({ key: 'ceilings.maxUsd', kind: v.usd, flag: false, repoOnly: true, example: 5, doc: 'Highest maxUsd anyone may set here, by flag, variable or user default.' }),
-  'ceilings.maxTokens': spec({ key: 'ceilings.maxTokens', kind: v.tokens, flag: false, repoOnly: true, example: 2_000_000, doc: 'Highest maxTokens anyone may set here.' }),
-  'ceilings.maxActions': spec({ key: 'ceilings.maxActions', kind: v.count, flag: false, repoOnly: true, example: 200, doc: 'Highest maxActions anyone may set here.' }),
+  'ceilings.maxUsd': spec({
+    key: 'ceilings.maxUsd',
+    kind: v.usd,
+    flag: false,
+    repoOnly: true,
+    example: 5,
+    doc: 'Highest maxUsd anyone may set here, by flag, variable or user default.',
+  }),
+  'ceilings.maxTokens': spec({
+    key: 'ceilings.maxTokens',
+    kind: v.tokens,
+    flag: false,
+    repoOnly: true,
+    example: 2_000_000,
+    doc: 'Highest maxTokens anyone may set here.',
+  }),
+  'ceilings.maxActions': spec({
+    key: 'ceilings.maxActions',
+    kind: v.count,
+    flag: false,
+    repoOnly: true,
+    example: 200,
+    doc: 'Highest maxActions anyone may set here.',
+  }),
   prices: spec({
     key: 'prices',
     kind: prices,
@@ -175,7 +256,11 @@ export function specOf<K extends SettingKey>(key: K): KeySpec<K> {
   return SCHEMA[key];
 }
 
-const screamingSnake = (key: string): string => key.replace(/\./g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+const screamingSnake = (key: string): string =>
+  key
+    .replace(/\./g, '_')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toUpperCase();
 
 /** The environment variable for a key (`ledger.url` → `CAPPED_LEDGER_URL`); null for repo-only keys. */
 export function envName(key: SettingKey): string | null {

@@ -138,7 +138,14 @@ export async function openUserConfig(env: NodeJS.ProcessEnv): Promise<UserConfig
         value = kind.toRaw(kind.parse(kind.fromText(text)));
       } catch (err) {
         if (err instanceof Invalid) throw new ConfigError([valueProblem('', [k, ...err.at].join('.'), err.expected, err.found)]);
-        if (err instanceof UnknownKey) throw new ConfigError([unknownKeyProblem('', [k, ...err.at].join('.'), err.candidates.map((c) => [k, ...err.at.slice(0, -1), c].join('.')))]);
+        if (err instanceof UnknownKey)
+          throw new ConfigError([
+            unknownKeyProblem(
+              '',
+              [k, ...err.at].join('.'),
+              err.candidates.map((c) => [k, ...err.at.slice(0, -1), c].join('.')),
+            ),
+          ]);
         throw err;
       }
       read(); // a broken file is reported, not overwritten

@@ -229,7 +229,11 @@ export const ledgerUrl: Kind<string> = {
 
 /** Text for a list: a JSON array (`["a","b"]`), else comma-separated items. */
 function listFromText(text: string): unknown {
-  if (!text.trim().startsWith('[')) return text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  if (!text.trim().startsWith('['))
+    return text
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -72,14 +72,27 @@ export async function loadReview(ledger: Ledger, q: ReviewQuery): Promise<Review
 }
 
 /** `capped report --html <file>`. */
-export async function reportHtml(file: string, q: ReviewQuery, cwd: string, withLedger: <T>(fn: (ledger: Ledger) => Promise<T>) => Promise<T>, out: (text: string) => void): Promise<void> {
+export async function reportHtml(
+  file: string,
+  q: ReviewQuery,
+  cwd: string,
+  withLedger: <T>(fn: (ledger: Ledger) => Promise<T>) => Promise<T>,
+  out: (text: string) => void,
+): Promise<void> {
   const target = htmlTarget(file, cwd, 'the --html file');
   const html = await withLedger(async (ledger) => reviewPage(await loadReview(ledger, q), ledger.location));
   writePage(target, html, out, 'the review');
 }
 
 /** `capped runs show <id> --html <file>`. */
-export async function runHtml(id: string, file: string, timeZone: string, cwd: string, withLedger: <T>(fn: (ledger: Ledger) => Promise<T>) => Promise<T>, out: (text: string) => void): Promise<void> {
+export async function runHtml(
+  id: string,
+  file: string,
+  timeZone: string,
+  cwd: string,
+  withLedger: <T>(fn: (ledger: Ledger) => Promise<T>) => Promise<T>,
+  out: (text: string) => void,
+): Promise<void> {
   const target = htmlTarget(file, cwd, 'the --html file');
   const run = await withLedger(async (ledger) => {
     const found = await ledger.getRun(id);
@@ -160,7 +173,7 @@ function detailOfRecord(record: RunRecord): RunDetail {
 /** For `capped run`: checks the target at the start, and returns what writes the page at the end. */
 export function summaryHtmlWriter(file: string, cwd: string, deps: SummaryHtmlDeps): (record: RunRecord) => Promise<void> {
   // The agent's output goes to stdout: a page there would be lost in it.
-  if (file === '-') throw new UsageError('`--summary-html` needs a file name (`-`, stdout, is the agent\'s); e.g. --summary-html capped-run.html');
+  if (file === '-') throw new UsageError("`--summary-html` needs a file name (`-`, stdout, is the agent's); e.g. --summary-html capped-run.html");
   const target = htmlTarget(file, cwd, 'the --summary-html file');
   return (record) => writeSummaryHtml(target, record, deps);
 }

@@ -44,13 +44,17 @@ function page(heading: string, body: string): string {
   );
 }
 
-const figure = (name: string, value: string, note = ''): string => `<div>${esc(name)}<b>${esc(value)}</b>${note ? `<span class="note">${esc(note)}</span>` : ''}</div>`;
+const figure = (name: string, value: string, note = ''): string =>
+  `<div>${esc(name)}<b>${esc(value)}</b>${note ? `<span class="note">${esc(note)}</span>` : ''}</div>`;
 const rateText = (rate: number | null): string => (rate === null ? '–' : formatPercent(rate, 'tenths'));
 
 function slices(rows: readonly Slice[], label: string): string {
   const shown = rows.filter((r) => r.usd > 0);
   if (shown.length === 0) return '<p class="note">Nothing spent.</p>';
-  return barRows(shown.map((r) => ({ label: r.label, value: r.usd, text: money(r.usd) })), label);
+  return barRows(
+    shown.map((r) => ({ label: r.label, value: r.usd, text: money(r.usd) })),
+    label,
+  );
 }
 
 /** The page of `capped report --html`. */
@@ -65,12 +69,17 @@ export function reviewPage(data: ReviewData, where: string): string {
   body += '<section class="figures">';
   body += figure('Spent', money(data.spentUsd), `previous ${money(data.previous.spentUsd)}`);
   body += figure('Runs', data.runs.toLocaleString('en-US'), `previous ${data.previous.runs}`);
-  body += figure('Breach rate', rateText(data.breachRate), `${data.breaches} of ${data.runs} exceeded their initial budget; previous ${rateText(data.previous.breachRate)}`);
+  body += figure(
+    'Breach rate',
+    rateText(data.breachRate),
+    `${data.breaches} of ${data.runs} exceeded their initial budget; previous ${rateText(data.previous.breachRate)}`,
+  );
   body += '</section>';
   if (data.runs < FEW_RUNS) body += `<p class="note" id="few">Only ${plural(data.runs, 'run')} in this window: too few to read a trend from.</p>`;
 
   body += '<section id="days"><h2>Spend per day</h2>';
-  body += '<p class="legend"><span class="key"><span class="swatch bar-key" style="background:var(--spend)"></span>spend</span><span class="key"><span class="swatch" style="background:var(--prev);opacity:.3"></span>previous window</span><span class="key"><span class="swatch" style="background:var(--rate);height:3px"></span>breach rate (right axis)</span></p>';
+  body +=
+    '<p class="legend"><span class="key"><span class="swatch bar-key" style="background:var(--spend)"></span>spend</span><span class="key"><span class="swatch" style="background:var(--prev);opacity:.3"></span>previous window</span><span class="key"><span class="swatch" style="background:var(--rate);height:3px"></span>breach rate (right axis)</span></p>';
   body += `${dayChart(data.days)}</section>`;
 
   body += '<section id="causes"><h2>Breaches by cause</h2>';
@@ -106,7 +115,13 @@ export function runPage(run: RunDetail, opts: { timeZone?: string; note?: string
   const { timeZone, note } = opts;
   const heading = `capped run ${run.id}`;
   const r = run.record;
-  const outcome = r.hardStop ? `stopped at the ${stopName(r.hardStop.reason)}` : run.exceededInitialBudget ? 'exceeded its initial budget' : run.status === 'running' ? 'still running' : 'within budget';
+  const outcome = r.hardStop
+    ? `stopped at the ${stopName(r.hardStop.reason)}`
+    : run.exceededInitialBudget
+      ? 'exceeded its initial budget'
+      : run.status === 'running'
+        ? 'still running'
+        : 'within budget';
   let body = `<h1>${esc(heading)}</h1><p class="sub"><code>${esc(commandLine(run.command))}</code><br>${esc(`${recipeFor(run.command).name} · ${mainModel(run)} · ${run.repo}`)}</p>`;
   body += '<section class="figures">';
   body += figure('Spent', money(r.spent.usd), run.budgetUsd === null ? 'no dollar cap' : `cap ${budgetMoney(run.budgetUsd)}`);
@@ -117,7 +132,10 @@ export function runPage(run: RunDetail, opts: { timeZone?: string; note?: string
   if (note) body += `<p class="note">${esc(note)}</p>`;
   body += '<section id="curve"><h2>Spend over time</h2>';
   const curve = runCurve(run);
-  body += curve.points.length === 0 ? '<p class="empty" id="empty">This run has no recorded requests: there is no curve to draw.</p>' : `${markLegend()}${curveChart(curve, true, `Spend over time of run ${run.id}`)}`;
+  body +=
+    curve.points.length === 0
+      ? '<p class="empty" id="empty">This run has no recorded requests: there is no curve to draw.</p>'
+      : `${markLegend()}${curveChart(curve, true, `Spend over time of run ${run.id}`)}`;
   body += '</section>';
   if (curve.marks.length > 0) {
     body += '<section id="marks"><h2>Marked on the curve</h2><table><tbody>';

@@ -131,7 +131,10 @@ const MARK_NAMES: Record<CurveMark['kind'], string> = {
 /** The legend of the curve marks, as HTML. */
 export function markLegend(): string {
   const items = Object.entries(MARK_NAMES)
-    .map(([kind, name]) => `<span class="key"><svg width="22" height="12" aria-hidden="true"><line class="mark mark-${kind}" x1="11" x2="11" y1="0" y2="12"/></svg>${esc(name)}</span>`)
+    .map(
+      ([kind, name]) =>
+        `<span class="key"><svg width="22" height="12" aria-hidden="true"><line class="mark mark-${kind}" x1="11" x2="11" y1="0" y2="12"/></svg>${esc(name)}</span>`,
+    )
     .join('');
   return `<p class="legend"><span class="key"><svg width="22" height="12" aria-hidden="true"><line class="curve" x1="0" x2="22" y1="10" y2="2"/></svg>spend</span>${items}<span class="key"><svg width="22" height="12" aria-hidden="true"><line class="cap" x1="0" x2="22" y1="6" y2="6"/></svg>cap</span></p>`;
 }
@@ -158,7 +161,8 @@ export function curveChart(curve: Curve, large: boolean, label: string): string 
       body += `<text class="axis" x="${f(m.l + pw * frac)}" y="${H - m.b + 18}" text-anchor="middle">${esc(formatDuration(span * frac, 'clock'))}</text>`;
     }
   }
-  if (curve.capUsd !== null) body += `<line class="cap" x1="${m.l}" x2="${W - m.r}" y1="${f(y(curve.capUsd))}" y2="${f(y(curve.capUsd))}">${title(`cap ${money(curve.capUsd)}`)}</line>`;
+  if (curve.capUsd !== null)
+    body += `<line class="cap" x1="${m.l}" x2="${W - m.r}" y1="${f(y(curve.capUsd))}" y2="${f(y(curve.capUsd))}">${title(`cap ${money(curve.capUsd)}`)}</line>`;
   for (const mark of curve.marks) {
     body += `<line class="mark mark-${mark.kind}" x1="${f(x(mark.t))}" x2="${f(x(mark.t))}" y1="${m.t}" y2="${m.t + ph}"${tip(mark.label)}>${title(`${mark.label} (${mark.at})`)}</line>`;
   }

@@ -5,7 +5,6 @@ import { formatPercent } from '../model/format.js';
 import { commandLine, money, plural } from './text.js';
 import { hardStopText, isGuard, LIMIT_NAMES } from '../budget/messages.js';
 
-
 /** Text safe in a GitHub table cell: pipes escaped, line breaks flattened. */
 function cell(text: string): string {
   return text.replace(/\r?\n/g, ' ').replaceAll('|', '\\|');
@@ -39,8 +38,14 @@ export function githubSummary(record: RunRecord): string {
   const rows: [string, string][] = [
     ['Command', code(commandLine(record.command))],
     ['Outcome', `${outcome}${cause} · exit code ${record.exitCode}`],
-    ['Spent', `${money(s.usd)}${of}${record.estimated ? ' (includes estimates)' : ''}${record.apiEquivalent ? ' (API-equivalent price of a subscription)' : ''}`],
-    ['Requests', `${fmt(s.requests)} · ${plural(tokens, 'token')} (in ${fmt(s.inputTokens)}, out ${fmt(s.outputTokens)}, cache read ${fmt(s.cacheReadTokens)}, cache write ${fmt(s.cacheWriteTokens)})`],
+    [
+      'Spent',
+      `${money(s.usd)}${of}${record.estimated ? ' (includes estimates)' : ''}${record.apiEquivalent ? ' (API-equivalent price of a subscription)' : ''}`,
+    ],
+    [
+      'Requests',
+      `${fmt(s.requests)} · ${plural(tokens, 'token')} (in ${fmt(s.inputTokens)}, out ${fmt(s.outputTokens)}, cache read ${fmt(s.cacheReadTokens)}, cache write ${fmt(s.cacheWriteTokens)})`,
+    ],
     ['Tool actions', `${fmt(s.actions)}${record.budget.actions === null ? '' : ` of ${fmt(record.budget.actions)}`}`],
     ['Phases', `implementation ${money(record.phases.implementation.usd)} · verification ${money(record.phases.verification.usd)}`],
   ];
@@ -69,7 +74,10 @@ export function githubSummary(record: RunRecord): string {
 export function githubReportSummary(report: Report, span: string): string {
   let out = `### capped report · last ${span}\n\n`;
   out += `Spent ${money(report.spentUsd)} in ${plural(report.runs, 'run')} · ${report.breaches} exceeded their initial budget`;
-  out += report.breachRate === null ? '\n' : ` (${formatPercent(report.breachRate, 'tenths')}; previous ${span}: ${report.previous.breachRate === null ? 'no runs' : formatPercent(report.previous.breachRate, 'tenths')})\n`;
+  out +=
+    report.breachRate === null
+      ? '\n'
+      : ` (${formatPercent(report.breachRate, 'tenths')}; previous ${span}: ${report.previous.breachRate === null ? 'no runs' : formatPercent(report.previous.breachRate, 'tenths')})\n`;
   if (report.causes.length === 0) return `${out}\nNo breaches.\n\n`;
   out += `\n| Breach cause | Runs | Previous ${span} | Trend |\n| --- | ---: | ---: | --- |\n`;
   for (const c of report.causes) {

@@ -84,9 +84,7 @@ export function rebuildRecord(run: UnfinishedRun, requests: readonly RecordedReq
       verification: { usd: nanoToUsd(phases.verification ?? 0) },
     },
     models: Object.fromEntries([...models].map(([model, m]) => [model, { usd: nanoToUsd(m.nano), requests: m.requests }])),
-    mostExpensive: costliest
-      ? { usd: nanoToUsd(costliest.costNano), model: costliest.model, phase: costliest.phase, at: costliest.at }
-      : null,
+    mostExpensive: costliest ? { usd: nanoToUsd(costliest.costNano), model: costliest.model, phase: costliest.phase, at: costliest.at } : null,
     approvals: [...approvals],
     hardStop,
     exceededInitialBudget: exceeded,

@@ -81,7 +81,10 @@ export function formatReport(report: Report, opts: FormatOptions): string {
   const approvals = report.approvals;
   out += table(
     [
-      ['spent', `${money(report.spentUsd)} in ${plural(report.runs, 'run')} (previous ${span}: ${money(report.previous.spentUsd)} in ${plural(report.previous.runs, 'run')})`],
+      [
+        'spent',
+        `${money(report.spentUsd)} in ${plural(report.runs, 'run')} (previous ${span}: ${money(report.previous.spentUsd)} in ${plural(report.previous.runs, 'run')})`,
+      ],
       [
         'breach rate',
         `${formatPercent(report.breachRate ?? 0, 'tenths')}: ${report.breaches} of ${plural(report.runs, 'run')} exceeded their initial budget · ${trend(report, span)}`,

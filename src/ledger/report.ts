@@ -126,8 +126,10 @@ function add<K>(map: Map<K, number>, key: K, amount: number): void {
   map.set(key, (map.get(key) ?? 0) + amount);
 }
 
-const byAmountThenName = <T extends { usd: number }>(name: (t: T) => string) => (a: T, b: T) =>
-  b.usd - a.usd || name(a).localeCompare(name(b));
+const byAmountThenName =
+  <T extends { usd: number }>(name: (t: T) => string) =>
+  (a: T, b: T) =>
+    b.usd - a.usd || name(a).localeCompare(name(b));
 
 /** The calendar day (YYYY-MM-DD) of an instant in a time zone. */
 export function dayKey(ms: number, timeZone: string): string {
@@ -169,10 +171,12 @@ function splitPeriods(input: ReportInput): { current: ReportRun[]; previous: Rep
   const sinceMs = input.since.getTime();
   const nowMs = input.now.getTime();
   const previousSince = new Date(sinceMs - (nowMs - sinceMs));
-  const within = (from: number, to: number) => (r: ReportRun): boolean => {
-    const t = Date.parse(r.startedAt);
-    return t >= from && t < to;
-  };
+  const within =
+    (from: number, to: number) =>
+    (r: ReportRun): boolean => {
+      const t = Date.parse(r.startedAt);
+      return t >= from && t < to;
+    };
   return { current: input.runs.filter(within(sinceMs, nowMs)), previous: input.runs.filter(within(previousSince.getTime(), sinceMs)), previousSince };
 }
 

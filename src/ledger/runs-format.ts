@@ -43,7 +43,10 @@ export function formatRunDetail(run: RunDetail, opts: FormatOptions): string {
   const h = (text: string): string => heading(text, opts.color);
   const tokens = r.spent.inputTokens + r.spent.outputTokens + r.spent.cacheReadTokens + r.spent.cacheWriteTokens;
   const of = r.budget.usd === null ? '' : ` of ${budgetMoney(r.budget.usd)} (${formatPercent(r.spent.usd / r.budget.usd, 'tenths')})`;
-  const ended = run.endedAt === null ? 'still running' : `${stamp(run.endedAt, tz, true)} (${formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt), 'clock')})`;
+  const ended =
+    run.endedAt === null
+      ? 'still running'
+      : `${stamp(run.endedAt, tz, true)} (${formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt), 'clock')})`;
   const facts: string[][] = [
     ['command', commandLine(r.command)],
     ['repo', run.repo],
@@ -52,10 +55,16 @@ export function formatRunDetail(run: RunDetail, opts: FormatOptions): string {
     ['started', stamp(run.startedAt, tz, true)],
     [run.status === 'aborted' ? 'last seen' : 'ended', ended],
     ['spent', `${money(r.spent.usd)}${of} · ${plural(r.spent.requests, 'request')} · ${plural(tokens, 'token')}${r.estimated ? ' · includes estimates' : ''}`],
-    ['tokens', `in ${fmt(r.spent.inputTokens)} · out ${fmt(r.spent.outputTokens)} · cache read ${fmt(r.spent.cacheReadTokens)} · cache write ${fmt(r.spent.cacheWriteTokens)}`],
+    [
+      'tokens',
+      `in ${fmt(r.spent.inputTokens)} · out ${fmt(r.spent.outputTokens)} · cache read ${fmt(r.spent.cacheReadTokens)} · cache write ${fmt(r.spent.cacheWriteTokens)}`,
+    ],
     ['phases', `implementation ${money(r.phases.implementation.usd)} · verification ${money(r.phases.verification.usd)}`],
     ['hard stop', r.hardStop ? `${r.hardStop.reason} cap at ${stamp(r.hardStop.at, tz, true)}` : 'none'],
-    ['envelope', r.exceededInitialBudget ? `exceeded its initial budget${r.breachCause ? ` (cause: ${r.breachCause})` : ''}` : 'stayed within its initial budget'],
+    [
+      'envelope',
+      r.exceededInitialBudget ? `exceeded its initial budget${r.breachCause ? ` (cause: ${r.breachCause})` : ''}` : 'stayed within its initial budget',
+    ],
     ['exit code', r.exitCode === UNKNOWN_EXIT_CODE ? 'unknown (capped did not finish the run)' : String(r.exitCode)],
   ];
   if (r.apiEquivalent) facts.push(['billing', 'subscription login: spend is the API-equivalent price']);

@@ -1,17 +1,6 @@
 import { nanoToUsd, usdToNano, type Nano } from '../budget/money.js';
 import { num, str, strOrNull, type Driver, type Row, type Statement } from './driver.js';
-import type {
-  ApprovalEntry,
-  Ledger,
-  ListRunsQuery,
-  ReportQuery,
-  RequestEntry,
-  RunDetail,
-  RunStart,
-  RunSummary,
-  WindowHold,
-  WindowSpend,
-} from './ledger.js';
+import type { ApprovalEntry, Ledger, ListRunsQuery, ReportQuery, RequestEntry, RunDetail, RunStart, RunSummary, WindowHold, WindowSpend } from './ledger.js';
 import { approvalExceedsEnvelope, rebuildRecord } from './rebuild-record.js';
 import { computeReport, type Report, type ReportInput } from './report.js';
 import type { RunRecord } from './run-record.js';
@@ -72,7 +61,18 @@ export class SqlLedger implements Ledger {
         sql:
           'INSERT INTO runs (id, command, cwd, repo, host, pid, started_at, last_at, status, budget, policy) ' +
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
-        params: [run.id, JSON.stringify(run.command), run.cwd, run.repo, run.host, run.pid, started, started, JSON.stringify(run.budget), JSON.stringify(run.policy)],
+        params: [
+          run.id,
+          JSON.stringify(run.command),
+          run.cwd,
+          run.repo,
+          run.host,
+          run.pid,
+          started,
+          started,
+          JSON.stringify(run.budget),
+          JSON.stringify(run.policy),
+        ],
       },
     ]);
   }

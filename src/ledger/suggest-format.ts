@@ -19,7 +19,8 @@ export function formatSuggestion(s: Suggestion): string {
   const where = s.current.file ?? '.budgetrc';
   const lines: string[] = [];
   if (s.changes.maxUsd !== undefined) lines.push(`maxUsd: ${s.changes.maxUsd}  # was ${s.current.maxUsd}; the p90 of runs that ended normally, rounded up`);
-  if (s.changes.verifyShare !== undefined) lines.push(`verifyShare: ${s.changes.verifyShare}  # was ${s.current.verifyShare}; the p90 verification share, rounded up`);
+  if (s.changes.verifyShare !== undefined)
+    lines.push(`verifyShare: ${s.changes.verifyShare}  # was ${s.current.verifyShare}; the p90 verification share, rounded up`);
   if (lines.length === 0) return `${out}\n  No change: the policy in force (${where}) already fits these runs.\n`;
   return `${out}\nSuggested change to ${where}:\n${lines.map((l) => `  ${l}\n`).join('')}`;
 }

@@ -91,7 +91,10 @@ export function suggestBudget(input: ReportInput, repo: string, current: Current
     changes: {},
   };
   if (normal.length < SUGGEST_MIN_RUNS) {
-    return { ...base, notEnough: `${normal.length} of ${runs.length} runs of this repo in the period ended within their budget; at least ${SUGGEST_MIN_RUNS} are needed` };
+    return {
+      ...base,
+      notEnough: `${normal.length} of ${runs.length} runs of this repo in the period ended within their budget; at least ${SUGGEST_MIN_RUNS} are needed`,
+    };
   }
   const spend = normal.map((r) => nanoToUsd(r.spentNano)).sort((a, b) => a - b);
   const p90Usd = quantile(spend, 0.9);

@@ -20,7 +20,12 @@ export function formatUsdShort(nano: Nano): string {
  */
 export function formatBudget(nano: Nano | null): string {
   if (nano === null) return 'none';
-  const digits = nano % 10_000_000 === 0 ? 2 : String(nano % NANO_PER_USD).padStart(9, '0').replace(/0+$/, '').length;
+  const digits =
+    nano % 10_000_000 === 0
+      ? 2
+      : String(nano % NANO_PER_USD)
+          .padStart(9, '0')
+          .replace(/0+$/, '').length;
   return `$${(nano / NANO_PER_USD).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
 }
 

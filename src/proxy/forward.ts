@@ -27,9 +27,7 @@ export interface Upstream {
 export function createUpstream(base: string): Upstream {
   const url = new URL(base);
   const isHttps = url.protocol === 'https:';
-  const agent = isHttps
-    ? new https.Agent({ keepAlive: true, maxSockets: 64 })
-    : new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const agent = isHttps ? new https.Agent({ keepAlive: true, maxSockets: 64 }) : new http.Agent({ keepAlive: true, maxSockets: 64 });
   return { url, agent };
 }
 
@@ -68,12 +66,7 @@ export function responseHeaders(incoming: http.IncomingHttpHeaders): http.Outgoi
   return out;
 }
 
-export function sendUpstream(
-  upstream: Upstream,
-  method: string,
-  url: URL,
-  headers: http.OutgoingHttpHeaders,
-): http.ClientRequest {
+export function sendUpstream(upstream: Upstream, method: string, url: URL, headers: http.OutgoingHttpHeaders): http.ClientRequest {
   const lib = url.protocol === 'https:' ? https : http;
   headers.host = url.host;
   return lib.request(url, { method, headers, agent: upstream.agent });

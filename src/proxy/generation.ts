@@ -89,7 +89,15 @@ function exchange(
           return notifyRefusal(verdict);
         },
       };
-      void relayResponse({ provider: route.provider, meter, upstream: response, res, hooks, clientGone: () => clientGone, allowedOut: admitted.allowedOut }).then((outcome) => {
+      void relayResponse({
+        provider: route.provider,
+        meter,
+        upstream: response,
+        res,
+        hooks,
+        clientGone: () => clientGone,
+        allowedOut: admitted.allowedOut,
+      }).then((outcome) => {
         settle(deps, route.provider, admitted, outcome);
         resolve();
       });
@@ -117,7 +125,14 @@ export function outputBoundHooks(deps: ProxyDeps, provider: Provider, admitted: 
   return {
     inputKnown: (reading) => {
       const u = reading.usage;
-      const input = { input: u.input ?? 0, output: 0, cacheRead: u.cacheRead ?? 0, cacheWrite5m: u.cacheWrite5m ?? 0, cacheWrite1h: u.cacheWrite1h ?? 0, webSearches: 0 };
+      const input = {
+        input: u.input ?? 0,
+        output: 0,
+        cacheRead: u.cacheRead ?? 0,
+        cacheWrite5m: u.cacheWrite5m ?? 0,
+        cacheWrite1h: u.cacheWrite1h ?? 0,
+        webSearches: 0,
+      };
       const inputNano = deps.prices.cost(provider.pricingId, admitted.model, input);
       if (inputNano === null) return null;
       const inputTokens = input.input + input.cacheRead + input.cacheWrite5m + input.cacheWrite1h;
@@ -143,7 +158,13 @@ export function outputBoundHooks(deps: ProxyDeps, provider: Provider, admitted: 
     },
     cut: (limit) => {
       const r = deps.keeper.state.reserved[admitted.id];
-      const actions = deps.keeper.dispatch({ type: 'cut', id: admitted.id, at: deps.now().toISOString(), limit, needNano: r ? costOfTokens(EXTEND_STEP, r.outPicoPerToken) : 0 });
+      const actions = deps.keeper.dispatch({
+        type: 'cut',
+        id: admitted.id,
+        at: deps.now().toISOString(),
+        limit,
+        needNano: r ? costOfTokens(EXTEND_STEP, r.outPicoPerToken) : 0,
+      });
       const refusal = actions.find((a) => a.type === 'refuse');
       const message = refusal?.message ?? 'capped: the budget ended this response.';
       deps.notify({ type: 'refused', message });

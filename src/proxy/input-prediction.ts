@@ -126,11 +126,7 @@ function likelySplit(a: PredictArgs, total: number, sharedTokens: number, cacheB
   // bill with the same layout; not knowing, all of it is priced as written.
   const cacheable = hints.throughEnd || !c ? total : Math.min(total, Math.max(seenCached, 0));
   if (cacheable < rules.minTokens(a.model)) return allInput(total);
-  const warm =
-    c !== null &&
-    c.seen.hints.breakpoints > 0 &&
-    c.seen.hints.fingerprint === hints.fingerprint &&
-    a.now - c.seen.at < TTL_MS[c.seen.hints.ttl];
+  const warm = c !== null && c.seen.hints.breakpoints > 0 && c.seen.hints.fingerprint === hints.fingerprint && a.now - c.seen.at < TTL_MS[c.seen.hints.ttl];
   let read = 0;
   if (warm && continuesWhole(c)) read = Math.min(seenCached, sharedTokens, cacheable);
   else if (warm) {

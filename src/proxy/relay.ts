@@ -15,7 +15,9 @@ export function relayResponse(r: Relay): Promise<RelayOutcome> {
   const { hooks, upstream } = r;
   const status = upstream.statusCode ?? 502;
   const type = String(upstream.headers['content-type'] ?? '');
-  const encoding = String(upstream.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const encoding = String(upstream.headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
   const sse = type.includes('text/event-stream') && (encoding === '' || encoding === 'identity');
   if (sse) return new EventRelay(r).run();
   if (hooks.holdBodies && status < 300) return relayHeldBody(r);

@@ -125,7 +125,12 @@ export async function priceRequest(d: PricingDeps, provider: Provider, json: Rec
   const reprice = (): Repriced => {
     // Content nobody could count stays at its worst case.
     if (first.prediction.uncertain) return first;
-    const fresh: PredictArgs = { ...args, continuation: d.conversations.match(key, raw, hints.continues), cacheEfficiency: d.conversations.cacheEfficiency(key), now: d.now().getTime() };
+    const fresh: PredictArgs = {
+      ...args,
+      continuation: d.conversations.match(key, raw, hints.continues),
+      cacheEfficiency: d.conversations.cacheEfficiency(key),
+      now: d.now().getTime(),
+    };
     const p = { ...predictInput(exactTotal === null ? fresh : { ...fresh, exactTotal }), uncertain: false };
     const q = quoteOf(p);
     return q ? { quote: q, prediction: p, continuation: fresh.continuation } : first;

@@ -92,7 +92,15 @@ async function reserve(deps: ProxyDeps, id: string, plan: Plan, provider: string
  * Meters a request priced before it is sent (a batch, embeddings, an image): reserves the plan in
  * full, forwards it, relays the answer, and settles it (see Plan.settle).
  */
-export async function handleReserved(deps: ProxyDeps, route: Route, req: http.IncomingMessage, res: http.ServerResponse, pathAndQuery: string, body: Buffer, plan: Plan): Promise<void> {
+export async function handleReserved(
+  deps: ProxyDeps,
+  route: Route,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  pathAndQuery: string,
+  body: Buffer,
+  plan: Plan,
+): Promise<void> {
   const { provider } = route;
   const id = nextRequestId();
   let cancel: (() => void) | null = null;
@@ -157,6 +165,20 @@ function settleReserved(deps: ProxyDeps, provider: Provider, id: string, plan: P
   const phase = deps.keeper.state.reserved[id]?.phase ?? deps.keeper.state.phase;
   const at = deps.now().toISOString();
   deps.keeper.dispatch({ type: 'settle', id, at, model: plan.model, usage, costNano, estimated });
-  deps.notify({ type: 'settled', id, model: plan.model, costNano, usage, estimated, clamped: null, retry: false, provider: provider.id, phase, // Priced whole up front: no input estimate was at risk.
-    reservedInputNano: plan.nano, billedInputNano: plan.nano, overrun: false, ...(estimated ? { atReservation: true as const } : {}) });
+  deps.notify({
+    type: 'settled',
+    id,
+    model: plan.model,
+    costNano,
+    usage,
+    estimated,
+    clamped: null,
+    retry: false,
+    provider: provider.id,
+    phase, // Priced whole up front: no input estimate was at risk.
+    reservedInputNano: plan.nano,
+    billedInputNano: plan.nano,
+    overrun: false,
+    ...(estimated ? { atReservation: true as const } : {}),
+  });
 }

@@ -26,13 +26,7 @@ export class ResponseTap {
     this.sse = contentType.includes('text/event-stream') ? new SseReader() : null;
     const enc = contentEncoding.trim().toLowerCase();
     this.decoder =
-      enc === 'gzip' || enc === 'x-gzip'
-        ? zlib.createGunzip()
-        : enc === 'deflate'
-          ? zlib.createInflate()
-          : enc === 'br'
-            ? zlib.createBrotliDecompress()
-            : null;
+      enc === 'gzip' || enc === 'x-gzip' ? zlib.createGunzip() : enc === 'deflate' ? zlib.createInflate() : enc === 'br' ? zlib.createBrotliDecompress() : null;
     if (this.decoder) {
       const decoder = this.decoder;
       decoder.on('data', (chunk: Buffer) => this.read(chunk));

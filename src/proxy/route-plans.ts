@@ -90,8 +90,14 @@ export function planAnthropicBatch(deps: ProxyDeps, provider: Provider, body: Re
   for (const [index, item] of (Array.isArray(body.requests) ? body.requests : []).entries()) {
     const params = asRecord(asRecord(item)?.params);
     const model = asString(params?.model);
-    if (!params || !model) return { ok: false, message: `capped: request ${index} of the batch (${route}) names no model, so the batch cannot be priced; it was not sent.` };
-    items.push({ model, pricingId: provider.pricingId, bytes: Buffer.byteLength(JSON.stringify(params)), output: asCount(params.max_tokens) ?? provider.defaultMaxTokens(model) });
+    if (!params || !model)
+      return { ok: false, message: `capped: request ${index} of the batch (${route}) names no model, so the batch cannot be priced; it was not sent.` };
+    items.push({
+      model,
+      pricingId: provider.pricingId,
+      bytes: Buffer.byteLength(JSON.stringify(params)),
+      output: asCount(params.max_tokens) ?? provider.defaultMaxTokens(model),
+    });
   }
   return planBatch(deps, items, route);
 }
@@ -121,12 +127,16 @@ export function planOpenAIBatch(deps: ProxyDeps, body: Record<string, unknown>, 
   });
   if (content === undefined) return refuse(`runs the requests of an uploaded file (${fileId ?? 'none named'}) that capped cannot see`);
   const items: BatchItem[] = [];
-  for (const [index, line] of content.split('\n').filter((l) => l.trim() !== '').entries()) {
+  for (const [index, line] of content
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .entries()) {
     const item = asRecord(tryParse(line));
     const request = asRecord(item?.body);
     const model = asString(request?.model);
     const endpoint = OPENAI_BATCH_ENDPOINTS.find((e) => e.url.test(asString(item?.url) ?? ''));
-    if (!request || !model || !endpoint) return refuse(`has a request (line ${index + 1} of ${fileId}) capped cannot price: it needs a model and a chat/completions, responses or embeddings url`);
+    if (!request || !model || !endpoint)
+      return refuse(`has a request (line ${index + 1} of ${fileId}) capped cannot price: it needs a model and a chat/completions, responses or embeddings url`);
     const output = endpoint.maxTokens(request) ?? endpoint.provider.defaultMaxTokens(model);
     items.push({ model, pricingId: endpoint.provider.pricingId, bytes: Buffer.byteLength(JSON.stringify(request)), output });
   }
@@ -151,7 +161,8 @@ export function planImages(deps: ProxyDeps, provider: Provider, body: Record<str
   const quote = deps.prices.quote(provider.pricingId, model, inputTokens);
   // Per-image prices (dall-e-2, dall-e-3) are not token prices: a zero output rate means the
   // price data does not know how this model's images are billed.
-  if (!quote || quote.outPicoPerToken === 0) return noPrice(route, model, asString(body.model) ? ' per token' : ` (the API's default when the request names no model)`);
+  if (!quote || quote.outPicoPerToken === 0)
+    return noPrice(route, model, asString(body.model) ? ' per token' : ` (the API's default when the request names no model)`);
   const images = Math.max(1, asCount(body.n) ?? 1);
   const outputTokens = images * (IMAGE_OUTPUT_TOKENS + (asCount(body.partial_images) ?? 0) * PARTIAL_IMAGE_TOKENS);
   return { ok: true, plan: { model, inputTokens, outputTokens, nano: quote.inputNano + costOfTokens(outputTokens, quote.outPicoPerToken), settle: 'usage' } };

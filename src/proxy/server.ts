@@ -131,7 +131,12 @@ async function handle(deps: ProxyDeps, uploads: SeenUploads, req: http.IncomingM
   if (kind.kind === 'generate') return handleGeneration(deps, route, req, res, pathAndQuery, body);
   const name = `${method} ${path.replace(/\/+$/, '')}`;
   if (kind.kind === 'batch' && deps.rules.batches === 'refuse') {
-    return refuse(deps, route, res, `capped: ${name} is a batch, billed after the run, and this run's policy refuses batches (batches: refuse), so it was not sent. Send the requests one by one, or set batches: reserve in .budgetrc.`);
+    return refuse(
+      deps,
+      route,
+      res,
+      `capped: ${name} is a batch, billed after the run, and this run's policy refuses batches (batches: refuse), so it was not sent. Send the requests one by one, or set batches: reserve in .budgetrc.`,
+    );
   }
   const json = asRecord(tryParse(body.toString('utf8')));
   if (!json) return refuse(deps, route, res, routeRefusal(method, path, 'has a body that is not a JSON object, so it cannot be priced'));

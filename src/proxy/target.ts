@@ -9,9 +9,7 @@ export function resolveRoute(mount: Mount, method: string, path: string, headers
 }
 
 /** Where a request goes, or the status and text to refuse it with. */
-export type Target =
-  | { ok: true; route: Route; pathAndQuery: string; path: string }
-  | { ok: false; status: number; text: string };
+export type Target = { ok: true; route: Route; pathAndQuery: string; path: string } | { ok: false; status: number; text: string };
 
 /** Checks the per-run secret and finds the mount and provider for a request URL. */
 export function parseTarget(deps: Pick<ProxyDeps, 'secret' | 'mounts'>, raw: string, method: string, headers: http.IncomingHttpHeaders): Target {

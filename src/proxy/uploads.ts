@@ -47,7 +47,14 @@ export function multipartFields(contentType: string, body: Buffer): { purpose: s
  * Forwards a file upload unchanged (it costs nothing) while keeping a copy of a batch input file,
  * remembered under the id in the upstream's answer.
  */
-export function passUpload(route: Route, req: http.IncomingMessage, res: http.ServerResponse, pathAndQuery: string, notify: (notice: ProxyNotice) => void, uploads: SeenUploads): Promise<void> {
+export function passUpload(
+  route: Route,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  pathAndQuery: string,
+  notify: (notice: ProxyNotice) => void,
+  uploads: SeenUploads,
+): Promise<void> {
   const sent: Buffer[] = [];
   let sentBytes = 0;
   return passThrough(route, req, res, pathAndQuery, null, notify, {

@@ -72,7 +72,11 @@ export function handleUpgrade(
     upRes.pipe(socket);
   });
   upReq.on('error', (err) => {
-    httpError(socket, 502, `capped: could not reach the upstream API at ${target.route.upstream.url.origin} (${(err as NodeJS.ErrnoException).code ?? err.message}).\n`);
+    httpError(
+      socket,
+      502,
+      `capped: could not reach the upstream API at ${target.route.upstream.url.origin} (${(err as NodeJS.ErrnoException).code ?? err.message}).\n`,
+    );
   });
   upReq.end();
 }

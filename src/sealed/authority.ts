@@ -28,7 +28,10 @@ export const HOST_MAP_VAR = 'CAPPED_SEALED_HOST_MAP';
  */
 export function parseHostMap(text: string | undefined): Map<string, HostPort> {
   const map = new Map<string, HostPort>();
-  for (const item of (text ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of (text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = item.indexOf('=');
     const target = eq > 0 ? parseAuthority(item.slice(eq + 1)) : null;
     if (!target) throw new Error(`Expected ${HOST_MAP_VAR} entries like host=127.0.0.1:port, got \`${item}\`.`);

@@ -50,10 +50,7 @@ export function hostMatches(pattern: string, host: string): boolean {
   return new RegExp(`^${source}$`).test(host.toLowerCase().replace(/\.$/, ''));
 }
 
-export type HostVerdict =
-  | { kind: 'intercept'; mount: 'anthropic' | 'openai' | 'gemini' }
-  | { kind: 'tunnel' }
-  | { kind: 'deny'; reason: string };
+export type HostVerdict = { kind: 'intercept'; mount: 'anthropic' | 'openai' | 'gemini' } | { kind: 'tunnel' } | { kind: 'deny'; reason: string };
 
 export interface HostRules {
   allow: readonly string[];
@@ -74,7 +71,8 @@ export function decideHost(host: string, rules: HostRules): HostVerdict {
   const explicit = rules.allow.some((p) => p !== '*' && hostMatches(p, name));
   if (!explicit) {
     if (isIP(name) !== 0) return { kind: 'deny', reason: `${name} is an address, not a host name; add it to sealedAllow to reach it` };
-    if (name === 'localhost' || name.endsWith('.localhost')) return { kind: 'deny', reason: `${name} is capped's own machine; add it to sealedAllow to reach it` };
+    if (name === 'localhost' || name.endsWith('.localhost'))
+      return { kind: 'deny', reason: `${name} is capped's own machine; add it to sealedAllow to reach it` };
     const unmetered = UNMETERED_MODEL_HOSTS.find((p) => hostMatches(p, name));
     if (unmetered) return { kind: 'deny', reason: `${name} is a model API capped cannot meter; add it to sealedAllow to let it spend outside the cap` };
   }

@@ -59,7 +59,9 @@ export function namespaceTools(host: NamespaceHost = realHost): NamespaceTools |
   const probe = host.run(unshare, [...UNSHARE_ARGS, '--', ip, 'link', 'set', 'lo', 'up']);
   if (probe.status !== 0) {
     const why = probe.stderr.trim().split('\n')[0] || `exit status ${probe.status}`;
-    return { reason: `this machine does not let capped create a network namespace (${why}); user namespaces may be disabled, or unshare is older than util-linux 2.38` };
+    return {
+      reason: `this machine does not let capped create a network namespace (${why}); user namespaces may be disabled, or unshare is older than util-linux 2.38`,
+    };
   }
   return { unshare, ip };
 }

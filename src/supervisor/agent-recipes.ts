@@ -81,7 +81,11 @@ export const RECIPES: readonly Recipe[] = [
     name: 'Gemini CLI',
     executables: ['gemini'],
     redirect: 'GOOGLE_GEMINI_BASE_URL set to capped; sign-ins that ignore it are refused',
-    reads: ['GOOGLE_GEMINI_BASE_URL', 'GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA', 'security.auth.selectedType in ~/.gemini/settings.json (GEMINI_CLI_HOME)'],
+    reads: [
+      'GOOGLE_GEMINI_BASE_URL',
+      'GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA',
+      'security.auth.selectedType in ~/.gemini/settings.json (GEMINI_CLI_HOME)',
+    ],
     env: (p) => ({ GOOGLE_GEMINI_BASE_URL: p.gemini }),
     check: checkGemini,
     verified: 'end to end with @google/gemini-cli from npm (API-key sign-in)',

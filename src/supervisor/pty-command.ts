@@ -10,9 +10,7 @@ import { EXIT, LaunchError } from '../errors.js';
 export function resolveCommand(command: string, env: NodeJS.ProcessEnv, cwd: string, access: (file: string, mode: number) => void = fs.accessSync): string {
   const candidates = command.includes('/')
     ? [path.resolve(cwd, command)]
-    : (env.PATH ?? '')
-        .split(path.delimiter)
-        .map((dir) => path.resolve(cwd, dir || '.', command));
+    : (env.PATH ?? '').split(path.delimiter).map((dir) => path.resolve(cwd, dir || '.', command));
   let found: string | null = null;
   for (const file of candidates) {
     if (!exists(file, access)) continue;

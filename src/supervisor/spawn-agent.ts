@@ -25,12 +25,7 @@ export type SpawnFn = (command: string, args: readonly string[], options: SpawnO
  * Starts the agent sharing capped's terminal (stdio inherited, same process group, so the
  * terminal's Ctrl-C and job control reach it as they would without capped).
  */
-export function spawnAgent(
-  command: string,
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-  spawn: SpawnFn = nodeSpawn,
-): Promise<AgentProcess> {
+export function spawnAgent(command: string, args: readonly string[], env: NodeJS.ProcessEnv, spawn: SpawnFn = nodeSpawn): Promise<AgentProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: 'inherit', env });
     const exited = new Promise<AgentExit>((done) => child.once('exit', (code, signal) => done({ code, signal })));

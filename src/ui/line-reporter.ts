@@ -30,7 +30,6 @@ export interface StartInfo {
 
 const THRESHOLDS = [0.5, 0.75, 0.9];
 
-
 const fmtInt = formatWhole;
 
 export function capsText(caps: Caps): string {
@@ -86,8 +85,7 @@ export class LineReporter {
     if (notice.type === 'refused') {
       // After a hard stop, stragglers get the same refusal: say it once, not once per request.
       if (state.hardStop === null || this.hardStopRefusals++ === 0) this.line(notice.message.replace(/^capped: /, 'refused: '));
-    }
-    else if (notice.type === 'upstream-error') this.line(notice.message.replace(/^capped: /, ''));
+    } else if (notice.type === 'upstream-error') this.line(notice.message.replace(/^capped: /, ''));
     else if (notice.type === 'subscription') {
       if (!this.subscriptionSaid) this.line('subscription login detected: spend is metered at API-equivalent prices');
       this.subscriptionSaid = true;
@@ -95,7 +93,10 @@ export class LineReporter {
       this.once(`tools:${notice.names.join(',')}`, `restricted tools removed from the request: ${notice.names.join(', ')}`);
     } else if (notice.type === 'window-wait') {
       const w = notice.window;
-      this.once(`window:${w.resetsAt}`, `the ${w.kind} ceiling of ${formatUsd(w.ceilingNano)} across runs is reached; requests wait until ${w.resetsAt} (--on-limit pause)`);
+      this.once(
+        `window:${w.resetsAt}`,
+        `the ${w.kind} ceiling of ${formatUsd(w.ceilingNano)} across runs is reached; requests wait until ${w.resetsAt} (--on-limit pause)`,
+      );
     } else if (notice.type === 'model-changed') {
       this.once(`model:${notice.from}>${notice.to}`, `requests for ${notice.from} are sent to ${notice.to}`);
     } else if (notice.type === 'settled') this.settled(notice, state);

@@ -4,7 +4,6 @@ import { formatInt } from './format.js';
 import type { RunSummaryProps } from './run-summary.js';
 import { hardStopText, isGuard, LIMIT_NAMES } from '../budget/messages.js';
 
-
 type RecordApproval = RunRecord['approvals'][number];
 
 /** What was asked, in words: "limit: $1.50 → $3.00", "escalation to claude-opus-4-5: $0.75 → $2.50". */
@@ -28,13 +27,19 @@ export function summaryFromRecord(record: RunRecord, columns: number, recordFile
     consumed: fraction === null ? null : formatPercent(fraction),
     fraction,
     approvals: record.approvals.map((a) => ({ question: approvalQuestion(a), answer: a.answer })),
-    hardStop: record.hardStop ? (isGuard(record.hardStop.reason) ? `stopped: ${hardStopText(record.hardStop)}` : `${hardStopText(record.hardStop)}; the agent was ended`) : null,
+    hardStop: record.hardStop
+      ? isGuard(record.hardStop.reason)
+        ? `stopped: ${hardStopText(record.hardStop)}`
+        : `${hardStopText(record.hardStop)}; the agent was ended`
+      : null,
     phases: [
       { name: 'implementation', value: usd(record.phases.implementation.usd) },
       { name: 'verification', value: usd(record.phases.verification.usd) },
     ],
     models,
-    exit: record.hardStop ? `exit ${record.exitCode} (stopped ${isGuard(record.hardStop.reason) ? `by the ${LIMIT_NAMES[record.hardStop.reason]} guard` : 'at the limit'})` : `agent exit code ${record.exitCode}`,
+    exit: record.hardStop
+      ? `exit ${record.exitCode} (stopped ${isGuard(record.hardStop.reason) ? `by the ${LIMIT_NAMES[record.hardStop.reason]} guard` : 'at the limit'})`
+      : `agent exit code ${record.exitCode}`,
     recordFile,
     columns,
   };

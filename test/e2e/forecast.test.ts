@@ -90,7 +90,12 @@ describe('forecast and history at a terminal (tmux)', () => {
     // Before ten seconds of spend there is no rate on the bar; after, "$x/min ~t left".
     await waitFor('the live bar', () => /\$\d+\.\d+\/\$1\.50/.test(tmux!.lastRow()), 15_000, screen);
     expect(tmux.lastRow()).not.toContain('/min');
-    const bar = await waitFor('the burn rate on the bar', () => (/\$\d+\.\d+\/min ~[\dhms ]+ left/.test(tmux!.lastRow()) ? tmux!.lastRow() : false), 30_000, screen);
+    const bar = await waitFor(
+      'the burn rate on the bar',
+      () => (/\$\d+\.\d+\/min ~[\dhms ]+ left/.test(tmux!.lastRow()) ? tmux!.lastRow() : false),
+      30_000,
+      screen,
+    );
     expect(bar).toMatch(/^capped .*\$\d+\.\d+\/\$1\.50 · \$\d+\.\d+ left · \$\d+\.\d+\/min ~[\dhms ]+ left · /);
   }, 60_000);
 });

@@ -34,21 +34,29 @@ function project(fails: boolean): string {
     ? `require('fs').appendFileSync('attempts.log', 'build\\n'); console.error(${JSON.stringify(TS_ERROR)}); process.exit(2);`
     : `require('fs').appendFileSync('attempts.log', 'test\\n'); console.log('Tests  12 passed (12)');`;
   fs.writeFileSync(path.join(dir, 'build.js'), script);
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, scripts: { build: 'node build.js', test: 'node build.js' } }));
+  fs.writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: 'app', version: '1.0.0', private: true, scripts: { build: 'node build.js', test: 'node build.js' } }),
+  );
   return dir;
 }
 
-const attempts = (dir: string): number => (fs.existsSync(path.join(dir, 'attempts.log')) ? fs.readFileSync(path.join(dir, 'attempts.log'), 'utf8').trim().split('\n').length : 0);
+const attempts = (dir: string): number =>
+  fs.existsSync(path.join(dir, 'attempts.log')) ? fs.readFileSync(path.join(dir, 'attempts.log'), 'utf8').trim().split('\n').length : 0;
 
 const toolResults = (body: Record<string, unknown> | null): number =>
-  ((body?.messages as { content: unknown }[] | undefined) ?? []).flatMap((m) => (Array.isArray(m.content) ? (m.content as { type?: string }[]) : [])).filter((b) => b.type === 'tool_result').length;
+  ((body?.messages as { content: unknown }[] | undefined) ?? [])
+    .flatMap((m) => (Array.isArray(m.content) ? (m.content as { type?: string }[]) : []))
+    .filter((b) => b.type === 'tool_result').length;
 
 /** Every main-loop request asks for `command` again until `calls` results came back; then it is done. */
-const keepRunning = (command: string, calls: number) => (body: Record<string, unknown>): ScriptedReply => {
-  const tools = (body.tools as { name?: string }[] | undefined) ?? [];
-  if (!tools.some((t) => t.name === 'Bash') || toolResults(body) >= calls) return { blocks: [{ type: 'text', text: 'done' }], outputTokens: 30 };
-  return { blocks: [{ type: 'tool_use', name: 'Bash', input: { command, description: 'run it' } }], outputTokens: 200 };
-};
+const keepRunning =
+  (command: string, calls: number) =>
+  (body: Record<string, unknown>): ScriptedReply => {
+    const tools = (body.tools as { name?: string }[] | undefined) ?? [];
+    if (!tools.some((t) => t.name === 'Bash') || toolResults(body) >= calls) return { blocks: [{ type: 'text', text: 'done' }], outputTokens: 30 };
+    return { blocks: [{ type: 'tool_use', name: 'Bash', input: { command, description: 'run it' } }], outputTokens: 200 };
+  };
 
 const claudeEnv = (url: string, home: string): Record<string, string> => ({
   ANTHROPIC_BASE_URL: url,
@@ -72,7 +80,11 @@ describe('the retry-loop guard with the real Claude Code', () => {
   it('without a terminal: stops the run at the third failing build (exit 3, reason loop, why in words)', async () => {
     const dir = project(true);
     const upstream = await scripted('npm run build', 40);
-    const result = await runCapped(['run', '--max-usd', '5', '--', CLAUDE, ...CLAUDE_ARGS], { cwd: dir, env: claudeEnv(upstream.url, dir), timeoutMs: 120_000 });
+    const result = await runCapped(['run', '--max-usd', '5', '--', CLAUDE, ...CLAUDE_ARGS], {
+      cwd: dir,
+      env: claudeEnv(upstream.url, dir),
+      timeoutMs: 120_000,
+    });
     const output = result.stdout + result.stderr;
     expect(result.code, output).toBe(3);
     expect(attempts(dir)).toBe(3);
@@ -88,7 +100,11 @@ describe('the retry-loop guard with the real Claude Code', () => {
   it('finds no loop in a passing command run again and again', async () => {
     const dir = project(false);
     const upstream = await scripted('npm test', 5);
-    const result = await runCapped(['run', '--max-usd', '5', '--', CLAUDE, ...CLAUDE_ARGS], { cwd: dir, env: claudeEnv(upstream.url, dir), timeoutMs: 120_000 });
+    const result = await runCapped(['run', '--max-usd', '5', '--', CLAUDE, ...CLAUDE_ARGS], {
+      cwd: dir,
+      env: claudeEnv(upstream.url, dir),
+      timeoutMs: 120_000,
+    });
     expect(result.code, result.stderr).toBe(0);
     expect(attempts(dir)).toBe(5);
     expect(result.record!.hardStop).toBeNull();
@@ -99,7 +115,9 @@ describe('the retry-loop guard with the real Claude Code', () => {
     const upstream = await scripted('npm run build', 40);
     tmux = new Tmux();
     const record = path.join(dir, 'record.json');
-    const env = Object.entries(claudeEnv(upstream.url, dir)).map(([k, v]) => `${k}=${quote(v)}`).join(' ');
+    const env = Object.entries(claudeEnv(upstream.url, dir))
+      .map(([k, v]) => `${k}=${quote(v)}`)
+      .join(' ');
     const cmd = [NODE, BIN, 'run', '--record', record, '--max-usd', '5', '--idle', 'off', '--', CLAUDE, ...CLAUDE_ARGS].map(quote).join(' ');
     tmux.start(`cd ${quote(dir)} && env ${env} ${cmd}; echo "CAPPED EXITED $?"; sleep 600`);
     // Wide enough for the whole error line on the bar row (a narrower one cuts the error first).
@@ -129,7 +147,9 @@ describe('the retry-loop guard with the real Claude Code', () => {
 describe('the scope guard', () => {
   it('stops an agent that reads past scope.files (reason scope); a file read twice counts once', async () => {
     up = await startFakeAnthropic({ outputTokens: () => 20 });
-    const result = await runCapped(['run', '--max-usd', '5', '--scope-files', '5', '--', NODE, fixture('reading-agent.mjs')], { env: { ANTHROPIC_BASE_URL: up.url, FAKE_FILES: '10' } });
+    const result = await runCapped(['run', '--max-usd', '5', '--scope-files', '5', '--', NODE, fixture('reading-agent.mjs')], {
+      env: { ANTHROPIC_BASE_URL: up.url, FAKE_FILES: '10' },
+    });
     const output = result.stdout + result.stderr;
     expect(result.code, output).toBe(3);
     expect(result.record!.hardStop).toMatchObject({ reason: 'scope', detail: 'the agent read 6 files, past the scope limit of 5' });
@@ -140,7 +160,9 @@ describe('the scope guard', () => {
 
   it('lets the same agent finish with the scope off (the default)', async () => {
     up = await startFakeAnthropic({ outputTokens: () => 20 });
-    const result = await runCapped(['run', '--max-usd', '5', '--', NODE, fixture('reading-agent.mjs')], { env: { ANTHROPIC_BASE_URL: up.url, FAKE_FILES: '10' } });
+    const result = await runCapped(['run', '--max-usd', '5', '--', NODE, fixture('reading-agent.mjs')], {
+      env: { ANTHROPIC_BASE_URL: up.url, FAKE_FILES: '10' },
+    });
     expect(result.code, result.stderr).toBe(0);
     expect(up.bill.requests).toHaveLength(10);
   });

@@ -43,7 +43,8 @@ describe('capped report --html in a real browser', () => {
     // One bar per calendar day of the week back from now (UTC): eight days unless now is midnight.
     const now = Date.now();
     const days: string[] = [];
-    for (let t = now - 7 * DAY; new Date(t).toISOString().slice(0, 10) <= new Date(now - 1).toISOString().slice(0, 10); t += DAY) days.push(new Date(t).toISOString().slice(0, 10));
+    for (let t = now - 7 * DAY; new Date(t).toISOString().slice(0, 10) <= new Date(now - 1).toISOString().slice(0, 10); t += DAY)
+      days.push(new Date(t).toISOString().slice(0, 10));
     const bars = await page.locator('svg.days rect.bar').all();
     expect(await Promise.all(bars.map((b) => b.getAttribute('data-day')))).toEqual(days);
     expect(await page.locator('svg.days rect.prev').count()).toBeGreaterThan(0);
@@ -58,7 +59,8 @@ describe('capped report --html in a real browser', () => {
     const curves = page.locator('#top svg.curve-chart.small');
     expect(await curves.count()).toBe(10);
     expect(await page.locator('#top svg.curve-chart.small path.curve').count()).toBe(10);
-    for (const kind of ['verification', 'approval', 'escalation', 'stop']) expect(await page.locator(`#top line.mark-${kind}`).count(), kind).toBeGreaterThan(0);
+    for (const kind of ['verification', 'approval', 'escalation', 'stop'])
+      expect(await page.locator(`#top line.mark-${kind}`).count(), kind).toBeGreaterThan(0);
 
     for (const section of ['by-model', 'by-phase', 'by-repo']) expect(await page.locator(`#${section} rect.bar`).count(), section).toBeGreaterThan(1);
 
@@ -135,7 +137,9 @@ describe('capped report --html in a real browser', () => {
     const missing = path.join(home, 'no-such-dir', 'review.html');
     const r = await runCapped(['report', '--html', missing], { env: env(home) });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`capped: the --html file ${missing} cannot be used: its directory ${path.dirname(missing)} does not exist; create it (mkdir -p ${path.dirname(missing)}) or choose another path, or \`-\` for stdout.\n`);
+    expect(r.stderr).toBe(
+      `capped: the --html file ${missing} cannot be used: its directory ${path.dirname(missing)} does not exist; create it (mkdir -p ${path.dirname(missing)}) or choose another path, or \`-\` for stdout.\n`,
+    );
     const dir = await runCapped(['runs', 'show', 'c12', '--html', home], { env: env(home) });
     expect(dir.code).toBe(2);
     expect(dir.stderr).toContain('cannot be used: it is a directory; give a file name such as');

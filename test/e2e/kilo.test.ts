@@ -39,7 +39,8 @@ async function gateway(): Promise<FakeAnthropic> {
 
 const command = [KILO, 'run', 'Run `echo hi` in the shell.', '-m', 'anthropic/claude-sonnet-4-5'];
 
-const expectStopped = (run: AgentRun, up: Gateway): void => expectMeteredAndStopped(run, up, { cap: CAP, path: '/v1/messages', keyed: (h) => h['x-api-key'] === KEY });
+const expectStopped = (run: AgentRun, up: Gateway): void =>
+  expectMeteredAndStopped(run, up, { cap: CAP, path: '/v1/messages', keyed: (h) => h['x-api-key'] === KEY });
 
 // kilo's native binary starts slowly on a shared 2-core machine (15-40 s to its first request, more when the machine is busy).
 describe('kilo under capped run', { timeout: 300_000 }, () => {

@@ -29,14 +29,26 @@ describe('the stored command', () => {
       { env: { ANTHROPIC_BASE_URL: upstream.url, CAPPED_HOME: home, FAKE_MAX_REQUESTS: '1', GITHUB_STEP_SUMMARY: summary } },
     );
     expect(result.code, result.stderr).toBe(0);
-    expect(result.record!.command).toEqual([process.execPath, fixture('looping-agent.mjs'), '-p', `<prompt: ${PROMPT.length} chars>`, '--api-key=***', '--token', '***', '--verbose']);
+    expect(result.record!.command).toEqual([
+      process.execPath,
+      fixture('looping-agent.mjs'),
+      '-p',
+      `<prompt: ${PROMPT.length} chars>`,
+      '--api-key=***',
+      '--token',
+      '***',
+      '--verbose',
+    ]);
     const stored = [
       JSON.stringify(result.record),
       result.stderr,
       result.stdout,
       fs.readFileSync(summary, 'utf8'),
       // the SQLite file and its write-ahead log, as bytes
-      ...fs.readdirSync(home).filter((f) => f.startsWith('ledger.db')).map((f) => fs.readFileSync(path.join(home, f)).toString('latin1')),
+      ...fs
+        .readdirSync(home)
+        .filter((f) => f.startsWith('ledger.db'))
+        .map((f) => fs.readFileSync(path.join(home, f)).toString('latin1')),
     ];
     expect(stored.length).toBeGreaterThanOrEqual(5);
     for (const text of stored) {
@@ -60,7 +72,10 @@ describe('the stored command', () => {
 /** Runs the CLI with `env`, killed with SIGKILL if it takes longer than `ms` (a hang fails the test). */
 function cli(args: string[], env: Record<string, string>, ms = 15_000): Promise<{ code: number | null; stderr: string; hung: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     let hung = false;
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -113,7 +128,9 @@ describe('bad local state', () => {
     ['a directory', tmp, /^capped: the --record file .* cannot be used: it is a directory\.$/],
   ])('--record %s: one line, exit 2, before the agent starts', async (_kind, record, message) => {
     const marker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'capped-started-')), 'started');
-    const r = await cli(['run', '--record', record, '--max-usd', '1', '--', 'touch', marker], { CAPPED_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'capped-home-')) });
+    const r = await cli(['run', '--record', record, '--max-usd', '1', '--', 'touch', marker], {
+      CAPPED_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'capped-home-')),
+    });
     expect(r.hung).toBe(false);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr.trimEnd()).toMatch(message);

@@ -18,7 +18,8 @@ const gateway = useToolLoopGateway();
 
 const command = [OPENCODE, 'run', 'Run `echo hi` in the shell.', '-m', 'openai/gpt-4.1'];
 
-const expectStopped = (run: AgentRun, up: Gateway): void => expectMeteredAndStopped(run, up, { cap: CAP, path: '/v1/responses', keyed: (h) => h.authorization === `Bearer ${KEY}`, model: 'gpt-4.1' });
+const expectStopped = (run: AgentRun, up: Gateway): void =>
+  expectMeteredAndStopped(run, up, { cap: CAP, path: '/v1/responses', keyed: (h) => h.authorization === `Bearer ${KEY}`, model: 'gpt-4.1' });
 
 // opencode's native binary starts slowly on a shared 2-core machine (15-40 s to its first request, more when the machine is busy).
 describe('opencode under capped run', { timeout: 300_000 }, () => {

@@ -91,7 +91,9 @@ describe('.budgetrc edited while the session runs', () => {
     // Only a request admitted before the reload could still reach the upstream after it.
     expect(up.bill.requests.length).toBeLessThanOrEqual(atReload! + 1);
     expect(run.stderr).toMatch(/refused: this run's spending cap of \$0\.05 is reached/);
-    const last = outcomesOf(run.steps).filter((s) => s.kind === 'request').at(-1)!;
+    const last = outcomesOf(run.steps)
+      .filter((s) => s.kind === 'request')
+      .at(-1)!;
     expect(last.status).toBe(402);
     expect(last.error?.message).toMatch(/spending cap of \$0\.05 is reached/);
     const record = run.record!;
@@ -165,13 +167,17 @@ describe('.budgetrc edited while the session runs', () => {
     const { dir, file } = repo('maxUsd: 0.02\n');
     upstream = await startScriptedAnthropic({ reply: () => ({ outputTokens: 400 }) });
     const [paused, resume] = ['paused', 'resume'].map((name) => path.join(dir, name));
-    const running = runAnthropicAgent([], [{ model: SONNET }, { touch: paused! }, { waitFor: resume! }, { model: SONNET }, { model: SONNET }, { model: SONNET }], {
-      cwd: dir,
-      env: { ANTHROPIC_BASE_URL: upstream.url },
-      onStderr: (all) => {
-        if (all.includes('policy reloaded')) fs.writeFileSync(resume!, '');
+    const running = runAnthropicAgent(
+      [],
+      [{ model: SONNET }, { touch: paused! }, { waitFor: resume! }, { model: SONNET }, { model: SONNET }, { model: SONNET }],
+      {
+        cwd: dir,
+        env: { ANTHROPIC_BASE_URL: upstream.url },
+        onStderr: (all) => {
+          if (all.includes('policy reloaded')) fs.writeFileSync(resume!, '');
+        },
       },
-    });
+    );
     await until(() => fs.existsSync(paused!), 8_000, 'the agent to pause');
     fs.writeFileSync(file, 'maxUsd: 5\n');
     const run = await running;

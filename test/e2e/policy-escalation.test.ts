@@ -118,9 +118,13 @@ describe('escalation to a pricier model, without a terminal', () => {
 
   it('--model selects the model before any request: a first request for opus is sent on it', async () => {
     upstream = await startScriptedAnthropic({ reply: () => ({ outputTokens: 50 }) });
-    const run = await runAnthropicAgent(['--model', SONNET, '--escalation', 'deny'], [{ model: OPUS }, { model: HAIKU, tools: [] }, { model: OPUS, stream: false }], {
-      env: { ANTHROPIC_BASE_URL: upstream.url },
-    });
+    const run = await runAnthropicAgent(
+      ['--model', SONNET, '--escalation', 'deny'],
+      [{ model: OPUS }, { model: HAIKU, tools: [] }, { model: OPUS, stream: false }],
+      {
+        env: { ANTHROPIC_BASE_URL: upstream.url },
+      },
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(sentModels(upstream)).toEqual([SONNET, HAIKU, SONNET]);
     expect(requests(run.steps).map((o) => o.model)).toEqual([DATED[SONNET], DATED[HAIKU], DATED[SONNET]]);
@@ -198,10 +202,14 @@ describe('--on-limit downgrade', () => {
   it('never rewrites a request for a cheaper model up to the downgrade model', async () => {
     upstream = await startScriptedAnthropic({ reply: () => ({ outputTokens: 50 }) });
     // $0.007 cannot pay for 256 opus output tokens on top of its input: the first request is downgraded at once.
-    const run = await runAnthropicAgent(['--max-usd', '0.007', '--on-limit', 'downgrade', '--downgrade-to', SONNET], [{ model: OPUS }, { model: HAIKU, tools: [] }], {
-      env: { ANTHROPIC_BASE_URL: upstream.url },
-      pad: 0,
-    });
+    const run = await runAnthropicAgent(
+      ['--max-usd', '0.007', '--on-limit', 'downgrade', '--downgrade-to', SONNET],
+      [{ model: OPUS }, { model: HAIKU, tools: [] }],
+      {
+        env: { ANTHROPIC_BASE_URL: upstream.url },
+        pad: 0,
+      },
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(run.record!.approvals).toMatchObject([{ kind: 'downgrade', model: SONNET }]);
     expect(sentModels(upstream)[0]).toBe(SONNET);

@@ -23,7 +23,12 @@ const sum = (up: ScriptedAnthropic, indexes: number[]): number => usd(indexes.re
 
 /** The model runs the tests, lists files, edits a file, and is done. */
 const TEST_THEN_EDIT: ScriptedReply[] = [
-  { blocks: [{ type: 'text', text: 'Running the tests.' }, { type: 'tool_use', name: 'Bash', input: { command: 'npm test' } }] },
+  {
+    blocks: [
+      { type: 'text', text: 'Running the tests.' },
+      { type: 'tool_use', name: 'Bash', input: { command: 'npm test' } },
+    ],
+  },
   { blocks: [{ type: 'tool_use', name: 'Bash', input: { command: 'ls src' } }] },
   { blocks: [{ type: 'tool_use', name: 'Edit', input: { file_path: 'src/a.ts', old_string: 'a', new_string: 'b' } }] },
   { blocks: [{ type: 'text', text: 'Fixed.' }] },
@@ -49,7 +54,10 @@ describe('verification phase from the tool calls in the conversation', () => {
     ]);
     // …and sent them back as history: the assistant's tool_use, then the user's tool_result.
     const second = up.bill.received[1]!.body!.messages as { role: string; content: unknown }[];
-    expect(second.at(-2)).toMatchObject({ role: 'assistant', content: expect.arrayContaining([expect.objectContaining({ type: 'tool_use', name: 'Bash', input: { command: 'npm test' } })]) as unknown });
+    expect(second.at(-2)).toMatchObject({
+      role: 'assistant',
+      content: expect.arrayContaining([expect.objectContaining({ type: 'tool_use', name: 'Bash', input: { command: 'npm test' } })]) as unknown,
+    });
     expect(second.at(-1)).toMatchObject({ role: 'user', content: [expect.objectContaining({ type: 'tool_result' })] });
 
     const record = run.record!;

@@ -54,9 +54,16 @@ describe('--restricted-tools', () => {
   it('removes Chat Completions function tools by name (openai SDK, streaming and not)', async () => {
     openai = await startFakeOpenAI();
     const tools = ['shell', 'WebFetch', 'apply_patch', 'web_search'];
-    const run = await runOpenAIAgent(['--restricted-tools', 'web_search,WebFetch'], [{ model: 'gpt-4.1', tools }, { model: 'gpt-4.1', tools, stream: false }], {
-      env: { OPENAI_BASE_URL: openai.baseUrl },
-    });
+    const run = await runOpenAIAgent(
+      ['--restricted-tools', 'web_search,WebFetch'],
+      [
+        { model: 'gpt-4.1', tools },
+        { model: 'gpt-4.1', tools, stream: false },
+      ],
+      {
+        env: { OPENAI_BASE_URL: openai.baseUrl },
+      },
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(run.steps.map((s) => s.status)).toEqual([200, 200]);
     const bodies = openai.bill.received.map((r) => JSON.parse(r.body) as Record<string, unknown>);

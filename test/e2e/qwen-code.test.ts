@@ -19,18 +19,24 @@ function qwen(...extra: string[]): string[] {
 }
 
 /** Metered exactly (capped's record is the gateway's bill) and stopped at the cap. */
-const expectStopped = (run: AgentRun, up: Gateway): void => expectMeteredAndStopped(run, up, { cap: CAP, path: '/v1/chat/completions', keyed: (h) => h.authorization === `Bearer ${KEY}` });
+const expectStopped = (run: AgentRun, up: Gateway): void =>
+  expectMeteredAndStopped(run, up, { cap: CAP, path: '/v1/chat/completions', keyed: (h) => h.authorization === `Bearer ${KEY}` });
 
 describe('qwen-code under capped run', { timeout: 150_000 }, () => {
   it('with its base URL in OPENAI_BASE_URL: metered exactly and stopped at the cap', async () => {
     const up = await gateway();
-    const run = await runAgent(['--max-usd', String(CAP)], qwen('--auth-type', 'openai', '--model', 'gpt-4.1'), { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: up.baseUrl });
+    const run = await runAgent(['--max-usd', String(CAP)], qwen('--auth-type', 'openai', '--model', 'gpt-4.1'), {
+      OPENAI_API_KEY: KEY,
+      OPENAI_BASE_URL: up.baseUrl,
+    });
     expectStopped(run, up);
   });
 
   it('with its base URL on its own --openai-base-url flag: the flag is rewritten, the gateway gets the traffic through capped', async () => {
     const up = await gateway();
-    const run = await runAgent(['--max-usd', String(CAP)], qwen('--auth-type', 'openai', '--openai-base-url', up.baseUrl, '--model', 'gpt-4.1'), { OPENAI_API_KEY: KEY });
+    const run = await runAgent(['--max-usd', String(CAP)], qwen('--auth-type', 'openai', '--openai-base-url', up.baseUrl, '--model', 'gpt-4.1'), {
+      OPENAI_API_KEY: KEY,
+    });
     expectStopped(run, up);
   });
 

@@ -16,7 +16,10 @@ afterEach(async () => {
 
 function agent(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fixture('conversation-agent.mjs'), ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [fixture('conversation-agent.mjs'), ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
@@ -30,7 +33,14 @@ describe('conversation agent', () => {
     fakes.push(fake);
     const run = await agent(['--provider', 'anthropic', '--turns', '3', '--tool-result-bytes', '4000'], { ANTHROPIC_BASE_URL: fake.url });
     expect(run.code, run.stderr).toBe(0);
-    const bodies = fake.bill.received.map((r) => JSON.parse(r.body) as { max_tokens: number; thinking: { budget_tokens: number }; messages: { content: { type: string; input?: unknown; cache_control?: unknown }[] }[] });
+    const bodies = fake.bill.received.map(
+      (r) =>
+        JSON.parse(r.body) as {
+          max_tokens: number;
+          thinking: { budget_tokens: number };
+          messages: { content: { type: string; input?: unknown; cache_control?: unknown }[] }[];
+        },
+    );
     expect(bodies.map((b) => b.messages.length)).toEqual([1, 3, 5]);
     expect(bodies[0]).toMatchObject({ max_tokens: 32_000, thinking: { budget_tokens: 31_999 } });
     // The model's own tool call is what the agent ran.
@@ -47,7 +57,9 @@ describe('conversation agent', () => {
   it('runs K conversations at once, each referencing a Files API document', async () => {
     const openai = await startFakeOpenAI({ hiddenTokens: { 'file-doc': 60_000 } });
     fakes.push(openai);
-    const run = await agent(['--provider', 'openai-responses', '--turns', '2', '--concurrency', '3', '--file-id', 'file-doc'], { OPENAI_BASE_URL: openai.baseUrl });
+    const run = await agent(['--provider', 'openai-responses', '--turns', '2', '--concurrency', '3', '--file-id', 'file-doc'], {
+      OPENAI_BASE_URL: openai.baseUrl,
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(openai.bill.requests).toHaveLength(6);
     expect(openai.bill.requests.every((r) => r.usage.input > 60_000)).toBe(true);

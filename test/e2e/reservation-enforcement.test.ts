@@ -51,7 +51,15 @@ describe('input the body does not show', () => {
       model: 'claude-haiku-4-5',
       max_tokens: 1000,
       stream: true,
-      messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'file', file_id: 'file_doc' } }, { type: 'text', text: 'Summarise it.' }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'document', source: { type: 'file', file_id: 'file_doc' } },
+            { type: 'text', text: 'Summarise it.' },
+          ],
+        },
+      ],
     };
     // 60,000 hidden tokens on Haiku cost $0.06: a byte estimate would see a few tokens.
     const fits = await runCapped(['run', '--max-usd', '0.10', '--', process.execPath, fixture('one-request-agent.mjs')], {

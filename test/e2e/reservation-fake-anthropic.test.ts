@@ -72,7 +72,13 @@ describe('fake Anthropic: prompt caching', () => {
       });
     const turn1 = await bill({ messages: withBreakpoint() });
     expect(turn1).toMatchObject({ input: 0, cacheRead: 0 });
-    messages.push({ role: 'assistant', content: [{ type: 'text', text: 'reading' }, { type: 'tool_use', id: 't1', name: 'Bash', input: { command: 'ls' } }] });
+    messages.push({
+      role: 'assistant',
+      content: [
+        { type: 'text', text: 'reading' },
+        { type: 'tool_use', id: 't1', name: 'Bash', input: { command: 'ls' } },
+      ],
+    });
     messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: text(2000, 'result') }] });
     const turn2 = await bill({ messages: withBreakpoint() });
     expect(turn2.cacheRead).toBe(turn1.write5m);
@@ -113,8 +119,20 @@ describe('fake Anthropic: prompt caching', () => {
 describe('fake Anthropic: what the body does not show', () => {
   it('bills hidden file and URL sources, counts them for free, and counts calls', async () => {
     await start({ hiddenTokens: { file_big: 60_000 } });
-    const doc = { role: 'user', content: [{ type: 'document', source: { type: 'file', file_id: 'file_big' } }, { type: 'text', text: 'summarise' }] };
-    const image = { role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'https://example.com/a.png' } }, { type: 'text', text: 'summarise' }] };
+    const doc = {
+      role: 'user',
+      content: [
+        { type: 'document', source: { type: 'file', file_id: 'file_big' } },
+        { type: 'text', text: 'summarise' },
+      ],
+    };
+    const image = {
+      role: 'user',
+      content: [
+        { type: 'image', source: { type: 'url', url: 'https://example.com/a.png' } },
+        { type: 'text', text: 'summarise' },
+      ],
+    };
     const plain = { role: 'user', content: [{ type: 'text', text: 'summarise' }] };
     const withDoc = inputOf(await bill({ messages: [doc] }));
     const withImage = inputOf(await bill({ messages: [image] }));

@@ -44,7 +44,9 @@ describe('fake OpenAI: automatic prompt caching', () => {
     expect(second.usage.cached % 128).toBe(0);
     const terminal = second.events[second.events.length - 1]!;
     expect(terminal.type).toBe('response.completed');
-    expect((terminal.response as { usage: { input_tokens_details: { cached_tokens: number } } }).usage.input_tokens_details.cached_tokens).toBe(second.usage.cached);
+    expect((terminal.response as { usage: { input_tokens_details: { cached_tokens: number } } }).usage.input_tokens_details.cached_tokens).toBe(
+      second.usage.cached,
+    );
     expect(second.events.slice(0, -1).every((e) => (e.response as { usage?: unknown } | undefined)?.usage == null)).toBe(true);
   });
 
@@ -63,7 +65,10 @@ describe('fake OpenAI: automatic prompt caching', () => {
 
   it('caches Chat Completions the same way, in the final usage chunk', async () => {
     await startOpenAI();
-    const messages = [{ role: 'system', content: text(9000) }, { role: 'user', content: 'hi' }];
+    const messages = [
+      { role: 'system', content: text(9000) },
+      { role: 'user', content: 'hi' },
+    ];
     const body = { model: 'gpt-4.1', messages, stream: true, stream_options: { include_usage: true } };
     await postJson(`${openai!.baseUrl}/chat/completions`, body);
     const res = await postJson(`${openai!.baseUrl}/chat/completions`, body);
@@ -89,7 +94,16 @@ describe('fake OpenAI: what the body does not show', () => {
 
   it('bills an input_file by its hidden tokens, and counts them', async () => {
     await startOpenAI({ hiddenTokens: { 'file-abc': 60_000 } });
-    const input = [{ type: 'message', role: 'user', content: [{ type: 'input_file', file_id: 'file-abc' }, { type: 'input_text', text: 'summarise' }] }];
+    const input = [
+      {
+        type: 'message',
+        role: 'user',
+        content: [
+          { type: 'input_file', file_id: 'file-abc' },
+          { type: 'input_text', text: 'summarise' },
+        ],
+      },
+    ];
     const billed = (await responses({ input })).usage.input;
     expect(billed).toBeGreaterThan(60_000);
     expect(billed).toBeLessThan(60_050);

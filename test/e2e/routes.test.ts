@@ -112,7 +112,11 @@ describe('Message Batches', () => {
   });
 
   it('of OpenAI, whose requests sit in an uploaded file capped never saw, are refused in OpenAI shape', async () => {
-    const { result, out, up } = await oneRequest(['--max-usd', '1'], { path: '/batches', openai: true, body: { input_file_id: 'file-1', endpoint: '/v1/chat/completions', completion_window: '24h' } });
+    const { result, out, up } = await oneRequest(['--max-usd', '1'], {
+      path: '/batches',
+      openai: true,
+      body: { input_file_id: 'file-1', endpoint: '/v1/chat/completions', completion_window: '24h' },
+    });
     expect(out.status).toBe(400);
     expect(out.shouldRetry).toBe('false');
     expect(JSON.parse(out.body)).toMatchObject({ error: { type: 'invalid_request_error' } });
@@ -125,7 +129,9 @@ describe('Message Batches', () => {
   /** The batch agent: uploads its JSONL input file through capped, then creates the batch. */
   async function openaiBatch(args: string[], env: Record<string, string>) {
     upstream = await startFakeRoutes();
-    const result = await runCapped(['run', ...args, '--', process.execPath, fixture('openai-batch-agent.mjs')], { env: { OPENAI_BASE_URL: `${upstream.url}/v1`, ...env } });
+    const result = await runCapped(['run', ...args, '--', process.execPath, fixture('openai-batch-agent.mjs')], {
+      env: { OPENAI_BASE_URL: `${upstream.url}/v1`, ...env },
+    });
     return { result, out: agentOutput(result.stdout) as AgentOutput & { upload: number }, up: upstream };
   }
 
@@ -169,7 +175,11 @@ describe('images, embeddings and audio', () => {
   });
 
   it('prices gpt-image-1 images and charges the usage the response reports', async () => {
-    const { result, out, up } = await oneRequest(['--max-usd', '1'], { path: '/images/generations', openai: true, body: { model: 'gpt-image-1', prompt: 'a cat on a mat', n: 2 } });
+    const { result, out, up } = await oneRequest(['--max-usd', '1'], {
+      path: '/images/generations',
+      openai: true,
+      body: { model: 'gpt-image-1', prompt: 'a cat on a mat', n: 2 },
+    });
     expect(out.status).toBe(200);
     expect(result.code, result.stderr).toBe(0);
     expect(up.billedUsd()).toBeGreaterThan(0.08);
@@ -180,14 +190,22 @@ describe('images, embeddings and audio', () => {
 
   it('refuses an image request that does not fit whole, before sending it', async () => {
     // 4 images reserve 4 x 6,240 output tokens at $40 per million: about $1.
-    const { out, up } = await oneRequest(['--max-usd', '0.50'], { path: '/images/generations', openai: true, body: { model: 'gpt-image-1', prompt: 'a cat', n: 4 } });
+    const { out, up } = await oneRequest(['--max-usd', '0.50'], {
+      path: '/images/generations',
+      openai: true,
+      body: { model: 'gpt-image-1', prompt: 'a cat', n: 4 },
+    });
     expect(out.status).toBe(400);
     expect(messageOf(out)).toMatch(/spending cap of \$0\.50 is reached/);
     expect(up.bill.received).toHaveLength(0);
   });
 
   it('charges embeddings exactly', async () => {
-    const { result, out, up } = await oneRequest(['--max-usd', '1'], { path: '/embeddings', openai: true, body: { model: 'text-embedding-3-small', input: 'lorem ipsum '.repeat(100) } });
+    const { result, out, up } = await oneRequest(['--max-usd', '1'], {
+      path: '/embeddings',
+      openai: true,
+      body: { model: 'text-embedding-3-small', input: 'lorem ipsum '.repeat(100) },
+    });
     expect(out.status).toBe(200);
     expect(result.record!.spent.usd).toBeGreaterThan(0);
     expect(result.record!.spent.usd).toBeCloseTo(up.billedUsd(), 12);
@@ -195,7 +213,11 @@ describe('images, embeddings and audio', () => {
   });
 
   it('refuses audio, which it cannot bound before it is sent', async () => {
-    const { out, up } = await oneRequest(['--max-usd', '1'], { path: '/audio/speech', openai: true, body: { model: 'tts-1', input: 'hello '.repeat(1000), voice: 'alloy' } });
+    const { out, up } = await oneRequest(['--max-usd', '1'], {
+      path: '/audio/speech',
+      openai: true,
+      body: { model: 'tts-1', input: 'hello '.repeat(1000), voice: 'alloy' },
+    });
     expect(out.status).toBe(400);
     expect(messageOf(out)).toContain('capped: POST /audio/speech audio is billed by duration or audio tokens');
     expect(up.bill.received).toHaveLength(0);
@@ -204,7 +226,11 @@ describe('images, embeddings and audio', () => {
 
 describe('any other route with a body', () => {
   it('is refused in the provider’s shape, naming the route and allowRoutes', async () => {
-    const { result, out, up } = await oneRequest(['--max-usd', '1'], { method: 'PUT', path: '/v1/messages', body: { model: 'claude-sonnet-4-5', max_tokens: 100, messages: [] } });
+    const { result, out, up } = await oneRequest(['--max-usd', '1'], {
+      method: 'PUT',
+      path: '/v1/messages',
+      body: { model: 'claude-sonnet-4-5', max_tokens: 100, messages: [] },
+    });
     expect(out.status).toBe(400);
     expect(out.shouldRetry).toBe('false');
     expect(JSON.parse(out.body)).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
@@ -251,7 +277,9 @@ describe('WebSockets', () => {
       req.on('upgrade', () => { console.log(JSON.stringify({ status: 101 })); process.exit(0); });
       req.on('response', (res) => { let body = ''; res.on('data', (d) => (body += d)); res.on('end', () => console.log(JSON.stringify({ status: res.statusCode, body }))); });
       req.end();`;
-    const result = await runCapped(['run', '--max-usd', '1', '--', process.execPath, '--input-type=module', '-e', agent], { env: { OPENAI_BASE_URL: `${upstream.url}/v1` } });
+    const result = await runCapped(['run', '--max-usd', '1', '--', process.execPath, '--input-type=module', '-e', agent], {
+      env: { OPENAI_BASE_URL: `${upstream.url}/v1` },
+    });
     const out = JSON.parse(result.stdout.trim().split('\n').pop()!) as { status: number; body: string };
     expect(out.status).toBe(400);
     expect(out.body).toContain('capped: /realtime does not take WebSocket connections through capped');

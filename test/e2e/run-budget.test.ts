@@ -135,7 +135,12 @@ describe('when the real input costs more than its estimate', () => {
     const result = await runCapped(['run', '--max-usd', '0.05', '--', process.execPath, fixture('one-request-agent.mjs')], {
       env: {
         ANTHROPIC_BASE_URL: upstream.url,
-        FAKE_BODY: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 4096, stream: true, messages: [{ role: 'user', content: 'lorem ipsum '.repeat(2000) }] }),
+        FAKE_BODY: JSON.stringify({
+          model: 'claude-sonnet-4-5',
+          max_tokens: 4096,
+          stream: true,
+          messages: [{ role: 'user', content: 'lorem ipsum '.repeat(2000) }],
+        }),
       },
     });
     expect(result.code, result.stderr).toBe(3);

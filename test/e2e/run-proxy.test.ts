@@ -11,7 +11,6 @@ afterEach(async () => {
   upstream = null;
 });
 
-
 async function oneRequest(env: Record<string, string>, upstreamOptions = {}) {
   upstream = await startFakeAnthropic(upstreamOptions);
   const result = await runCapped(['run', '--max-usd', '2', '--', process.execPath, fixture('one-request-agent.mjs')], {

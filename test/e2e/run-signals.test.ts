@@ -34,7 +34,11 @@ async function until(what: string, check: () => boolean, ms = 15_000): Promise<v
 }
 
 function runsShow(home: string, id: string): RunDetail {
-  const out = spawnSync(process.execPath, [BIN, 'runs', 'show', id, '--json'], { env: { PATH: process.env.PATH ?? '', HOME: home, CAPPED_HOME: home }, encoding: 'utf8', timeout: 20_000 });
+  const out = spawnSync(process.execPath, [BIN, 'runs', 'show', id, '--json'], {
+    env: { PATH: process.env.PATH ?? '', HOME: home, CAPPED_HOME: home },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   expect(out.status, out.stderr).toBe(0);
   return JSON.parse(out.stdout) as RunDetail;
 }

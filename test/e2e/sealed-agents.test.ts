@@ -38,9 +38,28 @@ describe('Codex CLI under capped run --sealed', () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-codex-'));
     const key = 'sk-test-codex-sealed';
     const codex = [CODEX, 'exec', '--skip-git-repo-check', '--ephemeral', '-C', home, '-m', 'gpt-5', '--sandbox', 'danger-full-access'];
-    const result = await runCapped(['run', '--sealed', '--max-usd', '5', '--', ...codex, '-c', 'analytics.enabled=false', '--disable', 'plugins', '--disable', 'remote_plugin', '--disable', 'apps', 'run echo hi'], {
-      env: { OPENAI_BASE_URL: up.baseUrl, OPENAI_API_KEY: key, CODEX_API_KEY: key, CODEX_HOME: home, CODEX_SQLITE_HOME: home },
-    });
+    const result = await runCapped(
+      [
+        'run',
+        '--sealed',
+        '--max-usd',
+        '5',
+        '--',
+        ...codex,
+        '-c',
+        'analytics.enabled=false',
+        '--disable',
+        'plugins',
+        '--disable',
+        'remote_plugin',
+        '--disable',
+        'apps',
+        'run echo hi',
+      ],
+      {
+        env: { OPENAI_BASE_URL: up.baseUrl, OPENAI_API_KEY: key, CODEX_API_KEY: key, CODEX_HOME: home, CODEX_SQLITE_HOME: home },
+      },
+    );
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain('Done: the command said hi');
     expect(up.bill.wsCreates).toBeGreaterThan(0);

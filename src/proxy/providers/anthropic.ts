@@ -159,7 +159,9 @@ export const anthropic: Provider = {
   lastToolCalls(body) {
     // The last assistant message's tool_use blocks: what the agent has just run.
     const content = lastWhere(body.messages, (m) => (m.role === 'assistant' ? m.content : undefined));
-    return Array.isArray(content) ? compact(content.map((b) => (asRecord(b)?.type === 'tool_use' ? toolCall(asRecord(b)?.name, asRecord(b)?.input) : null))) : [];
+    return Array.isArray(content)
+      ? compact(content.map((b) => (asRecord(b)?.type === 'tool_use' ? toolCall(asRecord(b)?.name, asRecord(b)?.input) : null)))
+      : [];
   },
   toolSteps: anthropicToolSteps,
   defaultMaxTokens: () => 64_000,

@@ -22,7 +22,19 @@ export const anthropicCounting: TokenCounting = {
 export const openaiResponsesCounting: TokenCounting = {
   request(body, path) {
     if (!path.replace(/\/+$/, '').endsWith('/responses')) return null;
-    const keys = ['model', 'input', 'instructions', 'tools', 'tool_choice', 'previous_response_id', 'conversation', 'reasoning', 'text', 'truncation', 'parallel_tool_calls'];
+    const keys = [
+      'model',
+      'input',
+      'instructions',
+      'tools',
+      'tool_choice',
+      'previous_response_id',
+      'conversation',
+      'reasoning',
+      'text',
+      'truncation',
+      'parallel_tool_calls',
+    ];
     return { path: `${path.replace(/\/+$/, '')}/input_tokens`, body: pick(body, keys) };
   },
   read: (answer) => asCount(asRecord(answer)?.input_tokens) ?? null,

@@ -301,7 +301,14 @@ export const gemini: Provider = {
   },
   lastToolCalls(body) {
     const parts = lastWhere(body.contents, (c) => (c.role === 'model' ? c.parts : undefined));
-    return Array.isArray(parts) ? compact(parts.map((p) => { const call = asRecord(asRecord(p)?.functionCall); return call ? toolCall(call.name, call.args) : null; })) : [];
+    return Array.isArray(parts)
+      ? compact(
+          parts.map((p) => {
+            const call = asRecord(asRecord(p)?.functionCall);
+            return call ? toolCall(call.name, call.args) : null;
+          }),
+        )
+      : [];
   },
   toolSteps: geminiToolSteps,
   defaultMaxTokens,

@@ -65,7 +65,7 @@ function inspect(body: unknown): RequestInfo {
     model: asString(b?.model) || null,
     maxTokens: asCount(b?.max_completion_tokens) ?? asCount(b?.max_tokens) ?? null,
     stream: b?.stream === true,
-      clampable: true,
+    clampable: true,
   };
 }
 

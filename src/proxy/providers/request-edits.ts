@@ -19,7 +19,9 @@ export function withoutNamedTools(body: Record<string, unknown>, names: Readonly
     const given = [asString(t?.name), asString(asRecord(t?.function)?.name)].filter((x): x is string => x !== undefined);
     const type = asString(t?.type);
     // Built-in tools are named by type, which carries a version (web_search_20250305).
-    const hit = given.find((id) => names.has(id)) ?? (type && [...names].some((n) => type === n || (type.startsWith(`${n}_`) && /^\d{8}$/.test(type.slice(n.length + 1)))) ? type : undefined);
+    const hit =
+      given.find((id) => names.has(id)) ??
+      (type && [...names].some((n) => type === n || (type.startsWith(`${n}_`) && /^\d{8}$/.test(type.slice(n.length + 1)))) ? type : undefined);
     if (hit) removed.push(hit);
     return !hit;
   });

@@ -19,7 +19,8 @@ interface Result {
   failed: boolean | null;
 }
 
-const items = (list: unknown): Record<string, unknown>[] => (Array.isArray(list) ? list.map(asRecord).filter((x): x is Record<string, unknown> => x !== undefined) : []);
+const items = (list: unknown): Record<string, unknown>[] =>
+  Array.isArray(list) ? list.map(asRecord).filter((x): x is Record<string, unknown> => x !== undefined) : [];
 
 /** Result content as text: a string, or the text of its parts (`text`, `input_text`, `output_text`). */
 function textOf(content: unknown): string {

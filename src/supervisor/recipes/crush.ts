@@ -26,7 +26,9 @@ function planCrush(ctx: RecipeContext): AgentPlan {
   const shellConfigs = [path.join(globalDir, 'crushrc'), ...projectDirs.flatMap((d) => [path.join(d, 'crushrc'), path.join(d, '.crushrc')])];
   for (const file of shellConfigs) {
     if (ctx.readFile(file) !== null) {
-      throw new SettingRefusal(`crush reads ${file}, a shell script that can set any provider's base_url; capped cannot see where it sends requests. Move its settings to crush.json to run crush under capped.`);
+      throw new SettingRefusal(
+        `crush reads ${file}, a shell script that can set any provider's base_url; capped cannot see where it sends requests. Move its settings to crush.json to run crush under capped.`,
+      );
     }
   }
   const outranking = [dataFile, ...projectDirs.flatMap((d) => [path.join(d, 'crush.json'), path.join(d, '.crush.json')])];
@@ -35,7 +37,9 @@ function planCrush(ctx: RecipeContext): AgentPlan {
     if (!isObject(providers)) continue;
     for (const [id, p] of Object.entries(providers)) {
       if (isObject(p) && typeof p.base_url === 'string' && p.base_url) {
-        throw new SettingRefusal(`crush's providers.${id}.base_url is set in ${file}, which outranks the only file capped can replace for the run (the global crush.json), so requests would bypass capped. Move it to ${globalFile} to run crush under capped.`);
+        throw new SettingRefusal(
+          `crush's providers.${id}.base_url is set in ${file}, which outranks the only file capped can replace for the run (the global crush.json), so requests would bypass capped. Move it to ${globalFile} to run crush under capped.`,
+        );
       }
     }
   }
@@ -46,14 +50,21 @@ function planCrush(ctx: RecipeContext): AgentPlan {
   for (const [id, p] of Object.entries(providers)) {
     if (!isObject(p) || typeof p.base_url !== 'string' || !p.base_url || p.disable === true) continue;
     const family = (typeof p.type === 'string' ? TYPE_FAMILY[p.type] : undefined) ?? BUILT_IN[id];
-    if (!family) throw new SettingRefusal(`crush's providers.${id} in ${globalFile} has type "${String(p.type)}", a wire format capped cannot meter; requests there would bypass capped.`);
-    if (p.base_url.includes('$')) throw new SettingRefusal(`crush's providers.${id}.base_url in ${globalFile} is resolved by crush at run time ("${p.base_url}"); write the URL itself to run crush under capped.`);
+    if (!family)
+      throw new SettingRefusal(
+        `crush's providers.${id} in ${globalFile} has type "${String(p.type)}", a wire format capped cannot meter; requests there would bypass capped.`,
+      );
+    if (p.base_url.includes('$'))
+      throw new SettingRefusal(
+        `crush's providers.${id}.base_url in ${globalFile} is resolved by crush at run time ("${p.base_url}"); write the URL itself to run crush under capped.`,
+      );
     routes.push({ family, upstream: p.base_url, from: `providers.${id}.base_url in ${globalFile}` });
     custom.push(id);
   }
   return {
     routes,
-    warning: "crush's other built-in providers (OpenRouter, Groq, Bedrock, ...) are not redirected; only anthropic, openai, gemini and providers with a base_url in crush.json are.",
+    warning:
+      "crush's other built-in providers (OpenRouter, Groq, Bedrock, ...) are not redirected; only anthropic, openai, gemini and providers with a base_url in crush.json are.",
     launch: ({ endpoints, routes: at, dir }) => {
       const own: Json = {};
       const style: Record<Family, string> = { anthropic: endpoints.anthropic, openai: endpoints.openai, gemini: endpoints.gemini };
@@ -76,7 +87,10 @@ export const CRUSH_RECIPE: Recipe = {
   name: 'Crush',
   executables: ['crush'],
   redirect: 'a copy of the global crush.json with providers.<id>.base_url set to capped, given by CRUSH_GLOBAL_CONFIG',
-  reads: ['providers.<id>.{type,base_url} in ~/.config/crush/crush.json (CRUSH_GLOBAL_CONFIG), ~/.local/share/crush/crush.json (CRUSH_GLOBAL_DATA), .crush.json / crush.json up to the git root; refuses crushrc'],
-  verified: "recipe unit tests against crush's config loader (internal/config/load.go); @charmland/crush downloads its binary from GitHub at install, so it is not run here",
+  reads: [
+    'providers.<id>.{type,base_url} in ~/.config/crush/crush.json (CRUSH_GLOBAL_CONFIG), ~/.local/share/crush/crush.json (CRUSH_GLOBAL_DATA), .crush.json / crush.json up to the git root; refuses crushrc',
+  ],
+  verified:
+    "recipe unit tests against crush's config loader (internal/config/load.go); @charmland/crush downloads its binary from GitHub at install, so it is not run here",
   plan: planCrush,
 };

@@ -109,7 +109,10 @@ const BUILT_IN: Record<string, { family: Family; envVar: string; fallback: strin
 
 /** opencode's `{env:NAME}` substitution; `{file:...}` cannot be followed before launch. */
 function interpolate(value: string, env: NodeJS.ProcessEnv, setting: string): string {
-  if (value.includes('{file:')) throw new SettingRefusal(`${setting} reads its value from a file ({file:...}); capped cannot follow it to see where requests go. Write the URL itself there to run under capped.`);
+  if (value.includes('{file:'))
+    throw new SettingRefusal(
+      `${setting} reads its value from a file ({file:...}); capped cannot follow it to see where requests go. Write the URL itself there to run under capped.`,
+    );
   return value.replace(/\{env:([^}]+)\}/g, (_, name: string) => env[name] ?? '');
 }
 
@@ -139,7 +142,9 @@ function planOpencode(ctx: RecipeContext, f: Flavour): AgentPlan {
     const setting = `provider.${id}.options.baseURL`;
     const own = baseUrlSetting(layers, id);
     if (own?.managed) {
-      throw new SettingRefusal(`${f.name}'s ${setting} is set in managed config (${own.source}), which outranks what capped can set, so its requests would bypass capped. Run it without that setting to use it under capped.`);
+      throw new SettingRefusal(
+        `${f.name}'s ${setting} is set in managed config (${own.source}), which outranks what capped can set, so its requests would bypass capped. Run it without that setting to use it under capped.`,
+      );
     }
     if (!family) {
       unroutable.push(id);
@@ -185,7 +190,9 @@ function planOpencode(ctx: RecipeContext, f: Flavour): AgentPlan {
 /** A model chosen by flag or config on a provider capped turns off: say so before starting. */
 function refuseUnroutedModel(ctx: RecipeContext, f: Flavour, layers: readonly Layer[], enabled: readonly string[]): void {
   const flag = findFlag(ctx.command, ['-m', '--model']);
-  let model: { value: string; from: string } | null = flag ? { value: flag.value, from: flag.inline ? ctx.command[flag.index]!.split('=')[0]! : ctx.command[flag.index]! } : null;
+  let model: { value: string; from: string } | null = flag
+    ? { value: flag.value, from: flag.inline ? ctx.command[flag.index]!.split('=')[0]! : ctx.command[flag.index]! }
+    : null;
   if (!model) {
     for (const layer of [...layers].reverse()) {
       if (typeof layer.config.model === 'string') {
@@ -210,7 +217,7 @@ export const OPENCODE_RECIPE: Recipe = {
   id: 'opencode',
   name: 'opencode',
   executables: ['opencode', 'opencode-ai'],
-  redirect: 'OPENCODE_CONFIG_CONTENT (merged over the user\'s own): each routed provider\'s options.baseURL set to capped, enabled_providers limited to those',
+  redirect: "OPENCODE_CONFIG_CONTENT (merged over the user's own): each routed provider's options.baseURL set to capped, enabled_providers limited to those",
   reads: [
     `${READS_COMMON} in ~/.config/opencode/{config,opencode}.json[c], OPENCODE_CONFIG, opencode.json[c] and .opencode/ from the cwd up to the git root, OPENCODE_CONFIG_DIR, OPENCODE_CONFIG_CONTENT, /etc/opencode`,
     '-m/--model; ANTHROPIC_BASE_URL, OPENAI_BASE_URL, GOOGLE_GENERATIVE_AI_BASE_URL',
@@ -223,7 +230,7 @@ export const KILO_RECIPE: Recipe = {
   id: 'kilo',
   name: 'Kilo Code CLI',
   executables: ['kilo', 'kilocode'],
-  redirect: 'KILO_CONFIG_CONTENT (merged over the user\'s own): each routed provider\'s options.baseURL set to capped, enabled_providers limited to those',
+  redirect: "KILO_CONFIG_CONTENT (merged over the user's own): each routed provider's options.baseURL set to capped, enabled_providers limited to those",
   reads: [
     `${READS_COMMON} in ~/.config/kilo/*.json[c], KILO_CONFIG, kilo.json[c] / opencode.json[c] and .kilocode/, .kilo/, .opencode/ from the cwd up to the git root, KILO_CONFIG_DIR, KILO_CONFIG_CONTENT, /etc/kilo`,
     '-m/--model; ANTHROPIC_BASE_URL, OPENAI_BASE_URL, GOOGLE_GENERATIVE_AI_BASE_URL',

@@ -116,7 +116,9 @@ function planQwen(ctx: RecipeContext): AgentPlan {
   const auth = authTypeOf(ctx, layers, envOf);
   const fix = 'Use an API key with --auth-type openai, anthropic or gemini to run it under capped.';
   if (auth.type === 'qwen-oauth' || auth.type === 'vertex-ai') {
-    throw new SettingRefusal(`qwen-code is set to use ${DIRECT[auth.type]} (${auth.from}); that traffic goes to the provider directly, so capped could not meter or cap it. ${fix}`);
+    throw new SettingRefusal(
+      `qwen-code is set to use ${DIRECT[auth.type]} (${auth.from}); that traffic goes to the provider directly, so capped could not meter or cap it. ${fix}`,
+    );
   }
   const family: Family = (auth.type && AUTH_FAMILY[auth.type]) || 'openai';
   const routes: Route[] = [];
@@ -134,7 +136,10 @@ function planQwen(ctx: RecipeContext): AgentPlan {
   }
 
   const authBase = lastSetting(layers, ['security', 'auth', 'baseUrl']);
-  const authBaseRoute = typeof authBase?.value === 'string' && authBase.value ? route({ family, upstream: authBase.value, from: `security.auth.baseUrl in ${authBase.file}` }) : null;
+  const authBaseRoute =
+    typeof authBase?.value === 'string' && authBase.value
+      ? route({ family, upstream: authBase.value, from: `security.auth.baseUrl in ${authBase.file}` })
+      : null;
 
   const { providers, providerRoutes } = modelProviderRoutes(layers, merged, route);
 
@@ -186,7 +191,9 @@ function modelProviderRoutes(
       providers.push(p);
       const from = `modelProviders.${key}[${index}]`;
       if (fam === null) {
-        throw new SettingRefusal(`qwen-code's ${from} (in ${where}) uses ${DIRECT[key as keyof typeof DIRECT]}, which talks to the provider directly, so capped could not meter or cap it. Remove it to run under capped.`);
+        throw new SettingRefusal(
+          `qwen-code's ${from} (in ${where}) uses ${DIRECT[key as keyof typeof DIRECT]}, which talks to the provider directly, so capped could not meter or cap it. Remove it to run under capped.`,
+        );
       }
       if (fam && typeof entry.baseUrl === 'string' && entry.baseUrl) {
         providerRoutes.set(p, route({ family: fam, upstream: entry.baseUrl, from: `${from}.baseUrl in ${where}` }));

@@ -41,7 +41,9 @@ export function readSettings(ctx: RecipeContext, file: string): Json | null {
   try {
     parsed = parseJsonc(text);
   } catch (err) {
-    throw new SettingsParseError(`${file} is not valid JSON (${(err as Error).message}); capped reads it to find where the agent sends requests. Fix it, or move it away for this run.`);
+    throw new SettingsParseError(
+      `${file} is not valid JSON (${(err as Error).message}); capped reads it to find where the agent sends requests. Fix it, or move it away for this run.`,
+    );
   }
   return isObject(parsed) ? parsed : null;
 }

@@ -68,7 +68,11 @@ const COUNTING = /\/count_tokens$|\/responses\/input_tokens$|:countTokens$/;
  * equal to the record, and every generation request reached the gateway on `path` with the
  * user's key (`keyed`); capped's exact-count calls, if any, are the ones the record counts.
  */
-export function expectMeteredAndStopped({ result, output }: AgentRun, up: Gateway, o: { cap: number; path: string; keyed: (headers: Record<string, string | string[] | undefined>) => boolean; model?: string }): void {
+export function expectMeteredAndStopped(
+  { result, output }: AgentRun,
+  up: Gateway,
+  o: { cap: number; path: string; keyed: (headers: Record<string, string | string[] | undefined>) => boolean; model?: string },
+): void {
   expect(result.code, output).toBe(3);
   expect(output).toMatch(new RegExp(`capped: refused: this run's spending cap of \\$${o.cap.toFixed(2).replace('.', '\\.')} is reached`));
   const billed = up.billedUsd();

@@ -37,7 +37,8 @@ export async function openOffline(browser: Browser, file: string, colorScheme: '
   });
   // The page's own policy blocks fetches before they are requests: count those too.
   await page.addInitScript({
-    content: "window.violations = []; document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));",
+    content:
+      "window.violations = []; document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));",
   });
   await page.goto(own);
   return {

@@ -19,7 +19,17 @@ export async function seedHistory(dataDir: string, repo: string, spends: readonl
       await ledger.startRun({ id, command, cwd: real, repo: real, host: 'seed', pid: 1, startedAt, budget, policy });
       const nano = Math.round(usd * 1e9);
       const tokens = { input: 1000, output: 100, cacheRead: 0, cacheWrite: 0 };
-      await ledger.recordRequest({ runId: id, at: startedAt, model: 'claude-sonnet-4-5', provider: 'anthropic', phase: 'implementation', tokens, costNano: nano, estimated: false, retry: false });
+      await ledger.recordRequest({
+        runId: id,
+        at: startedAt,
+        model: 'claude-sonnet-4-5',
+        provider: 'anthropic',
+        phase: 'implementation',
+        tokens,
+        costNano: nano,
+        estimated: false,
+        retry: false,
+      });
       const record: RunRecord = {
         id,
         command: [...command],

@@ -79,4 +79,3 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
-

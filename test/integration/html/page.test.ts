@@ -86,7 +86,11 @@ describe('htmlTarget', () => {
 
   it('refuses a missing directory, a directory, and a directory that is a file, saying how to fix it', () => {
     expect(() => htmlTarget('nope/out.html', dir, 'the --html file')).toThrow(
-      new LocalPathError('the --html file', path.join(dir, 'nope/out.html'), `its directory ${path.join(dir, 'nope')} does not exist; create it (mkdir -p ${path.join(dir, 'nope')}) or choose another path, or \`-\` for stdout`),
+      new LocalPathError(
+        'the --html file',
+        path.join(dir, 'nope/out.html'),
+        `its directory ${path.join(dir, 'nope')} does not exist; create it (mkdir -p ${path.join(dir, 'nope')}) or choose another path, or \`-\` for stdout`,
+      ),
     );
     expect(() => htmlTarget('.', dir, 'the --html file')).toThrow(/it is a directory; give a file name such as/);
     fs.writeFileSync(path.join(dir, 'file'), '');
@@ -98,15 +102,21 @@ describe('summaryHtmlWriter', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-html-summary-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('refuses stdout, which is the agent\'s', () => {
-    expect(() => summaryHtmlWriter('-', dir, { env: {}, stderr: () => {}, open: () => Promise.reject(new Error('unused')) })).toThrow(/`--summary-html` needs a file name/);
+  it("refuses stdout, which is the agent's", () => {
+    expect(() => summaryHtmlWriter('-', dir, { env: {}, stderr: () => {}, open: () => Promise.reject(new Error('unused')) })).toThrow(
+      /`--summary-html` needs a file name/,
+    );
   });
 
   it('without a readable ledger still writes the page from the record, says why, and tells the CI summary where it is', async () => {
     const record = (await ledger.getRun('c12'))!.record;
     const stepSummary = path.join(dir, 'step.md');
     let err = '';
-    const write = summaryHtmlWriter('run.html', dir, { env: { GITHUB_STEP_SUMMARY: stepSummary }, stderr: (t) => (err += t), open: () => Promise.reject(new Error('connection refused')) });
+    const write = summaryHtmlWriter('run.html', dir, {
+      env: { GITHUB_STEP_SUMMARY: stepSummary },
+      stderr: (t) => (err += t),
+      open: () => Promise.reject(new Error('connection refused')),
+    });
     await write(record);
     const html = fs.readFileSync(path.join(dir, 'run.html'), 'utf8');
     expect(html).toContain('The run ledger could not be read (connection refused): the requests are not shown.');

@@ -42,7 +42,7 @@ describe.each(BACKENDS)('capped report --html / --days on a %s ledger', (backend
     expect(html).toContain(backend === 'postgres' ? 'ledger postgres://' : 'ledger /');
   });
 
-  it('writes one run\'s page for runs show --html', async () => {
+  it("writes one run's page for runs show --html", async () => {
     const html = await capped('runs', 'show', 'c12', '--html', '-');
     expect(html.match(/<circle class="point /g)).toHaveLength(6);
   });

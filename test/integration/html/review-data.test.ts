@@ -67,7 +67,12 @@ describe.each(BACKENDS)('the review page data from a seeded %s ledger', (backend
       ['c06', 0.21],
     ]);
     const c09 = data.top[1]!;
-    expect({ agent: c09.agent, model: c09.model, cap: c09.capUsd, repo: c09.repo }).toEqual({ agent: 'Claude Code', model: 'claude-opus-4-5', cap: 0.5, repo: '/work/shop' });
+    expect({ agent: c09.agent, model: c09.model, cap: c09.capUsd, repo: c09.repo }).toEqual({
+      agent: 'Claude Code',
+      model: 'claude-opus-4-5',
+      cap: 0.5,
+      repo: '/work/shop',
+    });
     expect(data.top[0]!.capUsd).toBeNull();
     for (const run of data.top) expect(run.curve.points.at(-1)!.usd).toBe(run.spentUsd);
     expect(data.top[1]!.curve.marks.map((m) => m.kind)).toEqual(['escalation', 'approval']);

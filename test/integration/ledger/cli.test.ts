@@ -91,7 +91,21 @@ describe.each(BACKENDS)('capped runs and capped report on %s', (backend) => {
     expect(all.repo).toBeNull();
     expect(all.runs.map((r) => r.id)).toEqual(['20260302-091000-bbbbbb', '20260302-090000-aaaaaa', '20260220-090000-cccccc']);
     expect(Object.keys(all.runs[0]!)).toEqual([
-      'id', 'command', 'cwd', 'repo', 'host', 'pid', 'startedAt', 'endedAt', 'status', 'spentUsd', 'budgetUsd', 'requestCount', 'exceededInitialBudget', 'hardStop', 'breachCause',
+      'id',
+      'command',
+      'cwd',
+      'repo',
+      'host',
+      'pid',
+      'startedAt',
+      'endedAt',
+      'status',
+      'spentUsd',
+      'budgetUsd',
+      'requestCount',
+      'exceededInitialBudget',
+      'hardStop',
+      'breachCause',
     ]);
 
     const recent = JSON.parse((await capped(['runs', '--json', '--since', '55m', ...select], deps)).out) as { runs: RunSummary[] };
@@ -112,7 +126,10 @@ describe.each(BACKENDS)('capped runs and capped report on %s', (backend) => {
     expect(text.out).toContain('run 20260302-091000-bbbbbb · aborted\n');
     expect(text.out).toContain('  hard stop  usd cap at 2026-03-02 09:10:10\n');
     expect(text.out).toContain('  exit code  unknown (capped did not finish the run)\n');
-    for (const argv of [['runs', 'show', '20260302-090000-aaaaaa', '--json'], ['runs', '--json', 'show', '20260302-090000-aaaaaa']]) {
+    for (const argv of [
+      ['runs', 'show', '20260302-090000-aaaaaa', '--json'],
+      ['runs', '--json', 'show', '20260302-090000-aaaaaa'],
+    ]) {
       const r = await capped([...argv, ...select], deps);
       const run = JSON.parse(r.out) as RunDetail;
       expect(run.record).toEqual(finishedRecord(runStart('20260302-090000-aaaaaa', { repo, cwd: path.join(repo, 'src') })));
@@ -139,7 +156,10 @@ describe.each(BACKENDS)('capped runs and capped report on %s', (backend) => {
   });
 
   it('refuses a --since that is not a duration', async () => {
-    for (const argv of [['runs', '--since', 'x'], ['report', '--since', 'last week']]) {
+    for (const argv of [
+      ['runs', '--since', 'x'],
+      ['report', '--since', 'last week'],
+    ]) {
       const r = await capped(argv, deps);
       expect(r).toEqual({ code: 2, out: '', err: `capped: Expected \`--since\` to be a duration like 7d, 24h or 30m, got \`${argv[2]}\`.\n` });
     }

@@ -60,10 +60,12 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
       hardStop: null,
       breachCause: null,
     });
-    expect(requests).toEqual([0, 1, 2].map((i) => {
-      const { runId: _, ...rest } = request('r1', i, i === 1 ? { estimated: true, retry: true, phase: 'verification' } : {});
-      return rest;
-    }));
+    expect(requests).toEqual(
+      [0, 1, 2].map((i) => {
+        const { runId: _, ...rest } = request('r1', i, i === 1 ? { estimated: true, retry: true, phase: 'verification' } : {});
+        return rest;
+      }),
+    );
     expect(record).toEqual({
       id: 'r1',
       command: ['claude', '--print', 'fix the tests'],
@@ -160,7 +162,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
     expect((await ledger.listRuns({ since: new Date(T0) })).map((r) => r.id)).toEqual(['c', 'b', 'a']);
     expect((await ledger.listRuns({ since: new Date(T0 - 7 * DAY) })).map((r) => r.id)).toEqual(['c', 'b', 'a', 'old']);
     expect((await ledger.listRuns({ since: new Date(T0), repo: '/work/app' })).map((r) => r.id)).toEqual(['c', 'a']);
-    expect((await ledger.listRuns({ since: new Date(T0), repo: '/nowhere' }))).toEqual([]);
+    expect(await ledger.listRuns({ since: new Date(T0), repo: '/nowhere' })).toEqual([]);
     const [, , a] = await ledger.listRuns({ since: new Date(T0) });
     expect(a).toMatchObject({ id: 'a', spentUsd: 0.001, requestCount: 1, status: 'running' });
   });
@@ -230,7 +232,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
     expect(await ledger.prune(new Date(T0 - 30 * DAY))).toBe(1);
     expect((await ledger.listRuns({ since: new Date(0) })).map((r) => r.id).sort()).toEqual(['long', 'new']);
     expect(await ledger.getRun('old')).toBeNull();
-    expect((await store.query("SELECT run_id FROM requests ORDER BY run_id")).map((r) => r.run_id)).toEqual(['long', 'new']);
+    expect((await store.query('SELECT run_id FROM requests ORDER BY run_id')).map((r) => r.run_id)).toEqual(['long', 'new']);
     expect(await store.query('SELECT run_id FROM approvals')).toEqual([]);
     expect(await ledger.prune(new Date(T0 - 30 * DAY))).toBe(0);
   });
@@ -244,11 +246,11 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
     now = T0 + 2 * HOUR;
     ledger = await store.open({ now: () => new Date(now), liveness, retentionDays: 7 });
     await ledger.close();
-    expect((await store.query("SELECT id FROM runs")).map((r) => r.id)).toEqual(['old']);
+    expect((await store.query('SELECT id FROM runs')).map((r) => r.id)).toEqual(['old']);
     // a day later it prunes
     now = T0 + HOUR + DAY;
     ledger = await store.open({ now: () => new Date(now), liveness, retentionDays: 7 });
-    expect(await store.query("SELECT id FROM runs")).toEqual([]);
+    expect(await store.query('SELECT id FROM runs')).toEqual([]);
   });
 
   it('migrates once: opening again, or several at once, keeps the schema and the data', async () => {
@@ -264,7 +266,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
 
   it('refuses a ledger whose schema is newer than this capped', async () => {
     await ledger.close();
-    const sql = 'INSERT INTO schema_version (version, name, applied_at) VALUES (99, \'from the future\', 0)';
+    const sql = "INSERT INTO schema_version (version, name, applied_at) VALUES (99, 'from the future', 0)";
     if (backend === 'sqlite') {
       const { default: Database } = await import('better-sqlite3');
       const db = new Database(`${store.dataDir}/ledger.db`);
@@ -291,7 +293,26 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
       return rows.map((r) => String(r.name)).sort();
     };
     expect(await columns('requests')).toEqual(
-      ['at', 'cache_read_tokens', 'cache_write_tokens', 'cost_nano', 'estimated', 'id', 'input_tokens', 'model', 'output_tokens', 'phase', 'provider', 'retry', 'run_id', 'request_key', 'hold_id', 'reserved', 'reserved_input_nano', 'billed_input_nano'].sort(),
+      [
+        'at',
+        'cache_read_tokens',
+        'cache_write_tokens',
+        'cost_nano',
+        'estimated',
+        'id',
+        'input_tokens',
+        'model',
+        'output_tokens',
+        'phase',
+        'provider',
+        'retry',
+        'run_id',
+        'request_key',
+        'hold_id',
+        'reserved',
+        'reserved_input_nano',
+        'billed_input_nano',
+      ].sort(),
     );
     expect(await columns('approvals')).toEqual(['answer', 'at', 'from_nano', 'id', 'kind', 'model', 'run_id', 'to_nano']);
   });

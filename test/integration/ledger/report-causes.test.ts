@@ -30,7 +30,10 @@ async function seed(
   const start = runStart(id, { startedAt, repo, cwd: repo });
   await ledger.startRun(start);
   const base = Date.parse(startedAt);
-  const all = [...o.spent.map((usd) => ({ usd, phase: 'implementation' as const })), ...(o.verification ?? []).map((usd) => ({ usd, phase: 'verification' as const }))];
+  const all = [
+    ...o.spent.map((usd) => ({ usd, phase: 'implementation' as const })),
+    ...(o.verification ?? []).map((usd) => ({ usd, phase: 'verification' as const })),
+  ];
   for (const [i, r] of all.entries()) await ledger.recordRequest(request(id, i, { costNano: Math.round(r.usd * 1e9), phase: r.phase }, base));
   if (o.hardStop) await ledger.recordHardStop(id, o.hardStop, new Date(base + 60_000).toISOString());
   if (o.finish === false) return;
@@ -97,7 +100,14 @@ describe.each(BACKENDS)('breach causes and --suggest from a seeded ledger on %s'
     out = '';
     await reportAction({ ...select }, deps);
     expect(out).toContain(
-      ['breaches by cause', '  retry-loop          2  ▲ previous 7 days: 1', '  idle                1  ▲ previous 7 days: 0', '  scope               1  ▲ previous 7 days: 0', '  verification-heavy  0  ▼ previous 7 days: 1', ''].join('\n'),
+      [
+        'breaches by cause',
+        '  retry-loop          2  ▲ previous 7 days: 1',
+        '  idle                1  ▲ previous 7 days: 0',
+        '  scope               1  ▲ previous 7 days: 0',
+        '  verification-heavy  0  ▼ previous 7 days: 1',
+        '',
+      ].join('\n'),
     );
   });
 

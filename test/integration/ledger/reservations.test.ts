@@ -8,7 +8,16 @@ const DOLLAR = 1_000_000_000;
 
 /** Request `key` as the journal writes it before forwarding: its worst case, estimated. */
 function reservation(runId: string, key: string, nano: number, extra: Partial<RequestEntry> = {}): RequestEntry {
-  return { ...request(runId, 0), key, provider: 'unknown', tokens: { input: 0, output: 4000, cacheRead: 0, cacheWrite: 0 }, costNano: nano, estimated: true, reserved: true, ...extra };
+  return {
+    ...request(runId, 0),
+    key,
+    provider: 'unknown',
+    tokens: { input: 0, output: 4000, cacheRead: 0, cacheWrite: 0 },
+    costNano: nano,
+    estimated: true,
+    reserved: true,
+    ...extra,
+  };
 }
 
 describe.each(BACKENDS)('durable reservations on %s', (backend) => {

@@ -39,7 +39,17 @@ describe.each(BACKENDS)('window holds on %s', (backend) => {
   });
 
   it('grants holds while spend plus holds stays within the ceiling, and refuses the one that would pass it', async () => {
-    await ledger.recordRequest({ runId: 'r1', at: T0.toISOString(), model: 'm', provider: 'anthropic', phase: 'implementation', tokens: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 }, costNano: 400_000_000, estimated: false, retry: false });
+    await ledger.recordRequest({
+      runId: 'r1',
+      at: T0.toISOString(),
+      model: 'm',
+      provider: 'anthropic',
+      phase: 'implementation',
+      tokens: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 },
+      costNano: 400_000_000,
+      estimated: false,
+      retry: false,
+    });
     expect(await ledger.holdWindow(hold('a', 300_000_000))).toBe(true);
     expect(await ledger.holdWindow(hold('b', 300_000_000))).toBe(true);
     expect(await ledger.holdWindow(hold('c', 1))).toBe(false);
@@ -48,7 +58,17 @@ describe.each(BACKENDS)('window holds on %s', (backend) => {
   });
 
   it('ignores spend before the window started and holds that expired', async () => {
-    await ledger.recordRequest({ runId: 'r1', at: new Date(DAY_START.getTime() - 1).toISOString(), model: 'm', provider: 'anthropic', phase: 'implementation', tokens: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 }, costNano: 900_000_000, estimated: false, retry: false });
+    await ledger.recordRequest({
+      runId: 'r1',
+      at: new Date(DAY_START.getTime() - 1).toISOString(),
+      model: 'm',
+      provider: 'anthropic',
+      phase: 'implementation',
+      tokens: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 },
+      costNano: 900_000_000,
+      estimated: false,
+      retry: false,
+    });
     expect(await ledger.holdWindow(hold('a', 900_000_000))).toBe(true);
     // 31 minutes later hold a has expired (a crashed run's hold does not block the window forever)
     const later = new Date(T0.getTime() + 31 * 60_000);

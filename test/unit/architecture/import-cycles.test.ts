@@ -64,7 +64,12 @@ describe('module graph of src/', () => {
   });
 
   it('finds a cycle when there is one', () => {
-    const graph = new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']], ['d.ts', ['a.ts']]]);
+    const graph = new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts']],
+      ['d.ts', ['a.ts']],
+    ]);
     expect(findCycles(graph)).toEqual([['a.ts', 'b.ts', 'c.ts', 'a.ts']]);
   });
 
@@ -74,7 +79,10 @@ describe('module graph of src/', () => {
     const graph = new Map<string, string[]>();
     for (const file of files) {
       const text = fs.readFileSync(path.join(SRC, file), 'utf8');
-      graph.set(file, staticImports(text).flatMap((spec) => resolveImport(file, spec, known) ?? []));
+      graph.set(
+        file,
+        staticImports(text).flatMap((spec) => resolveImport(file, spec, known) ?? []),
+      );
     }
     expect(files.length).toBeGreaterThan(100);
     expect(findCycles(graph)).toEqual([]);

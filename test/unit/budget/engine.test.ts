@@ -18,16 +18,19 @@ const usdCap = (nano: number): Caps => ({ usd: nano, tokens: null, actions: null
 const tokenCap = (tokens: number): Caps => ({ usd: null, tokens, actions: null });
 
 function request(id: string, opts: { quote?: Quote; maxTokens?: number; model?: string; at?: string; clampable?: boolean } = {}): BudgetEvent {
-  const event: BudgetEvent = { type: 'request', id, at: opts.at ?? T0, model: opts.model ?? MODEL, quote: opts.quote ?? SONNET, maxTokens: opts.maxTokens ?? 4096 };
+  const event: BudgetEvent = {
+    type: 'request',
+    id,
+    at: opts.at ?? T0,
+    model: opts.model ?? MODEL,
+    quote: opts.quote ?? SONNET,
+    maxTokens: opts.maxTokens ?? 4096,
+  };
   if (opts.clampable !== undefined) event.clampable = opts.clampable;
   return event;
 }
 
-function settle(
-  id: string,
-  costNano: number,
-  opts: { usage?: Partial<TokenUsage>; model?: string; at?: string; estimated?: boolean } = {},
-): BudgetEvent {
+function settle(id: string, costNano: number, opts: { usage?: Partial<TokenUsage>; model?: string; at?: string; estimated?: boolean } = {}): BudgetEvent {
   return {
     type: 'settle',
     id,
@@ -196,10 +199,7 @@ describe('refuse', () => {
     expect(apply(initialState(usdCap(cost)), request('q1', { maxTokens: 100 })).actions).toEqual([
       { type: 'forward', id: 'q1', maxTokens: null, model: null, reservedNano: cost },
     ]);
-    expect(apply(initialState(usdCap(cost - 1)), request('q1', { maxTokens: 100 })).actions.map((a) => a.type)).toEqual([
-      'refuse',
-      'terminate',
-    ]);
+    expect(apply(initialState(usdCap(cost - 1)), request('q1', { maxTokens: 100 })).actions.map((a) => a.type)).toEqual(['refuse', 'terminate']);
   });
 
   it('terminates once: a later refused request gets refuse without a second terminate', () => {
@@ -573,7 +573,14 @@ describe('property: concurrent requests never push spend past the cap', () => {
                 expect(decision.maxTokens).toBeLessThan(maxTokens);
               }
               expect(allowed).toBeGreaterThanOrEqual(Math.min(maxTokens, MIN_OUTPUT_TOKENS));
-              expect(state.reserved[id]).toEqual({ model: MODEL, nano: decision.reservedNano, tokens: inputTokens + allowed, allowedOut: allowed, outPicoPerToken: quote.outPicoPerToken, phase: 'implementation' });
+              expect(state.reserved[id]).toEqual({
+                model: MODEL,
+                nano: decision.reservedNano,
+                tokens: inputTokens + allowed,
+                allowedOut: allowed,
+                outPicoPerToken: quote.outPicoPerToken,
+                phase: 'implementation',
+              });
               inFlight.set(id, { quote, allowed });
             } else if (decision.type === 'defer') {
               defers++;

@@ -47,7 +47,10 @@ describe('extend: a response that reached its output allowance', () => {
   it('a cut states what the response alone needed', () => {
     const { state } = run(usd(50_000_000), request('a', 1000));
     const { actions } = run(state, { type: 'cut', id: 'a', at: T0, limit: 'usd', needNano: 15_360_000 });
-    expect(actions.find((a) => a.type === 'refuse')).toMatchObject({ type: 'refuse', message: expect.stringContaining('it alone needed $0.0154 more') as string });
+    expect(actions.find((a) => a.type === 'refuse')).toMatchObject({
+      type: 'refuse',
+      message: expect.stringContaining('it alone needed $0.0154 more') as string,
+    });
   });
 });
 

@@ -60,7 +60,11 @@ describe('escalationProjection', () => {
 
   it('does not claim the run will exceed when the typical run fits, or when there is no history', () => {
     expect(escalationProjection({ ...base, typicalTurns: 8 })?.exceedsOnSelected).toBe(false);
-    expect(escalationProjection({ ...base, typicalTurns: null })).toMatchObject({ selectedTotalNano: null, requestedTotalNano: null, exceedsOnSelected: false });
+    expect(escalationProjection({ ...base, typicalTurns: null })).toMatchObject({
+      selectedTotalNano: null,
+      requestedTotalNano: null,
+      exceedsOnSelected: false,
+    });
   });
 
   it('says nothing before there is an average turn', () => {

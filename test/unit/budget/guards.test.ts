@@ -10,7 +10,16 @@ const ERR = 'error TS2304: Cannot find name foo.';
 const start = (p: Partial<EnginePolicy>): BudgetState => initialState({ usd: 1_000_000_000, tokens: null, actions: null }, { ...DEFAULT_POLICY, ...p });
 const loop = (count: number, id = 'npm run build@0'): GuardFacts => ({ loop: { id, step: 'npm run build', count, lastError: ERR }, filesRead: 0 });
 const files = (n: number): GuardFacts => ({ loop: null, filesRead: n });
-const req = (id: string, guards: GuardFacts): RequestEvent => ({ type: 'request', id, at: T, model: 'claude-sonnet-4-5', quote: SONNET, maxTokens: 1000, mainLoop: true, guards });
+const req = (id: string, guards: GuardFacts): RequestEvent => ({
+  type: 'request',
+  id,
+  at: T,
+  model: 'claude-sonnet-4-5',
+  quote: SONNET,
+  maxTokens: 1000,
+  mainLoop: true,
+  guards,
+});
 const types = (actions: BudgetAction[]): string[] => actions.map((a) => a.type);
 
 /** Sends the requests in order, settling each forwarded one; returns the last step. */
@@ -45,7 +54,15 @@ describe('the retry-loop guard', () => {
 
   it('asks (naming the step, showing the last error); continue lets the same streak go on until N more failures', () => {
     let { state, actions } = sequence(start({ loop: { attempts: 3, onLoop: 'ask' } }), req('q3', loop(3)));
-    expect(actions).toEqual([expect.objectContaining({ type: 'ask', kind: 'guard', limit: 'loop', question: 'Retry loop: `npm run build` failed 3 times in a row. Last error:', detail: ERR })]);
+    expect(actions).toEqual([
+      expect.objectContaining({
+        type: 'ask',
+        kind: 'guard',
+        limit: 'loop',
+        question: 'Retry loop: `npm run build` failed 3 times in a row. Last error:',
+        detail: ERR,
+      }),
+    ]);
     ({ state, actions } = step(state, { type: 'answer', id: 'q3', at: T, approve: true }));
     expect(types(actions)).toEqual(['forward']);
     state = step(state, { type: 'release', id: 'q3' }).state;
@@ -95,7 +112,12 @@ describe('the scope guard', () => {
 
   it('asks past the limit; continue asks again after as many files more', () => {
     let { state, actions } = sequence(start({ scope: { files: 80, onScope: 'ask' } }), req('q1', files(81)));
-    expect(actions[0]).toMatchObject({ type: 'ask', kind: 'guard', limit: 'scope', question: 'Scope: the agent has read 81 files, past the limit of 80. Continue?' });
+    expect(actions[0]).toMatchObject({
+      type: 'ask',
+      kind: 'guard',
+      limit: 'scope',
+      question: 'Scope: the agent has read 81 files, past the limit of 80. Continue?',
+    });
     state = step(state, { type: 'answer', id: 'q1', at: T, approve: true }).state;
     state = step(state, { type: 'release', id: 'q1' }).state;
     expect(types(sequence(state, req('q2', files(161))).actions)).toEqual(['forward']);

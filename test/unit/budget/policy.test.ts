@@ -71,7 +71,11 @@ describe('escalation', () => {
   });
 
   it('a cheaper model is never an escalation', () => {
-    const { actions } = run(start({ escalation: 'deny', escalationDeny: 'refuse' }), req('q1', 'claude-sonnet-4-5', SONNET), req('q2', 'claude-haiku-4-5', HAIKU));
+    const { actions } = run(
+      start({ escalation: 'deny', escalationDeny: 'refuse' }),
+      req('q1', 'claude-sonnet-4-5', SONNET),
+      req('q2', 'claude-haiku-4-5', HAIKU),
+    );
     expect(actions[0]).toMatchObject({ type: 'forward', model: null });
   });
 
@@ -93,7 +97,9 @@ describe('escalation', () => {
     expect(approved.actions[0]).toMatchObject({ type: 'forward', id: 'q2', model: null });
     expect(approved.state.caps.usd).toBe(1_250_000_000);
     expect(approved.state.selected?.model).toBe('claude-opus-4-5');
-    expect(approved.state.approvals).toEqual([{ kind: 'escalation', at: T, answer: 'approved', from: 750_000_000, to: 1_250_000_000, model: 'claude-opus-4-5' }]);
+    expect(approved.state.approvals).toEqual([
+      { kind: 'escalation', at: T, answer: 'approved', from: 750_000_000, to: 1_250_000_000, model: 'claude-opus-4-5' },
+    ]);
     expect(approved.state.pending).toEqual({});
   });
 
@@ -114,7 +120,16 @@ describe('at the limit', () => {
     const first = run(start({ onLimit: 'ask' }, CAP), req('q1', 'm', SONNET), settle('q1', 'm', 18_000_000));
     const asked = run(first.state, req('q2', 'm', SONNET));
     expect(asked.actions).toEqual([
-      { type: 'ask', id: 'q2', kind: 'limit', limit: 'usd', from: CAP, to: 2 * CAP, model: 'm', question: 'Budget reached: $0.0180 of $0.02 spent. Raise max spend from $0.02 to $0.04?' },
+      {
+        type: 'ask',
+        id: 'q2',
+        kind: 'limit',
+        limit: 'usd',
+        from: CAP,
+        to: 2 * CAP,
+        model: 'm',
+        question: 'Budget reached: $0.0180 of $0.02 spent. Raise max spend from $0.02 to $0.04?',
+      },
     ]);
     expect(asked.state.hardStop).toBeNull();
     const approved = run(asked.state, { type: 'answer', id: 'q2', at: T, approve: true });
@@ -144,20 +159,33 @@ describe('at the limit', () => {
 
   it('downgrade: continues on the cheaper model within what is left, and stays there', () => {
     const down = { downgrade: { model: 'claude-haiku-4-5', quote: HAIKU } };
-    const first = run(start({ onLimit: 'downgrade', downgradeTo: 'claude-haiku-4-5' }, CAP), req('q1', 'claude-sonnet-4-5', SONNET, { alternatives: down }), settle('q1', 'claude-sonnet-4-5', 15_000_000));
+    const first = run(
+      start({ onLimit: 'downgrade', downgradeTo: 'claude-haiku-4-5' }, CAP),
+      req('q1', 'claude-sonnet-4-5', SONNET, { alternatives: down }),
+      settle('q1', 'claude-sonnet-4-5', 15_000_000),
+    );
     const second = run(first.state, req('q2', 'claude-sonnet-4-5', SONNET, { alternatives: down, maxTokens: 500 }));
     expect(second.actions[0]).toMatchObject({ type: 'forward', id: 'q2', model: 'claude-haiku-4-5' });
     expect(second.state.downgradedTo).toBe('claude-haiku-4-5');
     expect(second.state.approvals).toEqual([{ kind: 'downgrade', at: T, answer: 'automatic', from: CAP, to: CAP, model: 'claude-haiku-4-5' }]);
     expect(exceededInitialBudget(second.state)).toBe(true);
     // later requests go to the cheaper model without another limit
-    const third = run(second.state, settle('q2', 'claude-haiku-4-5', 1_000_000), req('q3', 'claude-sonnet-4-5', SONNET, { alternatives: down, maxTokens: 300 }));
+    const third = run(
+      second.state,
+      settle('q2', 'claude-haiku-4-5', 1_000_000),
+      req('q3', 'claude-sonnet-4-5', SONNET, { alternatives: down, maxTokens: 300 }),
+    );
     expect(third.actions[0]).toMatchObject({ type: 'forward', model: 'claude-haiku-4-5' });
   });
 
   it('downgrade that still does not fit: a hard stop', () => {
     const down = { downgrade: { model: 'claude-haiku-4-5', quote: HAIKU } };
-    const { actions, state } = run(start({ onLimit: 'downgrade', downgradeTo: 'claude-haiku-4-5' }, CAP), req('q1', 'm', SONNET), settle('q1', 'm', 19_900_000), req('q2', 'm', SONNET, { alternatives: down }));
+    const { actions, state } = run(
+      start({ onLimit: 'downgrade', downgradeTo: 'claude-haiku-4-5' }, CAP),
+      req('q1', 'm', SONNET),
+      settle('q1', 'm', 19_900_000),
+      req('q2', 'm', SONNET, { alternatives: down }),
+    );
     expect(actions.map((a) => a.type)).toEqual(['refuse', 'terminate']);
     expect(state.downgradedTo).toBe('claude-haiku-4-5');
   });
@@ -180,7 +208,12 @@ describe('the verification phase', () => {
     expect(limit.actions[0]).toMatchObject({ type: 'refuse', limit: 'verify' });
     expect((limit.actions[0] as { message: string }).message).toContain('--verify-usd');
     // back to implementing: the run's own cap applies again
-    const back = run(start({ verifyNano: 10_000_000 }), { type: 'phase', phase: 'verification', at: T }, { type: 'phase', phase: 'implementation', at: T }, req('q4', 'm', SONNET));
+    const back = run(
+      start({ verifyNano: 10_000_000 }),
+      { type: 'phase', phase: 'verification', at: T },
+      { type: 'phase', phase: 'implementation', at: T },
+      req('q4', 'm', SONNET),
+    );
     expect(back.actions[0]).toMatchObject({ type: 'forward', maxTokens: null });
   });
 });
@@ -225,7 +258,16 @@ describe('idle: nobody at the keyboard', () => {
     expect(idle.state.idle).toBe(true);
     const asked = run(idle.state, req('q1', 'm', SONNET));
     expect(asked.actions).toEqual([
-      { type: 'ask', id: 'q1', kind: 'idle', limit: 'idle', from: DOLLAR, to: DOLLAR, model: 'm', question: 'Paused: nobody has typed for a while and the agent wants to call m. Continue?' },
+      {
+        type: 'ask',
+        id: 'q1',
+        kind: 'idle',
+        limit: 'idle',
+        from: DOLLAR,
+        to: DOLLAR,
+        model: 'm',
+        question: 'Paused: nobody has typed for a while and the agent wants to call m. Continue?',
+      },
     ]);
     // a second request waits behind the question
     expect(run(asked.state, req('q2', 'm', SONNET)).actions).toEqual([{ type: 'defer', id: 'q2' }]);
@@ -281,7 +323,17 @@ describe('idle: a tool call that streams in while nobody is at the keyboard', ()
     const streaming = run(start({}), req('q1', 'm', SONNET), { type: 'idle', at: T });
     const held = run(streaming.state, { type: 'tool-call', id: 'q1', at: T, tool: 'Bash' });
     expect(held.actions).toEqual([
-      { type: 'ask', id: 'q1#tool', kind: 'idle', limit: 'idle', question: 'Paused: nobody has typed for a while. The agent wants to run:', detail: '`Bash`', from: DOLLAR, to: DOLLAR, model: '' },
+      {
+        type: 'ask',
+        id: 'q1#tool',
+        kind: 'idle',
+        limit: 'idle',
+        question: 'Paused: nobody has typed for a while. The agent wants to run:',
+        detail: '`Bash`',
+        from: DOLLAR,
+        to: DOLLAR,
+        model: '',
+      },
     ]);
     expect(held.state.actions).toBe(0);
     const resumed = run(held.state, { type: 'answer', id: 'q1#tool', at: T, approve: true });

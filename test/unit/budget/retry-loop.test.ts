@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { exitCodeOf, lastErrorLine, retryStreak, stepFailed } from '../../../src/budget/retry-loop.js';
 import { normaliseCommand, stepIdentity, type ToolStep } from '../../../src/budget/tool-steps.js';
 
-const bash = (command: string, output: string, failed: boolean | null = null): ToolStep => ({ name: 'Bash', input: JSON.stringify({ command, description: 'x' }), output, failed });
+const bash = (command: string, output: string, failed: boolean | null = null): ToolStep => ({
+  name: 'Bash',
+  input: JSON.stringify({ command, description: 'x' }),
+  output,
+  failed,
+});
 const BUILD_ERROR = 'Exit code 2\nsrc/a.ts(3,1): error TS2304: Cannot find name foo.';
 
 describe('normaliseCommand', () => {
@@ -66,7 +71,11 @@ describe('retryStreak', () => {
   });
 
   it('finds no loop when the error is fixed on the second attempt', () => {
-    const steps = [bash('npm run build', BUILD_ERROR, true), { name: 'Edit', input: '{}', output: 'ok', failed: null }, bash('npm run build', 'built in 2s', null)];
+    const steps = [
+      bash('npm run build', BUILD_ERROR, true),
+      { name: 'Edit', input: '{}', output: 'ok', failed: null },
+      bash('npm run build', 'built in 2s', null),
+    ];
     expect(retryStreak(steps)).toBeNull();
     // and a later failure starts again at one
     expect(retryStreak([...steps, bash('npm run build', BUILD_ERROR, true)])).toMatchObject({ count: 1 });
@@ -81,7 +90,11 @@ describe('retryStreak', () => {
   });
 
   it('starts a new streak when the error changes (the agent got further)', () => {
-    const steps = [bash('make', 'Exit code 2\nerror: a.c missing'), bash('make', 'Exit code 2\nerror: a.c missing'), bash('make', 'Exit code 2\nerror: b.c: undefined reference')];
+    const steps = [
+      bash('make', 'Exit code 2\nerror: a.c missing'),
+      bash('make', 'Exit code 2\nerror: a.c missing'),
+      bash('make', 'Exit code 2\nerror: b.c: undefined reference'),
+    ];
     const streak = retryStreak(steps)!;
     expect(streak.count).toBe(1);
     expect(streak.id).not.toBe(retryStreak(steps.slice(0, 2))!.id);
@@ -106,6 +119,8 @@ describe('lastErrorLine on real tool output', () => {
       'npm error code 2',
     ].join('\n');
     expect(lastErrorLine(npm)).toBe("src/app.ts(1,7): error TS2304: Cannot find name 'foo'.");
-    expect(lastErrorLine('Exit code 101\n   Compiling x v0.1.0\nerror[E0425]: cannot find value `y` in this scope')).toBe('error[E0425]: cannot find value `y` in this scope');
+    expect(lastErrorLine('Exit code 101\n   Compiling x v0.1.0\nerror[E0425]: cannot find value `y` in this scope')).toBe(
+      'error[E0425]: cannot find value `y` in this scope',
+    );
   });
 });

@@ -204,7 +204,13 @@ describe('capped config [show]', () => {
     const file = path.join(f.repo, '.budgetrc');
     expect(json.file).toBe(file);
     expect(json.userConfig).toBe(f.store);
-    expect(json.values).toMatchObject({ maxUsd: 2, idle: 'off', maxTokens: null, ledger: { url: null }, ceilings: { maxUsd: null, maxTokens: null, maxActions: null } });
+    expect(json.values).toMatchObject({
+      maxUsd: 2,
+      idle: 'off',
+      maxTokens: null,
+      ledger: { url: null },
+      ceilings: { maxUsd: null, maxTokens: null, maxActions: null },
+    });
     expect(json.values.prices).toEqual({ m: { input: 1, output: 2, cacheRead: 1, cacheWrite: 1 } });
     expect(json.sources).toMatchObject({ maxUsd: `${file}:1`, idle: `${file}:2`, 'prices.m': `${file}:3`, onLimit: 'built-in' });
   });

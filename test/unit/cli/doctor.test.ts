@@ -54,7 +54,9 @@ describe('capped doctor', () => {
     expect(out).toContain('A run here would use:\n  policy     built-in defaults and your settings (no .budgetrc from ');
     expect(out).toContain('  max spend  $1.00 (built-in)\n  on limit   stop (built-in)\n');
     expect(out).toContain(`  ledger     SQLite at ${path.join(home, 'ledger.db')}\n`);
-    expect(out).toContain('upstreams anthropic → https://api.anthropic.com, openai → https://api.openai.com/v1, gemini → https://generativelanguage.googleapis.com');
+    expect(out).toContain(
+      'upstreams anthropic → https://api.anthropic.com, openai → https://api.openai.com/v1, gemini → https://generativelanguage.googleapis.com',
+    );
     expect(out.endsWith('\nAll checks passed.\n')).toBe(true);
   });
 
@@ -62,7 +64,9 @@ describe('capped doctor', () => {
     const d = deps({ env: { CAPPED_HOME: tempDir(), PATH: '', CAPPED_ON_LIMIT: 'ask', ANTHROPIC_BASE_URL: 'http://gateway.test:8080/anthropic' } });
     fs.writeFileSync(path.join(d.cwd, '.budgetrc'), 'maxUsd: 2.50\n');
     expect(await doctorAction(d)).toBe(0);
-    expect(d.out()).toContain(`  policy     ${path.join(d.cwd, '.budgetrc')}\n  max spend  $2.50 (${path.join(d.cwd, '.budgetrc')}:1)\n  on limit   ask (env CAPPED_ON_LIMIT)\n`);
+    expect(d.out()).toContain(
+      `  policy     ${path.join(d.cwd, '.budgetrc')}\n  max spend  $2.50 (${path.join(d.cwd, '.budgetrc')}:1)\n  on limit   ask (env CAPPED_ON_LIMIT)\n`,
+    );
     expect(d.out()).toContain('anthropic → http://gateway.test:8080/anthropic,');
   });
 
@@ -90,7 +94,9 @@ describe('capped doctor', () => {
     expect(await doctorAction(d)).toBe(1);
     const lines = d.err().trimEnd().split('\n');
     // The reason comes from the ledger's own path check (local-path.ts), which doctor shares.
-    expect(lines).toContain(`capped: CAPPED_HOME: ${notADir} is not usable (CAPPED_HOME ${notADir} cannot be used: it is a file, not a directory.): set CAPPED_HOME to a writable directory`);
+    expect(lines).toContain(
+      `capped: CAPPED_HOME: ${notADir} is not usable (CAPPED_HOME ${notADir} cannot be used: it is a file, not a directory.): set CAPPED_HOME to a writable directory`,
+    );
     for (const line of lines) expect(line).toMatch(/^capped: /);
   });
 

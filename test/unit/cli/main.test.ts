@@ -64,7 +64,9 @@ describe('capped run: usage errors exit 2 before anything starts', () => {
       expect(each.err).toBe(`capped: Expected \`--max-usd\` to be a positive number of dollars (e.g. --max-usd 1.50), got \`${bad}\`.\n`);
     }
     const huge = await runMain(['run', '--max-usd', '1e6', '--', 'x']);
-    expect(huge.err).toBe('capped: Expected `--max-usd` to be a dollar amount in plain digits from $0.000001 to $1,000,000 (e.g. --max-usd 1.50), got `1e6`.\n');
+    expect(huge.err).toBe(
+      'capped: Expected `--max-usd` to be a dollar amount in plain digits from $0.000001 to $1,000,000 (e.g. --max-usd 1.50), got `1e6`.\n',
+    );
     const inline = await runMain(['run', '--max-usd=', '--', 'x']);
     expect(inline.err).toContain('got ``.');
   });
@@ -72,9 +74,7 @@ describe('capped run: usage errors exit 2 before anything starts', () => {
   it('rejects a bad --max-tokens with the exact message', async () => {
     const r = await runMain(['run', '--max-tokens', '1.5', '--', 'x']);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(
-      'capped: Expected `--max-tokens` to be a positive whole number of tokens (e.g. --max-tokens 200000 or 200k), got `1.5`.\n',
-    );
+    expect(r.err).toBe('capped: Expected `--max-tokens` to be a positive whole number of tokens (e.g. --max-tokens 200000 or 200k), got `1.5`.\n');
   });
 
   it('rejects words before -- and points at the fix', async () => {
@@ -108,21 +108,24 @@ describe('capped run: usage errors exit 2 before anything starts', () => {
     expect(command.err).toContain("unknown command 'nope'");
   });
 
-  it.each([['report'], ['run'], ['runs'], ['config'], ['init'], ['agents'], ['phase'], []])('capped %s --help wraps its description cleanly', async (...command) => {
-    const r = await runMain([...command, '--help']);
-    expect(r.code).toBe(0);
-    // commander wraps to the terminal's width, or 80 columns without one
-    const width = process.stdout.isTTY ? process.stdout.columns : 80;
-    const lines = r.out.split('\n');
-    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(width);
-    // the description is the paragraph after the usage line: each line as full as the next word allows
-    const end = lines.indexOf('', 2);
-    const description = lines[2]!.endsWith(':') ? [] : lines.slice(2, end);
-    for (let i = 0; i + 1 < description.length; i++) {
-      const next = description[i + 1]!.split(' ')[0]!;
-      expect(description[i]!.length + 1 + next.length, `${description[i]} | ${next}`).toBeGreaterThan(width);
-    }
-  });
+  it.each([['report'], ['run'], ['runs'], ['config'], ['init'], ['agents'], ['phase'], []])(
+    'capped %s --help wraps its description cleanly',
+    async (...command) => {
+      const r = await runMain([...command, '--help']);
+      expect(r.code).toBe(0);
+      // commander wraps to the terminal's width, or 80 columns without one
+      const width = process.stdout.isTTY ? process.stdout.columns : 80;
+      const lines = r.out.split('\n');
+      for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(width);
+      // the description is the paragraph after the usage line: each line as full as the next word allows
+      const end = lines.indexOf('', 2);
+      const description = lines[2]!.endsWith(':') ? [] : lines.slice(2, end);
+      for (let i = 0; i + 1 < description.length; i++) {
+        const next = description[i + 1]!.split(' ')[0]!;
+        expect(description[i]!.length + 1 + next.length, `${description[i]} | ${next}`).toBeGreaterThan(width);
+      }
+    },
+  );
 
   it("starts every line of commander's own errors with capped:", async () => {
     for (const argv of [['--bogus'], ['run', '--max-usd', '--', 'x'], ['nope'], ['report', '--since'], ['runs', 'show'], ['report', 'extra'], ['repot']]) {

@@ -6,7 +6,14 @@ import type { Ledger, RequestEntry } from '../../../src/ledger/ledger.js';
 import { buildRunRecord } from '../../../src/ledger/run-record.js';
 
 const AT = '2026-01-01T00:00:00.000Z';
-const RESERVATION: Reservation = { model: 'claude-sonnet-4-5', nano: 18_000_000, tokens: 2000, allowedOut: 1000, outPicoPerToken: 15_000_000, phase: 'implementation' };
+const RESERVATION: Reservation = {
+  model: 'claude-sonnet-4-5',
+  nano: 18_000_000,
+  tokens: 2000,
+  allowedOut: 1000,
+  outPicoPerToken: 15_000_000,
+  phase: 'implementation',
+};
 
 /** A ledger that keeps what it was told, and refuses writes once closed (as the real one does). */
 function fakeLedger() {
@@ -60,10 +67,47 @@ describe('RunJournal', () => {
     journal.action({ type: 'released', id: 'q9' }, state);
 
     const usage = { input: 100, output: 20, cacheRead: 0, cacheWrite: 0 };
-    journal.notice({ type: 'settled', id: 'q1', model: 'claude-sonnet-4-5', costNano: 600_000, usage, estimated: false, clamped: null, retry: false, provider: 'anthropic', phase: 'implementation', reservedInputNano: 300_000, billedInputNano: 300_000, overrun: false }, AT);
-    await journal.finish(buildRunRecord(state, { id: 'run1', command: ['agent'], cwd: '/', startedAt: AT, endedAt: AT, exitCode: 0, apiEquivalent: false }), state.spentNano);
+    journal.notice(
+      {
+        type: 'settled',
+        id: 'q1',
+        model: 'claude-sonnet-4-5',
+        costNano: 600_000,
+        usage,
+        estimated: false,
+        clamped: null,
+        retry: false,
+        provider: 'anthropic',
+        phase: 'implementation',
+        reservedInputNano: 300_000,
+        billedInputNano: 300_000,
+        overrun: false,
+      },
+      AT,
+    );
+    await journal.finish(
+      buildRunRecord(state, { id: 'run1', command: ['agent'], cwd: '/', startedAt: AT, endedAt: AT, exitCode: 0, apiEquivalent: false }),
+      state.spentNano,
+    );
     // After the record: a late settle (its socket was destroyed) is neither written nor reported.
-    journal.notice({ type: 'settled', id: 'q3', model: 'claude-sonnet-4-5', costNano: 1, usage, estimated: true, clamped: null, retry: false, provider: 'anthropic', phase: 'implementation', reservedInputNano: 300_000, billedInputNano: 300_000, overrun: false }, AT);
+    journal.notice(
+      {
+        type: 'settled',
+        id: 'q3',
+        model: 'claude-sonnet-4-5',
+        costNano: 1,
+        usage,
+        estimated: true,
+        clamped: null,
+        retry: false,
+        provider: 'anthropic',
+        phase: 'implementation',
+        reservedInputNano: 300_000,
+        billedInputNano: 300_000,
+        overrun: false,
+      },
+      AT,
+    );
     await new Promise((r) => setImmediate(r));
 
     expect(calls).toEqual(['request q1 reserved 18000000', 'request q2 reserved 18000000', 'drop q2', 'request q1 settled 600000', 'finish 0']);
@@ -72,13 +116,16 @@ describe('RunJournal', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('stores approvals and the run total in the engine\'s nano-dollars, not rebuilt from the record\'s dollars', async () => {
+  it("stores approvals and the run total in the engine's nano-dollars, not rebuilt from the record's dollars", async () => {
     const { ledger, calls } = fakeLedger();
     const journal = new RunJournal(ledger, 'run1', () => undefined);
     const state = { ...initialState({ usd: 1_000_000_000, tokens: null, actions: null }), spentNano: 300_000_001 };
     const approved = { ...state, approvals: [{ kind: 'limit' as const, at: AT, answer: 'approved' as const, from: 1_000_000_000, to: 1_500_000_001 }] };
     journal.action({ type: 'resumed' } as never, approved);
-    await journal.finish(buildRunRecord(approved, { id: 'run1', command: ['agent'], cwd: '/', startedAt: AT, endedAt: AT, exitCode: 0, apiEquivalent: false }), approved.spentNano);
+    await journal.finish(
+      buildRunRecord(approved, { id: 'run1', command: ['agent'], cwd: '/', startedAt: AT, endedAt: AT, exitCode: 0, apiEquivalent: false }),
+      approved.spentNano,
+    );
     expect(calls).toEqual(['approval limit 1000000000→1500000001', 'finish 300000001']);
   });
 
@@ -88,7 +135,17 @@ describe('RunJournal', () => {
     await journal.reserve('q1', RESERVATION, 'openai-chat', AT);
     journal.abandoned('q1', RESERVATION, AT);
     journal.action({ type: 'released', id: 'q1' }, initialState({ usd: 1, tokens: null, actions: null }));
-    await journal.finish(buildRunRecord(initialState({ usd: 1, tokens: null, actions: null }), { id: 'run1', command: ['agent'], cwd: '/', startedAt: AT, endedAt: AT, exitCode: 0, apiEquivalent: false }));
+    await journal.finish(
+      buildRunRecord(initialState({ usd: 1, tokens: null, actions: null }), {
+        id: 'run1',
+        command: ['agent'],
+        cwd: '/',
+        startedAt: AT,
+        endedAt: AT,
+        exitCode: 0,
+        apiEquivalent: false,
+      }),
+    );
     expect(calls).toEqual(['request q1 reserved 18000000', 'request q1 settled 18000000', 'finish undefined']);
   });
 });

@@ -40,10 +40,17 @@ describe('default verification patterns', () => {
     expect(isVerification(command)).toBe(true);
   });
 
-  it.each(['git status', 'ls test/', 'cat package.json', 'npm install', 'pip install pytest-cov==1', 'go mod tidy', 'cargo add serde', 'mkdir build', 'echo testing'])(
-    'does not match %j',
-    (command) => {
-      expect(isVerification(command)).toBe(false);
-    },
-  );
+  it.each([
+    'git status',
+    'ls test/',
+    'cat package.json',
+    'npm install',
+    'pip install pytest-cov==1',
+    'go mod tidy',
+    'cargo add serde',
+    'mkdir build',
+    'echo testing',
+  ])('does not match %j', (command) => {
+    expect(isVerification(command)).toBe(false);
+  });
 });

@@ -13,8 +13,7 @@ function problems(env: NodeJS.ProcessEnv): readonly string[] {
   throw new Error('expected a ConfigError');
 }
 
-const values = (env: NodeJS.ProcessEnv): Record<string, unknown> =>
-  Object.fromEntries(Object.entries(envLayer(env)).map(([key, entry]) => [key, entry.value]));
+const values = (env: NodeJS.ProcessEnv): Record<string, unknown> => Object.fromEntries(Object.entries(envLayer(env)).map(([key, entry]) => [key, entry.value]));
 
 describe('environment variables', () => {
   it('derives every name from its key: CAPPED_ + SCREAMING_SNAKE, nested keys joined', () => {

@@ -36,7 +36,9 @@ describe('policy flags', () => {
 
   it('parses commander output into a layer with the flag as each source', async () => {
     const command = addPolicyOptions(new Command('run').exitOverride());
-    await command.parseAsync(['--max-usd', '2', '--on-limit', 'ask', '--no-unattended', '--restricted-tools', 'a,b', '--ledger', 'postgres://x.example/db'], { from: 'user' });
+    await command.parseAsync(['--max-usd', '2', '--on-limit', 'ask', '--no-unattended', '--restricted-tools', 'a,b', '--ledger', 'postgres://x.example/db'], {
+      from: 'user',
+    });
     const layer = flagLayer(command.opts());
     expect(Object.fromEntries(Object.entries(layer).map(([key, entry]) => [key, [entry.value, entry.source]]))).toEqual({
       maxUsd: [2, { kind: 'flag', flag: '--max-usd' }],
@@ -55,7 +57,9 @@ describe('policy flags', () => {
   });
 
   it('keeps the dollar, token and count flags’ exact messages', () => {
-    expect(() => flagLayer({ maxUsd: 'abc' })).toThrow(new UsageError('Expected `--max-usd` to be a positive number of dollars (e.g. --max-usd 1.50), got `abc`.'));
+    expect(() => flagLayer({ maxUsd: 'abc' })).toThrow(
+      new UsageError('Expected `--max-usd` to be a positive number of dollars (e.g. --max-usd 1.50), got `abc`.'),
+    );
     expect(() => flagLayer({ verifyUsd: 'x' })).toThrow('Expected `--verify-usd` to be a positive number of dollars (e.g. --verify-usd 1.50), got `x`.');
     expect(() => flagLayer({ maxTokens: 'lots' })).toThrow(
       'Expected `--max-tokens` to be a positive whole number of tokens (e.g. --max-tokens 200000 or 200k), got `lots`.',

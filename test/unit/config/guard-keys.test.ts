@@ -53,7 +53,9 @@ describe('the loop and scope keys', () => {
     expect(resolvePolicy({ flags: layer }).policy).toMatchObject({ loop: { attempts: 4, onLoop: 'off' }, scope: { files: 50, onScope: 'stop' } });
     await expect(flags(['--on-loop', 'never'])).rejects.toThrow(new UsageError('Expected `--on-loop` to be one of ask, stop, off, got `never`.'));
     await expect(flags(['--loop-attempts', 'x'])).rejects.toThrow('Expected `--loop-attempts` to be a whole number of attempts, at least 2 (e.g. 3), got `x`.');
-    await expect(flags(['--scope-files', '0'])).rejects.toThrow('Expected `--scope-files` to be a whole number of files, at least 1 (e.g. 200), or off, got `0`.');
+    await expect(flags(['--scope-files', '0'])).rejects.toThrow(
+      'Expected `--scope-files` to be a whole number of files, at least 1 (e.g. 200), or off, got `0`.',
+    );
     expect(envLayer({ CAPPED_SCOPE_FILES: '30' })['scope.files']!.value).toBe(30);
   });
 

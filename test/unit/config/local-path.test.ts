@@ -53,16 +53,30 @@ describe('usableDir', () => {
     const file = path.join(tmp, 'f');
     fs.writeFileSync(file, '');
     expect(problem(() => usableDir(file, 'CAPPED_HOME'))).toBe(`CAPPED_HOME ${file} cannot be used: it is a file, not a directory.`);
-    expect(problem(() => usableDir(path.join(file, 'x'), 'CAPPED_HOME'))).toBe(`CAPPED_HOME ${file}/x cannot be used: a part of its path is a file, not a directory.`);
-    expect(problem(() => usableDir(tmp, 'CAPPED_HOME', denying(new Set([tmp]))))).toBe(`CAPPED_HOME ${tmp} cannot be used: it is not readable and writable by you (permission denied).`);
+    expect(problem(() => usableDir(path.join(file, 'x'), 'CAPPED_HOME'))).toBe(
+      `CAPPED_HOME ${file}/x cannot be used: a part of its path is a file, not a directory.`,
+    );
+    expect(problem(() => usableDir(tmp, 'CAPPED_HOME', denying(new Set([tmp]))))).toBe(
+      `CAPPED_HOME ${tmp} cannot be used: it is not readable and writable by you (permission denied).`,
+    );
     expect(problem(() => usableDir(path.join(tmp, 'new'), 'CAPPED_HOME', denying(new Set([tmp]))))).toBe(
       `CAPPED_HOME ${tmp}/new cannot be used: ${tmp} is not writable by you, so it cannot be created.`,
     );
-    expect(problem(() => usableDir('/proc/nope/deeper', 'CAPPED_HOME'))).toBe('CAPPED_HOME /proc/nope/deeper cannot be used: it could not be created (ENOENT).');
+    expect(problem(() => usableDir('/proc/nope/deeper', 'CAPPED_HOME'))).toBe(
+      'CAPPED_HOME /proc/nope/deeper cannot be used: it could not be created (ENOENT).',
+    );
   });
 
   it('reports a directory it cannot look into', () => {
-    const io: PathIo = { ...realPathIo, stat: (p) => (p.startsWith(`${tmp}/locked`) ? (() => { throw errno('EACCES'); })() : realPathIo.stat(p)) };
+    const io: PathIo = {
+      ...realPathIo,
+      stat: (p) =>
+        p.startsWith(`${tmp}/locked`)
+          ? (() => {
+              throw errno('EACCES');
+            })()
+          : realPathIo.stat(p),
+    };
     expect(problem(() => usableDir(path.join(tmp, 'locked', 'home'), 'the data directory', io))).toBe(
       `the data directory ${tmp}/locked/home cannot be used: it cannot be read (permission denied).`,
     );
@@ -85,6 +99,8 @@ describe('writableFile', () => {
     const file = path.join(tmp, 'ro.json');
     fs.writeFileSync(file, '{}');
     expect(writableFile(file, '--record')).toBe(file);
-    expect(() => writableFile(file, 'the --record file', denying(new Set([file])))).toThrow(`the --record file ${file} cannot be used: it is not writable by you (permission denied).`);
+    expect(() => writableFile(file, 'the --record file', denying(new Set([file])))).toThrow(
+      `the --record file ${file} cannot be used: it is not writable by you (permission denied).`,
+    );
   });
 });

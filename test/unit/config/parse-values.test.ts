@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EXIT, UsageError } from '../../../src/errors.js';
 import { parseCount, parseTokenCount, parseUsd } from '../../../src/config/parse-values.js';
 
-const usdError = (raw: string): string =>
-  `Expected \`--max-usd\` to be a positive number of dollars (e.g. --max-usd 1.50), got \`${raw}\`.`;
+const usdError = (raw: string): string => `Expected \`--max-usd\` to be a positive number of dollars (e.g. --max-usd 1.50), got \`${raw}\`.`;
 const tokenError = (raw: string): string =>
   `Expected \`--max-tokens\` to be a positive whole number of tokens (e.g. --max-tokens 200000 or 200k), got \`${raw}\`.`;
 
@@ -51,9 +50,7 @@ describe('parseUsd', () => {
   });
 
   it('names the flag it was given', () => {
-    expect(() => parseUsd('--verify-usd', 'x')).toThrow(
-      'Expected `--verify-usd` to be a positive number of dollars (e.g. --verify-usd 1.50), got `x`.',
-    );
+    expect(() => parseUsd('--verify-usd', 'x')).toThrow('Expected `--verify-usd` to be a positive number of dollars (e.g. --verify-usd 1.50), got `x`.');
   });
 });
 

@@ -8,11 +8,27 @@ const policyOf = (preset: string) => resolvePolicy({ flags: flagLayer({ policy: 
 
 describe('presets', () => {
   it('individual: $1.00, hard stop, no automatic escalation, idle 10m, verification 40%', () => {
-    expect(policyOf('individual')).toEqual({ ...POLICY_DEFAULTS, policy: 'individual', maxUsd: 1, onLimit: 'stop', escalation: 'deny', idle: 600_000, verifyShare: 0.4 });
+    expect(policyOf('individual')).toEqual({
+      ...POLICY_DEFAULTS,
+      policy: 'individual',
+      maxUsd: 1,
+      onLimit: 'stop',
+      escalation: 'deny',
+      idle: 600_000,
+      verifyShare: 0.4,
+    });
   });
 
   it('team: $3.00, ask at the cap, escalation with confirmation, run log kept 30 days', () => {
-    expect(policyOf('team')).toEqual({ ...POLICY_DEFAULTS, policy: 'team', maxUsd: 3, onLimit: 'ask', escalation: 'ask', retentionDays: 30, scope: { files: 200, onScope: 'ask' } });
+    expect(policyOf('team')).toEqual({
+      ...POLICY_DEFAULTS,
+      policy: 'team',
+      maxUsd: 3,
+      onLimit: 'ask',
+      escalation: 'ask',
+      retentionDays: 30,
+      scope: { files: 200, onScope: 'ask' },
+    });
   });
 
   it('strict: lower cap, no unattended execution, no escalation, web tools restricted', () => {

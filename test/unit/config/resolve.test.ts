@@ -100,7 +100,10 @@ describe('resolvePolicy: precedence flags > env > .budgetrc > user > preset > bu
   });
 
   it('keeps nested keys apart: ledger.url and each ceiling have their own source', () => {
-    const layers = { env: envLayer({ CAPPED_LEDGER_URL: 'postgres://env.example/db' }), file: file('ledger:\n  url: postgres://file.example/db\nceilings:\n  maxTokens: 1m\n') };
+    const layers = {
+      env: envLayer({ CAPPED_LEDGER_URL: 'postgres://env.example/db' }),
+      file: file('ledger:\n  url: postgres://file.example/db\nceilings:\n  maxTokens: 1m\n'),
+    };
     const resolved = resolvePolicy(layers);
     expect(resolved.policy.ledger).toEqual({ url: 'postgres://env.example/db' });
     expect(resolved.policy.ceilings).toEqual({ maxUsd: null, maxTokens: 1_000_000, maxActions: null });
@@ -208,7 +211,9 @@ describe('resolvePolicy: rules across keys', () => {
     expect(problems({ flags: flagLayer({ onLimit: 'downgrade' }) })).toEqual([
       'onLimit is downgrade (flag --on-limit) but no downgradeTo model is set; set downgradeTo (--downgrade-to <model>) or choose another onLimit.',
     ]);
-    expect(resolvePolicy({ flags: flagLayer({ onLimit: 'downgrade' }), user: user({ downgradeTo: 'claude-haiku-4-5' }) }).policy.downgradeTo).toBe('claude-haiku-4-5');
+    expect(resolvePolicy({ flags: flagLayer({ onLimit: 'downgrade' }), user: user({ downgradeTo: 'claude-haiku-4-5' }) }).policy.downgradeTo).toBe(
+      'claude-haiku-4-5',
+    );
   });
 
   it('reports every problem at once', () => {
@@ -238,6 +243,8 @@ describe('resolvePolicy: sealed runs', () => {
 
 describe('sealed host lists in a file', () => {
   it('rejects an entry that is not a host name or pattern, naming where it is', () => {
-    expect(() => file('sealedAllow: [github.com, "http://x.com/"]\n')).toThrow(/sealedAllow.*expected a host name or pattern such as github.com or \*\.npmjs\.org, found "http:\/\/x\.com\/"/s);
+    expect(() => file('sealedAllow: [github.com, "http://x.com/"]\n')).toThrow(
+      /sealedAllow.*expected a host name or pattern such as github.com or \*\.npmjs\.org, found "http:\/\/x\.com\/"/s,
+    );
   });
 });

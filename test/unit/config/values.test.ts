@@ -40,6 +40,14 @@ describe('value kinds', () => {
   });
 
   it('describes what was found', () => {
-    expect([undefined, null, 'abc', 1.5, true, [1], { a: 1 }].map(describeFound)).toEqual(['nothing', 'an empty value', '"abc"', '1.5', 'true', 'a list', 'a mapping']);
+    expect([undefined, null, 'abc', 1.5, true, [1], { a: 1 }].map(describeFound)).toEqual([
+      'nothing',
+      'an empty value',
+      '"abc"',
+      '1.5',
+      'true',
+      'a list',
+      'a mapping',
+    ]);
   });
 });

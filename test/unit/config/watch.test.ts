@@ -77,14 +77,28 @@ describe('watchResolvedPolicy', () => {
     const layers = { flags: flagLayer({ onLimit: 'ask' }), env: {}, file: readPolicyFile(file, dir), user: null };
     const policies: ResolvedPolicy[] = [];
     const errors: ConfigError[] = [];
-    closers.push(await watchResolvedPolicy(layers, (p) => policies.push(p), (e) => errors.push(e), { cwd: dir, stableMs: 20 }));
+    closers.push(
+      await watchResolvedPolicy(
+        layers,
+        (p) => policies.push(p),
+        (e) => errors.push(e),
+        { cwd: dir, stableMs: 20 },
+      ),
+    );
     writeFileSync(file, 'maxUsd: 0.5\n');
     await vi.waitFor(() => expect(policies).toHaveLength(1), WAIT);
     expect(policies[0]!.policy).toMatchObject({ maxUsd: 0.5, onLimit: 'ask' });
 
     const strict = { ...layers, flags: flagLayer({ maxUsd: '1' }) };
     const errors2: ConfigError[] = [];
-    closers.push(await watchResolvedPolicy(strict, (p) => policies.push(p), (e) => errors2.push(e), { cwd: dir, stableMs: 20 }));
+    closers.push(
+      await watchResolvedPolicy(
+        strict,
+        (p) => policies.push(p),
+        (e) => errors2.push(e),
+        { cwd: dir, stableMs: 20 },
+      ),
+    );
     writeFileSync(file, 'ceilings:\n  maxUsd: 0.8\n');
     await vi.waitFor(() => expect(errors2).toHaveLength(1), WAIT);
     expect(errors2[0]!.message).toBe(`--max-usd 1 exceeds the ceiling of $0.80 set in ${file} (line 2); lower it or change that file.`);
@@ -96,7 +110,12 @@ describe('watchResolvedPolicy', () => {
     const policies: ResolvedPolicy[] = [];
     const errors: ConfigError[] = [];
     const noFile = { flags: {}, env: {}, file: null, user: null };
-    const close = await watchResolvedPolicy(noFile, (p) => policies.push(p), (e) => errors.push(e), { cwd: dir, stableMs: 20 });
+    const close = await watchResolvedPolicy(
+      noFile,
+      (p) => policies.push(p),
+      (e) => errors.push(e),
+      { cwd: dir, stableMs: 20 },
+    );
     writeFileSync(file, 'maxUsd: 0.5\n');
     unlinkSync(file);
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -37,8 +37,13 @@ describe('githubSummary', () => {
   });
 
   it('says which guard stopped the run, and why', () => {
-    const record = finishedRecord(start, { hardStop: { reason: 'loop', at: '2026-03-02T09:04:00.000Z', detail: 'the same failing step `make` ran 3 times: error: x' }, exitCode: 3 });
-    expect(githubSummary(record)).toContain('| Outcome | 🛑 **Stopped by the retry-loop guard** at 2026-03-02T09:04:00.000Z: the same failing step `make` ran 3 times: error: x · exit code 3 |\n');
+    const record = finishedRecord(start, {
+      hardStop: { reason: 'loop', at: '2026-03-02T09:04:00.000Z', detail: 'the same failing step `make` ran 3 times: error: x' },
+      exitCode: 3,
+    });
+    expect(githubSummary(record)).toContain(
+      '| Outcome | 🛑 **Stopped by the retry-loop guard** at 2026-03-02T09:04:00.000Z: the same failing step `make` ran 3 times: error: x · exit code 3 |\n',
+    );
   });
 
   it('says when capped stopped the run, and lists its approvals', () => {

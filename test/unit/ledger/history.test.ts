@@ -37,14 +37,7 @@ describe('run history', () => {
   });
 
   it('counts finished runs that made requests, and the agent’s own separately', () => {
-    const runs = [
-      run(0.5),
-      run(1),
-      run(2),
-      run(4, { command: ['codex', 'exec'] }),
-      run(9, { status: 'aborted' }),
-      run(0, { requestCount: 0 }),
-    ];
+    const runs = [run(0.5), run(1), run(2), run(4, { command: ['codex', 'exec'] }), run(9, { status: 'aborted' }), run(0, { requestCount: 0 })];
     expect(agentOf(['/usr/local/bin/claude', '-p'])).toBe('claude');
     const h = runHistory(runs, 'claude');
     expect(h.repo).toEqual({ runs: 4, medianUsd: 1, p90Usd: 4, medianRequests: 10 });

@@ -16,14 +16,33 @@ describe('redactCommand', () => {
 
   it('replaces keys and tokens, as values of secret flags or by their shape', () => {
     expect(redactCommand(['agent', '--api-key=sk-ant-api03-abcdefghijklmnop', '--x'])).toEqual(['agent', '--api-key=***', '--x']);
-    expect(redactCommand(['agent', '--api-key', 'short', '--token', 'abc', '--db-password', 'hunter2'])).toEqual(['agent', '--api-key', '***', '--token', '***', '--db-password', '***']);
+    expect(redactCommand(['agent', '--api-key', 'short', '--token', 'abc', '--db-password', 'hunter2'])).toEqual([
+      'agent',
+      '--api-key',
+      '***',
+      '--token',
+      '***',
+      '--db-password',
+      '***',
+    ]);
     expect(redactCommand(['agent', 'sk-proj-0123456789abcdef', 'ghp_0123456789abcdefABCDEF'])).toEqual(['agent', '***', '***']);
     expect(redactCommand(['agent', '--openai-api-key', 'x', '--anthropic-api-key=y'])).toEqual(['agent', '--openai-api-key', '***', '--anthropic-api-key=***']);
     expect(redactCommand(['agent', '--header', 'Authorization: Bearer abcdefgh12345678'])).toEqual(['agent', '--header', '<prompt: 38 chars>']);
   });
 
   it('keeps ordinary values: numbers, models, paths, and flags that only mention tokens', () => {
-    const command = ['aider', '--max-tokens', '4096', '--model', 'claude-sonnet-4-5-20250929', '--file', 'src/components/SettingsPanel2.tsx', '--keyboard', 'vi', '-v'];
+    const command = [
+      'aider',
+      '--max-tokens',
+      '4096',
+      '--model',
+      'claude-sonnet-4-5-20250929',
+      '--file',
+      'src/components/SettingsPanel2.tsx',
+      '--keyboard',
+      'vi',
+      '-v',
+    ];
     expect(redactCommand(command)).toEqual(command);
   });
 

@@ -88,11 +88,24 @@ describe('formatReport', () => {
     const text = formatReport(report, { color: false, timeZone: 'UTC' });
     const chart = text.split('spend per day')[1]!.split('\n\n')[0]!.split('\n');
     expect(chart[0]).toBe(''); // no note: nothing was spent on the morning of 03-01 before noon
-    expect(chart.slice(1).map((row) => row.trim().slice(0, 9))).toEqual(['Mon 03-02', 'Tue 03-03', 'Wed 03-04', 'Thu 03-05', 'Fri 03-06', 'Sat 03-07', 'Sun 03-08']);
+    expect(chart.slice(1).map((row) => row.trim().slice(0, 9))).toEqual([
+      'Mon 03-02',
+      'Tue 03-03',
+      'Wed 03-04',
+      'Thu 03-05',
+      'Fri 03-06',
+      'Sat 03-07',
+      'Sun 03-08',
+    ]);
 
     // p3 starts at 23:59:59 on 02-28, inside a period from 23:00 that day: its spend is named, not charted
     const lateRequest = { runId: 'p3', at: '2026-02-28T23:59:59.500Z', model: 'haiku', phase: 'implementation', costNano: 500_000_000 };
-    const early = computeReport({ ...INPUT, requests: [...INPUT.requests, lateRequest], since: new Date('2026-02-28T23:00:00.000Z'), now: new Date('2026-03-07T23:00:00.000Z') });
+    const early = computeReport({
+      ...INPUT,
+      requests: [...INPUT.requests, lateRequest],
+      since: new Date('2026-02-28T23:00:00.000Z'),
+      now: new Date('2026-03-07T23:00:00.000Z'),
+    });
     const earlyChart = formatReport(early, { color: false, timeZone: 'UTC' }).split('spend per day')[1]!.split('\n\n')[0]!.split('\n');
     expect(earlyChart[0]).toBe(' ($0.50 earlier in the period)');
     expect(earlyChart).toHaveLength(8);

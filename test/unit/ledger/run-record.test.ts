@@ -35,7 +35,11 @@ const settle = (id: string, model: string, costNano: number, at: string, estimat
 function shape(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(shape);
   if (typeof value !== 'object' || value === null) return typeof value;
-  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, shape((value as Record<string, unknown>)[k])]));
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, shape((value as Record<string, unknown>)[k])]),
+  );
 }
 
 describe('buildRunRecord', () => {
@@ -70,7 +74,13 @@ describe('buildRunRecord', () => {
     ];
     for (const key of designed) expect(record, key).toHaveProperty(key);
     // beyond the designed names, only the subscription flag (not yet in DESIGN.md)
-    expect(Object.keys(record).filter((k) => !designed.includes(k))).toEqual(['breachCause', 'apiEquivalent', 'toolsRemoved', 'reservation', 'upstreamNonCompliant']);
+    expect(Object.keys(record).filter((k) => !designed.includes(k))).toEqual([
+      'breachCause',
+      'apiEquivalent',
+      'toolsRemoved',
+      'reservation',
+      'upstreamNonCompliant',
+    ]);
     expect(Object.keys(record.budget).sort()).toEqual(['actions', 'tokens', 'usd', 'verifyUsd']);
     expect(Object.keys(record.spent).sort()).toEqual(
       ['usd', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'actions', 'requests'].sort(),

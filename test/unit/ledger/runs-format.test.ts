@@ -32,7 +32,15 @@ describe('formatRunList', () => {
   it('prints one aligned line per run and a total', () => {
     const runs: RunSummary[] = [
       SUMMARY,
-      { ...SUMMARY, id: '20260302-080000-def456', status: 'aborted', spentUsd: 2.5, budgetUsd: null, exceededInitialBudget: true, hardStop: { reason: 'usd', at: at(5) } },
+      {
+        ...SUMMARY,
+        id: '20260302-080000-def456',
+        status: 'aborted',
+        spentUsd: 2.5,
+        budgetUsd: null,
+        exceededInitialBudget: true,
+        hardStop: { reason: 'usd', at: at(5) },
+      },
       { ...SUMMARY, id: '20260301-080000-0a0b0c', status: 'finished', startedAt: at(-86_400), spentUsd: 0.5, exceededInitialBudget: true, command: ['aider'] },
     ];
     expect(formatRunList(runs, new Date('2026-02-23T09:00:00Z'), OPTS)).toBe(
@@ -112,7 +120,16 @@ describe('formatRunDetail', () => {
 
   it('says an aborted run was rebuilt, when it was last seen, and that its exit code is unknown', () => {
     const record = rebuildRecord(
-      { id: start.id, command: [...start.command], cwd: start.repo, startedAt: start.startedAt, lastAt: at(3), budget: start.budget, policy: start.policy, hardStop: null },
+      {
+        id: start.id,
+        command: [...start.command],
+        cwd: start.repo,
+        startedAt: start.startedAt,
+        lastAt: at(3),
+        budget: start.budget,
+        policy: start.policy,
+        hardStop: null,
+      },
       requests,
       [],
     );
@@ -127,7 +144,16 @@ describe('formatRunDetail', () => {
 
   it('says a running run is still running', () => {
     const record = rebuildRecord(
-      { id: start.id, command: [...start.command], cwd: start.cwd, startedAt: start.startedAt, lastAt: at(0), budget: start.budget, policy: start.policy, hardStop: null },
+      {
+        id: start.id,
+        command: [...start.command],
+        cwd: start.cwd,
+        startedAt: start.startedAt,
+        lastAt: at(0),
+        budget: start.budget,
+        policy: start.policy,
+        hardStop: null,
+      },
       [],
       [],
     );

@@ -201,7 +201,10 @@ describe('PriceBook with a fake calcPrice', () => {
 });
 
 describe('price overrides from configuration', () => {
-  const book = createPriceBook(undefined, { 'in-house-llm': { input: 2, output: 8, cacheRead: 0.5, cacheWrite: 2.5 }, 'claude-sonnet-4-5': { input: 1, output: 1, cacheRead: 1, cacheWrite: 1 } });
+  const book = createPriceBook(undefined, {
+    'in-house-llm': { input: 2, output: 8, cacheRead: 0.5, cacheWrite: 2.5 },
+    'claude-sonnet-4-5': { input: 1, output: 1, cacheRead: 1, cacheWrite: 1 },
+  });
 
   it('prices a model genai-prices lacks, by kind of token', () => {
     // 1000 in × $2 + 500 out × $8 + 2000 cache reads × $0.50 + 100 5m writes × $2.50 + 100 1h writes × $4 (per million)
@@ -212,11 +215,15 @@ describe('price overrides from configuration', () => {
   });
 
   it('wins over genai-prices for a model both know', () => {
-    expect(book.cost('anthropic', 'claude-sonnet-4-5', { input: 1_000_000, output: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, webSearches: 0 })).toBe(1_000_000_000);
+    expect(book.cost('anthropic', 'claude-sonnet-4-5', { input: 1_000_000, output: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, webSearches: 0 })).toBe(
+      1_000_000_000,
+    );
   });
 
   it('leaves other models to genai-prices, and unknown ones unpriced', () => {
-    expect(book.cost('anthropic', 'claude-haiku-4-5', { input: 1_000_000, output: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, webSearches: 0 })).toBe(1_000_000_000);
+    expect(book.cost('anthropic', 'claude-haiku-4-5', { input: 1_000_000, output: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, webSearches: 0 })).toBe(
+      1_000_000_000,
+    );
     expect(book.quote('anthropic', 'claude-mystery-9', 10)).toBeNull();
   });
 });

@@ -54,7 +54,10 @@ const failing = (n: number): unknown[] =>
 const body = (history: unknown[]) => ({
   model: 'claude-sonnet-4-5',
   max_tokens: 1000,
-  tools: [{ name: 'WebSearch', input_schema: {} }, { name: 'Bash', input_schema: {} }],
+  tools: [
+    { name: 'WebSearch', input_schema: {} },
+    { name: 'Bash', input_schema: {} },
+  ],
   messages: [{ role: 'user', content: 'fix the build' }, ...history],
 });
 
@@ -76,7 +79,12 @@ describe('admitRequest', () => {
     const { deps: d } = deps(0);
     const json = body(failing(3));
     const admit = await admitRequest(d, anthropic, json, '/v1/messages', Buffer.from(JSON.stringify(json)), () => undefined);
-    expect(admit).toEqual({ ok: false, status: anthropic.limitStatus, notify: true, message: expect.stringMatching(/^capped: the same failing step `make` ran 3 times in a row \(last error: error: x\)\./) as unknown });
+    expect(admit).toEqual({
+      ok: false,
+      status: anthropic.limitStatus,
+      notify: true,
+      message: expect.stringMatching(/^capped: the same failing step `make` ran 3 times in a row \(last error: error: x\)\./) as unknown,
+    });
     expect(d.keeper.state.hardStop).toMatchObject({ reason: 'loop', detail: 'the same failing step `make` ran 3 times: error: x' });
   });
 });

@@ -102,9 +102,17 @@ function relay(provider: Provider, allowToolCall?: RelayHooks['allowToolCall'], 
 }
 
 const sse = (type: string, data: Record<string, unknown>): string => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
-const START = sse('message_start', { message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], usage: { input_tokens: 120, output_tokens: 1 } } });
-const TEXT = sse('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) + sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Hello there' } }) + sse('content_block_stop', { index: 0 });
-const TOOL = sse('content_block_start', { index: 1, content_block: { type: 'tool_use', id: 'toolu_1', name: 'Bash', input: {} } }) + sse('content_block_delta', { index: 1, delta: { type: 'input_json_delta', partial_json: '{"command":"ls"}' } }) + sse('content_block_stop', { index: 1 });
+const START = sse('message_start', {
+  message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], usage: { input_tokens: 120, output_tokens: 1 } },
+});
+const TEXT =
+  sse('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+  sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Hello there' } }) +
+  sse('content_block_stop', { index: 0 });
+const TOOL =
+  sse('content_block_start', { index: 1, content_block: { type: 'tool_use', id: 'toolu_1', name: 'Bash', input: {} } }) +
+  sse('content_block_delta', { index: 1, delta: { type: 'input_json_delta', partial_json: '{"command":"ls"}' } }) +
+  sse('content_block_stop', { index: 1 });
 const END = sse('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 42 } }) + sse('message_stop', {});
 
 describe('EventRelay (Anthropic SSE, in memory)', () => {
@@ -181,11 +189,20 @@ describe('EventRelay (Anthropic SSE, in memory)', () => {
 });
 
 describe('EventRelay (OpenAI Chat SSE, in memory)', () => {
-  const chunk = (o: Record<string, unknown>): string => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model: 'gpt-4.1-mini', ...o })}\n\n`;
+  const chunk = (o: Record<string, unknown>): string =>
+    `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model: 'gpt-4.1-mini', ...o })}\n\n`;
   it('drops the usage chunk capped asked for and reads its usage; the tool call passes', async () => {
     const { upstream, res, done } = relay(openaiChat, undefined, true);
-    const call = chunk({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'exec', arguments: '' } }] }, finish_reason: null }], usage: null });
-    const args = chunk({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"cmd":"ls"}' } }] }, finish_reason: 'tool_calls' }], usage: null });
+    const call = chunk({
+      choices: [
+        { index: 0, delta: { tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'exec', arguments: '' } }] }, finish_reason: null },
+      ],
+      usage: null,
+    });
+    const args = chunk({
+      choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"cmd":"ls"}' } }] }, finish_reason: 'tool_calls' }],
+      usage: null,
+    });
     const usage = chunk({ choices: [], usage: { prompt_tokens: 50, completion_tokens: 7, total_tokens: 57 } });
     upstream.send(call + args + usage + 'data: [DONE]\n\n', 3);
     upstream.finish();

@@ -14,7 +14,10 @@ function claudeBody(turns: number, ttl: '5m' | '1h' = '1h'): Record<string, unkn
   for (let i = 0; i < turns; i++) {
     const last = i === turns - 1;
     const text = `turn ${i} ` + 'x'.repeat(4000);
-    messages.push({ role: i % 2 === 0 ? 'user' : 'assistant', content: [{ type: 'text', text, ...(last ? { cache_control: { type: 'ephemeral', ttl } } : {}) }] });
+    messages.push({
+      role: i % 2 === 0 ? 'user' : 'assistant',
+      content: [{ type: 'text', text, ...(last ? { cache_control: { type: 'ephemeral', ttl } } : {}) }],
+    });
   }
   return {
     model: 'claude-sonnet-4-5',
@@ -40,7 +43,17 @@ function learnedEstimator(): InputEstimator {
 describe('predictInput', () => {
   it('prices a first request from its bytes, all written at the breakpoint TTL', () => {
     const body = Buffer.from(JSON.stringify(claudeBody(1)));
-    const p = predictInput({ rules: EXPLICIT, model: 'm', hints: anthropicCacheHints(claudeBody(1)), body, continuation: null, estimator: learnedEstimator(), now: T0, cacheEfficiency: null, hiddenMarkers: [] });
+    const p = predictInput({
+      rules: EXPLICIT,
+      model: 'm',
+      hints: anthropicCacheHints(claudeBody(1)),
+      body,
+      continuation: null,
+      estimator: learnedEstimator(),
+      now: T0,
+      cacheEfficiency: null,
+      hiddenMarkers: [],
+    });
     expect(p.total).toBe(Math.ceil(body.length * 0.25 * 1.05));
     expect(p.likely).toEqual({ input: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: p.total });
     expect(p.worst).toEqual(p.likely);
@@ -60,7 +73,17 @@ describe('predictInput', () => {
     const raw = Buffer.from(JSON.stringify(next));
     const continuation = memory.match('k', raw, null);
     expect(continuation).not.toBeNull();
-    const p = predictInput({ rules: EXPLICIT, model: 'm', hints: anthropicCacheHints(next), body: raw, continuation, estimator, now: T0 + 60_000, cacheEfficiency: null, hiddenMarkers: [] });
+    const p = predictInput({
+      rules: EXPLICIT,
+      model: 'm',
+      hints: anthropicCacheHints(next),
+      body: raw,
+      continuation,
+      estimator,
+      now: T0 + 60_000,
+      cacheEfficiency: null,
+      hiddenMarkers: [],
+    });
     // Only the two new turns (and the moved breakpoint) are estimated: about 2 × 4 KB.
     const newBytes = raw.length - continuation!.sharedBytes;
     expect(newBytes).toBeGreaterThan(8000);
@@ -80,7 +103,15 @@ describe('predictInput', () => {
     memory.settled(seen, { input: 0, cacheRead: 0, cacheWrite5m: 12_000, cacheWrite1h: 0 }, 500, null);
     const next = claudeBody(5, '5m');
     const raw = Buffer.from(JSON.stringify(next));
-    const args = { rules: EXPLICIT, model: 'm', body: raw, continuation: memory.match('k', raw, null), estimator: learnedEstimator(), cacheEfficiency: null, hiddenMarkers: [] };
+    const args = {
+      rules: EXPLICIT,
+      model: 'm',
+      body: raw,
+      continuation: memory.match('k', raw, null),
+      estimator: learnedEstimator(),
+      cacheEfficiency: null,
+      hiddenMarkers: [],
+    };
     const late = predictInput({ ...args, hints: anthropicCacheHints(next), now: T0 + 6 * 60_000 });
     expect(late.likely.cacheRead).toBe(0);
     expect(late.likely.cacheWrite5m).toBe(late.total);
@@ -101,7 +132,17 @@ describe('predictInput', () => {
     const rawB = Buffer.from(JSON.stringify(b));
     const continuation = memory.match('k', rawB, null);
     expect(continuation?.droppedBytes).toBe(1);
-    const p = predictInput({ rules: EXPLICIT, model: 'm', hints: anthropicCacheHints(b), body: rawB, continuation, estimator, now: T0 + 1000, cacheEfficiency: null, hiddenMarkers: [] });
+    const p = predictInput({
+      rules: EXPLICIT,
+      model: 'm',
+      hints: anthropicCacheHints(b),
+      body: rawB,
+      continuation,
+      estimator,
+      now: T0 + 1000,
+      cacheEfficiency: null,
+      hiddenMarkers: [],
+    });
     const prefixBytes = Buffer.byteLength(JSON.stringify([b.tools, b.system]));
     expect(p.likely.cacheRead).toBe(Math.floor(prefixBytes * estimator.tokensPerByte() * 0.9));
     expect(p.likely.cacheRead).toBeLessThan(16_000 - 1000);
@@ -110,14 +151,26 @@ describe('predictInput', () => {
   it('automatic caches: what the cache lately served of the shared earlier prompt, in 128-token steps from 1,024', () => {
     const memory = new ConversationMemory();
     const estimator = learnedEstimator();
-    const body = (n: number): Record<string, unknown> => ({ model: 'gpt-5', input: Array.from({ length: n }, (_, i) => ({ role: 'user', content: `m${i} ` + 'y'.repeat(3000) })) });
+    const body = (n: number): Record<string, unknown> => ({
+      model: 'gpt-5',
+      input: Array.from({ length: n }, (_, i) => ({ role: 'user', content: `m${i} ` + 'y'.repeat(3000) })),
+    });
     const first = body(4);
     const seen = seenOf('k', Buffer.from(JSON.stringify(first)), openaiCacheHints(first), T0);
     memory.sent(seen);
     memory.settled(seen, { input: 3100, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0 }, 100, null);
     const next = body(6);
     const raw = Buffer.from(JSON.stringify(next));
-    const args = { rules: AUTOMATIC, model: 'm', hints: openaiCacheHints(next), body: raw, continuation: memory.match('k', raw, null), estimator, now: T0 + 1000, hiddenMarkers: [] };
+    const args = {
+      rules: AUTOMATIC,
+      model: 'm',
+      hints: openaiCacheHints(next),
+      body: raw,
+      continuation: memory.match('k', raw, null),
+      estimator,
+      now: T0 + 1000,
+      hiddenMarkers: [],
+    };
     expect(predictInput({ ...args, cacheEfficiency: null }).likely.cacheRead).toBe(0);
     expect(predictInput({ ...args, cacheEfficiency: 0 }).likely.cacheRead).toBe(0);
     const served = predictInput({ ...args, cacheEfficiency: 1 });
@@ -141,7 +194,17 @@ describe('predictInput', () => {
     const next = { model: 'gpt-5', previous_response_id: 'resp_1', input: [{ type: 'function_call_output', output: 'ok' }] };
     const raw = Buffer.from(JSON.stringify(next));
     const hints = openaiCacheHints(next);
-    const p = predictInput({ rules: AUTOMATIC, model: 'm', hints, body: raw, continuation: memory.match('k', raw, hints.continues), estimator: learnedEstimator(), now: T0, cacheEfficiency: null, hiddenMarkers: [] });
+    const p = predictInput({
+      rules: AUTOMATIC,
+      model: 'm',
+      hints,
+      body: raw,
+      continuation: memory.match('k', raw, hints.continues),
+      estimator: learnedEstimator(),
+      now: T0,
+      cacheEfficiency: null,
+      hiddenMarkers: [],
+    });
     expect(p.sharedTokens).toBe(25_700);
     expect(p.total).toBeGreaterThan(25_700);
   });
@@ -149,20 +212,64 @@ describe('predictInput', () => {
   it('marks content the body does not hold, in the part not known from a bill', () => {
     const memory = new ConversationMemory();
     const markers = ['"file_id"'];
-    const doc = { model: 'm', messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'file', file_id: 'file_1' } }, { type: 'text', text: 'z'.repeat(5000) }] }] };
+    const doc = {
+      model: 'm',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'document', source: { type: 'file', file_id: 'file_1' } },
+            { type: 'text', text: 'z'.repeat(5000) },
+          ],
+        },
+      ],
+    };
     const raw = Buffer.from(JSON.stringify(doc));
-    const first = predictInput({ rules: EXPLICIT, model: 'm', hints: anthropicCacheHints(doc), body: raw, continuation: null, estimator: learnedEstimator(), now: T0, cacheEfficiency: null, hiddenMarkers: markers });
+    const first = predictInput({
+      rules: EXPLICIT,
+      model: 'm',
+      hints: anthropicCacheHints(doc),
+      body: raw,
+      continuation: null,
+      estimator: learnedEstimator(),
+      now: T0,
+      cacheEfficiency: null,
+      hiddenMarkers: markers,
+    });
     expect(first.uncertain).toBe(true);
     const seen = seenOf('k', raw, anthropicCacheHints(doc), T0);
     memory.sent(seen);
     memory.settled(seen, { input: 61_250, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0 }, 10, null);
     const next = { ...doc, messages: [...doc.messages, { role: 'assistant', content: [{ type: 'text', text: 'w'.repeat(5000) }] }] };
     const nextRaw = Buffer.from(JSON.stringify(next));
-    const p = predictInput({ rules: EXPLICIT, model: 'm', hints: anthropicCacheHints(next), body: nextRaw, continuation: memory.match('k', nextRaw, null), estimator: learnedEstimator(), now: T0, cacheEfficiency: null, hiddenMarkers: markers });
+    const p = predictInput({
+      rules: EXPLICIT,
+      model: 'm',
+      hints: anthropicCacheHints(next),
+      body: nextRaw,
+      continuation: memory.match('k', nextRaw, null),
+      estimator: learnedEstimator(),
+      now: T0,
+      cacheEfficiency: null,
+      hiddenMarkers: markers,
+    });
     expect(p.uncertain).toBe(false);
     // The document's tokens come from the earlier bill.
     expect(p.total).toBeGreaterThan(61_250);
-    expect(predictInput({ rules: EXPLICIT, model: 'm', hints: anthropicCacheHints(next), body: nextRaw, continuation: null, estimator: learnedEstimator(), now: T0, cacheEfficiency: null, hiddenMarkers: markers, exactTotal: 62_600 }).total).toBe(62_600);
+    expect(
+      predictInput({
+        rules: EXPLICIT,
+        model: 'm',
+        hints: anthropicCacheHints(next),
+        body: nextRaw,
+        continuation: null,
+        estimator: learnedEstimator(),
+        now: T0,
+        cacheEfficiency: null,
+        hiddenMarkers: markers,
+        exactTotal: 62_600,
+      }).total,
+    ).toBe(62_600);
   });
 });
 
@@ -172,7 +279,10 @@ describe('ConversationMemory', () => {
     const hints = openaiCacheHints({});
     const a = Buffer.from('{"input":"' + 'a'.repeat(10_000) + '"}');
     const b = Buffer.from('{"input":"' + 'b'.repeat(10_000) + '"}');
-    for (const [body, tokens] of [[a, 2500], [b, 2600]] as const) {
+    for (const [body, tokens] of [
+      [a, 2500],
+      [b, 2600],
+    ] as const) {
       const seen = seenOf('k', body, hints, T0);
       memory.sent(seen);
       memory.settled(seen, { input: tokens, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0 }, 0, null);

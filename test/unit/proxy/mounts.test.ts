@@ -12,8 +12,12 @@ describe('proxy mounts', () => {
     expect(mounts.get('gemini')!.upstream.url.href).toBe('https://generativelanguage.googleapis.com/');
   });
 
-  it("chains to a base URL the user already had (first variable set wins)", () => {
-    const mounts = buildMounts({ ANTHROPIC_BASE_URL: 'http://gw.local:8080/anthropic', OPENAI_API_BASE: 'https://proxy.example/v1', GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:9/' });
+  it('chains to a base URL the user already had (first variable set wins)', () => {
+    const mounts = buildMounts({
+      ANTHROPIC_BASE_URL: 'http://gw.local:8080/anthropic',
+      OPENAI_API_BASE: 'https://proxy.example/v1',
+      GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:9/',
+    });
     expect(mounts.get('anthropic')!.upstream.url.href).toBe('http://gw.local:8080/anthropic');
     expect(mounts.get('openai')!.upstream.url.href).toBe('https://proxy.example/v1');
     expect(mounts.get('gemini')!.upstream.url.href).toBe('http://127.0.0.1:9/');

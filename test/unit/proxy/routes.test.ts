@@ -7,7 +7,8 @@ import { classifyRoute, compileRoutes, isAllowed, routeRefusal } from '../../../
 import { isRoutePattern } from '../../../src/config/route-pattern.js';
 import type { Provider } from '../../../src/proxy/providers/types.js';
 
-const kind = (provider: Provider, method: string, path: string, hasBody = !['GET', 'HEAD', 'DELETE'].includes(method)) => classifyRoute(provider, method, path, hasBody).kind;
+const kind = (provider: Provider, method: string, path: string, hasBody = !['GET', 'HEAD', 'DELETE'].includes(method)) =>
+  classifyRoute(provider, method, path, hasBody).kind;
 
 describe('the route table', () => {
   it('meters the generation routes of every provider', () => {

@@ -15,7 +15,21 @@ describe('CONNECT targets', () => {
   });
 
   it('rejects anything else', () => {
-    for (const bad of ['api.anthropic.com', 'api.anthropic.com:', ':443', 'host:0', 'host:65536', 'host:443/path', 'http://host:443', 'a b:443', '::1:443', 'host:-1', '.host:443', 'a..b:443', 'user@host:443']) {
+    for (const bad of [
+      'api.anthropic.com',
+      'api.anthropic.com:',
+      ':443',
+      'host:0',
+      'host:65536',
+      'host:443/path',
+      'http://host:443',
+      'a b:443',
+      '::1:443',
+      'host:-1',
+      '.host:443',
+      'a..b:443',
+      'user@host:443',
+    ]) {
       expect(parseAuthority(bad), bad).toBeNull();
     }
   });

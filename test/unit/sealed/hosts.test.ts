@@ -36,12 +36,18 @@ describe('what a sealed run does with a host', () => {
   it('tunnels other hosts the allow list covers, and deny wins over allow', () => {
     expect(decideHost('github.com', open)).toEqual({ kind: 'tunnel' });
     expect(decideHost('github.com', { allow: ['github.com'], deny: [] })).toEqual({ kind: 'tunnel' });
-    expect(decideHost('gist.github.com', { allow: ['*'], deny: ['*.github.com'] })).toEqual({ kind: 'deny', reason: 'gist.github.com matches sealedDeny entry "*.github.com"' });
+    expect(decideHost('gist.github.com', { allow: ['*'], deny: ['*.github.com'] })).toEqual({
+      kind: 'deny',
+      reason: 'gist.github.com matches sealedDeny entry "*.github.com"',
+    });
     expect(decideHost('github.com', { allow: ['*.npmjs.org'], deny: [] })).toEqual({ kind: 'deny', reason: 'github.com is not in sealedAllow' });
   });
 
   it('refuses model APIs capped cannot meter unless allowed by name', () => {
-    expect(decideHost('cloudcode-pa.googleapis.com', open)).toMatchObject({ kind: 'deny', reason: expect.stringContaining('a model API capped cannot meter') as string });
+    expect(decideHost('cloudcode-pa.googleapis.com', open)).toMatchObject({
+      kind: 'deny',
+      reason: expect.stringContaining('a model API capped cannot meter') as string,
+    });
     expect(decideHost('my-res.openai.azure.com', open).kind).toBe('deny');
     expect(decideHost('openrouter.ai', { allow: ['*', 'openrouter.ai'], deny: [] })).toEqual({ kind: 'tunnel' });
   });

@@ -31,7 +31,14 @@ describe('agent recipes', () => {
 
   it('inserts the Codex config override right after its executable', () => {
     expect(launch('codex', ['codex', 'exec', 'task']).argv).toEqual(['codex', '-c', 'openai_base_url="http://p/openai"', 'exec', 'task']);
-    expect(launch('codex', ['npx', '-y', '@openai/codex', 'exec']).argv).toEqual(['npx', '-y', '@openai/codex', '-c', 'openai_base_url="http://p/openai"', 'exec']);
+    expect(launch('codex', ['npx', '-y', '@openai/codex', 'exec']).argv).toEqual([
+      'npx',
+      '-y',
+      '@openai/codex',
+      '-c',
+      'openai_base_url="http://p/openai"',
+      'exec',
+    ]);
     expect(launch('codex').env).toEqual({ OPENAI_BASE_URL: 'http://p/openai' });
   });
 
@@ -43,7 +50,12 @@ describe('agent recipes', () => {
     expect(launch('claude').env).toEqual({ ANTHROPIC_BASE_URL: 'http://p/anthropic' });
     expect(launch('gemini').env).toEqual({ GOOGLE_GEMINI_BASE_URL: 'http://p/gemini' });
     expect(launch('goose').env).toEqual({ ANTHROPIC_HOST: 'http://p/anthropic', OPENAI_HOST: 'http://p/openai-host' });
-    expect(launch('aider').env).toEqual({ OPENAI_API_BASE: 'http://p/openai', OPENAI_BASE_URL: 'http://p/openai', ANTHROPIC_BASE_URL: 'http://p/anthropic', ANTHROPIC_API_BASE: 'http://p/anthropic' });
+    expect(launch('aider').env).toEqual({
+      OPENAI_API_BASE: 'http://p/openai',
+      OPENAI_BASE_URL: 'http://p/openai',
+      ANTHROPIC_BASE_URL: 'http://p/anthropic',
+      ANTHROPIC_API_BASE: 'http://p/anthropic',
+    });
     expect(launch('generic').env).toEqual({
       ANTHROPIC_BASE_URL: 'http://p/anthropic',
       OPENAI_BASE_URL: 'http://p/openai',

@@ -140,15 +140,47 @@ describe('TerminalPainter over random streams', () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed % n;
     };
-    const pieces = ['text ', '\r\n', `${E}[31m`, `${E}[0m`, `${E}[2J`, `${E}[H`, `${E}[10;5H`, `${E}]0;title${E}\\`, `${E}]11;?\x07`, `${E}[?25l`, `${E}[?25h`, `${E}(0`, `${E}(B`, `${E}[2;20r`, `${E}P+q544e${E}\\`, 'é€😀'];
+    const pieces = [
+      'text ',
+      '\r\n',
+      `${E}[31m`,
+      `${E}[0m`,
+      `${E}[2J`,
+      `${E}[H`,
+      `${E}[10;5H`,
+      `${E}]0;title${E}\\`,
+      `${E}]11;?\x07`,
+      `${E}[?25l`,
+      `${E}[?25h`,
+      `${E}(0`,
+      `${E}(B`,
+      `${E}[2;20r`,
+      `${E}P+q544e${E}\\`,
+      'é€😀',
+    ];
     // What the painter itself writes, so it can be told apart from the child's sequences.
-    const ours = new Set([SYNC_ON, SYNC_OFF, `${E}7`, `${E}8`, `${E}[?7l`, `${E}[?7h`, `${E}[?25l`, `${E}[?25h`, `${E}[30;1H`, `${E}[0m`, `${E}[2K`, `${E}(B`, '\x0f', `${E}[1;29r`]);
+    const ours = new Set([
+      SYNC_ON,
+      SYNC_OFF,
+      `${E}7`,
+      `${E}8`,
+      `${E}[?7l`,
+      `${E}[?7h`,
+      `${E}[?25l`,
+      `${E}[?25h`,
+      `${E}[30;1H`,
+      `${E}[0m`,
+      `${E}[2K`,
+      `${E}(B`,
+      '\x0f',
+      `${E}[1;29r`,
+    ]);
     for (let round = 0; round < 200; round++) {
       let stream = '';
       for (let i = 0; i < 30; i++) stream += pieces[rand(pieces.length)];
       const p = painter();
       let out = '';
-      for (let at = 0; at < stream.length; ) {
+      for (let at = 0; at < stream.length;) {
         const size = 1 + rand(12);
         out += p.paint(stream.slice(at, at + size));
         at += size;

@@ -17,7 +17,10 @@ function scanAll(chunks: string[]): { seen: Seen[][]; scanner: TerminalScanner }
   return { seen, scanner };
 }
 
-const seqs = (chunks: string[]): TermSequence[] => scanAll(chunks).seen.flat().map((s) => s.seq);
+const seqs = (chunks: string[]): TermSequence[] =>
+  scanAll(chunks)
+    .seen.flat()
+    .map((s) => s.seq);
 
 describe('TerminalScanner', () => {
   it('reports CSI sequences with prefix, params, intermediates and final', () => {

@@ -79,9 +79,7 @@ function standardWorld(): World {
 
 describe('agentTree', () => {
   it('is the root, its descendants and marked strays, without zombies, dead pids or capped itself', () => {
-    const world = standardWorld()
-      .add(104, 100, { state: 'Z' })
-      .add(process.pid, 100); // capped itself can never be part of the tree it ends
+    const world = standardWorld().add(104, 100, { state: 'Z' }).add(process.pid, 100); // capped itself can never be part of the tree it ends
     const tree = agentTree(100, { marker: MARKER, readTable: world.readTable, findMarked: (m) => [...world.findMarked(m), 999_999] });
     expect(tree[0]).toBe(100);
     expect([...tree].sort((a, b) => a - b)).toEqual([100, 101, 102, 103, 200]);

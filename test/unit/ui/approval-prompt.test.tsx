@@ -47,7 +47,15 @@ describe('ApprovalPrompt', () => {
 
   it('shows an amount being typed', () => {
     const { lastFrame } = render(
-      <ApprovalPrompt question="Raise max spend to: $" input="2.5" choices={[{ key: 'Enter', label: 'confirm' }, { key: 'Esc', label: 'cancel' }]} columns={80} />,
+      <ApprovalPrompt
+        question="Raise max spend to: $"
+        input="2.5"
+        choices={[
+          { key: 'Enter', label: 'confirm' },
+          { key: 'Esc', label: 'cancel' },
+        ]}
+        columns={80}
+      />,
     );
     expect(lastFrame()).toBe('Raise max spend to: $ 2.5_ confirm (Enter) or cancel (Esc)?');
   });

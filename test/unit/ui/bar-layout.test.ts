@@ -24,7 +24,9 @@ describe('layoutBar', () => {
   });
 
   it('drops fields in the documented order as the terminal narrows', () => {
-    expect(line(FULL, 140)).toBe('capped ███░░░░░░░ $0.42/$1.50 · $1.08 left · 12k tokens left · 8 actions left · verify $0.10/$0.60 · claude-sonnet-4-5 · running');
+    expect(line(FULL, 140)).toBe(
+      'capped ███░░░░░░░ $0.42/$1.50 · $1.08 left · 12k tokens left · 8 actions left · verify $0.10/$0.60 · claude-sonnet-4-5 · running',
+    );
     expect(line(FULL, 125)).toBe('███░░░░░░░ $0.42/$1.50 · $1.08 left · 12k tokens left · 8 actions left · verify $0.10/$0.60 · claude-sonnet-4-5 · running');
     expect(line(FULL, 120)).toBe('███░░░░░░░ $0.42/$1.50 · $1.08 left · 12k tokens left · 8 actions left · claude-sonnet-4-5 · running');
     expect(line(FULL, 100)).toBe('███░░░░░░░ $0.42/$1.50 · $1.08 left · 12k tokens left · claude-sonnet-4-5 · running');
@@ -64,7 +66,11 @@ describe('layoutBar', () => {
   });
 
   it('never draws into the last column, at any width', () => {
-    const variants: BarFields[] = [FULL, { ...FULL, model: 'x'.repeat(80), status: 'waiting for approval' }, { ...FULL, cap: null, fraction: null, remaining: null }];
+    const variants: BarFields[] = [
+      FULL,
+      { ...FULL, model: 'x'.repeat(80), status: 'waiting for approval' },
+      { ...FULL, cap: null, fraction: null, remaining: null },
+    ];
     for (const fields of variants) {
       for (let columns = 2; columns <= 220; columns++) {
         expect(partsWidth(layoutBar(fields, columns)), `${columns} columns`).toBeLessThanOrEqual(columns - 1);

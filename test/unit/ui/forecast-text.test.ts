@@ -67,7 +67,10 @@ describe('escalationForecast', () => {
 
   it('makes no such claim when a typical run fits, or without history; too early, says nothing', () => {
     expect(escalationForecast(state, ask, history(8))?.lead).toBeNull();
-    expect(escalationForecast(state, ask, null)).toEqual({ lead: null, detail: 'at this rate ~6 requests left on claude-sonnet-4-5 ($1.00), ~9 on claude-opus-4-5 ($5.00)' });
+    expect(escalationForecast(state, ask, null)).toEqual({
+      lead: null,
+      detail: 'at this rate ~6 requests left on claude-sonnet-4-5 ($1.00), ~9 on claude-opus-4-5 ($5.00)',
+    });
     expect(escalationForecast({ ...state, requests: 1 }, ask, history(20))).toBeNull();
   });
 });
@@ -91,7 +94,15 @@ describe('withProjection (the escalation question as asked)', () => {
     for (let i = 0; i < 4; i++) {
       state = step(state, request(`q${i}`, 'claude-sonnet-4-5', SONNET)).state;
       const usage = { input: 1000, output: 100, cacheRead: 0, cacheWrite: 0 };
-      state = step(state, { type: 'settle', id: `q${i}`, at: '2026-03-02T09:00:01.000Z', model: 'claude-sonnet-4-5', usage, costNano: 0.1 * USD, estimated: false }).state;
+      state = step(state, {
+        type: 'settle',
+        id: `q${i}`,
+        at: '2026-03-02T09:00:01.000Z',
+        model: 'claude-sonnet-4-5',
+        usage,
+        costNano: 0.1 * USD,
+        estimated: false,
+      }).state;
     }
     const result = step(state, request('q4', 'claude-opus-4-5', OPUS));
     const ask = result.actions.find((a): a is Extract<BudgetAction, { type: 'ask' }> => a.type === 'ask');

@@ -50,7 +50,13 @@ describe('capsText', () => {
 describe('LineReporter.start', () => {
   it('prints one exact line', () => {
     const { r, raw } = reporter();
-    r.start({ runId: '20260101-000000-abc123', caps: { usd: 1_500_000_000, tokens: 200_000, actions: null }, command: ['claude', '--print', 'hi'], agent: 'claude', onLimit: 'stop' });
+    r.start({
+      runId: '20260101-000000-abc123',
+      caps: { usd: 1_500_000_000, tokens: 200_000, actions: null },
+      command: ['claude', '--print', 'hi'],
+      agent: 'claude',
+      onLimit: 'stop',
+    });
     expect(raw()).toBe('capped: run 20260101-000000-abc123 · max $1.50, max 200,000 tokens · on limit: stop · claude: claude --print hi\n');
   });
 
@@ -115,7 +121,10 @@ describe('LineReporter settled lines', () => {
     r.notice(settled(600_000_000), stateAt(DOLLAR, 600_000_000));
     r.notice({ type: 'refused', message: 'capped: no' }, stateAt(DOLLAR, 600_000_000));
     r.notice({ type: 'upstream-error', message: 'capped: down' }, stateAt(DOLLAR, 600_000_000));
-    r.summary(buildRunRecord(stateAt(DOLLAR, 600_000_000), { id: 'r', command: ['x'], cwd: '/', startedAt: 'a', endedAt: 'b', exitCode: 0, apiEquivalent: false }), null);
+    r.summary(
+      buildRunRecord(stateAt(DOLLAR, 600_000_000), { id: 'r', command: ['x'], cwd: '/', startedAt: 'a', endedAt: 'b', exitCode: 0, apiEquivalent: false }),
+      null,
+    );
     expect(raw().length).toBeGreaterThan(100);
     expect(raw()).not.toContain('\x1b');
   });
@@ -174,8 +183,24 @@ describe('LineReporter.summary', () => {
     const events = [
       { type: 'request', id: 'a', at: 'T0', model: MODEL, quote, maxTokens: 4096 },
       { type: 'request', id: 'b', at: 'T0', model: MODEL, quote, maxTokens: 4096 },
-      { type: 'settle', id: 'a', at: '2026-01-01T00:01:40.000Z', model: MODEL, usage: { input: 1000, output: 200, cacheRead: 3000, cacheWrite: 400 }, costNano: 12_345_678, estimated: false },
-      { type: 'settle', id: 'b', at: '2026-01-01T00:02:40.000Z', model: MODEL, usage: { input: 1000, output: 200, cacheRead: 3000, cacheWrite: 400 }, costNano: 45_000_000, estimated: true },
+      {
+        type: 'settle',
+        id: 'a',
+        at: '2026-01-01T00:01:40.000Z',
+        model: MODEL,
+        usage: { input: 1000, output: 200, cacheRead: 3000, cacheWrite: 400 },
+        costNano: 12_345_678,
+        estimated: false,
+      },
+      {
+        type: 'settle',
+        id: 'b',
+        at: '2026-01-01T00:02:40.000Z',
+        model: MODEL,
+        usage: { input: 1000, output: 200, cacheRead: 3000, cacheWrite: 400 },
+        costNano: 45_000_000,
+        estimated: true,
+      },
     ] as const;
     for (const e of events) state = step(state, e).state;
     if (stopAt) state = { ...state, hardStop: { reason: caps.usd !== null ? 'usd' : caps.tokens !== null ? 'tokens' : 'actions', at: stopAt } };
@@ -218,12 +243,18 @@ describe('LineReporter.summary', () => {
     const scope = reporter();
     scope.r.summary({ ...record, hardStop: { reason: 'scope', at: 'T', detail: 'the agent read 81 files, past the scope limit of 80' } }, null);
     expect(scope.lines()[1]).toBe('capped: stopped: the agent read 81 files, past the scope limit of 80 · the agent was ended at T (exit 3)');
-    expect(summaryFromRecord({ ...record, hardStop: { reason: 'loop', at: 'T', detail } }, 80)).toMatchObject({ hardStop: `stopped: ${detail}`, exit: 'exit 3 (stopped by the retry-loop guard)' });
+    expect(summaryFromRecord({ ...record, hardStop: { reason: 'loop', at: 'T', detail } }, 80)).toMatchObject({
+      hardStop: `stopped: ${detail}`,
+      exit: 'exit 3 (stopped by the retry-loop guard)',
+    });
   });
 
   it('leaves out the most expensive line for a run without requests', () => {
     const { r, lines } = reporter();
-    r.summary(buildRunRecord(initialState(DOLLAR), { id: 'r0', command: ['x'], cwd: '/', startedAt: 'S', endedAt: 'E', exitCode: 1, apiEquivalent: false }), null);
+    r.summary(
+      buildRunRecord(initialState(DOLLAR), { id: 'r0', command: ['x'], cwd: '/', startedAt: 'S', endedAt: 'E', exitCode: 1, apiEquivalent: false }),
+      null,
+    );
     expect(lines()).toEqual([
       'capped: run r0 ended · spent $0.00 of $1.00 requested (0.0% consumed) · 0 requests · 0 tokens',
       'capped: no hard stop · agent exit code 1',
@@ -243,7 +274,9 @@ describe('LineReporter forecast and history', () => {
     elapsed = 120_000;
     r.notice(settled(100_000_000, { estimated: true }), state);
     // after the spend, before what is said about the request itself
-    expect(raw.split('\n')[1]).toMatch(/ \(30\.0%\) · burn \$0\.15\/min \(\$0\.10\/request\) · ~4m 40s or ~7 requests left at this rate · estimated: usage unreadable$/);
+    expect(raw.split('\n')[1]).toMatch(
+      / \(30\.0%\) · burn \$0\.15\/min \(\$0\.10\/request\) · ~4m 40s or ~7 requests left at this rate · estimated: usage unreadable$/,
+    );
   });
 
   it('says what runs here cost at the start, and warns when the cap is below their median', () => {

@@ -49,19 +49,35 @@ describe('barFromState', () => {
       phaseSpent: { implementation: 1_000_000_000, verification: 450_000_000 },
     };
     expect(barFromState(state, { status: 'running' }).phase).toEqual({ name: 'verify', spent: '$0.45', cap: '$0.60', fraction: 0.75 });
-    expect(barFromState({ ...state, phase: 'implementation' }, { status: 'running' }).phase).toEqual({ name: 'impl', spent: '$1.00', cap: null, fraction: null });
+    expect(barFromState({ ...state, phase: 'implementation' }, { status: 'running' }).phase).toEqual({
+      name: 'impl',
+      spent: '$1.00',
+      cap: null,
+      fraction: null,
+    });
     expect(barFromState(STATE, { status: 'running' }).phase).toBeNull();
   });
 
   it('says it waits for approval while the engine holds a question, unless idle says more', () => {
-    const pending = { r1: { kind: 'limit' as const, event: { type: 'request' as const, id: 'r1', at: 'x', model: 'm', quote: { inputTokens: 1, inputNano: 1, outPicoPerToken: 1 }, maxTokens: 1 }, limit: 'usd' as const, from: 1, to: 2 } };
+    const pending = {
+      r1: {
+        kind: 'limit' as const,
+        event: { type: 'request' as const, id: 'r1', at: 'x', model: 'm', quote: { inputTokens: 1, inputNano: 1, outPicoPerToken: 1 }, maxTokens: 1 },
+        limit: 'usd' as const,
+        from: 1,
+        to: 2,
+      },
+    };
     expect(barFromState({ ...STATE, pending }, { status: 'running' }).status).toBe('waiting for approval');
     expect(barFromState({ ...STATE, pending }, { status: 'paused: idle' }).status).toBe('paused: idle');
     expect(barFromState({ ...STATE, idle: true }, { status: 'running' }).status).toBe('paused: idle');
   });
 
   it('follows the token cap without a dollar cap, and shows stopped after a hard stop', () => {
-    const fields = barFromState({ ...STATE, caps: { usd: null, tokens: 300_000, actions: null }, hardStop: { reason: 'tokens', at: 'x' } }, { model: null, status: 'running' });
+    const fields = barFromState(
+      { ...STATE, caps: { usd: null, tokens: 300_000, actions: null }, hardStop: { reason: 'tokens', at: 'x' } },
+      { model: null, status: 'running' },
+    );
     expect(fields.fraction).toBe(0.5);
     expect(fields.cap).toBeNull();
     expect(fields.remaining).toBeNull();

@@ -62,7 +62,8 @@ describe('PreRunPanel', () => {
   });
 
   it('wraps values within a 40-column terminal and never draws wider', () => {
-    const frame = render(<PreRunPanel {...preRunFromFacts({ ...FACTS, columns: 40, model: 'bedrock/us.anthropic.claude-opus-4-5-20251101-v1:0' })} />).lastFrame() ?? '';
+    const frame =
+      render(<PreRunPanel {...preRunFromFacts({ ...FACTS, columns: 40, model: 'bedrock/us.anthropic.claude-opus-4-5-20251101-v1:0' })} />).lastFrame() ?? '';
     for (const row of frame.split('\n')) expect([...row].length).toBeLessThanOrEqual(40);
     expect(frame).toContain('bedrock/us.anthropic.…');
     expect(frame).toMatch(/at the limit {2}ask: the agent is +│\n│ +paused and you are/);
@@ -76,7 +77,9 @@ describe('PreRunPanel', () => {
     };
     const frame = render(<PreRunPanel {...preRunFromFacts({ ...FACTS, history })} />).lastFrame() ?? '';
     expect(frame).toContain('│ recent runs   median $2.10, p90 $4.40 (12 runs) · claude: median $1.80,  │');
-    expect(frame).toContain('│               warning: the cap $1.50 is below the median run here        │\n│               ($2.10): this run will likely need more                    │');
+    expect(frame).toContain(
+      '│               warning: the cap $1.50 is below the median run here        │\n│               ($2.10): this run will likely need more                    │',
+    );
     // a cap at or above the median: the history, and no warning
     const fine = render(<PreRunPanel {...preRunFromFacts({ ...FACTS, capNano: 2_500_000_000, history })} />).lastFrame() ?? '';
     expect(fine).toContain('recent runs');
@@ -86,7 +89,8 @@ describe('PreRunPanel', () => {
   });
 
   it('says so when the price is unknown and idle detection is off', () => {
-    const frame = render(<PreRunPanel {...preRunFromFacts({ ...FACTS, outPicoPerToken: null, idleMs: null, model: null, unattended: true })} />).lastFrame() ?? '';
+    const frame =
+      render(<PreRunPanel {...preRunFromFacts({ ...FACTS, outPicoPerToken: null, idleMs: null, model: null, unattended: true })} />).lastFrame() ?? '';
     expect(frame).toContain("model         agent's default");
     expect(frame).toMatch(/max spend {5}\$1\.50 +│/);
     expect(frame).toMatch(/idle window {3}off/);

@@ -67,7 +67,18 @@ describe('stripStyles', () => {
 describe('printPanel', () => {
   it('writes the rendered panel and a newline to the stream', () => {
     let out = '';
-    const props = { spent: '$0.10', requested: null, consumed: null, fraction: null, approvals: [], hardStop: null, phases: [], models: [], exit: 'agent exit code 0', columns: 40 };
+    const props = {
+      spent: '$0.10',
+      requested: null,
+      consumed: null,
+      fraction: null,
+      approvals: [],
+      hardStop: null,
+      phases: [],
+      models: [],
+      exit: 'agent exit code 0',
+      columns: 40,
+    };
     printPanel(<RunSummary {...props} />, { write: (t: string) => (out += t) }, 40, { color: false });
     expect(out).toMatch(/^╭─+╮\n│ spent {9}\$0\.10 +│\n/);
     expect(out.endsWith('╯\n')).toBe(true);
@@ -75,7 +86,17 @@ describe('printPanel', () => {
 
   it('prints the pre-run panel without JSX at the call site', () => {
     let out = '';
-    const props = { command: 'claude', model: null, maxSpend: '$1.50', tokenEquivalent: null, atLimit: 'stop: the agent is ended', escalation: 'allowed', unattended: 'allowed', idle: 'off', columns: 60 };
+    const props = {
+      command: 'claude',
+      model: null,
+      maxSpend: '$1.50',
+      tokenEquivalent: null,
+      atLimit: 'stop: the agent is ended',
+      escalation: 'allowed',
+      unattended: 'allowed',
+      idle: 'off',
+      columns: 60,
+    };
     printPreRunPanel(props, { write: (t: string) => (out += t) }, { color: false });
     expect(out).toContain('│ capped run: claude');
     expect(out).toMatch(/│ at the limit {2}stop: the agent is ended +│/);

@@ -16,7 +16,9 @@ export const BACKENDS: Backend[] = ['sqlite', 'postgres'];
 export function testPgUrl(): string {
   const url = process.env.CAPPED_TEST_PG_URL;
   if (!url) {
-    throw new Error('CAPPED_TEST_PG_URL is not set: run the tests with vitest (its global setup starts a test server) or set it to a server the tests may create databases on.');
+    throw new Error(
+      'CAPPED_TEST_PG_URL is not set: run the tests with vitest (its global setup starts a test server) or set it to a server the tests may create databases on.',
+    );
   }
   return url;
 }
@@ -66,4 +68,3 @@ export async function makeStore(backend: Backend): Promise<Store> {
     },
   };
 }
-

@@ -9,7 +9,15 @@ export const NOW = new Date('2026-03-08T00:00:00.000Z');
 
 const USD = 1_000_000_000;
 
-function run(id: string, startedAt: string, repo: string, spent: number, exceeded: boolean, hardStop: string | null = null, cause: string | null = null): ReportRun {
+function run(
+  id: string,
+  startedAt: string,
+  repo: string,
+  spent: number,
+  exceeded: boolean,
+  hardStop: string | null = null,
+  cause: string | null = null,
+): ReportRun {
   return {
     id,
     command: ['claude', '-p', `task ${id}`],

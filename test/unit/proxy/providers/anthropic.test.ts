@@ -342,9 +342,19 @@ describe('anthropic.classify', () => {
 
 describe('anthropic request inspection', () => {
   it('reads model, max_tokens and stream', () => {
-    expect(anthropic.inspect({ model: MODEL, max_tokens: 32_000, stream: true }, '/v1/messages')).toEqual({ model: MODEL, maxTokens: 32_000, stream: true, clampable: true });
+    expect(anthropic.inspect({ model: MODEL, max_tokens: 32_000, stream: true }, '/v1/messages')).toEqual({
+      model: MODEL,
+      maxTokens: 32_000,
+      stream: true,
+      clampable: true,
+    });
     expect(anthropic.inspect({ model: MODEL }, '/v1/messages')).toEqual({ model: MODEL, maxTokens: null, stream: false, clampable: true });
-    expect(anthropic.inspect({ model: 7, max_tokens: -1, stream: 'yes' }, '/v1/messages')).toEqual({ model: null, maxTokens: null, stream: false, clampable: true });
+    expect(anthropic.inspect({ model: 7, max_tokens: -1, stream: 'yes' }, '/v1/messages')).toEqual({
+      model: null,
+      maxTokens: null,
+      stream: false,
+      clampable: true,
+    });
     expect(anthropic.inspect(null, '/v1/messages')).toEqual({ model: null, maxTokens: null, stream: false, clampable: true });
   });
 

@@ -258,21 +258,43 @@ describe('gemini classify and inspect', () => {
 
   it('takes the model and streaming from the path, the ceiling from generationConfig', () => {
     const body = { contents: [{ role: 'user', parts: [{ text: 'hi' }] }], generationConfig: { maxOutputTokens: 2048, temperature: 0 } };
-    expect(gemini.inspect(body, '/v1beta/models/gemini-2.5-pro:streamGenerateContent')).toEqual({ model: 'gemini-2.5-pro', maxTokens: 2048, stream: true, clampable: true });
-    expect(gemini.inspect({}, '/v1beta/models/gemini-2.5-flash:generateContent')).toEqual({ model: 'gemini-2.5-flash', maxTokens: null, stream: false, clampable: true });
+    expect(gemini.inspect(body, '/v1beta/models/gemini-2.5-pro:streamGenerateContent')).toEqual({
+      model: 'gemini-2.5-pro',
+      maxTokens: 2048,
+      stream: true,
+      clampable: true,
+    });
+    expect(gemini.inspect({}, '/v1beta/models/gemini-2.5-flash:generateContent')).toEqual({
+      model: 'gemini-2.5-flash',
+      maxTokens: null,
+      stream: false,
+      clampable: true,
+    });
   });
 
   it('decodes URL-encoded names and strips the models/ prefix', () => {
-    expect(gemini.inspect({}, '/v1beta/models/gemini-2.5-pro%3AstreamGenerateContent')).toEqual({ model: 'gemini-2.5-pro', maxTokens: null, stream: true, clampable: true });
+    expect(gemini.inspect({}, '/v1beta/models/gemini-2.5-pro%3AstreamGenerateContent')).toEqual({
+      model: 'gemini-2.5-pro',
+      maxTokens: null,
+      stream: true,
+      clampable: true,
+    });
     expect(gemini.inspect({}, '/v1beta/models%2Fgemini-2.5-flash-lite:generateContent').model).toBe('gemini-2.5-flash-lite');
-    expect(gemini.inspect({}, '/v1beta1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent').model).toBe('gemini-2.5-pro');
+    expect(gemini.inspect({}, '/v1beta1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent').model).toBe(
+      'gemini-2.5-pro',
+    );
     expect(gemini.inspect({}, '/v1beta/tunedModels/my-tune-123:generateContent').model).toBe('tunedModels/my-tune-123');
     expect(gemini.inspect({}, '/v1beta/models').model).toBeNull();
   });
 
   it('reads snake_case fields and survives bodies that are not objects', () => {
     expect(gemini.inspect({ generation_config: { max_output_tokens: 8000 } }, '/v1beta/models/gemini-2.5-pro:generateContent').maxTokens).toBe(8000);
-    expect(gemini.inspect('nonsense', '/v1beta/models/gemini-2.5-pro:generateContent')).toEqual({ model: 'gemini-2.5-pro', maxTokens: null, stream: false, clampable: true });
+    expect(gemini.inspect('nonsense', '/v1beta/models/gemini-2.5-pro:generateContent')).toEqual({
+      model: 'gemini-2.5-pro',
+      maxTokens: null,
+      stream: false,
+      clampable: true,
+    });
     expect(gemini.inspect({ generationConfig: { maxOutputTokens: -1 } }, '/v1beta/models/x:generateContent').maxTokens).toBeNull();
   });
 
@@ -340,7 +362,9 @@ describe('gemini errors', () => {
   it('refuses over a limit with 400 FAILED_PRECONDITION, which Gemini CLI does not retry', () => {
     const e = gemini.error(402, 'capped: the run budget of $1.50 is spent; raise it with --max-usd.');
     expect(e.status).toBe(400);
-    expect(parse(e.body)).toEqual({ error: { code: 400, message: 'capped: the run budget of $1.50 is spent; raise it with --max-usd.', status: 'FAILED_PRECONDITION' } });
+    expect(parse(e.body)).toEqual({
+      error: { code: 400, message: 'capped: the run budget of $1.50 is spent; raise it with --max-usd.', status: 'FAILED_PRECONDITION' },
+    });
   });
 
   it.each([

@@ -87,7 +87,14 @@ const TEXT_STREAM = [
 
 // Two sequential calls streamed delta by delta, then two parallel calls opened in one chunk.
 const TOOL_STREAM = [
-  chunk([choice({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_A', type: 'function', function: { name: 'read_file', arguments: '' } }], refusal: null })]),
+  chunk([
+    choice({
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ index: 0, id: 'call_A', type: 'function', function: { name: 'read_file', arguments: '' } }],
+      refusal: null,
+    }),
+  ]),
   chunk([choice({ tool_calls: [{ index: 0, function: { arguments: '{"pa' } }] })]),
   chunk([choice({ tool_calls: [{ index: 0, function: { arguments: 'th":"src/a.ts"}' } }] })]),
   chunk([choice({ tool_calls: [{ index: 1, id: 'call_B', type: 'function', function: { name: 'grep', arguments: '' } }] })]),
@@ -129,7 +136,12 @@ describe('inspect', () => {
       stream: true,
       clampable: true,
     });
-    expect(openaiChat.inspect({ model: 'gpt-4o', max_tokens: 256 }, '/chat/completions')).toEqual({ model: 'gpt-4o', maxTokens: 256, stream: false, clampable: true });
+    expect(openaiChat.inspect({ model: 'gpt-4o', max_tokens: 256 }, '/chat/completions')).toEqual({
+      model: 'gpt-4o',
+      maxTokens: 256,
+      stream: false,
+      clampable: true,
+    });
     expect(openaiChat.inspect({ model: 'gpt-4o', max_completion_tokens: null, max_tokens: 300 }, '/chat/completions').maxTokens).toBe(300);
   });
 

@@ -20,7 +20,10 @@ function sse(events: Event[]): string {
 }
 
 /** Feeds raw SSE bytes through SseReader in small uneven chunks, then the events through a meter. */
-function meterSse(raw: string, meter: Meter = openaiResponses.createMeter({ injectedUsage: false })): { meter: Meter; events: SseEvent[]; verdicts: EventVerdict[] } {
+function meterSse(
+  raw: string,
+  meter: Meter = openaiResponses.createMeter({ injectedUsage: false }),
+): { meter: Meter; events: SseEvent[]; verdicts: EventVerdict[] } {
   const reader = new SseReader();
   const bytes = Buffer.from(raw, 'utf8');
   const events: SseEvent[] = [];
@@ -72,8 +75,22 @@ function textStream(): Event[] {
     { type: 'response.created', sequence_number: 0, response: responseObject('in_progress') },
     { type: 'response.in_progress', sequence_number: 1, response: responseObject('in_progress') },
     { type: 'response.output_item.added', sequence_number: 2, output_index: 0, item: message },
-    { type: 'response.content_part.added', sequence_number: 3, item_id: 'msg_1', output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } },
-    ...TEXT_DELTAS.map((delta, i) => ({ type: 'response.output_text.delta', sequence_number: 4 + i, item_id: 'msg_1', output_index: 0, content_index: 0, delta })),
+    {
+      type: 'response.content_part.added',
+      sequence_number: 3,
+      item_id: 'msg_1',
+      output_index: 0,
+      content_index: 0,
+      part: { type: 'output_text', text: '', annotations: [] },
+    },
+    ...TEXT_DELTAS.map((delta, i) => ({
+      type: 'response.output_text.delta',
+      sequence_number: 4 + i,
+      item_id: 'msg_1',
+      output_index: 0,
+      content_index: 0,
+      delta,
+    })),
     { type: 'response.output_text.done', sequence_number: 7, item_id: 'msg_1', output_index: 0, content_index: 0, text: TEXT_DELTAS.join('') },
     { type: 'response.output_item.done', sequence_number: 8, output_index: 0, item: done },
     { type: 'response.completed', sequence_number: 9, response: responseObject('completed', { output: [done], usage: usage(1200, 1000, 300, 200) }) },
@@ -162,9 +179,19 @@ describe('inspect / prepare / withMaxTokens / defaultMaxTokens', () => {
       clampable: true,
     });
     // Codex sends no max_output_tokens; stream must be literally true.
-    expect(openaiResponses.inspect({ model: 'gpt-5', stream: 'yes' }, '/responses')).toEqual({ model: 'gpt-5', maxTokens: null, stream: false, clampable: true });
+    expect(openaiResponses.inspect({ model: 'gpt-5', stream: 'yes' }, '/responses')).toEqual({
+      model: 'gpt-5',
+      maxTokens: null,
+      stream: false,
+      clampable: true,
+    });
     expect(openaiResponses.inspect('not an object', '/responses')).toEqual({ model: null, maxTokens: null, stream: false, clampable: true });
-    expect(openaiResponses.inspect({ model: 7, max_output_tokens: -1 }, '/responses')).toEqual({ model: null, maxTokens: null, stream: false, clampable: true });
+    expect(openaiResponses.inspect({ model: 7, max_output_tokens: -1 }, '/responses')).toEqual({
+      model: null,
+      maxTokens: null,
+      stream: false,
+      clampable: true,
+    });
   });
 
   it('needs no request rewrite to meter', () => {
@@ -291,7 +318,10 @@ describe('meter: SSE', () => {
     const failedBare = meterSse(
       sse([
         { type: 'response.created', response: responseObject('in_progress', { model: 'gpt-5.1-codex' }) },
-        { type: 'response.failed', response: responseObject('failed', { model: 'gpt-5.1-codex', error: { code: 'rate_limit_exceeded', message: 'slow down' }, usage: null }) },
+        {
+          type: 'response.failed',
+          response: responseObject('failed', { model: 'gpt-5.1-codex', error: { code: 'rate_limit_exceeded', message: 'slow down' }, usage: null }),
+        },
       ]),
     ).meter.reading();
     expect(failedBare.complete).toBe(false);
@@ -322,7 +352,9 @@ describe('meter: SSE', () => {
   });
 
   it('treats missing input_tokens_details as nothing cached', () => {
-    const r = meterSse(sse([{ type: 'response.completed', response: responseObject('completed', { usage: { input_tokens: 70, output_tokens: 9, total_tokens: 79 } }) }])).meter.reading();
+    const r = meterSse(
+      sse([{ type: 'response.completed', response: responseObject('completed', { usage: { input_tokens: 70, output_tokens: 9, total_tokens: 79 } }) }]),
+    ).meter.reading();
     expect(r.usage).toMatchObject({ input: 70, cacheRead: 0, output: 9 });
   });
 
@@ -408,7 +440,11 @@ describe('meter: WebSocket frames', () => {
   });
 
   it('counts an unreadable frame and ignores error frames', () => {
-    const r = meterFrames(['{"type":', websocketError('x'), JSON.stringify({ type: 'response.completed', response: responseObject('completed', { usage: usage(9, 0, 1) }) })]).reading();
+    const r = meterFrames([
+      '{"type":',
+      websocketError('x'),
+      JSON.stringify({ type: 'response.completed', response: responseObject('completed', { usage: usage(9, 0, 1) }) }),
+    ]).reading();
     expect(r.malformed).toBe(1);
     expect(r.complete).toBe(true);
     expect(r.usage.output).toBe(1);

@@ -12,7 +12,13 @@ const ERR = 'src/a.ts(3,1): error TS2304: Cannot find name foo.';
 function anthropicBody(): Record<string, unknown> {
   const messages: unknown[] = [{ role: 'user', content: 'build it' }];
   for (let i = 1; i <= 3; i++) {
-    messages.push({ role: 'assistant', content: [{ type: 'text', text: 'trying' }, { type: 'tool_use', id: `toolu_${i}`, name: 'Bash', input: { command: CMD } }] });
+    messages.push({
+      role: 'assistant',
+      content: [
+        { type: 'text', text: 'trying' },
+        { type: 'tool_use', id: `toolu_${i}`, name: 'Bash', input: { command: CMD } },
+      ],
+    });
     messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: `toolu_${i}`, content: `Exit code 2\n${ERR}`, is_error: true }] });
   }
   return { model: 'claude-sonnet-4-5', messages };
@@ -21,7 +27,11 @@ function anthropicBody(): Record<string, unknown> {
 function openaiChatBody(): Record<string, unknown> {
   const messages: unknown[] = [{ role: 'user', content: 'build it' }];
   for (let i = 1; i <= 3; i++) {
-    messages.push({ role: 'assistant', content: null, tool_calls: [{ id: `call_${i}`, type: 'function', function: { name: 'bash', arguments: JSON.stringify({ command: CMD }) } }] });
+    messages.push({
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: `call_${i}`, type: 'function', function: { name: 'bash', arguments: JSON.stringify({ command: CMD }) } }],
+    });
     messages.push({ role: 'tool', tool_call_id: `call_${i}`, content: [{ type: 'text', text: `exit status 2\n${ERR}` }] });
   }
   return { model: 'gpt-4.1', messages };
@@ -42,7 +52,10 @@ function geminiBody(): Record<string, unknown> {
   const contents: unknown[] = [{ role: 'user', parts: [{ text: 'build it' }] }];
   for (let i = 1; i <= 3; i++) {
     contents.push({ role: 'model', parts: [{ functionCall: { name: 'run_shell_command', args: { command: CMD } } }] });
-    contents.push({ role: 'user', parts: [{ functionResponse: { name: 'run_shell_command', response: { output: `Command: ${CMD}\nStdout: (empty)\nStderr: ${ERR}\nExit Code: 2` } } }] });
+    contents.push({
+      role: 'user',
+      parts: [{ functionResponse: { name: 'run_shell_command', response: { output: `Command: ${CMD}\nStdout: (empty)\nStderr: ${ERR}\nExit Code: 2` } } }],
+    });
   }
   return { contents };
 }
@@ -71,7 +84,12 @@ describe('tool steps from each provider’s history', () => {
   });
 
   it('reads a Gemini error response as a failure', () => {
-    const steps = gemini.toolSteps({ contents: [{ role: 'model', parts: [{ functionCall: { name: 'read_file', args: { absolute_path: '/x' } } }] }, { role: 'user', parts: [{ functionResponse: { name: 'read_file', response: { error: 'File not found: /x' } } }] }] });
+    const steps = gemini.toolSteps({
+      contents: [
+        { role: 'model', parts: [{ functionCall: { name: 'read_file', args: { absolute_path: '/x' } } }] },
+        { role: 'user', parts: [{ functionResponse: { name: 'read_file', response: { error: 'File not found: /x' } } }] },
+      ],
+    });
     expect(steps).toEqual([{ name: 'read_file', input: '{"absolute_path":"/x"}', output: 'File not found: /x', failed: true }]);
   });
 });

@@ -29,12 +29,20 @@ describe('crush recipe', () => {
   it('reads CRUSH_GLOBAL_CONFIG and XDG_CONFIG_HOME as crush does', () => {
     const files = { '/cfg/crush/crush.json': { providers: { anthropic: { base_url: 'https://claude-gw.example' } } } };
     const plan = CRUSH_RECIPE.plan(fakeContext(['crush'], { files, env: { XDG_CONFIG_HOME: '/cfg' } }));
-    expect(plan.routes).toEqual([{ family: 'anthropic', upstream: 'https://claude-gw.example', from: 'providers.anthropic.base_url in /cfg/crush/crush.json' }]);
+    expect(plan.routes).toEqual([
+      { family: 'anthropic', upstream: 'https://claude-gw.example', from: 'providers.anthropic.base_url in /cfg/crush/crush.json' },
+    ]);
   });
 
   it.each([
-    [{ '/work/proj/.crush.json': { providers: { openai: { base_url: 'https://p.example/v1' } } } }, "crush's providers.openai.base_url is set in /work/proj/.crush.json"],
-    [{ '/home/u/.local/share/crush/crush.json': { providers: { x: { base_url: 'https://d.example' } } } }, 'providers.x.base_url is set in /home/u/.local/share/crush/crush.json'],
+    [
+      { '/work/proj/.crush.json': { providers: { openai: { base_url: 'https://p.example/v1' } } } },
+      "crush's providers.openai.base_url is set in /work/proj/.crush.json",
+    ],
+    [
+      { '/home/u/.local/share/crush/crush.json': { providers: { x: { base_url: 'https://d.example' } } } },
+      'providers.x.base_url is set in /home/u/.local/share/crush/crush.json',
+    ],
     [{ '/work/proj/crushrc': 'export X=1' }, 'crush reads /work/proj/crushrc, a shell script'],
     [{ '/home/u/.config/crush/crush.json': { providers: { v: { type: 'bedrock', base_url: 'https://b.example' } } } }, 'has type "bedrock"'],
     [{ '/home/u/.config/crush/crush.json': { providers: { o: { type: 'openai', base_url: '$GW_URL' } } } }, 'is resolved by crush at run time'],
@@ -44,7 +52,11 @@ describe('crush recipe', () => {
   });
 
   it('looks for project files up to the git root only', () => {
-    const files = { '/work/.git/HEAD': 'ref', '/crush.json': { providers: { openai: { base_url: 'https://above.example' } } }, '/work/crush.json': { providers: { openai: { base_url: 'https://root.example' } } } };
+    const files = {
+      '/work/.git/HEAD': 'ref',
+      '/crush.json': { providers: { openai: { base_url: 'https://above.example' } } },
+      '/work/crush.json': { providers: { openai: { base_url: 'https://root.example' } } },
+    };
     expect(() => CRUSH_RECIPE.plan(fakeContext(['crush'], { files }))).toThrow('/work/crush.json');
     expect(() => CRUSH_RECIPE.plan(fakeContext(['crush'], { files: { '/crush.json': files['/crush.json'] } }))).not.toThrow();
   });

@@ -3,7 +3,10 @@ import type { LaunchContext, RecipeContext } from '../../../../src/supervisor/ag
 export const P = { anthropic: 'http://p/anthropic', openai: 'http://p/openai', openaiHost: 'http://p/openai-host', gemini: 'http://p/gemini' };
 
 /** A recipe's view of a machine: the command, variables, and files by absolute path (JSON for objects). */
-export function fakeContext(command: string[], opts: { env?: NodeJS.ProcessEnv; files?: Record<string, unknown>; cwd?: string; home?: string } = {}): RecipeContext {
+export function fakeContext(
+  command: string[],
+  opts: { env?: NodeJS.ProcessEnv; files?: Record<string, unknown>; cwd?: string; home?: string } = {},
+): RecipeContext {
   const files = opts.files ?? {};
   return {
     command,

@@ -54,9 +54,20 @@ describe('opencode recipe', () => {
         },
       },
     };
-    const env = { OPENCODE_CONFIG_CONTENT: JSON.stringify({ theme: 'dark', provider: { openai: { options: { apiKey: 'k' } } }, enabled_providers: ['openai', 'mygw', 'bedrock'] }) };
+    const env = {
+      OPENCODE_CONFIG_CONTENT: JSON.stringify({
+        theme: 'dark',
+        provider: { openai: { options: { apiKey: 'k' } } },
+        enabled_providers: ['openai', 'mygw', 'bedrock'],
+      }),
+    };
     const plan = OPENCODE_RECIPE.plan(fakeContext(['opencode'], { files, env }));
-    expect(plan.routes.map((r) => r.upstream)).toEqual(['https://api.anthropic.com/v1', 'https://api.openai.com/v1', 'https://generativelanguage.googleapis.com/v1beta', 'https://my.example/v1']);
+    expect(plan.routes.map((r) => r.upstream)).toEqual([
+      'https://api.anthropic.com/v1',
+      'https://api.openai.com/v1',
+      'https://generativelanguage.googleapis.com/v1beta',
+      'https://my.example/v1',
+    ]);
     expect(plan.warning).toBe('opencode providers capped cannot meter are turned off for this run: bedrock.');
     expect(content(plan.launch(at(4)).env)).toEqual({
       theme: 'dark',
@@ -74,7 +85,11 @@ describe('opencode recipe', () => {
   it.each([
     [['opencode', 'run', 'x', '-m', 'bedrock/claude'], {}, 'model "bedrock/claude" (-m) from provider "bedrock"'],
     [['opencode', 'run', 'x', '--model=openrouter/x'], {}, 'model "openrouter/x" (--model) from provider "openrouter"'],
-    [['opencode'], { '/home/u/.config/opencode/opencode.jsonc': { model: 'opencode/big-pickle' } }, 'model "opencode/big-pickle" (model in /home/u/.config/opencode/opencode.jsonc)'],
+    [
+      ['opencode'],
+      { '/home/u/.config/opencode/opencode.jsonc': { model: 'opencode/big-pickle' } },
+      'model "opencode/big-pickle" (model in /home/u/.config/opencode/opencode.jsonc)',
+    ],
   ])('refuses a chosen model on a provider capped cannot route: %j', (command, files, message) => {
     expect(() => OPENCODE_RECIPE.plan(fakeContext(command, { files }))).toThrow(message);
   });
@@ -82,10 +97,14 @@ describe('opencode recipe', () => {
   it('refuses a baseURL set where capped cannot override it, or read from a file', () => {
     const managed = { '/etc/opencode/opencode.json': { provider: { openai: { options: { baseURL: 'https://corp.example/v1' } } } } };
     expect(() => OPENCODE_RECIPE.plan(fakeContext(['opencode'], { files: managed }))).toThrow(SettingRefusal);
-    expect(() => OPENCODE_RECIPE.plan(fakeContext(['opencode'], { files: managed }))).toThrow("opencode's provider.openai.options.baseURL is set in managed config (/etc/opencode/opencode.json)");
+    expect(() => OPENCODE_RECIPE.plan(fakeContext(['opencode'], { files: managed }))).toThrow(
+      "opencode's provider.openai.options.baseURL is set in managed config (/etc/opencode/opencode.json)",
+    );
     const fromFile = { '/work/proj/opencode.json': { provider: { openai: { options: { baseURL: '{file:~/gw.txt}' } } } } };
     expect(() => OPENCODE_RECIPE.plan(fakeContext(['opencode'], { files: fromFile }))).toThrow('reads its value from a file');
-    expect(() => OPENCODE_RECIPE.plan(fakeContext(['opencode'], { env: { OPENCODE_CONFIG_CONTENT: '{' } }))).toThrow('OPENCODE_CONFIG_CONTENT is not valid JSON');
+    expect(() => OPENCODE_RECIPE.plan(fakeContext(['opencode'], { env: { OPENCODE_CONFIG_CONTENT: '{' } }))).toThrow(
+      'OPENCODE_CONFIG_CONTENT is not valid JSON',
+    );
   });
 
   it('reads no project files when the agent is told not to', () => {
@@ -104,7 +123,9 @@ describe('kilo recipe', () => {
       // opencode's variable means nothing to kilo.
       '/x.json': {},
     };
-    const plan = KILO_RECIPE.plan(fakeContext(['kilo', 'run', 'x'], { files, env: { OPENCODE_CONFIG_CONTENT: '{"provider":{"google":{"options":{"baseURL":"https://no.example"}}}}' } }));
+    const plan = KILO_RECIPE.plan(
+      fakeContext(['kilo', 'run', 'x'], { files, env: { OPENCODE_CONFIG_CONTENT: '{"provider":{"google":{"options":{"baseURL":"https://no.example"}}}}' } }),
+    );
     expect(plan.routes.map((r) => [r.upstream, r.from])).toEqual([
       ['https://k.example/v1', 'provider.anthropic.options.baseURL in /work/proj/kilo.json'],
       ['https://o.example/v1', 'provider.openai.options.baseURL in /work/proj/.kilocode/kilo.json'],

@@ -17,8 +17,14 @@ describe('qwen-code recipe', () => {
   });
 
   it.each([
-    [['qwen', '--openai-base-url', GW, '-p', 'x'], ['qwen', '--openai-base-url', 'http://p/route-0', '-p', 'x']],
-    [['qwen', `--openai-base-url=${GW}`], ['qwen', '--openai-base-url=http://p/route-0']],
+    [
+      ['qwen', '--openai-base-url', GW, '-p', 'x'],
+      ['qwen', '--openai-base-url', 'http://p/route-0', '-p', 'x'],
+    ],
+    [
+      ['qwen', `--openai-base-url=${GW}`],
+      ['qwen', '--openai-base-url=http://p/route-0'],
+    ],
   ])('takes --openai-base-url as the upstream and rewrites the flag: %j', (command, rewritten) => {
     const plan = QWEN.plan(fakeContext(command));
     expect(plan.routes).toEqual([{ family: 'openai', upstream: GW, from: '--openai-base-url' }]);
@@ -32,7 +38,9 @@ describe('qwen-code recipe', () => {
 
   it('rewrites modelProviders base URLs (workspace over user, per auth type) in a system settings file', () => {
     const files = {
-      '/home/u/.qwen/settings.json': { modelProviders: { openai: [{ id: 'user-model', baseUrl: 'https://user.example/v1' }], anthropic: [{ id: 'c', baseUrl: 'https://a.example' }] } },
+      '/home/u/.qwen/settings.json': {
+        modelProviders: { openai: [{ id: 'user-model', baseUrl: 'https://user.example/v1' }], anthropic: [{ id: 'c', baseUrl: 'https://a.example' }] },
+      },
       // Comments and trailing commas, as qwen-code's own files may have them.
       '/work/proj/.qwen/settings.json': `{
         // the team's gateway
@@ -65,7 +73,11 @@ describe('qwen-code recipe', () => {
     const plan = QWEN.plan(fakeContext(['qwen'], { files }));
     expect(plan.routes).toEqual([{ family: 'openai', upstream: GW, from: 'security.auth.baseUrl in /home/u/.qwen/settings.json' }]);
     const launch = plan.launch(at(1));
-    expect(JSON.parse(launch.files['/run/qwen-system-settings.json']!)).toEqual({ general: { vimMode: true }, modelProviders: {}, security: { auth: { baseUrl: 'http://p/route-0' } } });
+    expect(JSON.parse(launch.files['/run/qwen-system-settings.json']!)).toEqual({
+      general: { vimMode: true },
+      modelProviders: {},
+      security: { auth: { baseUrl: 'http://p/route-0' } },
+    });
   });
 
   it("takes a base URL from the settings' env block when the variable itself is not set", () => {
@@ -93,15 +105,27 @@ describe('qwen-code recipe', () => {
 
   it.each([
     [['qwen', '--auth-type', 'qwen-oauth'], {}, {}, 'qwen-code is set to use Qwen OAuth (--auth-type)'],
-    [['qwen'], { '/home/u/.qwen/settings.json': { security: { auth: { selectedType: 'vertex-ai' } } } }, {}, 'Vertex AI (security.auth.selectedType in /home/u/.qwen/settings.json)'],
+    [
+      ['qwen'],
+      { '/home/u/.qwen/settings.json': { security: { auth: { selectedType: 'vertex-ai' } } } },
+      {},
+      'Vertex AI (security.auth.selectedType in /home/u/.qwen/settings.json)',
+    ],
     [['qwen'], {}, { QWEN_OAUTH: '1' }, 'Qwen OAuth (QWEN_OAUTH)'],
-    [['qwen', '--auth-type', 'openai'], { '/work/proj/.qwen/settings.json': { modelProviders: { 'vertex-ai': [{ id: 'g' }] } } }, {}, "qwen-code's modelProviders.vertex-ai[0] (in /work/proj/.qwen/settings.json) uses Vertex AI"],
+    [
+      ['qwen', '--auth-type', 'openai'],
+      { '/work/proj/.qwen/settings.json': { modelProviders: { 'vertex-ai': [{ id: 'g' }] } } },
+      {},
+      "qwen-code's modelProviders.vertex-ai[0] (in /work/proj/.qwen/settings.json) uses Vertex AI",
+    ],
   ])('refuses sign-ins that bypass capped: %j', (command, files, env, message) => {
     expect(() => QWEN.plan(fakeContext(command, { files, env }))).toThrow(SettingRefusal);
     expect(() => QWEN.plan(fakeContext(command, { files, env }))).toThrow(message);
   });
 
   it('names a settings file it cannot parse', () => {
-    expect(() => QWEN.plan(fakeContext(['qwen'], { files: { '/home/u/.qwen/settings.json': '{ nope' } }))).toThrow('/home/u/.qwen/settings.json is not valid JSON');
+    expect(() => QWEN.plan(fakeContext(['qwen'], { files: { '/home/u/.qwen/settings.json': '{ nope' } }))).toThrow(
+      '/home/u/.qwen/settings.json is not valid JSON',
+    );
   });
 });
