@@ -14,6 +14,7 @@ import { LedgerUrlError, openLedger } from '../ledger/open-ledger.js';
 import { storedCommand } from '../ledger/redact-command.js';
 import { buildRunRecord, type RunFacts, type RunRecord } from '../ledger/run-record.js';
 import type { PriceBook } from '../pricing/price-book.js';
+import type { ProxyNotice } from '../model/notices.js';
 import { ConversationMemory } from '../proxy/conversations.js';
 import { GuardWatch } from '../proxy/guard-watch.js';
 import { InputEstimator } from '../proxy/input-estimator.js';
@@ -129,34 +130,13 @@ export async function setUpRun(command: readonly string[], opts: RunOptions, dep
     rules,
     ...(journal ? journalHooks(journal, keeper, p, deps) : {}),
     now: deps.now,
-    notify: (notice) => {
-      tally.add(notice);
-      // Into the ledger before anything is printed about it.
-      journal?.notice(notice, deps.now().toISOString());
-      // Under the live bar, spend is in view already; only what needs words is kept for the end.
-      if (!interactive || notice.type !== 'settled') reporter.notice(notice, keeper.state);
-    },
+    notify: noticeHandler({ tally, journal, reporter, keeper, interactive, now: deps.now }),
   });
   const port = await listenLoopback(proxy.server);
   const sealed = sealing
     ? await sealing.start({ proxyServer: proxy.server, secret, port, rules: { allow: p.sealedAllow, deny: p.sealedDeny }, say: output.say })
     : null;
   const shownCommand = storedCommand(command, p.keepArgs);
-  const facts = (exitCode: number, endedAt: Date): RunFacts => ({
-    id,
-    command: shownCommand,
-    cwd: deps.cwd,
-    startedAt: startedAt.toISOString(),
-    endedAt: endedAt.toISOString(),
-    exitCode,
-    apiEquivalent: tally.apiEquivalent,
-    preset: p.policy,
-    restrictedTools: p.restrictedTools,
-    toolsRemoved: [...tally.toolsRemoved],
-    reservation: { ...tally.reservation },
-    upstreamNonCompliant: tally.upstreamNonCompliant,
-    typicalUsd: history?.repo?.medianUsd ?? null,
-  });
   const session: Omit<RunSession, 'closeWatch'> = {
     id,
     startedAt,
@@ -179,12 +159,50 @@ export async function setUpRun(command: readonly string[], opts: RunOptions, dep
     origin: `http://127.0.0.1:${port}/${secret}`,
     sealed,
     shownCommand,
-    facts,
+    facts: (exitCode, endedAt) => recordFacts(session, exitCode, endedAt),
     summaryHtml,
     history,
   };
   await announce(session);
   return { ...session, closeWatch: await watchPolicy(session, rules) };
+}
+
+/** Each proxy notice: into the record's tally, then the ledger, then (what needs words) the reporter. */
+function noticeHandler(to: {
+  tally: RunTally;
+  journal: RunJournal | null;
+  reporter: LineReporter;
+  keeper: BudgetKeeper;
+  interactive: boolean;
+  now: () => Date;
+}): (notice: ProxyNotice) => void {
+  return (notice) => {
+    to.tally.add(notice);
+    // Into the ledger before anything is printed about it.
+    to.journal?.notice(notice, to.now().toISOString());
+    // Under the live bar, spend is in view already; only what needs words is kept for the end.
+    if (!to.interactive || notice.type !== 'settled') to.reporter.notice(notice, to.keeper.state);
+  };
+}
+
+/** The record's facts beyond the engine's state, as they stand at `endedAt`. */
+function recordFacts(run: Omit<RunSession, 'closeWatch'>, exitCode: number, endedAt: Date): RunFacts {
+  const { policy: p, tally } = run;
+  return {
+    id: run.id,
+    command: run.shownCommand,
+    cwd: run.deps.cwd,
+    startedAt: run.startedAt.toISOString(),
+    endedAt: endedAt.toISOString(),
+    exitCode,
+    apiEquivalent: tally.apiEquivalent,
+    preset: p.policy,
+    restrictedTools: p.restrictedTools,
+    toolsRemoved: [...tally.toolsRemoved],
+    reservation: { ...tally.reservation },
+    upstreamNonCompliant: tally.upstreamNonCompliant,
+    typicalUsd: run.history?.repo?.medianUsd ?? null,
+  };
 }
 
 /** The opening row in the ledger, the CI reporter's first lines and the agent plan's warning. */

