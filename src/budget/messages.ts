@@ -34,6 +34,15 @@ export function hardStopText(stop: { reason: LimitKind; detail?: string | undefi
  * The text an agent (and the person behind it) reads when capped refuses a request: which limit,
  * where the run stands, and the exact flag that raises it.
  */
+/**
+ * What the refused request needed. A request that arrives after the stop (another conversation's,
+ * in flight when it came) needs nothing more: the run is over, and "$0.00" would read as a bug.
+ */
+function needText(needNano: Nano, midResponse: boolean): string {
+  if (midResponse) return stoppedText(needNano);
+  return needNano > 0 ? `the next request needs at least ${formatUsd(needNano)}` : 'the run is already stopped at it';
+}
+
 export function limitMessage(state: BudgetState, limit: LimitKind, needNano: Nano, needTokens: number, midResponse = false): string {
   if (limit === 'actions') {
     const cap = state.caps.actions ?? 0;
@@ -61,7 +70,7 @@ export function limitMessage(state: BudgetState, limit: LimitKind, needNano: Nan
     return (
       `capped: this run's verification budget of ${formatUsd(cap)} is reached (${formatUsd(state.phaseSpent.verification)} ` +
       `spent on tests, lint and builds; ` +
-      (midResponse ? stoppedText(needNano) : `the next request needs at least ${formatUsd(needNano)}`) +
+      needText(needNano, midResponse) +
       `). The agent is being stopped. To allow more, start the run again with a higher --verify-usd, e.g. ` +
       `--verify-usd ${suggestUsd(cap, state.phaseSpent.verification + needNano)}.`
     );
@@ -78,7 +87,7 @@ export function limitMessage(state: BudgetState, limit: LimitKind, needNano: Nan
   const cap = state.caps.usd ?? 0;
   return (
     `capped: this run's spending cap of ${formatUsd(cap)} is reached (${formatUsd(state.spentNano)} spent; ` +
-    (midResponse ? stoppedText(needNano) : `the next request needs at least ${formatUsd(needNano)}`) +
+    needText(needNano, midResponse) +
     `). The agent is being stopped. To allow more, start the run ` +
     `again with a higher --max-usd, e.g. --max-usd ${suggestUsd(cap, state.spentNano + needNano)}.`
   );

@@ -19,6 +19,14 @@ describe('limitMessage', () => {
     );
   });
 
+  it('says the run is already stopped, not "needs $0.00", for a request that came after the stop', () => {
+    const state = stateWith({ usd: usdToNano(2), tokens: null, actions: null }, usdToNano(1.7152));
+    expect(limitMessage(state, 'usd', 0, 0)).toBe(
+      "capped: this run's spending cap of $2.00 is reached ($1.7152 spent; the run is already stopped at it). " +
+        'The agent is being stopped. To allow more, start the run again with a higher --max-usd, e.g. --max-usd 4.00.',
+    );
+  });
+
   it('names the token cap, tokens of every kind used, and --max-tokens', () => {
     const state = stateWith({ usd: usdToNano(5), tokens: 200_000, actions: null }, 0, { input: 100_000, output: 50_000, cacheRead: 40_000, cacheWrite: 5_000 });
     expect(limitMessage(state, 'tokens', 0, 12_000)).toBe(
