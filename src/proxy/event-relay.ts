@@ -185,7 +185,11 @@ export class EventRelay {
     if (out.length > 0) send(this.r, Buffer.concat(out));
     send(this.r, Buffer.from(provider.streamError(message, this.bound.retryable)));
     if (!clientGone()) res.end();
-    if (this.cutting) return void upstream.destroy();
+    if (this.cutting) {
+      // The upstream sent these and bills them: they are metered though capped stops reading here.
+      for (let k = 0; k < rest.length; k++) for (const e of this.read(rest, k, false)) this.r.meter.event(e);
+      return void upstream.destroy();
+    }
     this.drain(rest, false);
     // Nothing is forwarded any more, so nothing waits for the client (backpressure, a hold).
     upstream.resume();

@@ -86,7 +86,7 @@ function hooks(allowToolCall: RelayHooks['allowToolCall'] = allowAll): RelayHook
   };
 }
 
-function relay(provider: Provider, allowToolCall?: RelayHooks['allowToolCall'], injectedUsage = false) {
+function relay(provider: Provider, allowToolCall?: RelayHooks['allowToolCall'], injectedUsage = false, overrides: Partial<RelayHooks> = {}) {
   const upstream = new FakeUpstream();
   const res = new FakeResponse();
   const done: Promise<RelayOutcome> = new EventRelay({
@@ -94,7 +94,7 @@ function relay(provider: Provider, allowToolCall?: RelayHooks['allowToolCall'], 
     meter: provider.createMeter({ injectedUsage }),
     upstream: upstream as unknown as http.IncomingMessage,
     res: res as unknown as http.ServerResponse,
-    hooks: hooks(allowToolCall),
+    hooks: { ...hooks(allowToolCall), ...overrides },
     allowedOut: 1_000_000,
     clientGone: () => false,
   }).run();
@@ -240,6 +240,21 @@ describe('EventRelay pass-through events', () => {
     upstream.send(TOOL.slice(40));
     expect(res.body).not.toContain('tool_use');
     expect(res.body).toContain('capped: no more actions');
+  });
+
+  it('a stream cut at its allowance meters the events it had already read after the crossing one (the upstream bills them)', async () => {
+    // An allowance of 3 output tokens the budget cannot extend: the first delta crosses it.
+    const bound = { allowance: () => 3, extend: () => ({ allowedOut: 3, short: 'usd' as const }) };
+    const { upstream, res, done } = relay(anthropic, undefined, false, bound);
+    const delta = (text: string): string => sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text } });
+    const crossing = delta('a'.repeat(40));
+    const after = delta('b'.repeat(400));
+    upstream.send(START + sse('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) + crossing + after);
+    const outcome = await done;
+    expect(upstream.destroyed).toBe(true);
+    expect(res.body).toContain('capped: cut');
+    expect(res.body).not.toContain('b'.repeat(400));
+    expect(outcome.reading.outputChars).toBe(440);
   });
 
   it('finishes a started delta before the refusal that follows it, so the client never sees half an event', () => {
