@@ -37,6 +37,7 @@
 //   BENCH_BODY_KB=8        request body size (the prompt)
 //   BENCH_PROVIDERS=chat,responses,gemini,ws   which provider rows beside Anthropic ("none")
 //   BENCH_PORTKEY=1        0 leaves Portkey out;  BENCH_WIRING=1: 0 leaves the bench wiring out
+//   BENCH_BARE=0           1 adds a bare Node pass-through (bench/proxy-server.js bare): the floor
 //   BENCH_PROXY_NODE_ARGS  Node flags for each capped process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_TIMEOUT_S=300    abort (exit 1) if the whole run takes longer than this
 import { spawn } from 'node:child_process';
@@ -99,6 +100,7 @@ function loadConfig() {
     providers: providerList(process.env.BENCH_PROVIDERS),
     portkey: process.env.BENCH_PORTKEY !== '0',
     wiring: process.env.BENCH_WIRING !== '0',
+    bare: process.env.BENCH_BARE === '1',
     proxyNodeArgs: (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
     timeoutS: envInt('BENCH_TIMEOUT_S', 300, 1),
     others: cliArgs(process.argv.slice(2)),
@@ -409,13 +411,17 @@ async function portkey(up) {
   return s;
 }
 
-async function benchWiring(up) {
+async function benchWiring(up, name = 'wiring', label = 'bench wiring (diagnostic)') {
   const spec = {
-    env: { ANTHROPIC_BASE_URL: up.plain, OPENAI_BASE_URL: `${up.openai.wiring}/v1`, OPENAI_HOST: up.openai.wiring, GOOGLE_GEMINI_BASE_URL: up.gemini.wiring },
+    env: { ANTHROPIC_BASE_URL: up.plain, OPENAI_BASE_URL: `${up.openai[name]}/v1`, OPENAI_HOST: up.openai[name], GOOGLE_GEMINI_BASE_URL: up.gemini[name] },
   };
-  const child = spawnNodeChild('proxy-server.js', [JSON.stringify(spec), 'capped'], config.proxyNodeArgs);
+  const mode = name === 'bare' ? 'bare' : 'capped';
+  const child = spawnNodeChild('proxy-server.js', [JSON.stringify(spec), mode], mode === 'bare' ? [] : config.proxyNodeArgs);
   const { origin } = await child.next();
-  return side('wiring', 'bench wiring (diagnostic)', urlsOf(`${origin}/anthropic`, `${origin}/openai`, `${origin}/gemini`), { pid: child.pid });
+  const s = side(name, label, urlsOf(`${origin}/anthropic`, `${origin}/openai`, `${origin}/gemini`), { pid: child.pid });
+  // The bare pass-through only forwards: its bodies are the upstream's own, nothing to check.
+  if (mode === 'bare') s.checked = false;
+  return s;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -634,7 +640,14 @@ async function main() {
   const say = (text) => process.stderr.write(`bench: ${text}\n`);
 
   const others = config.others.map((bin, i) => ({ name: i === 0 ? 'before' : `other${i}`, bin }));
-  const twins = ['direct', 'capped', ...others.map((o) => o.name), ...(config.portkey ? ['portkey'] : []), ...(config.wiring ? ['wiring'] : [])];
+  const twins = [
+    'direct',
+    'capped',
+    ...others.map((o) => o.name),
+    ...(config.portkey ? ['portkey'] : []),
+    ...(config.wiring ? ['wiring'] : []),
+    ...(config.bare ? ['bare'] : []),
+  ];
   const upstream = spawnNodeChild('fake-upstream.js', [JSON.stringify({ toolCalls: 1, openaiBigBytes: 2000, geminiBigBytes: 2000, twins })]);
   const up = await upstream.next();
   const direct = side('direct', 'direct', urlsOf(up.plain, `${up.openai.direct}/v1`, up.gemini.direct));
@@ -642,6 +655,7 @@ async function main() {
   for (const o of others) sides.push(await cappedRun(o.name, `capped run (${o.bin})`, o.bin, up));
   if (config.portkey) sides.push(await portkey(up));
   if (config.wiring) sides.push(await benchWiring(up));
+  if (config.bare) sides.push(await benchWiring(up, 'bare', 'bare Node hop (floor)'));
   const wsSides = [];
   if (config.providers.includes('ws')) {
     for (const s of sides) {

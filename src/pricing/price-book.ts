@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { calcPrice as genaiCalcPrice } from '@pydantic/genai-prices';
+import type { calcPrice as genaiCalcPrice, ModelPrice } from '@pydantic/genai-prices';
 import { usdToNano, type Nano } from '../budget/money.js';
 import type { Quote } from '../budget/types.js';
 
@@ -42,6 +42,12 @@ export interface PriceOverride {
  * table lacks (undefined) sends that usage back to genai-prices.
  */
 interface FlatPrices {
+  /**
+   * The rates hold while a request's input (plain, cache reads and writes together) is at most
+   * this many tokens: genai-prices' tiered prices (Anthropic's long context) switch every rate of
+   * the request above a tier's start. Infinity when the model has no tiers.
+   */
+  upTo: number;
   input: number;
   output: number;
   cacheRead: number | undefined;
@@ -56,6 +62,7 @@ function picoAt(tokens: number, perMillion: number): number {
 }
 
 function flatCost(p: FlatPrices, u: BillableUsage): Nano | null {
+  if (u.input + u.cacheRead + u.cacheWrite5m + u.cacheWrite1h > p.upTo) return null;
   const kinds: [number, number | undefined][] = [
     [u.cacheRead, p.cacheRead],
     [u.cacheWrite5m, p.cacheWrite5m],
@@ -71,7 +78,8 @@ function flatCost(p: FlatPrices, u: BillableUsage): Nano | null {
   return Math.round(pico / 1000);
 }
 
-function flatQuote(p: FlatPrices, inputTokens: number): Quote {
+function flatQuote(p: FlatPrices, inputTokens: number): Quote | null {
+  if (inputTokens > p.upTo) return null;
   return { inputTokens, inputNano: Math.ceil(picoAt(inputTokens, p.input) / 1000), outPicoPerToken: Math.round(p.output * 1e6) };
 }
 
@@ -95,30 +103,66 @@ const PROBE_TOKENS = 1_000_000;
 
 /** A configured price as a flat table; a 1-hour cache write is priced at twice the input rate. */
 function overrideTable(o: PriceOverride): FlatPrices {
-  return { input: o.input, output: o.output, cacheRead: o.cacheRead, cacheWrite5m: o.cacheWrite, cacheWrite1h: o.input * 2, perSearch: undefined };
+  return {
+    upTo: Infinity,
+    input: o.input,
+    output: o.output,
+    cacheRead: o.cacheRead,
+    cacheWrite5m: o.cacheWrite,
+    cacheWrite1h: o.input * 2,
+    perSearch: undefined,
+  };
+}
+
+/** A price as genai-prices gives it: a number, or tiered ({ base, tiers: [{ start, price }] }). */
+interface Rate {
+  base: number;
+  /** The lowest tier's start (Infinity for a plain number). */
+  upTo: number;
+}
+
+function rateOf(v: ModelPrice[string]): Rate | null | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number') return num(v) === undefined ? null : { base: v, upTo: Infinity };
+  if (num(v.base) === undefined || !Array.isArray(v.tiers)) return null;
+  const starts = v.tiers.map((tier) => num(tier.start));
+  if (starts.some((start) => start === undefined)) return null;
+  return { base: v.base, upTo: Math.min(Infinity, ...(starts as number[])) };
 }
 
 /**
- * The model's flat price table from genai-prices when its prices are plain numbers (no
- * long-context tiers, no dated price changes); null when genai-prices must price each request.
+ * The model's flat price table from genai-prices when its prices are numbers or tiered by input
+ * size (priced flat up to the lowest tier; past it every request goes to genai-prices), and do
+ * not change by date; null when genai-prices must price each request. calcPrice costs 20–250 µs
+ * a call (it finds the model among the provider's matchers), too much for every request.
  */
 function genaiTable(calcPrice: CalcPrice, providerId: string, model: string): FlatPrices | null {
   try {
     const r = calcPrice({ input_tokens: 1, output_tokens: 1 }, model, { providerId });
     const mp = r?.model_price;
-    const input = num(mp?.input_mtok);
-    const output = num(mp?.output_mtok);
-    const plain = mp !== undefined && Object.values(mp).every((v) => v === undefined || typeof v === 'number');
-    if (!r || !mp || Array.isArray(r.model.prices) || !plain || input === undefined || output === undefined) return null;
-    const kcount = num(mp.web_searches_kcount);
+    if (!r || !mp || Array.isArray(r.model.prices)) return null;
+    const rates = Object.fromEntries(Object.entries(mp).map(([k, v]) => [k, rateOf(v)]));
+    if (Object.values(rates).some((v) => v === null)) return null;
+    const { input_mtok: input, output_mtok: output } = rates;
+    if (!input || !output) return null;
+    const perK = rates.web_searches_kcount?.base;
     return {
-      input,
-      output,
-      cacheRead: num(mp.cache_read_mtok),
-      cacheWrite5m: num(mp.cache_write_mtok),
-      cacheWrite1h: num(mp.cache_write_1h_mtok),
-      perSearch: kcount === undefined ? undefined : kcount / 1000,
+      upTo: Math.min(...Object.values(rates).map((v) => v?.upTo ?? Infinity)),
+      input: input.base,
+      output: output.base,
+      cacheRead: rates.cache_read_mtok?.base,
+      cacheWrite5m: rates.cache_write_mtok?.base,
+      cacheWrite1h: rates.cache_write_1h_mtok?.base,
+      perSearch: perK === undefined ? undefined : perK / 1000,
     };
+  } catch {
+    return null;
+  }
+}
+
+function contextWindowOf(calcPrice: CalcPrice, providerId: string, model: string): number | null {
+  try {
+    return num(calcPrice({ input_tokens: 1, output_tokens: 1 }, model, { providerId })?.model.context_window) ?? null;
   } catch {
     return null;
   }
@@ -169,6 +213,8 @@ function probedQuote(calcPrice: CalcPrice, providerId: string, model: string, in
  */
 export function createPriceBook(calcPrice: CalcPrice = lazyCalcPrice, overrides: Readonly<Record<string, PriceOverride>> = {}): PriceBook {
   const flat = new Map<string, FlatPrices | null>();
+  // Asked on every request (the context a body's unseen content may fill): looked up once.
+  const windows = new Map<string, number | null>();
   const flatOf = (providerId: string, model: string): FlatPrices | null => {
     if (Object.hasOwn(overrides, model)) return overrideTable(overrides[model]!);
     const key = `${providerId}\u0000${model}`;
@@ -187,7 +233,7 @@ export function createPriceBook(calcPrice: CalcPrice = lazyCalcPrice, overrides:
 
     quote(providerId, model, inputTokens) {
       const table = flatOf(providerId, model);
-      return table ? flatQuote(table, inputTokens) : probedQuote(calcPrice, providerId, model, inputTokens);
+      return (table && flatQuote(table, inputTokens)) ?? probedQuote(calcPrice, providerId, model, inputTokens);
     },
 
     quoteSplit(providerId, model, split) {
@@ -201,11 +247,9 @@ export function createPriceBook(calcPrice: CalcPrice = lazyCalcPrice, overrides:
     },
 
     contextWindow(providerId, model) {
-      try {
-        return num(calcPrice({ input_tokens: 1, output_tokens: 1 }, model, { providerId })?.model.context_window) ?? null;
-      } catch {
-        return null;
-      }
+      const key = `${providerId}\u0000${model}`;
+      if (!windows.has(key)) windows.set(key, contextWindowOf(calcPrice, providerId, model));
+      return windows.get(key)!;
     },
   };
   return book;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteDriver } from '../../../src/ledger/sqlite-ledger.js';
+import { CHECKPOINT_IDLE_MS, CHECKPOINT_MAX_COMMITS, openSqliteDriver } from '../../../src/ledger/sqlite-ledger.js';
 import type { Driver } from '../../../src/ledger/driver.js';
 
 // The SQLite driver commits the writes of one event-loop turn in one transaction: nothing is on
@@ -64,5 +64,37 @@ describe('the SQLite driver', () => {
     const { driver } = await open();
     void driver.write([{ sql: 'INSERT INTO t (k, v) VALUES (?, ?)', params: ['a', 1] }]);
     expect(await driver.all('SELECT k FROM t')).toEqual([{ k: 'a' }]);
+  });
+
+  // SQLite's own checkpoint (every 1000 WAL pages) is off: it ran inside a commit on the proxy's
+  // event loop. The WAL frames another connection finds (wal_checkpoint's `log`) show when the
+  // driver copied the WAL into the database and started it over.
+  const walFrames = (file: string): number => {
+    const other = new Database(file);
+    try {
+      return (other.pragma('wal_checkpoint(PASSIVE)') as { log: number }[])[0]!.log;
+    } finally {
+      other.close();
+    }
+  };
+  const commits = async (d: Driver, from: number, n: number): Promise<void> => {
+    for (let i = from; i < from + n; i++) await d.write([{ sql: 'INSERT INTO t (k, v) VALUES (?, ?)', params: [`k${i}`, i] }]);
+  };
+
+  it('checkpoints once writes pause, not inside a commit', async () => {
+    const { driver, file } = await open();
+    await commits(driver, 0, 1200);
+    // 1200 commits without a pause, past the 1000 pages SQLite would have checkpointed at.
+    expect(walFrames(file)).toBeGreaterThan(1200);
+  });
+
+  it('checkpoints after a pause, and after CHECKPOINT_MAX_COMMITS commits without one', async () => {
+    const { driver, file } = await open();
+    await commits(driver, 0, 50);
+    await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_IDLE_MS * 2));
+    await commits(driver, 50, 1);
+    expect(walFrames(file)).toBeLessThan(10);
+    await commits(driver, 51, CHECKPOINT_MAX_COMMITS + 10);
+    expect(walFrames(file)).toBeLessThan(100);
   });
 });

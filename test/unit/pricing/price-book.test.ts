@@ -242,7 +242,7 @@ describe('the flat-price fast path', () => {
     const cases: [string, string][] = [
       ['anthropic', 'claude-haiku-4-5'],
       ['anthropic', 'claude-opus-4-5'],
-      ['anthropic', 'claude-sonnet-4-5'], // tiered: genai-prices every time
+      ['anthropic', 'claude-sonnet-4-5'], // tiered: flat up to 200K input, genai-prices past it
       ['openai', 'gpt-4.1'],
       ['openai', 'gpt-5'],
       ['google', 'gemini-2.5-flash'],
@@ -259,10 +259,30 @@ describe('the flat-price fast path', () => {
           webSearches: provider === 'anthropic' ? randInt(rand, 0, 3) : 0,
         });
         expect(fast.cost(provider, model, u), `${model} ${JSON.stringify(u)}`).toBe(slow.cost(provider, model, u));
-        const tokens = randInt(rand, 1, 150_000);
+        const tokens = randInt(rand, 1, 300_000);
         expect(fast.quote(provider, model, tokens), `${model} quote ${tokens}`).toEqual(slow.quote(provider, model, tokens));
       }
     }
     expect(calls).toBeGreaterThan(0);
+  });
+
+  it('asks genai-prices once per model while a tiered model stays under its first tier, and again past it', () => {
+    let calls = 0;
+    const book = createPriceBook((u, m, o) => {
+      calls++;
+      return genaiCalcPrice(u, m, o);
+    });
+    const sonnet = (input: number): unknown => [
+      book.cost('anthropic', 'claude-sonnet-4-5', usage({ input, output: 500, cacheRead: 1000 })),
+      book.quote('anthropic', 'claude-sonnet-4-5', input),
+      book.quoteSplit('anthropic', 'claude-sonnet-4-5', { input, cacheRead: 1000, cacheWrite5m: 0, cacheWrite1h: 0 }),
+      book.contextWindow('anthropic', 'claude-sonnet-4-5'),
+    ];
+    sonnet(1000);
+    const first = calls;
+    for (let i = 0; i < 20; i++) sonnet(1000 + i * 9000);
+    expect(calls).toBe(first);
+    sonnet(250_000);
+    expect(calls).toBeGreaterThan(first);
   });
 });
