@@ -1,3 +1,5 @@
+// The page draws its charts in dollars (float geometry); the report's nano-dollars become dollars here.
+import { nanoToUsd } from '../budget/money.js';
 import { breachCause, isBreachCause, type BreachCause } from '../ledger/breach-cause.js';
 import type { RunDetail, RunSummary } from '../ledger/ledger.js';
 import { dayKey, type Report } from '../ledger/report.js';
@@ -127,16 +129,16 @@ export function reviewData(src: ReviewSource): ReviewData {
     since: report.since,
     now: report.now,
     timeZone,
-    spentUsd: report.spentUsd,
+    spentUsd: nanoToUsd(report.spentNano),
     runs: report.runs,
     breaches: report.breaches,
     breachRate: report.breachRate,
-    previous: { spentUsd: previous.spentUsd, runs: previous.runs, breaches: previous.breaches, breachRate: previous.breachRate },
+    previous: { spentUsd: nanoToUsd(previous.spentNano), runs: previous.runs, breaches: previous.breaches, breachRate: previous.breachRate },
     days: report.perDay.map((d, i) => ({
       day: d.day,
-      usd: d.usd,
+      usd: nanoToUsd(d.nano),
       previousDay: previous.perDay[i]?.day ?? null,
-      previousUsd: previous.perDay[i]?.usd ?? null,
+      previousUsd: previous.perDay[i] === undefined ? null : nanoToUsd(previous.perDay[i].nano),
       runs: runsPerDay[i]!,
       breaches: breachesPerDay[i]!,
       breachRate: rateOf(breachesPerDay[i]!, runsPerDay[i]!),
@@ -153,8 +155,8 @@ export function reviewData(src: ReviewSource): ReviewData {
       exceededInitialBudget: d.exceededInitialBudget,
       curve: runCurve(d),
     })),
-    byModel: report.byModel.map((m) => ({ label: m.model, usd: m.usd })),
-    byPhase: report.byPhase.map((p) => ({ label: p.phase, usd: p.usd })),
-    byRepo: report.byRepo.map((r) => ({ label: r.repo, usd: r.usd })),
+    byModel: report.byModel.map((m) => ({ label: m.model, usd: nanoToUsd(m.nano) })),
+    byPhase: report.byPhase.map((p) => ({ label: p.phase, usd: nanoToUsd(p.nano) })),
+    byRepo: report.byRepo.map((r) => ({ label: r.repo, usd: nanoToUsd(r.nano) })),
   };
 }

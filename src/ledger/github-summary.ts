@@ -1,7 +1,7 @@
 import type { Report } from './report.js';
 import { formatWhole } from '../budget/money.js';
 import type { RunRecord } from './run-record.js';
-import { formatPercent } from '../model/format.js';
+import { formatPercent, formatUsd } from '../model/format.js';
 import { commandLine, money, plural } from './text.js';
 import { hardStopText, isGuard, LIMIT_NAMES } from '../budget/messages.js';
 
@@ -73,7 +73,7 @@ export function githubSummary(record: RunRecord): string {
  */
 export function githubReportSummary(report: Report, span: string): string {
   let out = `### capped report · last ${span}\n\n`;
-  out += `Spent ${money(report.spentUsd)} in ${plural(report.runs, 'run')} · ${report.breaches} exceeded their initial budget`;
+  out += `Spent ${formatUsd(report.spentNano)} in ${plural(report.runs, 'run')} · ${report.breaches} exceeded their initial budget`;
   out +=
     report.breachRate === null
       ? '\n'
