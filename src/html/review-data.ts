@@ -79,7 +79,7 @@ export interface ReviewData {
 export function causeOf(run: RunSummary): BreachCause {
   if (run.breachCause !== null && isBreachCause(run.breachCause)) return run.breachCause;
   const facts = { exceeded: true, hardStopReason: run.hardStop?.reason ?? null, escalationApproved: false, budgetUsd: run.budgetUsd, verifyUsd: null };
-  return breachCause({ ...facts, spentUsd: run.spentUsd, verificationUsd: null, typicalUsd: null }) ?? 'cap-below-typical';
+  return breachCause({ ...facts, spentUsd: nanoToUsd(run.spentNano), verificationUsd: null, typicalUsd: null }) ?? 'cap-below-typical';
 }
 
 /** The model a run spent most on (its record's `models`), or its policy's model, or `unknown`. */
@@ -151,7 +151,7 @@ export function reviewData(src: ReviewSource): ReviewData {
       model: mainModel(d),
       command: d.command,
       capUsd: d.budgetUsd,
-      spentUsd: d.spentUsd,
+      spentUsd: nanoToUsd(d.spentNano),
       exceededInitialBudget: d.exceededInitialBudget,
       curve: runCurve(d),
     })),

@@ -20,7 +20,7 @@ export function formatRunList(runs: readonly RunSummary[], since: Date, opts: Fo
     stamp(r.startedAt, opts.timeZone),
     r.id,
     r.status,
-    money(r.spentUsd),
+    formatUsd(r.spentNano),
     budgetMoney(r.budgetUsd),
     formatWhole(r.requestCount),
     note(r),
@@ -28,7 +28,7 @@ export function formatRunList(runs: readonly RunSummary[], since: Date, opts: Fo
     truncate(commandLine(r.command), 40),
   ]);
   const [head, ...body] = table([header, ...rows], 'lllrrrlll', '').split('\n');
-  const total = runs.reduce((sum, r) => sum + Math.round(r.spentUsd * 1e9), 0);
+  const total = runs.reduce((sum, r) => sum + r.spentNano, 0);
   const exceeded = runs.filter((r) => r.exceededInitialBudget).length;
   return (
     `${heading(head!, opts.color)}\n${body.join('\n')}` +

@@ -77,7 +77,7 @@ export class LineReporter {
     this.line(`run ${info.runId} · ${capsText(info.caps)} · on limit: ${info.onLimit} · ${info.agent}: ${info.command.join(' ')}`);
     const history = historyText(info.history ?? null);
     if (history) this.line(`recent runs here: ${history}`);
-    const warning = historyWarning(info.history ?? null, info.caps.usd === null ? null : info.caps.usd / 1e9);
+    const warning = historyWarning(info.history ?? null, info.caps.usd);
     if (warning) this.line(`warning: ${warning}`);
   }
 

@@ -8,7 +8,7 @@ import { FatalError } from '../../../src/errors.js';
 import { registerReportCommand } from '../../../src/cli/report.js';
 import { registerRunsCommand, type LedgerCommandDeps } from '../../../src/cli/runs.js';
 import type { ReportJson as Report } from '../../../src/ledger/report-json.js';
-import type { RunDetail, RunSummary } from '../../../src/ledger/ledger.js';
+import type { RunDetailJson as RunDetail, RunSummaryJson as RunSummary } from '../../../src/ledger/runs-json.js';
 import { BACKENDS, makeStore, type Store } from './helpers/backends.js';
 import { at, finishedRecord, request, runStart, T0 } from '../../helpers/ledger-rows.js';
 

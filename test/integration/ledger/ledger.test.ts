@@ -99,7 +99,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
     expect(run.status).toBe('aborted');
     expect(run.endedAt).toBe(at(6));
     expect(run.requests).toHaveLength(4);
-    expect(run.spentUsd).toBe(costOfFirst(4) / 1e9);
+    expect(run.spentNano).toBe(costOfFirst(4));
     expect(run.exceededInitialBudget).toBe(true);
     expect(run.hardStop).toEqual({ reason: 'usd', at: at(6) });
     expect(run.record.spent.usd).toBe(0.01);

@@ -281,7 +281,7 @@ describe('LineReporter forecast and history', () => {
 
   it('says what runs here cost at the start, and warns when the cap is below their median', () => {
     const { r, lines } = reporter();
-    const history = { agent: 'claude', repo: { runs: 4, medianUsd: 1.2, p90Usd: 2, medianRequests: 9 }, agentRuns: null };
+    const history = { agent: 'claude', repo: { runs: 4, medianNano: 1_200_000_000, p90Nano: 2_000_000_000, medianRequests: 9 }, agentRuns: null };
     r.start({ runId: 'r1', caps: DOLLAR, command: ['claude'], agent: 'claude', onLimit: 'stop', history });
     expect(lines().slice(1)).toEqual([
       'capped: recent runs here: median $1.20, p90 $2.00 (4 runs)',

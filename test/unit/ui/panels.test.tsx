@@ -72,8 +72,8 @@ describe('PreRunPanel', () => {
   it('shows what runs of this repo cost recently, and warns when the cap is below their median', () => {
     const history = {
       agent: 'claude',
-      repo: { runs: 12, medianUsd: 2.1, p90Usd: 4.4, medianRequests: 30 },
-      agentRuns: { runs: 5, medianUsd: 1.8, p90Usd: 3, medianRequests: 25 },
+      repo: { runs: 12, medianNano: 2_100_000_000, p90Nano: 4_400_000_000, medianRequests: 30 },
+      agentRuns: { runs: 5, medianNano: 1_800_000_000, p90Nano: 3_000_000_000, medianRequests: 25 },
     };
     const frame = render(<PreRunPanel {...preRunFromFacts({ ...FACTS, history })} />).lastFrame() ?? '';
     expect(frame).toContain('│ recent runs   median $2.10, p90 $4.40 (12 runs) · claude: median $1.80,  │');
