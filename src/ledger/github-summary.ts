@@ -44,7 +44,9 @@ export function githubSummary(record: RunRecord): string {
     ],
     [
       'Requests',
-      `${fmt(s.requests)} · ${plural(tokens, 'token')} (in ${fmt(s.inputTokens)}, out ${fmt(s.outputTokens)}, cache read ${fmt(s.cacheReadTokens)}, cache write ${fmt(s.cacheWriteTokens)})`,
+      `${fmt(s.requests)} · ${plural(tokens, 'token')} (in ${fmt(s.inputTokens)}, out ` +
+        `${fmt(s.outputTokens)}, cache read ${fmt(s.cacheReadTokens)}, cache write ` +
+        `${fmt(s.cacheWriteTokens)})`,
     ],
     ['Tool actions', `${fmt(s.actions)}${record.budget.actions === null ? '' : ` of ${fmt(record.budget.actions)}`}`],
     ['Phases', `implementation ${money(record.phases.implementation.usd)} · verification ${money(record.phases.verification.usd)}`],
@@ -77,7 +79,8 @@ export function githubReportSummary(report: Report, span: string): string {
   out +=
     report.breachRate === null
       ? '\n'
-      : ` (${formatPercent(report.breachRate, 'tenths')}; previous ${span}: ${report.previous.breachRate === null ? 'no runs' : formatPercent(report.previous.breachRate, 'tenths')})\n`;
+      : ` (${formatPercent(report.breachRate, 'tenths')}; previous ${span}: ` +
+        `${report.previous.breachRate === null ? 'no runs' : formatPercent(report.previous.breachRate, 'tenths')})\n`;
   if (report.causes.length === 0) return `${out}\nNo breaches.\n\n`;
   out += `\n| Breach cause | Runs | Previous ${span} | Trend |\n| --- | ---: | ---: | --- |\n`;
   for (const c of report.causes) {

@@ -84,11 +84,13 @@ export function formatReport(report: Report, opts: FormatOptions): string {
     [
       [
         'spent',
-        `${formatUsd(report.spentNano)} in ${plural(report.runs, 'run')} (previous ${span}: ${formatUsd(report.previous.spentNano)} in ${plural(report.previous.runs, 'run')})`,
+        `${formatUsd(report.spentNano)} in ${plural(report.runs, 'run')} (previous ${span}: ` +
+          `${formatUsd(report.previous.spentNano)} in ${plural(report.previous.runs, 'run')})`,
       ],
       [
         'breach rate',
-        `${formatPercent(report.breachRate ?? 0, 'tenths')}: ${report.breaches} of ${plural(report.runs, 'run')} exceeded their initial budget · ${trend(report, span)}`,
+        `${formatPercent(report.breachRate ?? 0, 'tenths')}: ${report.breaches} of ` +
+          `${plural(report.runs, 'run')} exceeded their initial budget · ${trend(report, span)}`,
       ],
       ['approvals', `${approvals.asked} asked · ${approvals.granted} granted${approvals.automatic > 0 ? ` · ${approvals.automatic} decided by policy` : ''}`],
       ['hard stops', report.hardStops.length === 0 ? 'none' : report.hardStops.map((s) => `${s.runs} ${s.reason}`).join(' · ')],

@@ -75,7 +75,10 @@ export function escalationForecast(state: BudgetState, ask: EscalationAsk, histo
     typicalTurns: typical?.medianRequests ?? null,
   });
   if (p === null) return null;
-  const detail = `at this rate ~${p.selectedTurnsLeft} requests left on ${ask.selected.model} (${formatUsdShort(ask.from)}), ~${p.requestedTurnsLeft} on ${ask.requested.model} (${formatUsdShort(ask.to)})`;
+  const detail =
+    `at this rate ~${p.selectedTurnsLeft} requests left on ${ask.selected.model} ` +
+    `(${formatUsdShort(ask.from)}), ~${p.requestedTurnsLeft} on ${ask.requested.model} ` +
+    `(${formatUsdShort(ask.to)})`;
   if (!p.exceedsOnSelected || p.selectedTotalNano === null || p.requestedTotalNano === null) return { lead: null, detail };
   const lead =
     `This task is likely to exceed the current budget on the selected model: a typical run here ` +
