@@ -125,7 +125,10 @@ function suggestTokens(cap: number, needed: number): number {
 /** The question at a dollar limit when the policy is to ask. */
 export function limitQuestion(state: BudgetState, limit: LimitKind, from: Nano, to: Nano): string {
   if (limit === 'verify') {
-    return `Verification budget reached: ${formatUsd(state.phaseSpent.verification)} of ${formatUsd(from)} spent on tests and checks. Raise it to ${formatUsd(to)}?`;
+    return (
+      `Verification budget reached: ${formatUsd(state.phaseSpent.verification)} of ${formatUsd(from)} ` +
+      `spent on tests and checks. Raise it to ${formatUsd(to)}?`
+    );
   }
   return `Budget reached: ${formatUsd(state.spentNano)} of ${formatUsd(from)} spent. Raise max spend from ${formatUsd(from)} to ${formatUsd(to)}?`;
 }

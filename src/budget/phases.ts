@@ -9,8 +9,10 @@ export interface CalledTool {
 /** Tools that run a shell command (Claude Code, Codex, Gemini CLI, aider/goose/opencode). */
 const SHELL_TOOLS = /^(bash|shell|exec_command|local_shell|run_shell_command|container\.exec|execute_command|developer__shell|run_terminal_cmd)$/i;
 /** Tools that change files: the agent is implementing again. */
-const EDIT_TOOLS =
-  /^(edit|multiedit|write|notebookedit|apply_patch|str_replace_editor|str_replace_based_edit_tool|replace|write_file|edit_file|create_file|developer__text_editor|patch)$/i;
+const EDIT_TOOL_NAMES =
+  'edit|multiedit|write|notebookedit|apply_patch|str_replace_editor|str_replace_based_edit_tool|' +
+  'replace|write_file|edit_file|create_file|developer__text_editor|patch';
+const EDIT_TOOLS = new RegExp(`^(${EDIT_TOOL_NAMES})$`, 'i');
 
 /** The shell command a tool call runs, from its input (`command` as text or argv, or `cmd`). */
 export function shellCommand(call: CalledTool): string | null {

@@ -110,7 +110,8 @@ async function checkLedger(deps: DoctorDeps, loaded: LoadedPolicy | null): Promi
     const message = (err as Error).message;
     // better-sqlite3 without its compiled binary lists a dozen paths it tried: say what to do instead.
     const detail = /bindings file|better_sqlite3\.node/.test(message)
-      ? `the SQLite module better-sqlite3 has no compiled binary (${firstLine(message)}): reinstall capped where python3, make and g++ are available so it can compile`
+      ? `the SQLite module better-sqlite3 has no compiled binary (${firstLine(message)}): reinstall capped ` +
+        `where python3, make and g++ are available so it can compile`
       : message;
     return [{ status: 'problem', what, detail }, 'unavailable (see above)'];
   }
@@ -132,7 +133,9 @@ async function checkTerminal(probe: () => Promise<number>): Promise<Check> {
     return {
       status: 'problem',
       what,
-      detail: `no pseudo-terminal (${(err as Error).message}): runs at a terminal cannot show the bar; reinstall capped so @lydell/node-pty's binary matches this Node.js`,
+      detail:
+        `no pseudo-terminal (${(err as Error).message}): runs at a terminal cannot show the bar; reinstall ` +
+        `capped so @lydell/node-pty's binary matches this Node.js`,
     };
   }
 }

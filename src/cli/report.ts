@@ -5,6 +5,7 @@ import { loadPolicy } from '../config/load.js';
 import { spanText } from '../ledger/duration.js';
 import { githubReportSummary } from '../ledger/github-summary.js';
 import { formatReport } from '../ledger/report-format.js';
+import { reportJson } from '../ledger/report-json.js';
 import { repoOf } from '../ledger/repo-root.js';
 import { formatSuggestion } from '../ledger/suggest-format.js';
 import { suggestBudget } from '../ledger/suggest.js';
@@ -35,7 +36,7 @@ export async function reportAction(opts: ReportOptions, deps: LedgerCommandDeps)
     return reportHtml(opts.html, { since, now, timeZone }, deps.cwd, (fn) => withLedger(opts.ledger, deps, fn), deps.stdout);
   }
   const report = await withLedger(opts.ledger, deps, (ledger) => ledger.report({ since, now, timeZone }));
-  deps.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, { color: colorOf(deps), timeZone }));
+  deps.stdout(opts.json ? `${JSON.stringify(reportJson(report), null, 2)}\n` : formatReport(report, { color: colorOf(deps), timeZone }));
   appendStepSummary(deps, () => githubReportSummary(report, spanText(now.getTime() - since.getTime())));
 }
 

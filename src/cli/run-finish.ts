@@ -3,6 +3,7 @@ import path from 'node:path';
 import { githubSummary } from '../ledger/github-summary.js';
 import { writeRecordFile } from '../ledger/record-file.js';
 import { buildRunRecord, type RunRecord } from '../ledger/run-record.js';
+import { runMoneyOf, type RunMoney } from '../model/run-money.js';
 import { shellExitCode } from '../supervisor/spawn-agent.js';
 import { DEFAULTS } from './defaults.js';
 import { EXIT } from '../errors.js';
@@ -41,23 +42,25 @@ export async function finishRun(run: RunSession, agent: LaunchedAgent, supervise
   const exitCode = state.hardStop ? EXIT.limit : shellExitCode(supervised.exit);
   const record = buildRunRecord(state, run.facts(exitCode, deps.now()));
   if (run.sealed) record.sealed = run.sealed.summary();
-  const recordFile = saveRecord(record, run.opts.record, deps);
+  // The summaries format the engine's nano-dollars; the record's dollars are for its JSON readers.
+  const money = runMoneyOf(state);
+  const recordFile = saveRecord(record, money, run.opts.record, deps);
   // The record was asked for and is missing: the job must not read as passed.
   const finalCode = run.opts.record && recordFile === null && exitCode === EXIT.ok ? EXIT.internal : exitCode;
   await journal?.finish(record, state.spentNano);
   const waited = run.output.release();
   if (agent.terminal) {
-    agent.terminal.finish(record, recordFile);
+    agent.terminal.finish(record, recordFile, money);
     for (const text of waited) deps.stderr(text);
   } else {
-    run.reporter.summary(record, recordFile);
+    run.reporter.summary(record, recordFile, money);
   }
   await run.summaryHtml?.(record);
   return finalCode;
 }
 
 /** Writes the record file and the CI summary; a failure is reported, and the record printed instead. */
-function saveRecord(record: RunRecord, file: string | null, deps: RunDeps): string | null {
+function saveRecord(record: RunRecord, money: RunMoney, file: string | null, deps: RunDeps): string | null {
   let written: string | null = null;
   if (file) {
     try {
@@ -70,7 +73,7 @@ function saveRecord(record: RunRecord, file: string | null, deps: RunDeps): stri
   const summary = deps.env.GITHUB_STEP_SUMMARY;
   if (summary) {
     try {
-      fs.appendFileSync(summary, githubSummary(record));
+      fs.appendFileSync(summary, githubSummary(record, money));
     } catch (err) {
       deps.stderr(`capped: could not append to GITHUB_STEP_SUMMARY (${summary}): ${(err as Error).message}\n`);
     }

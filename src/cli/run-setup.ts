@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { BudgetKeeper } from '../budget/keeper.js';
-import { usdToNano } from '../budget/money.js';
+import { nanoToUsd, usdToNano } from '../budget/money.js';
 import { compilePatterns } from '../budget/phases.js';
 import type { Caps, EnginePolicy } from '../budget/types.js';
 import type { LoadedPolicy } from '../config/load.js';
@@ -201,7 +201,7 @@ function recordFacts(run: Omit<RunSession, 'closeWatch'>, exitCode: number, ende
     toolsRemoved: [...tally.toolsRemoved],
     reservation: { ...tally.reservation },
     upstreamNonCompliant: tally.upstreamNonCompliant,
-    typicalUsd: run.history?.repo?.medianUsd ?? null,
+    typicalUsd: run.history?.repo ? nanoToUsd(run.history.repo.medianNano) : null,
   };
 }
 

@@ -13,6 +13,7 @@ import { printPreRunPanel, printRunSummary } from '../ui/print-panel.js';
 import type { PromptChoice } from '../ui/prompt-layout.js';
 import { createBarRenderer, renderPromptLine } from '../ui/render-line.js';
 import { summaryFromRecord } from '../ui/summary-model.js';
+import type { RunMoney } from '../model/run-money.js';
 
 /**
  * The interactive side of `capped run` (stdin and stdout are terminals): the agent in a PTY one
@@ -23,7 +24,7 @@ import { summaryFromRecord } from '../ui/summary-model.js';
 export interface TerminalRun {
   session: PtySession;
   /** Prints the run summary once the agent is gone. */
-  finish(record: RunRecord, recordFile: string | null): void;
+  finish(record: RunRecord, recordFile: string | null, money: RunMoney): void;
 }
 
 export interface TerminalRunOptions {
@@ -162,9 +163,9 @@ export function startTerminalRun(o: TerminalRunOptions): TerminalRun {
 
   return {
     session,
-    finish(record, recordFile) {
+    finish(record, recordFile, money) {
       session.restore();
-      printRunSummary(summaryFromRecord(record, process.stderr.columns || 80, recordFile), process.stderr, { color: o.color });
+      printRunSummary(summaryFromRecord(record, money, process.stderr.columns || 80, recordFile), process.stderr, { color: o.color });
     },
   };
 }

@@ -7,6 +7,7 @@ import { SchemaTooNewError } from '../ledger/migrations.js';
 import { LedgerUrlError, openLedger, resolveLedgerUrl, type OpenLedgerOptions } from '../ledger/open-ledger.js';
 import { repoOf } from '../ledger/repo-root.js';
 import { formatRunDetail, formatRunList } from '../ledger/runs-format.js';
+import { runSummaryJson } from '../ledger/runs-json.js';
 import { UsageError } from '../errors.js';
 
 /** The config file's `ledger` section. */
@@ -88,7 +89,7 @@ export async function runsAction(opts: RunsOptions, deps: LedgerCommandDeps): Pr
   const repo = opts.repo === undefined || opts.repo === false ? undefined : repoOf(path.resolve(deps.cwd, opts.repo === true ? '.' : opts.repo));
   const runs = await withLedger(opts.ledger, deps, (ledger) => ledger.listRuns(repo === undefined ? { since } : { since, repo }));
   if (opts.json) {
-    deps.stdout(json({ since: since.toISOString(), repo: repo ?? null, runs }));
+    deps.stdout(json({ since: since.toISOString(), repo: repo ?? null, runs: runs.map(runSummaryJson) }));
     return;
   }
   deps.stdout(formatRunList(runs, since, { color: colorOf(deps), timeZone: timeZoneOf(deps), ...(repo === undefined ? {} : { repo }) }));
@@ -105,7 +106,7 @@ export async function showRunAction(id: string, opts: { json?: boolean; ledger?:
     if (!found) throw new UsageError(`No run \`${id}\` in the ledger (${ledger.location}). \`capped runs --since 30d\` lists the recent ones.`);
     return found;
   });
-  deps.stdout(opts.json ? json(run) : formatRunDetail(run, { color: colorOf(deps), timeZone: timeZoneOf(deps) }));
+  deps.stdout(opts.json ? json(runSummaryJson(run)) : formatRunDetail(run, { color: colorOf(deps), timeZone: timeZoneOf(deps) }));
 }
 
 /** Registers `capped runs` and `capped runs show <id>`. */

@@ -54,8 +54,12 @@ function where(key: SettingKey): string {
 }
 
 const HEADER = [
-  '.budgetrc — this repository’s spending policy for `capped run`. capped finds it by walking up from the working directory; the first one found applies, and a running session reloads it when it changes.',
-  'YAML (JSON works too). Precedence: flags > CAPPED_* variables > this file > user defaults (`capped config set`) > the preset named by `policy` > built-ins. `capped config` shows every effective value and where it came from.',
+  '.budgetrc — this repository’s spending policy for `capped run`. capped finds it by walking up from ' +
+    'the working directory; the first one found applies, and a running session reloads it when it ' +
+    'changes.',
+  'YAML (JSON works too). Precedence: flags > CAPPED_* variables > this file > user defaults (`capped ' +
+    'config set`) > the preset named by `policy` > built-ins. `capped config` shows every effective ' +
+    'value and where it came from.',
 ];
 
 /**

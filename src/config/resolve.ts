@@ -61,7 +61,8 @@ export function resolvePolicy(layers: PolicyLayers): ResolvedPolicy {
   for (const layer of explicit) {
     if (layer.verifyUsd && layer.verifyShare) {
       problems.push(
-        `${describeSource(layer.verifyUsd.source)} and ${describeSource(layer.verifyShare.source)} both set the verification ceiling; set verifyUsd or verifyShare, not both.`,
+        `${describeSource(layer.verifyUsd.source)} and ${describeSource(layer.verifyShare.source)} both set ` +
+          `the verification ceiling; set verifyUsd or verifyShare, not both.`,
       );
     }
   }
@@ -102,12 +103,14 @@ export function resolvePolicy(layers: PolicyLayers): ResolvedPolicy {
   const repoSealed = layers.file?.entries.sealed;
   if (repoSealed?.value === true && values.sealed === false) {
     problems.push(
-      `${describeSource(sources.sealed!)} turns sealed runs off, but ${describeSource(repoSealed.source)} requires them in this repository; remove that setting.`,
+      `${describeSource(sources.sealed!)} turns sealed runs off, but ${describeSource(repoSealed.source)} ` +
+        `requires them in this repository; remove that setting.`,
     );
   }
   if (values.onLimit === 'downgrade' && values.downgradeTo === null) {
     problems.push(
-      `onLimit is downgrade (${describeSource(sources.onLimit!)}) but no downgradeTo model is set; set downgradeTo (--downgrade-to <model>) or choose another onLimit.`,
+      `onLimit is downgrade (${describeSource(sources.onLimit!)}) but no downgradeTo model is set; set ` +
+        `downgradeTo (--downgrade-to <model>) or choose another onLimit.`,
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -137,7 +140,8 @@ function applyCeiling(key: CappedKey, file: LayerEntries, values: Record<string,
     return;
   }
   problems.push(
-    `${whoSet(key, value!, source)} exceeds the ceiling of ${UNIT[key](limit)} set in ${ceiling.source.file} (line ${ceiling.source.line}); lower it or change that file.`,
+    `${whoSet(key, value!, source)} exceeds the ceiling of ${UNIT[key](limit)} set in ` +
+      `${ceiling.source.file} (line ${ceiling.source.line}); lower it or change that file.`,
   );
 }
 

@@ -63,7 +63,9 @@ export const SCHEMA: Schema = {
     kind: v.oneOf(['ask', 'deny', 'allow'] as const),
     flag: true,
     example: 'ask',
-    doc: 'A request for a pricier model than the selected one: ask (hold it and propose a new ceiling; deny without a terminal), deny, or allow (within the same ceiling).',
+    doc:
+      'A request for a pricier model than the selected one: ask (hold it and propose a new ceiling; deny ' +
+      'without a terminal), deny, or allow (within the same ceiling).',
   }),
   escalationDeny: spec({
     key: 'escalationDeny',
@@ -77,7 +79,10 @@ export const SCHEMA: Schema = {
     kind: v.oneOf(['likely', 'worst'] as const),
     flag: true,
     example: 'likely',
-    doc: 'How a request is priced before it is sent: likely (cache-aware, from what earlier requests of the conversation were billed; the risk taken is in the record) or worst (every input token at the highest rate it could be billed at).',
+    doc:
+      'How a request is priced before it is sent: likely (cache-aware, from what earlier requests of the ' +
+      'conversation were billed; the risk taken is in the record) or worst (every input token at the ' +
+      'highest rate it could be billed at).',
   }),
   idle: spec({
     key: 'idle',
@@ -133,14 +138,18 @@ export const SCHEMA: Schema = {
     kind: v.routeList,
     flag: false,
     example: ['POST /v1/audio/transcriptions'],
-    doc: 'Routes passed through unmetered that capped would otherwise refuse because it cannot price them, as "METHOD /path" (* stands for one path segment). Generation routes are always metered.',
+    doc:
+      'Routes passed through unmetered that capped would otherwise refuse because it cannot price them, as ' +
+      '"METHOD /path" (* stands for one path segment). Generation routes are always metered.',
   }),
   batches: spec({
     key: 'batches',
     kind: v.oneOf(['reserve', 'refuse'] as const),
     flag: false,
     example: 'reserve',
-    doc: 'Batch requests (Message Batches, OpenAI Batch), billed after the run: reserve (priced at batch rates and reserved in full before they are sent) or refuse.',
+    doc:
+      'Batch requests (Message Batches, OpenAI Batch), billed after the run: reserve (priced at batch ' +
+      'rates and reserved in full before they are sent) or refuse.',
   }),
   'ledger.url': spec({
     key: 'ledger.url',
@@ -182,7 +191,9 @@ export const SCHEMA: Schema = {
     kind: v.bool,
     flag: true,
     example: true,
-    doc: 'Run the agent in its own network namespace (Linux) whose only way out is capped: provider hosts metered, other hosts tunnelled by sealedAllow/sealedDeny.',
+    doc:
+      'Run the agent in its own network namespace (Linux) whose only way out is capped: provider hosts ' +
+      'metered, other hosts tunnelled by sealedAllow/sealedDeny.',
   }),
   sealedAllow: spec({
     key: 'sealedAllow',

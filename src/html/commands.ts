@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { usdToNano } from '../budget/money.js';
 import { UsageError } from '../errors.js';
 import type { Ledger, RunDetail } from '../ledger/ledger.js';
 import { LocalPathError } from '../config/local-path.js';
@@ -159,7 +160,8 @@ function detailOfRecord(record: RunRecord): RunDetail {
     startedAt: record.startedAt,
     endedAt: record.endedAt,
     status: 'finished',
-    spentUsd: record.spent.usd,
+    // Only the record is known here: its dollars are the contract; exact below $9M.
+    spentNano: usdToNano(record.spent.usd),
     budgetUsd: record.budget.usd,
     breachCause: record.breachCause ?? null,
     requestCount: record.spent.requests,

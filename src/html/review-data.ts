@@ -1,3 +1,5 @@
+// The page draws its charts in dollars (float geometry); the report's nano-dollars become dollars here.
+import { nanoToUsd } from '../budget/money.js';
 import { breachCause, isBreachCause, type BreachCause } from '../ledger/breach-cause.js';
 import type { RunDetail, RunSummary } from '../ledger/ledger.js';
 import { dayKey, type Report } from '../ledger/report.js';
@@ -77,7 +79,7 @@ export interface ReviewData {
 export function causeOf(run: RunSummary): BreachCause {
   if (run.breachCause !== null && isBreachCause(run.breachCause)) return run.breachCause;
   const facts = { exceeded: true, hardStopReason: run.hardStop?.reason ?? null, escalationApproved: false, budgetUsd: run.budgetUsd, verifyUsd: null };
-  return breachCause({ ...facts, spentUsd: run.spentUsd, verificationUsd: null, typicalUsd: null }) ?? 'cap-below-typical';
+  return breachCause({ ...facts, spentUsd: nanoToUsd(run.spentNano), verificationUsd: null, typicalUsd: null }) ?? 'cap-below-typical';
 }
 
 /** The model a run spent most on (its record's `models`), or its policy's model, or `unknown`. */
@@ -127,16 +129,16 @@ export function reviewData(src: ReviewSource): ReviewData {
     since: report.since,
     now: report.now,
     timeZone,
-    spentUsd: report.spentUsd,
+    spentUsd: nanoToUsd(report.spentNano),
     runs: report.runs,
     breaches: report.breaches,
     breachRate: report.breachRate,
-    previous: { spentUsd: previous.spentUsd, runs: previous.runs, breaches: previous.breaches, breachRate: previous.breachRate },
+    previous: { spentUsd: nanoToUsd(previous.spentNano), runs: previous.runs, breaches: previous.breaches, breachRate: previous.breachRate },
     days: report.perDay.map((d, i) => ({
       day: d.day,
-      usd: d.usd,
+      usd: nanoToUsd(d.nano),
       previousDay: previous.perDay[i]?.day ?? null,
-      previousUsd: previous.perDay[i]?.usd ?? null,
+      previousUsd: previous.perDay[i] === undefined ? null : nanoToUsd(previous.perDay[i].nano),
       runs: runsPerDay[i]!,
       breaches: breachesPerDay[i]!,
       breachRate: rateOf(breachesPerDay[i]!, runsPerDay[i]!),
@@ -149,12 +151,12 @@ export function reviewData(src: ReviewSource): ReviewData {
       model: mainModel(d),
       command: d.command,
       capUsd: d.budgetUsd,
-      spentUsd: d.spentUsd,
+      spentUsd: nanoToUsd(d.spentNano),
       exceededInitialBudget: d.exceededInitialBudget,
       curve: runCurve(d),
     })),
-    byModel: report.byModel.map((m) => ({ label: m.model, usd: m.usd })),
-    byPhase: report.byPhase.map((p) => ({ label: p.phase, usd: p.usd })),
-    byRepo: report.byRepo.map((r) => ({ label: r.repo, usd: r.usd })),
+    byModel: report.byModel.map((m) => ({ label: m.model, usd: nanoToUsd(m.nano) })),
+    byPhase: report.byPhase.map((p) => ({ label: p.phase, usd: nanoToUsd(p.nano) })),
+    byRepo: report.byRepo.map((r) => ({ label: r.repo, usd: nanoToUsd(r.nano) })),
   };
 }

@@ -27,7 +27,10 @@ export function niceMax(value: number): number {
 }
 
 function svg(width: number, height: number, label: string, body: string, cls: string): string {
-  return `<svg class="${cls}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(label)}">${title(label)}${body}</svg>`;
+  return (
+    `<svg class="${cls}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" ` +
+    `aria-label="${esc(label)}">${title(label)}${body}</svg>`
+  );
 }
 
 /** Spend per day as bars, the previous window's days faded behind, and the breach rate as a line. */
@@ -52,11 +55,15 @@ export function dayChart(days: readonly ReviewDay[]): string {
   days.forEach((d, i) => {
     if (d.previousUsd !== null && d.previousUsd > 0) {
       const h = y(0) - y(d.previousUsd);
-      body += `<rect class="prev" x="${f(x(i) + slot * 0.1)}" y="${f(y(d.previousUsd))}" width="${f(slot * 0.8)}" height="${f(h)}"${tip(`${d.previousDay}: ${money(d.previousUsd)} (previous window)`)}>${title(`${d.previousDay}: ${money(d.previousUsd)}`)}</rect>`;
+      body +=
+        `<rect class="prev" x="${f(x(i) + slot * 0.1)}" y="${f(y(d.previousUsd))}" width="${f(slot * 0.8)}" ` +
+        `height="${f(h)}"${tip(`${d.previousDay}: ${money(d.previousUsd)} (previous window)`)}>${title(`${d.previousDay}: ${money(d.previousUsd)}`)}</rect>`;
     }
     const h = Math.max(d.usd > 0 ? 1 : 0, y(0) - y(d.usd));
     const text = `${d.day}: ${money(d.usd)} spent, ${d.runs} run${d.runs === 1 ? '' : 's'}, ${d.breaches} breach${d.breaches === 1 ? '' : 'es'}`;
-    body += `<rect class="bar" data-day="${esc(d.day)}" x="${f(x(i) + slot * 0.25)}" y="${f(y(0) - h)}" width="${f(slot * 0.5)}" height="${f(h)}"${tip(text)}>${title(text)}</rect>`;
+    body +=
+      `<rect class="bar" data-day="${esc(d.day)}" x="${f(x(i) + slot * 0.25)}" y="${f(y(0) - h)}" ` +
+      `width="${f(slot * 0.5)}" height="${f(h)}"${tip(text)}>${title(text)}</rect>`;
     if (i % every === 0) body += `<text class="axis" x="${f(x(i) + slot / 2)}" y="${H - m.b + 16}" text-anchor="middle">${esc(d.day.slice(5))}</text>`;
   });
   const rated = days.map((d, i) => ({ d, i })).filter(({ d }) => d.breachRate !== null);
@@ -133,10 +140,16 @@ export function markLegend(): string {
   const items = Object.entries(MARK_NAMES)
     .map(
       ([kind, name]) =>
-        `<span class="key"><svg width="22" height="12" aria-hidden="true"><line class="mark mark-${kind}" x1="11" x2="11" y1="0" y2="12"/></svg>${esc(name)}</span>`,
+        `<span class="key"><svg width="22" height="12" aria-hidden="true"><line class="mark mark-${kind}" ` +
+        `x1="11" x2="11" y1="0" y2="12"/></svg>${esc(name)}</span>`,
     )
     .join('');
-  return `<p class="legend"><span class="key"><svg width="22" height="12" aria-hidden="true"><line class="curve" x1="0" x2="22" y1="10" y2="2"/></svg>spend</span>${items}<span class="key"><svg width="22" height="12" aria-hidden="true"><line class="cap" x1="0" x2="22" y1="6" y2="6"/></svg>cap</span></p>`;
+  return (
+    `<p class="legend"><span class="key"><svg width="22" height="12" aria-hidden="true"><line ` +
+    `class="curve" x1="0" x2="22" y1="10" y2="2"/></svg>spend</span>${items}<span class="key"><svg ` +
+    `width="22" height="12" aria-hidden="true"><line class="cap" x1="0" x2="22" y1="6" ` +
+    `y2="6"/></svg>cap</span></p>`
+  );
 }
 
 /**
@@ -164,7 +177,9 @@ export function curveChart(curve: Curve, large: boolean, label: string): string 
   if (curve.capUsd !== null)
     body += `<line class="cap" x1="${m.l}" x2="${W - m.r}" y1="${f(y(curve.capUsd))}" y2="${f(y(curve.capUsd))}">${title(`cap ${money(curve.capUsd)}`)}</line>`;
   for (const mark of curve.marks) {
-    body += `<line class="mark mark-${mark.kind}" x1="${f(x(mark.t))}" x2="${f(x(mark.t))}" y1="${m.t}" y2="${m.t + ph}"${tip(mark.label)}>${title(`${mark.label} (${mark.at})`)}</line>`;
+    body +=
+      `<line class="mark mark-${mark.kind}" x1="${f(x(mark.t))}" x2="${f(x(mark.t))}" y1="${m.t}" ` +
+      `y2="${m.t + ph}"${tip(mark.label)}>${title(`${mark.label} (${mark.at})`)}</line>`;
   }
   let d = `M${f(x(0))},${f(y(0))}`;
   let last = 0;
@@ -181,7 +196,9 @@ export function curveChart(curve: Curve, large: boolean, label: string): string 
         `${money(p.costUsd)} on ${p.model} (${p.phase}) · ${tokens.toLocaleString('en-US')} tokens ` +
         `(in ${p.tokens.input}, out ${p.tokens.output}, cache read ${p.tokens.cacheRead}, cache write ${p.tokens.cacheWrite}) · ` +
         `${money(p.usd)} so far at ${p.at}${p.estimated ? ' · estimated' : ''}${p.reserved ? ' · reserved, not settled' : ''}`;
-      body += `<circle class="point point-${p.phase === 'verification' ? 'verification' : 'implementation'}" cx="${f(x(p.t))}" cy="${f(y(p.usd))}" r="4"${tip(text)}>${title(text)}</circle>`;
+      body +=
+        `<circle class="point point-${p.phase === 'verification' ? 'verification' : 'implementation'}" ` +
+        `cx="${f(x(p.t))}" cy="${f(y(p.usd))}" r="4"${tip(text)}>${title(text)}</circle>`;
     }
   }
   return svg(W, H, label, body, large ? 'chart curve-chart large' : 'chart curve-chart small');

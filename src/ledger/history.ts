@@ -15,11 +15,11 @@ export function quantile(sorted: readonly number[], q: number): number {
 }
 
 /** Median and p90 of the runs' spend; null below HISTORY_MIN_RUNS runs. */
-export function spendStats(runs: readonly Pick<RunSummary, 'spentUsd' | 'requestCount'>[]): SpendStats | null {
+export function spendStats(runs: readonly Pick<RunSummary, 'spentNano' | 'requestCount'>[]): SpendStats | null {
   if (runs.length < HISTORY_MIN_RUNS) return null;
-  const spend = runs.map((r) => r.spentUsd).sort((a, b) => a - b);
+  const spend = runs.map((r) => r.spentNano).sort((a, b) => a - b);
   const requests = runs.map((r) => r.requestCount).sort((a, b) => a - b);
-  return { runs: runs.length, medianUsd: quantile(spend, 0.5), p90Usd: quantile(spend, 0.9), medianRequests: quantile(requests, 0.5) };
+  return { runs: runs.length, medianNano: quantile(spend, 0.5), p90Nano: quantile(spend, 0.9), medianRequests: quantile(requests, 0.5) };
 }
 
 /** The program name of a command (`/usr/bin/claude --x` → `claude`). */

@@ -1,4 +1,3 @@
-import { nanoToUsd } from '../budget/money.js';
 import { num, numOrNull, str, strOrNull, type Row } from './driver.js';
 import type { Phase, RecordedRequest, RunSummary } from './ledger.js';
 import type { RunRecord } from './run-record.js';
@@ -33,7 +32,7 @@ export function summaryOf(row: Row, liveness: Liveness, nowMs: number): RunSumma
     startedAt: iso(num(row.started_at)),
     endedAt: endedAt !== null ? iso(endedAt) : status === 'aborted' ? iso(lastAt) : null,
     status,
-    spentUsd: nanoToUsd(num(row.spent_nano)),
+    spentNano: num(row.spent_nano),
     budgetUsd: budget.usd,
     requestCount: num(row.request_count),
     exceededInitialBudget: num(row.exceeded_initial_budget) !== 0,

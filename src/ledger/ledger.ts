@@ -159,7 +159,8 @@ export interface RunSummary {
   /** When it finished; for an aborted run its last recorded activity; null while running. */
   endedAt: string | null;
   status: RunStatus;
-  spentUsd: number;
+  /** In nano-dollars; `capped runs --json` prints it as `spentUsd` (runs-json.ts). */
+  spentNano: Nano;
   /** The budget it started with (its initial envelope). */
   budgetUsd: number | null;
   requestCount: number;

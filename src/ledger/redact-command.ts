@@ -11,8 +11,18 @@
 const SECRET_FLAG = /^--?([\w-]*[-_])?(key|token|secret|password|passwd|pwd|auth|credentials?|cookie|bearer)([-_][\w-]*)?$/i;
 
 /** Well-known key and token shapes (OpenAI/Anthropic sk-, GitHub, Slack, Google, GitLab, HF, AWS, JWT). */
-const KEY_SHAPE =
-  /^(sk|pk|rk)-[\w-]{8,}|^(ghp|gho|ghs|ghu|ghr|github_pat|glpat|hf|xox[abprs])[-_][\w-]{8,}|^AIza[\w-]{20,}|^AKIA[0-9A-Z]{12,}|^eyJ[\w-]{8,}\.[\w-]+|^Bearer\s+\S{8,}/;
+const KEY_SHAPE = new RegExp(
+  [
+    /^(sk|pk|rk)-[\w-]{8,}/,
+    /^(ghp|gho|ghs|ghu|ghr|github_pat|glpat|hf|xox[abprs])[-_][\w-]{8,}/,
+    /^AIza[\w-]{20,}/,
+    /^AKIA[0-9A-Z]{12,}/,
+    /^eyJ[\w-]{8,}\.[\w-]+/,
+    /^Bearer\s+\S{8,}/,
+  ]
+    .map((r) => r.source)
+    .join('|'),
+);
 
 /** Free text longer than this, or any text with whitespace, is a prompt rather than an option value. */
 const LONG_TEXT = 64;

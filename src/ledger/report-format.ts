@@ -1,8 +1,8 @@
-import { nanoToUsd, usdToNano } from '../budget/money.js';
 import { spanText } from './duration.js';
 import type { Report } from './report.js';
-import { formatPercent } from '../model/format.js';
-import { bar, budgetMoney, commandLine, heading, money, plural, stamp, table, truncate } from './text.js';
+import type { Nano } from '../budget/money.js';
+import { formatBudget, formatPercent, formatUsd } from '../model/format.js';
+import { bar, commandLine, heading, plural, stamp, table, truncate } from './text.js';
 
 export interface FormatOptions {
   /** Bold headings (a terminal without NO_COLOR). Never any escape code when false. */
@@ -27,8 +27,8 @@ function trend(report: Report, span: string): string {
   return `same as the previous ${span}`;
 }
 
-function share(usd: number, total: number): string {
-  return total > 0 ? formatPercent(usd / total, 'tenths') : '';
+function share(nano: Nano, total: Nano): string {
+  return total > 0 ? formatPercent(nano / total, 'tenths') : '';
 }
 
 const DAY_MS = 86_400_000;
@@ -41,15 +41,15 @@ const DAY_MS = 86_400_000;
 function chart(report: Report, spanMs: number): string {
   const shown = Math.min(CHART_DAYS, Math.max(1, Math.ceil(spanMs / DAY_MS)));
   const days = report.perDay.slice(-shown);
-  const earlier = report.perDay.slice(0, report.perDay.length - days.length).reduce((sum, d) => sum + usdToNano(d.usd), 0);
-  const max = Math.max(0, ...days.map((d) => d.usd));
+  const earlier = report.perDay.slice(0, report.perDay.length - days.length).reduce((sum, d) => sum + d.nano, 0);
+  const max = Math.max(0, ...days.map((d) => d.nano));
   const rows = days.map((d) => {
     const weekday = WEEKDAYS[new Date(`${d.day}T00:00:00Z`).getUTCDay()]!;
-    return [`${weekday} ${d.day.slice(5)}`, bar(d.usd, max, CHART_WIDTH).padEnd(CHART_WIDTH), money(d.usd)];
+    return [`${weekday} ${d.day.slice(5)}`, bar(d.nano, max, CHART_WIDTH).padEnd(CHART_WIDTH), formatUsd(d.nano)];
   });
   const notes = [
     ...(shown === CHART_DAYS && report.perDay.length > shown ? [`last ${CHART_DAYS} days`] : []),
-    ...(earlier > 0 ? [`${money(nanoToUsd(earlier))} earlier in the period`] : []),
+    ...(earlier > 0 ? [`${formatUsd(earlier)} earlier in the period`] : []),
   ];
   return `${notes.length > 0 ? ` (${notes.join('; ')})` : ''}\n${table(rows, 'llr')}`;
 }
@@ -75,7 +75,8 @@ export function formatReport(report: Report, opts: FormatOptions): string {
   const h = (text: string): string => heading(text, opts.color);
   let out = `${h(`capped report · last ${span}`)} · ${stamp(report.since, tz)} → ${stamp(report.now, tz)}\n\n`;
   if (report.runs === 0) {
-    const before = report.previous.runs > 0 ? ` (the previous ${span} had ${plural(report.previous.runs, 'run')}, ${money(report.previous.spentUsd)})` : '';
+    const before =
+      report.previous.runs > 0 ? ` (the previous ${span} had ${plural(report.previous.runs, 'run')}, ${formatUsd(report.previous.spentNano)})` : '';
     return `${out}  No runs in the last ${span}${before}.\n`;
   }
   const approvals = report.approvals;
@@ -83,11 +84,13 @@ export function formatReport(report: Report, opts: FormatOptions): string {
     [
       [
         'spent',
-        `${money(report.spentUsd)} in ${plural(report.runs, 'run')} (previous ${span}: ${money(report.previous.spentUsd)} in ${plural(report.previous.runs, 'run')})`,
+        `${formatUsd(report.spentNano)} in ${plural(report.runs, 'run')} (previous ${span}: ` +
+          `${formatUsd(report.previous.spentNano)} in ${plural(report.previous.runs, 'run')})`,
       ],
       [
         'breach rate',
-        `${formatPercent(report.breachRate ?? 0, 'tenths')}: ${report.breaches} of ${plural(report.runs, 'run')} exceeded their initial budget · ${trend(report, span)}`,
+        `${formatPercent(report.breachRate ?? 0, 'tenths')}: ${report.breaches} of ` +
+          `${plural(report.runs, 'run')} exceeded their initial budget · ${trend(report, span)}`,
       ],
       ['approvals', `${approvals.asked} asked · ${approvals.granted} granted${approvals.automatic > 0 ? ` · ${approvals.automatic} decided by policy` : ''}`],
       ['hard stops', report.hardStops.length === 0 ? 'none' : report.hardStops.map((s) => `${s.runs} ${s.reason}`).join(' · ')],
@@ -102,8 +105,8 @@ export function formatReport(report: Report, opts: FormatOptions): string {
   out += section(
     report.topRuns.map((r, i) => [
       String(i + 1),
-      money(r.spentUsd),
-      r.budgetUsd === null ? '' : `of ${budgetMoney(r.budgetUsd)}`,
+      formatUsd(r.spentNano),
+      r.budgetNano === null ? '' : `of ${formatBudget(r.budgetNano)}`,
       r.id,
       stamp(r.startedAt, tz),
       r.status,
@@ -118,18 +121,18 @@ export function formatReport(report: Report, opts: FormatOptions): string {
 
   out += `\n${h('by model')}\n`;
   out += section(
-    report.byModel.map((m) => [m.model, money(m.usd), share(m.usd, report.spentUsd), plural(m.requests, 'request')]),
+    report.byModel.map((m) => [m.model, formatUsd(m.nano), share(m.nano, report.spentNano), plural(m.requests, 'request')]),
     'lrrr',
     'no priced requests yet',
   );
   out += `\n${h('by phase')}\n`;
   out += table(
-    report.byPhase.map((p) => [p.phase, money(p.usd), share(p.usd, report.spentUsd)]),
+    report.byPhase.map((p) => [p.phase, formatUsd(p.nano), share(p.nano, report.spentNano)]),
     'lrr',
   );
   out += `\n${h('by repo')}\n`;
   out += table(
-    report.byRepo.map((r) => [r.repo, money(r.usd), share(r.usd, report.spentUsd), plural(r.runs, 'run')]),
+    report.byRepo.map((r) => [r.repo, formatUsd(r.nano), share(r.nano, report.spentNano), plural(r.runs, 'run')]),
     'lrrr',
   );
   return out;

@@ -1,4 +1,4 @@
-import { nanoToUsd, type Nano } from '../budget/money.js';
+import { nanoToUsd, usdToNano, type Nano } from '../budget/money.js';
 import { breachCause, isBreachCause, type BreachCause } from './breach-cause.js';
 import type { RunStatus } from './run-status.js';
 
@@ -52,8 +52,8 @@ export interface TopRun {
   repo: string;
   command: string[];
   status: RunStatus;
-  spentUsd: number;
-  budgetUsd: number | null;
+  spentNano: Nano;
+  budgetNano: Nano | null;
   exceededInitialBudget: boolean;
   hardStop: string | null;
   /** Why it exceeded its initial envelope (breach-cause.ts); null when it did not. */
@@ -72,7 +72,7 @@ export interface CauseFigures {
 
 export interface PeriodFigures {
   since: string;
-  spentUsd: number;
+  spentNano: Nano;
   runs: number;
   /** Runs that exceeded their initial envelope: asked for more, downgraded, or hard-stopped. */
   breaches: number;
@@ -80,7 +80,10 @@ export interface PeriodFigures {
   breachRate: number | null;
 }
 
-/** The figures of `capped report`. Field names are stable (its `--json` output). */
+/**
+ * The figures of `capped report`, money in integer nano-dollars; report-json.ts turns them into
+ * the `--json` output (dollars, stable field names).
+ */
 export interface Report extends PeriodFigures {
   now: string;
   timeZone: string;
@@ -94,11 +97,11 @@ export interface Report extends PeriodFigures {
   hardStops: { reason: string; runs: number }[];
   /** Breaches grouped by primary cause, most frequent first, with the previous period's count. */
   causes: CauseFigures[];
-  byModel: { model: string; usd: number; requests: number }[];
-  byPhase: { phase: string; usd: number }[];
-  byRepo: { repo: string; usd: number; runs: number }[];
+  byModel: { model: string; nano: Nano; requests: number }[];
+  byPhase: { phase: string; nano: Nano }[];
+  byRepo: { repo: string; nano: Nano; runs: number }[];
   /** Every calendar day of the period, oldest first, with the spend of requests made that day. */
-  perDay: { day: string; usd: number }[];
+  perDay: { day: string; nano: Nano }[];
 }
 
 export const TOP_RUNS = 10;
@@ -115,7 +118,7 @@ function period(runs: readonly ReportRun[], since: Date): PeriodFigures {
   const breaches = runs.filter((r) => r.exceededInitialBudget).length;
   return {
     since: since.toISOString(),
-    spentUsd: nanoToUsd(runs.reduce((sum, r) => sum + r.spentNano, 0)),
+    spentNano: runs.reduce((sum, r) => sum + r.spentNano, 0),
     runs: runs.length,
     breaches,
     breachRate: rate(breaches, runs.length),
@@ -127,9 +130,9 @@ function add<K>(map: Map<K, number>, key: K, amount: number): void {
 }
 
 const byAmountThenName =
-  <T extends { usd: number }>(name: (t: T) => string) =>
+  <T extends { nano: Nano }>(name: (t: T) => string) =>
   (a: T, b: T) =>
-    b.usd - a.usd || name(a).localeCompare(name(b));
+    b.nano - a.nano || name(a).localeCompare(name(b));
 
 /** The calendar day (YYYY-MM-DD) of an instant in a time zone. */
 export function dayKey(ms: number, timeZone: string): string {
@@ -191,8 +194,9 @@ function topRunsOf(current: readonly ReportRun[], causes: ReadonlyMap<string, Br
       repo: r.repo,
       command: r.command,
       status: r.status,
-      spentUsd: nanoToUsd(r.spentNano),
-      budgetUsd: r.budgetUsd,
+      spentNano: r.spentNano,
+      // The stored budget is the record's dollars (its JSON contract); exact below $9M.
+      budgetNano: r.budgetUsd === null ? null : usdToNano(r.budgetUsd),
       exceededInitialBudget: r.exceededInitialBudget,
       hardStop: r.hardStopReason,
       breachCause: causes.get(r.id) ?? null,
@@ -248,11 +252,9 @@ function requestBreakdowns(requests: readonly ReportRequest[], input: ReportInpu
   const sinceMs = input.since.getTime();
   const dayList = daysBetween(dayKey(sinceMs, timeZone), dayKey(Math.max(sinceMs, input.now.getTime() - 1), timeZone));
   return {
-    byModel: [...models]
-      .map(([model, nano]) => ({ model, usd: nanoToUsd(nano), requests: modelRequests.get(model) ?? 0 }))
-      .sort(byAmountThenName((m) => m.model)),
-    byPhase: [...phases].map(([phase, nano]) => ({ phase, usd: nanoToUsd(nano) })),
-    perDay: dayList.map((day) => ({ day, usd: nanoToUsd(days.get(day) ?? 0) })),
+    byModel: [...models].map(([model, nano]) => ({ model, nano, requests: modelRequests.get(model) ?? 0 })).sort(byAmountThenName((m) => m.model)),
+    byPhase: [...phases].map(([phase, nano]) => ({ phase, nano })),
+    perDay: dayList.map((day) => ({ day, nano: days.get(day) ?? 0 })),
   };
 }
 
@@ -263,7 +265,7 @@ function byRepoOf(current: readonly ReportRun[]): Report['byRepo'] {
     add(repos, r.repo, r.spentNano);
     add(repoRuns, r.repo, 1);
   }
-  return [...repos].map(([repo, nano]) => ({ repo, usd: nanoToUsd(nano), runs: repoRuns.get(repo) ?? 0 })).sort(byAmountThenName((r) => r.repo));
+  return [...repos].map(([repo, nano]) => ({ repo, nano, runs: repoRuns.get(repo) ?? 0 })).sort(byAmountThenName((r) => r.repo));
 }
 
 /**

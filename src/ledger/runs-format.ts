@@ -20,7 +20,7 @@ export function formatRunList(runs: readonly RunSummary[], since: Date, opts: Fo
     stamp(r.startedAt, opts.timeZone),
     r.id,
     r.status,
-    money(r.spentUsd),
+    formatUsd(r.spentNano),
     budgetMoney(r.budgetUsd),
     formatWhole(r.requestCount),
     note(r),
@@ -28,11 +28,12 @@ export function formatRunList(runs: readonly RunSummary[], since: Date, opts: Fo
     truncate(commandLine(r.command), 40),
   ]);
   const [head, ...body] = table([header, ...rows], 'lllrrrlll', '').split('\n');
-  const total = runs.reduce((sum, r) => sum + Math.round(r.spentUsd * 1e9), 0);
+  const total = runs.reduce((sum, r) => sum + r.spentNano, 0);
   const exceeded = runs.filter((r) => r.exceededInitialBudget).length;
   return (
     `${heading(head!, opts.color)}\n${body.join('\n')}` +
-    `\n${plural(runs.length, 'run')}${where} since ${when} · ${formatUsd(total)} spent · ${exceeded} exceeded ${exceeded === 1 ? 'its' : 'their'} initial budget\n`
+    `\n${plural(runs.length, 'run')}${where} since ${when} · ${formatUsd(total)} spent · ${exceeded} ` +
+    `exceeded ${exceeded === 1 ? 'its' : 'their'} initial budget\n`
   );
 }
 
@@ -54,10 +55,14 @@ export function formatRunDetail(run: RunDetail, opts: FormatOptions): string {
     ['host', `${run.host} (pid ${run.pid})`],
     ['started', stamp(run.startedAt, tz, true)],
     [run.status === 'aborted' ? 'last seen' : 'ended', ended],
-    ['spent', `${money(r.spent.usd)}${of} · ${plural(r.spent.requests, 'request')} · ${plural(tokens, 'token')}${r.estimated ? ' · includes estimates' : ''}`],
+    [
+      'spent',
+      `${money(r.spent.usd)}${of} · ${plural(r.spent.requests, 'request')} · ` + `${plural(tokens, 'token')}${r.estimated ? ' · includes estimates' : ''}`,
+    ],
     [
       'tokens',
-      `in ${fmt(r.spent.inputTokens)} · out ${fmt(r.spent.outputTokens)} · cache read ${fmt(r.spent.cacheReadTokens)} · cache write ${fmt(r.spent.cacheWriteTokens)}`,
+      `in ${fmt(r.spent.inputTokens)} · out ${fmt(r.spent.outputTokens)} · cache read ` +
+        `${fmt(r.spent.cacheReadTokens)} · cache write ${fmt(r.spent.cacheWriteTokens)}`,
     ],
     ['phases', `implementation ${money(r.phases.implementation.usd)} · verification ${money(r.phases.verification.usd)}`],
     ['hard stop', r.hardStop ? `${r.hardStop.reason} cap at ${stamp(r.hardStop.at, tz, true)}` : 'none'],
@@ -70,7 +75,9 @@ export function formatRunDetail(run: RunDetail, opts: FormatOptions): string {
   if (r.apiEquivalent) facts.push(['billing', 'subscription login: spend is the API-equivalent price']);
   let out = `${h(`run ${run.id}`)} · ${run.status}\n${table(facts, 'll')}`;
   if (run.status === 'aborted') {
-    out += `\n  capped ended without finishing this run (killed, or the machine stopped); the figures are rebuilt\n  from the ${plural(run.requests.length, 'request')} it recorded.\n`;
+    out +=
+      `\n  capped ended without finishing this run (killed, or the machine stopped); the figures are ` +
+      `rebuilt\n  from the ${plural(run.requests.length, 'request')} it recorded.\n`;
   }
   if (run.requests.length > 0) {
     out += `\n${h('requests')}\n`;

@@ -14,7 +14,10 @@ export function formatSuggestion(s: Suggestion): string {
     return `${out}  Run more sessions here, or look further back with --since (e.g. --since 30d).\n`;
   }
   out += `  ${plural(s.normalRuns, 'run')} of ${s.runs} ended within their budget: median ${money(s.medianUsd ?? 0)}, p90 ${money(s.p90Usd ?? 0)}\n`;
-  out += `  verification took up to ${formatPercent(s.verifyShareP90 ?? 0, 'tenths')} of their spend (p90); the policy allows ${s.current.verifyUsd === null ? formatPercent(s.current.verifyShare, 'tenths') : `${money(s.current.verifyUsd)}`}\n`;
+  out +=
+    `  verification took up to ${formatPercent(s.verifyShareP90 ?? 0, 'tenths')} of their spend (p90); ` +
+    `the policy allows ` +
+    `${s.current.verifyUsd === null ? formatPercent(s.current.verifyShare, 'tenths') : `${money(s.current.verifyUsd)}`}\n`;
   if (breaches) out += `  breaches: ${breaches}\n`;
   const where = s.current.file ?? '.budgetrc';
   const lines: string[] = [];

@@ -1,8 +1,10 @@
+import type { Nano } from '../budget/money.js';
+
 /** What a set of runs cost: median and 90th percentile of their spend, and their typical length. */
 export interface SpendStats {
   runs: number;
-  medianUsd: number;
-  p90Usd: number;
+  medianNano: Nano;
+  p90Nano: Nano;
   /** Median number of requests (turns) per run. */
   medianRequests: number;
 }

@@ -123,7 +123,8 @@ export function planOpenAIBatch(deps: ProxyDeps, body: Record<string, unknown>, 
     ok: false,
     message:
       `capped: ${route} ${why}, so the batch cannot be priced or reserved and was refused to keep the cap intact (it was not sent). ` +
-      `Upload the input file through capped in this run, send the requests one by one, or allow the route to pass unmetered in .budgetrc: allowRoutes: ["${route}"].`,
+      `Upload the input file through capped in this run, send the requests one by one, or allow the route ` +
+      `to pass unmetered in .budgetrc: allowRoutes: ["${route}"].`,
   });
   if (content === undefined) return refuse(`runs the requests of an uploaded file (${fileId ?? 'none named'}) that capped cannot see`);
   const items: BatchItem[] = [];

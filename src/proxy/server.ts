@@ -135,7 +135,8 @@ async function handle(deps: ProxyDeps, uploads: SeenUploads, req: http.IncomingM
       deps,
       route,
       res,
-      `capped: ${name} is a batch, billed after the run, and this run's policy refuses batches (batches: refuse), so it was not sent. Send the requests one by one, or set batches: reserve in .budgetrc.`,
+      `capped: ${name} is a batch, billed after the run, and this run's policy refuses batches (batches: ` +
+        `refuse), so it was not sent. Send the requests one by one, or set batches: reserve in .budgetrc.`,
     );
   }
   const json = asRecord(tryParse(body.toString('utf8')));

@@ -71,4 +71,5 @@ export class GatewayContext {
 
 /** A whole HTTP/1.1 response for a raw socket (CONNECT answers). */
 export const statusLine = (status: number, text: string): string =>
-  `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`;
+  `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: text/plain\r\ncontent-length: ` +
+  `${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`;

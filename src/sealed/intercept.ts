@@ -46,7 +46,9 @@ export function createInterceptor(ctx: GatewayContext): (host: string, socket: D
       if (REJECTED_CA.test(err.code ?? err.message)) {
         ctx.sayOnce(
           `ca ${host}`,
-          `capped: sealed: a client rejected capped's certificate for ${host}: it does not trust the run CA (it reads none of NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, GIT_SSL_CAINFO, or pins certificates).\n`,
+          `capped: sealed: a client rejected capped's certificate for ${host}: it does not trust the run CA ` +
+            `(it reads none of NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, ` +
+            `GIT_SSL_CAINFO, or pins certificates).\n`,
         );
       }
       socket.destroy();

@@ -1,3 +1,4 @@
+import type { Nano } from '../budget/money.js';
 import { escalationProjection, forecast, type Forecast } from '../budget/forecast.js';
 import type { BudgetAction, BudgetState } from '../budget/types.js';
 import type { RunHistory, SpendStats } from '../model/history.js';
@@ -32,7 +33,7 @@ export function forecastLong(f: Forecast | null): string | null {
 }
 
 function stats(s: SpendStats): string {
-  return `median ${formatUsdShort(s.medianUsd * 1e9)}, p90 ${formatUsdShort(s.p90Usd * 1e9)} (${s.runs} runs)`;
+  return `median ${formatUsdShort(s.medianNano)}, p90 ${formatUsdShort(s.p90Nano)} (${s.runs} runs)`;
 }
 
 /** What runs here cost recently, for the pre-run panel and the CI start line; null without history. */
@@ -43,9 +44,9 @@ export function historyText(h: RunHistory | null): string | null {
 }
 
 /** A warning when the cap is below what a typical run of this repo costs; null otherwise. */
-export function historyWarning(h: RunHistory | null, capUsd: number | null): string | null {
-  if (h === null || h.repo === null || capUsd === null || capUsd >= h.repo.medianUsd) return null;
-  return `the cap ${formatUsdShort(capUsd * 1e9)} is below the median run here (${formatUsdShort(h.repo.medianUsd * 1e9)}): this run will likely need more`;
+export function historyWarning(h: RunHistory | null, capNano: Nano | null): string | null {
+  if (h === null || h.repo === null || capNano === null || capNano >= h.repo.medianNano) return null;
+  return `the cap ${formatUsdShort(capNano)} is below the median run here (${formatUsdShort(h.repo.medianNano)}): this run will likely need more`;
 }
 
 export interface EscalationAsk {
@@ -74,7 +75,10 @@ export function escalationForecast(state: BudgetState, ask: EscalationAsk, histo
     typicalTurns: typical?.medianRequests ?? null,
   });
   if (p === null) return null;
-  const detail = `at this rate ~${p.selectedTurnsLeft} requests left on ${ask.selected.model} (${formatUsdShort(ask.from)}), ~${p.requestedTurnsLeft} on ${ask.requested.model} (${formatUsdShort(ask.to)})`;
+  const detail =
+    `at this rate ~${p.selectedTurnsLeft} requests left on ${ask.selected.model} ` +
+    `(${formatUsdShort(ask.from)}), ~${p.requestedTurnsLeft} on ${ask.requested.model} ` +
+    `(${formatUsdShort(ask.to)})`;
   if (!p.exceedsOnSelected || p.selectedTotalNano === null || p.requestedTotalNano === null) return { lead: null, detail };
   const lead =
     `This task is likely to exceed the current budget on the selected model: a typical run here ` +

@@ -1,7 +1,8 @@
-import { formatWhole, type Nano } from '../budget/money.js';
+import { formatWhole } from '../budget/money.js';
 import { formatPercent, formatUsd } from '../model/format.js';
 import type { BudgetState, Caps } from '../budget/types.js';
 import type { RunRecord } from '../model/run-record.js';
+import type { RunMoney } from '../model/run-money.js';
 import type { ProxyNotice } from '../model/notices.js';
 import { hardStopText, isGuard } from '../budget/messages.js';
 import type { RunHistory } from '../model/history.js';
@@ -77,7 +78,7 @@ export class LineReporter {
     this.line(`run ${info.runId} · ${capsText(info.caps)} · on limit: ${info.onLimit} · ${info.agent}: ${info.command.join(' ')}`);
     const history = historyText(info.history ?? null);
     if (history) this.line(`recent runs here: ${history}`);
-    const warning = historyWarning(info.history ?? null, info.caps.usd === null ? null : info.caps.usd / 1e9);
+    const warning = historyWarning(info.history ?? null, info.caps.usd);
     if (warning) this.line(`warning: ${warning}`);
   }
 
@@ -125,9 +126,10 @@ export class LineReporter {
     this.line(parts.join(' · '));
   }
 
-  summary(record: RunRecord, recordFile: string | null): void {
-    const spent: Nano = Math.round(record.spent.usd * 1e9);
-    const cap: Nano | null = record.budget.usd === null ? null : Math.round(record.budget.usd * 1e9);
+  /** The end-of-run lines: what happened from the record, the amounts from `money` (nano-dollars). */
+  summary(record: RunRecord, recordFile: string | null, money: RunMoney): void {
+    const spent = money.spent;
+    const cap = money.budget;
     const consumed = cap ? ` (${formatPercent(spent / cap, 'tenths')} consumed)` : '';
     const tokens = record.spent.inputTokens + record.spent.outputTokens + record.spent.cacheReadTokens + record.spent.cacheWriteTokens;
     this.line(
@@ -144,7 +146,7 @@ export class LineReporter {
     );
     if (record.mostExpensive) {
       const m = record.mostExpensive;
-      this.line(`most expensive request: ${formatUsd(Math.round(m.usd * 1e9))} on ${m.model} at ${m.at}`);
+      this.line(`most expensive request: ${formatUsd(money.mostExpensive ?? 0)} on ${m.model} at ${m.at}`);
     }
     if (recordFile) this.line(`record written to ${recordFile}`);
   }

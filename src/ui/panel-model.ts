@@ -1,4 +1,4 @@
-import { nanoToUsd, type Nano } from '../budget/money.js';
+import type { Nano } from '../budget/money.js';
 import type { RunHistory } from '../model/history.js';
 import { historyText, historyWarning } from './forecast-text.js';
 import { formatDuration, formatUsdShort } from '../model/format.js';
@@ -47,6 +47,6 @@ export function preRunFromFacts(f: PanelFacts): PreRunPanelProps {
     idle: f.idleMs === null ? 'off' : `${formatDuration(f.idleMs)} without a keystroke pauses before the next spend`,
     columns: f.columns,
     history: historyText(f.history ?? null),
-    warning: historyWarning(f.history ?? null, nanoToUsd(f.capNano)),
+    warning: historyWarning(f.history ?? null, f.capNano),
   };
 }

@@ -1,4 +1,5 @@
 import type { RunRecord } from '../model/run-record.js';
+import type { RunMoney } from '../model/run-money.js';
 import { formatPercent, formatUsdShort } from '../model/format.js';
 import { formatInt } from './format.js';
 import type { RunSummaryProps } from './run-summary.js';
@@ -7,34 +8,36 @@ import { hardStopText, isGuard, LIMIT_NAMES } from '../budget/messages.js';
 type RecordApproval = RunRecord['approvals'][number];
 
 /** What was asked, in words: "limit: $1.50 → $3.00", "escalation to claude-opus-4-5: $0.75 → $2.50". */
-function approvalQuestion(a: RecordApproval): string {
+function approvalQuestion(a: RecordApproval, ceiling: RunMoney['approvals'][number] | undefined): string {
   const what = a.model ? `${a.kind} to ${a.model}` : a.kind;
-  return a.from !== a.to ? `${what}: ${usd(a.from)} → ${usd(a.to)}` : what;
+  return ceiling && ceiling.from !== ceiling.to ? `${what}: ${formatUsdShort(ceiling.from)} → ${formatUsdShort(ceiling.to)}` : what;
 }
 
-const usd = (dollars: number): string => formatUsdShort(Math.round(dollars * 1e9));
-
-/** The summary's props from the run record (the record is the contract; the summary reads it). */
-export function summaryFromRecord(record: RunRecord, columns: number, recordFile: string | null = null): RunSummaryProps {
-  const requested = record.budget.usd;
-  const fraction = requested === null ? null : requested > 0 ? record.spent.usd / requested : 1;
+/**
+ * The summary's props from the run record and its money: the record says what happened, the
+ * amounts are the engine's nano-dollars (`money`), formatted here and nowhere converted back.
+ */
+export function summaryFromRecord(record: RunRecord, money: RunMoney, columns: number, recordFile: string | null = null): RunSummaryProps {
+  const requested = money.budget;
+  const fraction = requested === null ? null : requested > 0 ? money.spent / requested : 1;
+  const nanoOf = (model: string): number => money.models[model] ?? 0;
   const models = Object.entries(record.models)
-    .sort(([, a], [, b]) => b.usd - a.usd)
-    .map(([name, m]) => ({ name, value: `${usd(m.usd)} · ${formatInt(m.requests)} ${m.requests === 1 ? 'request' : 'requests'}` }));
+    .sort(([a], [b]) => nanoOf(b) - nanoOf(a))
+    .map(([name, m]) => ({ name, value: `${formatUsdShort(nanoOf(name))} · ${formatInt(m.requests)} ${m.requests === 1 ? 'request' : 'requests'}` }));
   return {
-    spent: usd(record.spent.usd),
-    requested: requested === null ? null : usd(requested),
+    spent: formatUsdShort(money.spent),
+    requested: requested === null ? null : formatUsdShort(requested),
     consumed: fraction === null ? null : formatPercent(fraction),
     fraction,
-    approvals: record.approvals.map((a) => ({ question: approvalQuestion(a), answer: a.answer })),
+    approvals: record.approvals.map((a, i) => ({ question: approvalQuestion(a, money.approvals[i]), answer: a.answer })),
     hardStop: record.hardStop
       ? isGuard(record.hardStop.reason)
         ? `stopped: ${hardStopText(record.hardStop)}`
         : `${hardStopText(record.hardStop)}; the agent was ended`
       : null,
     phases: [
-      { name: 'implementation', value: usd(record.phases.implementation.usd) },
-      { name: 'verification', value: usd(record.phases.verification.usd) },
+      { name: 'implementation', value: formatUsdShort(money.phases.implementation) },
+      { name: 'verification', value: formatUsdShort(money.phases.verification) },
     ],
     models,
     exit: record.hardStop

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/ledger/report.js';
+import type { ReportJson as Report } from '../../src/ledger/report-json.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.mjs';
 import { BIN, fixture, ROOT, runCapped } from './helpers/run-capped.js';
 import { seedHistory } from './helpers/seed-history.js';

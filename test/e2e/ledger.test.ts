@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunDetail, RunSummary } from '../../src/ledger/ledger.js';
-import type { Report } from '../../src/ledger/report.js';
+import type { RunDetailJson as RunDetail, RunSummaryJson as RunSummary } from '../../src/ledger/runs-json.js';
+import type { ReportJson as Report } from '../../src/ledger/report-json.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.mjs';
 import { fixture, runCapped } from './helpers/run-capped.js';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.mjs';
-import type { RunDetail } from '../../src/ledger/ledger.js';
+import type { RunDetailJson as RunDetail } from '../../src/ledger/runs-json.js';
 import { BIN, fixture, isAlive, runCapped } from './helpers/run-capped.js';
 
 /** Signals from outside, kill -9, and what capped leaves behind: processes, sockets, ledger rows. */

@@ -27,7 +27,8 @@ function planCrush(ctx: RecipeContext): AgentPlan {
   for (const file of shellConfigs) {
     if (ctx.readFile(file) !== null) {
       throw new SettingRefusal(
-        `crush reads ${file}, a shell script that can set any provider's base_url; capped cannot see where it sends requests. Move its settings to crush.json to run crush under capped.`,
+        `crush reads ${file}, a shell script that can set any provider's base_url; capped cannot see where ` +
+          `it sends requests. Move its settings to crush.json to run crush under capped.`,
       );
     }
   }
@@ -38,7 +39,9 @@ function planCrush(ctx: RecipeContext): AgentPlan {
     for (const [id, p] of Object.entries(providers)) {
       if (isObject(p) && typeof p.base_url === 'string' && p.base_url) {
         throw new SettingRefusal(
-          `crush's providers.${id}.base_url is set in ${file}, which outranks the only file capped can replace for the run (the global crush.json), so requests would bypass capped. Move it to ${globalFile} to run crush under capped.`,
+          `crush's providers.${id}.base_url is set in ${file}, which outranks the only file capped can replace ` +
+            `for the run (the global crush.json), so requests would bypass capped. Move it to ${globalFile} to ` +
+            `run crush under capped.`,
         );
       }
     }
@@ -64,7 +67,8 @@ function planCrush(ctx: RecipeContext): AgentPlan {
   return {
     routes,
     warning:
-      "crush's other built-in providers (OpenRouter, Groq, Bedrock, ...) are not redirected; only anthropic, openai, gemini and providers with a base_url in crush.json are.",
+      "crush's other built-in providers (OpenRouter, Groq, Bedrock, ...) are not redirected; only " +
+      'anthropic, openai, gemini and providers with a base_url in crush.json are.',
     launch: ({ endpoints, routes: at, dir }) => {
       const own: Json = {};
       const style: Record<Family, string> = { anthropic: endpoints.anthropic, openai: endpoints.openai, gemini: endpoints.gemini };
@@ -88,9 +92,12 @@ export const CRUSH_RECIPE: Recipe = {
   executables: ['crush'],
   redirect: 'a copy of the global crush.json with providers.<id>.base_url set to capped, given by CRUSH_GLOBAL_CONFIG',
   reads: [
-    'providers.<id>.{type,base_url} in ~/.config/crush/crush.json (CRUSH_GLOBAL_CONFIG), ~/.local/share/crush/crush.json (CRUSH_GLOBAL_DATA), .crush.json / crush.json up to the git root; refuses crushrc',
+    'providers.<id>.{type,base_url} in ~/.config/crush/crush.json (CRUSH_GLOBAL_CONFIG), ' +
+      '~/.local/share/crush/crush.json (CRUSH_GLOBAL_DATA), .crush.json / crush.json up to the git root; ' +
+      'refuses crushrc',
   ],
   verified:
-    "recipe unit tests against crush's config loader (internal/config/load.go); @charmland/crush downloads its binary from GitHub at install, so it is not run here",
+    "recipe unit tests against crush's config loader (internal/config/load.go); @charmland/crush " +
+    'downloads its binary from GitHub at install, so it is not run here',
   plan: planCrush,
 };

@@ -27,7 +27,8 @@ export function checkGemini(ctx: RecipeContext): string | undefined {
   const selected = isObject(auth) ? auth.selectedType : undefined;
   if (typeof selected === 'string' && selected in GEMINI_DIRECT_AUTH) {
     throw new SettingRefusal(
-      `Gemini CLI is set to sign in with ${GEMINI_DIRECT_AUTH[selected]} (security.auth.selectedType in ${file}); that traffic goes to Google directly, so capped could not meter or cap it. ${fix}`,
+      `Gemini CLI is set to sign in with ${GEMINI_DIRECT_AUTH[selected]} (security.auth.selectedType in ` +
+        `${file}); that traffic goes to Google directly, so capped could not meter or cap it. ${fix}`,
     );
   }
   if (selected === undefined && env.GEMINI_API_KEY) {

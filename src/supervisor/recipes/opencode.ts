@@ -143,7 +143,8 @@ function planOpencode(ctx: RecipeContext, f: Flavour): AgentPlan {
     const own = baseUrlSetting(layers, id);
     if (own?.managed) {
       throw new SettingRefusal(
-        `${f.name}'s ${setting} is set in managed config (${own.source}), which outranks what capped can set, so its requests would bypass capped. Run it without that setting to use it under capped.`,
+        `${f.name}'s ${setting} is set in managed config (${own.source}), which outranks what capped can ` +
+          `set, so its requests would bypass capped. Run it without that setting to use it under capped.`,
       );
     }
     if (!family) {
@@ -206,7 +207,9 @@ function refuseUnroutedModel(ctx: RecipeContext, f: Flavour, layers: readonly La
   if (!enabled.includes(provider)) {
     throw new SettingRefusal(
       `${f.name} would use model "${model.value}" (${model.from}) from provider "${provider}", whose requests capped cannot meter ` +
-        `(capped routes ${enabled.join(', ') || 'none'}). Choose a model of one of those, or give "${provider}" an "npm" of @ai-sdk/openai-compatible, @ai-sdk/anthropic or @ai-sdk/google and a baseURL.`,
+        `(capped routes ${enabled.join(', ') || 'none'}). Choose a model of one of those, or give ` +
+        `"${provider}" an "npm" of @ai-sdk/openai-compatible, @ai-sdk/anthropic or @ai-sdk/google and a ` +
+        `baseURL.`,
     );
   }
 }
@@ -219,7 +222,9 @@ export const OPENCODE_RECIPE: Recipe = {
   executables: ['opencode', 'opencode-ai'],
   redirect: "OPENCODE_CONFIG_CONTENT (merged over the user's own): each routed provider's options.baseURL set to capped, enabled_providers limited to those",
   reads: [
-    `${READS_COMMON} in ~/.config/opencode/{config,opencode}.json[c], OPENCODE_CONFIG, opencode.json[c] and .opencode/ from the cwd up to the git root, OPENCODE_CONFIG_DIR, OPENCODE_CONFIG_CONTENT, /etc/opencode`,
+    `${READS_COMMON} in ~/.config/opencode/{config,opencode}.json[c], OPENCODE_CONFIG, opencode.json[c] ` +
+      `and .opencode/ from the cwd up to the git root, OPENCODE_CONFIG_DIR, OPENCODE_CONFIG_CONTENT, ` +
+      `/etc/opencode`,
     '-m/--model; ANTHROPIC_BASE_URL, OPENAI_BASE_URL, GOOGLE_GENERATIVE_AI_BASE_URL',
   ],
   verified: 'end to end with opencode-ai 1.18 from npm (base URL by env and by opencode.json)',
@@ -232,7 +237,9 @@ export const KILO_RECIPE: Recipe = {
   executables: ['kilo', 'kilocode'],
   redirect: "KILO_CONFIG_CONTENT (merged over the user's own): each routed provider's options.baseURL set to capped, enabled_providers limited to those",
   reads: [
-    `${READS_COMMON} in ~/.config/kilo/*.json[c], KILO_CONFIG, kilo.json[c] / opencode.json[c] and .kilocode/, .kilo/, .opencode/ from the cwd up to the git root, KILO_CONFIG_DIR, KILO_CONFIG_CONTENT, /etc/kilo`,
+    `${READS_COMMON} in ~/.config/kilo/*.json[c], KILO_CONFIG, kilo.json[c] / opencode.json[c] and ` +
+      `.kilocode/, .kilo/, .opencode/ from the cwd up to the git root, KILO_CONFIG_DIR, ` +
+      `KILO_CONFIG_CONTENT, /etc/kilo`,
     '-m/--model; ANTHROPIC_BASE_URL, OPENAI_BASE_URL, GOOGLE_GENERATIVE_AI_BASE_URL',
   ],
   verified: 'end to end with @kilocode/cli 7.7 from npm (base URL by env and by kilo.json)',

@@ -192,7 +192,8 @@ function modelProviderRoutes(
       const from = `modelProviders.${key}[${index}]`;
       if (fam === null) {
         throw new SettingRefusal(
-          `qwen-code's ${from} (in ${where}) uses ${DIRECT[key as keyof typeof DIRECT]}, which talks to the provider directly, so capped could not meter or cap it. Remove it to run under capped.`,
+          `qwen-code's ${from} (in ${where}) uses ${DIRECT[key as keyof typeof DIRECT]}, which talks to the ` +
+            `provider directly, so capped could not meter or cap it. Remove it to run under capped.`,
         );
       }
       if (fam && typeof entry.baseUrl === 'string' && entry.baseUrl) {
@@ -219,7 +220,9 @@ export const QWEN: Recipe = {
   name: 'qwen-code',
   executables: ['qwen', 'qwen-code'],
   redirect:
-    '--openai-base-url rewritten on the command line; OPENAI_BASE_URL, ANTHROPIC_BASE_URL, GOOGLE_GEMINI_BASE_URL set; modelProviders and security.auth.baseUrl rewritten in a system settings file (QWEN_CODE_SYSTEM_SETTINGS_PATH)',
+    '--openai-base-url rewritten on the command line; OPENAI_BASE_URL, ANTHROPIC_BASE_URL, ' +
+    'GOOGLE_GEMINI_BASE_URL set; modelProviders and security.auth.baseUrl rewritten in a system settings ' +
+    'file (QWEN_CODE_SYSTEM_SETTINGS_PATH)',
   reads: [
     '--openai-base-url, --auth-type',
     'modelProviders.<authType>[].baseUrl, security.auth.{selectedType,baseUrl}, env in .qwen/settings.json, ~/.qwen/settings.json (QWEN_HOME), system settings',

@@ -105,7 +105,7 @@ describe.each(BACKENDS)('the review page data from a seeded %s ledger', (backend
 });
 
 describe('causeOf', () => {
-  const run = { hardStop: null, breachCause: null, budgetUsd: 0.5, spentUsd: 0.75 } as Parameters<typeof causeOf>[0];
+  const run = { hardStop: null, breachCause: null, budgetUsd: 0.5, spentNano: 750_000_000 } as Parameters<typeof causeOf>[0];
   it('takes the stored cause, else works it out from the row of a run that never finished', () => {
     expect(causeOf({ ...run, breachCause: 'escalation' })).toBe('escalation');
     expect(causeOf({ ...run, hardStop: { reason: 'idle', at: '' } })).toBe('idle');

@@ -7,8 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FatalError } from '../../../src/errors.js';
 import { registerReportCommand } from '../../../src/cli/report.js';
 import { registerRunsCommand, type LedgerCommandDeps } from '../../../src/cli/runs.js';
-import type { Report } from '../../../src/ledger/report.js';
-import type { RunDetail, RunSummary } from '../../../src/ledger/ledger.js';
+import type { ReportJson as Report } from '../../../src/ledger/report-json.js';
+import type { RunDetailJson as RunDetail, RunSummaryJson as RunSummary } from '../../../src/ledger/runs-json.js';
 import { BACKENDS, makeStore, type Store } from './helpers/backends.js';
 import { at, finishedRecord, request, runStart, T0 } from '../../helpers/ledger-rows.js';
 

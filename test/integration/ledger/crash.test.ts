@@ -76,7 +76,7 @@ describe.each(BACKENDS)('ledger on %s survives its writers dying', (backend) => 
       expect(run.status).toBe('aborted');
       expect(run.requests).toHaveLength(25);
       expect(run.requests.map((r) => r.costNano)).toEqual(Array.from({ length: 25 }, (_, i) => (i + 1) * 1_000_000));
-      expect(run.spentUsd).toBe(costOfFirst(25) / 1e9);
+      expect(run.spentNano).toBe(costOfFirst(25));
       expect(run.record.spent.usd).toBe(costOfFirst(25) / 1e9);
       expect(run.record.spent.requests).toBe(25);
       expect(run.endedAt).toBe(run.requests[24]!.at);
@@ -128,7 +128,7 @@ describe.each(BACKENDS)('ledger on %s survives its writers dying', (backend) => 
       for (const r of runs) {
         expect(r.status).toBe('finished');
         expect(r.requestCount).toBe(40);
-        expect(r.spentUsd).toBe(costOfFirst(40) / 1e9);
+        expect(r.spentNano).toBe(costOfFirst(40));
         const detail = (await ledger.getRun(r.id))!;
         expect(detail.requests.map((q) => q.costNano)).toEqual(Array.from({ length: 40 }, (_, i) => (i + 1) * 1_000_000));
       }

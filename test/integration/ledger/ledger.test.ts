@@ -53,7 +53,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
       startedAt: at(0),
       endedAt: null,
       status: 'running',
-      spentUsd: 0.006,
+      spentNano: 6_000_000,
       budgetUsd: 1.5,
       requestCount: 3,
       exceededInitialBudget: false,
@@ -99,7 +99,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
     expect(run.status).toBe('aborted');
     expect(run.endedAt).toBe(at(6));
     expect(run.requests).toHaveLength(4);
-    expect(run.spentUsd).toBe(costOfFirst(4) / 1e9);
+    expect(run.spentNano).toBe(costOfFirst(4));
     expect(run.exceededInitialBudget).toBe(true);
     expect(run.hardStop).toEqual({ reason: 'usd', at: at(6) });
     expect(run.record.spent.usd).toBe(0.01);
@@ -164,7 +164,7 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
     expect((await ledger.listRuns({ since: new Date(T0), repo: '/work/app' })).map((r) => r.id)).toEqual(['c', 'a']);
     expect(await ledger.listRuns({ since: new Date(T0), repo: '/nowhere' })).toEqual([]);
     const [, , a] = await ledger.listRuns({ since: new Date(T0) });
-    expect(a).toMatchObject({ id: 'a', spentUsd: 0.001, requestCount: 1, status: 'running' });
+    expect(a).toMatchObject({ id: 'a', spentNano: 1_000_000, requestCount: 1, status: 'running' });
   });
 
   it('refuses writes about a run it never started, and writes none of them', async () => {
@@ -329,32 +329,32 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
     await ledger.recordHardStop('before', 'usd', at(-3 * 86_400 + 5));
     const report = await ledger.report({ since: new Date(T0), now: new Date(now), timeZone: 'UTC' });
     expect(report).toMatchObject({
-      spentUsd: 1,
+      spentNano: 1_000_000_000,
       runs: 2,
       breaches: 1,
       breachRate: 0.5,
-      previous: { runs: 1, breaches: 1, breachRate: 1, spentUsd: 0 },
+      previous: { runs: 1, breaches: 1, breachRate: 1, spentNano: 0 },
       breachRateChange: -0.5,
       approvals: { asked: 1, granted: 1, automatic: 0 },
       hardStops: [],
       byModel: [
-        { model: 'm2', usd: 0.75, requests: 1 },
-        { model: 'm1', usd: 0.25, requests: 1 },
+        { model: 'm2', nano: 750_000_000, requests: 1 },
+        { model: 'm1', nano: 250_000_000, requests: 1 },
       ],
       byPhase: [
-        { phase: 'implementation', usd: 0.25 },
-        { phase: 'verification', usd: 0.75 },
+        { phase: 'implementation', nano: 250_000_000 },
+        { phase: 'verification', nano: 750_000_000 },
       ],
       byRepo: [
-        { repo: '/work/other', usd: 0.75, runs: 1 },
-        { repo: '/work/app', usd: 0.25, runs: 1 },
+        { repo: '/work/other', nano: 750_000_000, runs: 1 },
+        { repo: '/work/app', nano: 250_000_000, runs: 1 },
       ],
     });
     expect(report.topRuns.map((r) => r.id)).toEqual(['b', 'a']);
     expect(report.perDay.slice(0, 3)).toEqual([
-      { day: '2026-03-02', usd: 0.25 },
-      { day: '2026-03-03', usd: 0.75 },
-      { day: '2026-03-04', usd: 0 },
+      { day: '2026-03-02', nano: 250_000_000 },
+      { day: '2026-03-03', nano: 750_000_000 },
+      { day: '2026-03-04', nano: 0 },
     ]);
   });
 });

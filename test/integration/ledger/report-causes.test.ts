@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { reportAction } from '../../../src/cli/report.js';
 import type { LedgerCommandDeps } from '../../../src/cli/runs.js';
 import type { Ledger } from '../../../src/ledger/ledger.js';
-import type { Report } from '../../../src/ledger/report.js';
+import type { ReportJson as Report } from '../../../src/ledger/report-json.js';
 import type { RunRecord } from '../../../src/ledger/run-record.js';
 import type { Suggestion } from '../../../src/ledger/suggest.js';
 import { BACKENDS, makeStore, type Store } from './helpers/backends.js';

@@ -41,14 +41,14 @@ describe.each(BACKENDS)('durable reservations on %s', (backend) => {
   it('charges a reserved request at its reservation until it settles, then at its cost, counted once', async () => {
     await ledger.recordRequest(reservation('r1', 'q1', 300_000_000));
     let run = (await ledger.getRun('r1'))!;
-    expect(run.spentUsd).toBe(0.3);
+    expect(run.spentNano).toBe(300_000_000);
     expect(run.requestCount).toBe(1);
     expect(run.requests).toMatchObject([{ costNano: 300_000_000, estimated: true, reserved: true }]);
     expect((await ledger.windowSpend({ since: new Date(T0) })).nano).toBe(300_000_000);
 
     await ledger.recordRequest({ ...request('r1', 0, { costNano: 12_000_000 }), key: 'q1' });
     run = (await ledger.getRun('r1'))!;
-    expect(run.spentUsd).toBe(0.012);
+    expect(run.spentNano).toBe(12_000_000);
     expect(run.requestCount).toBe(1);
     expect(run.requests).toHaveLength(1);
     expect(run.requests[0]).toMatchObject({ costNano: 12_000_000, estimated: false, provider: 'anthropic' });
@@ -64,7 +64,7 @@ describe.each(BACKENDS)('durable reservations on %s', (backend) => {
     await ledger.dropRequest('r1', 'q2');
     const run = (await ledger.getRun('r1'))!;
     expect(run.requests.map((r) => r.costNano)).toEqual([5_000_000]);
-    expect(run.spentUsd).toBe(0.005);
+    expect(run.spentNano).toBe(5_000_000);
     expect(run.requestCount).toBe(1);
   });
 

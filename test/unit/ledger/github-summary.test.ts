@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { githubSummary } from '../../../src/ledger/github-summary.js';
+import { githubSummary as summaryOf } from '../../../src/ledger/github-summary.js';
+import type { RunRecord } from '../../../src/model/run-record.js';
+import { fixtureMoney } from '../../helpers/record-money.js';
 import { finishedRecord, runStart } from '../../helpers/ledger-rows.js';
 
 const start = runStart('20260302-090000-abc123');
+const githubSummary = (record: RunRecord): string => summaryOf(record, fixtureMoney(record));
 
 describe('githubSummary', () => {
   it('writes the run as a markdown table, models costliest first', () => {

@@ -13,7 +13,7 @@ function run(spentUsd: number, over: Partial<RunSummary> = {}): RunSummary {
     startedAt: '2026-03-01T00:00:00.000Z',
     endedAt: '2026-03-01T00:05:00.000Z',
     status: 'finished',
-    spentUsd,
+    spentNano: Math.round(spentUsd * 1e9),
     budgetUsd: 1,
     requestCount: Math.round(spentUsd * 10),
     exceededInitialBudget: false,
@@ -33,15 +33,15 @@ describe('run history', () => {
 
   it('says nothing below three runs', () => {
     expect(spendStats([run(1), run(2)])).toBeNull();
-    expect(spendStats([run(3), run(1), run(2)])).toEqual({ runs: 3, medianUsd: 2, p90Usd: 3, medianRequests: 20 });
+    expect(spendStats([run(3), run(1), run(2)])).toEqual({ runs: 3, medianNano: 2_000_000_000, p90Nano: 3_000_000_000, medianRequests: 20 });
   });
 
   it('counts finished runs that made requests, and the agent’s own separately', () => {
     const runs = [run(0.5), run(1), run(2), run(4, { command: ['codex', 'exec'] }), run(9, { status: 'aborted' }), run(0, { requestCount: 0 })];
     expect(agentOf(['/usr/local/bin/claude', '-p'])).toBe('claude');
     const h = runHistory(runs, 'claude');
-    expect(h.repo).toEqual({ runs: 4, medianUsd: 1, p90Usd: 4, medianRequests: 10 });
-    expect(h.agentRuns).toEqual({ runs: 3, medianUsd: 1, p90Usd: 2, medianRequests: 10 });
+    expect(h.repo).toEqual({ runs: 4, medianNano: 1_000_000_000, p90Nano: 4_000_000_000, medianRequests: 10 });
+    expect(h.agentRuns).toEqual({ runs: 3, medianNano: 1_000_000_000, p90Nano: 2_000_000_000, medianRequests: 10 });
     expect(runHistory(runs, 'codex').agentRuns).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { computeReport, dayKey, type ReportRun } from '../../../src/ledger/report.js';
+import { computeReport as computeFigures, dayKey, type ReportInput, type ReportRun } from '../../../src/ledger/report.js';
+import { reportJson, type ReportJson } from '../../../src/ledger/report-json.js';
 import { APPROVALS, INPUT, NOW, REQUESTS, RUNS, SINCE } from './helpers/report-fixture.js';
 
 const top = (id: string, startedAt: string, repo: string, spentUsd: number, exceeded: boolean, hardStop: string | null, breachCause: string | null) => ({
@@ -14,6 +15,9 @@ const top = (id: string, startedAt: string, repo: string, spentUsd: number, exce
   hardStop,
   breachCause,
 });
+
+// Checked as `report --json` prints it (the contract): the figures are nano-dollars, the JSON dollars.
+const computeReport = (input: ReportInput): ReportJson => reportJson(computeFigures(input));
 
 describe('computeReport', () => {
   it('matches the figures worked out by hand', () => {

@@ -15,7 +15,7 @@ const SUMMARY: RunSummary = {
   startedAt: start.startedAt,
   endedAt: null,
   status: 'running',
-  spentUsd: 0.0123,
+  spentNano: 12_300_000,
   budgetUsd: 1.5,
   requestCount: 3,
   exceededInitialBudget: false,
@@ -36,12 +36,20 @@ describe('formatRunList', () => {
         ...SUMMARY,
         id: '20260302-080000-def456',
         status: 'aborted',
-        spentUsd: 2.5,
+        spentNano: 2_500_000_000,
         budgetUsd: null,
         exceededInitialBudget: true,
         hardStop: { reason: 'usd', at: at(5) },
       },
-      { ...SUMMARY, id: '20260301-080000-0a0b0c', status: 'finished', startedAt: at(-86_400), spentUsd: 0.5, exceededInitialBudget: true, command: ['aider'] },
+      {
+        ...SUMMARY,
+        id: '20260301-080000-0a0b0c',
+        status: 'finished',
+        startedAt: at(-86_400),
+        spentNano: 500_000_000,
+        exceededInitialBudget: true,
+        command: ['aider'],
+      },
     ];
     expect(formatRunList(runs, new Date('2026-02-23T09:00:00Z'), OPTS)).toBe(
       [

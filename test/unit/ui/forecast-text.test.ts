@@ -27,8 +27,8 @@ describe('forecast text', () => {
 describe('history text', () => {
   const H: RunHistory = {
     agent: 'claude',
-    repo: { runs: 12, medianUsd: 0.8, p90Usd: 1.9, medianRequests: 20 },
-    agentRuns: { runs: 9, medianUsd: 0.7, p90Usd: 1.5, medianRequests: 18 },
+    repo: { runs: 12, medianNano: 800_000_000, p90Nano: 1_900_000_000, medianRequests: 20 },
+    agentRuns: { runs: 9, medianNano: 700_000_000, p90Nano: 1_500_000_000, medianRequests: 18 },
   };
 
   it('gives the median and p90 of the repo, and of the agent when it differs', () => {
@@ -39,10 +39,10 @@ describe('history text', () => {
   });
 
   it('warns only when the cap is below the repo’s median', () => {
-    expect(historyWarning(H, 0.5)).toBe('the cap $0.50 is below the median run here ($0.80): this run will likely need more');
-    expect(historyWarning(H, 0.8)).toBeNull();
+    expect(historyWarning(H, 500_000_000)).toBe('the cap $0.50 is below the median run here ($0.80): this run will likely need more');
+    expect(historyWarning(H, 800_000_000)).toBeNull();
     expect(historyWarning(H, null)).toBeNull();
-    expect(historyWarning({ ...H, repo: null }, 0.5)).toBeNull();
+    expect(historyWarning({ ...H, repo: null }, 500_000_000)).toBeNull();
   });
 });
 
@@ -54,7 +54,11 @@ describe('escalationForecast', () => {
     from: 1 * USD,
     to: 5 * USD,
   };
-  const history = (medianRequests: number): RunHistory => ({ agent: 'claude', repo: { runs: 6, medianUsd: 1, p90Usd: 2, medianRequests }, agentRuns: null });
+  const history = (medianRequests: number): RunHistory => ({
+    agent: 'claude',
+    repo: { runs: 6, medianNano: 1_000_000_000, p90Nano: 2_000_000_000, medianRequests },
+    agentRuns: null,
+  });
 
   it('says the task is likely to exceed the budget on the selected model when a typical run here would, with figures on both models', () => {
     expect(escalationForecast(state, ask, history(20))).toEqual({
@@ -112,7 +116,7 @@ describe('withProjection (the escalation question as asked)', () => {
 
   it('asks to switch first, then says the task is likely to exceed the budget, with the turns on both models as its detail', () => {
     const { state, ask } = escalated();
-    const history: RunHistory = { agent: 'claude', repo: { runs: 5, medianUsd: 2, p90Usd: 3, medianRequests: 20 }, agentRuns: null };
+    const history: RunHistory = { agent: 'claude', repo: { runs: 5, medianNano: 2_000_000_000, p90Nano: 3_000_000_000, medianRequests: 20 }, agentRuns: null };
     const asked = withProjection(ask, state, history);
     expect(asked.question).toBe(
       'Switch to claude-opus-4-5? This task is likely to exceed the current budget on the selected model: a typical run here (20 requests) ' +

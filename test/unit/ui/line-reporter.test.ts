@@ -5,6 +5,7 @@ import { buildRunRecord, type RunRecord } from '../../../src/ledger/run-record.j
 import type { ProxyNotice } from '../../../src/proxy/exchange.js';
 import { capsText, LineReporter } from '../../../src/ui/line-reporter.js';
 import { summaryFromRecord } from '../../../src/ui/summary-model.js';
+import { runMoneyOf, type RunMoney } from '../../../src/model/run-money.js';
 
 const MODEL = 'claude-sonnet-4-5';
 const DOLLAR: Caps = { usd: 1_000_000_000, tokens: null, actions: null };
@@ -124,6 +125,7 @@ describe('LineReporter settled lines', () => {
     r.summary(
       buildRunRecord(stateAt(DOLLAR, 600_000_000), { id: 'r', command: ['x'], cwd: '/', startedAt: 'a', endedAt: 'b', exitCode: 0, apiEquivalent: false }),
       null,
+      runMoneyOf(stateAt(DOLLAR, 600_000_000)),
     );
     expect(raw().length).toBeGreaterThan(100);
     expect(raw()).not.toContain('\x1b');
@@ -178,7 +180,7 @@ describe('LineReporter refusals and upstream errors', () => {
 describe('LineReporter.summary', () => {
   const quote = { inputTokens: 1000, inputNano: 3_000_000, outPicoPerToken: 15_000_000 };
 
-  function finished(caps: Caps, exitCode: number, stopAt?: string): RunRecord {
+  function finished(caps: Caps, exitCode: number, stopAt?: string): { record: RunRecord; money: RunMoney } {
     let state = initialState(caps);
     const events = [
       { type: 'request', id: 'a', at: 'T0', model: MODEL, quote, maxTokens: 4096 },
@@ -204,12 +206,14 @@ describe('LineReporter.summary', () => {
     ] as const;
     for (const e of events) state = step(state, e).state;
     if (stopAt) state = { ...state, hardStop: { reason: caps.usd !== null ? 'usd' : caps.tokens !== null ? 'tokens' : 'actions', at: stopAt } };
-    return buildRunRecord(state, { id: 'run-1', command: ['claude'], cwd: '/repo', startedAt: 'S', endedAt: 'E', exitCode, apiEquivalent: false });
+    const record = buildRunRecord(state, { id: 'run-1', command: ['claude'], cwd: '/repo', startedAt: 'S', endedAt: 'E', exitCode, apiEquivalent: false });
+    return { record, money: runMoneyOf(state) };
   }
 
   it('prints spend, requests, tokens, exit, most expensive request and the record file', () => {
     const { r, lines } = reporter();
-    r.summary(finished({ usd: 1_500_000_000, tokens: null, actions: null }, 0), '/tmp/run.json');
+    const f = finished({ usd: 1_500_000_000, tokens: null, actions: null }, 0);
+    r.summary(f.record, '/tmp/run.json', f.money);
     expect(lines()).toEqual([
       'capped: run run-1 ended · spent $0.0573 of $1.50 requested (3.8% consumed) · 2 requests · 9,200 tokens · includes estimates',
       'capped: no hard stop · agent exit code 0',
@@ -220,30 +224,33 @@ describe('LineReporter.summary', () => {
 
   it('names the cap that stopped the run', () => {
     const usd = reporter();
-    usd.r.summary(finished({ usd: 1_500_000_000, tokens: null, actions: null }, 3, '2026-01-01T00:03:00.000Z'), null);
+    const u = finished({ usd: 1_500_000_000, tokens: null, actions: null }, 3, '2026-01-01T00:03:00.000Z');
+    usd.r.summary(u.record, null, u.money);
     expect(usd.lines()[1]).toBe('capped: hard stop: the spending cap was reached at 2026-01-01T00:03:00.000Z; the agent was ended (exit 3)');
     expect(usd.lines()).toHaveLength(3);
 
     const tokens = reporter();
-    tokens.r.summary(finished({ usd: null, tokens: 10_000, actions: null }, 3, 'T'), null);
+    const t = finished({ usd: null, tokens: 10_000, actions: null }, 3, 'T');
+    tokens.r.summary(t.record, null, t.money);
     expect(tokens.lines()[0]).toBe('capped: run run-1 ended · spent $0.0573 · 2 requests · 9,200 tokens · includes estimates');
     expect(tokens.lines()[1]).toBe('capped: hard stop: the token cap was reached at T; the agent was ended (exit 3)');
 
     const actions = reporter();
-    actions.r.summary(finished({ usd: null, tokens: null, actions: 5 }, 3, 'T'), null);
+    const a = finished({ usd: null, tokens: null, actions: 5 }, 3, 'T');
+    actions.r.summary(a.record, null, a.money);
     expect(actions.lines()[1]).toBe('capped: hard stop: the tool action cap was reached at T; the agent was ended (exit 3)');
   });
 
   it('says in words why a guard stopped the run', () => {
     const detail = "the same failing step `npm run build` ran 3 times: src/app.ts(1,7): error TS2304: Cannot find name 'foo'.";
-    const record = finished({ usd: 1_500_000_000, tokens: null, actions: null }, 3);
+    const { record, money } = finished({ usd: 1_500_000_000, tokens: null, actions: null }, 3);
     const loop = reporter();
-    loop.r.summary({ ...record, hardStop: { reason: 'loop', at: 'T', detail } }, null);
+    loop.r.summary({ ...record, hardStop: { reason: 'loop', at: 'T', detail } }, null, money);
     expect(loop.lines()[1]).toBe(`capped: stopped: ${detail} · the agent was ended at T (exit 3)`);
     const scope = reporter();
-    scope.r.summary({ ...record, hardStop: { reason: 'scope', at: 'T', detail: 'the agent read 81 files, past the scope limit of 80' } }, null);
+    scope.r.summary({ ...record, hardStop: { reason: 'scope', at: 'T', detail: 'the agent read 81 files, past the scope limit of 80' } }, null, money);
     expect(scope.lines()[1]).toBe('capped: stopped: the agent read 81 files, past the scope limit of 80 · the agent was ended at T (exit 3)');
-    expect(summaryFromRecord({ ...record, hardStop: { reason: 'loop', at: 'T', detail } }, 80)).toMatchObject({
+    expect(summaryFromRecord({ ...record, hardStop: { reason: 'loop', at: 'T', detail } }, money, 80)).toMatchObject({
       hardStop: `stopped: ${detail}`,
       exit: 'exit 3 (stopped by the retry-loop guard)',
     });
@@ -254,6 +261,7 @@ describe('LineReporter.summary', () => {
     r.summary(
       buildRunRecord(initialState(DOLLAR), { id: 'r0', command: ['x'], cwd: '/', startedAt: 'S', endedAt: 'E', exitCode: 1, apiEquivalent: false }),
       null,
+      runMoneyOf(initialState(DOLLAR)),
     );
     expect(lines()).toEqual([
       'capped: run r0 ended · spent $0.00 of $1.00 requested (0.0% consumed) · 0 requests · 0 tokens',
@@ -281,7 +289,7 @@ describe('LineReporter forecast and history', () => {
 
   it('says what runs here cost at the start, and warns when the cap is below their median', () => {
     const { r, lines } = reporter();
-    const history = { agent: 'claude', repo: { runs: 4, medianUsd: 1.2, p90Usd: 2, medianRequests: 9 }, agentRuns: null };
+    const history = { agent: 'claude', repo: { runs: 4, medianNano: 1_200_000_000, p90Nano: 2_000_000_000, medianRequests: 9 }, agentRuns: null };
     r.start({ runId: 'r1', caps: DOLLAR, command: ['claude'], agent: 'claude', onLimit: 'stop', history });
     expect(lines().slice(1)).toEqual([
       'capped: recent runs here: median $1.20, p90 $2.00 (4 runs)',

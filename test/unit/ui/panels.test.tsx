@@ -5,6 +5,7 @@ import { preRunFromFacts } from '../../../src/ui/panel-model.js';
 import { PreRunPanel } from '../../../src/ui/pre-run-panel.js';
 import { RunSummary } from '../../../src/ui/run-summary.js';
 import { summaryFromRecord } from '../../../src/ui/summary-model.js';
+import type { RunMoney } from '../../../src/model/run-money.js';
 
 afterEach(() => cleanup());
 
@@ -43,6 +44,18 @@ const RECORD: RunRecord = {
   toolsRemoved: [],
   exitCode: 3,
 };
+/** RECORD's amounts as the engine holds them. */
+const MONEY: RunMoney = {
+  spent: 1_493_100_000,
+  budget: 1_500_000_000,
+  phases: { implementation: 1_200_000_000, verification: 293_100_000 },
+  models: { 'claude-haiku-4-5': 100_000_000, 'claude-sonnet-4-5': 1_393_100_000 },
+  mostExpensive: null,
+  approvals: [
+    { from: 750_000_000, to: 1_500_000_000 },
+    { from: 1_500_000_000, to: 4_000_000_000 },
+  ],
+};
 
 describe('PreRunPanel', () => {
   it('says the model, the cap with its token equivalent, the limit policy, escalation, unattended and idle', () => {
@@ -72,8 +85,8 @@ describe('PreRunPanel', () => {
   it('shows what runs of this repo cost recently, and warns when the cap is below their median', () => {
     const history = {
       agent: 'claude',
-      repo: { runs: 12, medianUsd: 2.1, p90Usd: 4.4, medianRequests: 30 },
-      agentRuns: { runs: 5, medianUsd: 1.8, p90Usd: 3, medianRequests: 25 },
+      repo: { runs: 12, medianNano: 2_100_000_000, p90Nano: 4_400_000_000, medianRequests: 30 },
+      agentRuns: { runs: 5, medianNano: 1_800_000_000, p90Nano: 3_000_000_000, medianRequests: 25 },
     };
     const frame = render(<PreRunPanel {...preRunFromFacts({ ...FACTS, history })} />).lastFrame() ?? '';
     expect(frame).toContain('│ recent runs   median $2.10, p90 $4.40 (12 runs) · claude: median $1.80,  │');
@@ -100,7 +113,7 @@ describe('PreRunPanel', () => {
 
 describe('RunSummary', () => {
   it('shows spend against the request, approvals and answers, hard stop, phases and models', () => {
-    const frame = render(<RunSummary {...summaryFromRecord(RECORD, 80, '/tmp/record.json')} />).lastFrame() ?? '';
+    const frame = render(<RunSummary {...summaryFromRecord(RECORD, MONEY, 80, '/tmp/record.json')} />).lastFrame() ?? '';
     expect(frame).toMatchInlineSnapshot(`
       "╭──────────────────────────────────────────────────────────────────────────╮
       │ spent         $1.49 of $1.50 requested (99% consumed)                    │
@@ -119,20 +132,22 @@ describe('RunSummary', () => {
   });
 
   it('fits a 40-column terminal', () => {
-    const frame = render(<RunSummary {...summaryFromRecord(RECORD, 40)} />).lastFrame() ?? '';
+    const frame = render(<RunSummary {...summaryFromRecord(RECORD, MONEY, 40)} />).lastFrame() ?? '';
     for (const row of frame.split('\n')) expect([...row].length).toBeLessThanOrEqual(40);
     expect(frame).toContain('$1.49 of $1.50');
   });
 
   it('says no hard stop and no approvals for a run that ended by itself', () => {
-    const frame = render(<RunSummary {...summaryFromRecord({ ...RECORD, hardStop: null, approvals: [], exitCode: 0 }, 80)} />).lastFrame() ?? '';
+    const frame =
+      render(<RunSummary {...summaryFromRecord({ ...RECORD, hardStop: null, approvals: [], exitCode: 0 }, { ...MONEY, approvals: [] }, 80)} />).lastFrame() ??
+      '';
     expect(frame).toMatch(/hard stop {5}no/);
     expect(frame).toMatch(/approvals {5}none asked/);
     expect(frame).toMatch(/exit {10}agent exit code 0/);
   });
 
   it('names every kind of hard stop, the window ceilings across runs included', () => {
-    const summary = summaryFromRecord({ ...RECORD, hardStop: { reason: 'window', at: '2026-01-01T00:00:00.000Z' } }, 80);
+    const summary = summaryFromRecord({ ...RECORD, hardStop: { reason: 'window', at: '2026-01-01T00:00:00.000Z' } }, MONEY, 80);
     expect(summary.hardStop).toBe('the daily/weekly cap was reached; the agent was ended');
   });
 });
