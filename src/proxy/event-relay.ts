@@ -101,8 +101,7 @@ export class EventRelay {
     }
     // Usage read in full stays exact even when capped ended the stream after it (Gemini sends the
     // final usage in the same chunk as a withheld tool call).
-    const endedAt = this.bound.endedAt;
-    return { status: upstream.statusCode ?? 502, bytes: this.bytes, reading: meter.reading(), ...(endedAt === null ? {} : { endedAtOutput: endedAt }) };
+    return { status: upstream.statusCode ?? 502, bytes: this.bytes, reading: meter.reading() };
   }
 
   /** The events raw event `k` completes (the stream's last one also flushes the reader). */

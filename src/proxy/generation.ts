@@ -189,12 +189,7 @@ export function settle(deps: ProxyDeps, provider: Provider, admitted: Admitted, 
     // Never $0: what streamed (or, unreadable, the raw bytes) stands in for the missing count,
     // bounded by the ceiling the request was sent with.
     const basis = reading.outputChars > 0 ? reading.outputChars : reading.malformed > 0 ? bytes : 0;
-    const streamed = basis === reading.outputChars ? deps.outputs.tokens(basis) : Math.ceil(basis / CHARS_PER_TOKEN);
-    // Ended early by capped: the provider bills what it generated until it noticed, which capped
-    // cannot read. It is charged at the ceiling the request was sent with (the most a compliant
-    // provider bills), or at what it was seen to produce, if more.
-    if (outcome.endedAtOutput !== undefined) output = Math.max(output, streamed, admitted.allowedOut);
-    else output = Math.min(admitted.allowedOut, Math.max(output, streamed));
+    output = Math.min(admitted.allowedOut, Math.max(output, basis === reading.outputChars ? deps.outputs.tokens(basis) : Math.ceil(basis / CHARS_PER_TOKEN)));
   }
   const billable: BillableUsage = {
     input: u.input ?? admitted.inputEstimate,

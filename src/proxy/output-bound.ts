@@ -64,11 +64,6 @@ export class OutputBound {
   private firstOutputAt = 0;
   /** The message to end with is one the client may retry (room held by others). */
   retryable = false;
-  /**
-   * Output tokens the response may have reached once ended early: what it produced plus, at its
-   * rate, what the upstream generates before it notices (billed too). Null while it goes on.
-   */
-  endedAt: number | null = null;
 
   constructor(private readonly hooks: OutputBoundHooks) {
     this.allowance = hooks.allowance();
@@ -94,8 +89,6 @@ export class OutputBound {
     const more = hooks.extend(produced + lead);
     this.allowance = more.allowedOut;
     if (produced + lead < this.allowance) return null;
-    // Charged, not only cut early for: at its rate, what a provider generates before it notices.
-    this.endedAt = produced + (produced > 0 ? Math.ceil((produced / Math.max(hooks.now() - this.firstOutputAt, 50)) * CANCEL_LAG_MS) : 0);
     if (more.short === 'wait') {
       this.retryable = true;
       return hooks.yieldRoom();

@@ -23,8 +23,6 @@ export interface RelayOutcome {
   reading: MeterReading;
   /** Raw bytes received from the upstream. */
   bytes: number;
-  /** Ended early by capped: the output tokens the upstream may have produced by then (it bills them). */
-  endedAtOutput?: number;
 }
 
 export interface RelayHooks extends OutputBoundHooks {

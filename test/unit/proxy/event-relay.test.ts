@@ -131,7 +131,7 @@ describe('EventRelay (Anthropic SSE, in memory)', () => {
     expect(outcome.reading.complete).toBe(true);
   });
 
-  it('a stream cut mid-way by the upstream: what arrived is passed on as it came, then the client connection is destroyed; usage is not final', async () => {
+  it('a stream cut mid-way: what arrived is passed on as it came, then the client connection is destroyed; usage is not final', async () => {
     const { upstream, res, done } = relay(anthropic);
     const half = TEXT.slice(0, TEXT.length - 20);
     upstream.send(START + half);
@@ -255,8 +255,6 @@ describe('EventRelay pass-through events', () => {
     expect(res.body).toContain('capped: cut');
     expect(res.body).not.toContain('b'.repeat(400));
     expect(outcome.reading.outputChars).toBe(440);
-    // Ended by capped at the crossing delta (10 tokens at 4 characters a token), plus what was on its way.
-    expect(outcome.endedAtOutput).toBeGreaterThanOrEqual(10);
   });
 
   it('finishes a started delta before the refusal that follows it, so the client never sees half an event', () => {
