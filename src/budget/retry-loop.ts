@@ -1,5 +1,5 @@
 import type { RetryStreak } from './guard-types.js';
-import { normaliseText, stepIdentity, type ToolStep } from './tool-steps.js';
+import { normaliseText, stepIdentity, type StepIdentity, type ToolStep } from './tool-steps.js';
 
 export type { RetryStreak } from './guard-types.js';
 
@@ -43,38 +43,28 @@ export function lastErrorLine(output: string): string {
   return line.length > MAX_ERROR ? `${line.slice(0, MAX_ERROR - 1)}…` : line;
 }
 
-interface Run {
-  start: number;
-  count: number;
-  signature: string;
-  lastError: string;
-  step: string;
-}
-
 /**
  * The streak of the conversation's latest tool call: how many of its attempts in a row failed
  * the same way. Other tool calls in between (reading, editing) do not end a streak; a pass of
  * the step does, and so does a different error (the agent got further), which starts a new one.
- * Null when the latest call passed or the history has none.
+ * Null when the latest call passed or the history has none. Read backwards from the latest
+ * call, so only its own earlier attempts are examined; `identityOf` lets a caller that sees the
+ * same history on every request reuse what it already worked out.
  */
-export function retryStreak(steps: readonly ToolStep[]): RetryStreak | null {
-  const runs = new Map<string, Run>();
-  let latest: string | null = null;
-  for (const [index, step] of steps.entries()) {
-    const { key, label } = stepIdentity(step);
-    latest = null;
-    if (!stepFailed(step)) {
-      runs.delete(key);
-      continue;
-    }
-    const lastError = lastErrorLine(step.output);
-    const signature = normaliseText(lastError);
-    const run = runs.get(key);
-    if (run && run.signature === signature) runs.set(key, { ...run, count: run.count + 1, lastError, step: label });
-    else runs.set(key, { start: index, count: 1, signature, lastError, step: label });
-    latest = key;
+export function retryStreak(steps: readonly ToolStep[], identityOf: (step: ToolStep) => StepIdentity = stepIdentity): RetryStreak | null {
+  const last = steps.length - 1;
+  if (last < 0 || !stepFailed(steps[last]!)) return null;
+  const { key, label } = identityOf(steps[last]!);
+  const lastError = lastErrorLine(steps[last]!.output);
+  const signature = normaliseText(lastError);
+  let start = last;
+  let count = 1;
+  for (let i = last - 1; i >= 0; i--) {
+    const step = steps[i]!;
+    if (identityOf(step).key !== key) continue;
+    if (!stepFailed(step) || normaliseText(lastErrorLine(step.output)) !== signature) break;
+    start = i;
+    count++;
   }
-  if (latest === null) return null;
-  const run = runs.get(latest)!;
-  return { id: `${latest}@${run.start}`, step: run.step, count: run.count, lastError: run.lastError };
+  return { id: `${key}@${start}`, step: label, count, lastError };
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodeOf, lastErrorLine, retryStreak, stepFailed } from '../../../src/budget/retry-loop.js';
-import { normaliseCommand, stepIdentity, type ToolStep } from '../../../src/budget/tool-steps.js';
+import { normaliseCommand, normaliseText, stepIdentity, type ToolStep } from '../../../src/budget/tool-steps.js';
+import { GuardWatch } from '../../../src/proxy/guard-watch.js';
+import { mulberry32, randInt } from '../helpers/prng.js';
 
 const bash = (command: string, output: string, failed: boolean | null = null): ToolStep => ({
   name: 'Bash',
@@ -122,5 +124,48 @@ describe('lastErrorLine on real tool output', () => {
     expect(lastErrorLine('Exit code 101\n   Compiling x v0.1.0\nerror[E0425]: cannot find value `y` in this scope')).toBe(
       'error[E0425]: cannot find value `y` in this scope',
     );
+  });
+});
+
+/** The streak read forwards over the whole history: the rule as first written, kept to check the backward read against. */
+function forwardStreak(steps: readonly ToolStep[]): ReturnType<typeof retryStreak> {
+  const runs = new Map<string, { start: number; count: number; signature: string; lastError: string; step: string }>();
+  let latest: string | null = null;
+  for (const [index, step] of steps.entries()) {
+    const { key, label } = stepIdentity(step);
+    latest = null;
+    if (!stepFailed(step)) {
+      runs.delete(key);
+      continue;
+    }
+    const lastError = lastErrorLine(step.output);
+    const signature = normaliseText(lastError);
+    const run = runs.get(key);
+    if (run && run.signature === signature) runs.set(key, { ...run, count: run.count + 1, lastError, step: label });
+    else runs.set(key, { start: index, count: 1, signature, lastError, step: label });
+    latest = key;
+  }
+  if (latest === null) return null;
+  const run = runs.get(latest)!;
+  return { id: `${latest}@${run.start}`, step: run.step, count: run.count, lastError: run.lastError };
+}
+
+describe('retryStreak read backwards', () => {
+  it('finds the same streak as reading the whole history forwards, and so does the run-wide GuardWatch', () => {
+    const rand = mulberry32(1309);
+    const commands = ['npm run build', 'npm test', 'cat src/a.ts', 'npx tsc --noEmit'];
+    const outputs = ['ok', BUILD_ERROR, 'Exit code 1\nError: other failure', 'Exit code 0\ndone', 'fatal: not a git repository'];
+    let streaks = 0;
+    for (let round = 0; round < 300; round++) {
+      const steps = Array.from({ length: randInt(rand, 0, 12) }, () =>
+        bash(commands[randInt(rand, 0, commands.length - 1)]!, outputs[randInt(rand, 0, outputs.length - 1)]!, rand() < 0.2 ? true : null),
+      );
+      const expected = forwardStreak(steps);
+      if (expected !== null && expected.count > 1) streaks++;
+      expect(retryStreak(steps), JSON.stringify(steps)).toEqual(expected);
+      expect(new GuardWatch('/repo').facts(steps).loop).toEqual(expected);
+    }
+    // The random histories do hold streaks longer than one attempt.
+    expect(streaks).toBeGreaterThan(10);
   });
 });
