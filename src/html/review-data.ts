@@ -1,6 +1,6 @@
 // The page draws its charts in dollars (float geometry); the report's nano-dollars become dollars here.
 import { nanoToUsd } from '../budget/money.js';
-import { breachCause, isBreachCause, type BreachCause } from '../ledger/breach-cause.js';
+import { causeOfRow, type BreachCause } from '../ledger/breach-cause.js';
 import type { RunDetail, RunSummary } from '../ledger/ledger.js';
 import { dayKey, type Report } from '../ledger/report.js';
 import { recipeFor } from '../supervisor/agent-recipes.js';
@@ -77,9 +77,8 @@ export interface ReviewData {
  * row (a run killed before its record: its hard stop and spend; no history, no approvals).
  */
 export function causeOf(run: RunSummary): BreachCause {
-  if (run.breachCause !== null && isBreachCause(run.breachCause)) return run.breachCause;
-  const facts = { exceeded: true, hardStopReason: run.hardStop?.reason ?? null, escalationApproved: false, budgetUsd: run.budgetUsd, verifyUsd: null };
-  return breachCause({ ...facts, spentUsd: nanoToUsd(run.spentNano), verificationUsd: null, typicalUsd: null }) ?? 'cap-below-typical';
+  // The summary row carries no approvals: an unfinished run's escalation is not seen here.
+  return causeOfRow({ ...run, hardStopReason: run.hardStop?.reason ?? null, verifyUsd: null }, false);
 }
 
 /** The model a run spent most on (its record's `models`), or its policy's model, or `unknown`. */

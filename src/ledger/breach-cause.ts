@@ -1,3 +1,4 @@
+import { nanoToUsd, type Nano } from '../budget/money.js';
 import { BREACH_CAUSES, type BreachCause } from '../model/breach-causes.js';
 
 /**
@@ -64,4 +65,24 @@ export function breachCause(f: BreachFacts): BreachCause | null {
 
 export function isBreachCause(value: string): value is BreachCause {
   return (BREACH_CAUSES as readonly string[]).includes(value);
+}
+
+/** What a run's ledger row says of its breach (a row, not a record: a run killed early has no record). */
+export interface BreachRow {
+  breachCause: string | null;
+  hardStopReason: string | null;
+  budgetUsd: number | null;
+  verifyUsd: number | null;
+  spentNano: Nano;
+}
+
+/**
+ * A breached run's cause: the one stored when it finished, else worked out from its row (a run
+ * killed before its record: its hard stop, spend and approvals; no history, no verification split).
+ */
+export function causeOfRow(row: BreachRow, escalationApproved: boolean): BreachCause {
+  if (row.breachCause !== null && isBreachCause(row.breachCause)) return row.breachCause;
+  const facts = { exceeded: true, hardStopReason: row.hardStopReason, escalationApproved, budgetUsd: row.budgetUsd, verifyUsd: row.verifyUsd };
+  // Exceeded, so rule 5 always gives a cause; the fallback is for the type only.
+  return breachCause({ ...facts, spentUsd: nanoToUsd(row.spentNano), verificationUsd: null, typicalUsd: null }) ?? 'cap-below-typical';
 }

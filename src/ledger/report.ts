@@ -1,5 +1,5 @@
-import { nanoToUsd, usdToNano, type Nano } from '../budget/money.js';
-import { breachCause, isBreachCause, type BreachCause } from './breach-cause.js';
+import { usdToNano, type Nano } from '../budget/money.js';
+import { causeOfRow, type BreachCause } from './breach-cause.js';
 import type { RunStatus } from './run-status.js';
 
 /** A run as the report reads it. */
@@ -155,18 +155,7 @@ function daysBetween(first: string, last: string): string[] {
  * holds (a run killed before its record: its hard stop, spend and approvals; no history).
  */
 export function causeOfRun(r: ReportRun, escalationApproved: boolean): BreachCause | null {
-  if (!r.exceededInitialBudget) return null;
-  if (r.breachCause !== null && isBreachCause(r.breachCause)) return r.breachCause;
-  return breachCause({
-    exceeded: true,
-    hardStopReason: r.hardStopReason,
-    escalationApproved,
-    budgetUsd: r.budgetUsd,
-    verifyUsd: r.verifyUsd ?? null,
-    spentUsd: nanoToUsd(r.spentNano),
-    verificationUsd: null,
-    typicalUsd: null,
-  });
+  return r.exceededInitialBudget ? causeOfRow({ ...r, verifyUsd: r.verifyUsd ?? null }, escalationApproved) : null;
 }
 
 /** This period's and the previous period's runs, by start time (the end of each is excluded). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BREACH_CAUSES, breachCause, verifyShareOf, type BreachFacts } from '../../../src/ledger/breach-cause.js';
+import { BREACH_CAUSES, breachCause, causeOfRow, verifyShareOf, type BreachFacts } from '../../../src/ledger/breach-cause.js';
 
 /** A run that breached with nothing special about it: a $1.00 cap, $1.20 spent, little verification. */
 const BASE: BreachFacts = {
@@ -64,5 +64,16 @@ describe('breachCause', () => {
         }
       }
     }
+  });
+});
+
+describe('causeOfRow', () => {
+  const row = { breachCause: null, hardStopReason: null, budgetUsd: 0.5, verifyUsd: null, spentNano: 750_000_000 };
+  it('takes the stored cause, and works one out from the row when none (or an unknown one) is stored', () => {
+    expect(causeOfRow({ ...row, breachCause: 'scope' }, true)).toBe('scope');
+    expect(causeOfRow({ ...row, breachCause: 'from-a-newer-capped' }, false)).toBe('cap-below-typical');
+    expect(causeOfRow({ ...row, hardStopReason: 'loop' }, true)).toBe('retry-loop');
+    expect(causeOfRow(row, true)).toBe('escalation');
+    expect(causeOfRow(row, false)).toBe('cap-below-typical');
   });
 });
