@@ -35,6 +35,7 @@
 //   BENCH_STREAM_N=10      1 MB streams per path;  BENCH_BIG_STREAM_N=4: 10 MB streams per path
 //   BENCH_WARMUP=100       warm-up rounds (streams: 2)
 //   BENCH_BODY_KB=8        request body size (the prompt)
+//   BENCH_TOOL_CALLS=30    tool calls (Bash tool_use + tool_result) in each Anthropic request's history
 //   BENCH_PROVIDERS=chat,responses,gemini,ws   which provider rows beside Anthropic ("none")
 //   BENCH_PORTKEY=1        0 leaves Portkey out;  BENCH_WIRING=1: 0 leaves the bench wiring out
 //   BENCH_BARE=0           1 adds a bare Node pass-through (bench/proxy-server.js bare): the floor
@@ -96,6 +97,7 @@ function loadConfig() {
     streamN: envInt('BENCH_STREAM_N', 10, 1),
     bigStreamN: envInt('BENCH_BIG_STREAM_N', 4, 0),
     bodyKb: envInt('BENCH_BODY_KB', 8, 0),
+    toolCalls: envInt('BENCH_TOOL_CALLS', 30, 0),
     warmup: envInt('BENCH_WARMUP', 100, 0),
     providers: providerList(process.env.BENCH_PROVIDERS),
     portkey: process.env.BENCH_PORTKEY !== '0',
@@ -110,9 +112,10 @@ function loadConfig() {
 let config;
 
 const TARGETS = { p50: 0.3, p99: 2, providerP50: 0.5, throughput: 0.9 };
-const MODEL = 'claude-haiku-4-5';
+// The models the agents run by default (Claude Code, Gemini CLI): tiered prices, the price book's heavier path.
+const MODEL = 'claude-sonnet-4-5';
 const OPENAI_MODEL = 'gpt-4.1-mini';
-const GEMINI_MODEL = 'gemini-2.5-flash';
+const GEMINI_MODEL = 'gemini-2.5-pro';
 const GEMINI_STREAM = `models/${GEMINI_MODEL}:streamGenerateContent?alt=sse`;
 /** Credentials as each provider's clients send them (fakes only; nothing leaves loopback). */
 const HEADERS = {
@@ -197,6 +200,28 @@ function promptText() {
   return prompt.slice(0, Math.max(1, Math.round(config.bodyKb * 1024)));
 }
 
+/**
+ * A Claude Code-shaped history: Bash calls that read files, run the build and fail now and then,
+ * each with its result. The proxy reads every request's whole history (the runaway guards), as
+ * it does for a real agent; the history ends with the user's turn, so the request is a new one.
+ */
+function toolHistory() {
+  const turns = [];
+  for (let i = 0; i < config.toolCalls; i++) {
+    const command = i % 5 === 4 ? 'npm run build' : `cat src/module${i}.ts && grep -n "export" src/index.ts`;
+    const output = i % 5 === 4 && i % 2 === 0 ? 'src/a.ts(3,1): error TS2304: Cannot find name foo.\nExit code 2' : `${'line of source\n'.repeat(20)}`;
+    turns.push(
+      { role: 'assistant', content: [{ type: 'tool_use', id: `toolu_${i}`, name: 'Bash', input: { command } }] },
+      {
+        role: 'user',
+        content: [{ type: 'tool_result', tool_use_id: `toolu_${i}`, content: output, ...(output.includes('Exit code 2') ? { is_error: true } : {}) }],
+      },
+    );
+  }
+  if (turns.length > 0) turns.push({ role: 'assistant', content: 'Done.' }, { role: 'user', content: 'Next step, please.' });
+  return turns;
+}
+
 function messagesBody(maxTokens, stream) {
   return Buffer.from(
     JSON.stringify({
@@ -204,7 +229,7 @@ function messagesBody(maxTokens, stream) {
       max_tokens: maxTokens,
       stream,
       system: 'You are a coding agent.',
-      messages: [{ role: 'user', content: promptText() }],
+      messages: [{ role: 'user', content: promptText() }, ...toolHistory()],
     }),
   );
 }
@@ -732,7 +757,7 @@ async function main() {
       .join(' ')} at the end`,
   );
   out.push(
-    `sequential keep-alive requests (one connection per path), all paths interleaved; request body ${config.bodyKb} KB; rows without a provider are Anthropic Messages`,
+    `sequential keep-alive requests (one connection per path), all paths interleaved; request body ${config.bodyKb} KB of prompt and ${config.toolCalls} tool calls of history (Anthropic); rows without a provider are Anthropic Messages`,
   );
   out.push('');
   out.push(table(header, rows));
