@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { holdSignals } from './early-signals.js';
+import { packageVersion } from './version.js';
 import { EXIT, FatalError, UsageError } from '../errors.js';
 import type { RunDeps } from './run.js';
 import { LocalPathError } from '../config/local-path.js';
@@ -10,11 +10,6 @@ export interface CliDeps extends RunDeps {
 }
 
 const RUN_EXAMPLE = 'capped run --max-usd 1.50 -- claude';
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 interface RawRunOptions {
   record?: string;
@@ -51,7 +46,7 @@ export async function createProgram(
 ): Promise<Command> {
   const program = new Command('capped')
     .description('Hard spend caps for AI coding-agent sessions: meter every request, stop at the limit.')
-    .version(version(), '-v, --version')
+    .version(packageVersion(), '-v, --version')
     .exitOverride()
     .configureOutput({ writeOut: deps.stdout, writeErr: deps.stderr, outputError: (text, write) => write(asCappedError(text)) })
     .showHelpAfterError('capped: run `capped --help` for usage');

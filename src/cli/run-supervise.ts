@@ -9,7 +9,7 @@ import type { RunSession } from './run-setup.js';
 export interface Supervised {
   exit: AgentExit;
   signalled: boolean;
-  /** Stops listening for signals and for the idle user. */
+  /** Stops following the idle user. (Signals stay held until the record is written: see run.ts.) */
   detach(): void;
 }
 
@@ -58,9 +58,6 @@ export async function superviseAgent(run: RunSession, agent: LaunchedAgent, sign
   return {
     exit,
     signalled,
-    detach: () => {
-      stopIdle?.();
-      signals.release();
-    },
+    detach: () => stopIdle?.(),
   };
 }

@@ -13,7 +13,8 @@ export type { RunDeps, RunOptions } from './run-deps.js';
  * in four steps: set up (checks, ledger, proxy), launch the agent, supervise it, finish the record.
  */
 export async function runCommand(command: readonly string[], opts: RunOptions, deps: RunDeps): Promise<number> {
-  // First of all: a signal during start-up is held for the agent instead of killing capped.
+  // First of all: a signal during start-up is held for the agent instead of killing capped. Held
+  // until the record is written, so a second signal cannot end capped half-way through it.
   const signals = opts.signals ?? holdSignals(deps.signals);
   try {
     const run = await setUpRun(command, opts, deps);
@@ -31,6 +32,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     const supervised = await superviseAgent(run, agent, signals);
     return await finishRun(run, agent, supervised);
   } finally {
-    signals.release();
+    // The caller's handlers are the caller's to release (main.ts does, after the run).
+    if (!opts.signals) signals.release();
   }
 }
