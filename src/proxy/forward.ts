@@ -1,5 +1,8 @@
 import http from 'node:http';
-import https from 'node:https';
+import type Https from 'node:https';
+import { lazyBuiltin } from './lazy-builtin.js';
+
+const https = lazyBuiltin<typeof Https>('node:https');
 
 /** Headers that describe one hop, not the message; never forwarded (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set([
@@ -21,14 +24,28 @@ const DECODABLE = new Set(['gzip', 'deflate', 'br', 'identity']);
 
 export interface Upstream {
   url: URL;
-  agent: http.Agent;
+  readonly agent: http.Agent;
+  /** Ends the pool's sockets (none was made if no request went out). */
+  close(): void;
 }
 
+/** An upstream whose connection pool is made on its first request. */
+export function lazyUpstream(url: URL, makeAgent: () => http.Agent): Upstream {
+  let agent: http.Agent | null = null;
+  return {
+    url,
+    get agent() {
+      return (agent ??= makeAgent());
+    },
+    close: () => agent?.destroy(),
+  };
+}
+
+/** A run that sends no request loads no TLS: https is loaded with the first pool. */
 export function createUpstream(base: string): Upstream {
   const url = new URL(base);
-  const isHttps = url.protocol === 'https:';
-  const agent = isHttps ? new https.Agent({ keepAlive: true, maxSockets: 64 }) : new http.Agent({ keepAlive: true, maxSockets: 64 });
-  return { url, agent };
+  const options = { keepAlive: true, maxSockets: 64 };
+  return lazyUpstream(url, () => (url.protocol === 'https:' ? new (https().Agent)(options) : new http.Agent(options)));
 }
 
 /** The upstream URL for a request path (already stripped of the proxy's own prefix) and query. */
@@ -67,7 +84,7 @@ export function responseHeaders(incoming: http.IncomingHttpHeaders): http.Outgoi
 }
 
 export function sendUpstream(upstream: Upstream, method: string, url: URL, headers: http.OutgoingHttpHeaders): http.ClientRequest {
-  const lib = url.protocol === 'https:' ? https : http;
+  const lib = url.protocol === 'https:' ? https() : http;
   headers.host = url.host;
   return lib.request(url, { method, headers, agent: upstream.agent });
 }

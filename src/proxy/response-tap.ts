@@ -1,10 +1,13 @@
-import zlib from 'node:zlib';
+import type zlib from 'node:zlib';
+import { lazyBuiltin } from './lazy-builtin.js';
 import { SseReader } from './sse-reader.js';
 import { tryParse } from './providers/json.js';
 import type { Meter } from './providers/types.js';
 
 /** Non-streamed bodies larger than this are not kept for reading; usage is then estimated. */
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
+
+const zlibLib = lazyBuiltin<typeof zlib>('node:zlib');
 
 /**
  * Reads a copy of a response for its meter while the original bytes go to the client untouched.
@@ -25,8 +28,8 @@ export class ResponseTap {
   ) {
     this.sse = contentType.includes('text/event-stream') ? new SseReader() : null;
     const enc = contentEncoding.trim().toLowerCase();
-    this.decoder =
-      enc === 'gzip' || enc === 'x-gzip' ? zlib.createGunzip() : enc === 'deflate' ? zlib.createInflate() : enc === 'br' ? zlib.createBrotliDecompress() : null;
+    const z = enc === 'gzip' || enc === 'x-gzip' || enc === 'deflate' || enc === 'br' ? zlibLib() : null;
+    this.decoder = !z ? null : enc === 'deflate' ? z.createInflate() : enc === 'br' ? z.createBrotliDecompress() : z.createGunzip();
     if (this.decoder) {
       const decoder = this.decoder;
       decoder.on('data', (chunk: Buffer) => this.read(chunk));

@@ -83,8 +83,8 @@ export function createProxy(given: ProxyDeps): Proxy {
       // Upstream sockets too (a response still streaming, idle keep-alives): nothing may keep
       // capped alive after its record is written, nor settle a request it already charged.
       for (const mount of deps.mounts.values()) {
-        mount.upstream.agent.destroy();
-        mount.subscriptionUpstream?.agent.destroy();
+        mount.upstream.close();
+        mount.subscriptionUpstream?.close();
       }
     },
     inFlight: () => active,

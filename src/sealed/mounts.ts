@@ -1,6 +1,6 @@
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { Upstream } from '../proxy/forward.js';
+import { lazyUpstream, type Upstream } from '../proxy/forward.js';
 import type { Mount } from '../proxy/proxy-deps.js';
 import type { HostPort } from './authority.js';
 import { INTERCEPTED } from './hosts.js';
@@ -16,13 +16,13 @@ export function sealedMountName(host: string): string {
  */
 export function hostUpstream(host: string, mapped: HostPort | undefined): Upstream {
   const url = new URL(`https://${host}`);
-  if (!mapped) return { url, agent: new https.Agent({ keepAlive: true, maxSockets: 64 }) };
+  if (!mapped) return lazyUpstream(url, () => new https.Agent({ keepAlive: true, maxSockets: 64 }));
   class MappedAgent extends https.Agent {
     override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
       return super.createConnection({ ...options, host: mapped!.host, port: mapped!.port, servername: host }, callback);
     }
   }
-  return { url, agent: new MappedAgent({ keepAlive: true, maxSockets: 64 }) };
+  return lazyUpstream(url, () => new MappedAgent({ keepAlive: true, maxSockets: 64 }));
 }
 
 /**

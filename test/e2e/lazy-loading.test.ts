@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.mjs';
 import { withClient } from '../postgres/test-postgres.js';
-import { fixture, runCapped, type RunOptions } from './helpers/run-capped.js';
+import { fixture, runCapped, type CappedResult, type RunOptions, ROOT } from './helpers/run-capped.js';
 
 /**
  * What each command loads (issue 11: start-up time is mostly module loading). The built CLI runs
@@ -31,8 +31,21 @@ function tempDir(): string {
   return dir;
 }
 
-/** Runs capped and returns the packages (node_modules names) it loaded, and its result. */
-async function packagesLoaded(args: string[], opts: RunOptions = {}): Promise<{ packages: Set<string>; code: number | null; stdout: string; stderr: string }> {
+interface Loaded {
+  /** Packages, by their node_modules name. */
+  packages: Set<string>;
+  /** Node built-ins (`https`, `zlib`, `internal/...`). */
+  builtins: Set<string>;
+  /** capped's own files, relative to the package root (`dist/bundle/main.js`). */
+  own: Set<string>;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  record: CappedResult['record'];
+}
+
+/** Runs capped and returns what it loaded, and its result. */
+async function packagesLoaded(args: string[], opts: RunOptions = {}): Promise<Loaded> {
   const list = path.join(tempDir(), 'loaded.txt');
   const result = await runCapped(args, {
     ...opts,
@@ -40,7 +53,14 @@ async function packagesLoaded(args: string[], opts: RunOptions = {}): Promise<{ 
   });
   const lines = fs.readFileSync(list, 'utf8').split('\n');
   const packages = new Set(lines.map((line) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line)?.[1]).filter((p) => p !== undefined));
-  return { packages, code: result.code, stdout: result.stdout, stderr: result.stderr };
+  const builtins = new Set(lines.filter((line) => line.startsWith('builtin:')).map((line) => line.slice('builtin:'.length)));
+  const own = new Set(
+    lines
+      .map((line) => (line.startsWith('file://') ? new URL(line).pathname : line))
+      .filter((file) => file.startsWith(`${ROOT}/`) && !file.includes('/node_modules/') && !file.startsWith(`${ROOT}/test/`))
+      .map((file) => path.relative(ROOT, file)),
+  );
+  return { packages, builtins, own, code: result.code, stdout: result.stdout, stderr: result.stderr, record: result.record };
 }
 
 describe('each command loads only what it needs', () => {
@@ -68,6 +88,38 @@ describe('each command loads only what it needs', () => {
     // The control: the listing sees a CommonJS package imported from an ES module.
     expect(packages).toContain('better-sqlite3');
     expect(HEAVY.filter((name) => name !== 'better-sqlite3' && packages.has(name))).toEqual([]);
+  });
+
+  it('runs from the bundle: a run loads a few dozen of capped’s files, none from dist/cli', async () => {
+    const { own, code, stderr } = await packagesLoaded(['run', '--max-usd', '1', '--', process.execPath, '-e', '0'], { cwd: tempDir() });
+    expect(code, stderr).toBe(0);
+    expect([...own].filter((file) => file !== 'bin/capped.js' && !file.startsWith('dist/bundle/'))).toEqual([]);
+    // Unbundled, the same run loaded 129 modules of dist/; the bundle's chunks are far fewer.
+    expect(own.size).toBeLessThan(50);
+    expect(own).toContain('dist/bundle/main.js');
+  });
+
+  it('no TLS and no zlib until a request needs them; a gzip answer loads zlib and is metered to the bill', async () => {
+    // The default upstreams are https: a run that sends nothing must not load TLS for them.
+    const idle = await packagesLoaded(['run', '--max-usd', '1', '--', process.execPath, '-e', '0'], { cwd: tempDir() });
+    expect(idle.code, idle.stderr).toBe(0);
+    for (const name of ['https', 'tls', 'zlib']) expect(idle.builtins, name).not.toContain(name);
+    // The control: the listing sees a built-in loaded on demand.
+    upstream = await startFakeAnthropic({ gzip: true });
+    const body = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1000, messages: [{ role: 'user', content: 'hello' }] });
+    const busy = await packagesLoaded(['run', '--max-usd', '2', '--', process.execPath, fixture('one-request-agent.mjs')], {
+      cwd: tempDir(),
+      env: { ANTHROPIC_BASE_URL: upstream.url, FAKE_BODY: body },
+    });
+    expect(busy.code, busy.stderr).toBe(0);
+    expect(upstream.bill.requests).toHaveLength(1);
+    // capped asks for identity (to meter a stream event by event); this upstream compresses anyway.
+    expect(upstream.bill.received[0]!.headers['accept-encoding']).toBe('identity');
+    expect(busy.builtins).toContain('zlib');
+    expect(busy.builtins).not.toContain('https');
+    // The compressed answer was decoded for its usage: charged exactly what the upstream billed.
+    expect(busy.record!.estimated).toBe(false);
+    expect(busy.record!.spent.usd).toBeCloseTo(upstream.bill.pico / 1e12, 12);
   });
 
   it('a .budgetrc loads yaml and chokidar; a priced request loads genai-prices; still no pg, Ink or React', async () => {
