@@ -83,8 +83,9 @@ export class RunJournal {
   }
 
   /**
-   * Writes request `id` as reserved, charged at its worst case, before the proxy forwards it: the
-   * returned promise resolves once that write is done (or failed, which is reported).
+   * Writes request `id` as reserved, charged at its worst case, as the proxy forwards it (the
+   * ledger commits it at the end of that turn of the event loop): the returned promise resolves
+   * once that write is done (or failed, which is reported).
    */
   reserve(id: string, r: Reservation, provider: string, at: string): Promise<void> {
     return this.write('a reservation', async () => {

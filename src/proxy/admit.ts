@@ -244,7 +244,10 @@ export async function admitRequest(
     if (window.type === 'gone') return null;
     if (window.type === 'refused') return { ok: false, status: provider.limitStatus, message: window.message, notify: true };
     if (window.type === 'held') {
-      await deps.reserve?.(decided.id, provider.id);
+      // Not waited for: the ledger commits this turn's writes at the end of the turn, after the
+      // request is on its way (issue 11: nothing on the request path waits on the ledger). A kill
+      // -9 could land between the two only within that one turn of the event loop.
+      void deps.reserve?.(decided.id, provider.id);
       return prepareSend(deps, read, decided);
     }
   }

@@ -52,7 +52,7 @@ export interface ProxyDeps {
   rules: ProxyRules;
   /** Daily/weekly ceilings shared by every run of the ledger, when the policy sets any. */
   window?: WindowGate;
-  /** Makes an admitted request durable (the ledger's reservation row); it is sent once this resolves. */
+  /** Makes an admitted request durable (the ledger's reservation row), committed in the turn it is sent in; never fails. */
   reserve?: (id: string, provider: string) => Promise<void>;
   /** Reads what each request's history shows of retry loops and files read (the run's guards). */
   guards?: { facts(steps: readonly ToolStep[]): GuardFacts };

@@ -88,3 +88,20 @@ describe('admitRequest', () => {
     expect(d.keeper.state.hardStop).toMatchObject({ reason: 'loop', detail: 'the same failing step `make` ran 3 times: error: x' });
   });
 });
+
+describe('admitRequest and the ledger', () => {
+  it('asks for the reservation row and admits the request without waiting for the write', async () => {
+    const { deps: d } = deps(0);
+    const asked: string[] = [];
+    // A ledger that never finishes its write: the request must go out all the same.
+    d.reserve = (id, provider) => {
+      asked.push(`${provider}:${id}`);
+      return new Promise<void>(() => undefined);
+    };
+    const json = body([]);
+    const admit = await admitRequest(d, anthropic, json, '/v1/messages', Buffer.from(JSON.stringify(json)), () => undefined);
+    expect(admit).toMatchObject({ ok: true });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatch(/^anthropic:/);
+  });
+});
