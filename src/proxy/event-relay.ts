@@ -106,7 +106,9 @@ export class EventRelay {
 
   /** The events raw event `k` completes (the stream's last one also flushes the reader). */
   private read(raws: Buffer[], k: number, last: boolean): SseEvent[] {
-    const events = this.reader.push(raws[k]!);
+    const raw = raws[k]!;
+    // A plain content delta is metered from its bytes: no UTF-8 decoding, no JSON.parse.
+    const events = this.reader.idle() && this.r.meter.rawEvent?.(raw) ? [] : this.reader.push(raw);
     if (last && k === raws.length - 1) events.push(...this.reader.end());
     return events;
   }

@@ -21,6 +21,11 @@ export class SseReader {
     return this.consume(text);
   }
 
+  /** Between events: nothing of a line or an event is held (a whole raw event may bypass the reader). */
+  idle(): boolean {
+    return this.buffer === '' && this.dataLines.length === 0 && this.eventName === null && !this.pendingCr;
+  }
+
   /** Flushes what is left when the stream ends; an unterminated event still dispatches. */
   end(): SseEvent[] {
     const events = this.consume(this.decoder.end());

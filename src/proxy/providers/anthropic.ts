@@ -1,3 +1,4 @@
+import { deltaTextLength } from './anthropic-delta.js';
 import { anthropicCacheHints, anthropicMinCacheTokens } from './cache-hints.js';
 import { anthropicToolSteps } from './tool-history.js';
 import { anthropicCounting } from './counting.js';
@@ -51,6 +52,14 @@ class AnthropicMeter implements Meter {
   }
 
   private readonly r: MeterReading = emptyReading();
+
+  /** A content delta counts its text's length, read from the bytes (see deltaTextLength). */
+  rawEvent(raw: Buffer): boolean {
+    const chars = deltaTextLength(raw);
+    if (chars === null) return false;
+    this.r.outputChars += chars;
+    return true;
+  }
 
   event(e: SseEvent): 'forward' {
     const data = tryParse(e.data);

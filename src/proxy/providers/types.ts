@@ -50,6 +50,11 @@ export interface Meter {
   lastTool?(): string | undefined;
   /** A WebSocket text message (OpenAI Responses over WebSocket); same events as SSE data. */
   message?(text: string): void;
+  /**
+   * Meters one whole raw SSE event straight from its bytes, when the provider can (a plain content
+   * delta): true when it did, and the event is not read as text; false to read it the usual way.
+   */
+  rawEvent?(raw: Buffer): boolean;
   reading(): MeterReading;
 }
 
