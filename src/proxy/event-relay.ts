@@ -3,6 +3,7 @@ import { OutputBound } from './output-bound.js';
 import { gateTools, send, type Held, type Relay, type RelayOutcome, type ToolVerdict } from './relay-shared.js';
 import { SseFramer } from './sse-framer.js';
 import { SseReader, type SseEvent } from './sse-reader.js';
+import type { MeterReading } from './providers/types.js';
 
 /**
  * Where a relayed event stream is:
@@ -119,8 +120,9 @@ export class EventRelay {
    */
   private forward(raws: Buffer[], last: boolean, out: Buffer[] = []): void {
     const { meter, hooks } = this.r;
+    // One reading an event (a reading is a copy): tool calls counted so far, then after each event.
+    let toolCalls = meter.reading().toolCalls;
     for (let k = 0; k < raws.length; k++) {
-      const before = meter.reading().toolCalls;
       let forward = this.meterOne(raws, k, last);
       if (k === 0 && this.preSent > 0) {
         // Started already (a pass-through event): the rest of it goes out whatever follows.
@@ -128,7 +130,9 @@ export class EventRelay {
         this.preSent = 0;
         forward = null;
       }
-      const gate = gateTools(meter, meter.reading().toolCalls - before, hooks) ?? this.overLimit();
+      const reading = meter.reading();
+      const gate = gateTools(meter, reading.toolCalls - toolCalls, hooks) ?? this.overLimit(reading);
+      toolCalls = reading.toolCalls;
       if (typeof gate === 'string') return this.block(gate, out, raws.slice(k + 1));
       if (gate !== null) {
         this.waiting.push(...raws.slice(k + 1));
@@ -150,8 +154,8 @@ export class EventRelay {
     return forward;
   }
 
-  private overLimit(): string | null {
-    const cut = this.bound.check(this.r.meter.reading());
+  private overLimit(reading: MeterReading): string | null {
+    const cut = this.bound.check(reading);
     if (cut !== null) this.cutting = true;
     return cut;
   }
@@ -170,7 +174,7 @@ export class EventRelay {
     this.state = 'forwarding';
     if (!verdict.allowed) return this.block(verdict.message, [], this.waiting.splice(0));
     const out: Buffer[] = forward ? [forward] : [];
-    const gate = gateTools(this.r.meter, remaining, this.r.hooks) ?? this.overLimit();
+    const gate = gateTools(this.r.meter, remaining, this.r.hooks) ?? this.overLimit(this.r.meter.reading());
     if (typeof gate === 'string') return this.block(gate, out, this.waiting.splice(0));
     // The held event goes out with `out` now: the next hold must not send it a second time.
     if (gate !== null) return this.hold(gate, null, out);
