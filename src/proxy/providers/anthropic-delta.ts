@@ -45,8 +45,9 @@ const SIMPLE_ESCAPES = new Set([...'"\\/bfnrt'].map((c) => c.charCodeAt(0)));
 /**
  * The decoded length of the JSON string body raw[start, end): each escape is one code unit, each
  * character its UTF-16 length. Null when it is not a well-formed JSON string body (an unescaped
- * quote or control character, a bad escape). Escapes and quotes are found natively (indexOf); an
- * ASCII body is counted without a byte loop.
+ * quote, a bad escape, a raw control character in non-ASCII text). Escapes and quotes are found
+ * natively (indexOf); an ASCII body is counted without a byte loop, so a raw control character
+ * there (a tab, say, from a misbehaving upstream) is counted as one character rather than refused.
  */
 function jsonStringLength(raw: Buffer, start: number, end: number): number | null {
   let length = isAscii(raw.subarray(start, end)) ? end - start : utf16Length(raw, start, end);
