@@ -254,15 +254,16 @@ function outputRoom(
 ): { out: number; limit: LimitKind | null } {
   const r = state.reserved[id]!;
   const { nano: inputNano, tokens: inputTokens } = input;
-  const base = othersToo ? withoutReservation(state, id) : withoutReservations(state);
+  // Its own reservation is left out of the count, not out of a copy of the state.
+  const base = othersToo ? state : withoutReservations(state);
   let out = wanted;
   let limit: LimitKind | null = null;
-  const dollars = dollarHeadroom(base, r.phase);
+  const dollars = dollarHeadroom(base, r.phase, id);
   if (dollars !== null) {
     const affordable = Math.max(0, tokensAffordable(dollars.nano - inputNano, r.outPicoPerToken));
     if (affordable < out) [out, limit] = [affordable, dollars.limit];
   }
-  const free = availableTokens(base);
+  const free = availableTokens(base, id);
   if (free !== null && free - inputTokens < out) [out, limit] = [Math.max(0, free - inputTokens), 'tokens'];
   return { out, limit };
 }

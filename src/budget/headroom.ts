@@ -2,42 +2,48 @@ import type { Nano } from './money.js';
 import { totalTokens } from './totals.js';
 import type { BudgetState, LimitKind, Phase } from './types.js';
 
-function reservedTotals(state: BudgetState, phase?: Phase): { nano: Nano; tokens: number } {
+/**
+ * What in-flight requests hold, all but `except` (a request's own reservation does not stand in
+ * its own way). A plain loop over the keys: this runs for every event of every response.
+ */
+function reservedTotals(state: BudgetState, phase?: Phase, except?: string): { nano: Nano; tokens: number } {
   let nano = 0;
   let tokens = 0;
-  for (const r of Object.values(state.reserved)) {
-    if (phase && r.phase !== phase) continue;
+  for (const id in state.reserved) {
+    const r = state.reserved[id]!;
+    if (id === except || (phase && r.phase !== phase)) continue;
     nano += r.nano;
     tokens += r.tokens;
   }
   return { nano, tokens };
 }
 
-/** Dollars still free: cap minus settled spend minus what in-flight requests hold. */
-export function availableNano(state: BudgetState): Nano | null {
+/** Dollars still free: cap minus settled spend minus what in-flight requests (but `except`) hold. */
+export function availableNano(state: BudgetState, except?: string): Nano | null {
   if (state.caps.usd === null) return null;
-  return state.caps.usd - state.spentNano - reservedTotals(state).nano;
+  return state.caps.usd - state.spentNano - reservedTotals(state, undefined, except).nano;
 }
 
-/** Tokens still free under `--max-tokens`, counting in-flight reservations. */
-export function availableTokens(state: BudgetState): number | null {
+/** Tokens still free under `--max-tokens`, counting in-flight reservations (but `except`). */
+export function availableTokens(state: BudgetState, except?: string): number | null {
   if (state.caps.tokens === null) return null;
-  return state.caps.tokens - totalTokens(state) - reservedTotals(state).tokens;
+  return state.caps.tokens - totalTokens(state) - reservedTotals(state, undefined, except).tokens;
 }
 
 /** Dollars still free in the verification phase's own ceiling (null when it has none). */
-export function availableVerifyNano(state: BudgetState): Nano | null {
+export function availableVerifyNano(state: BudgetState, except?: string): Nano | null {
   if (state.policy.verifyNano === null) return null;
-  return state.policy.verifyNano - state.phaseSpent.verification - reservedTotals(state, 'verification').nano;
+  return state.policy.verifyNano - state.phaseSpent.verification - reservedTotals(state, 'verification', except).nano;
 }
 
 /**
  * The tightest dollar headroom for a request in `phase` and which ceiling it comes from: the
  * run's cap, or in the verification phase the smaller of that and the verification ceiling.
+ * In-flight reservations count, but `except`'s.
  */
-export function dollarHeadroom(state: BudgetState, phase: Phase): { nano: Nano; limit: LimitKind } | null {
-  const run = availableNano(state);
-  const verify = phase === 'verification' ? availableVerifyNano(state) : null;
+export function dollarHeadroom(state: BudgetState, phase: Phase, except?: string): { nano: Nano; limit: LimitKind } | null {
+  const run = availableNano(state, except);
+  const verify = phase === 'verification' ? availableVerifyNano(state, except) : null;
   if (verify !== null && (run === null || verify < run)) return { nano: verify, limit: 'verify' };
   return run === null ? null : { nano: run, limit: 'usd' };
 }

@@ -135,6 +135,18 @@ describe('reserve', () => {
     expect(reservedNano(state)).toBe(3 * (3_000_000 + 4096 * PER_TOKEN));
     expect(availableNano(state)).toBe(1_000_000_000 - 3 * 64_440_000);
   });
+
+  it('leaves one request’s own reservation out of the headroom when asked, as if it were not held', () => {
+    const caps: Caps = { usd: 1_000_000_000, tokens: 100_000, actions: null };
+    const { state } = apply(initialState(caps), request('q1'), request('q2'), request('q3'));
+    const { q2: _held, ...others } = state.reserved;
+    const withoutQ2: BudgetState = { ...state, reserved: others };
+    expect(availableNano(state, 'q2')).toBe(availableNano(withoutQ2));
+    expect(availableTokens(state, 'q2')).toBe(availableTokens(withoutQ2));
+    expect(availableNano(state, 'q2')).toBe(1_000_000_000 - 2 * 64_440_000);
+    // An id that holds nothing changes nothing.
+    expect(availableNano(state, 'gone')).toBe(availableNano(state));
+  });
 });
 
 describe('clamp', () => {
