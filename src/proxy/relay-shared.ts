@@ -40,9 +40,15 @@ export function send(r: Pick<Relay, 'res' | 'clientGone' | 'upstream'>, data: Bu
   if (r.clientGone() || data.length === 0) return;
   if (!r.res.write(data)) {
     r.upstream.pause();
-    r.res.once('drain', () => {
+    // Resumed when the client drains, or when it goes away: a client gone while the upstream was
+    // paused sends no 'drain', and the rest of the response must still be read for its usage.
+    const resume = (): void => {
+      r.res.off('drain', resume);
+      r.res.off('close', resume);
       if (!held()) r.upstream.resume();
-    });
+    };
+    r.res.once('drain', resume);
+    r.res.once('close', resume);
   }
 }
 

@@ -266,3 +266,36 @@ describe('EventRelay pass-through events', () => {
     expect(res.body.slice((START + delta).length)).toMatch(/^event: error\n/);
   });
 });
+
+describe('EventRelay and a client that stops reading', () => {
+  it('reads the upstream on to its usage when the client goes away while the upstream is paused for it', async () => {
+    const upstream = new FakeUpstream();
+    // A client whose socket buffer is full (every write asks the relay to wait), then hangs up.
+    const res = new FakeResponse();
+    res.write = (data: Buffer | string): boolean => {
+      res.writes.push(data.toString());
+      return false;
+    };
+    let gone = false;
+    const done = new EventRelay({
+      provider: anthropic,
+      meter: anthropic.createMeter({ injectedUsage: false }),
+      upstream: upstream as unknown as http.IncomingMessage,
+      res: res as unknown as http.ServerResponse,
+      hooks: hooks(),
+      allowedOut: 1_000_000,
+      clientGone: () => gone,
+    }).run();
+    upstream.send(START + TEXT);
+    expect(upstream.paused).toBe(true);
+    gone = true;
+    res.emit('close'); // no 'drain' will ever come
+    expect(upstream.paused).toBe(false);
+    upstream.send(END);
+    upstream.finish();
+    const outcome = await done;
+    expect(outcome.reading.complete).toBe(true);
+    expect(outcome.reading.usage.output).toBe(42);
+    expect(res.listenerCount('drain') + res.listenerCount('close')).toBe(0);
+  });
+});
