@@ -1,4 +1,4 @@
-import { agentOf, HISTORY_DAYS, runHistory, type RunHistory } from '../ledger/history.js';
+import { agentOf, HISTORY_DAYS, spendHistory, type RunHistory } from '../ledger/history.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { repoOf } from '../ledger/repo-root.js';
 
@@ -9,8 +9,8 @@ import { repoOf } from '../ledger/repo-root.js';
  */
 export async function loadRunHistory(ledger: Ledger, cwd: string, command: readonly string[], now: Date): Promise<RunHistory | null> {
   try {
-    const runs = await ledger.listRuns({ since: new Date(now.getTime() - HISTORY_DAYS * 86_400_000), repo: repoOf(cwd) });
-    return runHistory(runs, agentOf(command));
+    const runs = await ledger.repoSpend({ since: new Date(now.getTime() - HISTORY_DAYS * 86_400_000), repo: repoOf(cwd) });
+    return spendHistory(runs, agentOf(command));
   } catch {
     return null;
   }

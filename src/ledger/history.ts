@@ -1,5 +1,5 @@
 import type { RunHistory, SpendStats } from '../model/history.js';
-import type { RunSummary } from './ledger.js';
+import type { RunSummary, SpentRun } from './ledger.js';
 
 /** Fewer finished runs than this and the ledger says nothing about what runs typically cost. */
 export const HISTORY_MIN_RUNS = 3;
@@ -33,6 +33,13 @@ export function agentOf(command: readonly string[]): string {
  * failed to start says nothing about what the work costs).
  */
 export function runHistory(runs: readonly RunSummary[], agent: string): RunHistory {
-  const counted = runs.filter((r) => r.status === 'finished' && r.requestCount > 0);
+  return spendHistory(
+    runs.filter((r) => r.status === 'finished' && r.requestCount > 0),
+    agent,
+  );
+}
+
+/** The history from runs already chosen as `runHistory` chooses them (`Ledger.repoSpend`). */
+export function spendHistory(counted: readonly SpentRun[], agent: string): RunHistory {
   return { agent, repo: spendStats(counted), agentRuns: spendStats(counted.filter((r) => agentOf(r.command) === agent)) };
 }

@@ -43,6 +43,12 @@ export interface Ledger {
   finishRun(record: RunRecord, spentNano?: Nano): Promise<void>;
   /** Runs started at or after `since`, newest first; `repo` keeps only that repository's. */
   listRuns(query: ListRunsQuery): Promise<RunSummary[]>;
+  /**
+   * What the finished runs of `repo` started at or after `since` spent, those that made at least
+   * one request: the history a run starts with, read without building whole summaries (a busy
+   * repository has hundreds of runs a month, and this is read before every agent starts).
+   */
+  repoSpend(query: { since: Date; repo: string }): Promise<SpentRun[]>;
   /** One run with its record (rebuilt from its requests when it never finished) and requests. */
   getRun(id: string): Promise<RunDetail | null>;
   /** The review figures for runs started in [since, now), with the period before for the trend. */
@@ -148,6 +154,9 @@ export interface ReportQuery {
 }
 
 /** A run as `capped runs` lists it. */
+/** A finished run's spend, for the history of what a repository's runs cost. */
+export type SpentRun = Pick<RunSummary, 'command' | 'spentNano' | 'requestCount'>;
+
 export interface RunSummary {
   id: string;
   command: string[];

@@ -1,6 +1,18 @@
 import { nanoToUsd, usdToNano, type Nano } from '../budget/money.js';
 import { num, str, strOrNull, type Driver, type Row, type Statement } from './driver.js';
-import type { ApprovalEntry, Ledger, ListRunsQuery, ReportQuery, RequestEntry, RunDetail, RunStart, RunSummary, WindowHold, WindowSpend } from './ledger.js';
+import type {
+  ApprovalEntry,
+  Ledger,
+  ListRunsQuery,
+  ReportQuery,
+  RequestEntry,
+  RunDetail,
+  RunStart,
+  RunSummary,
+  SpentRun,
+  WindowHold,
+  WindowSpend,
+} from './ledger.js';
 import { approvalExceedsEnvelope, rebuildRecord } from './rebuild-record.js';
 import { computeReport, type Report, type ReportInput } from './report.js';
 import type { RunRecord } from './run-record.js';
@@ -193,6 +205,15 @@ export class SqlLedger implements Ledger {
     const rows = await this.db.all(`SELECT ${RUN_COLUMNS} FROM runs WHERE started_at >= ?${repo} ORDER BY started_at DESC, id DESC`, params);
     const now = this.opts.now().getTime();
     return rows.map((row) => this.summary(row, now));
+  }
+
+  async repoSpend(query: { since: Date; repo: string }): Promise<SpentRun[]> {
+    // 'finished' is final whatever became of capped (no liveness check needed), as in listRuns.
+    const rows = await this.db.all(
+      "SELECT command, spent_nano, request_count FROM runs WHERE started_at >= ? AND repo = ? AND status = 'finished' AND request_count > 0",
+      [query.since.getTime(), query.repo],
+    );
+    return rows.map((row) => ({ command: JSON.parse(str(row.command)) as string[], spentNano: num(row.spent_nano), requestCount: num(row.request_count) }));
   }
 
   async getRun(id: string): Promise<RunDetail | null> {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Ledger } from '../../../src/ledger/ledger.js';
+import type { Ledger, RunStart } from '../../../src/ledger/ledger.js';
+import { runHistory, spendHistory } from '../../../src/ledger/history.js';
 import { LATEST_VERSION, MIGRATIONS, SchemaTooNewError } from '../../../src/ledger/migrations.js';
 import { UNKNOWN_EXIT_CODE } from '../../../src/ledger/rebuild-record.js';
 import type { Liveness } from '../../../src/ledger/run-status.js';
@@ -165,6 +166,32 @@ describe.each(BACKENDS)('ledger on %s', (backend) => {
     expect(await ledger.listRuns({ since: new Date(T0), repo: '/nowhere' })).toEqual([]);
     const [, , a] = await ledger.listRuns({ since: new Date(T0) });
     expect(a).toMatchObject({ id: 'a', spentNano: 1_000_000, requestCount: 1, status: 'running' });
+  });
+
+  it('reads a repository’s spend for its history: finished runs with requests only, the same history as from listRuns', async () => {
+    const finish = async (id: string, overrides: Partial<RunStart> = {}, requests = 3): Promise<void> => {
+      const start = runStart(id, overrides);
+      await ledger.startRun(start);
+      const record = finishedRecord(start);
+      await ledger.finishRun({ ...record, spent: { ...record.spent, requests } });
+    };
+    await finish('a', { startedAt: at(10) });
+    await finish('codex', { startedAt: at(20), command: ['/usr/bin/codex', 'exec', 'x'] });
+    await finish('c', { startedAt: at(30) });
+    await finish('no-requests', { startedAt: at(40) }, 0);
+    await finish('elsewhere', { startedAt: at(50), repo: '/work/other', cwd: '/work/other' });
+    await finish('old', { startedAt: at(-3 * 86_400) });
+    await ledger.startRun(runStart('running', { startedAt: at(60) }));
+    await ledger.recordRequest(request('running', 0, {}, Date.parse(at(60))));
+    const query = { since: new Date(T0), repo: '/work/app' };
+    const spent = await ledger.repoSpend(query);
+    expect(spent.map((r) => r.command[0]).sort()).toEqual(['/usr/bin/codex', 'claude', 'claude']);
+    expect(spent.every((r) => r.requestCount === 3 && r.spentNano === 6_000_000)).toBe(true);
+    for (const agent of ['claude', 'codex']) {
+      expect(spendHistory(spent, agent)).toEqual(runHistory(await ledger.listRuns(query), agent));
+    }
+    expect(spendHistory(spent, 'claude').agentRuns).toBeNull(); // two claude runs: below HISTORY_MIN_RUNS
+    expect(spendHistory(spent, 'claude').repo).toMatchObject({ runs: 3, medianNano: 6_000_000 });
   });
 
   it('refuses writes about a run it never started, and writes none of them', async () => {
