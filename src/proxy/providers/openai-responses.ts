@@ -1,3 +1,4 @@
+import { responsesDeltaLength } from './responses-delta.js';
 import type { SseEvent } from '../sse-reader.js';
 import { openaiResponsesToolSteps } from './tool-history.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
@@ -116,6 +117,14 @@ class ResponsesMeter implements Meter {
   private readonly seenIndexes = new Set<number>();
   private readonly seenIds = new Set<string>();
   private webSearches = 0;
+
+  /** A text or arguments delta counts its length, read from the bytes (see responsesDeltaLength). */
+  rawEvent(raw: Buffer): boolean {
+    const chars = responsesDeltaLength(raw, DELTA_EVENTS);
+    if (chars === null) return false;
+    this.r.outputChars += chars;
+    return true;
+  }
 
   event(e: SseEvent): 'forward' {
     this.data(e.data, e.event);

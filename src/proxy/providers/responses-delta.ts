@@ -1,0 +1,43 @@
+import { bytesAt, jsonStringLength, stringEnd } from './raw-json.js';
+
+const EVENT = Buffer.from('event: ');
+const DATA = Buffer.from('\ndata: {"type":"');
+const DELTA_KEY = Buffer.from(',"delta":"');
+const END = Buffer.from('}\n\n');
+const LF = 0x0a;
+const OPEN_OBJECT = 0x7b;
+const OPEN_ARRAY = 0x5b;
+
+/**
+ * The length (in UTF-16 code units) of the `delta` text of an OpenAI Responses delta event whose
+ * type is in `types`, read from the raw SSE event without decoding or parsing it (issue 11); null
+ * for any event not in this shape, which is then read the ordinary way:
+ *
+ *   event: response.output_text.delta
+ *   data: {"type":"response.output_text.delta","sequence_number":4,"item_id":"msg_1",…,"delta":"Hi","logprobs":[]}
+ *
+ * The `delta` key is found as the bytes `,"delta":"`. Inside a JSON string every quote is
+ * escaped, so those bytes can only be a key; and only one at the top level is taken: an object or
+ * array opened before it sends the event the ordinary way. What follows the string is not read.
+ */
+export function responsesDeltaLength(raw: Buffer, types: ReadonlySet<string>): number | null {
+  if (!bytesAt(raw, EVENT, 0)) return null;
+  const nameEnd = raw.indexOf(LF, EVENT.length);
+  if (nameEnd === -1 || nameEnd - EVENT.length > 64) return null;
+  const name = raw.toString('latin1', EVENT.length, nameEnd);
+  if (!types.has(name) || !bytesAt(raw, DATA, nameEnd)) return null;
+  const typeAt = nameEnd + DATA.length;
+  if (raw.toString('latin1', typeAt, typeAt + name.length) !== name || raw[typeAt + name.length] !== 0x22) return null;
+  // One data line, one event: the only line ends are the event's own last two.
+  if (!bytesAt(raw, END, raw.length - END.length) || raw.indexOf(LF, typeAt) !== raw.length - 2) return null;
+  const key = raw.indexOf(DELTA_KEY, typeAt);
+  if (key === -1) return null;
+  const nested = [OPEN_OBJECT, OPEN_ARRAY].some((c) => {
+    const at = raw.indexOf(c, typeAt);
+    return at !== -1 && at < key;
+  });
+  if (nested) return null;
+  const start = key + DELTA_KEY.length;
+  const end = stringEnd(raw, start);
+  return end === -1 ? null : jsonStringLength(raw, start, end);
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { openaiResponses } from '../../../../src/proxy/providers/openai-responses.js';
+import { responsesDeltaLength } from '../../../../src/proxy/providers/responses-delta.js';
+import { SseReader } from '../../../../src/proxy/sse-reader.js';
+
+const TYPES = new Set(['response.output_text.delta', 'response.function_call_arguments.delta', 'response.reasoning_summary_text.delta']);
+
+const event = (type: string, fields: Record<string, unknown>): Buffer => Buffer.from(`event: ${type}\ndata: ${JSON.stringify({ type, ...fields })}\n\n`);
+
+/** A string of `n` characters drawn from ASCII, JSON's escapes, accents, CJK, emoji and control characters. */
+function randomText(n: number, seed: number): string {
+  const alphabet = ['a', 'Z', ' ', '"', '\\', '/', '\n', '\t', '\r', '\u0001', 'é', '中', '😀', '𝄞', '\u2028', '{', '}', '[', ',"delta":"'];
+  let x = seed;
+  let out = '';
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    out += alphabet[x % alphabet.length];
+  }
+  return out;
+}
+
+/** The meter's reading of the event the ordinary way: read as text, JSON parsed. */
+function parsedChars(raw: Buffer): number {
+  const meter = openaiResponses.createMeter({ injectedUsage: false });
+  for (const e of new SseReader().push(raw)) meter.event(e);
+  return meter.reading().outputChars;
+}
+
+describe('responsesDeltaLength: a Responses delta measured from its bytes', () => {
+  it('counts what JSON.parse would, with the fields OpenAI sends before and after the delta', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const delta = randomText(seed % 89, seed);
+      const type = [...TYPES][seed % TYPES.size]!;
+      const raw = event(type, {
+        sequence_number: seed,
+        item_id: `msg_${seed}`,
+        output_index: seed % 3,
+        content_index: 0,
+        delta,
+        logprobs: [],
+        obfuscation: randomText(seed % 7, seed + 1),
+      });
+      expect(responsesDeltaLength(raw, TYPES), JSON.stringify(delta)).toBe(delta.length);
+      expect(parsedChars(raw)).toBe(delta.length);
+    }
+  });
+
+  it('leaves every other event to the ordinary path', () => {
+    const others = [
+      // Not a delta type, or not the one named in the data, or no event line.
+      event('response.completed', { response: { usage: { input_tokens: 1 } } }),
+      Buffer.from('event: response.output_text.delta\ndata: {"type":"response.refusal.delta","delta":"x"}\n\n'),
+      Buffer.from('data: {"type":"response.output_text.delta","delta":"x"}\n\n'),
+      // The delta first (no comma before its key), a nested one only, a delta that is no string.
+      Buffer.from('event: response.output_text.delta\ndata: {"delta":"x","type":"response.output_text.delta"}\n\n'),
+      Buffer.from('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","extra":{"a":1,"delta":"x"}}\n\n'),
+      Buffer.from('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":7}\n\n'),
+      // Two data lines, CRLF, a missing end, a bad escape.
+      Buffer.from('event: response.output_text.delta\ndata: {"type":"response.output_text.delta",\ndata: "delta":"x"}\n\n'),
+      Buffer.from('event: response.output_text.delta\r\ndata: {"type":"response.output_text.delta","delta":"x"}\r\n\r\n'),
+      Buffer.from('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"x\n\n'),
+      Buffer.from('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"\\x"}\n\n'),
+    ];
+    for (const raw of others) expect(responsesDeltaLength(raw, TYPES), raw.toString()).toBeNull();
+  });
+
+  it('lets the Responses meter count a delta from its bytes exactly as from its parsed event', () => {
+    const raws = [
+      event('response.output_text.delta', { sequence_number: 1, item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'héllo 😀 "x"\n', logprobs: [] }),
+      event('response.function_call_arguments.delta', { sequence_number: 2, item_id: 'fc_1', output_index: 1, delta: '{"cmd":"ls"}' }),
+    ];
+    const fast = openaiResponses.createMeter({ injectedUsage: false });
+    const slow = openaiResponses.createMeter({ injectedUsage: false });
+    for (const raw of raws) {
+      expect(fast.rawEvent!(raw)).toBe(true);
+      for (const e of new SseReader().push(raw)) slow.event(e);
+    }
+    expect(fast.reading()).toEqual(slow.reading());
+    expect(fast.reading().outputChars).toBeGreaterThan(0);
+  });
+});
