@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deltaTextLength } from '../../../../src/proxy/providers/anthropic-delta.js';
 import { anthropic } from '../../../../src/proxy/providers/anthropic.js';
 import { SseReader } from '../../../../src/proxy/sse-reader.js';
+import { expectSameReading, randomText } from './raw-events.js';
 
 const event = (delta: Record<string, unknown>, index = 0): Buffer =>
   Buffer.from(`event: content_block_delta\ndata: ${JSON.stringify({ type: 'content_block_delta', index, delta })}\n\n`);
@@ -12,42 +13,6 @@ function parsedLength(raw: Buffer): number {
   const [e] = reader.push(raw);
   const delta = (JSON.parse(e!.data) as { delta: Record<string, string> }).delta;
   return (delta.text ?? delta.thinking ?? delta.partial_json ?? '').length;
-}
-
-/** A string of `n` characters drawn from ASCII, escapes, accents, CJK, emoji and escaped control characters. */
-function randomText(n: number, seed: number): string {
-  const alphabet = [
-    'a',
-    'Z',
-    ' ',
-    '"',
-    '\\',
-    '/',
-    '\n',
-    '\t',
-    '\r',
-    '\b',
-    '\f',
-    '\u0001',
-    '\u001f',
-    'é',
-    'ß',
-    '中',
-    '文',
-    '😀',
-    '𝄞',
-    '\u2028',
-    '\uffff',
-    '{',
-    '}',
-  ];
-  let x = seed;
-  let out = '';
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    out += alphabet[x % alphabet.length];
-  }
-  return out;
 }
 
 describe('deltaTextLength: a content delta measured from its bytes', () => {
@@ -97,14 +62,9 @@ describe('deltaTextLength: a content delta measured from its bytes', () => {
   });
 
   it('lets the Anthropic meter count a delta from its bytes exactly as from its parsed event', () => {
-    const raws = [event({ type: 'text_delta', text: 'héllo 😀 "quoted"\n' }), event({ type: 'input_json_delta', partial_json: '{"command":"ls"}' })];
-    const fast = anthropic.createMeter({ injectedUsage: false });
-    const slow = anthropic.createMeter({ injectedUsage: false });
-    for (const raw of raws) {
-      expect(fast.rawEvent!(raw)).toBe(true);
-      for (const e of new SseReader().push(raw)) slow.event(e);
-    }
-    expect(fast.reading()).toEqual(slow.reading());
-    expect(fast.reading().outputChars).toBeGreaterThan(0);
+    expectSameReading(anthropic, [
+      event({ type: 'text_delta', text: 'héllo 😀 "quoted"\n' }),
+      event({ type: 'input_json_delta', partial_json: '{"command":"ls"}' }),
+    ]);
   });
 });

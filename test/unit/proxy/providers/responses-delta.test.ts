@@ -2,22 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { openaiResponses } from '../../../../src/proxy/providers/openai-responses.js';
 import { responsesDeltaLength } from '../../../../src/proxy/providers/responses-delta.js';
 import { SseReader } from '../../../../src/proxy/sse-reader.js';
+import { expectSameReading, randomText } from './raw-events.js';
 
 const TYPES = new Set(['response.output_text.delta', 'response.function_call_arguments.delta', 'response.reasoning_summary_text.delta']);
 
 const event = (type: string, fields: Record<string, unknown>): Buffer => Buffer.from(`event: ${type}\ndata: ${JSON.stringify({ type, ...fields })}\n\n`);
-
-/** A string of `n` characters drawn from ASCII, JSON's escapes, accents, CJK, emoji and control characters. */
-function randomText(n: number, seed: number): string {
-  const alphabet = ['a', 'Z', ' ', '"', '\\', '/', '\n', '\t', '\r', '\u0001', 'é', '中', '😀', '𝄞', '\u2028', '{', '}', '[', ',"delta":"'];
-  let x = seed;
-  let out = '';
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    out += alphabet[x % alphabet.length];
-  }
-  return out;
-}
 
 /** The meter's reading of the event the ordinary way: read as text, JSON parsed. */
 function parsedChars(raw: Buffer): number {
@@ -69,13 +58,6 @@ describe('responsesDeltaLength: a Responses delta measured from its bytes', () =
       event('response.output_text.delta', { sequence_number: 1, item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'héllo 😀 "x"\n', logprobs: [] }),
       event('response.function_call_arguments.delta', { sequence_number: 2, item_id: 'fc_1', output_index: 1, delta: '{"cmd":"ls"}' }),
     ];
-    const fast = openaiResponses.createMeter({ injectedUsage: false });
-    const slow = openaiResponses.createMeter({ injectedUsage: false });
-    for (const raw of raws) {
-      expect(fast.rawEvent!(raw)).toBe(true);
-      for (const e of new SseReader().push(raw)) slow.event(e);
-    }
-    expect(fast.reading()).toEqual(slow.reading());
-    expect(fast.reading().outputChars).toBeGreaterThan(0);
+    expectSameReading(openaiResponses, raws);
   });
 });
