@@ -153,10 +153,10 @@ export interface ReportQuery {
   timeZone?: string;
 }
 
-/** A run as `capped runs` lists it. */
 /** A finished run's spend, for the history of what a repository's runs cost. */
 export type SpentRun = Pick<RunSummary, 'command' | 'spentNano' | 'requestCount'>;
 
+/** A run as `capped runs` lists it. */
 export interface RunSummary {
   id: string;
   command: string[];

@@ -208,7 +208,7 @@ export class SqlLedger implements Ledger {
   }
 
   async repoSpend(query: { since: Date; repo: string }): Promise<SpentRun[]> {
-    // 'finished' is final whatever became of capped (no liveness check needed), as in listRuns.
+    // 'finished' is final whatever became of capped: no liveness check, as a 'running' row needs.
     const rows = await this.db.all(
       "SELECT command, spent_nano, request_count FROM runs WHERE started_at >= ? AND repo = ? AND status = 'finished' AND request_count > 0",
       [query.since.getTime(), query.repo],
