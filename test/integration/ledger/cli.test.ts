@@ -11,6 +11,7 @@ import type { ReportJson as Report } from '../../../src/ledger/report-json.js';
 import type { RunDetailJson as RunDetail, RunSummaryJson as RunSummary } from '../../../src/ledger/runs-json.js';
 import { BACKENDS, makeStore, type Store } from './helpers/backends.js';
 import { at, finishedRecord, request, runStart, T0 } from '../../helpers/ledger-rows.js';
+import { RUN_SUMMARY_JSON_KEYS } from '../../helpers/runs-json-keys.js';
 
 const NOW = new Date(T0 + 3_600_000);
 const DEAD_PID = spawnSync(process.execPath, ['-e', '0']).pid;
@@ -90,23 +91,7 @@ describe.each(BACKENDS)('capped runs and capped report on %s', (backend) => {
     expect(all.since).toBe('2026-01-31T10:00:00.000Z');
     expect(all.repo).toBeNull();
     expect(all.runs.map((r) => r.id)).toEqual(['20260302-091000-bbbbbb', '20260302-090000-aaaaaa', '20260220-090000-cccccc']);
-    expect(Object.keys(all.runs[0]!)).toEqual([
-      'id',
-      'command',
-      'cwd',
-      'repo',
-      'host',
-      'pid',
-      'startedAt',
-      'endedAt',
-      'status',
-      'spentUsd',
-      'budgetUsd',
-      'requestCount',
-      'exceededInitialBudget',
-      'hardStop',
-      'breachCause',
-    ]);
+    expect(Object.keys(all.runs[0]!)).toEqual([...RUN_SUMMARY_JSON_KEYS]);
 
     const recent = JSON.parse((await capped(['runs', '--json', '--since', '55m', ...select], deps)).out) as { runs: RunSummary[] };
     expect(recent.runs.map((r) => r.id)).toEqual(['20260302-091000-bbbbbb']);

@@ -3,6 +3,7 @@ import { formatUsd } from '../../../src/model/format.js';
 import type { RunSummary } from '../../../src/ledger/ledger.js';
 import { formatRunList } from '../../../src/ledger/runs-format.js';
 import { runSummaryJson } from '../../../src/ledger/runs-json.js';
+import { RUN_SUMMARY_JSON_KEYS } from '../../helpers/runs-json-keys.js';
 
 // The run list's spend and its total come from the ledger's nano-dollars, formatted once; only
 // `--json` turns them into dollars, keeping the field's name and place.
@@ -44,24 +45,7 @@ describe('run list money', () => {
 
   it('keeps the JSON fields in their order, spentUsd where the summary has spentNano', () => {
     const json = runSummaryJson({ ...summary('a', 999_999_999_999_999), record: null });
-    expect(Object.keys(json)).toEqual([
-      'id',
-      'command',
-      'cwd',
-      'repo',
-      'host',
-      'pid',
-      'startedAt',
-      'endedAt',
-      'status',
-      'spentUsd',
-      'budgetUsd',
-      'requestCount',
-      'exceededInitialBudget',
-      'hardStop',
-      'breachCause',
-      'record',
-    ]);
+    expect(Object.keys(json)).toEqual([...RUN_SUMMARY_JSON_KEYS, 'record']);
     expect(json.spentUsd).toBe(999_999.999999999);
   });
 });
