@@ -32,12 +32,14 @@ export function responsesDeltaLength(raw: Buffer, types: ReadonlySet<string>): n
   if (!bytesAt(raw, END, raw.length - END.length) || raw.indexOf(LF, typeAt) !== raw.length - 2) return null;
   const key = raw.indexOf(DELTA_KEY, typeAt);
   if (key === -1) return null;
-  const nested = [OPEN_OBJECT, OPEN_ARRAY].some((c) => {
-    const at = raw.indexOf(c, typeAt);
-    return at !== -1 && at < key;
-  });
-  if (nested) return null;
+  if (opensBefore(raw, OPEN_OBJECT, typeAt, key) || opensBefore(raw, OPEN_ARRAY, typeAt, key)) return null;
   const start = key + DELTA_KEY.length;
   const end = stringEnd(raw, start);
   return end === -1 ? null : jsonStringLength(raw, start, end);
+}
+
+/** An object or array opened between `from` and `key`: the key found may be a nested one. */
+function opensBefore(raw: Buffer, bracket: number, from: number, key: number): boolean {
+  const at = raw.indexOf(bracket, from);
+  return at !== -1 && at < key;
 }
