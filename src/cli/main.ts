@@ -1,5 +1,6 @@
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { holdSignals } from './early-signals.js';
+import { quickRunOptions } from './run-argv.js';
 import { packageVersion } from './version.js';
 import { EXIT, FatalError, UsageError } from '../errors.js';
 import type { RunDeps } from './run.js';
@@ -44,6 +45,7 @@ export async function createProgram(
   setExit: (code: number) => void,
   commands: readonly CommandName[] = COMMAND_NAMES,
 ): Promise<Command> {
+  const { Command } = await import('commander');
   const program = new Command('capped')
     .description('Hard spend caps for AI coding-agent sessions: meter every request, stop at the limit.')
     .version(packageVersion(), '-v, --version')
@@ -124,30 +126,40 @@ function defineRun(
     .allowUnknownOption()
     .addHelpText('after', `\nExample:\n  ${RUN_EXAMPLE}\n  capped run --max-usd 5 --record run.json -- codex exec "fix the tests"`)
     .action(async (unexpected: string[], raw: RawRunOptions & Record<string, unknown>) => {
-      // First of all, so that a signal during start-up reaches the agent instead of killing capped.
-      const signals = holdSignals(deps.signals);
-      try {
-        if (unexpected.length > 0 && agentCommand === null) {
-          throw new UsageError(`\`capped run\` needs the agent command after \`--\` (got \`${unexpected.join(' ')}\`), e.g.\n  ${RUN_EXAMPLE}`);
-        }
-        if (unexpected.length > 0) {
-          const what = unexpected[0]!.startsWith('-') ? 'unknown option' : 'unexpected argument';
-          throw new UsageError(
-            `${what} \`${unexpected[0]}\` before \`--\`; see \`capped run --help\`. The agent command goes after \`--\`, e.g.\n  ${RUN_EXAMPLE}`,
-          );
-        }
-        if (agentCommand === null || agentCommand.length === 0) {
-          throw new UsageError(`\`capped run\` needs the agent command after \`--\`, e.g.\n  ${RUN_EXAMPLE}`);
-        }
-        // Loaded here: the policy files, the proxy, the ledger and the supervisor are for `run` only.
-        const [{ loadPolicy }, { runCommand }] = await Promise.all([import('../config/load.js'), import('./run.js')]);
-        const policy = loadPolicy({ cwd: deps.cwd, env: deps.env, flags: flags.flagLayer(raw) });
-        for (const warning of policy.warnings) deps.stderr(`capped: warning: ${warning}\n`);
-        setExit(await runCommand(agentCommand, { policy, record: raw.record ?? null, summaryHtml: raw.summaryHtml ?? null, signals }, deps));
-      } finally {
-        signals.release();
+      if (unexpected.length > 0 && agentCommand === null) {
+        throw new UsageError(`\`capped run\` needs the agent command after \`--\` (got \`${unexpected.join(' ')}\`), e.g.\n  ${RUN_EXAMPLE}`);
       }
+      if (unexpected.length > 0) {
+        const what = unexpected[0]!.startsWith('-') ? 'unknown option' : 'unexpected argument';
+        throw new UsageError(
+          `${what} \`${unexpected[0]}\` before \`--\`; see \`capped run --help\`. The agent command goes after \`--\`, e.g.\n  ${RUN_EXAMPLE}`,
+        );
+      }
+      if (agentCommand === null || agentCommand.length === 0) {
+        throw new UsageError(`\`capped run\` needs the agent command after \`--\`, e.g.\n  ${RUN_EXAMPLE}`);
+      }
+      setExit(await startRun(agentCommand, raw, deps, flags));
     });
+}
+
+/** `capped run` once its line is parsed: the policy (flags over files), then the run itself. */
+async function startRun(
+  agentCommand: string[],
+  raw: RawRunOptions & Record<string, unknown>,
+  deps: CliDeps,
+  flags: typeof import('../config/flags.js'),
+): Promise<number> {
+  // First of all, so that a signal during start-up reaches the agent instead of killing capped.
+  const signals = holdSignals(deps.signals);
+  try {
+    // Loaded here: the policy files, the proxy, the ledger and the supervisor are for `run` only.
+    const [{ loadPolicy }, { runCommand }] = await Promise.all([import('../config/load.js'), import('./run.js')]);
+    const policy = loadPolicy({ cwd: deps.cwd, env: deps.env, flags: flags.flagLayer(raw) });
+    for (const warning of policy.warnings) deps.stderr(`capped: warning: ${warning}\n`);
+    return await runCommand(agentCommand, { policy, record: raw.record ?? null, summaryHtml: raw.summaryHtml ?? null, signals }, deps);
+  } finally {
+    signals.release();
+  }
 }
 
 function defineAgents(program: Command, deps: CliDeps): void {
@@ -176,19 +188,13 @@ export async function main(argv: string[], deps: CliDeps = processDeps()): Promi
   const dashes = argv.indexOf('--');
   const head = dashes === -1 ? argv : argv.slice(0, dashes);
   const agentCommand = dashes === -1 ? null : argv.slice(dashes + 1);
-  let code: number = EXIT.ok;
-  const program = await createProgram(deps, agentCommand, (c) => (code = c), commandsFor(head));
-  if (head.length === 0) {
-    program.outputHelp({ error: true });
-    return EXIT.usage;
-  }
   try {
-    await program.parseAsync(head, { from: 'user' });
-    return code;
+    // A plain `capped run [options] -- <command>` starts without commander; any other line, and
+    // any line the quick reading does not take whole, is commander's.
+    const quick = agentCommand !== null && agentCommand.length > 0 ? quickRunOptions(head) : null;
+    if (quick) return await startRun(agentCommand!, quick, deps, await import('../config/flags.js'));
+    return await viaCommander(head, agentCommand, deps);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    }
     if (err instanceof LocalPathError) {
       deps.stderr(`capped: ${err.message}\n`);
       return EXIT.usage;
@@ -199,6 +205,22 @@ export async function main(argv: string[], deps: CliDeps = processDeps()): Promi
     }
     deps.stderr(`capped: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return EXIT.internal;
+  }
+}
+
+async function viaCommander(head: string[], agentCommand: string[] | null, deps: CliDeps): Promise<number> {
+  let code: number = EXIT.ok;
+  const [program, { CommanderError }] = await Promise.all([createProgram(deps, agentCommand, (c) => (code = c), commandsFor(head)), import('commander')]);
+  if (head.length === 0) {
+    program.outputHelp({ error: true });
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync(head, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    throw err;
   }
 }
 

@@ -88,6 +88,11 @@ describe('each command loads only what it needs', () => {
     // The control: the listing sees a CommonJS package imported from an ES module.
     expect(packages).toContain('better-sqlite3');
     expect(HEAVY.filter((name) => name !== 'better-sqlite3' && packages.has(name))).toEqual([]);
+    // A plain run line is read without commander; a line commander must read still loads it.
+    expect(packages).not.toContain('commander');
+    const odd = await packagesLoaded(['run', '--max-usd', '1', '--bogus', '--', process.execPath, '-e', '0'], { cwd: tempDir() });
+    expect(odd.code).toBe(2);
+    expect(odd.packages).toContain('commander');
   });
 
   it('runs from the bundle: a run loads a few dozen of capped’s files, none from dist/cli', async () => {
