@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { BudgetKeeper } from '../budget/keeper.js';
 import { nanoToUsd, usdToNano } from '../budget/money.js';
@@ -28,6 +27,7 @@ import { UsageError } from '../errors.js';
 import type { RunDeps, RunOptions } from './run-deps.js';
 import { loadRunHistory } from './run-history.js';
 import { RunJournal } from './run-journal.js';
+import { randomHex } from './random-hex.js';
 import { RunOutput } from './run-output.js';
 import { enginePolicyOf } from './run-policy.js';
 import { preflight } from './run-preflight.js';
@@ -73,7 +73,7 @@ export interface RunSession {
 
 function newRunId(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
+  return `${stamp}-${randomHex(3)}`;
 }
 
 function rulesOf(p: Policy): ProxyRules {
@@ -116,7 +116,7 @@ export async function setUpRun(command: readonly string[], opts: RunOptions, dep
   const history = journal ? await loadRunHistory(journal.ledger, deps.cwd, command, startedAt) : null;
   if (journal) keeper.onAction((action, state) => journal.action(action, state));
   const tally = new RunTally(p.reserve);
-  const secret = randomBytes(16).toString('hex');
+  const secret = randomHex(16);
   const rules = rulesOf(p);
   const proxy = createProxy({
     secret,

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { isSubscriptionLogin } from './credentials.js';
@@ -11,6 +10,10 @@ import type { Meter, WebSocketSupport } from './providers/types.js';
 import type { ProxyDeps, Route } from './proxy-deps.js';
 import { parseTarget } from './target.js';
 import { encodeFrame, MessageAssembler, OP, WsFrameParser, type WsFrame } from './ws-frames.js';
+import { lazyBuiltin } from './lazy-builtin.js';
+
+// Loaded with the first WebSocket message, not with every run's start (issue 11).
+const crypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');
 
 /** Characters per output token when judging a withheld response's length (low, so it errs early). */
 const CHARS_PER_TOKEN = 2.5;
@@ -177,7 +180,7 @@ class WsSession {
     // Unchanged requests keep their exact frames; a changed one (clamped, other model, tools
     // removed) is sent as one new masked frame.
     if (admit.body === read.body) for (const raw of raws) this.server.write(raw);
-    else this.server.write(encodeFrame(OP.text, Buffer.from(this.ws.withBody(text, admit.body)), randomBytes(4)));
+    else this.server.write(encodeFrame(OP.text, Buffer.from(this.ws.withBody(text, admit.body)), crypto().randomBytes(4)));
   }
 
   /** Frames that arrived while a tool call waits for a person (idle); null when none waits. */

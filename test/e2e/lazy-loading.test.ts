@@ -90,6 +90,8 @@ describe('each command loads only what it needs', () => {
     expect(HEAVY.filter((name) => name !== 'better-sqlite3' && packages.has(name))).toEqual([]);
     // A plain run line is read without commander; a line commander must read still loads it.
     expect(packages).not.toContain('commander');
+    // better-sqlite3 is handed its addon's path: the bindings package's search is not loaded.
+    expect(packages).not.toContain('bindings');
     const odd = await packagesLoaded(['run', '--max-usd', '1', '--bogus', '--', process.execPath, '-e', '0'], { cwd: tempDir() });
     expect(odd.code).toBe(2);
     expect(odd.packages).toContain('commander');
@@ -108,7 +110,8 @@ describe('each command loads only what it needs', () => {
     // The default upstreams are https: a run that sends nothing must not load TLS for them.
     const idle = await packagesLoaded(['run', '--max-usd', '1', '--', process.execPath, '-e', '0'], { cwd: tempDir() });
     expect(idle.code, idle.stderr).toBe(0);
-    for (const name of ['https', 'tls', 'zlib']) expect(idle.builtins, name).not.toContain(name);
+    // Nor crypto: the run's id and secret come from /dev/urandom.
+    for (const name of ['https', 'tls', 'zlib', 'crypto']) expect(idle.builtins, name).not.toContain(name);
     // The control: the listing sees a built-in loaded on demand.
     upstream = await startFakeAnthropic({ gzip: true });
     const body = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1000, messages: [{ role: 'user', content: 'hello' }] });
