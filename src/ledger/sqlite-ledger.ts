@@ -10,9 +10,15 @@ import { SqlLedger, type SqlLedgerOptions } from './sql-ledger.js';
 export const LEDGER_FILE = 'ledger.db';
 
 const require = createRequire(import.meta.url);
-// `require`d, not imported: an ES import of a CommonJS package first scans its source for export
-// names, and the SQLite ledger opens on every run's start (about 4 ms less, issue 11).
-const Database = require('better-sqlite3') as typeof BetterSqlite3;
+let loaded: typeof BetterSqlite3 | undefined;
+/**
+ * better-sqlite3, on the first open: `require`d, not imported, because an ES import of a CommonJS
+ * package first scans its source for export names (about 4 ms of every run's start, issue 11);
+ * and not at this module's load, which `capped --help` and a PostgreSQL ledger's run also do.
+ */
+function sqlite(): typeof BetterSqlite3 {
+  return (loaded ??= require('better-sqlite3') as typeof BetterSqlite3);
+}
 type Database = BetterSqlite3.Database;
 
 /**
@@ -192,7 +198,7 @@ export function openSqliteDriver(file: string): Driver {
   usableDir(path.dirname(file), 'the data directory (CAPPED_HOME)');
   let db: Database;
   try {
-    db = new Database(file, { timeout: BUSY_TIMEOUT_MS, nativeBinding: nativeBinding() });
+    db = new (sqlite())(file, { timeout: BUSY_TIMEOUT_MS, nativeBinding: nativeBinding() });
   } catch (err) {
     throw new LocalPathError('the ledger', file, (err as Error).message);
   }
