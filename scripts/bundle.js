@@ -21,22 +21,32 @@ const outdir = path.join(dist, 'bundle');
 /** What a plain `capped run` loads: these modules and everything they import statically. */
 const RUN_ROOTS = ['cli/main.js', 'cli/run.js', 'config/load.js', 'config/flags.js', 'ledger/sqlite-ledger.js'].map((f) => path.join(dist, f));
 
-/** The modules of the `core` chunk, found once the module graph is known (before chunking). */
+/** The other entries, which start in a blink on their own: none of their modules goes into `core`. */
+const OWN_ENTRIES = ['cli/version.js', 'sealed/launcher.js'].map((f) => path.join(dist, f));
+
+/** The modules of the `core` chunk and of the other entries, found once the module graph is known (before chunking). */
 let core = new Set();
+/** For each other entry, the modules it imports (its own module stays in its entry file). */
+const own = new Map();
 const coreClosure = {
   name: 'core-closure',
   buildEnd() {
-    const seen = new Set();
-    const todo = [...RUN_ROOTS];
-    while (todo.length > 0) {
-      const id = todo.pop();
-      if (seen.has(id)) continue;
-      const info = this.getModuleInfo(id);
-      if (!info) throw new Error(`scripts/bundle.js: ${path.relative(root, id)} is not in the module graph (a run root that no longer exists?)`);
-      seen.add(id);
-      for (const dep of info.importedIds) if (dep.startsWith(`${dist}/`)) todo.push(dep);
-    }
-    core = seen;
+    const closure = (roots) => {
+      const seen = new Set();
+      const todo = [...roots];
+      while (todo.length > 0) {
+        const id = todo.pop();
+        if (seen.has(id)) continue;
+        const info = this.getModuleInfo(id);
+        if (!info) throw new Error(`scripts/bundle.js: ${path.relative(root, id)} is not in the module graph (a root that no longer exists?)`);
+        seen.add(id);
+        for (const dep of info.importedIds) if (dep.startsWith(`${dist}/`)) todo.push(dep);
+      }
+      return seen;
+    };
+    // An entry's own module stays in its entry file: the launcher runs when it is loaded.
+    for (const entry of OWN_ENTRIES) own.set(entry, new Set([...closure([entry])].filter((id) => this.getModuleInfo(id).importers.length > 0)));
+    core = closure(RUN_ROOTS);
   },
 };
 
@@ -63,6 +73,13 @@ await bundle.write({
   // Linked, not inline: a stack trace can be mapped back (`node --enable-source-maps`) without
   // the maps being read on every start.
   sourcemap: true,
-  codeSplitting: { groups: [{ name: 'core', test: (id) => core.has(id) }] },
+  // What another entry shares with a run is a chunk of its own, taken first (a group also takes
+  // what its modules import), so `--version` and the sealed launcher never load `core`.
+  codeSplitting: {
+    groups: [
+      ...OWN_ENTRIES.map((entry) => ({ name: `${path.basename(entry, '.js')}-shared`, test: (id) => own.get(entry).has(id) && core.has(id), priority: 1 })),
+      { name: 'core', test: (id) => core.has(id) },
+    ],
+  },
 });
 await bundle.close();

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { holdSignals } from './early-signals.js';
 import { quickRunOptions } from './run-argv.js';
-import { packageVersion } from './version.js';
 import { EXIT, FatalError, UsageError } from '../errors.js';
 import type { RunDeps } from './run.js';
 import { LocalPathError } from '../config/local-path.js';
@@ -45,7 +44,8 @@ export async function createProgram(
   setExit: (code: number) => void,
   commands: readonly CommandName[] = COMMAND_NAMES,
 ): Promise<Command> {
-  const { Command } = await import('commander');
+  // version.js is `--version`'s own small entry in the bundle: imported here, it stays out of `core`.
+  const [{ Command }, { packageVersion }] = await Promise.all([import('commander'), import('./version.js')]);
   const program = new Command('capped')
     .description('Hard spend caps for AI coding-agent sessions: meter every request, stop at the limit.')
     .version(packageVersion(), '-v, --version')

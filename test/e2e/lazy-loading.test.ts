@@ -67,11 +67,32 @@ describe('each command loads only what it needs', () => {
   it('--version loads no package at all, and prints the version of package.json', async () => {
     const { version } = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     for (const args of [['--version'], ['-v']]) {
-      const { packages, code, stdout } = await packagesLoaded(args);
+      const { packages, own, code, stdout } = await packagesLoaded(args);
       expect(code, args.join(' ')).toBe(0);
       expect(stdout).toBe(`${version}\n`);
       expect([...packages], args.join(' ')).toEqual([]);
+      // Its own small entry, not the run's `core` chunk.
+      expect([...own].sort()).toEqual(['bin/capped.js', 'dist/bundle/version.js']);
     }
+  });
+
+  it('the sealed launcher (a process of its own) does not load the run’s core chunk', () => {
+    const dir = path.join(ROOT, 'dist/bundle');
+    const statics = (file: string): string[] =>
+      [...fs.readFileSync(path.join(dir, file), 'utf8').matchAll(/^(?:import|export) (?:[^'"]* from )?"\.\/([^"]+)";$/gm)].map((m) => m[1]!);
+    const reached = new Set<string>();
+    const todo = ['launcher.js'];
+    while (todo.length > 0) {
+      const file = todo.pop()!;
+      if (reached.has(file)) continue;
+      reached.add(file);
+      todo.push(...statics(file));
+    }
+    // The control: the launcher does import chunks (what it shares with a run).
+    expect(reached.size).toBeGreaterThan(1);
+    expect([...reached].filter((file) => file.startsWith('core-'))).toEqual([]);
+    // And a run's entry does reach core the same way.
+    expect(statics('main.js').some((file) => file.startsWith('core-'))).toBe(true);
   });
 
   it('--help loads commander and no other package', async () => {
