@@ -73,6 +73,8 @@ await bundle.write({
   // Linked, not inline: a stack trace can be mapped back (`node --enable-source-maps`) without
   // the maps being read on every start.
   sourcemap: true,
+  charset: 'ascii',
+  comments: false,
   // What another entry shares with a run is a chunk of its own, taken first (a group also takes
   // what its modules import), so `--version` and the sealed launcher never load `core`.
   codeSplitting: {
