@@ -2,6 +2,7 @@ import { responseHeaders } from './forward.js';
 import { OutputBound } from './output-bound.js';
 import { gateTools, send, type Held, type Relay, type RelayOutcome, type ToolVerdict } from './relay-shared.js';
 import { SseFramer } from './sse-framer.js';
+import { joinBytes } from './shared-bytes.js';
 import { SseReader, type SseEvent } from './sse-reader.js';
 import type { MeterReading } from './providers/types.js';
 
@@ -140,7 +141,7 @@ export class EventRelay {
       }
       if (forward) out.push(forward);
     }
-    if (out.length > 0) send(this.r, out.length === 1 ? out[0]! : Buffer.concat(out), this.isHolding);
+    if (out.length > 0) send(this.r, joinBytes(out), this.isHolding);
   }
 
   /** Meters raw event `k`: what reaches the client of it (its own bytes, a replacement, nothing). */
@@ -164,7 +165,7 @@ export class EventRelay {
   private hold(gate: Held, forward: Buffer | null, out: Buffer[]): void {
     this.state = 'holding';
     this.r.upstream.pause();
-    if (out.length > 0) send(this.r, Buffer.concat(out), this.isHolding);
+    if (out.length > 0) send(this.r, joinBytes(out), this.isHolding);
     void gate.hold.then((verdict) => this.release(verdict, forward, gate.remaining));
   }
 
@@ -188,7 +189,7 @@ export class EventRelay {
     this.state = 'refused';
     // Each forwarded event keeps its own bytes; the error capped adds goes in its own write, as
     // some clients (js-genai) only recognise an error that arrives as a chunk of its own.
-    if (out.length > 0) send(this.r, Buffer.concat(out));
+    if (out.length > 0) send(this.r, joinBytes(out));
     send(this.r, Buffer.from(provider.streamError(message, this.bound.retryable)));
     if (!clientGone()) res.end();
     if (this.cutting) {

@@ -49,3 +49,19 @@ export function sharedSuffix(a: Uint8Array, b: Uint8Array, limit: number): numbe
   }
   return len;
 }
+
+/**
+ * `parts` as one buffer: a view, not a copy, when they lie back to back in one buffer (the events
+ * a framer cut from one chunk, forwarded together); otherwise a copy.
+ */
+export function joinBytes(parts: readonly Buffer[]): Buffer {
+  const first = parts[0];
+  if (first === undefined) return Buffer.alloc(0);
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (part.buffer !== first.buffer || part.byteOffset !== end) return Buffer.concat(parts);
+    end += part.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
+}

@@ -28,48 +28,41 @@ export class SseFramer {
       this.parts = [];
       this.partsBytes = 0;
     }
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    if (this.pending.length === 0) return this.frame(chunk, 0, 0);
+    // An event is held (nearly always: reads seldom end where an event does). It is joined with
+    // only the start of the chunk, up to the first event end the chunk holds, plus one byte (a CR
+    // there may be half of a CRLF); the rest of the chunk is framed in place. Joining the whole
+    // chunk copied every byte of a stream once more (issue 11).
+    const end = firstEventEnd(chunk);
+    if (end === -1) return this.frame(Buffer.concat([this.pending, chunk]), 0, this.scanFrom);
+    const cut = Math.min(chunk.length, end + 1);
+    const events = this.frame(Buffer.concat([this.pending, chunk.subarray(0, cut)]), 0, this.scanFrom);
+    // Where the bytes still held begin, in the chunk.
+    const rest = cut - this.pending.length;
+    if (rest < 0) {
+      // No event ended within the chunk's part (the chunk's own first end is always one when it
+      // follows held bytes, so this is a safeguard): join the rest as before.
+      events.push(...this.frame(Buffer.concat([this.pending, chunk.subarray(cut)]), 0, this.scanFrom));
+      return events;
+    }
+    // An event starts at `rest`: framing from there in the chunk itself finds the same events.
+    events.push(...this.frame(chunk, rest, rest));
+    return events;
+  }
+
+  /**
+   * Whole events of `buf` from `start` (an event's first byte), scanning from `pos` (no event end
+   * lies between them); keeps what is left as the event not yet whole.
+   */
+  private frame(buf: Buffer, start: number, pos: number): Buffer[] {
     const events: Buffer[] = [];
-    let start = 0;
-    let pos = this.scanFrom;
-    const buf = this.pending;
-    // Where the next CR is; most streams have none, so it is searched for once, not per line.
-    let cr = buf.indexOf(CR, pos);
-    for (;;) {
-      const lf = buf.indexOf(LF, pos);
-      if (cr !== -1 && cr < pos) cr = buf.indexOf(CR, pos);
-      const i = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
-      if (i === -1) {
-        pos = buf.length;
-        break;
-      }
-      const first = terminatorLength(buf, i);
-      if (first === 0) {
-        pos = i; // a CR at the very end: it may be the start of CRLF
-        break;
-      }
-      const j = i + first;
-      if (j >= buf.length) {
-        pos = i;
-        break;
-      }
-      const c = buf[j];
-      if (c === LF || c === CR) {
-        const second = terminatorLength(buf, j);
-        if (second === 0) {
-          pos = i;
-          break;
-        }
-        const end = j + second;
-        events.push(buf.subarray(start, end));
-        start = end;
-        pos = end;
-      } else {
-        pos = j;
-      }
+    const ends = new EventEnds(buf, pos);
+    for (let end = ends.next(); end !== -1; end = ends.next()) {
+      events.push(buf.subarray(start, end));
+      start = end;
     }
     this.pending = buf.subarray(start);
-    this.scanFrom = Math.max(0, pos - start);
+    this.scanFrom = Math.max(0, ends.pos - start);
     return events;
   }
 
@@ -111,4 +104,57 @@ function terminatorLength(buf: Buffer, i: number): number {
   if (buf[i] === LF) return 1;
   if (i + 1 >= buf.length) return 0;
   return buf[i + 1] === LF ? 2 : 1;
+}
+
+/** Finds event ends (the end of a blank line) in one buffer, one after another. */
+class EventEnds {
+  /** Where the next CR is; most streams have none, so it is searched for once, not per line. */
+  private cr: number;
+
+  /** `pos`: where the next search starts; once none is found, where to resume when more bytes arrive. */
+  constructor(
+    private readonly buf: Buffer,
+    public pos: number,
+  ) {
+    this.cr = buf.indexOf(CR, pos);
+  }
+
+  /** The end of the next event, or -1. */
+  next(): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    for (;;) {
+      const lf = buf.indexOf(LF, pos);
+      if (this.cr !== -1 && this.cr < pos) this.cr = buf.indexOf(CR, pos);
+      const cr = this.cr;
+      const i = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+      if (i === -1) {
+        this.pos = buf.length;
+        return -1;
+      }
+      const first = terminatorLength(buf, i);
+      const j = i + first;
+      // A CR at the very end may be the start of CRLF; a line end at the end may start a blank line.
+      if (first === 0 || j >= buf.length) {
+        this.pos = i;
+        return -1;
+      }
+      const c = buf[j];
+      if (c === LF || c === CR) {
+        const second = terminatorLength(buf, j);
+        if (second === 0) {
+          this.pos = i;
+          return -1;
+        }
+        this.pos = j + second;
+        return this.pos;
+      }
+      pos = j;
+    }
+  }
+}
+
+/** Where the first event that ends in `chunk` read on its own ends, or -1. */
+function firstEventEnd(chunk: Buffer): number {
+  return new EventEnds(chunk, 0).next();
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sharedPrefix, sharedSuffix } from '../../../src/proxy/shared-bytes.js';
+import { joinBytes, sharedPrefix, sharedSuffix } from '../../../src/proxy/shared-bytes.js';
 import { mulberry32, randInt } from '../helpers/prng.js';
 
 function naivePrefix(a: Buffer, b: Buffer): number {
@@ -39,5 +39,26 @@ describe('sharedPrefix / sharedSuffix', () => {
     const same = Buffer.from('same');
     expect(sharedPrefix(same, Buffer.from('same'))).toBe(4);
     expect(sharedSuffix(same, Buffer.from('same'), 0)).toBe(0);
+  });
+});
+
+describe('joinBytes', () => {
+  it('joins back-to-back views of one buffer without copying, anything else by copying', () => {
+    const whole = Buffer.from('data: a\n\ndata: b\n\ndata: c\n\n');
+    const views = [whole.subarray(0, 9), whole.subarray(9, 18), whole.subarray(18)];
+    const joined = joinBytes(views);
+    expect(joined.toString()).toBe(whole.toString());
+    // A view: writing through it shows in the original.
+    joined[0] = 0x44;
+    expect(whole[0]).toBe(0x44);
+    // A gap, a different order or another buffer: a copy with the parts' bytes in order.
+    const gap = joinBytes([whole.subarray(0, 9), whole.subarray(18)]);
+    expect(gap.toString()).toBe('Data: a\n\ndata: c\n\n');
+    gap[0] = 0x78;
+    expect(whole[0]).toBe(0x44);
+    expect(joinBytes([whole.subarray(9, 18), whole.subarray(0, 9)]).toString()).toBe('data: b\n\nData: a\n\n');
+    expect(joinBytes([whole.subarray(0, 4), Buffer.from('!')]).toString()).toBe('Data!');
+    expect(joinBytes([whole.subarray(3, 5)]).toString()).toBe('a:');
+    expect(joinBytes([])).toHaveLength(0);
   });
 });

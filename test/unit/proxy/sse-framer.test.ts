@@ -41,6 +41,48 @@ describe('SseFramer', () => {
     expect(frameBytewise(STREAM)).toEqual(frameWhole(STREAM));
   });
 
+  it('gives the same events however a stream is cut into chunks: 2,000 random streams and cuts', () => {
+    // A deterministic pseudo-random source, so a failure can be run again.
+    let seed = 7;
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const ends = ['\n', '\r\n', '\r'];
+    const fields = ['event: content_block_delta', 'data: {"text":"héllo ✓"}', ': keep-alive', 'data: [DONE]', 'id: 7', 'data:'];
+    for (let n = 0; n < 2000; n++) {
+      let text = '';
+      const events = 1 + Math.floor(rand() * 8);
+      for (let e = 0; e < events; e++) {
+        const lines = 1 + Math.floor(rand() * 3);
+        for (let l = 0; l < lines; l++) text += pick(fields) + pick(ends);
+        text += pick(ends);
+      }
+      if (rand() < 0.5) text += pick(fields); // an unfinished last event
+      const bytes = Buffer.from(text);
+      const f = new SseFramer();
+      const got: string[] = [];
+      for (let at = 0; at < bytes.length;) {
+        const size = rand() < 0.2 ? 1 + Math.floor(rand() * 3) : 1 + Math.floor(rand() * 60);
+        got.push(...f.push(bytes.subarray(at, at + size)).map(String));
+        at += size;
+      }
+      const rest = f.end();
+      expect({ events: got, rest: rest ? rest.toString('utf8') : null }, JSON.stringify(text)).toEqual(frameWhole(text));
+    }
+  });
+
+  it('frames the events after a held one inside the chunk that ends it, without copying them', () => {
+    const f = new SseFramer();
+    expect(f.push(Buffer.from('data: a'))).toEqual([]);
+    const chunk = Buffer.from('bc\n\ndata: d\n\ndata: e\n\ndata: f');
+    const events = f.push(chunk);
+    expect(events.map(String)).toEqual(['data: abc\n\n', 'data: d\n\n', 'data: e\n\n']);
+    // The held event is joined; the two after it are views of the chunk itself.
+    expect(events[1]!.buffer).toBe(chunk.buffer);
+    expect(events[1]!.byteOffset).toBe(chunk.byteOffset + 'bc\n\n'.length);
+    expect(events[2]!.byteOffset).toBe(chunk.byteOffset + 'bc\n\ndata: d\n\n'.length);
+    expect(f.end()?.toString()).toBe('data: f');
+  });
+
   it('holds back only an unfinished event and returns it at the end', () => {
     const f = new SseFramer();
     expect(f.push(Buffer.from('data: a\n\ndata: b'))).toHaveLength(1);
