@@ -57,6 +57,8 @@ export const CHECKPOINT_IDLE_MS = 100;
 export const CHECKPOINT_MAX_COMMITS = 2000;
 
 /** Writes waiting for this tick's transaction, each with its promise's settlers. */
+type Outcome = { changes: number[] } | { err: Error };
+
 interface QueuedWrite {
   statements: readonly Statement[];
   resolve: (changes: number[]) => void;
@@ -82,9 +84,30 @@ class SqliteDriver implements Driver {
   private commits = 0;
   private readonly idle: NodeJS.Timeout;
 
+  /** One queued write, as a savepoint: a write that fails (`orElse`) undoes only itself. */
+  private readonly writeOne: BetterSqlite3.Transaction<(statements: readonly Statement[]) => number[]>;
+  /** A batch in one transaction. Both are made once: better-sqlite3 builds a transaction's wrappers anew on every call of `transaction`. */
+  private readonly commitBatch: BetterSqlite3.Transaction<(batch: readonly QueuedWrite[]) => Outcome[]>;
+
   constructor(private readonly db: Database) {
     this.idle = setTimeout(() => this.checkpoint(), CHECKPOINT_IDLE_MS);
     this.idle.unref();
+    this.writeOne = db.transaction((statements: readonly Statement[]) =>
+      statements.map((s) => {
+        const { changes } = this.prepare(s.sql).run(...s.params);
+        if (changes === 0 && s.orElse) throw s.orElse();
+        return changes;
+      }),
+    );
+    this.commitBatch = db.transaction((batch: readonly QueuedWrite[]) =>
+      batch.map((w): Outcome => {
+        try {
+          return { changes: this.writeOne(w.statements) };
+        } catch (err) {
+          return { err: err instanceof Error ? err : new Error(String(err)) };
+        }
+      }),
+    );
   }
 
   /** Counts a commit, and checkpoints now past the bound or else once writes pause. */
@@ -127,27 +150,9 @@ class SqliteDriver implements Driver {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    const outcomes: ({ changes: number[] } | { err: Error })[] = [];
-    const one = this.db.transaction((statements: readonly Statement[]) =>
-      statements.map((s) => {
-        const { changes } = this.prepare(s.sql).run(...s.params);
-        if (changes === 0 && s.orElse) throw s.orElse();
-        return changes;
-      }),
-    );
+    let outcomes: Outcome[];
     try {
-      this.db
-        .transaction(() => {
-          outcomes.length = 0;
-          for (const w of batch) {
-            try {
-              outcomes.push({ changes: one(w.statements) });
-            } catch (err) {
-              outcomes.push({ err: err instanceof Error ? err : new Error(String(err)) });
-            }
-          }
-        })
-        .immediate();
+      outcomes = this.commitBatch.immediate(batch);
     } catch (err) {
       // The transaction itself failed (busy past the timeout, disk full): none of it is written.
       for (const w of batch) w.reject(err instanceof Error ? err : new Error(String(err)));
