@@ -6,6 +6,8 @@ import { shellCommand } from './phases.js';
  * `error` response), or null when the shape has none and only the output text can tell.
  */
 export interface ToolStep {
+  /** The provider's id for the call (`toolu_…`, `call_…`), when its history gives one. */
+  id?: string | null;
   name: string;
   /** The call's input as JSON text (arguments, command). */
   input: string;

@@ -12,16 +12,32 @@ import { stepIdentity, type StepIdentity, type ToolStep } from '../budget/tool-s
  * the files it reads) is worked out once per distinct call, not again on each request: on the
  * request path, a 300-call history cost 3 ms a request without it.
  */
+/**
+ * Provider call ids this long are random (`toolu_01…`, `call_…`, 24 characters and more), so one
+ * names one call, whatever conversation resends it; a short id (`t1`, made up by some clients) may
+ * name different calls in two conversations, so such a call is known by its input instead.
+ */
+const UNIQUE_ID_LENGTH = 16;
+
 export class GuardWatch {
   private readonly files = new Set<string>();
   private readonly identities = new Map<string, StepIdentity>();
   private readonly reads = new Map<string, readonly string[]>();
+  /** The calls (by provider id) whose files are in `files` already. */
+  private readonly counted = new Set<string>();
 
   /** `cwd`: the agent's working directory, so absolute and relative paths to one file count once. */
   constructor(private readonly cwd: string | null) {}
 
   facts(steps: readonly ToolStep[]): GuardFacts {
-    for (const step of steps) for (const file of this.readsOf(step)) this.files.add(file);
+    for (const step of steps) {
+      // A call counted before, known by a provider id that names one call for good, read the
+      // same files then: its input is not even made into text again.
+      const id = step.id !== undefined && step.id !== null && step.id.length >= UNIQUE_ID_LENGTH ? step.id : null;
+      if (id !== null && this.counted.has(id)) continue;
+      for (const file of this.readsOf(step)) this.files.add(file);
+      if (id !== null) this.counted.add(id);
+    }
     return { loop: retryStreak(steps, (step) => this.identityOf(step)), filesRead: this.files.size };
   }
 

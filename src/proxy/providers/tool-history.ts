@@ -1,21 +1,34 @@
 import type { ToolStep } from '../../budget/tool-steps.js';
 import { asRecord, asString, tryParse } from './json.js';
-import { toolCall } from './request-edits.js';
 
 /**
  * How each provider's request history records the tool calls the agent ran and what they
  * returned: read only, every call paired with its result by id (Gemini, without ids, by order).
  */
 
-interface Call {
-  id: string | null;
-  name: string;
-  input: string;
+/**
+ * Every request resends the whole history, and most of it was read before (issue 11: a 300-call
+ * history cost 0.45 ms a request): a call's input text and a result's text are worked out only
+ * when something reads them, which for an old call is seldom (GuardWatch reads what is new).
+ */
+/** A call of the history; its input as JSON text is made on first read. */
+class Call {
+  private text: string | undefined;
+
+  constructor(
+    readonly id: string | null,
+    readonly name: string,
+    private readonly raw: unknown,
+  ) {}
+
+  get input(): string {
+    return (this.text ??= typeof this.raw === 'string' ? this.raw : JSON.stringify(this.raw ?? {}));
+  }
 }
 
 interface Result {
   id: string | null;
-  output: string;
+  output: () => string;
   failed: boolean | null;
 }
 
@@ -31,19 +44,50 @@ function textOf(content: unknown): string {
     .join('\n');
 }
 
+/** `make()`, once, on first call. */
+function once(make: () => string): () => string {
+  let made: string | undefined;
+  return () => (made ??= make());
+}
+
+/** A call with its result (if the history holds one yet); the texts are made on first read. */
+class Step implements ToolStep {
+  readonly id: string | null;
+  readonly name: string;
+  readonly failed: boolean | null;
+
+  constructor(
+    private readonly call: Call,
+    private readonly result: Result | undefined,
+  ) {
+    this.id = call.id;
+    this.name = call.name;
+    this.failed = result ? result.failed : null;
+  }
+
+  get input(): string {
+    return this.call.input;
+  }
+
+  get output(): string {
+    return this.result ? this.result.output() : '';
+  }
+}
+
 /** Pairs calls with results in history order; a call still without its result has empty output. */
 function paired(calls: Call[], results: Result[]): ToolStep[] {
-  const byId = new Map(results.filter((r) => r.id !== null).map((r) => [r.id!, r]));
-  const unnamed = results.filter((r) => r.id === null);
-  return calls.map((c) => {
-    const r = (c.id !== null ? byId.get(c.id) : undefined) ?? (c.id === null ? unnamed.shift() : undefined);
-    return { name: c.name, input: c.input, output: r?.output ?? '', failed: r ? r.failed : null };
-  });
+  const byId = new Map<string, Result>();
+  const unnamed: Result[] = [];
+  for (const r of results) {
+    if (r.id === null) unnamed.push(r);
+    else byId.set(r.id, r);
+  }
+  return calls.map((c) => new Step(c, (c.id !== null ? byId.get(c.id) : undefined) ?? (c.id === null ? unnamed.shift() : undefined)));
 }
 
 function call(id: unknown, name: unknown, input: unknown): Call | null {
-  const c = toolCall(name, input);
-  return c ? { id: asString(id) ?? null, ...c } : null;
+  const n = asString(name);
+  return n ? new Call(asString(id) ?? null, n, input) : null;
 }
 
 /** Anthropic Messages: `tool_use` blocks, answered by `tool_result` blocks (with `is_error`). */
@@ -57,7 +101,7 @@ export function anthropicToolSteps(body: Record<string, unknown>): ToolStep[] {
         if (c) calls.push(c);
       } else if (block.type === 'tool_result') {
         // is_error absent is not a pass: not every client sets it, so the text decides then.
-        results.push({ id: asString(block.tool_use_id) ?? null, output: textOf(block.content), failed: block.is_error === true ? true : null });
+        results.push({ id: asString(block.tool_use_id) ?? null, output: once(() => textOf(block.content)), failed: block.is_error === true ? true : null });
       }
     }
   }
@@ -76,14 +120,14 @@ export function openaiChatToolSteps(body: Record<string, unknown>): ToolStep[] {
         if (made) calls.push(made);
       }
     } else if (message.role === 'tool') {
-      results.push({ id: asString(message.tool_call_id) ?? null, output: textOf(message.content), failed: null });
+      results.push({ id: asString(message.tool_call_id) ?? null, output: once(() => textOf(message.content)), failed: null });
     }
   }
   return paired(calls, results);
 }
 
 /** The text of a Responses `shell_call_output`: each command's output and how it ended. */
-function shellOutput(output: unknown): Result['output'] {
+function shellOutput(output: unknown): string {
   if (typeof output === 'string') return output;
   return items(output)
     .map((o) => {
@@ -116,7 +160,7 @@ export function openaiResponsesToolSteps(body: Record<string, unknown>): ToolSte
       const commands = asRecord(item.action)?.commands;
       made = call(id, 'shell', { command: Array.isArray(commands) ? commands.filter((c) => typeof c === 'string').join(' && ') : '' });
     } else if (typeof item.type === 'string' && item.type.endsWith('_call_output')) {
-      const output = item.type === 'shell_call_output' ? shellOutput(item.output) : execOutput(textOf(item.output));
+      const output = once(() => (item.type === 'shell_call_output' ? shellOutput(item.output) : execOutput(textOf(item.output))));
       results.push({ id: asString(item.call_id) ?? null, output, failed: null });
     }
     if (made) calls.push(made);
@@ -138,8 +182,8 @@ export function geminiToolSteps(body: Record<string, unknown>): ToolStep[] {
       } else if (fr) {
         const response = asRecord(fr.response);
         const error = response?.error;
-        const text = asString(response?.output) ?? asString(error) ?? JSON.stringify(response ?? {});
-        results.push({ id: asString(fr.id) ?? null, output: text, failed: error !== undefined && error !== null && error !== '' ? true : null });
+        const output = once(() => asString(response?.output) ?? asString(error) ?? JSON.stringify(response ?? {}));
+        results.push({ id: asString(fr.id) ?? null, output, failed: error !== undefined && error !== null && error !== '' ? true : null });
       }
     }
   }

@@ -70,7 +70,9 @@ describe('admitRequest', () => {
     expect(notices.filter((n) => n.type === 'tools-removed')).toEqual([{ type: 'tools-removed', names: ['WebSearch'] }]);
     expect(notices.filter((n) => n.type === 'window-wait')).toHaveLength(2);
     expect(histories).toHaveLength(1);
-    expect(histories[0]).toEqual([{ name: 'Bash', input: '{"command":"make"}', output: 'Exit code 2\nerror: x', failed: true }]);
+    expect(histories[0]!.map(({ id, name, input, output, failed }) => ({ id, name, input, output, failed }))).toEqual([
+      { id: 't0', name: 'Bash', input: '{"command":"make"}', output: 'Exit code 2\nerror: x', failed: true },
+    ]);
     // the request went out without the restricted tool
     expect(admit?.ok && (admit.body.tools as { name: string }[]).map((t) => t.name)).toEqual(['Bash']);
   });

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { retryStreak } from '../../../../src/budget/retry-loop.js';
+import type { ToolStep } from '../../../../src/budget/tool-steps.js';
 import { anthropic } from '../../../../src/proxy/providers/anthropic.js';
 import { gemini } from '../../../../src/proxy/providers/gemini.js';
 import { openaiChat } from '../../../../src/proxy/providers/openai-chat.js';
 import { openaiResponses } from '../../../../src/proxy/providers/openai-responses.js';
 
 const CMD = 'npm run build';
+
+/** A step's fields (the texts are getters, made on first read). */
+const fields = (s: ToolStep) => ({ id: s.id, name: s.name, input: s.input, output: s.output, failed: s.failed });
 const ERR = 'src/a.ts(3,1): error TS2304: Cannot find name foo.';
 
 /** Three failing attempts of the build, each in the provider's own history shape. */
@@ -79,7 +83,7 @@ describe('tool steps from each provider’s history', () => {
     const body = anthropicBody();
     (body.messages as unknown[]).push({ role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_9', name: 'Read', input: { file_path: 'a.ts' } }] });
     const steps = anthropic.toolSteps(body);
-    expect(steps.at(-1)).toEqual({ name: 'Read', input: '{"file_path":"a.ts"}', output: '', failed: null });
+    expect(fields(steps.at(-1)!)).toEqual({ id: 'toolu_9', name: 'Read', input: '{"file_path":"a.ts"}', output: '', failed: null });
     expect(steps[0]!.failed).toBe(true);
   });
 
@@ -90,6 +94,6 @@ describe('tool steps from each provider’s history', () => {
         { role: 'user', parts: [{ functionResponse: { name: 'read_file', response: { error: 'File not found: /x' } } }] },
       ],
     });
-    expect(steps).toEqual([{ name: 'read_file', input: '{"absolute_path":"/x"}', output: 'File not found: /x', failed: true }]);
+    expect(steps.map(fields)).toEqual([{ id: null, name: 'read_file', input: '{"absolute_path":"/x"}', output: 'File not found: /x', failed: true }]);
   });
 });
