@@ -51,10 +51,12 @@ function now<T>(fn: () => T): Promise<T> {
  * under `capped run` it made 1 in 100 commits take 4–27 ms, on the proxy's event loop. The
  * driver checkpoints instead once no write has come for CHECKPOINT_IDLE_MS (an agent waiting on
  * its model), or at once after CHECKPOINT_MAX_COMMITS commits without a pause, so the WAL stays
- * bounded under constant traffic.
+ * bounded under constant traffic. A checkpoint costs about 32 µs for each commit it copies,
+ * however many there are, so a small bound costs no more in all and stalls the proxy far less:
+ * at 2,000 commits (a WAL of 40 MB) it held the event loop for 65–70 ms, at 200 for about 7.
  */
 export const CHECKPOINT_IDLE_MS = 100;
-export const CHECKPOINT_MAX_COMMITS = 2000;
+export const CHECKPOINT_MAX_COMMITS = 200;
 
 /** Writes waiting for this tick's transaction, each with its promise's settlers. */
 type Outcome = { changes: number[] } | { err: Error };

@@ -83,9 +83,11 @@ describe('the SQLite driver', () => {
 
   it('checkpoints once writes pause, not inside a commit', async () => {
     const { driver, file } = await open();
-    await commits(driver, 0, 1200);
-    // 1200 commits without a pause, past the 1000 pages SQLite would have checkpointed at.
-    expect(walFrames(file)).toBeGreaterThan(1200);
+    // Commits of 10 KB rows (several pages each), under CHECKPOINT_MAX_COMMITS of them but past
+    // the 1000 pages SQLite would have checkpointed at.
+    const big = 'x'.repeat(10_000);
+    for (let i = 0; i < CHECKPOINT_MAX_COMMITS - 10; i++) await driver.write([{ sql: 'INSERT INTO t (k, v) VALUES (?, ?)', params: [`${i}${big}`, i] }]);
+    expect(walFrames(file)).toBeGreaterThan(1000);
   });
 
   it('checkpoints after a pause, and after CHECKPOINT_MAX_COMMITS commits without one', async () => {
