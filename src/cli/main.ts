@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { holdSignals } from './early-signals.js';
 import { quickRunOptions } from './run-argv.js';
+import * as flags from '../config/flags.js';
 import { EXIT, FatalError, UsageError } from '../errors.js';
 import type { RunDeps } from './run.js';
 import { LocalPathError } from '../config/local-path.js';
@@ -64,10 +65,8 @@ export async function createProgram(
   const define = await Promise.all(
     commands.map(async (name): Promise<() => void> => {
       switch (name) {
-        case 'run': {
-          const flags = await import('../config/flags.js');
-          return () => defineRun(program, deps, agentCommand, setExit, flags);
-        }
+        case 'run':
+          return () => defineRun(program, deps, agentCommand, setExit);
         case 'phase': {
           const { registerPhaseCommand } = await import('./phase.js');
           return () => registerPhaseCommand(program, deps);
@@ -101,13 +100,7 @@ export async function createProgram(
   return program;
 }
 
-function defineRun(
-  program: Command,
-  deps: CliDeps,
-  agentCommand: string[] | null,
-  setExit: (code: number) => void,
-  flags: typeof import('../config/flags.js'),
-): void {
+function defineRun(program: Command, deps: CliDeps, agentCommand: string[] | null, setExit: (code: number) => void): void {
   const run = program
     .command('run')
     .summary('run an agent under a spending cap')
@@ -138,17 +131,12 @@ function defineRun(
       if (agentCommand === null || agentCommand.length === 0) {
         throw new UsageError(`\`capped run\` needs the agent command after \`--\`, e.g.\n  ${RUN_EXAMPLE}`);
       }
-      setExit(await startRun(agentCommand, raw, deps, flags));
+      setExit(await startRun(agentCommand, raw, deps));
     });
 }
 
 /** `capped run` once its line is parsed: the policy (flags over files), then the run itself. */
-async function startRun(
-  agentCommand: string[],
-  raw: RawRunOptions & Record<string, unknown>,
-  deps: CliDeps,
-  flags: typeof import('../config/flags.js'),
-): Promise<number> {
+async function startRun(agentCommand: string[], raw: RawRunOptions & Record<string, unknown>, deps: CliDeps): Promise<number> {
   // First of all, so that a signal during start-up reaches the agent instead of killing capped.
   const signals = holdSignals(deps.signals);
   try {
@@ -192,7 +180,7 @@ export async function main(argv: string[], deps: CliDeps = processDeps()): Promi
     // A plain `capped run [options] -- <command>` starts without commander; any other line, and
     // any line the quick reading does not take whole, is commander's.
     const quick = agentCommand !== null && agentCommand.length > 0 ? quickRunOptions(head) : null;
-    if (quick) return await startRun(agentCommand!, quick, deps, await import('../config/flags.js'));
+    if (quick) return await startRun(agentCommand!, quick, deps);
     return await viaCommander(head, agentCommand, deps);
   } catch (err) {
     if (err instanceof LocalPathError) {

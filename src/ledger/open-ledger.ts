@@ -1,5 +1,6 @@
 import { DEFAULT_RETENTION_DAYS, type Ledger } from './ledger.js';
 import { localLiveness, type Liveness } from './run-status.js';
+import { openSqliteLedger } from './sqlite-ledger.js';
 
 export interface OpenLedgerOptions {
   /** A `postgres://` URL selects the team ledger; null or absent, the embedded SQLite file. */
@@ -44,16 +45,14 @@ export function resolveLedgerUrl(flag: string | undefined, env: NodeJS.ProcessEn
 
 /**
  * Opens the ledger the options select, brings its schema up to date, and prunes old runs when the
- * last prune is a day old. PostgreSQL's driver is loaded only when a URL asks for it.
+ * last prune is a day old. PostgreSQL's driver is loaded only when a URL asks for it, SQLite's
+ * only when the ledger is the local one (sqlite-ledger.ts requires it on its first open).
  */
 export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
   const common = { now: opts.now ?? (() => new Date()), liveness: opts.liveness ?? localLiveness() };
   const url = opts.url?.trim() ? opts.url.trim() : null;
   if (url !== null && !PG_URL.test(url)) throw new LedgerUrlError(`Expected the ledger URL to be a PostgreSQL URL like postgres://user@host/db.`);
-  const ledger =
-    url === null
-      ? await (await import('./sqlite-ledger.js')).openSqliteLedger(opts.dataDir, common)
-      : await (await import('./pg-ledger.js')).openPgLedger(url, common);
+  const ledger = url === null ? await openSqliteLedger(opts.dataDir, common) : await (await import('./pg-ledger.js')).openPgLedger(url, common);
   try {
     await ledger.pruneIfDue(opts.retentionDays ?? DEFAULT_RETENTION_DAYS);
   } catch {
