@@ -23,20 +23,18 @@ export class SseFramer {
       this.partsBytes += chunk.length;
       return [];
     }
-    if (this.parts.length > 0) {
-      this.pending = Buffer.concat([this.pending, ...this.parts]);
-      this.parts = [];
-      this.partsBytes = 0;
-    }
     if (this.pending.length === 0) return this.frame(chunk, 0, 0);
-    // An event is held (nearly always: reads seldom end where an event does). It is joined with
-    // only the start of the chunk, up to the first event end the chunk holds, plus one byte (a CR
-    // there may be half of a CRLF); the rest of the chunk is framed in place. Joining the whole
-    // chunk copied every byte of a stream once more (issue 11).
+    // An event is held (nearly always: reads seldom end where an event does). It is joined, with
+    // its parts, in one copy with only the start of the chunk, up to the first event end the
+    // chunk holds, plus one byte (a CR there may be half of a CRLF); the rest of the chunk is
+    // framed in place. Joining the whole chunk copied every byte of a stream once more (issue 11).
+    const held = this.parts.length > 0 ? [this.pending, ...this.parts] : [this.pending];
+    this.parts = [];
+    this.partsBytes = 0;
     const end = firstEventEnd(chunk);
-    if (end === -1) return this.frame(Buffer.concat([this.pending, chunk]), 0, this.scanFrom);
+    if (end === -1) return this.frame(Buffer.concat([...held, chunk]), 0, this.scanFrom);
     const cut = Math.min(chunk.length, end + 1);
-    const events = this.frame(Buffer.concat([this.pending, chunk.subarray(0, cut)]), 0, this.scanFrom);
+    const events = this.frame(Buffer.concat([...held, chunk.subarray(0, cut)]), 0, this.scanFrom);
     // Where the bytes still held begin, in the chunk.
     const rest = cut - this.pending.length;
     if (rest < 0) {
