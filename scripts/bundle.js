@@ -2,7 +2,7 @@
 // every file it resolves, reads and links (about 0.4 ms a file here), and `capped run` loaded 129
 // of ours before the agent started. The bundler is rolldown, for its chunk groups: every module a
 // plain run loads (the static imports reached from the roots below) goes into one `core` chunk,
-// so a run loads 7 files. The code's other dynamic imports (the terminal UI, the sealed mode, the
+// so a run loads 6 files. The code's other dynamic imports (the terminal UI, the sealed mode, the
 // other commands, PostgreSQL) stay split off and lazy; packages stay outside the bundle.
 //
 // It bundles tsc's output (dist/), so it needs no TypeScript or JSX settings of its own.

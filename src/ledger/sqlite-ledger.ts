@@ -58,9 +58,10 @@ function now<T>(fn: () => T): Promise<T> {
 export const CHECKPOINT_IDLE_MS = 100;
 export const CHECKPOINT_MAX_COMMITS = 200;
 
-/** Writes waiting for this tick's transaction, each with its promise's settlers. */
+/** What one queued write came to: the rows each statement changed, or why it was undone. */
 type Outcome = { changes: number[] } | { err: Error };
 
+/** Writes waiting for this tick's transaction, each with its promise's settlers. */
 interface QueuedWrite {
   statements: readonly Statement[];
   resolve: (changes: number[]) => void;

@@ -4,6 +4,13 @@ import { filesRead } from '../budget/scope.js';
 import { stepIdentity, type StepIdentity, type ToolStep } from '../budget/tool-steps.js';
 
 /**
+ * Provider call ids this long are random (`toolu_01…`, `call_…`, 24 characters and more), so one
+ * names one call, whatever conversation resends it; a short id (`t1`, made up by some clients) may
+ * name different calls in two conversations, so such a call is known by its input instead.
+ */
+const UNIQUE_ID_LENGTH = 16;
+
+/**
  * What the run's requests show of runaway patterns. A request's history holds its own
  * conversation's retry streak; the files read are counted across every conversation of the run
  * (subagents, and histories compacted away), so they are kept here.
@@ -12,13 +19,6 @@ import { stepIdentity, type StepIdentity, type ToolStep } from '../budget/tool-s
  * the files it reads) is worked out once per distinct call, not again on each request: on the
  * request path, a 300-call history cost 3 ms a request without it.
  */
-/**
- * Provider call ids this long are random (`toolu_01…`, `call_…`, 24 characters and more), so one
- * names one call, whatever conversation resends it; a short id (`t1`, made up by some clients) may
- * name different calls in two conversations, so such a call is known by its input instead.
- */
-const UNIQUE_ID_LENGTH = 16;
-
 export class GuardWatch {
   private readonly files = new Set<string>();
   private readonly identities = new Map<string, StepIdentity>();

@@ -7,11 +7,11 @@ import { asRecord, asString, tryParse } from './json.js';
  */
 
 /**
- * Every request resends the whole history, and most of it was read before (issue 11: a 300-call
- * history cost 0.45 ms a request): a call's input text and a result's text are worked out only
- * when something reads them, which for an old call is seldom (GuardWatch reads what is new).
+ * A call of the history; its input as JSON text is made on first read. Every request resends the
+ * whole history, and most of it was read before (issue 11: a 300-call history cost 0.45 ms a
+ * request), so a call's input and a result's text are worked out only when something reads them,
+ * which for an old call is seldom (GuardWatch reads what is new).
  */
-/** A call of the history; its input as JSON text is made on first read. */
 class Call {
   private text: string | undefined;
 
