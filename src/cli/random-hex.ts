@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import { lazyBuiltin } from '../proxy/lazy-builtin.js';
+import { lazyRequire } from '../lazy-require.js';
 
-const crypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');
+const crypto = lazyRequire<typeof import('node:crypto')>('node:crypto');
 
 /**
  * `bytes` random bytes as hex, from the kernel's random source. Read from /dev/urandom because a

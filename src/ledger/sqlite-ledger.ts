@@ -3,22 +3,15 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Driver, Row, SqlValue, Statement } from './driver.js';
+import { lazyRequire } from '../lazy-require.js';
 import { LocalPathError, usableDir } from '../config/local-path.js';
 import { LATEST_VERSION, MIGRATIONS, migrationStatements, SchemaTooNewError } from './migrations.js';
 import { SqlLedger, type SqlLedgerOptions } from './sql-ledger.js';
 
 export const LEDGER_FILE = 'ledger.db';
 
-const require = createRequire(import.meta.url);
-let loaded: typeof BetterSqlite3 | undefined;
-/**
- * better-sqlite3, on the first open: `require`d, not imported, because an ES import of a CommonJS
- * package first scans its source for export names (about 4 ms of every run's start, issue 11);
- * and not at this module's load, which `capped --help` and a PostgreSQL ledger's run also do.
- */
-function sqlite(): typeof BetterSqlite3 {
-  return (loaded ??= require('better-sqlite3') as typeof BetterSqlite3);
-}
+// On the first open, not at this module's load, which `capped --help` and a PostgreSQL ledger's run also do.
+const sqlite = lazyRequire<typeof BetterSqlite3>('better-sqlite3');
 type Database = BetterSqlite3.Database;
 
 /**
@@ -28,7 +21,7 @@ type Database = BetterSqlite3.Database;
  */
 function nativeBinding(): string | undefined {
   try {
-    return require.resolve('better-sqlite3/build/Release/better_sqlite3.node');
+    return createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
   } catch {
     return undefined;
   }

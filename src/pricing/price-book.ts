@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import type { calcPrice as genaiCalcPrice, ModelPrice } from '@pydantic/genai-prices';
 import { usdToNano, type Nano } from '../budget/money.js';
+import { lazyRequire } from '../lazy-require.js';
 import type { Quote } from '../budget/types.js';
 
 /** Token counts as a provider bills them; `input` excludes cache reads and writes. */
@@ -15,7 +15,7 @@ export interface BillableUsage {
 
 export type CalcPrice = typeof genaiCalcPrice;
 
-let loaded: CalcPrice | null = null;
+const genaiPrices = lazyRequire<{ calcPrice: CalcPrice }>('@pydantic/genai-prices');
 
 /**
  * genai-prices' `calcPrice`, loaded on the first price asked for: its data is most of a megabyte
@@ -23,10 +23,7 @@ let loaded: CalcPrice | null = null;
  * minified CommonJS build is required synchronously because pricing is synchronous; it is loaded
  * once per process.
  */
-export const lazyCalcPrice: CalcPrice = (...args) => {
-  loaded ??= (createRequire(import.meta.url)('@pydantic/genai-prices') as { calcPrice: CalcPrice }).calcPrice;
-  return loaded(...args);
-};
+export const lazyCalcPrice: CalcPrice = (...args) => genaiPrices().calcPrice(...args);
 
 /** A price set in configuration, in dollars per million tokens (numerically pico-dollars per token). */
 export interface PriceOverride {

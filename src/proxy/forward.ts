@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type Https from 'node:https';
-import { lazyBuiltin } from './lazy-builtin.js';
+import { lazyRequire } from '../lazy-require.js';
 
-const https = lazyBuiltin<typeof Https>('node:https');
+const https = lazyRequire<typeof Https>('node:https');
 
 /** Headers that describe one hop, not the message; never forwarded (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set([

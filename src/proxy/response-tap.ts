@@ -1,5 +1,5 @@
 import type zlib from 'node:zlib';
-import { lazyBuiltin } from './lazy-builtin.js';
+import { lazyRequire } from '../lazy-require.js';
 import { SseReader } from './sse-reader.js';
 import { tryParse } from './providers/json.js';
 import type { Meter } from './providers/types.js';
@@ -7,7 +7,7 @@ import type { Meter } from './providers/types.js';
 /** Non-streamed bodies larger than this are not kept for reading; usage is then estimated. */
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
 
-const zlibLib = lazyBuiltin<typeof zlib>('node:zlib');
+const zlibLib = lazyRequire<typeof zlib>('node:zlib');
 
 /**
  * Reads a copy of a response for its meter while the original bytes go to the client untouched.

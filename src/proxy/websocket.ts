@@ -10,10 +10,10 @@ import type { Meter, WebSocketSupport } from './providers/types.js';
 import type { ProxyDeps, Route } from './proxy-deps.js';
 import { parseTarget } from './target.js';
 import { encodeFrame, MessageAssembler, OP, WsFrameParser, type WsFrame } from './ws-frames.js';
-import { lazyBuiltin } from './lazy-builtin.js';
+import { lazyRequire } from '../lazy-require.js';
 
 // Loaded with the first WebSocket message, not with every run's start (issue 11).
-const crypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');
+const crypto = lazyRequire<typeof import('node:crypto')>('node:crypto');
 
 /** Characters per output token when judging a withheld response's length (low, so it errs early). */
 const CHARS_PER_TOKEN = 2.5;
