@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { holdSignals } from './early-signals.js';
-import { quickRunOptions } from './run-argv.js';
+import { quickRunOptions, RUN_OWN_OPTIONS } from './run-argv.js';
 import * as flags from '../config/flags.js';
 import { EXIT, FatalError, UsageError } from '../errors.js';
 import type { RunDeps } from './run.js';
@@ -109,9 +109,8 @@ function defineRun(program: Command, deps: CliDeps, agentCommand: string[] | nul
         'Everything after `--` is the agent command, passed through untouched.',
     )
     .usage('[options] -- <command> [args...]')
-    .option('--record <file>', 'write the run record (JSON) to this file when the run ends')
-    .option('--summary-html <file>', "write the run's page (HTML, its spend curve) to this file when the run ends")
     .argument('[command...]', 'the agent command, after `--`');
+  for (const o of RUN_OWN_OPTIONS) run.option(o.option, o.description);
   flags
     .addPolicyOptions(run)
     // Anything not capped's own goes to `unexpected`, so a forgotten `--` gets the hint below

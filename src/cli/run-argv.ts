@@ -1,9 +1,14 @@
 import { POLICY_FLAGS } from '../config/flags.js';
 
-/** `capped run`'s options besides the policy flags: commander's syntax and attribute. */
-const OWN_OPTIONS = [
-  { flag: '--record', attribute: 'record', takesValue: true },
-  { flag: '--summary-html', attribute: 'summaryHtml', takesValue: true },
+/** `capped run`'s options besides the policy flags, as main.ts defines them for commander. */
+export const RUN_OWN_OPTIONS = [
+  { flag: '--record', attribute: 'record', option: '--record <file>', description: 'write the run record (JSON) to this file when the run ends' },
+  {
+    flag: '--summary-html',
+    attribute: 'summaryHtml',
+    option: '--summary-html <file>',
+    description: "write the run's page (HTML, its spend curve) to this file when the run ends",
+  },
 ] as const;
 
 interface Option {
@@ -14,7 +19,7 @@ interface Option {
 
 /** Every `capped run` option by its flag, with what commander would store for it. */
 const OPTIONS: ReadonlyMap<string, Option> = new Map<string, Option>([
-  ...OWN_OPTIONS.map((o): [string, Option] => [o.flag, o]),
+  ...RUN_OWN_OPTIONS.map((o): [string, Option] => [o.flag, { attribute: o.attribute, takesValue: true }]),
   ...POLICY_FLAGS.map((f): [string, Option] => [f.flag, { attribute: f.attribute, takesValue: f.option !== f.flag }]),
   ['--no-unattended', { attribute: 'unattended', takesValue: false, value: false }],
 ]);
