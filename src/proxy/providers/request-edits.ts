@@ -49,10 +49,15 @@ export function lastWhere<T>(list: unknown, pick: (item: Record<string, unknown>
   return undefined;
 }
 
+/** A tool call's input as the text the guards read: a string as it is, anything else as JSON. */
+export function inputText(input: unknown): string {
+  return typeof input === 'string' ? input : JSON.stringify(input ?? {});
+}
+
 export function toolCall(name: unknown, input: unknown): ToolCall | null {
   const n = asString(name);
   if (!n) return null;
-  return { name: n, input: typeof input === 'string' ? input : JSON.stringify(input ?? {}) };
+  return { name: n, input: inputText(input) };
 }
 
 export function compact<T>(items: (T | null)[]): T[] {

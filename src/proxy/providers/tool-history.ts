@@ -1,5 +1,6 @@
 import type { ToolStep } from '../../budget/tool-steps.js';
 import { asRecord, asString, tryParse } from './json.js';
+import { inputText } from './request-edits.js';
 
 /**
  * How each provider's request history records the tool calls the agent ran and what they
@@ -22,7 +23,7 @@ class Call {
   ) {}
 
   get input(): string {
-    return (this.text ??= typeof this.raw === 'string' ? this.raw : JSON.stringify(this.raw ?? {}));
+    return (this.text ??= inputText(this.raw));
   }
 }
 
