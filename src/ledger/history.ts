@@ -29,17 +29,9 @@ export function agentOf(command: readonly string[]): string {
 }
 
 /**
- * The repo's history from its runs: finished runs that made at least one request (a run that
- * failed to start says nothing about what the work costs).
+ * The repo's history from the runs `Ledger.repoSpend` gives: finished runs that made at least one
+ * request (a run that failed to start says nothing about what the work costs).
  */
-export function runHistory(runs: readonly RunSummary[], agent: string): RunHistory {
-  return spendHistory(
-    runs.filter((r) => r.status === 'finished' && r.requestCount > 0),
-    agent,
-  );
-}
-
-/** The history from runs already chosen as `runHistory` chooses them (`Ledger.repoSpend`). */
 export function spendHistory(counted: readonly SpentRun[], agent: string): RunHistory {
   return { agent, repo: spendStats(counted), agentRuns: spendStats(counted.filter((r) => agentOf(r.command) === agent)) };
 }

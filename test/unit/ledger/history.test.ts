@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentOf, quantile, runHistory, spendStats } from '../../../src/ledger/history.js';
+import { agentOf, quantile, spendHistory, spendStats } from '../../../src/ledger/history.js';
 import type { RunSummary } from '../../../src/ledger/ledger.js';
 
 function run(spentUsd: number, over: Partial<RunSummary> = {}): RunSummary {
@@ -36,12 +36,14 @@ describe('run history', () => {
     expect(spendStats([run(3), run(1), run(2)])).toEqual({ runs: 3, medianNano: 2_000_000_000, p90Nano: 3_000_000_000, medianRequests: 20 });
   });
 
-  it('counts finished runs that made requests, and the agent’s own separately', () => {
-    const runs = [run(0.5), run(1), run(2), run(4, { command: ['codex', 'exec'] }), run(9, { status: 'aborted' }), run(0, { requestCount: 0 })];
+  // Which runs count (finished, with requests) is the ledger's query (Ledger.repoSpend, checked in
+  // test/integration/ledger/ledger.test.ts); the history splits what it gives by agent.
+  it('counts the repo’s runs, and the agent’s own separately', () => {
+    const runs = [run(0.5), run(1), run(2), run(4, { command: ['codex', 'exec'] })];
     expect(agentOf(['/usr/local/bin/claude', '-p'])).toBe('claude');
-    const h = runHistory(runs, 'claude');
+    const h = spendHistory(runs, 'claude');
     expect(h.repo).toEqual({ runs: 4, medianNano: 1_000_000_000, p90Nano: 4_000_000_000, medianRequests: 10 });
     expect(h.agentRuns).toEqual({ runs: 3, medianNano: 1_000_000_000, p90Nano: 2_000_000_000, medianRequests: 10 });
-    expect(runHistory(runs, 'codex').agentRuns).toBeNull();
+    expect(spendHistory(runs, 'codex').agentRuns).toBeNull();
   });
 });
