@@ -4,10 +4,15 @@
 // each (`/usr/bin/time -f %M`). The commands take turns, round by round, so drift from other load
 // on the machine lands on all of them alike; one warm-up round comes first.
 //
+// A run starts by reading what the repository's runs cost (the ledger's history), so each build's
+// ledger first gets BENCH_LEDGER_RUNS (400) finished runs of the bench's directory from the past
+// month, 5 requests each, as a user's ledger has: an empty ledger would leave that read out.
+//
 // Usage: node bench/startup.js [--before path/to/other/bin/capped.js]
 // With --before, the other build's rows are measured in the same rounds, for a before/after.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +35,7 @@ function builds(argv) {
   return list;
 }
 
+const LEDGER_RUNS = Number(process.env.BENCH_LEDGER_RUNS ?? 400);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-bench-startup-'));
 /** Each build has its own CAPPED_HOME (and HOME), so neither reads the other's ledger. */
 function envFor(name) {
@@ -39,8 +45,11 @@ function envFor(name) {
 }
 
 const rows = [{ label: 'node -e 0', argv: ['-e', '0'], env: envFor('node'), target: null }];
+/** Each build's bin and environment, for the ledger's seeding. */
+const ledgers = [];
 for (const build of builds(process.argv.slice(2))) {
   const env = envFor(build.name);
+  ledgers.push({ bin: build.bin, env });
   const tag = (s) => `${s} (${build.name})`;
   const after = build.name === 'after';
   rows.push(
@@ -48,6 +57,37 @@ for (const build of builds(process.argv.slice(2))) {
     { label: tag('capped --help'), argv: [build.bin, '--help'], env, target: null },
     { label: tag('capped run -- true'), argv: [build.bin, 'run', '--max-usd', '1', '--', 'true'], env, target: after ? { overMs: 100, rssMb: 60 } : null },
   );
+}
+
+/**
+ * Gives the ledger in `env`'s CAPPED_HOME LEDGER_RUNS past runs: one real run of `bin` makes it
+ * (in that build's own schema), then the rows go in with SQL, in one transaction.
+ */
+function seedLedger(bin, env) {
+  const made = spawnSync(process.execPath, [bin, 'run', '--max-usd', '1', '--', 'true'], { cwd: scratch, env, stdio: 'ignore', timeout: 60_000 });
+  if (made.status !== 0) throw new Error(`${bin}: the seeding run exited ${made.status}`);
+  const Database = createRequire(import.meta.url)('better-sqlite3');
+  const db = new Database(path.join(env.CAPPED_HOME, 'ledger.db'));
+  const repo = fs.realpathSync(scratch);
+  const now = Date.now();
+  const run = db.prepare(
+    "INSERT INTO runs (id, command, cwd, repo, host, pid, started_at, ended_at, last_at, status, budget, policy, spent_nano, request_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'finished', ?, ?, ?, 5)",
+  );
+  const request = db.prepare(
+    "INSERT INTO requests (run_id, at, model, provider, phase, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_nano, estimated, retry) VALUES (?, ?, 'claude-sonnet-4-5', 'anthropic', 'implementation', 3000, 400, 20000, 1000, ?, 0, 0)",
+  );
+  const budget = JSON.stringify({ usd: 1.5, tokens: null, actions: null, verifyUsd: null });
+  const policy = JSON.stringify({ preset: null, onLimit: 'stop', escalation: 'ask', model: null, downgradeTo: null, restrictedTools: [] });
+  db.transaction(() => {
+    for (let i = 0; i < LEDGER_RUNS; i++) {
+      const id = `seed-${i}`;
+      const started = now - Math.round(((i + 1) / (LEDGER_RUNS + 1)) * 29 * 86_400_000);
+      const command = JSON.stringify(i % 4 === 0 ? ['true'] : ['claude', '-p', `fix issue ${i}`]);
+      run.run(id, command, repo, repo, os.hostname(), 1, started, started + 600_000, started + 600_000, budget, policy, (i % 50) * 20_000_000);
+      for (let k = 0; k < 5; k++) request.run(id, started + k * 60_000, (i % 50) * 4_000_000);
+    }
+  })();
+  db.close();
 }
 
 /** One run: wall milliseconds, and peak RSS in MiB when /usr/bin/time is there. */
@@ -67,6 +107,7 @@ const median = (xs) => {
 };
 
 try {
+  for (const { bin, env } of ledgers) seedLedger(bin, env);
   const results = rows.map(() => []);
   for (let round = -1; round < RUNS; round++) {
     // Rotate the order each round so no command always runs first.
@@ -78,7 +119,7 @@ try {
   }
   const base = median(results[0].map((r) => r.ms));
   console.log(
-    `capped start-up: median of ${RUNS} (interleaved rounds, after 1 warm-up); node ${process.version}; load average ${os
+    `capped start-up: median of ${RUNS} (interleaved rounds, after 1 warm-up); ledgers seeded with ${LEDGER_RUNS} past runs; node ${process.version}; load average ${os
       .loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
