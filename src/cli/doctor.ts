@@ -11,6 +11,7 @@ import { openLedger, resolveLedgerUrl, type OpenLedgerOptions } from '../ledger/
 import { buildMounts } from '../proxy/mounts.js';
 import { RECIPES } from '../supervisor/agent-recipes.js';
 import { resolveCommand } from '../supervisor/pty-command.js';
+import { lazyRequire } from '../lazy-require.js';
 
 /** The oldest Node.js major capped supports (package.json `engines`). */
 export const MIN_NODE_MAJOR = 20;
@@ -142,7 +143,7 @@ async function checkTerminal(probe: () => Promise<number>): Promise<Check> {
 
 /** Runs `node -e ''` in a PTY with the module `capped run` uses, with a time limit. */
 async function probePty(): Promise<number> {
-  const { default: pty } = await import('@lydell/node-pty');
+  const pty = lazyRequire<typeof import('@lydell/node-pty')>('@lydell/node-pty')();
   return new Promise((resolve, reject) => {
     const child = pty.spawn(process.execPath, ['-e', ''], { cols: 80, rows: 24, env: { PATH: process.env.PATH ?? '' } });
     const timer = setTimeout(() => {

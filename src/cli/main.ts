@@ -5,6 +5,10 @@ import * as flags from '../config/flags.js';
 import { EXIT, FatalError, UsageError } from '../errors.js';
 import type { RunDeps } from './run.js';
 import { LocalPathError } from '../config/local-path.js';
+import { lazyRequire } from '../lazy-require.js';
+
+/** commander, loaded by the commands that need it (a plain run line does not: run-argv.ts). */
+const commander = lazyRequire<typeof import('commander')>('commander');
 
 export interface CliDeps extends RunDeps {
   stdout: (text: string) => void;
@@ -46,7 +50,8 @@ export async function createProgram(
   commands: readonly CommandName[] = COMMAND_NAMES,
 ): Promise<Command> {
   // version.js is `--version`'s own small entry in the bundle: imported here, it stays out of `core`.
-  const [{ Command }, { packageVersion }] = await Promise.all([import('commander'), import('./version.js')]);
+  const { Command } = commander();
+  const { packageVersion } = await import('./version.js');
   const program = new Command('capped')
     .description('Hard spend caps for AI coding-agent sessions: meter every request, stop at the limit.')
     .version(packageVersion(), '-v, --version')
@@ -197,7 +202,8 @@ export async function main(argv: string[], deps: CliDeps = processDeps()): Promi
 
 async function viaCommander(head: string[], agentCommand: string[] | null, deps: CliDeps): Promise<number> {
   let code: number = EXIT.ok;
-  const [program, { CommanderError }] = await Promise.all([createProgram(deps, agentCommand, (c) => (code = c), commandsFor(head)), import('commander')]);
+  const program = await createProgram(deps, agentCommand, (c) => (code = c), commandsFor(head));
+  const { CommanderError } = commander();
   if (head.length === 0) {
     program.outputHelp({ error: true });
     return EXIT.usage;

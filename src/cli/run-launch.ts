@@ -3,6 +3,7 @@ import { proxyEndpoints, routeEndpoints } from '../proxy/mounts.js';
 import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
 import { createRunDir, type RunDir } from '../supervisor/launch-files.js';
 import { spawnAgent, type AgentExit } from '../supervisor/spawn-agent.js';
+import { loadInk } from '../ui/ink.js';
 import type { RunSession } from './run-setup.js';
 import type { TerminalRun } from './run-terminal.js';
 
@@ -38,7 +39,7 @@ export async function launchAgent(run: RunSession): Promise<LaunchedAgent> {
       const agent = await spawnAgent(argv[0]!, argv.slice(1), env, run.deps.spawn);
       return { ...agent, marker, terminal: null, runDir };
     }
-    const { startTerminalRun } = await import('./run-terminal.js');
+    const [{ startTerminalRun }] = await Promise.all([import('./run-terminal.js'), loadInk()]);
     const p = run.policy;
     // The configured model's output price, for the panel's "max spend ≈ N tokens" (any provider).
     const quote = p.model ? quoteAnyProvider(run.prices, p.model) : null;

@@ -8,6 +8,7 @@ import { GROUPS, isSettingKey, SETTING_KEYS, specOf } from './schema.js';
 import type { PolicyFile, SettingKey } from './types.js';
 import { Invalid, UnknownKey } from './values.js';
 import { usableDir } from './local-path.js';
+import { importPackage } from '../import-package.js';
 
 /**
  * The user's defaults (`capped config set`), kept by `conf` as JSON in the user config directory
@@ -67,7 +68,7 @@ export function userConfigCreatable(file: string): boolean {
 /** The one store of the user config: `conf` for writing, loaded only when something is written. */
 async function openConf(env: NodeJS.ProcessEnv): Promise<Conf<Record<string, unknown>>> {
   const file = userConfigFile(env);
-  const { default: ConfStore } = await import('conf');
+  const { default: ConfStore } = await importPackage<typeof import('conf')>('conf');
   return new ConfStore<Record<string, unknown>>({
     projectName: 'capped',
     projectSuffix: '',

@@ -3,6 +3,7 @@ import { ConfigError } from './errors.js';
 import { displayPath, parsePolicyText } from './policy-file.js';
 import { resolvePolicy, type PolicyLayers, type ResolvedPolicy } from './resolve.js';
 import type { PolicyFile } from './types.js';
+import { importPackage } from '../import-package.js';
 
 export interface WatchOptions {
   /** Messages name the file relative to this directory when it is inside it (default: absolute). */
@@ -46,7 +47,7 @@ export async function watchPolicy(
   };
   const stableMs = options.stableMs ?? 50;
   // Loaded here: only a run with a `.budgetrc` to watch needs chokidar.
-  const { watch } = await import('chokidar');
+  const { watch } = await importPackage<typeof import('chokidar')>('chokidar');
   const watcher = watch(file, {
     ignoreInitial: true,
     awaitWriteFinish: { stabilityThreshold: stableMs, pollInterval: Math.max(5, Math.floor(stableMs / 5)) },

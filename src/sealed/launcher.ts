@@ -29,34 +29,39 @@ const bridge = net.createServer((inside) => {
   inside.on('close', () => outside.destroy());
   outside.on('close', () => inside.destroy());
 });
-await new Promise<void>((resolve, reject) => {
-  bridge.once('error', reject);
-  bridge.listen(Number(portText), '127.0.0.1', resolve);
-}).catch((err: unknown) => {
-  process.stderr.write(`capped: sealed launcher: could not listen on 127.0.0.1:${portText}: ${String(err)}\n`);
-  process.exit(70);
-});
+// A function, not top-level await: the bundle is CommonJS (scripts/bundle.js).
+const relay = async (): Promise<void> => {
+  await new Promise<void>((resolve, reject) => {
+    bridge.once('error', reject);
+    bridge.listen(Number(portText), '127.0.0.1', resolve);
+  }).catch((err: unknown) => {
+    process.stderr.write(`capped: sealed launcher: could not listen on 127.0.0.1:${portText}: ${String(err)}\n`);
+    process.exit(70);
+  });
 
-// The agent gets the terminal's and capped's signals itself (same process group, and capped
-// signals the whole tree); the launcher stays up to relay until the agent is gone.
-const ignore = (): void => {};
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, ignore);
+  // The agent gets the terminal's and capped's signals itself (same process group, and capped
+  // signals the whole tree); the launcher stays up to relay until the agent is gone.
+  const ignore = (): void => {};
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, ignore);
 
-try {
-  const agent = await spawnAgent(command, args, process.env);
-  const exit = await agent.exited;
-  bridge.close();
-  if (path.basename(socketPath) === RUN_FILES.socket) removeRunFiles(path.dirname(socketPath));
-  if (exit.signal) {
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, ignore);
-    process.kill(process.pid, exit.signal);
-    // Only reached for a signal whose default action is not to end the process.
-    setTimeout(() => process.exit(128), 1000);
-  } else {
-    process.exit(exit.code ?? 1);
+  try {
+    const agent = await spawnAgent(command, args, process.env);
+    const exit = await agent.exited;
+    bridge.close();
+    if (path.basename(socketPath) === RUN_FILES.socket) removeRunFiles(path.dirname(socketPath));
+    if (exit.signal) {
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, ignore);
+      process.kill(process.pid, exit.signal);
+      // Only reached for a signal whose default action is not to end the process.
+      setTimeout(() => process.exit(128), 1000);
+    } else {
+      process.exit(exit.code ?? 1);
+    }
+  } catch (err) {
+    if (!(err instanceof LaunchError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(err.exitCode);
   }
-} catch (err) {
-  if (!(err instanceof LaunchError)) throw err;
-  process.stderr.write(`${err.message}\n`);
-  process.exit(err.exitCode);
-}
+};
+
+void relay();

@@ -1,4 +1,4 @@
-import { Text } from 'ink';
+import { Text } from './ink.js';
 import { Fragment } from 'react';
 import { layoutPrompt, type PromptFields } from './prompt-layout.js';
 

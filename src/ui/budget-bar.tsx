@@ -1,4 +1,4 @@
-import { Text } from 'ink';
+import { Text } from './ink.js';
 import { Fragment } from 'react';
 import { layoutBar, separatorAfter, type BarFields, type BarPart, type BarStatus } from './bar-layout.js';
 import { LEVEL_COLOR } from './levels.js';

@@ -1,4 +1,4 @@
-import { renderToString } from 'ink';
+import { renderToString } from './ink.js';
 import type { ReactElement } from 'react';
 import { PreRunPanel, type PreRunPanelProps } from './pre-run-panel.js';
 import { stripStyles } from './render-line.js';

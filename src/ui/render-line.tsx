@@ -1,4 +1,4 @@
-import { renderToString } from 'ink';
+import { renderToString } from './ink.js';
 import type { ReactElement } from 'react';
 import { ApprovalPrompt } from './approval-prompt.js';
 import type { BarFields } from './bar-layout.js';

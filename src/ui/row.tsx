@@ -1,4 +1,4 @@
-import { Box, Text } from 'ink';
+import { Box, Text } from './ink.js';
 import type { ReactNode } from 'react';
 
 /** Width of the label column in the panels. */

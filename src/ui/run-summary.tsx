@@ -1,4 +1,4 @@
-import { Box, Text } from 'ink';
+import { Box, Text } from './ink.js';
 import { LEVEL_COLOR, levelOf } from './levels.js';
 import { Row } from './row.js';
 

@@ -1,5 +1,6 @@
 import { cleanup, render } from 'ink-testing-library';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadInk } from '../../../src/ui/ink.js';
 import { ApprovalPrompt } from '../../../src/ui/approval-prompt.js';
 import { choicesText, layoutPrompt } from '../../../src/ui/prompt-layout.js';
 
@@ -23,6 +24,9 @@ const IDLE = {
 };
 
 afterEach(() => cleanup());
+
+// The UI takes Ink's parts from src/ui/ink.ts once loaded, as the run does before its first render.
+beforeAll(loadInk);
 
 describe('ApprovalPrompt', () => {
   it('asks the budget question with its keys', () => {

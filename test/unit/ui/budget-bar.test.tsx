@@ -1,5 +1,6 @@
 import { render } from 'ink-testing-library';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadInk } from '../../../src/ui/ink.js';
 import { cleanup } from 'ink-testing-library';
 import type { BarFields } from '../../../src/ui/bar-layout.js';
 import { BudgetBar } from '../../../src/ui/budget-bar.js';
@@ -18,6 +19,9 @@ const FIELDS: BarFields = {
 };
 
 afterEach(() => cleanup());
+
+// The UI takes Ink's parts from src/ui/ink.ts once loaded, as the run does before its first render.
+beforeAll(loadInk);
 
 describe('BudgetBar', () => {
   it('shows spend, cap, what is left, model and state on one line', () => {

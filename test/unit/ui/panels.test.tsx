@@ -1,5 +1,6 @@
 import { cleanup, render } from 'ink-testing-library';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadInk } from '../../../src/ui/ink.js';
 import type { RunRecord } from '../../../src/ledger/run-record.js';
 import { preRunFromFacts } from '../../../src/ui/panel-model.js';
 import { PreRunPanel } from '../../../src/ui/pre-run-panel.js';
@@ -56,6 +57,9 @@ const MONEY: RunMoney = {
     { from: 1_500_000_000, to: 4_000_000_000 },
   ],
 };
+
+// The UI takes Ink's parts from src/ui/ink.ts once loaded, as the run does before its first render.
+beforeAll(loadInk);
 
 describe('PreRunPanel', () => {
   it('says the model, the cap with its token equivalent, the limit policy, escalation, unattended and idle', () => {

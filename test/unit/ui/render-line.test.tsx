@@ -1,5 +1,6 @@
 import { Text } from 'ink';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadInk } from '../../../src/ui/ink.js';
 import type { BarFields } from '../../../src/ui/bar-layout.js';
 import { createBarRenderer, memoLine, renderBarLine, renderLine, renderPromptLine, stripStyles } from '../../../src/ui/render-line.js';
 import { printPanel, printPreRunPanel } from '../../../src/ui/print-panel.js';
@@ -17,6 +18,9 @@ const FIELDS: BarFields = {
   model: 'claude-sonnet-4-5',
   status: 'running',
 };
+
+// The UI takes Ink's parts from src/ui/ink.ts once loaded, as the run does before its first render.
+beforeAll(loadInk);
 
 describe('renderLine', () => {
   it('renders the bar as exactly one line at any width', () => {
