@@ -9,7 +9,7 @@
 // dist/bundle/ sits as deep as dist/cli/, so `new URL('../../package.json', import.meta.url)`
 // still finds package.json, and the sealed launcher is an entry of its own next to the chunk
 // that spawns it (`new URL('./launcher.js', import.meta.url)`).
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
@@ -22,7 +22,10 @@ const outdir = path.join(dist, 'bundle');
 const RUN_ROOTS = ['cli/main.js', 'cli/run.js', 'config/load.js', 'config/flags.js', 'ledger/sqlite-ledger.js'].map((f) => path.join(dist, f));
 
 /** The other entries, which start in a blink on their own: none of their modules goes into `core`. */
-const OWN_ENTRIES = ['cli/version.js', 'sealed/launcher.js'].map((f) => path.join(dist, f));
+const OWN_ENTRIES = ['cli/version.js', 'sealed/launcher.js', 'cli/compile-cache.js'].map((f) => path.join(dist, f));
+
+/** The bundle's one dynamic `import()`, kept out of the chunks the compile cache compiles (src/import-package.ts). */
+const IMPORT_PACKAGE = path.join(dist, 'import-package.js');
 
 /** The modules of the `core` chunk and of the other entries, found once the module graph is known (before chunking). */
 let core = new Set();
@@ -53,7 +56,7 @@ const coreClosure = {
 rmSync(outdir, { recursive: true, force: true });
 const bundle = await rolldown({
   cwd: root,
-  input: { main: 'dist/cli/main.js', version: 'dist/cli/version.js', launcher: 'dist/sealed/launcher.js' },
+  input: { main: 'dist/cli/main.js', version: 'dist/cli/version.js', launcher: 'dist/sealed/launcher.js', 'compile-cache': 'dist/cli/compile-cache.js' },
   platform: 'node',
   // Packages and Node's built-ins are loaded from node_modules / Node, as capped's dependencies.
   external: (id) => !id.startsWith('.') && !path.isAbsolute(id),
@@ -67,7 +70,10 @@ const bundle = await rolldown({
 });
 await bundle.write({
   dir: outdir,
-  format: 'esm',
+  // CommonJS: Node loads it sooner than ES modules, and V8 can keep its compiled code between
+  // runs (src/cli/compile-cache.ts); Node 20 offers neither for ES modules. The package.json
+  // written below makes the .js files CommonJS.
+  format: 'cjs',
   entryFileNames: '[name].js',
   chunkFileNames: '[name]-[hash].js',
   // Linked, not inline: a stack trace can be mapped back (`node --enable-source-maps`) without
@@ -79,9 +85,11 @@ await bundle.write({
   // what its modules import), so `--version` and the sealed launcher never load `core`.
   codeSplitting: {
     groups: [
+      { name: 'import-package', test: (id) => id === IMPORT_PACKAGE, priority: 2 },
       ...OWN_ENTRIES.map((entry) => ({ name: `${path.basename(entry, '.js')}-shared`, test: (id) => own.get(entry).has(id) && core.has(id), priority: 1 })),
       { name: 'core', test: (id) => core.has(id) },
     ],
   },
 });
 await bundle.close();
+writeFileSync(path.join(outdir, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);

@@ -1,0 +1,149 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ROOT, runCapped } from './helpers/run-capped.js';
+
+/**
+ * The compile cache (src/cli/compile-cache.ts): V8's compiled code of the bundle kept between
+ * runs. Checked on files of its own in child processes, where a stale or broken cache would run
+ * the wrong code, and on the real CLI.
+ */
+
+const COMPILE_CACHE = path.join(ROOT, 'dist/bundle/compile-cache.js');
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-compile-cache-'));
+  dirs.push(dir);
+  return dir;
+}
+
+interface Outcome {
+  out: string;
+  on: boolean;
+  hits: string[];
+  misses: string[];
+}
+
+/** Node with the cache on for `root`, requiring root/a.js and calling what it exports. */
+function runWithCache(root: string, home: string, env: NodeJS.ProcessEnv = {}): Outcome {
+  const script = `
+    const cache = require(${JSON.stringify(COMPILE_CACHE)}).enableCompileCache(${JSON.stringify(root)});
+    Promise.resolve(require(${JSON.stringify(path.join(root, 'a.js'))})()).then((out) => {
+      const names = (files) => files.map((f) => require('node:path').basename(f)).sort();
+      console.log(JSON.stringify({ out, on: cache !== null, hits: cache ? names(cache.hits) : [], misses: cache ? names(cache.misses) : [] }));
+    });`;
+  const stdout = execFileSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '', CAPPED_HOME: home, ...env }, encoding: 'utf8' });
+  return JSON.parse(stdout) as Outcome;
+}
+
+function cacheFiles(home: string): string[] {
+  const base = path.join(home, 'cache', 'compile');
+  if (!fs.existsSync(base)) return [];
+  return (fs.readdirSync(base, { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.v8'))
+    .map((f) => path.basename(f))
+    .sort();
+}
+
+/** Writes a file and moves its modification time on, as an edit a second later would. */
+function edit(file: string, text: string, secondsLater: number): void {
+  fs.writeFileSync(file, text);
+  const at = new Date(Date.now() + secondsLater * 1000);
+  fs.utimesSync(file, at, at);
+}
+
+describe('the compile cache', () => {
+  it('compiles from source once, then from the cache; an edit of the same length runs the new code', () => {
+    const root = tempDir();
+    const home = tempDir();
+    fs.writeFileSync(path.join(root, 'a.js'), `const b = require('./b.js');\nmodule.exports = () => 'first ' + b();\n`);
+    fs.writeFileSync(path.join(root, 'b.js'), `module.exports = () => 'b';\n`);
+
+    expect(runWithCache(root, home)).toEqual({ out: 'first b', on: true, hits: [], misses: ['a.js', 'b.js'] });
+    expect(cacheFiles(home).map((f) => f.split('.')[0])).toEqual(['a', 'b']);
+    expect(runWithCache(root, home)).toEqual({ out: 'first b', on: true, hits: ['a.js', 'b.js'], misses: [] });
+
+    // Same length: V8's own check (the source's length) would take the old code.
+    edit(path.join(root, 'a.js'), `const b = require('./b.js');\nmodule.exports = () => 'secnd ' + b();\n`, 5);
+    expect(runWithCache(root, home)).toEqual({ out: 'secnd b', on: true, hits: ['b.js'], misses: ['a.js'] });
+    // The old code of a.js is gone, not kept beside the new.
+    expect(cacheFiles(home).map((f) => f.split('.')[0])).toEqual(['a', 'b']);
+    expect(runWithCache(root, home).hits).toEqual(['a.js', 'b.js']);
+  });
+
+  it('a broken cache file is rejected and written again; a file that goes takes its code with it', () => {
+    const root = tempDir();
+    const home = tempDir();
+    fs.writeFileSync(path.join(root, 'a.js'), `module.exports = () => require('./b.js')();\n`);
+    fs.writeFileSync(path.join(root, 'b.js'), `module.exports = () => 'b';\n`);
+    runWithCache(root, home);
+    const dir = path.dirname(
+      path.join(
+        home,
+        'cache',
+        'compile',
+        (fs.readdirSync(path.join(home, 'cache', 'compile'), { recursive: true }) as string[]).find((f) => f.startsWith('node-') && f.endsWith('.v8'))!,
+      ),
+    );
+    const bFile = fs.readdirSync(dir).find((f) => f.startsWith('b.js.'))!;
+    fs.writeFileSync(path.join(dir, bFile), 'not code');
+    expect(runWithCache(root, home)).toEqual({ out: 'b', on: true, hits: ['a.js'], misses: ['b.js'] });
+    expect(runWithCache(root, home).hits).toEqual(['a.js', 'b.js']);
+
+    // a.js no longer requires b.js, which is deleted: the next write drops b's code.
+    fs.rmSync(path.join(root, 'b.js'));
+    edit(path.join(root, 'a.js'), `module.exports = () => 'alone';\n`, 5);
+    expect(runWithCache(root, home).out).toBe('alone');
+    expect(cacheFiles(home).map((f) => f.split('.')[0])).toEqual(['a']);
+  });
+
+  it('leaves a file with an import() to Node, whose dynamic import still works', () => {
+    const root = tempDir();
+    const home = tempDir();
+    fs.writeFileSync(path.join(root, 'a.js'), `module.exports = () => import('node:path').then((p) => typeof p.join);\n`);
+    expect(runWithCache(root, home)).toEqual({ out: 'function', on: true, hits: [], misses: [] });
+    expect(runWithCache(root, home)).toEqual({ out: 'function', on: true, hits: [], misses: [] });
+  });
+
+  it('is off with NODE_DISABLE_COMPILE_CACHE, and a cache it cannot write costs nothing else', () => {
+    const root = tempDir();
+    const home = tempDir();
+    fs.writeFileSync(path.join(root, 'a.js'), `module.exports = () => 'ok';\n`);
+    expect(runWithCache(root, home, { NODE_DISABLE_COMPILE_CACHE: '1' })).toEqual({ out: 'ok', on: false, hits: [], misses: [] });
+    expect(cacheFiles(home)).toEqual([]);
+    // CAPPED_HOME's cache directory cannot be made: a file is in the way.
+    fs.writeFileSync(path.join(home, 'cache'), 'a file');
+    expect(runWithCache(root, home)).toEqual({ out: 'ok', on: true, hits: [], misses: ['a.js'] });
+  });
+});
+
+describe('the CLI keeps its compiled code', () => {
+  it('a run writes the code of the chunks it compiled, and the next run reads it without writing', async () => {
+    const home = tempDir();
+    const cwd = tempDir();
+    const args = ['run', '--max-usd', '1', '--', process.execPath, '-e', '0'];
+    const first = await runCapped(args, { cwd, env: { CAPPED_HOME: home } });
+    expect(first.code, first.stderr).toBe(0);
+    const files = cacheFiles(home);
+    // The run's chunk is cached: it has no import() (scripts/bundle.js keeps that out of it).
+    expect(files.some((f) => f.startsWith('core-'))).toBe(true);
+    expect(files.some((f) => f.startsWith('main.js.'))).toBe(true);
+    const dir = path.join(home, 'cache', 'compile');
+    const stamp = (): string[] =>
+      (fs.readdirSync(dir, { recursive: true }) as string[])
+        .filter((f) => f.endsWith('.v8'))
+        .map((f) => `${f}:${fs.statSync(path.join(dir, f)).mtimeMs}`)
+        .sort();
+    const before = stamp();
+    const second = await runCapped(args, { cwd, env: { CAPPED_HOME: home } });
+    expect(second.code, second.stderr).toBe(0);
+    // Read, not written again: a rejected or missed file would be rewritten at exit.
+    expect(stamp()).toEqual(before);
+  });
+});
