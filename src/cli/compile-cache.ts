@@ -31,27 +31,26 @@ type Wrapper = (exports: unknown, require: NodeJS.Require, module: unknown, file
 /**
  * Keeps V8's compiled code of the CommonJS files directly in `root` (dist/bundle) between runs.
  * Off when NODE_DISABLE_COMPILE_CACHE is set (Node's own switch for its cache) or source maps
- * are on (`--enable-source-maps` maps only what Node compiles itself). A file is known by its
- * name, size and modification time; V8 also rejects code from another V8 or other flags.
+ * are on (`--enable-source-maps` maps only what Node compiles itself).
  */
 export function enableCompileCache(root: string, env: NodeJS.ProcessEnv = process.env): CompileCache | null {
   if (env.NODE_DISABLE_COMPILE_CACHE || process.sourceMapsEnabled) return null;
   const dir = path.join(cacheDir(env), 'compile', `node-${process.version}-${process.arch}`, pathHash(root));
   const cache: CompileCache = { dir, hits: [], misses: [] };
-  const written: { file: string; script: vm.Script }[] = [];
+  const written: Written[] = [];
   const proto = Module.prototype as unknown as CompilingModule;
   const compile = proto._compile;
   proto._compile = function (this: CompilingModule, content: string, filename: string): unknown {
     // Code compiled by vm.Script has no dynamic import callback: a file with an `import(` is left
     // to Node (src/import-package.ts keeps the bundle's one out of the chunks a run starts with).
     if (path.dirname(filename) !== root || content.includes('import(')) return compile.call(this, content, filename);
-    const file = path.join(dir, cacheName(filename));
-    const cachedData = readIfThere(file);
+    const file = path.join(dir, `${path.basename(filename)}.v8`);
+    const cachedData = cachedCode(file, content);
     const script = new vm.Script(Module.wrap(content), { filename, cachedData });
     if (cachedData && !script.cachedDataRejected) cache.hits.push(filename);
     else {
       cache.misses.push(filename);
-      written.push({ file, script });
+      written.push({ file, script, content });
     }
     const wrapper = script.runInThisContext({ displayErrors: true }) as Wrapper;
     return wrapper.call(this.exports, this.exports, Module.createRequire(filename), this, filename, root);
@@ -61,36 +60,48 @@ export function enableCompileCache(root: string, env: NodeJS.ProcessEnv = proces
   return cache;
 }
 
-/** `core-BDR9GmfT.js.358021.1764842000123.v8`: a file's name, size and modification time. */
-function cacheName(filename: string): string {
-  const stat = fs.statSync(filename);
-  return `${path.basename(filename)}.${stat.size}.${Math.trunc(stat.mtimeMs)}.v8`;
+interface Written {
+  file: string;
+  script: vm.Script;
+  content: string;
 }
 
-function readIfThere(file: string): Buffer | undefined {
+/**
+ * A cache file is the source it was compiled from (its byte length, then its bytes) and V8's
+ * code; the code is used only for the very same source. Neither a file's size and time (npm
+ * gives every installed file the same time) nor V8's own check (the source's length) tells an
+ * edited file from the one compiled.
+ */
+function cachedCode(file: string, content: string): Buffer | undefined {
+  let bytes: Buffer;
   try {
-    return fs.readFileSync(file);
+    bytes = fs.readFileSync(file);
   } catch {
     return undefined;
   }
+  const length = bytes.length >= 4 ? bytes.readUInt32LE(0) : -1;
+  if (length < 0 || 4 + length > bytes.length || bytes.toString('utf8', 4, 4 + length) !== content) return undefined;
+  return bytes.subarray(4 + length);
 }
 
-/** Writes each file's code whole (a rename) and drops the code of files that changed or went. */
-function writeCache(written: { file: string; script: vm.Script }[], dir: string, root: string): void {
+/** Writes each file's entry whole (a rename) and drops the entries of files that went. */
+function writeCache(written: Written[], dir: string, root: string): void {
   if (written.length === 0) return;
   try {
     // Not mkdirSync's recursive mode: under /proc it never returns (Node 20).
     usableDir(dir, 'the compile cache');
-    for (const { file, script } of written) {
+    for (const { file, script, content } of written) {
+      const source = Buffer.from(content, 'utf8');
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(source.length);
       const temp = `${file}.${process.pid}.tmp`;
-      fs.writeFileSync(temp, script.createCachedData());
+      fs.writeFileSync(temp, Buffer.concat([length, source, script.createCachedData()]));
       fs.renameSync(temp, file);
     }
-    const current = new Set(written.map(({ file }) => path.basename(file)));
+    // Also what a process killed while writing left (another one writing now just loses its write).
     for (const name of fs.readdirSync(dir)) {
-      const source = name.slice(0, name.indexOf('.js.') + 3);
-      const stale = current.has(name) ? false : !fs.existsSync(path.join(root, source)) || cacheName(path.join(root, source)) !== name;
-      if (stale) fs.rmSync(path.join(dir, name), { force: true });
+      const gone = name.endsWith('.v8') ? !fs.existsSync(path.join(root, name.slice(0, -'.v8'.length))) : name.endsWith('.tmp');
+      if (gone) fs.rmSync(path.join(dir, name), { force: true });
     }
   } catch {
     // A cache that cannot be written (a read-only home, a full disk) costs the next start its

@@ -51,11 +51,11 @@ function cacheFiles(home: string): string[] {
     .sort();
 }
 
-/** Writes a file and moves its modification time on, as an edit a second later would. */
-function edit(file: string, text: string, secondsLater: number): void {
+/** Edits a file and gives it back its modification time, as npm gives every file it installs the same. */
+function edit(file: string, text: string): void {
+  const { atime, mtime } = fs.statSync(file);
   fs.writeFileSync(file, text);
-  const at = new Date(Date.now() + secondsLater * 1000);
-  fs.utimesSync(file, at, at);
+  fs.utimesSync(file, atime, mtime);
 }
 
 describe('the compile cache', () => {
@@ -69,15 +69,15 @@ describe('the compile cache', () => {
     expect(cacheFiles(home).map((f) => f.split('.')[0])).toEqual(['a', 'b']);
     expect(runWithCache(root, home)).toEqual({ out: 'first b', on: true, hits: ['a.js', 'b.js'], misses: [] });
 
-    // Same length: V8's own check (the source's length) would take the old code.
-    edit(path.join(root, 'a.js'), `const b = require('./b.js');\nmodule.exports = () => 'secnd ' + b();\n`, 5);
+    // Same length and time: V8's own check (the source's length) would take the old code.
+    edit(path.join(root, 'a.js'), `const b = require('./b.js');\nmodule.exports = () => 'secnd ' + b();\n`);
     expect(runWithCache(root, home)).toEqual({ out: 'secnd b', on: true, hits: ['b.js'], misses: ['a.js'] });
     // The old code of a.js is gone, not kept beside the new.
     expect(cacheFiles(home).map((f) => f.split('.')[0])).toEqual(['a', 'b']);
     expect(runWithCache(root, home).hits).toEqual(['a.js', 'b.js']);
   });
 
-  it('a broken cache file is rejected and written again; a file that goes takes its code with it', () => {
+  it('a broken or rejected entry is compiled again and rewritten; a file that goes takes its entry with it', () => {
     const root = tempDir();
     const home = tempDir();
     fs.writeFileSync(path.join(root, 'a.js'), `module.exports = () => require('./b.js')();\n`);
@@ -91,14 +91,20 @@ describe('the compile cache', () => {
         (fs.readdirSync(path.join(home, 'cache', 'compile'), { recursive: true }) as string[]).find((f) => f.startsWith('node-') && f.endsWith('.v8'))!,
       ),
     );
-    const bFile = fs.readdirSync(dir).find((f) => f.startsWith('b.js.'))!;
-    fs.writeFileSync(path.join(dir, bFile), 'not code');
-    expect(runWithCache(root, home)).toEqual({ out: 'b', on: true, hits: ['a.js'], misses: ['b.js'] });
+    // a's entry is not one at all; b's has the right source and broken code, which V8 rejects.
+    fs.writeFileSync(path.join(dir, 'a.js.v8'), 'not code');
+    const b = fs.readFileSync(path.join(dir, 'b.js.v8'));
+    b.fill(7, 4 + b.readUInt32LE(0) + 8);
+    fs.writeFileSync(path.join(dir, 'b.js.v8'), b);
+    // And a process killed while writing left a temporary file.
+    fs.writeFileSync(path.join(dir, 'b.js.v8.4242.tmp'), 'half');
+    expect(runWithCache(root, home)).toEqual({ out: 'b', on: true, hits: [], misses: ['a.js', 'b.js'] });
     expect(runWithCache(root, home).hits).toEqual(['a.js', 'b.js']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['a.js.v8', 'b.js.v8']);
 
     // a.js no longer requires b.js, which is deleted: the next write drops b's code.
     fs.rmSync(path.join(root, 'b.js'));
-    edit(path.join(root, 'a.js'), `module.exports = () => 'alone';\n`, 5);
+    edit(path.join(root, 'a.js'), `module.exports = () => 'alone';\n`);
     expect(runWithCache(root, home).out).toBe('alone');
     expect(cacheFiles(home).map((f) => f.split('.')[0])).toEqual(['a']);
   });
