@@ -26,6 +26,8 @@ interface CompilingModule {
   exports: unknown;
 }
 
+const RECENT_MS = 2000;
+
 type Wrapper = (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => unknown;
 
 /**
@@ -33,7 +35,7 @@ type Wrapper = (exports: unknown, require: NodeJS.Require, module: unknown, file
  * Off when NODE_DISABLE_COMPILE_CACHE is set (Node's own switch for its cache) or source maps
  * are on (`--enable-source-maps` maps only what Node compiles itself).
  */
-export function enableCompileCache(root: string, env: NodeJS.ProcessEnv = process.env): CompileCache | null {
+export function enableCompileCache(root: string, env: NodeJS.ProcessEnv = process.env, now: () => number = Date.now): CompileCache | null {
   if (env.NODE_DISABLE_COMPILE_CACHE || process.sourceMapsEnabled) return null;
   const dir = path.join(cacheDir(env), 'compile', `node-${process.version}-${process.arch}`, pathHash(root));
   const cache: CompileCache = { dir, hits: [], misses: [] };
@@ -45,12 +47,13 @@ export function enableCompileCache(root: string, env: NodeJS.ProcessEnv = proces
     // to Node (src/import-package.ts keeps the bundle's one out of the chunks a run starts with).
     if (path.dirname(filename) !== root || content.includes('import(')) return compile.call(this, content, filename);
     const file = path.join(dir, `${path.basename(filename)}.v8`);
-    const cachedData = cachedCode(file, content);
+    const stamp = stampOf(filename, now());
+    const cachedData = stamp === null ? undefined : cachedCode(file, stamp);
     const script = new vm.Script(Module.wrap(content), { filename, cachedData });
     if (cachedData && !script.cachedDataRejected) cache.hits.push(filename);
     else {
       cache.misses.push(filename);
-      written.push({ file, script, content });
+      if (stamp !== null) written.push({ file, script, stamp });
     }
     const wrapper = script.runInThisContext({ displayErrors: true }) as Wrapper;
     return wrapper.call(this.exports, this.exports, Module.createRequire(filename), this, filename, root);
@@ -63,16 +66,24 @@ export function enableCompileCache(root: string, env: NodeJS.ProcessEnv = proces
 interface Written {
   file: string;
   script: vm.Script;
-  content: string;
+  stamp: string;
 }
 
 /**
- * A cache file is the source it was compiled from (its byte length, then its bytes) and V8's
- * code; the code is used only for the very same source. Neither a file's size and time (npm
- * gives every installed file the same time) nor V8's own check (the source's length) tells an
- * edited file from the one compiled.
+ * What tells this version of a file from any other, as git tells a changed file: its size,
+ * inode, modification and change times (ns). The change time cannot be set back (npm gives every
+ * installed file the same modification time, and V8 checks only the source's length). A file
+ * changed in the last two seconds gets none and is not cached: another change within the same
+ * timestamp tick would not show.
  */
-function cachedCode(file: string, content: string): Buffer | undefined {
+function stampOf(filename: string, nowMs: number): string | null {
+  const stat = fs.statSync(filename, { bigint: true });
+  if (nowMs - Number(stat.ctimeMs) < RECENT_MS) return null;
+  return `${stat.size}:${stat.ino}:${stat.mtimeNs}:${stat.ctimeNs}`;
+}
+
+/** A cache file is the stamp of the file compiled (its length, then its text) and V8's code. */
+function cachedCode(file: string, stamp: string): Buffer | undefined {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
@@ -80,7 +91,7 @@ function cachedCode(file: string, content: string): Buffer | undefined {
     return undefined;
   }
   const length = bytes.length >= 4 ? bytes.readUInt32LE(0) : -1;
-  if (length < 0 || 4 + length > bytes.length || bytes.toString('utf8', 4, 4 + length) !== content) return undefined;
+  if (length < 0 || 4 + length > bytes.length || bytes.toString('latin1', 4, 4 + length) !== stamp) return undefined;
   return bytes.subarray(4 + length);
 }
 
@@ -90,12 +101,11 @@ function writeCache(written: Written[], dir: string, root: string): void {
   try {
     // Not mkdirSync's recursive mode: under /proc it never returns (Node 20).
     usableDir(dir, 'the compile cache');
-    for (const { file, script, content } of written) {
-      const source = Buffer.from(content, 'utf8');
+    for (const { file, script, stamp } of written) {
       const length = Buffer.alloc(4);
-      length.writeUInt32LE(source.length);
+      length.writeUInt32LE(stamp.length);
       const temp = `${file}.${process.pid}.tmp`;
-      fs.writeFileSync(temp, Buffer.concat([length, source, script.createCachedData()]));
+      fs.writeFileSync(temp, Buffer.concat([length, Buffer.from(stamp, 'latin1'), script.createCachedData()]));
       fs.renameSync(temp, file);
     }
     // Also what a process killed while writing left (another one writing now just loses its write).

@@ -31,9 +31,11 @@ interface Outcome {
 }
 
 /** Node with the cache on for `root`, requiring root/a.js and calling what it exports. */
-function runWithCache(root: string, home: string, env: NodeJS.ProcessEnv = {}): Outcome {
+function runWithCache(root: string, home: string, env: NodeJS.ProcessEnv = {}, later = true): Outcome {
   const script = `
-    const cache = require(${JSON.stringify(COMPILE_CACHE)}).enableCompileCache(${JSON.stringify(root)});
+    // A minute on: the files were written just now, and a file changed in the last seconds is not cached.
+    const later = ${JSON.stringify(later)} ? () => Date.now() + 60_000 : Date.now;
+    const cache = require(${JSON.stringify(COMPILE_CACHE)}).enableCompileCache(${JSON.stringify(root)}, process.env, later);
     Promise.resolve(require(${JSON.stringify(path.join(root, 'a.js'))})()).then((out) => {
       const names = (files) => files.map((f) => require('node:path').basename(f)).sort();
       console.log(JSON.stringify({ out, on: cache !== null, hits: cache ? names(cache.hits) : [], misses: cache ? names(cache.misses) : [] }));
@@ -51,7 +53,7 @@ function cacheFiles(home: string): string[] {
     .sort();
 }
 
-/** Edits a file and gives it back its modification time, as npm gives every file it installs the same. */
+/** Edits a file and gives it back its size and modification time (npm gives every file it installs the same time). */
 function edit(file: string, text: string): void {
   const { atime, mtime } = fs.statSync(file);
   fs.writeFileSync(file, text);
@@ -109,6 +111,16 @@ describe('the compile cache', () => {
     expect(cacheFiles(home).map((f) => f.split('.')[0])).toEqual(['a']);
   });
 
+  it('does not cache a file changed in the last seconds: a change in the same timestamp tick would not show', () => {
+    const root = tempDir();
+    const home = tempDir();
+    fs.writeFileSync(path.join(root, 'a.js'), `module.exports = () => 'new';\n`);
+    expect(runWithCache(root, home, {}, false)).toEqual({ out: 'new', on: true, hits: [], misses: ['a.js'] });
+    expect(cacheFiles(home)).toEqual([]);
+    expect(runWithCache(root, home)).toEqual({ out: 'new', on: true, hits: [], misses: ['a.js'] });
+    expect(runWithCache(root, home)).toEqual({ out: 'new', on: true, hits: ['a.js'], misses: [] });
+  });
+
   it('leaves a file with an import() to Node, whose dynamic import still works', () => {
     const root = tempDir();
     const home = tempDir();
@@ -134,6 +146,10 @@ describe('the CLI keeps its compiled code', () => {
     const home = tempDir();
     const cwd = tempDir();
     const args = ['run', '--max-usd', '1', '--', process.execPath, '-e', '0'];
+    // Files changed in the last two seconds are not cached: a build just before waits them out.
+    const bundle = path.join(ROOT, 'dist/bundle');
+    const newest = Math.max(...fs.readdirSync(bundle).map((f) => fs.statSync(path.join(bundle, f)).ctimeMs));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, newest + 2100 - Date.now())));
     const first = await runCapped(args, { cwd, env: { CAPPED_HOME: home } });
     expect(first.code, first.stderr).toBe(0);
     const files = cacheFiles(home);
