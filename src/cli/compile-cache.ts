@@ -22,7 +22,8 @@ export interface CompileCache {
 }
 
 interface CompilingModule {
-  _compile: (this: CompilingModule, content: string, filename: string) => unknown;
+  /** Node 22+ passes a third argument, the module's format ('commonjs', 'module', ...). */
+  _compile: (this: CompilingModule, content: string, filename: string, ...rest: unknown[]) => unknown;
   exports: unknown;
 }
 
@@ -42,10 +43,14 @@ export function enableCompileCache(root: string, env: NodeJS.ProcessEnv = proces
   const written: Written[] = [];
   const proto = Module.prototype as unknown as CompilingModule;
   const compile = proto._compile;
-  proto._compile = function (this: CompilingModule, content: string, filename: string): unknown {
+  proto._compile = function (this: CompilingModule, content: string, filename: string, ...rest: unknown[]): unknown {
     // Code compiled by vm.Script has no dynamic import callback: a file with an `import(` is left
-    // to Node (src/import-package.ts keeps the bundle's one out of the chunks a run starts with).
-    if (path.dirname(filename) !== root || content.includes('import(')) return compile.call(this, content, filename);
+    // to Node (src/import-package.ts keeps the bundle's one out of the chunks a run starts with),
+    // as is anything not CommonJS.
+    const format = rest[0];
+    if (path.dirname(filename) !== root || content.includes('import(') || (format !== undefined && format !== 'commonjs')) {
+      return compile.call(this, content, filename, ...rest);
+    }
     const file = path.join(dir, `${path.basename(filename)}.v8`);
     const stamp = stampOf(filename, now());
     const cachedData = stamp === null ? undefined : cachedCode(file, stamp);
