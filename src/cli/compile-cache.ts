@@ -5,8 +5,8 @@ import vm from 'node:vm';
 import { usableDir } from '../config/local-path.js';
 import { cacheDir } from '../ledger/data-dir.js';
 
-// Compiling the bundle's `core` chunk is about a tenth of a run's start-up (issue 11). V8 can
-// keep the compiled code between processes. Node 22.1+ offers module.enableCompileCache(), Node 20
+// Compiling the bundle's `core` chunk from source costs a run about 7 ms of its start-up (issue
+// 11). V8 can keep the compiled code between processes. Node 22.1+ offers module.enableCompileCache(), Node 20
 // nothing, so this module does it for the CommonJS files of capped's bundle, the way
 // v8-compile-cache does: it compiles them with vm.Script and V8's cached data. One way on every
 // Node version, the one the tests check.
