@@ -76,10 +76,10 @@ interface Written {
 
 /**
  * What tells this version of a file from any other, as git tells a changed file: its size,
- * inode, modification and change times (ns). The change time cannot be set back (npm gives every
- * installed file the same modification time, and V8 checks only the source's length). A file
- * changed in the last two seconds gets none and is not cached: another change within the same
- * timestamp tick would not show.
+ * inode, modification and change times (ns). The change time cannot be set back, while the
+ * modification time can (a tarball's files all carry npm's fixed 1985 date, `cp -p` and `tar -x`
+ * keep it), and V8 checks only the source's length. A file changed in the last two seconds gets
+ * none and is not cached: another change within the same timestamp tick would not show.
  */
 function stampOf(filename: string, nowMs: number): string | null {
   const stat = fs.statSync(filename, { bigint: true });

@@ -53,7 +53,7 @@ function cacheFiles(home: string): string[] {
     .sort();
 }
 
-/** Edits a file and gives it back its size and modification time (npm gives every file it installs the same time). */
+/** Edits a file and gives it back its modification time, as an unpacked tarball or `cp -p` would. */
 function edit(file: string, text: string): void {
   const { atime, mtime } = fs.statSync(file);
   fs.writeFileSync(file, text);
