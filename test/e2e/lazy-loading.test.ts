@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -129,6 +130,24 @@ describe('each command loads only what it needs', () => {
     // chunk with the bundle's one import(): 8 files.
     expect(own.size).toBeLessThanOrEqual(8);
     expect(own).toContain('dist/bundle/main.js');
+  });
+
+  it('a run without a terminal never opens stdin as a stream: fd 0 is the agent’s', async () => {
+    const watch = (args: string[], opts: RunOptions = {}): Promise<string> => {
+      const file = path.join(tempDir(), 'stdin.txt');
+      return runCapped(args, { ...opts, env: { ...opts.env, NODE_OPTIONS: `--import=${fixture('stdin-watch.mjs')}`, CAPPED_TEST_STDIN: file } }).then((r) => {
+        expect(r.code, r.stderr).toBe(0);
+        return fs.readFileSync(file, 'utf8');
+      });
+    };
+    expect(await watch(['run', '--max-usd', '1', '--', process.execPath, '-e', '0'], { cwd: tempDir() })).toBe('untouched');
+    // The control: the watch sees a read of process.stdin (a real run reads it at a terminal).
+    const control = path.join(tempDir(), 'stdin.txt');
+    execFileSync(process.execPath, ['-e', 'process.stdin'], {
+      env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: `--import=${fixture('stdin-watch.mjs')}`, CAPPED_TEST_STDIN: control },
+      stdio: 'ignore',
+    });
+    expect(fs.readFileSync(control, 'utf8')).toBe('touched');
   });
 
   it('no TLS and no zlib until a request needs them; a gzip answer loads zlib and is metered to the bill', async () => {
