@@ -6,10 +6,10 @@ import { usableDir } from '../config/local-path.js';
 import { cacheDir } from '../ledger/data-dir.js';
 
 // Compiling the bundle's `core` chunk from source costs a run about 7 ms of its start-up (issue
-// 11). V8 can keep the compiled code between processes. Node 22.1+ offers module.enableCompileCache(), Node 20
-// nothing, so this module does it for the CommonJS files of capped's bundle, the way
-// v8-compile-cache does: it compiles them with vm.Script and V8's cached data. One way on every
-// Node version, the one the tests check.
+// 11). V8 can keep the compiled code between processes. Node 22.1+ offers
+// module.enableCompileCache(), Node 20 nothing, so this module does it for the CommonJS files of
+// capped's bundle, the way v8-compile-cache does: it compiles them with vm.Script and V8's cached
+// data. One way on every Node version, the one the tests check.
 
 /** What the cache did in this process (its tests read it). */
 export interface CompileCache {
@@ -61,7 +61,7 @@ export function enableCompileCache(root: string, env: NodeJS.ProcessEnv = proces
       if (stamp !== null) written.push({ file, script, stamp });
     }
     const wrapper = script.runInThisContext({ displayErrors: true }) as Wrapper;
-    return wrapper.call(this.exports, this.exports, Module.createRequire(filename), this, filename, root);
+    return wrapper.call(this.exports, this.exports, Module.createRequire(filename), this, filename, path.dirname(filename));
   };
   // At exit, so the code includes the functions compiled lazily while the process ran.
   process.once('exit', () => writeCache(written, dir, root));

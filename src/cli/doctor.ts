@@ -141,9 +141,11 @@ async function checkTerminal(probe: () => Promise<number>): Promise<Check> {
   }
 }
 
+const nodePty = lazyRequire<typeof import('@lydell/node-pty')>('@lydell/node-pty');
+
 /** Runs `node -e ''` in a PTY with the module `capped run` uses, with a time limit. */
 async function probePty(): Promise<number> {
-  const pty = lazyRequire<typeof import('@lydell/node-pty')>('@lydell/node-pty')();
+  const pty = nodePty();
   return new Promise((resolve, reject) => {
     const child = pty.spawn(process.execPath, ['-e', ''], { cols: 80, rows: 24, env: { PATH: process.env.PATH ?? '' } });
     const timer = setTimeout(() => {
