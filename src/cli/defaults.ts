@@ -8,4 +8,9 @@ export const DEFAULTS = {
   drainMs: 15_000,
   /** The same, when capped was told to stop by a signal (someone is waiting for it to exit). */
   signalDrainMs: 2_000,
+  /**
+   * When the price data is loaded if no request has needed it yet. Agents take a second or so to
+   * send their first request (Claude Code here: 1.1–1.3 s); a run that ends sooner never loads it.
+   */
+  priceWarmMs: 500,
 } as const;

@@ -5,6 +5,7 @@ import { setUpRun } from './run-setup.js';
 import { superviseAgent } from './run-supervise.js';
 import { holdSignals } from './early-signals.js';
 import { LaunchError } from '../errors.js';
+import { DEFAULTS } from './defaults.js';
 
 export type { RunDeps, RunOptions } from './run-deps.js';
 
@@ -29,6 +30,10 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       }
       throw err;
     }
+    // The price data is loaded while the agent starts up, not on its first request; a run whose
+    // agent has ended by then never loads it.
+    const warm = setTimeout(() => run.prices.warm(), DEFAULTS.priceWarmMs).unref();
+    void agent.exited.then(() => clearTimeout(warm));
     const supervised = await superviseAgent(run, agent, signals);
     return await finishRun(run, agent, supervised);
   } finally {

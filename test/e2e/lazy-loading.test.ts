@@ -106,7 +106,8 @@ describe('each command loads only what it needs', () => {
   });
 
   it('a run without a terminal, a .budgetrc or a request: the SQLite ledger only', async () => {
-    const { packages, code, stderr } = await packagesLoaded(['run', '--max-usd', '1', '--', process.execPath, '-e', '0'], { cwd: tempDir() });
+    // `true` ends long before the price data is loaded ahead of a first request (the next test).
+    const { packages, code, stderr } = await packagesLoaded(['run', '--max-usd', '1', '--', 'true'], { cwd: tempDir() });
     expect(code, stderr).toBe(0);
     // The control: the listing sees a CommonJS package imported from an ES module.
     expect(packages).toContain('better-sqlite3');
@@ -118,6 +119,13 @@ describe('each command loads only what it needs', () => {
     const odd = await packagesLoaded(['run', '--max-usd', '1', '--bogus', '--', process.execPath, '-e', '0'], { cwd: tempDir() });
     expect(odd.code).toBe(2);
     expect(odd.packages).toContain('commander');
+  });
+
+  it('an agent still starting up after half a second gets the price data loaded before its first request', async () => {
+    const slow = await packagesLoaded(['run', '--max-usd', '1', '--', process.execPath, '-e', 'setTimeout(() => {}, 1500)'], { cwd: tempDir() });
+    expect(slow.code, slow.stderr).toBe(0);
+    expect(slow.record!.spent.requests).toBe(0);
+    expect(slow.packages).toContain('@pydantic/genai-prices');
   });
 
   it('runs from the bundle: a run loads a few dozen of capped’s files, none from dist/cli', async () => {

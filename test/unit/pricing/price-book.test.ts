@@ -147,6 +147,20 @@ describe('PriceBook with a fake calcPrice', () => {
     expect(book.quote('anthropic', 'claude-sonnet-4-5', 10)).toBeNull();
   });
 
+  it('warm() asks calcPrice once (loading the price data), and a calcPrice that throws does not escape it', () => {
+    const models: string[] = [];
+    const book = createPriceBook((_u, model) => {
+      models.push(model);
+      return result(1);
+    });
+    book.warm();
+    expect(models).toHaveLength(1);
+    const throwing = createPriceBook(() => {
+      throw new Error('no data');
+    });
+    expect(() => throwing.warm()).not.toThrow();
+  });
+
   it('returns null when calcPrice cannot price', () => {
     const book = createPriceBook(() => null);
     expect(book.cost('anthropic', 'x', usage({ input: 10 }))).toBeNull();
