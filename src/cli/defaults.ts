@@ -9,8 +9,9 @@ export const DEFAULTS = {
   /** The same, when capped was told to stop by a signal (someone is waiting for it to exit). */
   signalDrainMs: 2_000,
   /**
-   * When the price data is loaded if no request has needed it yet. Agents take a second or so to
-   * send their first request (Claude Code here: 1.1–1.3 s); a run that ends sooner never loads it.
+   * When the price data and the upstreams' pools are made if no request has needed them yet.
+   * Agents take a second or so to send their first request (Claude Code here: 1.1–1.3 s); a run
+   * that ends sooner never loads them.
    */
-  priceWarmMs: 500,
+  warmMs: 500,
 } as const;

@@ -30,9 +30,12 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       }
       throw err;
     }
-    // The price data is loaded while the agent starts up, not on its first request; a run whose
-    // agent has ended by then never loads it.
-    const warm = setTimeout(() => run.prices.warm(), DEFAULTS.priceWarmMs).unref();
+    // The price data and the upstreams' pools are made while the agent starts up, not on its
+    // first request; a run whose agent has ended by then never loads them.
+    const warm = setTimeout(() => {
+      run.prices.warm();
+      run.proxy.warm();
+    }, DEFAULTS.warmMs).unref();
     void agent.exited.then(() => clearTimeout(warm));
     const supervised = await superviseAgent(run, agent, signals);
     return await finishRun(run, agent, supervised);

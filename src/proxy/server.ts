@@ -22,6 +22,11 @@ export interface Proxy {
   /** Resolves when every request in flight has been settled (or released). */
   idle(): Promise<void>;
   inFlight(): number;
+  /**
+   * Makes each upstream's connection pool now, ahead of the first request, which would otherwise
+   * wait for it: for an https upstream that loads https and tls (about 4 ms).
+   */
+  warm(): void;
 }
 
 /** Builds the metering proxy; the caller decides where it listens. */
@@ -88,6 +93,12 @@ export function createProxy(given: ProxyDeps): Proxy {
       }
     },
     inFlight: () => active,
+    warm: () => {
+      for (const mount of deps.mounts.values()) {
+        void mount.upstream.agent;
+        void mount.subscriptionUpstream?.agent;
+      }
+    },
     idle: () => (active === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve))),
   };
 }

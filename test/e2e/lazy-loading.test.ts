@@ -121,11 +121,13 @@ describe('each command loads only what it needs', () => {
     expect(odd.packages).toContain('commander');
   });
 
-  it('an agent still starting up after half a second gets the price data loaded before its first request', async () => {
+  it('an agent still starting up after half a second gets the price data and TLS loaded before its first request', async () => {
     const slow = await packagesLoaded(['run', '--max-usd', '1', '--', process.execPath, '-e', 'setTimeout(() => {}, 1500)'], { cwd: tempDir() });
     expect(slow.code, slow.stderr).toBe(0);
     expect(slow.record!.spent.requests).toBe(0);
     expect(slow.packages).toContain('@pydantic/genai-prices');
+    // The default upstreams are https.
+    for (const name of ['https', 'tls']) expect(slow.builtins, name).toContain(name);
   });
 
   it('runs from the bundle: a run loads a few dozen of capped’s files, none from dist/cli', async () => {
@@ -159,8 +161,9 @@ describe('each command loads only what it needs', () => {
   });
 
   it('no TLS and no zlib until a request needs them; a gzip answer loads zlib and is metered to the bill', async () => {
-    // The default upstreams are https: a run that sends nothing must not load TLS for them.
-    const idle = await packagesLoaded(['run', '--max-usd', '1', '--', process.execPath, '-e', '0'], { cwd: tempDir() });
+    // The default upstreams are https: a run that sends nothing, and ends before the warm-up (see
+    // "an agent still starting up"), must not load TLS for them.
+    const idle = await packagesLoaded(['run', '--max-usd', '1', '--', 'true'], { cwd: tempDir() });
     expect(idle.code, idle.stderr).toBe(0);
     // Nor crypto: the run's id and secret come from /dev/urandom.
     for (const name of ['https', 'tls', 'zlib', 'crypto']) expect(idle.builtins, name).not.toContain(name);
