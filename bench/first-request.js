@@ -81,8 +81,9 @@ try {
     const first = median(results[i].map((r) => r.first));
     const second = median(results[i].map((r) => r.second));
     const cell = (x) => x.toFixed(2).padStart(7);
+    const signed = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`.padStart(6);
     console.log(
-      `${build.name.padEnd(7)} | ${cell(d)}     | ${cell(first)}          | +${(first - d).toFixed(2)} | ${cell(second)}           | +${(second - d).toFixed(2)}`,
+      `${build.name.padEnd(7)} | ${cell(d)}     | ${cell(first)}          | ${signed(first - d)} | ${cell(second)}           | ${signed(second - d)}`,
     );
   });
 } finally {
