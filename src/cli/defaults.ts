@@ -10,8 +10,8 @@ export const DEFAULTS = {
   signalDrainMs: 2_000,
   /**
    * When the price data and the upstreams' pools are made if no request has needed them yet.
-   * Agents take a second or so to send their first request (Claude Code here: 1.1–1.3 s); a run
-   * that ends sooner never loads them.
+   * Agents take a while to send their first request (measured here: Codex 0.5–0.6 s, Claude Code
+   * 1.1–1.3 s); a run whose agent has ended sooner never loads them.
    */
-  warmMs: 500,
+  warmMs: 250,
 } as const;
