@@ -4,6 +4,7 @@ import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor
 import { createRunDir, type RunDir } from '../supervisor/launch-files.js';
 import { spawnAgent, type AgentExit } from '../supervisor/spawn-agent.js';
 import { loadInk } from '../ui/ink.js';
+import { DEFAULTS } from './defaults.js';
 import type { RunSession } from './run-setup.js';
 import type { TerminalRun } from './run-terminal.js';
 
@@ -63,4 +64,21 @@ export async function launchAgent(run: RunSession): Promise<LaunchedAgent> {
     runDir.remove();
     throw err;
   }
+}
+
+/**
+ * Makes the price data and the upstreams' pools while the agent starts up, not on its first
+ * request (which would wait about 65 ms for them); a run whose agent has ended by then never
+ * loads them.
+ */
+export function warmWhileStarting(run: RunSession, agent: LaunchedAgent): void {
+  const warm = setTimeout(() => {
+    try {
+      run.prices.warm();
+      run.proxy.warm();
+    } catch {
+      // Nothing is lost: the first request does the same work, and reports what fails.
+    }
+  }, DEFAULTS.warmMs).unref();
+  void agent.exited.then(() => clearTimeout(warm));
 }

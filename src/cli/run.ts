@@ -1,11 +1,10 @@
 import type { RunDeps, RunOptions } from './run-deps.js';
 import { closeRun, finishRun } from './run-finish.js';
-import { launchAgent, type LaunchedAgent } from './run-launch.js';
+import { launchAgent, warmWhileStarting, type LaunchedAgent } from './run-launch.js';
 import { setUpRun } from './run-setup.js';
 import { superviseAgent } from './run-supervise.js';
 import { holdSignals } from './early-signals.js';
 import { LaunchError } from '../errors.js';
-import { DEFAULTS } from './defaults.js';
 
 export type { RunDeps, RunOptions } from './run-deps.js';
 
@@ -30,13 +29,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       }
       throw err;
     }
-    // The price data and the upstreams' pools are made while the agent starts up, not on its
-    // first request; a run whose agent has ended by then never loads them.
-    const warm = setTimeout(() => {
-      run.prices.warm();
-      run.proxy.warm();
-    }, DEFAULTS.warmMs).unref();
-    void agent.exited.then(() => clearTimeout(warm));
+    warmWhileStarting(run, agent);
     const supervised = await superviseAgent(run, agent, signals);
     return await finishRun(run, agent, supervised);
   } finally {
