@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 
 const total = Number(process.env.BENCH_REQUESTS ?? 10_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const idleSeconds = Number(process.env.BENCH_IDLE_S ?? 0);
 const samplesWanted = 20;
 const base = new URL(process.env.ANTHROPIC_BASE_URL ?? '');
 const capped = process.ppid;
@@ -63,4 +64,11 @@ async function worker() {
 await Promise.all(Array.from({ length: concurrency }, worker));
 const seconds = (performance.now() - startedAt) / 1000;
 agent.destroy();
-console.log(JSON.stringify({ requests: done, seconds, start, firstWave, samples, end: memory() }));
+const end = memory();
+// Then nothing, as when an agent waits on its model or its user: what capped's memory comes back to.
+const idle = [];
+for (let s = 1; s <= idleSeconds; s++) {
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  idle.push(memory().rss);
+}
+console.log(JSON.stringify({ requests: done, seconds, start, firstWave, samples, end, idle }));

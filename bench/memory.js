@@ -1,6 +1,7 @@
 // Memory of a real `capped run` (ledger, journal and reporter on): a fake agent sends streaming
 // requests through capped's proxy, BENCH_CONCURRENCY (32) at a time, BENCH_REQUESTS (10,000) in
-// all, to a fake Anthropic upstream on loopback, and samples capped's RSS from /proc as it goes.
+// all, to a fake Anthropic upstream on loopback, and samples capped's RSS from /proc as it goes;
+// then sends nothing for BENCH_IDLE_S (20) seconds and samples it each second: what a burst leaves.
 //
 // Usage: node bench/memory.js [--before path/to/other/bin/capped.js]
 // With --before, the other build runs the same workload first, in the same run, for a before/after.
@@ -15,6 +16,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const AGENT = path.join(ROOT, 'bench/memory-agent.js');
 const requests = Number(process.env.BENCH_REQUESTS ?? 10_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+// Then this long with no request, as when an agent waits on its model or its user.
+const idleSeconds = Number(process.env.BENCH_IDLE_S ?? 20);
 const TARGET_STREAMS_MB = 90;
 
 function parseArgs(argv) {
@@ -44,6 +47,7 @@ async function measure(bin) {
         ANTHROPIC_BASE_URL: upstream.url,
         BENCH_REQUESTS: String(requests),
         BENCH_CONCURRENCY: String(concurrency),
+        BENCH_IDLE_S: String(idleSeconds),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -79,4 +83,5 @@ for (const build of builds) {
     `${build.name.padEnd(7)} | ${mb(r.start.rss)} MB   | ${mb(r.firstWave.peak)} MB             | ${mb(rss[0])} MB       | ${mb(rss.at(-1))} MB  | ${mb(Math.max(...rss))} MB | ${mb(r.end.peak)} MB           | ${(r.requests / r.seconds).toFixed(0)}${verdict}`,
   );
   console.log(`        RSS by requests done: ${r.samples.map((s) => `${s.done}:${s.rss.toFixed(0)}`).join(' ')}`);
+  if (r.idle.length > 0) console.log(`        RSS each second after the last request: ${r.idle.map((rss) => rss.toFixed(0)).join(' ')} (MB)`);
 }

@@ -14,4 +14,6 @@ export const DEFAULTS = {
    * 1.1–1.3 s); a run whose agent has ended sooner never loads them.
    */
   warmMs: 250,
+  /** How often the proxy's traffic is looked at for a quiet spell after a burst (memory-trim.ts). */
+  trimCheckMs: 5_000,
 } as const;

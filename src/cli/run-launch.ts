@@ -5,6 +5,7 @@ import { createRunDir, type RunDir } from '../supervisor/launch-files.js';
 import { spawnAgent, type AgentExit } from '../supervisor/spawn-agent.js';
 import { loadInk } from '../ui/ink.js';
 import { DEFAULTS } from './defaults.js';
+import { fullCollection, trimWhenQuiet } from './memory-trim.js';
 import type { RunSession } from './run-setup.js';
 import type { TerminalRun } from './run-terminal.js';
 
@@ -67,11 +68,12 @@ export async function launchAgent(run: RunSession): Promise<LaunchedAgent> {
 }
 
 /**
- * Makes the price data and the upstreams' pools while the agent starts up, not on its first
- * request (which would wait about 65 ms for them); a run whose agent has ended by then never
- * loads them.
+ * What runs beside the agent until it exits: the warm-up, which makes the price data and the
+ * upstreams' pools while the agent starts up instead of on its first request (which would wait
+ * about 65 ms for them; a run whose agent has ended by then never loads them), and the memory
+ * trim after a burst of requests (memory-trim.ts).
  */
-export function warmWhileStarting(run: RunSession, agent: LaunchedAgent): void {
+export function whileAgentRuns(run: Pick<RunSession, 'prices' | 'proxy'>, agent: Pick<LaunchedAgent, 'exited'>, collect: () => void = fullCollection): void {
   const warm = setTimeout(() => {
     try {
       run.prices.warm();
@@ -80,5 +82,9 @@ export function warmWhileStarting(run: RunSession, agent: LaunchedAgent): void {
       // Nothing is lost: the first request does the same work, and reports what fails.
     }
   }, DEFAULTS.warmMs).unref();
-  void agent.exited.then(() => clearTimeout(warm));
+  const stopTrim = trimWhenQuiet(run.proxy, DEFAULTS.trimCheckMs, collect);
+  void agent.exited.then(() => {
+    clearTimeout(warm);
+    stopTrim();
+  });
 }

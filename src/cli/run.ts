@@ -1,6 +1,6 @@
 import type { RunDeps, RunOptions } from './run-deps.js';
 import { closeRun, finishRun } from './run-finish.js';
-import { launchAgent, warmWhileStarting, type LaunchedAgent } from './run-launch.js';
+import { launchAgent, whileAgentRuns, type LaunchedAgent } from './run-launch.js';
 import { setUpRun } from './run-setup.js';
 import { superviseAgent } from './run-supervise.js';
 import { holdSignals } from './early-signals.js';
@@ -29,7 +29,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
       }
       throw err;
     }
-    warmWhileStarting(run, agent);
+    whileAgentRuns(run, agent);
     const supervised = await superviseAgent(run, agent, signals);
     return await finishRun(run, agent, supervised);
   } finally {
