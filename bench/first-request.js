@@ -6,12 +6,12 @@
 // BENCH_AGENT_WAIT_MS (1000), as an agent starting up does.
 //
 // Usage: node bench/first-request.js [--before path/to/other/bin/capped.js]
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeAnthropic } from '../test/fixtures/fake-anthropic.mjs';
+import { agentLine } from './agent-line.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const AGENT = path.join(ROOT, 'bench/first-request-agent.js');
@@ -32,27 +32,12 @@ function parseArgs(argv) {
 }
 
 /** One `capped run` of the agent; resolves with its timings. */
-async function once(bin, upstream, home) {
-  const child = spawn(process.execPath, [bin, 'run', '--max-usd', '5', '--', process.execPath, AGENT], {
-    cwd: home,
-    env: {
-      PATH: process.env.PATH,
-      HOME: home,
-      CAPPED_HOME: home,
-      ANTHROPIC_BASE_URL: upstream.url,
-      BENCH_DIRECT_URL: upstream.url,
-      BENCH_AGENT_WAIT_MS: String(WAIT_MS),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function once(bin, upstream, home) {
+  return agentLine(bin, ['--max-usd', '5'], AGENT, home, {
+    ANTHROPIC_BASE_URL: upstream.url,
+    BENCH_DIRECT_URL: upstream.url,
+    BENCH_AGENT_WAIT_MS: String(WAIT_MS),
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
-  const code = await new Promise((resolve) => child.on('exit', resolve));
-  const line = stdout.trim().split('\n').pop();
-  if (code !== 0 || !line?.startsWith('{')) throw new Error(`capped run exited ${code}\n${stderr}`);
-  return JSON.parse(line);
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];

@@ -5,12 +5,12 @@
 //
 // Usage: node bench/memory.js [--before path/to/other/bin/capped.js]
 // With --before, the other build runs the same workload first, in the same run, for a before/after.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeAnthropic } from '../test/fixtures/fake-anthropic.mjs';
+import { agentLine } from './agent-line.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const AGENT = path.join(ROOT, 'bench/memory-agent.js');
@@ -38,27 +38,13 @@ async function measure(bin) {
   const upstream = await startFakeAnthropic({ chunkDelayMs: 1 });
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-bench-mem-'));
   try {
-    const child = spawn(process.execPath, [bin, 'run', '--max-usd', '1000', '--', process.execPath, AGENT], {
-      cwd: home,
-      env: {
-        PATH: process.env.PATH,
-        HOME: home,
-        CAPPED_HOME: home,
-        ANTHROPIC_BASE_URL: upstream.url,
-        BENCH_REQUESTS: String(requests),
-        BENCH_CONCURRENCY: String(concurrency),
-        BENCH_IDLE_S: String(idleSeconds),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const r = await agentLine(bin, ['--max-usd', '1000'], AGENT, home, {
+      ANTHROPIC_BASE_URL: upstream.url,
+      BENCH_REQUESTS: String(requests),
+      BENCH_CONCURRENCY: String(concurrency),
+      BENCH_IDLE_S: String(idleSeconds),
     });
-    let stdout = '';
-    let stderrTail = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderrTail = (stderrTail + d).slice(-2000)));
-    const code = await new Promise((resolve) => child.on('exit', resolve));
-    const line = stdout.trim().split('\n').pop();
-    if (code !== 0 || !line?.startsWith('{')) throw new Error(`capped run exited ${code}\n${stderrTail}`);
-    return { ...JSON.parse(line), billed: upstream.bill.requests.length };
+    return { ...r, billed: upstream.bill.requests.length };
   } finally {
     await upstream.close();
     fs.rmSync(home, { recursive: true, force: true });

@@ -1,0 +1,26 @@
+// For the benches whose fake agent reports on one JSON line: runs `capped run ARGS -- node AGENT`
+// of build `bin` in `home` (its CAPPED_HOME and HOME too) and resolves with that line, parsed.
+import { spawn } from 'node:child_process';
+
+/**
+ * @param {string} bin a build's bin/capped.js
+ * @param {string[]} runArgs capped run's options
+ * @param {string} agent the fake agent's script
+ * @param {string} home the run's directory
+ * @param {Record<string, string>} env what the agent is told, beside PATH, HOME and CAPPED_HOME
+ */
+export async function agentLine(bin, runArgs, agent, home, env) {
+  const child = spawn(process.execPath, [bin, 'run', ...runArgs, '--', process.execPath, agent], {
+    cwd: home,
+    env: { PATH: process.env.PATH, HOME: home, CAPPED_HOME: home, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderrTail = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderrTail = (stderrTail + d).slice(-2000)));
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  const line = stdout.trim().split('\n').pop();
+  if (code !== 0 || !line?.startsWith('{')) throw new Error(`capped run exited ${code}\n${stderrTail}`);
+  return JSON.parse(line);
+}
