@@ -13,11 +13,11 @@ export interface Traffic {
 /**
  * After a burst of requests V8 keeps the heap the burst grew, however long capped then waits: its
  * young generation stays at its largest (32 MB) and its old space at about three times what is
- * live, and its memory reducer does not run again in an idle process. Measured (bench/memory.js,
- * BENCH_IDLE_S=20): 116 MB after 5,000 requests, still 116 MB after 20 s without any; one full
- * collection brought it to 77 MB, in 21 ms. So once the proxy has been quiet for two checks in a
- * row (no request in flight, none new) after taking requests, capped collects once; a request
- * that arrives during it waits that long.
+ * live, and its memory reducer does not run again in an idle process. Measured with
+ * bench/memory.js (10,000 requests, then 20 s with none): 121–132 MB held all 20 s without this,
+ * 90–102 MB after the one collection, which took about 20 ms. So once the proxy has been quiet for
+ * two checks in a row (no request in flight, none new) after taking requests, capped collects
+ * once; a request that arrives during it waits that long.
  */
 export function trimWhenQuiet(traffic: Traffic, everyMs: number, collect: () => void): () => void {
   let seen = traffic.started();
