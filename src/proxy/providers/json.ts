@@ -11,8 +11,15 @@ export function asString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Parses JSON, or returns undefined. */
+/** What a JSON text can start with, after JSON's white space: an object, array, string, number or literal. */
+const JSON_START = /^[ \t\n\r]*[{["\-0-9tfn]/;
+
+/**
+ * Parses JSON, or returns undefined. Text that cannot start a JSON value (a tool's plain output,
+ * say) is answered without JSON.parse: its exception cost tens of µs a request (issue 11).
+ */
 export function tryParse(text: string): unknown {
+  if (!JSON_START.test(text)) return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -26,4 +26,19 @@ describe('JSON narrowing helpers', () => {
     expect(tryParse('{')).toBeUndefined();
     expect(tryParse('')).toBeUndefined();
   });
+
+  it('tryParse answers as JSON.parse does for every kind of JSON text, and for text that is none', () => {
+    const jsonParse = (text: string): unknown => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return undefined;
+      }
+    };
+    const texts = ['{"a":1}', '[1,2]', '"s"', '-1.5', '0', '7e3', 'true', 'false', 'null', ' \t\r\n {"a":1} ', '\n[]'];
+    // Not JSON: plain tool output, JavaScript's other white space, a byte-order mark, bad literals.
+    texts.push('README.md\nsrc\n', 'total 8', 'npm ERR! missing script', 'find: x', '\u00a0{}', '\ufeff{}', 'True', 'nul', '{', '   ');
+    for (const text of texts) expect(tryParse(text), JSON.stringify(text)).toEqual(jsonParse(text));
+    expect(tryParse(' \n {"a":1}')).toEqual({ a: 1 });
+  });
 });
