@@ -4,10 +4,12 @@ import { lazyRequire } from '../lazy-require.js';
 
 const v8 = lazyRequire<typeof V8>('node:v8');
 
-/** What the trimmer watches: the proxy's traffic. */
+/** What the trimmer watches: the run's requests. */
 export interface Traffic {
+  /** Requests in flight (reserved, not yet settled). */
   inFlight(): number;
-  started(): number;
+  /** A value that changes whenever a request starts, streams or settles. */
+  activity(): unknown;
 }
 
 /**
@@ -15,20 +17,20 @@ export interface Traffic {
  * young generation stays at its largest (32 MB) and its old space at about three times what is
  * live, and its memory reducer does not run again in an idle process. Measured with
  * bench/memory.js (10,000 requests, then 20 s with none): 121–132 MB held all 20 s without this,
- * 90–102 MB after the one collection, which took about 20 ms. So once the proxy has been quiet for
- * two checks in a row (no request in flight, none new) after taking requests, capped collects
+ * 90–102 MB after the one collection, which took about 20 ms. So once the run has been quiet for
+ * two checks in a row (no request in flight, no activity) after taking requests, capped collects
  * once; a request that arrives during it waits that long.
  */
 export function trimWhenQuiet(traffic: Traffic, everyMs: number, collect: () => void): () => void {
-  let seen = traffic.started();
+  let seen = traffic.activity();
   let trimmed = seen;
   let quietChecks = 0;
   const timer = setInterval(() => {
-    const started = traffic.started();
-    quietChecks = started === seen && traffic.inFlight() === 0 ? quietChecks + 1 : 0;
-    seen = started;
-    if (quietChecks >= 2 && started !== trimmed) {
-      trimmed = started;
+    const now = traffic.activity();
+    quietChecks = now === seen && traffic.inFlight() === 0 ? quietChecks + 1 : 0;
+    seen = now;
+    if (quietChecks >= 2 && now !== trimmed) {
+      trimmed = now;
       try {
         collect();
       } catch {

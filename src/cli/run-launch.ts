@@ -73,7 +73,11 @@ export async function launchAgent(run: RunSession): Promise<LaunchedAgent> {
  * about 65 ms for them; a run whose agent has ended by then never loads them), and the memory
  * trim after a burst of requests (memory-trim.ts).
  */
-export function whileAgentRuns(run: Pick<RunSession, 'prices' | 'proxy'>, agent: Pick<LaunchedAgent, 'exited'>, collect: () => void = fullCollection): void {
+export function whileAgentRuns(
+  run: Pick<RunSession, 'prices' | 'proxy' | 'keeper'>,
+  agent: Pick<LaunchedAgent, 'exited'>,
+  collect: () => void = fullCollection,
+): void {
   const warm = setTimeout(() => {
     try {
       run.prices.warm();
@@ -82,7 +86,11 @@ export function whileAgentRuns(run: Pick<RunSession, 'prices' | 'proxy'>, agent:
       // Nothing is lost: the first request does the same work, and reports what fails.
     }
   }, DEFAULTS.warmMs).unref();
-  const stopTrim = trimWhenQuiet(run.proxy, DEFAULTS.trimCheckMs, collect);
+  // Requests as the budget sees them, not the proxy's connections: a Responses WebSocket stays
+  // open the whole session, its responses coming and going; the engine replaces its state on
+  // every event of every request.
+  const traffic = { inFlight: () => Object.keys(run.keeper.state.reserved).length, activity: () => run.keeper.state };
+  const stopTrim = trimWhenQuiet(traffic, DEFAULTS.trimCheckMs, collect);
   void agent.exited.then(() => {
     clearTimeout(warm);
     stopTrim();

@@ -22,8 +22,6 @@ export interface Proxy {
   /** Resolves when every request in flight has been settled (or released). */
   idle(): Promise<void>;
   inFlight(): number;
-  /** How many requests (a WebSocket connection counts as one) it has taken so far. */
-  started(): number;
   /**
    * Makes each upstream's connection pool now, ahead of the first request, which would otherwise
    * wait for it: for an https upstream that loads https and tls (about 4 ms).
@@ -42,11 +40,9 @@ export function createProxy(given: ProxyDeps): Proxy {
     },
   };
   let active = 0;
-  let started = 0;
   let waiters: (() => void)[] = [];
   const track = async (work: Promise<void>): Promise<void> => {
     active++;
-    started++;
     try {
       await work;
     } finally {
@@ -97,7 +93,6 @@ export function createProxy(given: ProxyDeps): Proxy {
       }
     },
     inFlight: () => active,
-    started: () => started,
     warm: () => {
       for (const mount of deps.mounts.values()) {
         void mount.upstream.agent;

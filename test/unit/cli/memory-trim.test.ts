@@ -2,14 +2,25 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULTS } from '../../../src/cli/defaults.js';
 import { fullCollection, trimWhenQuiet } from '../../../src/cli/memory-trim.js';
 import { whileAgentRuns } from '../../../src/cli/run-launch.js';
+import type { BudgetKeeper } from '../../../src/budget/keeper.js';
 import type { Proxy } from '../../../src/proxy/server.js';
 import type { PriceBook } from '../../../src/pricing/price-book.js';
 import type { AgentExit } from '../../../src/supervisor/spawn-agent.js';
 
-/** A proxy's traffic, moved by hand. */
+/** A run's traffic, moved by hand: `activity` changes with every request event. */
 function traffic() {
-  const t = { started: 0, inFlight: 0 };
-  return { t, view: { started: () => t.started, inFlight: () => t.inFlight } };
+  const t = { activity: 0, inFlight: 0 };
+  return { t, view: { activity: () => t.activity, inFlight: () => t.inFlight } };
+}
+
+/** A keeper as whileAgentRuns reads it: a state the engine replaces on each event, with its reservations. */
+function keeperWith(reserved: Record<string, unknown> = {}) {
+  const k = { state: { reserved } };
+  /** One engine event: a new state object. */
+  const event = (next: Record<string, unknown> = k.state.reserved): void => {
+    k.state = { reserved: next };
+  };
+  return { keeper: k as unknown as BudgetKeeper, event };
 }
 
 describe('trimWhenQuiet', () => {
@@ -23,7 +34,7 @@ describe('trimWhenQuiet', () => {
     // Nothing has come yet: nothing to give back.
     vi.advanceTimersByTime(5000);
     expect(collect).not.toHaveBeenCalled();
-    t.started = 3;
+    t.activity = 3;
     vi.advanceTimersByTime(1000); // new requests: not quiet
     vi.advanceTimersByTime(1000); // quiet once
     expect(collect).not.toHaveBeenCalled();
@@ -31,11 +42,11 @@ describe('trimWhenQuiet', () => {
     expect(collect).toHaveBeenCalledTimes(1);
     vi.advanceTimersByTime(10_000);
     expect(collect).toHaveBeenCalledTimes(1);
-    t.started = 4;
+    t.activity = 4;
     vi.advanceTimersByTime(3000);
     expect(collect).toHaveBeenCalledTimes(2);
     stop();
-    t.started = 5;
+    t.activity = 5;
     vi.advanceTimersByTime(10_000);
     expect(collect).toHaveBeenCalledTimes(2);
   });
@@ -44,7 +55,7 @@ describe('trimWhenQuiet', () => {
     const { t, view } = traffic();
     const collect = vi.fn();
     const stop = trimWhenQuiet(view, 1000, collect);
-    t.started = 1;
+    t.activity = 1;
     t.inFlight = 1;
     vi.advanceTimersByTime(60_000);
     expect(collect).not.toHaveBeenCalled();
@@ -61,7 +72,7 @@ describe('trimWhenQuiet', () => {
     const stop = trimWhenQuiet(view, 1000, () => {
       throw new Error('no gc');
     });
-    t.started = 1;
+    t.activity = 1;
     expect(() => vi.advanceTimersByTime(5000)).not.toThrow();
     stop();
   });
@@ -72,26 +83,40 @@ describe('whileAgentRuns', () => {
   afterEach(() => vi.useRealTimers());
 
   it('warms the price data and the pools after warmMs, trims after a burst, and stops both when the agent exits', async () => {
-    const { t, view } = traffic();
+    const { keeper, event } = keeperWith();
     const pricesWarm = vi.fn();
     const proxyWarm = vi.fn();
     const prices = { warm: pricesWarm } as unknown as PriceBook;
-    const proxy = { ...view, warm: proxyWarm } as unknown as Proxy;
+    const proxy = { warm: proxyWarm } as unknown as Proxy;
     let exit!: (e: AgentExit) => void;
     const exited = new Promise<AgentExit>((resolve) => (exit = resolve));
     const collect = vi.fn();
-    whileAgentRuns({ prices, proxy }, { exited }, collect);
+    whileAgentRuns({ prices, proxy, keeper }, { exited }, collect);
     vi.advanceTimersByTime(DEFAULTS.warmMs - 1);
     expect(pricesWarm).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
     expect(pricesWarm).toHaveBeenCalledTimes(1);
     expect(proxyWarm).toHaveBeenCalledTimes(1);
-    t.started = 10;
+    event();
     vi.advanceTimersByTime(DEFAULTS.trimCheckMs * 3);
     expect(collect).toHaveBeenCalledTimes(1);
     exit({ code: 0, signal: null });
     await vi.advanceTimersByTimeAsync(0);
-    t.started = 20;
+    event();
+    vi.advanceTimersByTime(DEFAULTS.trimCheckMs * 3);
+    expect(collect).toHaveBeenCalledTimes(1);
+  });
+
+  it('reads requests from the budget: a reservation in flight holds the trim off, an open connection without one does not', () => {
+    // The proxy's own count would see a Responses WebSocket as one request in flight all session.
+    const { keeper, event } = keeperWith();
+    const proxy = { warm: vi.fn(), inFlight: () => 1 } as unknown as Proxy;
+    const collect = vi.fn();
+    whileAgentRuns({ prices: { warm: vi.fn() } as unknown as PriceBook, proxy, keeper }, { exited: new Promise<AgentExit>(() => {}) }, collect);
+    event({ r1: {} });
+    vi.advanceTimersByTime(DEFAULTS.trimCheckMs * 6);
+    expect(collect).not.toHaveBeenCalled();
+    event({});
     vi.advanceTimersByTime(DEFAULTS.trimCheckMs * 3);
     expect(collect).toHaveBeenCalledTimes(1);
   });
@@ -100,8 +125,8 @@ describe('whileAgentRuns', () => {
     const pricesWarm = vi.fn();
     const proxyWarm = vi.fn();
     const prices = { warm: pricesWarm } as unknown as PriceBook;
-    const proxy = { ...traffic().view, warm: proxyWarm } as unknown as Proxy;
-    whileAgentRuns({ prices, proxy }, { exited: Promise.resolve({ code: 0, signal: null }) }, vi.fn());
+    const proxy = { warm: proxyWarm } as unknown as Proxy;
+    whileAgentRuns({ prices, proxy, keeper: keeperWith().keeper }, { exited: Promise.resolve({ code: 0, signal: null }) }, vi.fn());
     await vi.advanceTimersByTimeAsync(DEFAULTS.warmMs * 4);
     expect(pricesWarm).not.toHaveBeenCalled();
     expect(proxyWarm).not.toHaveBeenCalled();
