@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ROOT, runCapped } from './helpers/run-capped.js';
+import { tempDirs } from './helpers/temp-dirs.js';
 
 /**
  * The compile cache (src/cli/compile-cache.ts): V8's compiled code of the bundle kept between
@@ -12,16 +12,7 @@ import { ROOT, runCapped } from './helpers/run-capped.js';
  */
 
 const COMPILE_CACHE = path.join(ROOT, 'dist/bundle/compile-cache.js');
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-compile-cache-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('capped-compile-cache-');
 
 interface Outcome {
   out: string;

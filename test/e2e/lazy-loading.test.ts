@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.mjs';
 import { withClient } from '../postgres/test-postgres.js';
 import { fixture, runCapped, type CappedResult, type RunOptions, ROOT } from './helpers/run-capped.js';
+import { tempDirs } from './helpers/temp-dirs.js';
 
 /**
  * What each command loads (issue 11: start-up time is mostly module loading). The built CLI runs
@@ -17,20 +17,13 @@ import { fixture, runCapped, type CappedResult, type RunOptions, ROOT } from './
 const HEAVY = ['ink', 'react', 'pg', 'better-sqlite3', 'chokidar', '@pydantic/genai-prices', 'conf', 'yaml', '@lydell/node-pty', '@peculiar/x509'];
 
 let upstream: FakeAnthropic | null = null;
-const dirs: string[] = [];
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   await upstream?.close();
   upstream = null;
   for (const cleanup of cleanups.splice(0)) await cleanup();
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
-
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-lazy-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('capped-lazy-');
 
 interface Loaded {
   /** Packages, by their node_modules name. */
