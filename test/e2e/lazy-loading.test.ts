@@ -165,13 +165,22 @@ describe('each command loads only what it needs', () => {
     const body = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1000, messages: [{ role: 'user', content: 'hello' }] });
     const busy = await packagesLoaded(['run', '--max-usd', '2', '--', process.execPath, fixture('one-request-agent.mjs')], {
       cwd: tempDir(),
-      env: { ANTHROPIC_BASE_URL: upstream.url, FAKE_BODY: body },
+      // Every upstream plain http: neither the request nor the warm-up (which makes every
+      // upstream's pool, however long the agent takes) has a reason to load https.
+      env: {
+        ANTHROPIC_BASE_URL: upstream.url,
+        OPENAI_BASE_URL: `${upstream.url}/v1`,
+        OPENAI_HOST: upstream.url,
+        GOOGLE_GEMINI_BASE_URL: upstream.url,
+        FAKE_BODY: body,
+      },
     });
     expect(busy.code, busy.stderr).toBe(0);
     expect(upstream.bill.requests).toHaveLength(1);
     // capped asks for identity (to meter a stream event by event); this upstream compresses anyway.
     expect(upstream.bill.received[0]!.headers['accept-encoding']).toBe('identity');
     expect(busy.builtins).toContain('zlib');
+    expect(busy.builtins).not.toContain('https');
     // The compressed answer was decoded for its usage: charged exactly what the upstream billed.
     expect(busy.record!.estimated).toBe(false);
     expect(busy.record!.spent.usd).toBeCloseTo(upstream.bill.pico / 1e12, 12);
