@@ -23,6 +23,12 @@ function memory() {
   return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
 }
 
+/** capped's CPU time so far (user + system), in ms: /proc's stat counts clock ticks of 10 ms. */
+function cpuMs() {
+  const fields = fs.readFileSync(`/proc/${capped}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 const body = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'Say hello.' }] });
 
@@ -43,6 +49,7 @@ function request() {
 }
 
 const start = memory();
+const cpuAtStart = cpuMs();
 const samples = [];
 let sent = 0;
 let done = 0;
@@ -63,6 +70,7 @@ async function worker() {
 
 await Promise.all(Array.from({ length: concurrency }, worker));
 const seconds = (performance.now() - startedAt) / 1000;
+const cpu = cpuMs() - cpuAtStart;
 agent.destroy();
 const end = memory();
 // Then nothing, as when an agent waits on its model or its user: what capped's memory comes back to.
@@ -71,4 +79,4 @@ for (let s = 1; s <= idleSeconds; s++) {
   await new Promise((resolve) => setTimeout(resolve, 1000));
   idle.push(memory().rss);
 }
-console.log(JSON.stringify({ requests: done, seconds, start, firstWave, samples, end, idle }));
+console.log(JSON.stringify({ requests: done, seconds, cpu, start, firstWave, samples, end, idle }));

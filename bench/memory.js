@@ -59,14 +59,14 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
-console.log('build   | RSS at start | peak, first 32 streams | RSS first sample | last sample | max sample | peak RSS (whole run) | req/s');
+console.log('build   | RSS at start | peak, first 32 streams | RSS first sample | last sample | max sample | peak RSS (whole run) | req/s | capped CPU µs/req');
 for (const build of builds) {
   const r = await measure(build.bin);
   if (r.billed !== r.requests) throw new Error(`the upstream billed ${r.billed} requests, the agent sent ${r.requests}`);
   const rss = r.samples.map((s) => s.rss);
   const verdict = build.name === 'after' ? `  (target: 32 streams <= ${TARGET_STREAMS_MB} MB: ${r.end.peak <= TARGET_STREAMS_MB ? 'PASS' : 'FAIL'})` : '';
   console.log(
-    `${build.name.padEnd(7)} | ${mb(r.start.rss)} MB   | ${mb(r.firstWave.peak)} MB             | ${mb(rss[0])} MB       | ${mb(rss.at(-1))} MB  | ${mb(Math.max(...rss))} MB | ${mb(r.end.peak)} MB           | ${(r.requests / r.seconds).toFixed(0)}${verdict}`,
+    `${build.name.padEnd(7)} | ${mb(r.start.rss)} MB   | ${mb(r.firstWave.peak)} MB             | ${mb(rss[0])} MB       | ${mb(rss.at(-1))} MB  | ${mb(Math.max(...rss))} MB | ${mb(r.end.peak)} MB           | ${(r.requests / r.seconds).toFixed(0)}   | ${((r.cpu * 1000) / r.requests).toFixed(0)}${verdict}`,
   );
   console.log(`        RSS by requests done: ${r.samples.map((s) => `${s.done}:${s.rss.toFixed(0)}`).join(' ')}`);
   if (r.idle.length > 0) console.log(`        RSS each second after the last request: ${r.idle.map((rss) => rss.toFixed(0)).join(' ')} (MB)`);

@@ -7,6 +7,7 @@ import { EXIT, FatalError, UsageError } from '../errors.js';
 import type { RunDeps } from './run.js';
 import { LocalPathError } from '../config/local-path.js';
 import { lazyRequire } from '../lazy-require.js';
+import { boundHeapGrowth } from './memory-trim.js';
 
 /** commander, loaded by the commands that need it (a plain run line does not: run-argv.ts). */
 const commander = lazyRequire<typeof import('commander')>('commander');
@@ -231,5 +232,6 @@ function processDeps(): CliDeps {
     stderrIsTTY: tty.isatty(2),
     now: () => new Date(),
     signals: process,
+    boundHeap: () => boundHeapGrowth(),
   };
 }

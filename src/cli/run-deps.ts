@@ -29,4 +29,6 @@ export interface RunDeps {
   signals: EventEmitter;
   spawn?: SpawnFn;
   prices?: PriceBook;
+  /** Keeps the process's heap small for a long run (memory-trim.ts); only the real CLI's process. */
+  boundHeap?: () => void;
 }

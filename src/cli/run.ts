@@ -16,6 +16,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   // First of all: a signal during start-up is held for the agent instead of killing capped. Held
   // until the record is written, so a second signal cannot end capped half-way through it.
   const signals = opts.signals ?? holdSignals(deps.signals);
+  deps.boundHeap?.();
   try {
     const run = await setUpRun(command, opts, deps);
     let agent: LaunchedAgent;

@@ -61,3 +61,13 @@ describe('capped run and its signal handlers', () => {
     expect(listening(signals)).toBe(0);
   });
 });
+
+describe('capped run and its process', () => {
+  it('bounds the heap of the process it runs in once, through the dependency it is given (memory-trim.ts)', async () => {
+    const d = deps(new EventEmitter());
+    let bounded = 0;
+    const code = await runCommand(['agent'], { policy: loadPolicy({ cwd: d.cwd, env: d.env }), record: null }, { ...d, boundHeap: () => bounded++ });
+    expect(code).toBe(0);
+    expect(bounded).toBe(1);
+  });
+});
