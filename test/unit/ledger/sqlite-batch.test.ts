@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { CHECKPOINT_IDLE_MS, CHECKPOINT_MAX_COMMITS, openSqliteDriver } from '../../../src/ledger/sqlite-ledger.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CHECKPOINT_IDLE_MS, CHECKPOINT_MAX_COMMITS, openSqliteDriver, syncFileOffLoop, type SyncFile } from '../../../src/ledger/sqlite-ledger.js';
 import type { Driver } from '../../../src/ledger/driver.js';
 
 // The SQLite driver commits the writes of one event-loop turn in one transaction: nothing is on
@@ -17,10 +17,10 @@ afterEach(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function open(): Promise<{ driver: Driver; file: string }> {
+async function open(syncWal?: SyncFile): Promise<{ driver: Driver; file: string }> {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-batch-'));
   const file = path.join(dir, 'ledger.db');
-  driver = openSqliteDriver(file);
+  driver = openSqliteDriver(file, syncWal);
   await driver.write([{ sql: 'CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)', params: [] }]);
   return { driver, file };
 }
@@ -77,26 +77,80 @@ describe('the SQLite driver', () => {
       other.close();
     }
   };
-  const commits = async (d: Driver, from: number, n: number): Promise<void> => {
-    for (let i = from; i < from + n; i++) await d.write([{ sql: 'INSERT INTO t (k, v) VALUES (?, ?)', params: [`k${i}`, i] }]);
+  // Only a checkpoint writes pages into the database file itself (a commit goes to the WAL): its
+  // size shows the driver's checkpoints without checkpointing, as another connection would.
+  const dbBytes = (file: string): number => fs.statSync(file).size;
+  const bigRows = async (d: Driver, from: number, n: number): Promise<void> => {
+    const big = 'x'.repeat(10_000);
+    for (let i = from; i < from + n; i++) await d.write([{ sql: 'INSERT INTO t (k, v) VALUES (?, ?)', params: [`${i}${big}`, i] }]);
   };
-
   it('checkpoints once writes pause, not inside a commit', async () => {
     const { driver, file } = await open();
     // Commits of 10 KB rows (several pages each), under CHECKPOINT_MAX_COMMITS of them but past
     // the 1000 pages SQLite would have checkpointed at.
-    const big = 'x'.repeat(10_000);
-    for (let i = 0; i < CHECKPOINT_MAX_COMMITS - 10; i++) await driver.write([{ sql: 'INSERT INTO t (k, v) VALUES (?, ?)', params: [`${i}${big}`, i] }]);
+    await bigRows(driver, 0, CHECKPOINT_MAX_COMMITS - 10);
     expect(walFrames(file)).toBeGreaterThan(1000);
   });
 
-  it('checkpoints after a pause, and after CHECKPOINT_MAX_COMMITS commits without one', async () => {
+  /** A WAL sync the test finishes by hand. */
+  const heldSync = () => {
+    const held = { files: [] as string[], finish: [] as (() => void)[] };
+    const sync: SyncFile = (file, done) => {
+      held.files.push(file);
+      held.finish.push(done);
+    };
+    return { held, sync };
+  };
+
+  it('after CHECKPOINT_MAX_COMMITS commits, syncs the WAL off the event loop first and checkpoints only once that is done', async () => {
+    const { held, sync } = heldSync();
+    const { driver, file } = await open(sync);
+    const before = dbBytes(file);
+    await bigRows(driver, 0, CHECKPOINT_MAX_COMMITS);
+    expect(held.files).toEqual([`${file}-wal`]);
+    // Commits go on while the WAL syncs, and nothing is copied yet.
+    await bigRows(driver, CHECKPOINT_MAX_COMMITS, 5);
+    expect(held.files).toHaveLength(1);
+    expect(dbBytes(file)).toBe(before);
+    held.finish[0]!();
+    expect(dbBytes(file)).toBeGreaterThan(before + CHECKPOINT_MAX_COMMITS * 10_000);
+  });
+
+  it('after a pause, syncs and checkpoints too, copying the commits made during the sync with the rest', async () => {
+    const { held, sync } = heldSync();
+    const { driver, file } = await open(sync);
+    const before = dbBytes(file);
+    const pause = () => new Promise((resolve) => setTimeout(resolve, CHECKPOINT_IDLE_MS * 2));
+    await bigRows(driver, 0, 20);
+    await pause();
+    expect(held.files).toHaveLength(1);
+    await bigRows(driver, 20, 20);
+    held.finish[0]!();
+    const first = dbBytes(file);
+    expect(first).toBeGreaterThan(before + 40 * 10_000);
+    // Nothing since: no second sync.
+    await pause();
+    expect(held.files).toHaveLength(1);
+    await bigRows(driver, 40, 5);
+    await pause();
+    expect(held.files).toHaveLength(2);
+    held.finish[1]!();
+    expect(dbBytes(file)).toBeGreaterThan(first + 5 * 10_000);
+  });
+
+  it('checkpoints with the real sync, which also answers for a WAL that is not there', async () => {
     const { driver, file } = await open();
-    await commits(driver, 0, 50);
-    await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_IDLE_MS * 2));
-    await commits(driver, 50, 1);
-    expect(walFrames(file)).toBeLessThan(10);
-    await commits(driver, 51, CHECKPOINT_MAX_COMMITS + 10);
-    expect(walFrames(file)).toBeLessThan(100);
+    const before = dbBytes(file);
+    await bigRows(driver, 0, CHECKPOINT_MAX_COMMITS);
+    await vi.waitFor(() => expect(dbBytes(file)).toBeGreaterThan(before + CHECKPOINT_MAX_COMMITS * 10_000));
+    await new Promise<void>((resolve) => syncFileOffLoop(path.join(dir, 'no-such-wal'), resolve));
+  });
+
+  it('a sync that ends after the ledger closed checkpoints nothing and throws nothing', async () => {
+    const { held, sync } = heldSync();
+    const { driver } = await open(sync);
+    await bigRows(driver, 0, CHECKPOINT_MAX_COMMITS);
+    await driver.close();
+    expect(() => held.finish[0]!()).not.toThrow();
   });
 });
