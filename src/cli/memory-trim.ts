@@ -1,8 +1,10 @@
+import type PerfHooks from 'node:perf_hooks';
 import type V8 from 'node:v8';
 import vm from 'node:vm';
 import { lazyRequire } from '../lazy-require.js';
 
 const v8 = lazyRequire<typeof V8>('node:v8');
+const perfHooks = lazyRequire<typeof PerfHooks>('node:perf_hooks');
 
 /** What the trimmer watches: the run's requests. */
 export interface Traffic {
@@ -41,21 +43,58 @@ export function trimWhenQuiet(traffic: Traffic, everyMs: number, collect: () => 
   return () => clearInterval(timer);
 }
 
+/** What boundHeapGrowth needs of V8; tests pass a fake. */
+export interface HeapControl {
+  setFlags(flags: string): void;
+  /** The young generation's size (both semi-spaces), in bytes. */
+  youngBytes(): number;
+  /** Calls `then` after collections (some of them, batched) until the returned stop is called. */
+  afterCollections(then: () => void): () => void;
+}
+
+/** The old space may grow this far past what is live before V8 collects it. */
+export const OLD_GROWTH_FLAG = '--heap-growing-percent=20';
+/** The young generation grows no further once it has reached this size (both semi-spaces). */
+export const YOUNG_BYTES = 4 * 1024 * 1024;
+export const YOUNG_STOP_FLAG = '--semi-space-growth-factor=1';
+
 /**
  * Keeps the heap near what is live while requests flow. V8 grows its young generation to 32 MB
  * under any steady load (it doubles it whenever as much has survived since the last growth as it
  * holds) and lets the old space reach about twice what is live before it collects, so a burst of
  * requests held capped at 110–135 MB when about 15 MB was live (bench/memory.js: 10,000 streaming
- * requests, 32 at a time). With the young generation kept at the size it has and the old space
- * let grow 20% past what is live, the same bench stays at 77–82 MB throughout. The price is more,
- * smaller collections: about 4% more of capped's CPU per request (medians of 5 runs, 1,646
- * against 1,576 µs). Both flags are read by V8 each time it sizes the heap, so setting them at
- * run time takes effect (test/integration/cli/heap-growth.test.ts, run on Node 20, 22 and 24).
+ * requests, 32 at a time). Here the old space is collected 20% past what is live, and the young
+ * generation's growth stops at 4 MB: the same bench stays at 74–84 MB throughout, and capped's CPU
+ * per request in the proxy bench is within noise of V8's defaults (four paired rows: +1% on
+ * average). Stopped at its first size (1–2 MB) it held 77–81 MB but cost 4–13% more CPU (more,
+ * smaller collections, more survivors promoted); stopped at 8 MB it came to 86–90 MB, against the
+ * 90 MB target. Both flags are read by V8 each time it sizes the heap, so setting them at run time
+ * takes effect (test/integration/cli/heap-growth.test.ts, run on Node 20, 22 and 24).
  */
-export const HEAP_FLAGS = ['--semi-space-growth-factor=1', '--heap-growing-percent=20'] as const;
+export function boundHeapGrowth(heap: HeapControl = v8Heap()): void {
+  heap.setFlags(OLD_GROWTH_FLAG);
+  if (heap.youngBytes() >= YOUNG_BYTES) return heap.setFlags(YOUNG_STOP_FLAG);
+  const stop = heap.afterCollections(() => {
+    if (heap.youngBytes() < YOUNG_BYTES) return;
+    heap.setFlags(YOUNG_STOP_FLAG);
+    stop();
+  });
+}
 
-export function boundHeapGrowth(setFlags: (flags: string) => void = (flags) => v8().setFlagsFromString(flags)): void {
-  for (const flag of HEAP_FLAGS) setFlags(flag);
+/** The real V8, its collections seen through perf_hooks' `gc` entries (observed only until stopped). */
+function v8Heap(): HeapControl {
+  return {
+    setFlags: (flags) => v8().setFlagsFromString(flags),
+    youngBytes: () =>
+      v8()
+        .getHeapSpaceStatistics()
+        .find((s) => s.space_name === 'new_space')?.space_size ?? 0,
+    afterCollections(then) {
+      const observer = new (perfHooks().PerformanceObserver)(then);
+      observer.observe({ entryTypes: ['gc'] });
+      return () => observer.disconnect();
+    },
+  };
 }
 
 let gc: (() => void) | null = null;
