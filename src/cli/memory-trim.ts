@@ -57,6 +57,8 @@ export const OLD_GROWTH_FLAG = '--heap-growing-percent=20';
 /** The young generation grows no further once it has reached this size (both semi-spaces). */
 export const YOUNG_BYTES = 4 * 1024 * 1024;
 export const YOUNG_STOP_FLAG = '--semi-space-growth-factor=1';
+/** V8's own values of both (Node 20, 22 and 24). */
+export const DEFAULT_FLAGS = ['--heap-growing-percent=0', '--semi-space-growth-factor=2'] as const;
 
 /**
  * Keeps the heap near what is live while requests flow. V8 grows its young generation to 32 MB
@@ -70,15 +72,28 @@ export const YOUNG_STOP_FLAG = '--semi-space-growth-factor=1';
  * smaller collections, more survivors promoted); stopped at 8 MB it came to 86–90 MB, against the
  * 90 MB target. Both flags are read by V8 each time it sizes the heap, so setting them at run time
  * takes effect (test/integration/cli/heap-growth.test.ts, run on Node 20, 22 and 24).
+ *
+ * Returns what puts V8's defaults back, for the end of the run: V8's compiled code carries a hash
+ * of its flags, and the compile cache written at exit with these set was rejected by every later
+ * process (which starts with the defaults), so each `capped` start compiled from source again.
  */
-export function boundHeapGrowth(heap: HeapControl = v8Heap()): void {
+export function boundHeapGrowth(heap: HeapControl = v8Heap()): () => void {
   heap.setFlags(OLD_GROWTH_FLAG);
-  if (heap.youngBytes() >= YOUNG_BYTES) return heap.setFlags(YOUNG_STOP_FLAG);
-  const stop = heap.afterCollections(() => {
-    if (heap.youngBytes() < YOUNG_BYTES) return;
-    heap.setFlags(YOUNG_STOP_FLAG);
-    stop();
-  });
+  let stop: (() => void) | null = null;
+  if (heap.youngBytes() >= YOUNG_BYTES) heap.setFlags(YOUNG_STOP_FLAG);
+  else {
+    stop = heap.afterCollections(() => {
+      if (heap.youngBytes() < YOUNG_BYTES) return;
+      heap.setFlags(YOUNG_STOP_FLAG);
+      stop?.();
+      stop = null;
+    });
+  }
+  return () => {
+    stop?.();
+    stop = null;
+    for (const flag of DEFAULT_FLAGS) heap.setFlags(flag);
+  };
 }
 
 /** The real V8, its collections seen through perf_hooks' `gc` entries (observed only until stopped). */

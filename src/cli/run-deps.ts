@@ -29,6 +29,9 @@ export interface RunDeps {
   signals: EventEmitter;
   spawn?: SpawnFn;
   prices?: PriceBook;
-  /** Keeps the process's heap small for a long run (memory-trim.ts); only the real CLI's process. */
-  boundHeap?: () => void;
+  /**
+   * Keeps the process's heap small for a long run (memory-trim.ts), returning what undoes it at
+   * the end of the run; only the real CLI's process.
+   */
+  boundHeap?: () => () => void;
 }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { boundHeapGrowth, OLD_GROWTH_FLAG, YOUNG_BYTES, YOUNG_STOP_FLAG, type HeapControl } from '../../../src/cli/memory-trim.js';
+import { boundHeapGrowth, DEFAULT_FLAGS, OLD_GROWTH_FLAG, YOUNG_BYTES, YOUNG_STOP_FLAG, type HeapControl } from '../../../src/cli/memory-trim.js';
 
 const BUILT = path.resolve(__dirname, '../../../dist/cli/memory-trim.js');
 
@@ -63,6 +63,15 @@ describe('boundHeapGrowth', () => {
     heap.collected();
     expect(heap.flags).toEqual([OLD_GROWTH_FLAG, YOUNG_STOP_FLAG]);
     expect(heap.watching).toBe(0);
+  });
+
+  it('what it returns puts V8’s defaults back, and stops watching collections if it still was', () => {
+    const { heap, control } = fakeHeap(1024 * 1024);
+    const unbound = boundHeapGrowth(control);
+    expect(heap.watching).toBe(1);
+    unbound();
+    expect(heap.watching).toBe(0);
+    expect(heap.flags).toEqual([OLD_GROWTH_FLAG, ...DEFAULT_FLAGS]);
   });
 
   it('a young generation already that large stops at once, with nothing watched', () => {

@@ -63,11 +63,15 @@ describe('capped run and its signal handlers', () => {
 });
 
 describe('capped run and its process', () => {
-  it('bounds the heap of the process it runs in once, through the dependency it is given (memory-trim.ts)', async () => {
+  it('bounds the heap of the process it runs in once, through the dependency it is given, and undoes it at the end (memory-trim.ts)', async () => {
     const d = deps(new EventEmitter());
-    let bounded = 0;
-    const code = await runCommand(['agent'], { policy: loadPolicy({ cwd: d.cwd, env: d.env }), record: null }, { ...d, boundHeap: () => bounded++ });
+    const calls: string[] = [];
+    const boundHeap = () => {
+      calls.push('bound');
+      return () => calls.push('unbound');
+    };
+    const code = await runCommand(['agent'], { policy: loadPolicy({ cwd: d.cwd, env: d.env }), record: null }, { ...d, boundHeap });
     expect(code).toBe(0);
-    expect(bounded).toBe(1);
+    expect(calls).toEqual(['bound', 'unbound']);
   });
 });
