@@ -3,7 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CHECKPOINT_IDLE_MS, CHECKPOINT_MAX_COMMITS, openSqliteDriver, syncFileOffLoop, type SyncFile } from '../../../src/ledger/sqlite-ledger.js';
+import {
+  CHECKPOINT_IDLE_MS,
+  CHECKPOINT_MAX_COMMITS,
+  MAX_SYNC_ROUNDS,
+  openSqliteDriver,
+  RESYNC_AFTER_COMMITS,
+  syncFileOffLoop,
+  type SyncFile,
+} from '../../../src/ledger/sqlite-ledger.js';
 import type { Driver } from '../../../src/ledger/driver.js';
 
 // The SQLite driver commits the writes of one event-loop turn in one transaction: nothing is on
@@ -136,6 +144,27 @@ describe('the SQLite driver', () => {
     expect(held.files).toHaveLength(2);
     held.finish[1]!();
     expect(dbBytes(file)).toBeGreaterThan(first + 5 * 10_000);
+  });
+
+  it('syncs again while more than RESYNC_AFTER_COMMITS commits came during the last sync, up to MAX_SYNC_ROUNDS syncs', async () => {
+    const { held, sync } = heldSync();
+    const { driver, file } = await open(sync);
+    const before = dbBytes(file);
+    await bigRows(driver, 0, CHECKPOINT_MAX_COMMITS);
+    let next = CHECKPOINT_MAX_COMMITS;
+    for (let round = 1; round < MAX_SYNC_ROUNDS; round++) {
+      // Commits go on during the sync: past RESYNC_AFTER_COMMITS of them, another sync, no checkpoint yet.
+      await bigRows(driver, next, RESYNC_AFTER_COMMITS + 1);
+      next += RESYNC_AFTER_COMMITS + 1;
+      held.finish[round - 1]!();
+      expect(held.files).toHaveLength(round + 1);
+      expect(dbBytes(file)).toBe(before);
+    }
+    // The last round checkpoints however many came during it.
+    await bigRows(driver, next, RESYNC_AFTER_COMMITS + 1);
+    held.finish[MAX_SYNC_ROUNDS - 1]!();
+    expect(held.files).toHaveLength(MAX_SYNC_ROUNDS);
+    expect(dbBytes(file)).toBeGreaterThan(before + CHECKPOINT_MAX_COMMITS * 10_000);
   });
 
   it('checkpoints with the real sync, which also answers for a WAL that is not there', async () => {
