@@ -12,24 +12,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeAnthropic } from '../test/fixtures/fake-anthropic.mjs';
 import { agentLine } from './agent-line.js';
+import { buildsToCompare } from './builds.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const AGENT = path.join(ROOT, 'bench/first-request-agent.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const WAIT_MS = Number(process.env.BENCH_AGENT_WAIT_MS ?? 1000);
-
-function parseArgs(argv) {
-  const builds = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--before' && argv[i + 1]) builds.push({ name: 'before', bin: path.resolve(argv[++i]) });
-    else {
-      console.error(`bench/first-request.js: unknown argument ${argv[i]}; usage: node bench/first-request.js [--before path/to/bin/capped.js]`);
-      process.exit(2);
-    }
-  }
-  builds.push({ name: 'after', bin: path.join(ROOT, 'bin/capped.js') });
-  return builds;
-}
 
 /** One `capped run` of the agent; resolves with its timings. */
 function once(bin, upstream, home) {
@@ -42,7 +30,7 @@ function once(bin, upstream, home) {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 
-const builds = parseArgs(process.argv.slice(2));
+const builds = buildsToCompare('first-request.js', process.argv.slice(2));
 const upstream = await startFakeAnthropic();
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-bench-first-'));
 try {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeAnthropic } from '../test/fixtures/fake-anthropic.mjs';
 import { agentLine } from './agent-line.js';
+import { buildsToCompare } from './builds.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const AGENT = path.join(ROOT, 'bench/memory-agent.js');
@@ -19,19 +20,6 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 // Then this long with no request, as when an agent waits on its model or its user.
 const idleSeconds = Number(process.env.BENCH_IDLE_S ?? 20);
 const TARGET_STREAMS_MB = 90;
-
-function parseArgs(argv) {
-  const builds = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--before' && argv[i + 1]) builds.push({ name: 'before', bin: path.resolve(argv[++i]) });
-    else {
-      console.error(`bench/memory.js: unknown argument ${argv[i]}; usage: node bench/memory.js [--before path/to/bin/capped.js]`);
-      process.exit(2);
-    }
-  }
-  builds.push({ name: 'after', bin: path.join(ROOT, 'bin/capped.js') });
-  return builds;
-}
 
 /** One `capped run` of the workload; resolves with what the agent measured. */
 async function measure(bin) {
@@ -52,7 +40,7 @@ async function measure(bin) {
 }
 
 const mb = (n) => n.toFixed(1).padStart(7);
-const builds = parseArgs(process.argv.slice(2));
+const builds = buildsToCompare('memory.js', process.argv.slice(2));
 console.log(
   `capped run memory: ${requests} streaming requests, ${concurrency} at a time, fake Anthropic on loopback; node ${process.version}; load average ${os
     .loadavg()

@@ -16,25 +16,11 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { buildsToCompare } from './builds.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const TIME = '/usr/bin/time';
 const hasTime = fs.existsSync(TIME);
-
-function builds(argv) {
-  const list = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--before' && argv[i + 1]) list.push({ name: 'before', bin: path.resolve(argv[++i]) });
-    else {
-      console.error(`bench/startup.js: unknown argument ${argv[i]}; usage: node bench/startup.js [--before path/to/bin/capped.js]`);
-      process.exit(2);
-    }
-  }
-  list.push({ name: 'after', bin: path.join(ROOT, 'bin/capped.js') });
-  return list;
-}
 
 const LEDGER_RUNS = Number(process.env.BENCH_LEDGER_RUNS ?? 400);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-bench-startup-'));
@@ -48,7 +34,7 @@ function envFor(name) {
 const rows = [{ label: 'node -e 0', argv: ['-e', '0'], env: envFor('node'), target: null }];
 /** Each build's bin and environment, for the ledger's seeding. */
 const ledgers = [];
-for (const build of builds(process.argv.slice(2))) {
+for (const build of buildsToCompare('startup.js', process.argv.slice(2))) {
   const env = envFor(build.name);
   ledgers.push({ bin: build.bin, env });
   const tag = (s) => `${s} (${build.name})`;
