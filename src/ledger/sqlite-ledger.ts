@@ -149,9 +149,10 @@ class SqliteDriver implements Driver {
   private syncThenCheckpoint(round: number): void {
     const before = this.commits;
     this.syncWal(this.walFile, () => {
-      if (!this.db.open) return void (this.syncing = false);
-      if (this.commits - before > RESYNC_AFTER_COMMITS && round + 1 < MAX_SYNC_ROUNDS) return this.syncThenCheckpoint(round + 1);
+      const more = this.commits - before > RESYNC_AFTER_COMMITS && round + 1 < MAX_SYNC_ROUNDS;
+      if (this.db.open && more) return this.syncThenCheckpoint(round + 1);
       this.syncing = false;
+      if (!this.db.open) return;
       // The checkpoint copies every commit so far, those made during the sync too.
       this.commits = 0;
       try {
