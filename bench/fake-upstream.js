@@ -9,7 +9,9 @@
 // Anthropic (test/fixtures/fake-anthropic.mjs), one instance per shape; direct and proxied
 // requests share it (the benchmark masks its per-request `msg_N` id):
 //  - plain:  no tool calls; output size follows the request's max_tokens (text: ~3 bytes a token,
-//            a stream has at most 20 content deltas, so a big max_tokens gives a few big events).
+//            a stream has at most 20 content deltas, so a big max_tokens gives a few big events;
+//            a request whose metadata.user_id is `deltas-N` gets N tokens a delta instead, the
+//            many small events of a real long answer).
 //  - events: the same, plus `toolCalls` tool_use blocks (3 small SSE events each) in every
 //            response, which gives a stream of many small events, the shape real agents see.
 //
@@ -42,7 +44,9 @@ function codeText(bytes) {
 
 // The client decides how much is generated, through max_tokens (the fixture caps output by it).
 const outputTokens = (body) => Number(body.max_tokens) || 1;
-const plain = await startFakeAnthropic({ outputTokens });
+// A request whose metadata.user_id is `deltas-N` is answered N tokens a delta, as real answers stream.
+const deltaTokens = (body) => Number(/^deltas-(\d+)$/.exec(body.metadata?.user_id ?? '')?.[1]) || undefined;
+const plain = await startFakeAnthropic({ outputTokens, deltaTokens });
 const events = await startFakeAnthropic({ outputTokens, toolCalls });
 
 const openaiOptions = { toolLoop: true, toolCalls: 1, toolCommand: codeText(options.openaiBigBytes ?? 450_000) };

@@ -32,7 +32,7 @@
 //   BENCH_SSE_N=500        small Anthropic streams per path (first byte)
 //   BENCH_PROVIDER_N=300   small streams per path for OpenAI Chat, OpenAI Responses, Gemini
 //   BENCH_WS_N=300         response.create messages per WebSocket
-//   BENCH_STREAM_N=10      1 MB streams per path;  BENCH_BIG_STREAM_N=4: 10 MB streams per path
+//   BENCH_STREAM_N=10      1 MB streams per path (each shape);  BENCH_BIG_STREAM_N=4: 10 MB streams per path
 //   BENCH_WARMUP=100       warm-up rounds (streams: 2)
 //   BENCH_BODY_KB=8        request body size (the prompt)
 //   BENCH_TOOL_CALLS=30    tool calls (Bash tool_use + tool_result) in each Anthropic request's history
@@ -222,12 +222,14 @@ function toolHistory() {
   return turns;
 }
 
-function messagesBody(maxTokens, stream) {
+/** An Anthropic request; `deltaTokens` asks the fake for that many tokens a delta (see fake-upstream.js). */
+function messagesBody(maxTokens, stream, deltaTokens) {
   return Buffer.from(
     JSON.stringify({
       model: MODEL,
       max_tokens: maxTokens,
       stream,
+      ...(deltaTokens ? { metadata: { user_id: `deltas-${deltaTokens}` } } : {}),
       system: 'You are a coding agent.',
       messages: [{ role: 'user', content: promptText() }, ...toolHistory()],
     }),
@@ -632,6 +634,18 @@ function casesOf() {
     body: messagesBody(Math.ceil(MB / 3), true),
     same: sameAnthropic,
   });
+  // The same megabyte as a real long answer streams it: a few tokens a delta, ~35,000 small events.
+  cases.push({
+    key: 'mb1d',
+    name: 'stream 1 MB in 10-token deltas (Anthropic), throughput',
+    provider: 'anthropic',
+    route: 'messages',
+    metric: 'throughput',
+    n: config.streamN,
+    big: true,
+    body: messagesBody(Math.ceil(MB / 3), true, 10),
+    same: sameAnthropic,
+  });
   if (config.bigStreamN > 0) {
     cases.push({
       key: 'mb10',
@@ -767,7 +781,7 @@ async function main() {
     .map(
       (s) =>
         `${s.label}: ${cases
-          .filter((c) => !c.big && cpu[s.name][c.key] !== undefined)
+          .filter((c) => cpu[s.name][c.key] !== undefined)
           .map((c) => `${c.key} ${(cpu[s.name][c.key] * 1000).toFixed(0)}`)
           .join(', ')}`,
     );
