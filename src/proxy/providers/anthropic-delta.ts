@@ -20,8 +20,13 @@ export function deltaTextLength(raw: Buffer): number | null {
   if (i === digits || i - digits > 6) return null;
   if (!bytesAt(raw, DELTA, i)) return null;
   i += DELTA.length;
-  const kind = KINDS.find((k) => bytesAt(raw, k, i));
-  if (!kind) return null;
+  let kind: Buffer | undefined;
+  for (const k of KINDS) {
+    if (!bytesAt(raw, k, i)) continue;
+    kind = k;
+    break;
+  }
+  if (kind === undefined) return null;
   const start = i + kind.length;
   const end = raw.length - SUFFIX.length;
   if (end < start || !bytesAt(raw, SUFFIX, end)) return null;

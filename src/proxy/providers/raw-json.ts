@@ -18,6 +18,7 @@ const SIMPLE_ESCAPES = new Set([...'"\\/bfnrt'].map((c) => c.charCodeAt(0)));
  * character rather than refused.
  */
 export function jsonStringLength(raw: Buffer, start: number, end: number): number | null {
+  if (end - start <= SHORT_BODY) return shortStringLength(raw, start, end);
   let length = isAscii(raw.subarray(start, end)) ? end - start : utf16Length(raw, start, end);
   // Every quote inside must be escaped: the first unescaped one ends the string.
   if (length === null || stringEnd(raw, start) !== end) return null;
@@ -34,6 +35,40 @@ export function jsonStringLength(raw: Buffer, start: number, end: number): numbe
     }
   }
   return length;
+}
+
+/**
+ * Bodies up to this many bytes are measured in one pass of plain JavaScript: for them the fixed
+ * cost of the native calls (isAscii, indexOf) is most of the work, and a long answer streams as
+ * thousands of deltas of a few words each (issue 11). Longer bodies take the native path.
+ */
+const SHORT_BODY = 256;
+
+/** jsonStringLength for a short body, in one pass; the same answers (tested against each other). */
+function shortStringLength(raw: Buffer, start: number, end: number): number | null {
+  if (raw[end] !== QUOTE) return null;
+  let units = 0;
+  let control = false;
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    const b = raw[i]!;
+    if (b === QUOTE) return null; // not escaped: the string ends before `end`
+    if (b === BACKSLASH) {
+      const next = i + 1 < end ? raw[i + 1]! : -1;
+      if (SIMPLE_ESCAPES.has(next)) i += 1;
+      else if (next === 0x75 && i + 6 <= end && isHex(raw, i + 2, i + 6)) i += 5;
+      else return null;
+      units++;
+    } else if (b < 0x80) {
+      units++;
+      if (b < 0x20) control = true;
+    } else {
+      ascii = false;
+      if (b >= 0xc0) units += b >= 0xf0 ? 2 : 1; // continuation bytes (0x80–0xbf) add nothing
+    }
+  }
+  // As on the native path: a raw control character is refused in non-ASCII text only.
+  return control && !ascii ? null : units;
 }
 
 function isHex(raw: Buffer, from: number, to: number): boolean {
@@ -73,5 +108,8 @@ export function stringEnd(raw: Buffer, start: number): number {
 
 /** Whether `raw` holds the bytes of `part` at `at`. */
 export function bytesAt(raw: Buffer, part: Buffer, at: number): boolean {
-  return at >= 0 && at + part.length <= raw.length && raw.compare(part, 0, part.length, at, at + part.length) === 0;
+  if (at < 0 || at + part.length > raw.length) return false;
+  // A loop, not Buffer.compare: the parts are a few dozen bytes, less than a native call costs.
+  for (let i = 0; i < part.length; i++) if (raw[at + i] !== part[i]) return false;
+  return true;
 }

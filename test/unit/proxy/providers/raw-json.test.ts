@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { bytesAt, jsonStringLength } from '../../../../src/proxy/providers/raw-json.js';
+import { randomText } from './raw-events.js';
+
+/** A JSON string body (what lies between the quotes) in an event-like buffer, and where it ends. */
+function framed(body: string): { raw: Buffer; start: number; end: number } {
+  const head = Buffer.from('data: {"text":"');
+  const raw = Buffer.concat([head, Buffer.from(body), Buffer.from('"}\n\n')]);
+  return { raw, start: head.length, end: head.length + Buffer.byteLength(body) };
+}
+
+const measure = (body: string): number | null => {
+  const { raw, start, end } = framed(body);
+  return jsonStringLength(raw, start, end);
+};
+
+describe('jsonStringLength: a JSON string measured from its bytes', () => {
+  // Bodies up to 256 bytes are measured by a JavaScript loop, longer ones by native calls; the
+  // lengths here fall on both sides of that line, and both must agree with JSON.parse.
+  it('counts what JSON.parse counts, for short and long bodies alike', () => {
+    for (let seed = 1; seed <= 400; seed++) {
+      const text = randomText(seed % 120, seed);
+      const body = JSON.stringify(text).slice(1, -1);
+      expect(measure(body), body).toBe(text.length);
+    }
+  });
+
+  it('refuses the same malformed bodies on both paths', () => {
+    const bad = ['a"b', 'a\\\\"b', '\\x', '\\u12', '\\u12G4', 'end\\', 'é\u0001'];
+    for (const b of bad) {
+      expect(measure(b), b).toBeNull();
+      expect(measure('y'.repeat(300) + b), `long ${b}`).toBeNull();
+      expect(measure(b + 'y'.repeat(300)), `long ${b}…`).toBeNull();
+    }
+  });
+
+  it('counts a raw control character in ASCII text as one character, on both paths', () => {
+    // A misbehaving upstream's tab: the native path counts ASCII without a byte loop.
+    expect(measure('a\tb')).toBe(3);
+    expect(measure(`a\tb${'y'.repeat(300)}`)).toBe(303);
+  });
+
+  it('refuses a body whose closing quote is not where the caller says', () => {
+    const { raw, start, end } = framed('abc');
+    expect(jsonStringLength(raw, start, end - 1)).toBeNull();
+    const long = framed('y'.repeat(300));
+    expect(jsonStringLength(long.raw, long.start, long.end - 1)).toBeNull();
+  });
+});
+
+describe('bytesAt', () => {
+  it('finds a part only where all of it lies inside the buffer', () => {
+    const raw = Buffer.from('event: ping\n\n');
+    expect(bytesAt(raw, Buffer.from('ping'), 7)).toBe(true);
+    expect(bytesAt(raw, Buffer.from('ping'), 6)).toBe(false);
+    expect(bytesAt(raw, Buffer.from('\n\n'), raw.length - 2)).toBe(true);
+    expect(bytesAt(raw, Buffer.from('\n\n\n'), raw.length - 2)).toBe(false);
+    expect(bytesAt(raw, Buffer.from('e'), -1)).toBe(false);
+  });
+});
