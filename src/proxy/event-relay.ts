@@ -121,8 +121,8 @@ export class EventRelay {
    */
   private forward(raws: Buffer[], last: boolean, out: Buffer[] = []): void {
     const { meter, hooks } = this.r;
-    // One reading an event (a reading is a copy): tool calls counted so far, then after each event.
-    let toolCalls = meter.reading().toolCalls;
+    // Tool calls counted so far, then after each event.
+    let toolCalls = meter.peek().toolCalls;
     for (let k = 0; k < raws.length; k++) {
       let forward = this.meterOne(raws, k, last);
       if (k === 0 && this.preSent > 0) {
@@ -131,9 +131,9 @@ export class EventRelay {
         this.preSent = 0;
         forward = null;
       }
-      const reading = meter.reading();
-      const gate = gateTools(meter, reading.toolCalls - toolCalls, hooks) ?? this.overLimit(reading);
-      toolCalls = reading.toolCalls;
+      const seen = meter.peek().toolCalls;
+      const gate = gateTools(meter, seen - toolCalls, hooks) ?? this.overLimit(meter.peek());
+      toolCalls = seen;
       if (typeof gate === 'string') return this.block(gate, out, raws.slice(k + 1));
       if (gate !== null) {
         this.waiting.push(...raws.slice(k + 1));
@@ -155,7 +155,7 @@ export class EventRelay {
     return forward;
   }
 
-  private overLimit(reading: MeterReading): string | null {
+  private overLimit(reading: Readonly<MeterReading>): string | null {
     const cut = this.bound.check(reading);
     if (cut !== null) this.cutting = true;
     return cut;
@@ -175,7 +175,7 @@ export class EventRelay {
     this.state = 'forwarding';
     if (!verdict.allowed) return this.block(verdict.message, [], this.waiting.splice(0));
     const out: Buffer[] = forward ? [forward] : [];
-    const gate = gateTools(this.r.meter, remaining, this.r.hooks) ?? this.overLimit(this.r.meter.reading());
+    const gate = gateTools(this.r.meter, remaining, this.r.hooks) ?? this.overLimit(this.r.meter.peek());
     if (typeof gate === 'string') return this.block(gate, out, this.waiting.splice(0));
     // The held event goes out with `out` now: the next hold must not send it a second time.
     if (gate !== null) return this.hold(gate, null, out);
@@ -212,7 +212,7 @@ export class EventRelay {
     for (let k = 0; k < raws.length; k++) {
       if (this.state === 'drained') return;
       for (const e of this.read(raws, k, last)) meter.event(e);
-      const reading = meter.reading();
+      const reading = meter.peek();
       const seen = Math.max(reading.usage.output ?? 0, hooks.outputTokens(reading.outputChars));
       if (reading.complete || seen > this.r.allowedOut) {
         this.state = 'drained';

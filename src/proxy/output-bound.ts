@@ -70,7 +70,7 @@ export class OutputBound {
   }
 
   /** The message to end the response with now, or null while it may go on. */
-  check(reading: MeterReading): string | null {
+  check(reading: Readonly<MeterReading>): string | null {
     const { hooks } = this;
     if (!this.inputSeen && reading.usage.input !== null) {
       this.inputSeen = true;

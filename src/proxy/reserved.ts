@@ -42,6 +42,10 @@ class UsageMeter implements Meter {
   reading(): MeterReading {
     return { ...this.r, usage: { ...this.r.usage } };
   }
+
+  peek(): Readonly<MeterReading> {
+    return this.r;
+  }
 }
 
 /** These routes stream no tool calls and have no output ceiling to cut at: their price is reserved whole. */

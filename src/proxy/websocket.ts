@@ -200,11 +200,11 @@ class WsSession {
     const message = this.serverMessage.add(frame);
     if (message && message.opcode === OP.text && current) {
       const text = message.data.toString('utf8');
-      const before = current.meter.reading().toolCalls;
+      const before = current.meter.peek().toolCalls;
       current.meter.message?.(text);
       if (current.blocked && this.overrun(current)) return;
-      if (!current.blocked && this.gateTools(current, current.meter.reading().toolCalls - before, frame)) return;
-      const cut = current.blocked ? null : current.bound.check(current.meter.reading());
+      if (!current.blocked && this.gateTools(current, current.meter.peek().toolCalls - before, frame)) return;
+      const cut = current.blocked ? null : current.bound.check(current.meter.peek());
       if (cut !== null) {
         // Only closing the connection stops the upstream generating: the agent reconnects.
         current.blocked = true;
@@ -224,7 +224,7 @@ class WsSession {
    * charged by estimate.
    */
   private overrun(current: InFlight): boolean {
-    const reading = current.meter.reading();
+    const reading = current.meter.peek();
     const seen = Math.max(reading.usage.output ?? 0, Math.ceil(reading.outputChars / CHARS_PER_TOKEN));
     if (reading.complete || seen <= current.admitted.allowedOut) return false;
     this.server.destroy();

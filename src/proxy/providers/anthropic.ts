@@ -107,6 +107,10 @@ class AnthropicMeter implements Meter {
     return { ...this.r, usage: { ...this.r.usage } };
   }
 
+  peek(): Readonly<MeterReading> {
+    return this.r;
+  }
+
   private block(value: unknown): void {
     const block = asRecord(value);
     if (!block) return;

@@ -138,6 +138,10 @@ class GeminiMeter implements Meter {
     return { ...this.r, usage: { ...this.r.usage } };
   }
 
+  peek(): Readonly<MeterReading> {
+    return this.r;
+  }
+
   private response(value: unknown): void {
     const res = asRecord(value);
     if (!res) {

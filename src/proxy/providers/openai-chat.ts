@@ -159,6 +159,10 @@ class OpenAIChatMeter implements Meter {
     return { ...this.r, usage: { ...this.r.usage } };
   }
 
+  peek(): Readonly<MeterReading> {
+    return this.r;
+  }
+
   /** A streamed delta or a whole message: its text, reasoning, refusal and tool calls. */
   private readMessage(m: Record<string, unknown>, choice: number, streamed: boolean): void {
     // Reasoning text is not sent by OpenAI itself; compatible servers name it `reasoning_content`

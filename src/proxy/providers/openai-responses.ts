@@ -150,6 +150,10 @@ class ResponsesMeter implements Meter {
     return { ...this.r, usage: { ...this.r.usage } };
   }
 
+  peek(): Readonly<MeterReading> {
+    return this.r;
+  }
+
   private data(text: string, eventName: string | null): void {
     if (text.trim() === '[DONE]') return;
     const msg = asRecord(tryParse(text));
