@@ -4,7 +4,7 @@ import { gateTools, send, type Held, type Relay, type RelayOutcome, type ToolVer
 import { SseFramer } from './sse-framer.js';
 import { joinBytes } from './shared-bytes.js';
 import { SseReader, type SseEvent } from './sse-reader.js';
-import type { MeterReading } from './providers/types.js';
+import type { MeterReading, RawEventStream } from './providers/types.js';
 
 /**
  * Where a relayed event stream is:
@@ -30,8 +30,8 @@ export class EventRelay {
   private cutting = false;
   /** Raw events that arrived while a tool call was held. */
   private readonly waiting: Buffer[] = [];
-  /** Bytes of the event not yet whole already sent on (a pass-through event, see passOn). */
-  private preSent = 0;
+  /** The pass-through event streaming on before it is whole, read by the meter as it passes (see passOn). */
+  private streaming: RawEventStream | null = null;
   /** The event not yet whole was looked at and must wait to be whole. */
   private mustWait = false;
   private readonly isHolding = (): boolean => this.state === 'holding';
@@ -56,6 +56,12 @@ export class EventRelay {
   private onData(chunk: Buffer): void {
     this.bytes += chunk.length;
     const raws = this.framer.push(chunk);
+    if (this.streaming && this.framer.skippingEvent) {
+      // More of the event streaming on (only in 'forwarding': nothing decides while it goes on).
+      this.streaming.push(chunk);
+      send(this.r, chunk, this.isHolding);
+      return;
+    }
     if (raws.length > 0) this.mustWait = false;
     if (this.ended) this.drain(raws, false);
     else if (this.state === 'holding') this.waiting.push(...raws);
@@ -68,19 +74,30 @@ export class EventRelay {
   /**
    * Sends on what has arrived of an event not yet whole when its name says the meter only reads
    * it (Provider.passThroughEvents): a multi-megabyte delta streams through instead of waiting to
-   * be whole. The meter still reads it once it is, before anything after it is decided.
+   * be whole. The framer lets go of its bytes and the meter reads them as they pass (issue 11:
+   * joining them once whole copied every byte again); the reading is complete once the event is,
+   * before anything after it is decided.
    */
   private passOn(): void {
-    const held = this.framer.heldLength();
-    if (held <= this.preSent || this.mustWait) return;
-    if (this.preSent === 0) {
-      const name = eventName(this.framer.head(64));
-      if (name === undefined) return; // its first line is not all there yet
-      this.mustWait = name === null || !this.r.provider.passThroughEvents?.has(name);
-      if (this.mustWait) return;
-    }
-    send(this.r, this.framer.held(this.preSent), this.isHolding);
-    this.preSent = held;
+    if (this.streaming || this.mustWait || this.framer.heldLength() === 0) return;
+    const name = eventName(this.framer.head(64));
+    if (name === undefined) return; // its first line is not all there yet
+    const stream = name !== null && this.r.provider.passThroughEvents?.has(name) ? this.r.meter.rawStream?.() : undefined;
+    this.mustWait = stream === undefined;
+    if (stream === undefined) return;
+    const held = this.framer.skipHeld();
+    for (const piece of held) stream.push(piece);
+    this.streaming = stream;
+    send(this.r, joinBytes(held), this.isHolding);
+  }
+
+  /** Meters the event that streamed on, now whole: from its pieces, or else read the usual way. */
+  private endStreaming(rest: Buffer, last: boolean): void {
+    const stream = this.streaming!;
+    this.streaming = null;
+    if (rest.length > 0) stream.push(rest);
+    if (!stream.end()) for (const e of this.reader.push(stream.bytes())) this.r.meter.event(e);
+    if (last) for (const e of this.reader.end()) this.r.meter.event(e);
   }
 
   private onClose(): RelayOutcome {
@@ -90,7 +107,8 @@ export class EventRelay {
       this.state = 'refused';
       if (!clientGone()) res.destroy();
     }
-    const rest = this.framer.end();
+    // A pass-through event cut off mid-way: the framer holds none of it, the stream all of it.
+    const rest = this.streaming ? EMPTY : this.framer.end();
     if (this.ended) {
       this.drain(rest ? [rest] : [], true);
     } else {
@@ -124,12 +142,14 @@ export class EventRelay {
     // Tool calls counted so far, then after each event.
     let toolCalls = meter.peek().toolCalls;
     for (let k = 0; k < raws.length; k++) {
-      let forward = this.meterOne(raws, k, last);
-      if (k === 0 && this.preSent > 0) {
-        // Started already (a pass-through event): the rest of it goes out whatever follows.
-        out.push(raws[0]!.subarray(this.preSent));
-        this.preSent = 0;
+      let forward: Buffer | null;
+      if (k === 0 && this.streaming) {
+        // The rest of a pass-through event already started: it goes out whatever follows.
+        this.endStreaming(raws[0]!, last && raws.length === 1);
+        out.push(raws[0]!);
         forward = null;
+      } else {
+        forward = this.meterOne(raws, k, last);
       }
       const seen = meter.peek().toolCalls;
       const gate = gateTools(meter, seen - toolCalls, hooks) ?? this.overLimit(meter.peek());
@@ -235,3 +255,5 @@ function eventName(head: Buffer): string | null | undefined {
   if (end === -1) return text.length < 64 ? undefined : null;
   return text.slice(6, end).trim();
 }
+
+const EMPTY = Buffer.alloc(0);

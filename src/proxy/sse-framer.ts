@@ -1,5 +1,8 @@
 const LF = 0x0a;
 const CR = 0x0d;
+const EMPTY = Buffer.alloc(0);
+/** An event end (a blank line) is at most 4 bytes: at most 3 of them can lie before a chunk's start. */
+const KEEP = 3;
 
 /**
  * Splits a raw SSE byte stream into whole events (each with its terminating blank line), so the
@@ -15,7 +18,37 @@ export class SseFramer {
   private parts: Buffer[] = [];
   private partsBytes = 0;
 
+  /** The event not yet whole was let go of (skipHeld): only its end is looked for. */
+  private skipping = false;
+  /** The last bytes of the event let go of (the first keptLength), for an end that begins in one chunk and ends in the next. */
+  private readonly kept = Buffer.alloc(KEEP);
+  private keptLength = 0;
+
+  /** Whether an event let go of by skipHeld has not ended yet. */
+  get skippingEvent(): boolean {
+    return this.skipping;
+  }
+
+  /**
+   * Lets go of the event not yet whole (a pass-through event the caller reads as it streams on):
+   * returns its bytes held so far and keeps none of its bytes from now on, only looking for its
+   * end. Until it ends push returns nothing; then the first buffer push returns is the rest of
+   * that event (possibly empty), followed by whole events as usual.
+   */
+  skipHeld(): Buffer[] {
+    const held = [this.pending, ...this.parts];
+    this.keptLength = 0;
+    for (const b of held) this.keep(b);
+    this.pending = EMPTY;
+    this.parts = [];
+    this.partsBytes = 0;
+    this.scanFrom = 0;
+    this.skipping = true;
+    return held;
+  }
+
   push(chunk: Buffer): Buffer[] {
+    if (this.skipping) return this.pushSkipped(chunk);
     // A chunk without any line end cannot finish an event (JSON escapes its newlines): keep it
     // aside instead of copying everything held so far on every chunk of a multi-megabyte event.
     if (this.pending.length > 0 && chunk.indexOf(LF) === -1 && chunk.indexOf(CR) === -1) {
@@ -64,8 +97,31 @@ export class SseFramer {
     return events;
   }
 
-  /** The bytes of an unterminated last event, if any. */
+  /** A chunk while an event let go of goes on: see skipHeld. */
+  private pushSkipped(chunk: Buffer): Buffer[] {
+    const end = skippedEventEnd(this.kept.subarray(0, this.keptLength), chunk);
+    if (end === -1) {
+      this.keep(chunk);
+      return [];
+    }
+    this.skipping = false;
+    this.keptLength = 0;
+    return [chunk.subarray(0, end), ...this.frame(chunk, end, end)];
+  }
+
+  /** Keeps the last KEEP bytes of those kept and `more`, in place (called for every chunk of a long event). */
+  private keep(more: Buffer): void {
+    const fromMore = Math.min(KEEP, more.length);
+    const fromKept = Math.min(this.keptLength, KEEP - fromMore);
+    this.kept.copyWithin(0, this.keptLength - fromKept, this.keptLength);
+    for (let i = 0; i < fromMore; i++) this.kept[fromKept + i] = more[more.length - fromMore + i]!;
+    this.keptLength = fromKept + fromMore;
+  }
+
+  /** The bytes of an unterminated last event, if any (none of an event let go of: the caller has them). */
   end(): Buffer | null {
+    this.skipping = false;
+    this.keptLength = 0;
     const rest = this.parts.length > 0 ? Buffer.concat([this.pending, ...this.parts]) : this.pending;
     this.parts = [];
     this.partsBytes = 0;
@@ -82,18 +138,14 @@ export class SseFramer {
   /** The first `n` held bytes (or fewer) of the event not yet whole. */
   head(n: number): Buffer {
     if (this.pending.length >= n || this.parts.length === 0) return this.pending.subarray(0, n);
-    return Buffer.concat([this.pending, ...this.parts]).subarray(0, n);
-  }
-
-  /** The held bytes of the event not yet whole, from offset `from` (without joining the rest). */
-  held(from = 0): Buffer {
-    const pieces: Buffer[] = [];
-    let at = 0;
-    for (const b of [this.pending, ...this.parts]) {
-      if (at + b.length > from) pieces.push(b.subarray(Math.max(0, from - at)));
-      at += b.length;
+    // Only as many parts as the first n bytes need: the rest may be megabytes.
+    const first = [this.pending];
+    let have = this.pending.length;
+    for (let i = 0; i < this.parts.length && have < n; i++) {
+      first.push(this.parts[i]!);
+      have += this.parts[i]!.length;
     }
-    return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+    return Buffer.concat(first).subarray(0, n);
   }
 }
 
@@ -155,4 +207,17 @@ class EventEnds {
 /** Where the first event that ends in `chunk` read on its own ends, or -1. */
 function firstEventEnd(chunk: Buffer): number {
   return new EventEnds(chunk, 0).next();
+}
+
+/**
+ * Where, in `chunk`, an event ends whose last bytes so far were `kept` (no end lies in them);
+ * -1 when it does not end there.
+ */
+function skippedEventEnd(kept: Buffer, chunk: Buffer): number {
+  // An end begun in `kept` (a line end there) finishes within the chunk's first bytes.
+  if (kept.includes(LF) || kept.includes(CR)) {
+    const straddling = new EventEnds(Buffer.concat([kept, chunk.subarray(0, KEEP)]), 0).next();
+    if (straddling !== -1) return Math.max(0, straddling - kept.length);
+  }
+  return firstEventEnd(chunk);
 }

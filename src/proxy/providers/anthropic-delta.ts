@@ -1,3 +1,4 @@
+import type { DeltaLayout } from './raw-delta-stream.js';
 import { bytesAt, jsonStringLength } from './raw-json.js';
 
 /**
@@ -13,27 +14,34 @@ import { bytesAt, jsonStringLength } from './raw-json.js';
  * (or a `thinking_delta` with `thinking`, an `input_json_delta` with `partial_json`).
  */
 export function deltaTextLength(raw: Buffer): number | null {
+  const start = bodyStart(raw);
+  const end = raw.length - SUFFIX.length;
+  if (start === null || end < start || !bytesAt(raw, SUFFIX, end)) return null;
+  return jsonStringLength(raw, start, end);
+}
+
+/** Where the delta's text starts, after `…"text":"` (or thinking, partial_json); null when not in the layout. */
+function bodyStart(raw: Buffer): number | null {
   if (!bytesAt(raw, PREFIX, 0)) return null;
   let i = PREFIX.length;
   const digits = i;
   while (i < raw.length && raw[i]! >= 0x30 && raw[i]! <= 0x39) i++;
-  if (i === digits || i - digits > 6) return null;
+  if (i === digits || i - digits > MAX_INDEX_DIGITS) return null;
   if (!bytesAt(raw, DELTA, i)) return null;
   i += DELTA.length;
-  let kind: Buffer | undefined;
-  for (const k of KINDS) {
-    if (!bytesAt(raw, k, i)) continue;
-    kind = k;
-    break;
-  }
-  if (kind === undefined) return null;
-  const start = i + kind.length;
-  const end = raw.length - SUFFIX.length;
-  if (end < start || !bytesAt(raw, SUFFIX, end)) return null;
-  return jsonStringLength(raw, start, end);
+  for (const kind of KINDS) if (bytesAt(raw, kind, i)) return i + kind.length;
+  return null;
 }
 
 const PREFIX = Buffer.from('event: content_block_delta\ndata: {"type":"content_block_delta","index":');
 const DELTA = Buffer.from(',"delta":{"type":"');
 const KINDS = ['text_delta","text":"', 'thinking_delta","thinking":"', 'input_json_delta","partial_json":"'].map((k) => Buffer.from(k));
 const SUFFIX = Buffer.from('"}}\n\n');
+const MAX_INDEX_DIGITS = 6;
+
+/** The same layout for a delta read as it streams through (RawDeltaStream): the text ends the event. */
+export const deltaLayout: DeltaLayout = {
+  headBytes: PREFIX.length + MAX_INDEX_DIGITS + DELTA.length + Math.max(...KINDS.map((k) => k.length)),
+  bodyStart,
+  tailOk: (after) => after.length === SUFFIX.length && bytesAt(after, SUFFIX, 0),
+};

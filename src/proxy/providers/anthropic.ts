@@ -1,11 +1,12 @@
-import { deltaTextLength } from './anthropic-delta.js';
+import { deltaLayout, deltaTextLength } from './anthropic-delta.js';
+import { RawDeltaStream } from './raw-delta-stream.js';
 import { anthropicCacheHints, anthropicMinCacheTokens } from './cache-hints.js';
 import { anthropicToolSteps } from './tool-history.js';
 import { anthropicCounting } from './counting.js';
 import type { SseEvent } from '../sse-reader.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
 import { compact, lastWhere, toolCall, withBodyModel, withoutNamedTools } from './request-edits.js';
-import { emptyReading, type Meter, type MeterReading, type Provider, type RequestKind } from './types.js';
+import { emptyReading, type Meter, type MeterReading, type Provider, type RawEventStream, type RequestKind } from './types.js';
 
 /** Smallest thinking budget Anthropic accepts; below it thinking must be turned off. */
 const MIN_THINKING_BUDGET = 1024;
@@ -59,6 +60,13 @@ class AnthropicMeter implements Meter {
     if (chars === null) return false;
     this.r.outputChars += chars;
     return true;
+  }
+
+  /** A content delta streaming through in pieces, counted the same way as they pass. */
+  rawStream(): RawEventStream {
+    return new RawDeltaStream(deltaLayout, (chars) => {
+      this.r.outputChars += chars;
+    });
   }
 
   event(e: SseEvent): 'forward' {

@@ -1,9 +1,10 @@
-import { responsesDeltaLength } from './responses-delta.js';
+import { RawDeltaStream } from './raw-delta-stream.js';
+import { deltaLayout, responsesDeltaLength } from './responses-delta.js';
 import type { SseEvent } from '../sse-reader.js';
 import { openaiResponsesToolSteps } from './tool-history.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
 import { compact, toolCall, withBodyModel, withoutNamedTools } from './request-edits.js';
-import { emptyReading, type Meter, type MeterReading, type Provider, type RequestKind, type ToolCall } from './types.js';
+import { emptyReading, type Meter, type MeterReading, type Provider, type RawEventStream, type RequestKind, type ToolCall } from './types.js';
 
 /**
  * OpenAI Responses API (`POST /v1/responses`), the wire format Codex CLI speaks, over HTTP (JSON or
@@ -53,6 +54,7 @@ const DELTA_EVENTS = new Set([
   'response.code_interpreter_call_code.delta',
   'response.mcp_call_arguments.delta',
 ]);
+const DELTA_LAYOUT = deltaLayout(DELTA_EVENTS);
 
 /** OpenAI error `type` and `code` by HTTP status. */
 const ERROR_KINDS: Record<number, { type: string; code: string | null }> = {
@@ -124,6 +126,12 @@ class ResponsesMeter implements Meter {
     if (chars === null) return false;
     this.r.outputChars += chars;
     return true;
+  }
+
+  rawStream(): RawEventStream {
+    return new RawDeltaStream(DELTA_LAYOUT, (chars) => {
+      this.r.outputChars += chars;
+    });
   }
 
   event(e: SseEvent): 'forward' {

@@ -113,3 +113,121 @@ export function bytesAt(raw: Buffer, part: Buffer, at: number): boolean {
   for (let i = 0; i < part.length; i++) if (raw[at + i] !== part[i]) return false;
   return true;
 }
+
+/**
+ * Measures a JSON string body that arrives in pieces (a delta streaming through the proxy in many
+ * reads) as jsonStringLength measures it whole, without joining the pieces: feed it each piece
+ * from the body's first byte on, and it stops at the closing quote. One difference: a raw control
+ * character is refused only in a non-ASCII stretch between escapes, not anywhere in non-ASCII text
+ * (malformed input either way; a JSON parser refuses both).
+ */
+export class JsonStringScan {
+  /** UTF-16 code units read so far. */
+  units = 0;
+  /** 'open' while the string goes on, 'closed' once its quote was read, 'bad' when it is not a JSON string. */
+  state: 'open' | 'closed' | 'bad' = 'open';
+  /** An escape a piece ended in the middle of, as read so far (the backslash first). */
+  private escape = '';
+
+  bad(): boolean {
+    return this.state === 'bad';
+  }
+
+  /** Reads `piece` from `from`: where the byte after the closing quote is, or -1 (the string goes on, or is bad). */
+  feed(piece: Buffer, from = 0): number {
+    if (this.state !== 'open') return -1;
+    const i = this.escape === '' ? from : this.finishEscape(piece, from);
+    if (i === -1) return -1;
+    let quote = piece.indexOf(QUOTE, i);
+    let slash = piece.indexOf(BACKSLASH, i);
+    let escapeBytes = 0; // bytes of the escapes inside [i, at) beyond the one unit each counts for
+    for (let at = i; ;) {
+      if (quote !== -1 && quote < at) quote = piece.indexOf(QUOTE, at);
+      if (slash !== -1 && slash < at) slash = piece.indexOf(BACKSLASH, at);
+      if (slash === -1 || (quote !== -1 && quote < slash)) {
+        const end = quote === -1 ? piece.length : quote;
+        if (!this.count(piece, i, end, escapeBytes)) return -1;
+        if (quote === -1) return -1;
+        this.state = 'closed';
+        return quote + 1;
+      }
+      const length = escapeLength(piece, slash);
+      if (length === null) {
+        this.state = 'bad';
+        return -1;
+      }
+      if (slash + length > piece.length) {
+        // The piece ends inside this escape: keep its bytes for the next piece.
+        if (!this.count(piece, i, slash, escapeBytes)) return -1;
+        this.escape = piece.toString('latin1', slash);
+        return -1;
+      }
+      escapeBytes += length - 1;
+      at = slash + length;
+    }
+  }
+
+  /** Counts raw[from, to), escapes inside it taking `escapeBytes` more bytes than units. */
+  private count(raw: Buffer, from: number, to: number, escapeBytes: number): boolean {
+    let length: number | null;
+    if (to - from <= SHORT_BODY) length = shortLength(raw, from, to);
+    else length = isAscii(raw.subarray(from, to)) ? to - from : utf16Length(raw, from, to);
+    if (length === null) {
+      this.state = 'bad';
+      return false;
+    }
+    this.units += length - escapeBytes;
+    return true;
+  }
+
+  /** Completes an escape a piece ended inside of: where reading goes on, or -1. */
+  private finishEscape(piece: Buffer, from: number): number {
+    const have = this.escape.length;
+    const joined = Buffer.concat([Buffer.from(this.escape, 'latin1'), piece.subarray(from, from + 6)]);
+    const length = escapeLength(joined, 0);
+    if (length === null) {
+      this.state = 'bad';
+      return -1;
+    }
+    if (length > joined.length) {
+      this.escape = joined.toString('latin1');
+      return -1;
+    }
+    this.escape = '';
+    this.units += 1;
+    return from + length - have;
+  }
+}
+
+/**
+ * Bytes of the escape at raw[at] (a backslash): 2 for `\n` and the like, 6 for `\u00e9`, more than
+ * what is left when the buffer ends inside it (7 when even its letter is missing), null when it is
+ * not an escape JSON allows.
+ */
+function escapeLength(raw: Buffer, at: number): number | null {
+  if (at + 1 >= raw.length) return 7;
+  const next = raw[at + 1]!;
+  if (SIMPLE_ESCAPES.has(next)) return 2;
+  if (next !== 0x75) return null;
+  const end = Math.min(raw.length, at + 6);
+  if (!isHex(raw, at + 2, end)) return null;
+  return end === at + 6 ? 6 : 7;
+}
+
+/** Units in a short stretch raw[from, to) (escape bytes one each), by jsonStringLength's rule for control characters. */
+function shortLength(raw: Buffer, from: number, to: number): number | null {
+  let units = 0;
+  let control = false;
+  let ascii = true;
+  for (let i = from; i < to; i++) {
+    const b = raw[i]!;
+    if (b < 0x80) {
+      units++;
+      if (b < 0x20) control = true;
+    } else {
+      ascii = false;
+      if (b >= 0xc0) units += b >= 0xf0 ? 2 : 1;
+    }
+  }
+  return control && !ascii ? null : units;
+}

@@ -1,3 +1,4 @@
+import type { DeltaLayout } from './raw-delta-stream.js';
 import { bytesAt, jsonStringLength, stringEnd } from './raw-json.js';
 
 const EVENT = Buffer.from('event: ');
@@ -21,6 +22,15 @@ const OPEN_ARRAY = 0x5b;
  * array opened before it sends the event the ordinary way. What follows the string is not read.
  */
 export function responsesDeltaLength(raw: Buffer, types: ReadonlySet<string>): number | null {
+  const head = deltaHead(raw, types);
+  // One data line, one event: the only line ends are the event's own last two.
+  if (head === null || !bytesAt(raw, END, raw.length - END.length) || raw.indexOf(LF, head.typeAt) !== raw.length - 2) return null;
+  const end = stringEnd(raw, head.start);
+  return end === -1 ? null : jsonStringLength(raw, head.start, end);
+}
+
+/** Where the event's type and its delta's string start; null when the event is not in the layout. */
+function deltaHead(raw: Buffer, types: ReadonlySet<string>): { typeAt: number; start: number } | null {
   if (!bytesAt(raw, EVENT, 0)) return null;
   const nameEnd = raw.indexOf(LF, EVENT.length);
   if (nameEnd === -1 || nameEnd - EVENT.length > 64) return null;
@@ -28,14 +38,28 @@ export function responsesDeltaLength(raw: Buffer, types: ReadonlySet<string>): n
   if (!types.has(name) || !bytesAt(raw, DATA, nameEnd)) return null;
   const typeAt = nameEnd + DATA.length;
   if (raw.toString('latin1', typeAt, typeAt + name.length) !== name || raw[typeAt + name.length] !== 0x22) return null;
-  // One data line, one event: the only line ends are the event's own last two.
-  if (!bytesAt(raw, END, raw.length - END.length) || raw.indexOf(LF, typeAt) !== raw.length - 2) return null;
   const key = raw.indexOf(DELTA_KEY, typeAt);
   if (key === -1) return null;
   if (opensBefore(raw, OPEN_OBJECT, typeAt, key) || opensBefore(raw, OPEN_ARRAY, typeAt, key)) return null;
-  const start = key + DELTA_KEY.length;
-  const end = stringEnd(raw, start);
-  return end === -1 ? null : jsonStringLength(raw, start, end);
+  return { typeAt, start: key + DELTA_KEY.length };
+}
+
+/**
+ * The same layout for a delta read as it streams through (RawDeltaStream). Its `delta` key must
+ * have arrived with the event's first kilobyte (else the event is read the usual way, whole), and
+ * no line may end between the type and the event's own end.
+ */
+export function deltaLayout(types: ReadonlySet<string>): DeltaLayout {
+  return {
+    headBytes: 1024,
+    bodyStart: (head) => {
+      const at = deltaHead(head, types);
+      if (at === null) return null;
+      const lf = head.indexOf(LF, at.typeAt);
+      return lf !== -1 && lf < at.start ? null : at.start;
+    },
+    tailOk: (after, lineEndInString) => !lineEndInString && after.indexOf(LF) === after.length - 2 && bytesAt(after, END, after.length - END.length),
+  };
 }
 
 /** An object or array opened between `from` and `key`: the key found may be a nested one. */

@@ -55,6 +55,11 @@ export interface Meter {
    * delta): true when it did, and the event is not read as text; false to read it the usual way.
    */
   rawEvent?(raw: Buffer): boolean;
+  /**
+   * Meters a raw SSE event that streams through in pieces before it is whole (one of the
+   * provider's passThroughEvents), when the provider can read it from its bytes.
+   */
+  rawStream?(): RawEventStream;
   /** A copy of what was read so far, for callers that keep it. */
   reading(): MeterReading;
   /**
@@ -62,6 +67,16 @@ export interface Meter {
    * every event, and a copy each time was a measurable part of a long answer's cost (issue 11).
    */
   peek(): Readonly<MeterReading>;
+}
+
+/** One raw SSE event read as its pieces pass (Meter.rawStream). */
+export interface RawEventStream {
+  /** The event's next bytes, from its first on. */
+  push(piece: Buffer): void;
+  /** Once the event is whole: true when it was metered from its pieces; false to read bytes() the usual way. */
+  end(): boolean;
+  /** The event's bytes, joined. */
+  bytes(): Buffer;
 }
 
 export interface ErrorBody {
@@ -137,7 +152,7 @@ export interface Provider {
   /**
    * SSE event names (the `event:` line) whose events its meter only reads: never dropped,
    * replaced, a tool call or the end of usage. Their bytes go to the client as they arrive, before
-   * the event is whole (the meter reads the whole event once it is).
+   * the event is whole, read by the meter's rawStream as they pass (without one, they wait).
    */
   readonly passThroughEvents?: ReadonlySet<string>;
   /** An error response in this provider's own shape. */

@@ -47,7 +47,8 @@ class FakeUpstream extends EventEmitter {
 /** The client's response, in memory: what was written, and how it ended. */
 class FakeResponse extends EventEmitter {
   status = 0;
-  readonly writes: string[] = [];
+  /** Bytes as written: a character may be split between two writes. */
+  readonly writes: Buffer[] = [];
   ended = false;
   destroyed = false;
   writeHead(status: number): this {
@@ -55,7 +56,7 @@ class FakeResponse extends EventEmitter {
     return this;
   }
   write(data: Buffer | string): boolean {
-    this.writes.push(data.toString());
+    this.writes.push(Buffer.from(data));
     return true;
   }
   end(): void {
@@ -65,7 +66,7 @@ class FakeResponse extends EventEmitter {
     this.destroyed = true;
   }
   get body(): string {
-    return this.writes.join('');
+    return Buffer.concat(this.writes).toString();
   }
 }
 
@@ -232,6 +233,43 @@ describe('EventRelay pass-through events', () => {
     expect(outcome.reading.usage.output).toBe(42);
   });
 
+  it('meters a delta streaming through in many chunks from its pieces: escapes and characters split across chunks', async () => {
+    const { upstream, res, done } = relay(anthropic);
+    const text = 'line "one"\n\tété 中文 😀 \\ '.repeat(3_000);
+    const delta = sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text } });
+    upstream.send(START + delta + END, 997);
+    upstream.finish();
+    const outcome = await done;
+    expect(res.body).toBe(START + delta + END);
+    expect(outcome.reading.outputChars).toBe(text.length);
+    expect(outcome.reading.malformed).toBe(0);
+  });
+
+  it('a delta not laid out as the meter reads bytes still streams through, and is read the usual way once whole', async () => {
+    const { upstream, res, done } = relay(anthropic);
+    // Keys in another order: the event is read as JSON once whole.
+    const delta = `event: content_block_delta\ndata: ${JSON.stringify({ index: 0, type: 'content_block_delta', delta: { text: 'z'.repeat(50_000), type: 'text_delta' } })}\n\n`;
+    upstream.send(START + delta.slice(0, 20_000));
+    expect(res.body).toBe(START + delta.slice(0, 20_000));
+    upstream.send(delta.slice(20_000) + END, 7);
+    upstream.finish();
+    const outcome = await done;
+    expect(res.body).toBe(START + delta + END);
+    expect(outcome.reading.outputChars).toBe(50_000);
+  });
+
+  it('a stream cut inside a delta that streams through: its bytes are passed on, the cut event counts as unreadable', async () => {
+    const { upstream, res, done } = relay(anthropic);
+    const delta = sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'q'.repeat(30_000) } });
+    upstream.send(START + delta.slice(0, 25_000), 5);
+    upstream.close();
+    const outcome = await done;
+    expect(res.body).toBe(START + delta.slice(0, 25_000));
+    expect(res.destroyed).toBe(true);
+    expect(outcome.reading.complete).toBe(false);
+    expect(outcome.reading.malformed).toBe(1);
+  });
+
   it('holds back an event that may carry a tool call until it is whole', () => {
     const { upstream, res } = relay(anthropic, () => ({ allowed: false, message: 'capped: no more actions' }));
     upstream.send(START);
@@ -273,7 +311,7 @@ describe('EventRelay and a client that stops reading', () => {
     // A client whose socket buffer is full (every write asks the relay to wait), then hangs up.
     const res = new FakeResponse();
     res.write = (data: Buffer | string): boolean => {
-      res.writes.push(data.toString());
+      res.writes.push(Buffer.from(data));
       return false;
     };
     let gone = false;

@@ -1,0 +1,93 @@
+import { JsonStringScan } from './raw-json.js';
+import type { RawEventStream } from './types.js';
+
+const LF = 0x0a;
+/** Bytes after a delta's string that are kept to check how the event ends; past this it is read the usual way. */
+const MAX_AFTER = 4096;
+
+/** How a provider lays out its delta events, for RawDeltaStream. */
+export interface DeltaLayout {
+  /** Bytes of an event's start that bodyStart needs at most (it gets fewer when the event is shorter). */
+  readonly headBytes: number;
+  /** Where the delta's string body starts in `head`, an event's first bytes; null when the event is not laid out so. */
+  bodyStart(head: Buffer): number | null;
+  /**
+   * Whether `after` (the event from its string's closing quote to its end) ends the event as the
+   * layout does; `lineEndInString`: the string held a raw line feed.
+   */
+  tailOk(after: Buffer, lineEndInString: boolean): boolean;
+}
+
+/**
+ * Meters a delta event that streams through the proxy in pieces (a pass-through event): its
+ * string's length is read as the pieces pass, so they are never joined (issue 11: joining a
+ * multi-megabyte delta copied every byte once more, and the copies kept the collector busy). Only
+ * references to the pieces are kept, for an event that turns out not to be laid out as expected,
+ * which is then read the usual way from bytes().
+ */
+export class RawDeltaStream implements RawEventStream {
+  private readonly pieces: Buffer[] = [];
+  private seen = 0;
+  private scan: JsonStringScan | null = null;
+  private failed = false;
+  private lineEndInString = false;
+  private readonly after: Buffer[] = [];
+  private afterBytes = 0;
+
+  constructor(
+    private readonly layout: DeltaLayout,
+    private readonly counted: (units: number) => void,
+  ) {}
+
+  push(piece: Buffer): void {
+    this.pieces.push(piece);
+    this.seen += piece.length;
+    if (this.failed) return;
+    if (this.scan !== null) this.read(piece, 0);
+    else if (this.seen >= this.layout.headBytes) this.start();
+  }
+
+  end(): boolean {
+    if (this.scan === null && !this.failed) this.start();
+    if (this.failed || this.scan?.state !== 'closed') return false;
+    const after = this.after.length === 1 ? this.after[0]! : Buffer.concat(this.after);
+    if (!this.layout.tailOk(after, this.lineEndInString)) return false;
+    this.counted(this.scan.units);
+    return true;
+  }
+
+  bytes(): Buffer {
+    return this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces);
+  }
+
+  /** Finds the string's start in the event's first bytes and reads on from there. */
+  private start(): void {
+    const head = this.bytes();
+    const at = this.layout.bodyStart(head);
+    if (at === null) {
+      this.failed = true;
+      return;
+    }
+    this.scan = new JsonStringScan();
+    this.read(head, at);
+  }
+
+  /** Reads `buf` from `from`: the string while it goes on, then what follows it. */
+  private read(buf: Buffer, from: number): void {
+    const scan = this.scan!;
+    if (scan.state === 'open') {
+      const end = scan.feed(buf, from);
+      if (scan.bad()) {
+        this.failed = true;
+        return;
+      }
+      const lf = buf.indexOf(LF, from);
+      if (lf !== -1 && (end === -1 || lf < end)) this.lineEndInString = true;
+      if (end === -1) return;
+      from = end - 1; // what follows starts at the closing quote
+    }
+    this.afterBytes += buf.length - from;
+    if (this.afterBytes > MAX_AFTER) this.failed = true;
+    else this.after.push(buf.subarray(from));
+  }
+}
