@@ -1,6 +1,6 @@
 import type { calcPrice as genaiCalcPrice, ModelPrice } from '@pydantic/genai-prices';
 import { usdToNano, type Nano } from '../budget/money.js';
-import { lazyRequire } from '../lazy-require.js';
+import { lazyRequireOneByte } from '../lazy-require.js';
 import type { Quote } from '../budget/types.js';
 
 /** Token counts as a provider bills them; `input` excludes cache reads and writes. */
@@ -15,7 +15,7 @@ export interface BillableUsage {
 
 export type CalcPrice = typeof genaiCalcPrice;
 
-const genaiPrices = lazyRequire<{ calcPrice: CalcPrice }>('@pydantic/genai-prices');
+const genaiPrices = lazyRequireOneByte<{ calcPrice: CalcPrice }>('@pydantic/genai-prices');
 
 /**
  * genai-prices' `calcPrice`, loaded on the first price asked for: its data is most of a megabyte
