@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
+import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
 
@@ -34,11 +34,22 @@ export function lazyRequireOneByte<T>(specifier: string): () => T {
 }
 
 function loadOneByte(file: string): unknown {
+  const cached = require.cache[file];
+  if (cached) return cached.exports;
   const source = oneByteSource(fs.readFileSync(file, 'utf8'));
-  const module = { exports: {} as unknown };
-  // Compiled as Node compiles a CommonJS file.
-  const wrapper = vm.compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: file });
-  wrapper.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
+  const module = new Module(file);
+  module.filename = file;
+  // In require.cache, as Node would put it: a plain require of the package later gets this one.
+  require.cache[file] = module;
+  try {
+    // Compiled as Node compiles a CommonJS file.
+    const wrapper = vm.compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: file });
+    wrapper.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
+  } catch (err) {
+    delete require.cache[file];
+    throw err;
+  }
+  module.loaded = true;
   return module.exports;
 }
 

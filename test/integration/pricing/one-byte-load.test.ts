@@ -17,7 +17,9 @@ describe('oneByteSource', () => {
     expect([...out].every((c) => c.charCodeAt(0) <= 0xff)).toBe(true);
     expect(out).toBe('const a = "storytelling \\u2014 now \\ud83d\\udc2c, café"; /* naïve \\u2014 */');
   });
+});
 
+describe('lazyRequireOneByte', () => {
   it('gives a module the same values in strings, templates, regular expressions and identifiers', () => {
     const file = path.join(dir, 'data.cjs');
     fs.writeFileSync(
@@ -31,55 +33,61 @@ describe('oneByteSource', () => {
       ].join('\n'),
     );
     const loaded = lazyRequireOneByte<Record<string, unknown>>(file)();
-    expect(loaded).toEqual(require(file) as Record<string, unknown>);
-    expect(loaded.name).toBe('Dolphin 2.9 🐬 — fast');
-    expect(loaded.matches).toBe(true);
+    expect(loaded).toEqual({
+      name: 'Dolphin 2.9 🐬 — fast',
+      template: 'Dolphin 2.9 🐬 — fast — ok',
+      matches: true,
+      list: [{ description: 'Tamil and Malayalam—alongside' }],
+    });
+    // One module in the process: a plain require afterwards gets the same one.
+    expect(require(file)).toBe(loaded);
+  });
+
+  it('gives back the module a plain require loaded first, instead of a second copy', () => {
+    const file = path.join(dir, 'first.cjs');
+    fs.writeFileSync(file, 'exports.at = Symbol("first");');
+    const plain = require(file) as unknown;
+    expect(lazyRequireOneByte(file)()).toBe(plain);
+  });
+
+  it('leaves nothing in the module cache when the file throws', () => {
+    const file = path.join(dir, 'throws.cjs');
+    fs.writeFileSync(file, 'throw new Error("broken — on purpose");');
+    expect(() => lazyRequireOneByte(file)()).toThrow('broken — on purpose');
+    expect(require.cache[file]).toBeUndefined();
   });
 });
 
 describe('genai-prices loaded one byte a character', () => {
-  it('prices as the package does when required as usual', () => {
-    const plain = require('@pydantic/genai-prices') as typeof import('@pydantic/genai-prices');
-    const oneByte = lazyRequireOneByte<typeof plain>('@pydantic/genai-prices')();
-    expect(oneByte).not.toBe(plain);
-    const usage = { input_tokens: 123_456, output_tokens: 7_890, cache_read_tokens: 100_000 };
-    for (const [model, providerId] of [
-      ['claude-sonnet-4-5', 'anthropic'],
-      ['gpt-4.1-mini', 'openai'],
-      ['gemini-2.5-pro', 'google'],
-    ] as const) {
-      const a = oneByte.calcPrice(usage, model, { providerId });
-      const b = plain.calcPrice(usage, model, { providerId });
-      expect(a?.total_price, model).toBe(b?.total_price);
-      expect(a?.model.name).toBe(b?.model.name);
-    }
-  });
-});
-
-describe('the price data held in memory', () => {
-  // V8 keeps a module's source while its functions live; a big source sits in the large-object
-  // space. Measured in a fresh node, with the built module (npm test builds first).
+  // Each in a fresh node (one module per process), with the built module (npm test builds first).
   const BUILT = path.resolve(__dirname, '../../../dist/lazy-require.js');
-  const heldKb = (how: 'plain' | 'one-byte'): number => {
+  const load = (how: 'plain' | 'one-byte'): { heldKb: number; prices: unknown[] } => {
     const script = `
       import v8 from 'node:v8';
       import { createRequire } from 'node:module';
       const { lazyRequireOneByte } = await import(${JSON.stringify(BUILT)});
       const large = () => { globalThis.gc(); globalThis.gc(); return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'large_object_space').space_used_size; };
       const before = large();
-      const prices = ${JSON.stringify(how)} === 'plain' ? createRequire(${JSON.stringify(BUILT)})('@pydantic/genai-prices') : lazyRequireOneByte('@pydantic/genai-prices')();
-      prices.calcPrice({ input_tokens: 1, output_tokens: 1 }, 'claude-sonnet-4-5', { providerId: 'anthropic' });
-      console.log(Math.round((large() - before) / 1024));
+      const genai = ${JSON.stringify(how)} === 'plain' ? createRequire(${JSON.stringify(BUILT)})('@pydantic/genai-prices') : lazyRequireOneByte('@pydantic/genai-prices')();
+      const usage = { input_tokens: 123456, output_tokens: 7890, cache_read_tokens: 100000 };
+      const prices = [['claude-sonnet-4-5', 'anthropic'], ['gpt-4.1-mini', 'openai'], ['gemini-2.5-pro', 'google']].map(([model, providerId]) => {
+        const p = genai.calcPrice(usage, model, { providerId });
+        return [p?.model.name, p?.total_price];
+      });
+      console.log(JSON.stringify({ heldKb: Math.round((large() - before) / 1024), prices }));
     `;
     const child = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(child.stderr).toBe('');
-    return Number(child.stdout.trim());
+    return JSON.parse(child.stdout) as { heldKb: number; prices: unknown[] };
   };
 
-  it('keeps the source one byte a character: half what a plain require keeps', () => {
-    const plain = heldKb('plain');
-    const oneByte = heldKb('one-byte');
-    expect(plain).toBeGreaterThan(800);
-    expect(oneByte).toBeLessThan(plain * 0.6);
+  it('prices as the package required as usual does, and keeps its source in half the memory', () => {
+    const plain = load('plain');
+    const oneByte = load('one-byte');
+    expect(oneByte.prices).toEqual(plain.prices);
+    expect(plain.prices.every((p) => Array.isArray(p) && typeof p[1] === 'number' && p[1] > 0)).toBe(true);
+    // V8 keeps a module's source while its functions live; a big one sits in the large-object space.
+    expect(plain.heldKb).toBeGreaterThan(800);
+    expect(oneByte.heldKb).toBeLessThan(plain.heldKb * 0.6);
   });
 });
