@@ -217,18 +217,25 @@ describe('EventRelay (OpenAI Chat SSE, in memory)', () => {
   });
 });
 
+/**
+ * Relays START, then `delta` in two sends (the first `firstPart` characters must reach the client
+ * before the event is whole, the rest cut in `pieces`), then END; the client must get every byte.
+ */
+async function relayedInTwo(delta: string, firstPart: number, pieces: number): Promise<RelayOutcome> {
+  const { upstream, res, done } = relay(anthropic);
+  upstream.send(START + delta.slice(0, firstPart));
+  expect(res.body).toBe(START + delta.slice(0, firstPart));
+  upstream.send(delta.slice(firstPart) + END, pieces);
+  upstream.finish();
+  const outcome = await done;
+  expect(res.body).toBe(START + delta + END);
+  return outcome;
+}
+
 describe('EventRelay pass-through events', () => {
   it('sends a big text delta on as it arrives, before it is whole, and meters it once whole', async () => {
-    const { upstream, res, done } = relay(anthropic);
-    upstream.send(START);
     const delta = sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'x'.repeat(100_000) } });
-    upstream.send(delta.slice(0, 50_000));
-    // Half of the delta is already with the client; it is not whole yet.
-    expect(res.body).toBe(START + delta.slice(0, 50_000));
-    upstream.send(delta.slice(50_000) + END, 3);
-    upstream.finish();
-    const outcome = await done;
-    expect(res.body).toBe(START + delta + END);
+    const outcome = await relayedInTwo(delta, 50_000, 3);
     expect(outcome.reading.outputChars).toBe(100_000);
     expect(outcome.reading.usage.output).toBe(42);
   });
@@ -246,15 +253,9 @@ describe('EventRelay pass-through events', () => {
   });
 
   it('a delta not laid out as the meter reads bytes still streams through, and is read the usual way once whole', async () => {
-    const { upstream, res, done } = relay(anthropic);
     // Keys in another order: the event is read as JSON once whole.
     const delta = `event: content_block_delta\ndata: ${JSON.stringify({ index: 0, type: 'content_block_delta', delta: { text: 'z'.repeat(50_000), type: 'text_delta' } })}\n\n`;
-    upstream.send(START + delta.slice(0, 20_000));
-    expect(res.body).toBe(START + delta.slice(0, 20_000));
-    upstream.send(delta.slice(20_000) + END, 7);
-    upstream.finish();
-    const outcome = await done;
-    expect(res.body).toBe(START + delta + END);
+    const outcome = await relayedInTwo(delta, 20_000, 7);
     expect(outcome.reading.outputChars).toBe(50_000);
   });
 
