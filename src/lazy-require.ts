@@ -23,10 +23,10 @@ export function lazyRequire<T>(specifier: string): () => T {
  * and holds a few characters outside Latin-1. V8 keeps a module's source for as long as its
  * functions live, and a single such character makes it keep every character at two bytes.
  * genai-prices' 480 KB of price data holds five (dashes and an emoji in model descriptions), so
- * it was kept as 961 KB, enough to lift capped's old generation past the 8 MB from which V8
- * marks it incrementally against every megabyte of sockets' buffers: a run streaming big answers
- * then paid a mark-compact every stream or two (issue 11). Here the source V8 gets has those
- * characters as \u escapes (see oneByteSource).
+ * it was kept as 961 KB, enough to lift capped's old generation past the 8 MB from which Node
+ * 20's V8 marks it incrementally against every megabyte of sockets' buffers: a run streaming big
+ * answers then paid a mark-compact every stream or two (issue 11). Here the source V8 gets has
+ * those characters as \u escapes (see oneByteSource).
  */
 export function lazyRequireOneByte<T>(specifier: string): () => T {
   let loaded: T | undefined;
