@@ -543,6 +543,13 @@ function verdict(c, mine, theirs) {
   return parts.join(', ');
 }
 
+/** What capped adds over the bare hop on row `c`: ms at p50, or its throughput as % of the hop's. */
+function overBareText(c, mine, bare) {
+  if (!mine || !bare || mine.text === 'n/a' || bare.text === 'n/a') return null;
+  if (c.metric === 'throughput') return `${c.key} ${((mine.ratio / bare.ratio) * 100).toFixed(0)} % of its throughput`;
+  return `${c.key} ${signedMs(mine.p50 - bare.p50)} ms p50`;
+}
+
 function targetText(c) {
   if (c.metric === 'throughput') return `>= ${TARGETS.throughput * 100} %`;
   if (c.provider === 'anthropic' && !c.ws) return `p50 <= ${TARGETS.p50}, p99 <= ${TARGETS.p99}`;
@@ -741,6 +748,8 @@ async function main() {
   // ------------------------------------------------------------------- report
   const shown = sides.filter((s) => s.name !== 'direct');
   const header = ['row (added ms p50 / p99, or % of direct)', 'direct p50 / p99', ...shown.map((s) => s.label), 'target (capped run, this build)', 'verdict'];
+  /** capped's own cost, beyond what any Node HTTP hop costs (only with BENCH_BARE=1). */
+  const overBare = [];
   const rows = cases.map((c) => {
     const r = results[c.key];
     const d = r.direct;
@@ -759,6 +768,7 @@ async function main() {
             ),
           )}`;
     const cells = Object.fromEntries(shown.map((s) => [s.name, cell(c, d, r[s.name])]));
+    overBare.push(overBareText(c, cells.capped, cells.bare));
     return [c.name, dText, ...shown.map((s) => cells[s.name].text), targetText(c), verdict(c, cells.capped, cells.portkey)];
   });
   const cpus = os.cpus();
@@ -786,6 +796,7 @@ async function main() {
           .join(', ')}`,
     );
   out.push(`CPU µs per request of each proxy process (incl. warm-up; 10 ms clock ticks): ${perRequest.join('; ')}`);
+  if (config.bare) out.push(`capped run (this build) over the bare Node hop: ${overBare.filter((t) => t !== null).join(', ')}`);
   out.push(...notes);
   for (const p of problems) out.push(`WARNING: ${p}`);
   out.push(`total run time ${elapsed.toFixed(1)} s`);
