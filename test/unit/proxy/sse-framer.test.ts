@@ -23,6 +23,30 @@ const STREAM =
   'data: line one\ndata: line two\n\n' +
   'data: [DONE]\n\n';
 
+/**
+ * A deterministic pseudo-random source (seeded, so a failure can be run again) and SSE streams
+ * drawn from it: 1 to `maxEvents` events of 1–3 `fields` lines, every kind of line end, and half
+ * the time an unfinished last event.
+ */
+function randomStreams(seed: number): { rand: () => number; stream: (fields: readonly string[], maxEvents: number) => string } {
+  let x = seed;
+  const rand = (): number => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const ends = ['\n', '\r\n', '\r'];
+  const stream = (fields: readonly string[], maxEvents: number): string => {
+    let text = '';
+    const events = 1 + Math.floor(rand() * maxEvents);
+    for (let e = 0; e < events; e++) {
+      const lines = 1 + Math.floor(rand() * 3);
+      for (let l = 0; l < lines; l++) text += pick(fields) + pick(ends);
+      text += pick(ends);
+    }
+    if (rand() < 0.5) text += pick(fields);
+    return text;
+  };
+  return { rand, stream };
+}
+
 describe('SseFramer', () => {
   it('splits a stream into whole events, each keeping its exact bytes', () => {
     const { events, rest } = frameWhole(STREAM);
@@ -42,21 +66,10 @@ describe('SseFramer', () => {
   });
 
   it('gives the same events however a stream is cut into chunks: 2,000 random streams and cuts', () => {
-    // A deterministic pseudo-random source, so a failure can be run again.
-    let seed = 7;
-    const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-    const ends = ['\n', '\r\n', '\r'];
+    const { rand, stream } = randomStreams(7);
     const fields = ['event: content_block_delta', 'data: {"text":"héllo ✓"}', ': keep-alive', 'data: [DONE]', 'id: 7', 'data:'];
     for (let n = 0; n < 2000; n++) {
-      let text = '';
-      const events = 1 + Math.floor(rand() * 8);
-      for (let e = 0; e < events; e++) {
-        const lines = 1 + Math.floor(rand() * 3);
-        for (let l = 0; l < lines; l++) text += pick(fields) + pick(ends);
-        text += pick(ends);
-      }
-      if (rand() < 0.5) text += pick(fields); // an unfinished last event
+      const text = stream(fields, 8);
       const bytes = Buffer.from(text);
       const f = new SseFramer();
       const got: string[] = [];
@@ -74,21 +87,11 @@ describe('SseFramer', () => {
     // As the relay uses it: an event held over a chunk's end is let go of (skipHeld), its pieces
     // are the caller's, and the first buffer once it ends is its rest. Joined, they must be the
     // events framing the whole stream at once gives.
-    let seed = 11;
-    const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-    const ends = ['\n', '\r\n', '\r'];
+    const { rand, stream } = randomStreams(11);
     const fields = ['event: content_block_delta', `data: {"text":"${'héllo ✓ '.repeat(4)}"}`, ': keep-alive', 'data: [DONE]', 'data:'];
     let skipped = 0;
     for (let n = 0; n < 2000; n++) {
-      let text = '';
-      const events = 1 + Math.floor(rand() * 6);
-      for (let e = 0; e < events; e++) {
-        const lines = 1 + Math.floor(rand() * 3);
-        for (let l = 0; l < lines; l++) text += pick(fields) + pick(ends);
-        text += pick(ends);
-      }
-      if (rand() < 0.5) text += pick(fields);
+      const text = stream(fields, 6);
       const bytes = Buffer.from(text);
       const f = new SseFramer();
       const got: string[] = [];
@@ -118,6 +121,16 @@ describe('SseFramer', () => {
       expect({ events: got, rest: last && last.length > 0 ? last.toString('utf8') : null }, JSON.stringify(text)).toEqual(frameWhole(text));
     }
     expect(skipped).toBeGreaterThan(1000);
+  });
+
+  it('gives the first bytes of a held event that arrived in parts, joining only the parts they need', () => {
+    const f = new SseFramer();
+    f.push(Buffer.from('data: {"a":1}\n\nevent: content'));
+    // Chunks without a line end are kept as parts, not joined.
+    for (const part of ['_block_del', 'ta', 'x'.repeat(70_000)]) expect(f.push(Buffer.from(part))).toEqual([]);
+    expect(f.heldLength()).toBe('event: content_block_delta'.length + 70_000);
+    expect(f.head(30).toString()).toBe('event: content_block_deltaxxxx');
+    expect(f.head(8).toString()).toBe('event: c');
   });
 
   it('frames the events after a held one inside the chunk that ends it, without copying them', () => {
