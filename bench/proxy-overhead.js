@@ -748,9 +748,7 @@ async function main() {
   // ------------------------------------------------------------------- report
   const shown = sides.filter((s) => s.name !== 'direct');
   const header = ['row (added ms p50 / p99, or % of direct)', 'direct p50 / p99', ...shown.map((s) => s.label), 'target (capped run, this build)', 'verdict'];
-  /** capped's own cost, beyond what any Node HTTP hop costs (only with BENCH_BARE=1). */
-  const overBare = [];
-  const rows = cases.map((c) => {
+  const rendered = cases.map((c) => {
     const r = results[c.key];
     const d = r.direct;
     const dText =
@@ -768,9 +766,13 @@ async function main() {
             ),
           )}`;
     const cells = Object.fromEntries(shown.map((s) => [s.name, cell(c, d, r[s.name])]));
-    overBare.push(overBareText(c, cells.capped, cells.bare));
-    return [c.name, dText, ...shown.map((s) => cells[s.name].text), targetText(c), verdict(c, cells.capped, cells.portkey)];
+    return {
+      row: [c.name, dText, ...shown.map((s) => cells[s.name].text), targetText(c), verdict(c, cells.capped, cells.portkey)],
+      // capped's own cost, beyond what any Node HTTP hop costs (only with BENCH_BARE=1).
+      overBare: overBareText(c, cells.capped, cells.bare),
+    };
   });
+  const rows = rendered.map((x) => x.row);
   const cpus = os.cpus();
   const out = [''];
   out.push(`capped run overhead — Node ${process.version}, ${os.platform()}/${os.arch()}, ${cpus.length} CPU(s), ${cpus[0]?.model ?? 'unknown CPU'}`);
@@ -796,7 +798,13 @@ async function main() {
           .join(', ')}`,
     );
   out.push(`CPU µs per request of each proxy process (incl. warm-up; 10 ms clock ticks): ${perRequest.join('; ')}`);
-  if (config.bare) out.push(`capped run (this build) over the bare Node hop: ${overBare.filter((t) => t !== null).join(', ')}`);
+  if (config.bare)
+    out.push(
+      `capped run (this build) over the bare Node hop: ${rendered
+        .map((x) => x.overBare)
+        .filter((t) => t !== null)
+        .join(', ')}`,
+    );
   out.push(...notes);
   for (const p of problems) out.push(`WARNING: ${p}`);
   out.push(`total run time ${elapsed.toFixed(1)} s`);
