@@ -1,6 +1,6 @@
 import { responseHeaders } from './forward.js';
 import { OutputBound } from './output-bound.js';
-import { gateTools, send, type Held, type Relay, type RelayOutcome, type ToolVerdict } from './relay-shared.js';
+import { gateTools, send, whenUpstreamDone, type Held, type Relay, type RelayOutcome, type ToolVerdict } from './relay-shared.js';
 import { SseFramer } from './sse-framer.js';
 import { joinBytes } from './shared-bytes.js';
 import { SseReader, type SseEvent } from './sse-reader.js';
@@ -45,7 +45,7 @@ export class EventRelay {
     return new Promise((resolve) => {
       if (!clientGone()) res.writeHead(upstream.statusCode ?? 502, responseHeaders(upstream.headers));
       upstream.on('data', (chunk: Buffer) => this.onData(chunk));
-      upstream.on('close', () => resolve(this.onClose()));
+      whenUpstreamDone(upstream, () => resolve(this.onClose()));
     });
   }
 

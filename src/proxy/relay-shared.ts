@@ -52,6 +52,22 @@ export function send(r: Pick<Relay, 'res' | 'clientGone' | 'upstream'>, data: Bu
   }
 }
 
+/**
+ * Calls `done` once, when the upstream response ends (every byte read: `complete`) or closes
+ * without ending (cut off). Not at 'close' alone: it comes a turn of the event loop or more after
+ * 'end', and the agent's response would wait for it (about 90 µs a request, issue 11).
+ */
+export function whenUpstreamDone(upstream: http.IncomingMessage, done: () => void): void {
+  let called = false;
+  const once = (): void => {
+    if (called) return;
+    called = true;
+    done();
+  };
+  upstream.once('end', once);
+  upstream.once('close', once);
+}
+
 export type Held = { hold: Promise<ToolVerdict>; remaining: number };
 /** null: every tool call may pass; a string: the refusal; or the first one held. */
 export type Gate = null | string | Held;

@@ -1,7 +1,7 @@
 import type { Meter } from './providers/types.js';
 import { EventRelay } from './event-relay.js';
 import { responseHeaders } from './forward.js';
-import { gateTools, send, type Relay, type RelayHooks, type RelayOutcome } from './relay-shared.js';
+import { gateTools, send, whenUpstreamDone, type Relay, type RelayHooks, type RelayOutcome } from './relay-shared.js';
 import { ResponseTap } from './response-tap.js';
 
 export type { Relay, RelayHooks, RelayOutcome, ToolVerdict } from './relay-shared.js';
@@ -51,7 +51,7 @@ function relayHeldBody(r: Relay): Promise<RelayOutcome> {
       tap.push(chunk);
       chunks.push(chunk);
     });
-    upstream.on('close', () => {
+    whenUpstreamDone(upstream, () => {
       void tap.end().then(() => {
         const refusal = gateAll(meter, hooks);
         if (!clientGone()) {
@@ -81,7 +81,7 @@ function relayChunks(r: Relay): Promise<RelayOutcome> {
       tap.push(chunk);
       send(r, chunk);
     });
-    upstream.on('close', () => {
+    whenUpstreamDone(upstream, () => {
       if (!clientGone()) {
         if (upstream.complete) res.end();
         else res.destroy();

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { EventRelay } from '../../../src/proxy/event-relay.js';
@@ -6,69 +5,7 @@ import { anthropic } from '../../../src/proxy/providers/anthropic.js';
 import { openaiChat } from '../../../src/proxy/providers/openai-chat.js';
 import type { Provider } from '../../../src/proxy/providers/types.js';
 import type { RelayHooks, RelayOutcome, ToolVerdict } from '../../../src/proxy/relay-shared.js';
-
-/** The upstream response, in memory: the test pushes its bytes and ends it. */
-class FakeUpstream extends EventEmitter {
-  statusCode = 200;
-  headers = { 'content-type': 'text/event-stream' };
-  complete = false;
-  paused = false;
-  destroyed = false;
-  private closed = false;
-  pause(): this {
-    this.paused = true;
-    return this;
-  }
-  resume(): this {
-    this.paused = false;
-    return this;
-  }
-  destroy(): this {
-    this.destroyed = true;
-    this.close();
-    return this;
-  }
-  send(text: string, pieces = 1): void {
-    const bytes = Buffer.from(text);
-    const size = Math.ceil(bytes.length / pieces);
-    for (let at = 0; at < bytes.length; at += size) this.emit('data', bytes.subarray(at, at + size));
-  }
-  finish(): void {
-    this.complete = true;
-    this.close();
-  }
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.emit('close');
-  }
-}
-
-/** The client's response, in memory: what was written, and how it ended. */
-class FakeResponse extends EventEmitter {
-  status = 0;
-  /** Bytes as written: a character may be split between two writes. */
-  readonly writes: Buffer[] = [];
-  ended = false;
-  destroyed = false;
-  writeHead(status: number): this {
-    this.status = status;
-    return this;
-  }
-  write(data: Buffer | string): boolean {
-    this.writes.push(Buffer.from(data));
-    return true;
-  }
-  end(): void {
-    this.ended = true;
-  }
-  destroy(): void {
-    this.destroyed = true;
-  }
-  get body(): string {
-    return Buffer.concat(this.writes).toString();
-  }
-}
+import { FakeResponse, FakeUpstream } from '../../helpers/fake-relay-ends.js';
 
 const allowAll = (): ToolVerdict => ({ allowed: true });
 
@@ -336,5 +273,30 @@ describe('EventRelay and a client that stops reading', () => {
     expect(outcome.reading.complete).toBe(true);
     expect(outcome.reading.usage.output).toBe(42);
     expect(res.listenerCount('drain') + res.listenerCount('close')).toBe(0);
+  });
+});
+
+describe('EventRelay: the end of the stream', () => {
+  it("ends the agent's response at the upstream's 'end', not its later 'close', and only once", async () => {
+    const { upstream, res, done } = relay(anthropic);
+    upstream.send(START + TEXT + END);
+    upstream.end();
+    expect(res.ended).toBe(true);
+    const outcome = await done;
+    expect(outcome.reading.complete).toBe(true);
+    expect(outcome.reading.usage.output).toBe(42);
+    upstream.close();
+    expect(res.endCalls).toBe(1);
+    expect(res.destroyed).toBe(false);
+  });
+
+  it('a stream cut off (closed, never ended) is destroyed, not ended', async () => {
+    const { upstream, res, done } = relay(anthropic);
+    upstream.send(START + TEXT);
+    upstream.close();
+    const outcome = await done;
+    expect(res.destroyed).toBe(true);
+    expect(res.ended).toBe(false);
+    expect(outcome.reading.complete).toBe(false);
   });
 });

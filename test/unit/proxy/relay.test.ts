@@ -1,0 +1,71 @@
+import type http from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { anthropic } from '../../../src/proxy/providers/anthropic.js';
+import { relayResponse } from '../../../src/proxy/relay.js';
+import type { RelayHooks, RelayOutcome } from '../../../src/proxy/relay-shared.js';
+import { FakeResponse, FakeUpstream } from '../../helpers/fake-relay-ends.js';
+
+const hooks = (holdBodies: boolean): RelayHooks => ({
+  allowToolCall: () => ({ allowed: true }),
+  holdBodies,
+  inputKnown: () => null,
+  allowance: () => 1_000_000,
+  sentCeiling: null,
+  outputTokens: (chars) => Math.ceil(chars / 4),
+  now: () => 0,
+  extend: () => ({ allowedOut: 1_000_000, short: null }),
+  cut: () => 'capped: cut',
+  yieldRoom: () => 'capped: yield',
+});
+
+function relay(holdBodies: boolean) {
+  const upstream = new FakeUpstream({ 'content-type': 'application/json' });
+  const res = new FakeResponse();
+  const done: Promise<RelayOutcome> = relayResponse({
+    provider: anthropic,
+    meter: anthropic.createMeter({ injectedUsage: false }),
+    upstream: upstream as unknown as http.IncomingMessage,
+    res: res as unknown as http.ServerResponse,
+    hooks: hooks(holdBodies),
+    allowedOut: 1_000_000,
+    clientGone: () => false,
+  });
+  return { upstream, res, done };
+}
+
+const BODY = JSON.stringify({
+  id: 'msg_1',
+  type: 'message',
+  role: 'assistant',
+  model: 'claude-sonnet-4-5',
+  content: [{ type: 'text', text: 'Hello there' }],
+  usage: { input_tokens: 120, output_tokens: 42 },
+});
+
+describe.each([
+  ['passed on as it arrives', false],
+  ['held whole (an actions cap)', true],
+])('relayResponse, a JSON body %s', (_name, holdBodies) => {
+  it("ends the agent's response at the upstream's 'end', not its later 'close', and only once", async () => {
+    const { upstream, res, done } = relay(holdBodies);
+    upstream.send(BODY, 3);
+    upstream.end();
+    const outcome = await done;
+    expect(res.ended).toBe(true);
+    expect(res.body).toBe(BODY);
+    expect(outcome.reading.usage).toMatchObject({ input: 120, output: 42 });
+    expect(outcome.reading.complete).toBe(true);
+    upstream.close();
+    expect(res.endCalls).toBe(1);
+  });
+
+  it('a body cut off (closed, never ended) is destroyed, and its reading is not complete', async () => {
+    const { upstream, res, done } = relay(holdBodies);
+    upstream.send(BODY.slice(0, 40));
+    upstream.close();
+    const outcome = await done;
+    expect(res.destroyed).toBe(true);
+    expect(res.ended).toBe(false);
+    expect(outcome.reading.complete).toBe(false);
+  });
+});
