@@ -38,7 +38,8 @@
 //   BENCH_TOOL_CALLS=30    tool calls (Bash tool_use + tool_result) in each Anthropic request's history
 //   BENCH_PROVIDERS=chat,responses,gemini,ws   which provider rows beside Anthropic ("none")
 //   BENCH_PORTKEY=1        0 leaves Portkey out;  BENCH_WIRING=1: 0 leaves the bench wiring out
-//   BENCH_BARE=0           1 adds a bare Node pass-through (bench/proxy-server.js bare): the floor
+//   BENCH_BARE=0           1 adds two floors: a bare Node HTTP pass-through (bench/proxy-server.js
+//                          bare) and a raw TCP pipe (tcp; Anthropic Messages rows only)
 //   BENCH_PROXY_NODE_ARGS  Node flags for each capped process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_TIMEOUT_S=300    abort (exit 1) if the whole run takes longer than this
 import { spawn } from 'node:child_process';
@@ -451,6 +452,15 @@ async function benchWiring(up, name = 'wiring', label = 'bench wiring (diagnosti
   return s;
 }
 
+/** The raw TCP pipe (bench/proxy-server.js tcp): Anthropic Messages rows only, unchecked. */
+async function tcpPipe(up) {
+  const child = spawnNodeChild('proxy-server.js', [JSON.stringify({ env: { ANTHROPIC_BASE_URL: up.plain } }), 'tcp']);
+  const { origin } = await child.next();
+  const base = new URL(up.plain);
+  const urls = { messages: `${origin}${base.pathname.replace(/\/+$/, '')}/v1/messages`, chat: null, responses: null, gemini: null, ws: null };
+  return side('tcp', 'raw TCP pipe (floor)', urls, { pid: child.pid, checked: false });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Measuring.
 
@@ -701,7 +711,7 @@ async function main() {
   for (const o of others) sides.push(await cappedRun(o.name, `capped run (${o.bin})`, o.bin, up));
   if (config.portkey) sides.push(await portkey(up));
   if (config.wiring) sides.push(await benchWiring(up));
-  if (config.bare) sides.push(await benchWiring(up, 'bare', 'bare Node hop (floor)'));
+  if (config.bare) sides.push(await benchWiring(up, 'bare', 'bare Node hop (floor)'), await tcpPipe(up));
   const wsSides = [];
   if (config.providers.includes('ws')) {
     for (const s of sides) {
@@ -716,7 +726,7 @@ async function main() {
   const sent = Object.fromEntries(sides.map((s) => [s.name, 0]));
   const cpu = Object.fromEntries(sides.map((s) => [s.name, {}]));
   for (const c of cases) {
-    const on = c.ws ? wsSides : sides;
+    const on = c.ws ? wsSides : sides.filter((s) => s.urls[c.route]);
     say(`${c.name}: ${c.warm} warm-up + ${c.n} measured rounds over ${on.length} paths...`);
     const before = Object.fromEntries(on.map((s) => [s.name, cpuOf(s.pid)]));
     results[c.key] = await measureCase(c, on);

@@ -16,9 +16,10 @@
 //    {"origin": ...} and then answers each line on stdin ("stats") with one JSON line of counters
 //    and its CPU time, until stdin closes.
 //
-// Usage as a script: node bench/proxy-server.js '{"env":{"ANTHROPIC_BASE_URL":...},"extra":{"events":...}}' [capped|bare]
+// Usage as a script: node bench/proxy-server.js '{"env":{"ANTHROPIC_BASE_URL":...},"extra":{"events":...}}' [capped|bare|tcp]
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { BudgetKeeper } from '../dist/budget/keeper.js';
@@ -215,8 +216,46 @@ export async function startBareProxy(spec) {
 
 // Run as a script: the proxy's own process, driven over stdin/stdout by the benchmark.
 // argv: the spec as JSON ({env, extra}), then "capped" (default) or "bare".
+/**
+ * The floor of any user-space hop: a raw TCP pipe to the Anthropic upstream (script argument
+ * `tcp`). It parses nothing, not even HTTP, so it cannot route by mount: only the Anthropic
+ * Messages rows go through it, with the upstream's own paths. What it loses to direct is what
+ * one more process and two more loopback sockets cost on this machine.
+ * @param {{ env: Record<string, string> }} spec as for startProxy (only ANTHROPIC_BASE_URL is used)
+ */
+export async function startTcpPipe(spec) {
+  const upstream = new URL(spec.env.ANTHROPIC_BASE_URL);
+  const sockets = new Set();
+  const counts = emptyCounts();
+  const server = net.createServer((client) => {
+    const up = net.connect(Number(upstream.port), upstream.hostname);
+    for (const s of [client, up]) {
+      s.setNoDelay(true);
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('error', () => up.destroy());
+    up.on('error', () => {
+      counts.upstreamErrors++;
+      client.destroy();
+    });
+    client.pipe(up);
+    up.pipe(client);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${server.address().port}`,
+    stats: () => ({ ...counts, reserved: 0, inFlight: 0, cpu: process.cpuUsage(), rss: process.memoryUsage().rss }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const start = process.argv[3] === 'bare' ? startBareProxy : startProxy;
+  const start = { bare: startBareProxy, tcp: startTcpPipe }[process.argv[3] ?? ''] ?? startProxy;
   const running = await start(JSON.parse(process.argv[2] ?? '{}'));
   process.stdout.write(`${JSON.stringify({ origin: running.origin })}\n`);
   const input = readline.createInterface({ input: process.stdin });
