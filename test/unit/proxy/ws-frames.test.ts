@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, MessageAssembler, OP, WsFrameParser } from '../../../src/proxy/ws-frames.js';
+import { encodeFrame, maskInPlace, MessageAssembler, OP, WsFrameParser } from '../../../src/proxy/ws-frames.js';
 
 const MASK = Buffer.from([1, 2, 3, 4]);
 
@@ -56,5 +56,43 @@ describe('WebSocket frames', () => {
     const parser = new WsFrameParser();
     expect(parser.push(header)).toEqual([]);
     expect(parser.error).toBe('frame too large');
+  });
+});
+
+describe('maskInPlace', () => {
+  /** The RFC's byte loop, for comparison. */
+  const byteByByte = (data: Buffer, mask: Buffer): Buffer => Buffer.from(data.map((b, i) => b ^ mask[i & 3]!));
+
+  it('equals the byte loop at every length and every alignment of the buffer and the range', () => {
+    let seed = 7;
+    const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const backing = Buffer.alloc(400);
+    for (let n = 0; n < 3_000; n++) {
+      const offset = Math.floor(random() * 8);
+      const length = Math.floor(random() * 300);
+      const start = Math.floor(random() * 5);
+      const view = backing.subarray(offset, offset + start + length + 3);
+      for (let i = 0; i < view.length; i++) view[i] = Math.floor(random() * 256);
+      const mask = Buffer.from([0, 1, 2, 3].map(() => Math.floor(random() * 256)));
+      const before = Buffer.from(view);
+      maskInPlace(view, start, start + length, mask);
+      expect(view.subarray(start, start + length).equals(byteByByte(before.subarray(start, start + length), mask))).toBe(true);
+      // Nothing outside the range is touched.
+      expect(view.subarray(0, start).equals(before.subarray(0, start))).toBe(true);
+      expect(view.subarray(start + length).equals(before.subarray(start + length))).toBe(true);
+    }
+  });
+
+  it('round-trips payloads at unaligned offsets of a chunk with a mask whose bytes all differ', () => {
+    const mask = Buffer.from([0x9a, 0x01, 0xff, 0x5c]);
+    for (const size of [31, 32, 33, 1_000, 8_701]) {
+      const payload = Buffer.from(Array.from({ length: size }, (_, i) => (i * 37) & 0xff));
+      const frame = encodeFrame(OP.text, payload, mask);
+      expect(frame.subarray(frame.length - size).equals(byteByByte(payload, mask))).toBe(true);
+      for (const lead of [1, 2, 3]) {
+        const chunk = Buffer.concat([Buffer.alloc(lead), frame]).subarray(lead);
+        expect(new WsFrameParser().push(chunk)[0]!.payload.equals(payload)).toBe(true);
+      }
+    }
   });
 });
