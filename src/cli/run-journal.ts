@@ -4,7 +4,7 @@ import { windowEnd, windowStart } from '../ledger/windows.js';
 import type { WindowGate } from '../proxy/server.js';
 import type { BudgetAction, BudgetState, Reservation } from '../budget/types.js';
 import { nanoToUsd } from '../budget/money.js';
-import type { Ledger, RequestEntry, RunStart } from '../ledger/ledger.js';
+import type { KnownRow, Ledger, RequestEntry, RunStart } from '../ledger/ledger.js';
 import type { RunRecord } from '../ledger/run-record.js';
 import { repoOf } from '../ledger/repo-root.js';
 import type { ProxyNotice } from '../proxy/exchange.js';
@@ -90,7 +90,7 @@ export class RunJournal {
   reserve(id: string, r: Reservation, provider: string, at: string): Promise<void> {
     return this.write('a reservation', async () => {
       const holdId = this.holds.has(id) ? this.holdId(id) : undefined;
-      await this.ledger.recordRequest({ ...this.worstCase(id, r, at), provider, reserved: true, ...(holdId ? { holdId } : {}) });
+      await this.ledger.recordRequest({ ...this.worstCase(id, r, at), provider, reserved: true, ...(holdId ? { holdId } : {}) }, 'new');
       this.reservedRows.add(id);
     });
   }
@@ -113,14 +113,15 @@ export class RunJournal {
 
   notice(notice: ProxyNotice, at: string): void {
     if (notice.type !== 'settled') return;
-    this.reservedRows.delete(notice.id);
+    // Its reservation row, when that was written, is settled in place.
+    const known = this.reservedRows.delete(notice.id) ? 'reserved' : undefined;
     // The request's cost enters `requests` before its window hold leaves: never counted zero times.
     if (this.holds.delete(notice.id)) {
       const id = notice.id;
-      void this.write('a request', () => this.recordThenRelease(notice, at, id));
+      void this.write('a request', () => this.recordThenRelease(notice, at, id, known));
       return;
     }
-    void this.write('a request', () => this.ledger.recordRequest(this.entryOf(notice, at)));
+    void this.write('a request', () => this.ledger.recordRequest(this.entryOf(notice, at), known));
   }
 
   private entryOf(notice: Extract<ProxyNotice, { type: 'settled' }>, at: string): RequestEntry {
@@ -140,8 +141,8 @@ export class RunJournal {
     };
   }
 
-  private async recordThenRelease(notice: Extract<ProxyNotice, { type: 'settled' }>, at: string, id: string): Promise<void> {
-    await this.ledger.recordRequest(this.entryOf(notice, at));
+  private async recordThenRelease(notice: Extract<ProxyNotice, { type: 'settled' }>, at: string, id: string, known: KnownRow | undefined): Promise<void> {
+    await this.ledger.recordRequest(this.entryOf(notice, at), known);
     await this.ledger.releaseHold(this.holdId(id));
   }
 

@@ -28,7 +28,7 @@ export interface Ledger {
    * a `key`, the row of that request is replaced if there is one: a reservation written before
    * the request was forwarded becomes its settled cost, so each request is counted once.
    */
-  recordRequest(row: RequestEntry): Promise<void>;
+  recordRequest(row: RequestEntry, known?: KnownRow): Promise<void>;
   /** Removes a reservation whose request ended without a charge (never sent, or refused upstream). */
   dropRequest(runId: string, key: string): Promise<void>;
   /** Records a question put at a limit or an escalation, and its answer. */
@@ -70,6 +70,14 @@ export interface Ledger {
   /** Waits for pending writes and releases the file or the connections. */
   close(): Promise<void>;
 }
+
+/**
+ * What the caller knows the ledger holds for a request's `key`, so that recordRequest need not
+ * look: `new`, nothing yet (a reservation, written once); `reserved`, its reservation row (settled
+ * in place, or written the general way if it is missing after all). Either gives what no hint gives;
+ * they spare a delete and an insert on every request (issue 11).
+ */
+export type KnownRow = 'new' | 'reserved';
 
 export type Phase = 'implementation' | 'verification';
 

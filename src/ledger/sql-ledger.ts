@@ -1,7 +1,8 @@
 import { nanoToUsd, usdToNano, type Nano } from '../budget/money.js';
-import { num, str, strOrNull, type Driver, type Row, type Statement } from './driver.js';
+import { num, str, strOrNull, type Driver, type Row, type SqlValue, type Statement } from './driver.js';
 import type {
   ApprovalEntry,
+  KnownRow,
   Ledger,
   ListRunsQuery,
   ReportQuery,
@@ -50,6 +51,60 @@ const UNHELD = 'NOT EXISTS (SELECT 1 FROM window_holds h WHERE h.id = r.hold_id 
 /** The advisory lock PostgreSQL takes while checking a window hold (any fixed number of ours). */
 const WINDOW_LOCK = 0x63617070;
 
+/** A settle whose reservation row was not found: recordRequest then writes the row the general way. */
+class NoRowError extends Error {}
+
+/** The columns a request row's values fill, in REQUEST_COLUMNS order. */
+function requestValues(row: RequestEntry): SqlValue[] {
+  return [
+    ms(row.at),
+    row.model,
+    row.provider,
+    row.phase,
+    row.tokens.input,
+    row.tokens.output,
+    row.tokens.cacheRead,
+    row.tokens.cacheWrite,
+    row.costNano,
+    flag(row.estimated),
+    flag(row.retry),
+    flag(row.reserved ?? false),
+    row.reservedInputNano ?? null,
+    row.billedInputNano ?? null,
+  ];
+}
+
+const INSERT_REQUEST = `INSERT INTO requests (run_id, ${REQUEST_COLUMNS}, request_key, hold_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+function requestInsert(row: RequestEntry): Statement {
+  return { sql: INSERT_REQUEST, params: [row.runId, ...requestValues(row), row.key ?? null, row.holdId ?? null] };
+}
+
+const SETTLE_REQUEST = `UPDATE requests SET ${REQUEST_COLUMNS.split(', ')
+  .map((c) => `${c} = ?`)
+  .join(', ')}, hold_id = ? WHERE run_id = ? AND request_key = ?`;
+
+/** Request `key`'s reservation row, rewritten in place as `row` (issue 11: no delete and insert). */
+function requestSettled(row: RequestEntry, key: string): Statement {
+  return { sql: SETTLE_REQUEST, params: [...requestValues(row), row.holdId ?? null, row.runId, key], orElse: () => new NoRowError() };
+}
+
+const LAST_AT = 'last_at = CASE WHEN last_at < CAST(? AS BIGINT) THEN CAST(? AS BIGINT) ELSE last_at END';
+const CHARGE_NEW = `UPDATE runs SET spent_nano = spent_nano + CAST(? AS BIGINT), request_count = request_count + 1, ${LAST_AT} WHERE id = ?`;
+const CHARGE_SETTLED = `UPDATE runs SET spent_nano = spent_nano + CAST(? AS BIGINT) - (SELECT COALESCE(SUM(cost_nano), 0) FROM requests WHERE run_id = ? AND request_key = ?), ${LAST_AT} WHERE id = ?`;
+
+/** The run's totals for a new request: its cost and one more request. */
+function runChargedNew(row: RequestEntry): Statement {
+  const at = ms(row.at);
+  return { sql: CHARGE_NEW, params: [row.costNano, at, at, row.runId], orElse: () => new UnknownRunError(row.runId) };
+}
+
+/** The run's totals for a settled request: its cost replaces its reservation row's (read before that row is rewritten). */
+function runChargedSettled(row: RequestEntry, key: string): Statement {
+  const at = ms(row.at);
+  return { sql: CHARGE_SETTLED, params: [row.costNano, row.runId, key, at, at, row.runId], orElse: () => new UnknownRunError(row.runId) };
+}
+
 /**
  * The ledger over any `Driver`: every query is written once, in SQL that SQLite and PostgreSQL
  * both run. The backends differ only in how they connect, lock, and run a transaction.
@@ -89,7 +144,20 @@ export class SqlLedger implements Ledger {
     ]);
   }
 
-  async recordRequest(row: RequestEntry): Promise<void> {
+  async recordRequest(row: RequestEntry, known?: KnownRow): Promise<void> {
+    if (known === 'new' && row.key !== undefined) {
+      await this.db.write([runChargedNew(row), requestInsert(row)]);
+      return;
+    }
+    if (known === 'reserved' && row.key !== undefined) {
+      try {
+        await this.db.write([runChargedSettled(row, row.key), requestSettled(row, row.key)]);
+        return;
+      } catch (err) {
+        // Its reservation row is not there after all: the general way below writes it whole.
+        if (!(err instanceof NoRowError)) throw err;
+      }
+    }
     const at = ms(row.at);
     const key = row.key ?? null;
     // A row already written for this request (its reservation) is replaced: the run's totals
@@ -105,28 +173,7 @@ export class SqlLedger implements Ledger {
         orElse: () => new UnknownRunError(row.runId),
       },
       { sql: `DELETE ${earlier}`, params: [row.runId, key] },
-      {
-        sql: `INSERT INTO requests (run_id, ${REQUEST_COLUMNS}, request_key, hold_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        params: [
-          row.runId,
-          at,
-          row.model,
-          row.provider,
-          row.phase,
-          row.tokens.input,
-          row.tokens.output,
-          row.tokens.cacheRead,
-          row.tokens.cacheWrite,
-          row.costNano,
-          flag(row.estimated),
-          flag(row.retry),
-          flag(row.reserved ?? false),
-          row.reservedInputNano ?? null,
-          row.billedInputNano ?? null,
-          key,
-          row.holdId ?? null,
-        ],
-      },
+      requestInsert(row),
     ]);
   }
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Ledger, RequestEntry } from '../../../src/ledger/ledger.js';
+import type { KnownRow, Ledger, RequestEntry } from '../../../src/ledger/ledger.js';
 import type { Liveness } from '../../../src/ledger/run-status.js';
 import { BACKENDS, makeStore, type Store } from './helpers/backends.js';
 import { at, request, runStart, T0 } from '../../helpers/ledger-rows.js';
@@ -100,5 +100,33 @@ describe.each(BACKENDS)('durable reservations on %s', (backend) => {
     const later = T0 + 31 * 60_000;
     expect(await ledger.holdWindow(hold('r1:y', 400_000_001, later))).toBe(false);
     expect(await ledger.holdWindow(hold('r1:y', 400_000_000, later))).toBe(true);
+  });
+
+  it('writes the same rows and totals when told what it holds for a request (new, reserved) as when it looks', async () => {
+    await ledger.startRun(runStart('r2'));
+    // r1 is told, r2 is not: a reservation with a window hold, settles in place, and a settle
+    // whose reservation row is missing after all (written the general way).
+    const steps = (runId: string): [RequestEntry, KnownRow][] => [
+      [reservation(runId, 'q1', 300_000_000), 'new'],
+      [reservation(runId, 'q2', 200_000_000, { holdId: `${runId}:q2` }), 'new'],
+      [{ ...request(runId, 0, { costNano: 12_000_000, reservedInputNano: 9, billedInputNano: 8 }), key: 'q1' }, 'reserved'],
+      [{ ...request(runId, 1, { costNano: 7_000_000, estimated: true }), key: 'q2' }, 'reserved'],
+      [{ ...request(runId, 2, { costNano: 5_000_000 }), key: 'q3' }, 'reserved'],
+      [reservation(runId, 'q4', 100_000_000, { at: at(9), holdId: `${runId}:q4` }), 'new'],
+    ];
+    for (const [row, known] of steps('r1')) await ledger.recordRequest(row, known);
+    for (const [row] of steps('r2')) await ledger.recordRequest(row);
+    const rows = async (runId: string) =>
+      (await store.query(`SELECT * FROM requests WHERE run_id = '${runId}' ORDER BY request_key`)).map(({ id: _id, run_id: _run, hold_id, ...rest }) => ({
+        ...rest,
+        hold_id: hold_id === null ? null : (hold_id as string).replace(runId, 'RUN'),
+      }));
+    expect(await rows('r1')).toEqual(await rows('r2'));
+    // A settled row no longer names the hold its reservation had; a reservation keeps its own.
+    expect((await rows('r1')).map((r) => r.hold_id)).toEqual([null, null, null, 'RUN:q4']);
+    const [one, two] = [(await ledger.getRun('r1'))!, (await ledger.getRun('r2'))!];
+    expect(one.spentNano).toBe(12_000_000 + 7_000_000 + 5_000_000 + 100_000_000);
+    expect([one.spentNano, one.requestCount]).toEqual([two.spentNano, two.requestCount]);
+    expect(one.requestCount).toBe(4);
   });
 });

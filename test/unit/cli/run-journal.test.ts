@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { initialState } from '../../../src/budget/engine.js';
 import type { Reservation } from '../../../src/budget/types.js';
 import { RunJournal } from '../../../src/cli/run-journal.js';
-import type { Ledger, RequestEntry } from '../../../src/ledger/ledger.js';
+import type { KnownRow, Ledger, RequestEntry } from '../../../src/ledger/ledger.js';
 import { buildRunRecord } from '../../../src/ledger/run-record.js';
 
 const AT = '2026-01-01T00:00:00.000Z';
@@ -25,8 +25,9 @@ function fakeLedger() {
     calls.push(what);
   };
   const ledger = {
-    recordRequest: (row: RequestEntry) => {
-      guard(`request ${row.key} ${row.reserved ? 'reserved' : 'settled'} ${row.costNano}`);
+    recordRequest: (row: RequestEntry, known?: KnownRow) => {
+      // `known`: what the journal told the ledger it holds for the key (written as "?" when nothing).
+      guard(`request ${row.key} ${row.reserved ? 'reserved' : 'settled'} ${row.costNano} ${known ?? '?'}`);
       rows.set(row.key!, row);
       return Promise.resolve();
     },
@@ -110,7 +111,14 @@ describe('RunJournal', () => {
     );
     await new Promise((r) => setImmediate(r));
 
-    expect(calls).toEqual(['request q1 reserved 18000000', 'request q2 reserved 18000000', 'drop q2', 'request q1 settled 600000', 'finish 0']);
+    // The reservation is new; the settle rewrites the reservation row the ledger was told of.
+    expect(calls).toEqual([
+      'request q1 reserved 18000000 new',
+      'request q2 reserved 18000000 new',
+      'drop q2',
+      'request q1 settled 600000 reserved',
+      'finish 0',
+    ]);
     expect(rows.get('q1')).toMatchObject({ costNano: 600_000, estimated: false });
     expect(rows.get('q1')!.reserved).toBeUndefined();
     expect(warnings).toEqual([]);
@@ -146,6 +154,6 @@ describe('RunJournal', () => {
         apiEquivalent: false,
       }),
     );
-    expect(calls).toEqual(['request q1 reserved 18000000', 'request q1 settled 18000000', 'finish undefined']);
+    expect(calls).toEqual(['request q1 reserved 18000000 new', 'request q1 settled 18000000 ?', 'finish undefined']);
   });
 });
