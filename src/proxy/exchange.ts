@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type { Readable } from 'node:stream';
-import { forwardHeaders, responseHeaders, sendUpstream, upstreamUrl } from './forward.js';
+import { forwardHeaders, responseHeaders, sendUpstream } from './forward.js';
 import type { ErrorBody } from './providers/types.js';
 import type { Route } from './proxy-deps.js';
 import type { ProxyNotice } from '../model/notices.js';
@@ -72,7 +72,6 @@ export function passThrough(
   watch?: PassWatch,
 ): Promise<void> {
   return new Promise((resolve) => {
-    const url = upstreamUrl(route.upstream.url, pathAndQuery);
     const headers = forwardHeaders(req.headers, body ? body.length : null);
     if (!body && req.headers['content-length'] !== undefined) headers['content-length'] = req.headers['content-length'];
     if (!body && req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
@@ -80,7 +79,7 @@ export function passThrough(
       headers['accept-encoding'] = 'identity';
       req.on('data', (chunk: Buffer) => watch.sent(chunk));
     }
-    const up = sendUpstream(route.upstream, req.method ?? 'GET', url, headers);
+    const up = sendUpstream(route.upstream, req.method ?? 'GET', pathAndQuery, headers);
     up.on('response', (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, responseHeaders(upRes.headers));
       const answer: Buffer[] = [];

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { urlToHttpOptions } from 'node:url';
 import type Https from 'node:https';
 import { lazyRequire } from '../lazy-require.js';
 
@@ -48,12 +49,6 @@ export function createUpstream(base: string): Upstream {
   return lazyUpstream(url, () => (url.protocol === 'https:' ? new (https().Agent)(options) : new http.Agent(options)));
 }
 
-/** The upstream URL for a request path (already stripped of the proxy's own prefix) and query. */
-export function upstreamUrl(base: URL, pathAndQuery: string): URL {
-  const basePath = base.pathname.replace(/\/+$/, '');
-  return new URL(`${base.protocol}//${base.host}${basePath}${pathAndQuery}`);
-}
-
 export function forwardHeaders(incoming: http.IncomingHttpHeaders, bodyLength: number | null): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(incoming)) {
@@ -83,8 +78,23 @@ export function responseHeaders(incoming: http.IncomingHttpHeaders): http.Outgoi
   return out;
 }
 
-export function sendUpstream(upstream: Upstream, method: string, url: URL, headers: http.OutgoingHttpHeaders): http.ClientRequest {
+/** An upstream's connection options and base path, worked out once per upstream, not per request. */
+const targets = new WeakMap<URL, { options: http.RequestOptions; basePath: string }>();
+
+/**
+ * Sends `method` to `pathAndQuery` (already stripped of the proxy's own prefix) below the
+ * upstream's base path. Options, not a URL: parsing a URL for every request cost about 5 µs.
+ */
+export function sendUpstream(upstream: Upstream, method: string, pathAndQuery: string, headers: http.OutgoingHttpHeaders): http.ClientRequest {
+  const { url } = upstream;
+  let target = targets.get(url);
+  if (!target) {
+    // Never the URL's user and password: requests went out without them before, as they do now.
+    const { protocol, hostname, port } = urlToHttpOptions(url);
+    target = { options: { protocol, hostname, port }, basePath: url.pathname.replace(/\/+$/, '') };
+    targets.set(url, target);
+  }
   const lib = url.protocol === 'https:' ? https() : http;
   headers.host = url.host;
-  return lib.request(url, { method, headers, agent: upstream.agent });
+  return lib.request({ ...target.options, path: target.basePath + pathAndQuery, method, headers, agent: upstream.agent });
 }

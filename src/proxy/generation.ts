@@ -6,7 +6,7 @@ import type { TokenUsage } from '../budget/types.js';
 import type { BillableUsage, InputSplit } from '../pricing/price-book.js';
 import { admitRequest, type Admitted } from './admit.js';
 import { sendError, upstreamFailure } from './exchange.js';
-import { forwardHeaders, sendUpstream, upstreamUrl } from './forward.js';
+import { forwardHeaders, sendUpstream } from './forward.js';
 import { isSubscriptionLogin } from './credentials.js';
 import { asRecord, tryParse } from './providers/json.js';
 import type { Provider } from './providers/types.js';
@@ -73,7 +73,7 @@ function exchange(
     const headers = forwardHeaders(req.headers, outBody.length);
     // The meter reads the copy as it streams; compressed streams could not be read event by event.
     headers['accept-encoding'] = 'identity';
-    const up = sendUpstream(route.upstream, req.method ?? 'POST', upstreamUrl(route.upstream.url, pathAndQuery), headers);
+    const up = sendUpstream(route.upstream, req.method ?? 'POST', pathAndQuery, headers);
     up.on('response', (response) => {
       responded = true;
       const hooks: RelayHooks = {

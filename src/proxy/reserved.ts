@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { TokenUsage } from '../budget/types.js';
 import { sendError, upstreamFailure } from './exchange.js';
-import { forwardHeaders, sendUpstream, upstreamUrl } from './forward.js';
+import { forwardHeaders, sendUpstream } from './forward.js';
 import { nextRequestId } from './admit.js';
 import { asCount, asRecord, asString, tryParse } from './providers/json.js';
 import { emptyReading, type Meter, type MeterReading, type Provider } from './providers/types.js';
@@ -121,7 +121,7 @@ export async function handleReserved(
   await new Promise<void>((resolve) => {
     let clientGone = false;
     let responded = false;
-    const up = sendUpstream(route.upstream, req.method ?? 'POST', upstreamUrl(route.upstream.url, pathAndQuery), forwardHeaders(req.headers, body.length));
+    const up = sendUpstream(route.upstream, req.method ?? 'POST', pathAndQuery, forwardHeaders(req.headers, body.length));
     up.on('response', (upstream) => {
       responded = true;
       const meter = new UsageMeter();

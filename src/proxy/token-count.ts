@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { forwardHeaders, sendUpstream, upstreamUrl, type Upstream } from './forward.js';
+import { forwardHeaders, sendUpstream, type Upstream } from './forward.js';
 import { tryParse } from './providers/json.js';
 import type { Provider } from './providers/types.js';
 
@@ -41,7 +41,7 @@ export function countInput(
       up.destroy();
       resolve(value);
     };
-    const up = sendUpstream(upstream, 'POST', upstreamUrl(upstream.url, request.path + query), out);
+    const up = sendUpstream(upstream, 'POST', request.path + query, out);
     const timer = setTimeout(() => finish(null), COUNT_TIMEOUT_MS);
     up.on('response', (res) => {
       const chunks: Buffer[] = [];

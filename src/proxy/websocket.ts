@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { isSubscriptionLogin } from './credentials.js';
-import { forwardHeaders, sendUpstream, upstreamUrl } from './forward.js';
+import { forwardHeaders, sendUpstream } from './forward.js';
 import { admitRequest, type Admitted } from './admit.js';
 import { outputBoundHooks, settle } from './generation.js';
 import { OutputBound } from './output-bound.js';
@@ -59,7 +59,7 @@ export function handleUpgrade(
   headers.upgrade = req.headers.upgrade ?? 'websocket';
   // No permessage-deflate: the meter must read frames as they pass.
   delete headers['sec-websocket-extensions'];
-  const upReq = sendUpstream(target.route.upstream, 'GET', upstreamUrl(target.route.upstream.url, target.pathAndQuery), headers);
+  const upReq = sendUpstream(target.route.upstream, 'GET', target.pathAndQuery, headers);
   upReq.on('upgrade', (upRes, upSocket, upHead) => {
     own(upSocket); // destroyed with the proxy, which ends the run's sockets when it closes
     socket.write(rawHead(upRes));

@@ -1,6 +1,7 @@
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createUpstream, lazyUpstream } from '../../../src/proxy/forward.js';
+import { createUpstream, lazyUpstream, sendUpstream } from '../../../src/proxy/forward.js';
 
 describe('an upstream', () => {
   it('makes its connection pool on first use, once, and closing an unused one makes none', () => {
@@ -37,5 +38,42 @@ describe('an upstream', () => {
     for (const u of [secure, plain]) expect((u.agent as http.Agent & { keepAlive: boolean }).keepAlive).toBe(true);
     secure.close();
     plain.close();
+  });
+
+  it.each([
+    ['http://127.0.0.1:PORT', '/v1/messages?beta=true', '/v1/messages?beta=true'],
+    ['http://127.0.0.1:PORT/base/', '/v1/messages', '/base/v1/messages'],
+    ['http://127.0.0.1:PORT/v1beta//', '/models/gemini:streamGenerateContent?alt=sse', '/v1beta/models/gemini:streamGenerateContent?alt=sse'],
+  ])('sends to %s + %s as %s, with its host and without the URL credentials', async (base, pathAndQuery, expected) => {
+    const seen: { url?: string; host?: string; auth?: string } = {};
+    const server = http.createServer((req, res) => {
+      Object.assign(seen, { url: req.url, host: req.headers.host, auth: req.headers.authorization });
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const url = new URL(base.replace('PORT', String(port)));
+    url.username = 'user';
+    url.password = 'secret';
+    const upstream = createUpstream(url.toString());
+    try {
+      // Twice: the second request uses the options worked out for the first.
+      for (let i = 0; i < 2; i++) {
+        const status = await new Promise<number>((resolve, reject) => {
+          const req = sendUpstream(upstream, 'POST', pathAndQuery, { 'content-length': '0' });
+          req.on('response', (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', reject);
+          req.end();
+        });
+        expect(status).toBe(200);
+        expect(seen).toEqual({ url: expected, host: `127.0.0.1:${port}`, auth: undefined });
+      }
+    } finally {
+      upstream.close();
+      server.close();
+    }
   });
 });
