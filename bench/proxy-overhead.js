@@ -43,6 +43,7 @@
 //   BENCH_PROXY_NODE_ARGS  Node flags for each capped process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_TIMEOUT_S=300    abort (exit 1) if the whole run takes longer than this
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -208,14 +209,17 @@ function promptText() {
  */
 function toolHistory() {
   const turns = [];
+  // Ids as Claude Code's are (`toolu_01` and 22 letters and digits): the guards know such an id
+  // names one call, and read a call they have seen once no further (short ids are read each time).
+  const idOf = (i) => `toolu_01${createHash('sha256').update(`call ${i}`).digest('base64url').replace(/[-_]/g, 'x').slice(0, 22)}`;
   for (let i = 0; i < config.toolCalls; i++) {
     const command = i % 5 === 4 ? 'npm run build' : `cat src/module${i}.ts && grep -n "export" src/index.ts`;
     const output = i % 5 === 4 && i % 2 === 0 ? 'src/a.ts(3,1): error TS2304: Cannot find name foo.\nExit code 2' : `${'line of source\n'.repeat(20)}`;
     turns.push(
-      { role: 'assistant', content: [{ type: 'tool_use', id: `toolu_${i}`, name: 'Bash', input: { command } }] },
+      { role: 'assistant', content: [{ type: 'tool_use', id: idOf(i), name: 'Bash', input: { command } }] },
       {
         role: 'user',
-        content: [{ type: 'tool_result', tool_use_id: `toolu_${i}`, content: output, ...(output.includes('Exit code 2') ? { is_error: true } : {}) }],
+        content: [{ type: 'tool_result', tool_use_id: idOf(i), content: output, ...(output.includes('Exit code 2') ? { is_error: true } : {}) }],
       },
     );
   }
