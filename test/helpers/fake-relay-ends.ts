@@ -1,5 +1,6 @@
-// The two ends of a relayed response, in memory, for the relays' unit tests.
+// The two ends of a relayed response, in memory, and the budget's say, for the relays' unit tests.
 import { EventEmitter } from 'node:events';
+import type { RelayHooks, ToolVerdict } from '../../src/proxy/relay-shared.js';
 
 /** The upstream response, in memory: the test pushes its bytes and ends it. */
 export class FakeUpstream extends EventEmitter {
@@ -74,4 +75,22 @@ export class FakeResponse extends EventEmitter {
   get body(): string {
     return Buffer.concat(this.writes).toString();
   }
+}
+
+const allowAll = (): ToolVerdict => ({ allowed: true });
+
+/** The budget's hooks with room for everything: every tool call allowed, nothing cut. */
+export function relayHooks(allowToolCall: RelayHooks['allowToolCall'] = allowAll): RelayHooks {
+  return {
+    allowToolCall,
+    holdBodies: false,
+    inputKnown: () => null,
+    allowance: () => 1_000_000,
+    sentCeiling: null,
+    outputTokens: (chars) => Math.ceil(chars / 4),
+    now: () => 0,
+    extend: () => ({ allowedOut: 1_000_000, short: null }),
+    cut: () => 'capped: cut',
+    yieldRoom: () => 'capped: yield',
+  };
 }

@@ -5,24 +5,7 @@ import { anthropic } from '../../../src/proxy/providers/anthropic.js';
 import { openaiChat } from '../../../src/proxy/providers/openai-chat.js';
 import type { Provider } from '../../../src/proxy/providers/types.js';
 import type { RelayHooks, RelayOutcome, ToolVerdict } from '../../../src/proxy/relay-shared.js';
-import { FakeResponse, FakeUpstream } from '../../helpers/fake-relay-ends.js';
-
-const allowAll = (): ToolVerdict => ({ allowed: true });
-
-function hooks(allowToolCall: RelayHooks['allowToolCall'] = allowAll): RelayHooks {
-  return {
-    allowToolCall,
-    holdBodies: false,
-    inputKnown: () => null,
-    allowance: () => 1_000_000,
-    sentCeiling: null,
-    outputTokens: (chars) => Math.ceil(chars / 4),
-    now: () => 0,
-    extend: () => ({ allowedOut: 1_000_000, short: null }),
-    cut: () => 'capped: cut',
-    yieldRoom: () => 'capped: yield',
-  };
-}
+import { FakeResponse, FakeUpstream, relayHooks } from '../../helpers/fake-relay-ends.js';
 
 function relay(provider: Provider, allowToolCall?: RelayHooks['allowToolCall'], injectedUsage = false, overrides: Partial<RelayHooks> = {}) {
   const upstream = new FakeUpstream();
@@ -32,7 +15,7 @@ function relay(provider: Provider, allowToolCall?: RelayHooks['allowToolCall'], 
     meter: provider.createMeter({ injectedUsage }),
     upstream: upstream as unknown as http.IncomingMessage,
     res: res as unknown as http.ServerResponse,
-    hooks: { ...hooks(allowToolCall), ...overrides },
+    hooks: { ...relayHooks(allowToolCall), ...overrides },
     allowedOut: 1_000_000,
     clientGone: () => false,
   }).run();
@@ -258,7 +241,7 @@ describe('EventRelay and a client that stops reading', () => {
       meter: anthropic.createMeter({ injectedUsage: false }),
       upstream: upstream as unknown as http.IncomingMessage,
       res: res as unknown as http.ServerResponse,
-      hooks: hooks(),
+      hooks: relayHooks(),
       allowedOut: 1_000_000,
       clientGone: () => gone,
     }).run();

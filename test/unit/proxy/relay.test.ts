@@ -2,21 +2,8 @@ import type http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { anthropic } from '../../../src/proxy/providers/anthropic.js';
 import { relayResponse } from '../../../src/proxy/relay.js';
-import type { RelayHooks, RelayOutcome } from '../../../src/proxy/relay-shared.js';
-import { FakeResponse, FakeUpstream } from '../../helpers/fake-relay-ends.js';
-
-const hooks = (holdBodies: boolean): RelayHooks => ({
-  allowToolCall: () => ({ allowed: true }),
-  holdBodies,
-  inputKnown: () => null,
-  allowance: () => 1_000_000,
-  sentCeiling: null,
-  outputTokens: (chars) => Math.ceil(chars / 4),
-  now: () => 0,
-  extend: () => ({ allowedOut: 1_000_000, short: null }),
-  cut: () => 'capped: cut',
-  yieldRoom: () => 'capped: yield',
-});
+import type { RelayOutcome } from '../../../src/proxy/relay-shared.js';
+import { FakeResponse, FakeUpstream, relayHooks } from '../../helpers/fake-relay-ends.js';
 
 function relay(holdBodies: boolean) {
   const upstream = new FakeUpstream({ 'content-type': 'application/json' });
@@ -26,7 +13,7 @@ function relay(holdBodies: boolean) {
     meter: anthropic.createMeter({ injectedUsage: false }),
     upstream: upstream as unknown as http.IncomingMessage,
     res: res as unknown as http.ServerResponse,
-    hooks: hooks(holdBodies),
+    hooks: { ...relayHooks(), holdBodies },
     allowedOut: 1_000_000,
     clientGone: () => false,
   });
