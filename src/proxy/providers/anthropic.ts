@@ -64,9 +64,7 @@ class AnthropicMeter implements Meter {
 
   /** A content delta streaming through in pieces, counted the same way as they pass. */
   rawStream(): RawEventStream {
-    return new RawDeltaStream(deltaLayout, (chars) => {
-      this.r.outputChars += chars;
-    });
+    return new RawDeltaStream(deltaLayout, this.r);
   }
 
   event(e: SseEvent): 'forward' {

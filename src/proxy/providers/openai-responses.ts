@@ -129,9 +129,7 @@ class ResponsesMeter implements Meter {
   }
 
   rawStream(): RawEventStream {
-    return new RawDeltaStream(DELTA_LAYOUT, (chars) => {
-      this.r.outputChars += chars;
-    });
+    return new RawDeltaStream(DELTA_LAYOUT, this.r);
   }
 
   event(e: SseEvent): 'forward' {

@@ -34,9 +34,10 @@ export class RawDeltaStream implements RawEventStream {
   private readonly after: Buffer[] = [];
   private afterBytes = 0;
 
+  /** `reading`: the meter's reading, whose outputChars the delta's characters are added to once it is whole. */
   constructor(
     private readonly layout: DeltaLayout,
-    private readonly counted: (units: number) => void,
+    private readonly reading: { outputChars: number },
   ) {}
 
   push(piece: Buffer): void {
@@ -52,7 +53,7 @@ export class RawDeltaStream implements RawEventStream {
     if (this.failed || this.scan?.state !== 'closed') return false;
     const after = this.after.length === 1 ? this.after[0]! : Buffer.concat(this.after);
     if (!this.layout.tailOk(after, this.lineEndInString)) return false;
-    this.counted(this.scan.units);
+    this.reading.outputChars += this.scan.units;
     return true;
   }
 
