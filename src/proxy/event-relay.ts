@@ -2,7 +2,7 @@ import { responseHeaders } from './forward.js';
 import { OutputBound } from './output-bound.js';
 import { gateTools, send, whenUpstreamDone, type Held, type Relay, type RelayOutcome, type ToolVerdict } from './relay-shared.js';
 import { SseFramer } from './sse-framer.js';
-import { joinBytes } from './shared-bytes.js';
+import { EMPTY_BYTES, joinBytes } from './shared-bytes.js';
 import { SseReader, type SseEvent } from './sse-reader.js';
 import type { MeterReading, RawEventStream } from './providers/types.js';
 
@@ -108,7 +108,7 @@ export class EventRelay {
       if (!clientGone()) res.destroy();
     }
     // A pass-through event cut off mid-way: the framer holds none of it, the stream all of it.
-    const rest = this.streaming ? EMPTY : this.framer.end();
+    const rest = this.streaming ? EMPTY_BYTES : this.framer.end();
     if (this.ended) {
       this.drain(rest ? [rest] : [], true);
     } else {
@@ -255,5 +255,3 @@ function eventName(head: Buffer): string | null | undefined {
   if (end === -1) return text.length < 64 ? undefined : null;
   return text.slice(6, end).trim();
 }
-
-const EMPTY = Buffer.alloc(0);

@@ -1,3 +1,6 @@
+/** An empty buffer, shared: nothing ever writes into it. */
+export const EMPTY_BYTES = Buffer.alloc(0);
+
 /** Bytes compared per native call before narrowing down: large enough that memcmp dominates. */
 const BLOCK = 64 * 1024;
 
@@ -56,7 +59,7 @@ export function sharedSuffix(a: Uint8Array, b: Uint8Array, limit: number): numbe
  */
 export function joinBytes(parts: readonly Buffer[]): Buffer {
   const first = parts[0];
-  if (first === undefined) return Buffer.alloc(0);
+  if (first === undefined) return EMPTY_BYTES;
   let end = first.byteOffset + first.length;
   for (let i = 1; i < parts.length; i++) {
     const part = parts[i]!;

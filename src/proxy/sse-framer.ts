@@ -1,6 +1,7 @@
+import { EMPTY_BYTES } from './shared-bytes.js';
+
 const LF = 0x0a;
 const CR = 0x0d;
-const EMPTY = Buffer.alloc(0);
 /** An event end (a blank line) is at most 4 bytes: at most 3 of them can lie before a chunk's start. */
 const KEEP = 3;
 
@@ -39,7 +40,7 @@ export class SseFramer {
     const held = [this.pending, ...this.parts];
     this.keptLength = 0;
     for (const b of held) this.keep(b);
-    this.pending = EMPTY;
+    this.pending = EMPTY_BYTES;
     this.parts = [];
     this.partsBytes = 0;
     this.scanFrom = 0;
