@@ -24,7 +24,12 @@ const HOP_BY_HOP = new Set([
 const DECODABLE = new Set(['gzip', 'deflate', 'br', 'identity']);
 
 export interface Upstream {
-  url: URL;
+  readonly url: URL;
+  /**
+   * Where its requests go, worked out from `url` once: protocol, host and port (never the URL's
+   * user and password, which were never sent), and the base path they go below.
+   */
+  readonly target: { readonly options: http.RequestOptions; readonly basePath: string };
   readonly agent: http.Agent;
   /** Ends the pool's sockets (none was made if no request went out). */
   close(): void;
@@ -33,8 +38,10 @@ export interface Upstream {
 /** An upstream whose connection pool is made on its first request. */
 export function lazyUpstream(url: URL, makeAgent: () => http.Agent): Upstream {
   let agent: http.Agent | null = null;
+  const { protocol, hostname, port } = urlToHttpOptions(url);
   return {
     url,
+    target: { options: { protocol, hostname, port }, basePath: url.pathname.replace(/\/+$/, '') },
     get agent() {
       return (agent ??= makeAgent());
     },
@@ -78,22 +85,12 @@ export function responseHeaders(incoming: http.IncomingHttpHeaders): http.Outgoi
   return out;
 }
 
-/** An upstream's connection options and base path, worked out once per upstream, not per request. */
-const targets = new WeakMap<URL, { options: http.RequestOptions; basePath: string }>();
-
 /**
  * Sends `method` to `pathAndQuery` (already stripped of the proxy's own prefix) below the
  * upstream's base path. Options, not a URL: parsing a URL for every request cost about 5 µs.
  */
 export function sendUpstream(upstream: Upstream, method: string, pathAndQuery: string, headers: http.OutgoingHttpHeaders): http.ClientRequest {
-  const { url } = upstream;
-  let target = targets.get(url);
-  if (!target) {
-    // Never the URL's user and password: requests went out without them before, as they do now.
-    const { protocol, hostname, port } = urlToHttpOptions(url);
-    target = { options: { protocol, hostname, port }, basePath: url.pathname.replace(/\/+$/, '') };
-    targets.set(url, target);
-  }
+  const { url, target } = upstream;
   const lib = url.protocol === 'https:' ? https() : http;
   headers.host = url.host;
   return lib.request({ ...target.options, path: target.basePath + pathAndQuery, method, headers, agent: upstream.agent });
