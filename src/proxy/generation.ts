@@ -4,7 +4,7 @@ import { roomHeldMessage } from '../budget/messages.js';
 import { costOfTokens } from '../budget/money.js';
 import type { TokenUsage } from '../budget/types.js';
 import type { BillableUsage, InputSplit } from '../pricing/price-book.js';
-import { admitRequest, type Admitted } from './admit.js';
+import { admitRequest, type Admit, type Admitted } from './admit.js';
 import { sendError, upstreamFailure } from './exchange.js';
 import { forwardHeaders, sendUpstream } from './forward.js';
 import { isSubscriptionLogin } from './credentials.js';
@@ -53,7 +53,7 @@ export async function handleGeneration(
   }
   admit.admitted.retry = Number(req.headers['x-stainless-retry-count'] ?? 0) > 0;
   const outBody = admit.body === json ? body : Buffer.from(JSON.stringify(admit.body));
-  await exchange(deps, route, req, res, admit.path + query, outBody, admit.admitted, admit.injectedUsage);
+  await exchange(deps, route, req, res, admit.path + query, outBody, admit);
 }
 
 function exchange(
@@ -63,8 +63,7 @@ function exchange(
   res: http.ServerResponse,
   pathAndQuery: string,
   outBody: Buffer,
-  admitted: Admitted,
-  injectedUsage: boolean,
+  { admitted, injectedUsage, sent }: Pick<Extract<Admit, { ok: true }>, 'admitted' | 'injectedUsage' | 'sent'>,
 ): Promise<void> {
   return new Promise((resolve) => {
     const meter = route.provider.createMeter({ injectedUsage });
@@ -117,6 +116,7 @@ function exchange(
       clientGone = true;
     });
     up.end(outBody);
+    sent();
   });
 }
 

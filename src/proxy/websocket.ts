@@ -181,6 +181,7 @@ class WsSession {
     // removed) is sent as one new masked frame.
     if (admit.body === read.body) for (const raw of raws) this.server.write(raw);
     else this.server.write(encodeFrame(OP.text, Buffer.from(this.ws.withBody(text, admit.body)), crypto().randomBytes(4)));
+    admit.sent();
   }
 
   /** Frames that arrived while a tool call waits for a person (idle); null when none waits. */
