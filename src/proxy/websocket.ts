@@ -232,14 +232,13 @@ class WsSession {
     return true;
   }
 
-  /** Settles a response at its terminal event, and passes the frame on unless withheld. */
+  /** Passes the frame on unless withheld, and settles the response at its terminal event. */
   private afterMessage(current: InFlight, text: string, frame: WsFrame): void {
-    if (this.ws.isTerminal(text)) {
-      this.inFlight.shift();
-      this.settle(current, true);
-      if (current.blocked) return;
-    }
-    this.pass(current, frame);
+    if (!this.ws.isTerminal(text)) return this.pass(current, frame);
+    this.inFlight.shift();
+    // The agent gets the last event first: settling (and its ledger row) waits on nothing it sends.
+    if (!current.blocked) this.pass(current, frame);
+    this.settle(current, true);
   }
 
   private pass(current: InFlight | undefined, frame: WsFrame): void {

@@ -2,14 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { BudgetKeeper } from '../../../src/budget/keeper.js';
 import type { ToolStep } from '../../../src/budget/tool-steps.js';
 import { DEFAULT_POLICY } from '../../../src/budget/engine.js';
-import { createPriceBook } from '../../../src/pricing/price-book.js';
 import { admitRequest } from '../../../src/proxy/admit.js';
-import { ConversationMemory } from '../../../src/proxy/conversations.js';
 import type { ProxyNotice } from '../../../src/proxy/exchange.js';
-import { InputEstimator } from '../../../src/proxy/input-estimator.js';
-import { OutputEstimator } from '../../../src/proxy/output-estimator.js';
 import { anthropic } from '../../../src/proxy/providers/anthropic.js';
-import type { ProxyDeps, WindowGate } from '../../../src/proxy/server.js';
+import type { WindowGate } from '../../../src/proxy/server.js';
+import { proxyDeps } from '../../helpers/proxy-deps.js';
 
 const WINDOW = { kind: 'daily' as const, ceilingNano: 10, spentNano: 10, resetsAt: '2026-03-05T00:00:00.000Z' };
 
@@ -23,17 +20,9 @@ function deps(fullTimes: number, onLoop: 'ask' | 'stop' | 'off' = 'stop') {
     release: () => undefined,
     waitForRoom: () => Promise.resolve(),
   };
-  const d: ProxyDeps = {
-    secret: 's',
-    mounts: new Map(),
+  const d = proxyDeps({
     keeper: new BudgetKeeper({ usd: 5_000_000_000, tokens: null, actions: null }, { ...DEFAULT_POLICY, loop: { attempts: 3, onLoop } }),
-    prices: createPriceBook(),
-    estimator: new InputEstimator(),
-    outputs: new OutputEstimator(),
-    conversations: new ConversationMemory(),
-    now: () => new Date('2026-03-04T10:00:00Z'),
     notify: (n) => notices.push(n),
-    rules: { restrictedTools: new Set(['WebSearch']), verifyPatterns: [], reserve: 'likely', allowRoutes: [], batches: 'reserve' },
     window,
     guards: {
       facts: (steps) => {
@@ -41,7 +30,7 @@ function deps(fullTimes: number, onLoop: 'ask' | 'stop' | 'off' = 'stop') {
         return { loop: steps.length >= 3 ? { id: 'make@0', step: 'make', count: steps.length, lastError: 'error: x' } : null, filesRead: 0 };
       },
     },
-  };
+  });
   return { deps: d, notices, histories };
 }
 
