@@ -5,7 +5,7 @@
 //   node bench/proxy-overhead.js                    (uses the dist/ that is there)
 //   node bench/proxy-overhead.js --capped /work/baseline/bin/capped.js   (adds a BEFORE build)
 //
-// The paths measured, side by side, every request interleaved across them (the order rotates
+// The paths measured, side by side, every request interleaved across them (the order is shuffled
 // each round, so drift, GC and other load hit all alike):
 //  - direct:  the client straight to the fake upstream;
 //  - capped run: the REAL `capped run --max-usd 100000 --escalation allow --record FILE -- node bench/run-agent.js`
@@ -51,6 +51,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { pairedChange, pairedText, roundOrder } from './paired.js';
 import { connectWebSocket } from './ws-client.js';
 
 const here = (name) => fileURLToPath(new URL(name, import.meta.url));
@@ -477,7 +478,7 @@ function sendOn(s, c) {
 }
 
 /**
- * Runs case `c` on every path in `sides`, interleaved (the order rotates each round), `c.warm`
+ * Runs case `c` on every path in `sides`, interleaved (in a shuffled order each round), `c.warm`
  * unmeasured rounds first. Returns each path's samples; checks every status and every checked
  * path's body against the direct one.
  */
@@ -485,8 +486,7 @@ async function measureCase(c, sides) {
   const samples = Object.fromEntries(sides.map((s) => [s.name, []]));
   const mismatches = Object.fromEntries(sides.map((s) => [s.name, 0]));
   for (let i = -c.warm; i < c.n; i++) {
-    const k = ((i % sides.length) + sides.length) % sides.length;
-    const order = [...sides.slice(k), ...sides.slice(0, k)];
+    const order = roundOrder(sides, i);
     const got = {};
     for (const s of order) {
       got[s.name] = await sendOn(s, c).catch((err) => {
@@ -812,6 +812,21 @@ async function main() {
           .join(', ')}`,
     );
   out.push(`CPU µs per request of each proxy process (incl. warm-up; 10 ms clock ticks): ${perRequest.join('; ')}`);
+  if (others.length > 0) {
+    // The same rounds, build against build: what this build changed, with a 95 % interval.
+    const before = others[0].name;
+    const changes = cases.map((c) => {
+      const kind = c.metric === 'throughput' ? 'ratio' : 'difference';
+      const measure = c.metric === 'throughput' ? (s) => s.bytes / (s.total / 1000) : (s) => s[c.metric];
+      const r = results[c.key];
+      return r[before] ? `${c.key} ${pairedText(pairedChange(r.capped, r[before], measure, kind), kind)}` : null;
+    });
+    out.push(
+      `this build against ${before}, round by round (median of per-round ms differences or throughput ratios [95 % interval]): ${changes
+        .filter((t) => t !== null)
+        .join(', ')}`,
+    );
+  }
   if (config.bare)
     out.push(
       `capped run (this build) over the bare Node hop: ${rendered
