@@ -20,7 +20,7 @@ export function roundOrder(items, round) {
 }
 
 /** Numbers in [0, 1) from `seed` (mulberry32): the same sequence on every run. */
-export function seededRandom(seed) {
+function seededRandom(seed) {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { medianInterval, pairedChange, pairedText, roundOrder, seededRandom } from '../../../bench/paired.js';
-
-const random = seededRandom;
+import { medianInterval, pairedChange, pairedText, roundOrder } from '../../../bench/paired.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 describe('medianInterval', () => {
   it('takes the order statistics of the binomial interval (n = 100: the 40th and 61st)', () => {
@@ -11,7 +10,7 @@ describe('medianInterval', () => {
   });
 
   it('covers the true median about 95 % of the time, on a skewed distribution', () => {
-    const next = random(7);
+    const next = mulberry32(7);
     // Exponential with rate 1: its median is ln 2.
     const truth = Math.LN2;
     let covered = 0;
@@ -32,7 +31,7 @@ describe('medianInterval', () => {
 
 describe('pairedChange', () => {
   it('finds a small change under drift that moves both builds together', () => {
-    const next = random(11);
+    const next = mulberry32(11);
     // Each round's moment of the machine adds the same 0–2 ms to both builds; the new one is 0.05 ms faster.
     const before: { ms: number }[] = [];
     const after: { ms: number }[] = [];
