@@ -183,6 +183,14 @@ describe('fake Anthropic: output', () => {
     expect(usage.input).toBeGreaterThan(1000);
   });
 
+  it('bills a stream left right after message_start for the output that event reported (1), not 0', async () => {
+    await start({ outputTokens: () => 400, chunkDelayMs: 50 });
+    const body = { model: 'claude-sonnet-4-5', max_tokens: 1000, stream: true, messages: [{ role: 'user', content: text(4000) }] };
+    await hangUpAfter(`${fake!.url}/v1/messages`, body, 'message_start');
+    await until(() => fake!.bill.requests.length === 1);
+    expect(fake!.bill.requests[0]!.usage.output).toBe(1);
+  });
+
   it('with ignoreMaxTokens generates past max_tokens, streamed and JSON', async () => {
     await start({ outputTokens: () => 500, ignoreMaxTokens: true });
     expect((await bill({ max_tokens: 10, messages: hi })).output).toBe(500);
