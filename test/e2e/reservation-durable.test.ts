@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -6,7 +5,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WsConnection } from '../fixtures/fake-ws.mjs';
+import { acceptWebSocket } from '../fixtures/fake-ws.mjs';
 import { listenTracked } from '../fixtures/listen.mjs';
 import { fixture, runCapped } from './helpers/run-capped.js';
 
@@ -87,12 +86,10 @@ describe('a reservation and its request', () => {
     // A Responses WebSocket upstream that looks at the ledger before it answers each message.
     const upstream = http.createServer((_req, res) => res.writeHead(404).end());
     upstream.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      const accept = createHash('sha1')
-        .update(`${String(req.headers['sec-websocket-key'])}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
-        .digest('base64');
-      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
-      const conn = new WsConnection(
+      const conn = acceptWebSocket(
         socket,
+        String(req.headers['sec-websocket-key']),
+        head,
         () =>
           void ledgerRows(home).then((rows) => {
             seen.push(rows);
@@ -103,9 +100,6 @@ describe('a reservation and its request', () => {
           }),
         () => undefined,
       );
-      if (head.length > 0) conn.push(head);
-      socket.on('data', (chunk: Buffer) => conn.push(chunk));
-      socket.on('end', () => conn.peerEnded());
     });
     const listening = await listenTracked(upstream);
     server = listening;
