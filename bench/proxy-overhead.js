@@ -528,11 +528,13 @@ const median = (values) => percentile(values, 50);
 const ms = (x) => x.toFixed(3);
 const signedMs = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
 
+/** A sample's throughput in MB/s. */
+const mbps = (s) => s.bytes / (1024 * 1024) / (s.total / 1000);
+
 /** A cell: p50 and p99 added over direct (latency), or the median throughput as % of direct. */
 function cell(c, direct, samples) {
   if (!samples) return { text: 'n/a' };
   if (c.metric === 'throughput') {
-    const mbps = (s) => s.bytes / (1024 * 1024) / (s.total / 1000);
     const ratio = median(samples.map(mbps)) / median(direct.map(mbps));
     return { text: `${(ratio * 100).toFixed(1)} %`, ratio };
   }
@@ -776,7 +778,7 @@ async function main() {
     const d = r.direct;
     const dText =
       c.metric === 'throughput'
-        ? `${median(d.map((s) => s.bytes / 1048576 / (s.total / 1000))).toFixed(0)} MB/s`
+        ? `${median(d.map(mbps)).toFixed(0)} MB/s`
         : `${ms(
             percentile(
               d.map((s) => s[c.metric]),
@@ -826,7 +828,7 @@ async function main() {
     const before = others[0].name;
     const changes = cases.map((c) => {
       const kind = c.metric === 'throughput' ? 'ratio' : 'difference';
-      const measure = c.metric === 'throughput' ? (s) => s.bytes / (s.total / 1000) : (s) => s[c.metric];
+      const measure = c.metric === 'throughput' ? mbps : (s) => s[c.metric];
       const r = results[c.key];
       return r[before] ? `${c.key} ${pairedText(pairedChange(r.capped, r[before], measure, kind), kind)}` : null;
     });

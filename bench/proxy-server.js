@@ -215,7 +215,7 @@ export async function startBareProxy(spec) {
 }
 
 // Run as a script: the proxy's own process, driven over stdin/stdout by the benchmark.
-// argv: the spec as JSON ({env, extra}), then "capped" (default) or "bare".
+// argv: the spec as JSON ({env, extra}), then "capped" (default), "bare" or "tcp".
 /**
  * The floor of any user-space hop: a raw TCP pipe to the Anthropic upstream (script argument
  * `tcp`). It parses nothing, not even HTTP, so it cannot route by mount: only the Anthropic
