@@ -27,30 +27,110 @@ export function lazyRequire<T>(specifier: string): () => T {
  * 20's V8 marks it incrementally against every megabyte of sockets' buffers: a run streaming big
  * answers then paid a mark-compact every stream or two (issue 11). Here the source V8 gets has
  * those characters as \u escapes (see oneByteSource).
+ *
+ * With `keepData`, a module that opens by declaring its data as one array literal (see
+ * leadingArray) does not keep that data's source either: the literal is evaluated in a function
+ * of its own, which V8 drops with its source and bytecode once it has run, `keepData` keeps what
+ * the caller needs of the value, and the rest of the module is compiled with that in the
+ * literal's place. A module of another shape is loaded whole, as without `keepData`.
  */
-export function lazyRequireOneByte<T>(specifier: string): () => T {
+export function lazyRequireOneByte<T>(specifier: string, keepData?: (data: unknown) => unknown): () => T {
   let loaded: T | undefined;
-  return () => (loaded ??= loadOneByte(require.resolve(specifier)) as T);
+  return () => (loaded ??= loadOneByte(require.resolve(specifier), keepData) as T);
 }
 
-function loadOneByte(file: string): unknown {
+/** The wrapper's parameters, as Node's for a CommonJS file, and the one that brings the kept data. */
+const WRAPPER_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname'];
+const DATA_PARAM = '__cappedLeadingData';
+
+function loadOneByte(file: string, keepData: ((data: unknown) => unknown) | undefined): unknown {
   const cached = require.cache[file];
   if (cached) return cached.exports;
-  const source = oneByteSource(fs.readFileSync(file, 'utf8'));
+  const compiled = compileModule(fs.readFileSync(file, 'utf8'), file, keepData);
   const module = new Module(file);
   module.filename = file;
-  // In require.cache, as Node would put it: a plain require of the package later gets this one.
+  // In require.cache, as Node would put it: a plain require of the package later gets this one
+  // (with `keepData`, the data it kept).
   require.cache[file] = module;
   try {
-    // Compiled as Node compiles a CommonJS file.
-    const wrapper = vm.compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: file });
-    wrapper.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
+    compiled.wrapper.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file), compiled.data);
   } catch (err) {
     delete require.cache[file];
     throw err;
   }
   module.loaded = true;
   return module.exports;
+}
+
+type Wrapper = (...args: unknown[]) => unknown;
+
+interface CompiledModule {
+  wrapper: Wrapper;
+  data?: unknown;
+}
+
+/** `source` as a function of `params`, in a string V8 keeps one byte a character. */
+function compile(source: string, params: string[], file: string): Wrapper {
+  return vm.compileFunction(oneByteSource(source), params, { filename: file }) as Wrapper;
+}
+
+/** The module compiled as Node compiles a CommonJS file, its leading data taken apart when it can be. */
+function compileModule(source: string, file: string, keepData: ((data: unknown) => unknown) | undefined): CompiledModule {
+  const literal = keepData && !source.includes(DATA_PARAM) ? leadingArray(source) : null;
+  if (!keepData || !literal) return { wrapper: compile(source, WRAPPER_PARAMS, file) };
+  let data: unknown;
+  let wrapper: Wrapper;
+  try {
+    // compileFunction, not a vm.Script: V8's compilation cache would keep a script's source.
+    data = compile(`return ${source.slice(literal.start, literal.end)}`, [], file)();
+    wrapper = compile(source.slice(0, literal.start) + DATA_PARAM + source.slice(literal.end), [...WRAPPER_PARAMS, DATA_PARAM], file);
+  } catch {
+    // Not data after all (the literal names a binding of the module, or the scan misread it).
+    return { wrapper: compile(source, WRAPPER_PARAMS, file) };
+  }
+  return { wrapper, data: keepData(data) };
+}
+
+/**
+ * Where the array literal opens and ends (exclusive) when the module's first `const` declares one
+ * (`const E=[...]`, as bundlers emit a data module); null otherwise, or when the literal holds
+ * anything but brackets, strings, templates without substitutions and plain tokens (a `/` may
+ * start a regular expression, which this does not read). A charCode scan, for the reason given in
+ * oneByteSource.
+ */
+export function leadingArray(source: string): { start: number; end: number } | null {
+  const decl = source.indexOf('const ');
+  if (decl < 0) return null;
+  let i = decl + 6;
+  while (i < source.length && isIdentifierChar(source.charCodeAt(i))) i++;
+  while (source.charCodeAt(i) === 32) i++;
+  if (source.charCodeAt(i) !== 61 /* = */) return null;
+  i++;
+  while (source.charCodeAt(i) === 32) i++;
+  if (source.charCodeAt(i) !== 91 /* [ */) return null;
+  const start = i;
+  let depth = 0;
+  for (; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    if (c === 34 || c === 39 || c === 96) {
+      // A string or template: up to its closing quote, past escapes; a substitution is code.
+      for (i++; i < source.length && source.charCodeAt(i) !== c; i++) {
+        if (source.charCodeAt(i) === 92) i++;
+        else if (c === 96 && source.charCodeAt(i) === 36 && source.charCodeAt(i + 1) === 123) return null;
+      }
+      if (i >= source.length) return null;
+    } else if (c === 47 /* / */) return null;
+    else if (c === 91 || c === 123 || c === 40) depth++;
+    else if (c === 93 || c === 125 || c === 41) {
+      depth--;
+      if (depth === 0) return { start, end: i + 1 };
+    }
+  }
+  return null;
+}
+
+function isIdentifierChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 36 || c === 95;
 }
 
 /**

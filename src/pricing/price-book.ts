@@ -15,7 +15,40 @@ export interface BillableUsage {
 
 export type CalcPrice = typeof genaiCalcPrice;
 
-const genaiPrices = lazyRequireOneByte<{ calcPrice: CalcPrice }>('@pydantic/genai-prices');
+/**
+ * The genai-prices providers capped prices with: every provider module's `pricingId`
+ * (test/unit/pricing/priced-providers.test.ts checks the list against them).
+ */
+export const PRICED_PROVIDERS: readonly string[] = ['anthropic', 'openai', 'google'];
+
+/**
+ * genai-prices' provider list cut to `ids` and the providers they fall back to for models of their
+ * own (`fallback_model_providers`, e.g. Google's Claude models). genai-prices finds a provider by
+ * its id before anything else, so it prices these exactly as with the whole list; the other 29
+ * providers' data would only sit in capped's heap. Anything not shaped as a provider list is kept
+ * whole.
+ */
+export function keepProviders(ids: readonly string[]): (data: unknown) => unknown {
+  return (data) => {
+    if (!Array.isArray(data) || !data.every((p) => typeof p === 'object' && p !== null && typeof (p as { id?: unknown }).id === 'string')) return data;
+    const providers = data as { id: string; fallback_model_providers?: unknown }[];
+    const keep = new Set<string>();
+    const todo = [...ids];
+    while (todo.length > 0) {
+      const id = todo.pop()!;
+      if (keep.has(id)) continue;
+      keep.add(id);
+      const fallbacks = providers.find((p) => p.id === id)?.fallback_model_providers;
+      if (Array.isArray(fallbacks)) todo.push(...fallbacks.filter((f): f is string => typeof f === 'string'));
+    }
+    return providers.filter((p) => keep.has(p.id));
+  };
+}
+
+// Loaded with only the priced providers' data, and none of the data's source, kept: about 1.2 MB
+// less of the heap than the whole module (test/integration/pricing/one-byte-load.test.ts), which
+// keeps a run's old generation under the 8 MB line described in lazy-require.ts.
+const genaiPrices = lazyRequireOneByte<{ calcPrice: CalcPrice }>('@pydantic/genai-prices', keepProviders(PRICED_PROVIDERS));
 
 /**
  * genai-prices' `calcPrice`, loaded on the first price asked for: its data is most of a megabyte

@@ -7,7 +7,7 @@ import type { Provider } from './providers/types.js';
 import type { Mount } from './proxy-deps.js';
 import type { Family, ProxyEndpoints, Route } from '../model/endpoints.js';
 
-const FAMILY_PROVIDERS: Record<Family, readonly Provider[]> = {
+export const FAMILY_PROVIDERS: Record<Family, readonly Provider[]> = {
   anthropic: [anthropic],
   openai: [openaiResponses, openaiChat],
   gemini: [gemini],

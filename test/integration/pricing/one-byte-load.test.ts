@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lazyRequireOneByte, oneByteSource } from '../../../src/lazy-require.js';
+import { leadingArray, lazyRequireOneByte, oneByteSource } from '../../../src/lazy-require.js';
 
 const require = createRequire(import.meta.url);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-one-byte-'));
@@ -58,36 +58,142 @@ describe('lazyRequireOneByte', () => {
   });
 });
 
-describe('genai-prices loaded one byte a character', () => {
-  // Each in a fresh node (one module per process), with the built module (npm test builds first).
+describe('leadingArray', () => {
+  const literalOf = (source: string): string | null => {
+    const at = leadingArray(source);
+    return at && source.slice(at.start, at.end);
+  };
+
+  it("finds the array the module's first const declares, past brackets and quotes in its strings and templates", () => {
+    const data = "[{id:\"a]\",s:'}\\'',t:`x ] $ {`,n:[1,[2]],b:!0},(3)]";
+    expect(literalOf(`"use strict";Object.defineProperty(exports,"x",{value:1});const E=${data},X={a:[1]};function f(){return E}`)).toBe(data);
+    expect(literalOf('const data = [1, "2"];\nmodule.exports = data;')).toBe('[1, "2"]');
+  });
+
+  it('finds none when the first const is not an array, or the literal holds a substitution, a slash or no end', () => {
+    for (const source of ['let E=[1];', 'const E={a:[1]};', 'const E=[`${x}`];', 'const E=[/re]/];', 'const E=[1,2', 'const E=["open', 'exports.a=1;'])
+      expect(literalOf(source), source).toBeNull();
+  });
+});
+
+describe('lazyRequireOneByte with keepData', () => {
+  const write = (name: string, source: string): string => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, source);
+    return file;
+  };
+
+  it('runs the module with what keepData kept of its leading array', () => {
+    const file = write(
+      'leading.cjs',
+      '"use strict";const D=[{id:"a",s:"dolphin 🐬 ]"},{id:"b"},{id:"c"}],U={x:1};exports.ids=()=>D.map((p)=>p.id);exports.first=()=>D[0].s;exports.units=U;',
+    );
+    const seen: unknown[] = [];
+    const loaded = lazyRequireOneByte<{ ids(): string[]; first(): string; units: unknown }>(file, (data) => {
+      seen.push(data);
+      return (data as { id: string }[]).filter((p) => p.id !== 'b');
+    })();
+    expect(seen).toEqual([[{ id: 'a', s: 'dolphin 🐬 ]' }, { id: 'b' }, { id: 'c' }]]);
+    expect(loaded.ids()).toEqual(['a', 'c']);
+    expect(loaded.first()).toBe('dolphin 🐬 ]');
+    expect(loaded.units).toEqual({ x: 1 });
+    expect(require(file)).toBe(loaded);
+  });
+
+  it('loads the module whole when its leading array is not data of its own (it names a binding)', () => {
+    const file = write('binding.cjs', 'const D=[helper()];function helper(){return "h"}exports.d=D;');
+    const keep = (): unknown => ['kept'];
+    expect(lazyRequireOneByte<{ d: unknown }>(file, keep)().d).toEqual(['h']);
+  });
+
+  it('loads the module whole when it opens with no array', () => {
+    const file = write('no-array.cjs', 'const n=1;exports.n=n;');
+    expect(lazyRequireOneByte<{ n: number }>(file, () => ['kept'])().n).toBe(1);
+  });
+
+  it('leaves nothing in the module cache when the rest of the module throws', () => {
+    const file = write('throws-after.cjs', 'const D=[1];throw new Error("after the data");');
+    expect(() => lazyRequireOneByte(file, (d) => d)()).toThrow('after the data');
+    expect(require.cache[file]).toBeUndefined();
+  });
+});
+
+describe('genai-prices as capped loads it', () => {
+  // Each in a fresh node (one module per process), with the built modules (npm test builds first).
   const BUILT = path.resolve(__dirname, '../../../dist/lazy-require.js');
-  const load = (how: 'plain' | 'one-byte'): { heldKb: number; prices: unknown[] } => {
+  const PRICE_BOOK = path.resolve(__dirname, '../../../dist/pricing/price-book.js');
+  type How = 'plain' | 'one-byte' | 'kept';
+  interface Loaded {
+    /** Growth of the large-object space (where a big source sits) and of the whole old generation. */
+    largeKb: number;
+    oldKb: number;
+    prices: unknown[];
+  }
+  const load = (how: How): Loaded => {
     const script = `
       import v8 from 'node:v8';
       import { createRequire } from 'node:module';
       const { lazyRequireOneByte } = await import(${JSON.stringify(BUILT)});
-      const large = () => { globalThis.gc(); globalThis.gc(); return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'large_object_space').space_used_size; };
-      const before = large();
-      const genai = ${JSON.stringify(how)} === 'plain' ? createRequire(${JSON.stringify(BUILT)})('@pydantic/genai-prices') : lazyRequireOneByte('@pydantic/genai-prices')();
-      const usage = { input_tokens: 123456, output_tokens: 7890, cache_read_tokens: 100000 };
-      const prices = [['claude-sonnet-4-5', 'anthropic'], ['gpt-4.1-mini', 'openai'], ['gemini-2.5-pro', 'google']].map(([model, providerId]) => {
-        const p = genai.calcPrice(usage, model, { providerId });
-        return [p?.model.name, p?.total_price];
-      });
-      console.log(JSON.stringify({ heldKb: Math.round((large() - before) / 1024), prices }));
+      const { keepProviders, PRICED_PROVIDERS } = await import(${JSON.stringify(PRICE_BOOK)});
+      const require = createRequire(${JSON.stringify(BUILT)});
+      const spaces = () => {
+        globalThis.gc();
+        globalThis.gc();
+        const stats = v8.getHeapSpaceStatistics();
+        const large = stats.find((s) => s.space_name === 'large_object_space').space_used_size;
+        return { large, old: stats.filter((s) => s.space_name !== 'new_space').reduce((sum, s) => sum + s.space_used_size, 0) };
+      };
+      const before = spaces();
+      const how = ${JSON.stringify(how)};
+      const genai = how === 'plain' ? require('@pydantic/genai-prices') : lazyRequireOneByte('@pydantic/genai-prices', how === 'kept' ? keepProviders(PRICED_PROVIDERS) : undefined)();
+      const usage = { input_tokens: 323456, output_tokens: 7890, cache_read_tokens: 100000, cache_write_tokens: 20000 };
+      const timestamp = new Date('2026-06-01T12:00:00Z');
+      const price = ([model, providerId]) => {
+        const p = genai.calcPrice(usage, model, { providerId, timestamp });
+        return [model, providerId, p?.model.id ?? null, p?.total_price ?? null];
+      };
+      price(['claude-sonnet-4-5', 'anthropic']);
+      const after = spaces();
+      // Then every model id of the priced providers, and one of a provider capped does not price,
+      // from a second copy of the whole data (after measuring: the two would share their strings).
+      delete require.cache[require.resolve('@pydantic/genai-prices')];
+      const whole = require('@pydantic/genai-prices');
+      const models = PRICED_PROVIDERS.flatMap((providerId) => whole.findProvider({ providerId }).models.map((m) => [m.id, providerId]));
+      models.push(['llama-3.3-70b-versatile', 'groq']);
+      const prices = models.map(price);
+      console.log(JSON.stringify({ largeKb: Math.round((after.large - before.large) / 1024), oldKb: Math.round((after.old - before.old) / 1024), prices }));
     `;
     const child = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(child.stderr).toBe('');
-    return JSON.parse(child.stdout) as { heldKb: number; prices: unknown[] };
+    return JSON.parse(child.stdout) as Loaded;
   };
+  const priced = (l: Loaded, providerId: string) => l.prices.filter((p) => (p as unknown[])[1] === providerId);
 
-  it('prices as the package required as usual does, and keeps its source in half the memory', () => {
+  it('prices every model of the providers capped prices as the package required as usual does', () => {
+    const plain = load('plain');
+    const kept = load('kept');
+    expect(plain.prices.length).toBeGreaterThan(100);
+    for (const providerId of ['anthropic', 'openai', 'google']) {
+      expect(priced(kept, providerId), providerId).toEqual(priced(plain, providerId));
+      expect(priced(plain, providerId).filter((p) => typeof (p as unknown[])[3] === 'number').length, providerId).toBeGreaterThan(10);
+    }
+    // A provider capped does not price is dropped: unknown, never $0.
+    expect(priced(plain, 'groq')[0]).toEqual(['llama-3.3-70b-versatile', 'groq', expect.any(String), expect.any(Number)]);
+    expect(priced(kept, 'groq')[0]).toEqual(['llama-3.3-70b-versatile', 'groq', null, null]);
+  });
+
+  it("keeps its source one byte a character, and with the providers kept none of the data's source", () => {
     const plain = load('plain');
     const oneByte = load('one-byte');
+    const kept = load('kept');
     expect(oneByte.prices).toEqual(plain.prices);
-    expect(plain.prices.every((p) => Array.isArray(p) && typeof p[1] === 'number' && p[1] > 0)).toBe(true);
     // V8 keeps a module's source while its functions live; a big one sits in the large-object space.
-    expect(plain.heldKb).toBeGreaterThan(800);
-    expect(oneByte.heldKb).toBeLessThan(plain.heldKb * 0.6);
+    expect(plain.largeKb).toBeGreaterThan(800);
+    expect(oneByte.largeKb).toBeLessThan(plain.largeKb * 0.6);
+    expect(oneByte.largeKb).toBeGreaterThan(400);
+    expect(kept.largeKb).toBeLessThan(100);
+    // The data's source and the other providers: over a megabyte of the old generation.
+    // The data's source and the other providers' data: 0.8-1.4 MB of the old generation here.
+    expect(kept.oldKb).toBeLessThan(oneByte.oldKb * 0.5);
   });
 });
