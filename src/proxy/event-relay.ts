@@ -1,8 +1,9 @@
 import { responseHeaders } from './forward.js';
 import { OutputBound } from './output-bound.js';
+import { ClientWrites } from './client-writes.js';
 import { gateTools, send, whenUpstreamDone, type Held, type Relay, type RelayOutcome, type ToolVerdict } from './relay-shared.js';
 import { SseFramer } from './sse-framer.js';
-import { EMPTY_BYTES, joinBytes } from './shared-bytes.js';
+import { EMPTY_BYTES } from './shared-bytes.js';
 import { SseReader, type SseEvent } from './sse-reader.js';
 import type { MeterReading, RawEventStream } from './providers/types.js';
 
@@ -35,9 +36,12 @@ export class EventRelay {
   /** The event not yet whole was looked at and must wait to be whole. */
   private mustWait = false;
   private readonly isHolding = (): boolean => this.state === 'holding';
+  /** Everything forwarded to the client goes through here, one write a turn. */
+  private readonly out: ClientWrites;
 
   constructor(private readonly r: Relay) {
     this.bound = new OutputBound(r.hooks);
+    this.out = new ClientWrites(r, this.isHolding);
   }
 
   run(): Promise<RelayOutcome> {
@@ -59,7 +63,7 @@ export class EventRelay {
     if (this.streaming && this.framer.skippingEvent) {
       // More of the event streaming on (only in 'forwarding': nothing decides while it goes on).
       this.streaming.push(chunk);
-      send(this.r, chunk, this.isHolding);
+      this.out.write(chunk);
       return;
     }
     if (raws.length > 0) this.mustWait = false;
@@ -88,7 +92,7 @@ export class EventRelay {
     const held = this.framer.skipHeld();
     for (const piece of held) stream.push(piece);
     this.streaming = stream;
-    send(this.r, joinBytes(held), this.isHolding);
+    this.out.writeAll(held);
   }
 
   /** Meters the event that streamed on, now whole: from its pieces, or else read the usual way. */
@@ -103,6 +107,7 @@ export class EventRelay {
   private onClose(): RelayOutcome {
     const { upstream, res, clientGone, meter } = this.r;
     // Cut off while a tool call waited for its answer: nothing more is forwarded.
+    this.out.flush();
     if (this.state === 'holding') {
       this.state = 'refused';
       if (!clientGone()) res.destroy();
@@ -114,6 +119,7 @@ export class EventRelay {
     } else {
       if (rest) this.forward([rest], true);
       else for (const e of this.reader.end()) meter.event(e);
+      this.out.flush();
       if (!clientGone() && !this.ended) {
         if (upstream.complete) res.end();
         else res.destroy();
@@ -161,7 +167,7 @@ export class EventRelay {
       }
       if (forward) out.push(forward);
     }
-    if (out.length > 0) send(this.r, joinBytes(out), this.isHolding);
+    this.out.writeAll(out);
   }
 
   /** Meters raw event `k`: what reaches the client of it (its own bytes, a replacement, nothing). */
@@ -185,7 +191,9 @@ export class EventRelay {
   private hold(gate: Held, forward: Buffer | null, out: Buffer[]): void {
     this.state = 'holding';
     this.r.upstream.pause();
-    if (out.length > 0) send(this.r, joinBytes(out), this.isHolding);
+    // What came before the held call reaches the client now: nothing follows it for a while.
+    this.out.writeAll(out);
+    this.out.flush();
     void gate.hold.then((verdict) => this.release(verdict, forward, gate.remaining));
   }
 
@@ -209,7 +217,8 @@ export class EventRelay {
     this.state = 'refused';
     // Each forwarded event keeps its own bytes; the error capped adds goes in its own write, as
     // some clients (js-genai) only recognise an error that arrives as a chunk of its own.
-    if (out.length > 0) send(this.r, joinBytes(out));
+    this.out.writeAll(out);
+    this.out.flush();
     send(this.r, Buffer.from(provider.streamError(message, this.bound.retryable)));
     if (!clientGone()) res.end();
     if (this.cutting) {

@@ -52,6 +52,8 @@ export class FakeResponse extends EventEmitter {
   status = 0;
   /** Bytes as written: a character may be split between two writes. */
   readonly writes: Buffer[] = [];
+  /** What write() was given, the same objects (a relay's copies show as buffers of their own). */
+  readonly given: (Buffer | string)[] = [];
   ended = false;
   destroyed = false;
   writeHead(status: number): this {
@@ -59,8 +61,12 @@ export class FakeResponse extends EventEmitter {
     return this;
   }
   write(data: Buffer | string): boolean {
+    this.given.push(data);
     this.writes.push(Buffer.from(data));
     return true;
+  }
+  get writableEnded(): boolean {
+    return this.ended;
   }
   /** How many times end() was called: a relay must end its response once. */
   endCalls = 0;

@@ -22,6 +22,9 @@ function relay(provider: Provider, allowToolCall?: RelayHooks['allowToolCall'], 
   return { upstream, res, done };
 }
 
+/** Writes to the client are made at the end of the turn (ClientWrites). */
+const turnEnd = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 const sse = (type: string, data: Record<string, unknown>): string => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
 const START = sse('message_start', {
   message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], usage: { input_tokens: 120, output_tokens: 1 } },
@@ -100,11 +103,69 @@ describe('EventRelay (Anthropic SSE, in memory)', () => {
     expect(upstream.paused).toBe(true);
     expect(res.body).toBe(START + TEXT);
     answer({ allowed: true });
-    await Promise.resolve();
+    await turnEnd();
     expect(upstream.paused).toBe(false);
     expect(res.body).toBe(START + TEXT + TOOL + END);
     upstream.finish();
     expect((await done).reading.usage.output).toBe(42);
+    expect(res.ended).toBe(true);
+  });
+});
+
+describe('EventRelay: what it copies', () => {
+  const openaiDelta = (i: number): string => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: `word ${i} ` }, finish_reason: null }] })}\n\n`;
+  const toolDelta = (i: number): string => sse('content_block_delta', { index: 1, delta: { type: 'input_json_delta', partial_json: `"w${i}",` } });
+  const streams: [string, Provider, string][] = [
+    ['OpenAI Chat text deltas', openaiChat, Array.from({ length: 3000 }, (_, i) => openaiDelta(i)).join('') + 'data: [DONE]\n\n'],
+    [
+      'Anthropic tool input deltas',
+      anthropic,
+      START +
+        sse('content_block_start', { index: 1, content_block: { type: 'tool_use', id: 'toolu_1', name: 'Bash', input: {} } }) +
+        Array.from({ length: 3000 }, (_, i) => toolDelta(i)).join('') +
+        END,
+    ],
+  ];
+
+  it.each(streams)("forwards a chunk's events as views of the chunk, copying only an event begun in the chunk before (%s)", async (_, provider, text) => {
+    const { upstream, res, done } = relay(provider);
+    const stream = Buffer.from(text);
+    // Chunks as a socket reads them: each a buffer of its own, in a turn of its own, ending
+    // mid-event, and (the last one too) larger than the pieces ClientWrites joins.
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < stream.length; at += 20_000) {
+      const end = stream.length - (at + 20_000) < 18_000 ? stream.length : at + 20_000;
+      chunks.push(Buffer.from(stream.subarray(at, end)));
+      if (end === stream.length) break;
+    }
+    for (const chunk of chunks) {
+      upstream.emit('data', chunk);
+      await turnEnd();
+    }
+    upstream.finish();
+    await done;
+    expect(res.body).toBe(text);
+    const fromChunks = new Set(chunks.map((c) => c.buffer));
+    const copied = res.given.filter((b) => typeof b === 'string' || !fromChunks.has(b.buffer)).reduce((n, b) => n + b.length, 0);
+    // At most one event per chunk boundary; joining a chunk's events copied them all.
+    // (The first chunk holds the whole of message_start, the longest event.)
+    const longest = Math.max(...text.split('\n\n').map((event) => (text.startsWith(event) ? 0 : event.length + 2)));
+    expect(copied).toBeLessThanOrEqual(chunks.length * longest);
+    expect(copied).toBeGreaterThan(0);
+  });
+
+  it("writes the events of one upstream read (a data event each, as Node's chunked decoding gives them) in one write", async () => {
+    const { upstream, res, done } = relay(openaiChat);
+    const text = Array.from({ length: 50 }, (_, i) => openaiDelta(i)).join('');
+    upstream.send(text, 50);
+    expect(res.given).toEqual([]);
+    await Promise.resolve();
+    expect(res.given).toHaveLength(1);
+    expect(res.body).toBe(text);
+    upstream.send('data: [DONE]\n\n');
+    upstream.finish();
+    await done;
+    expect(res.body).toBe(`${text}data: [DONE]\n\n`);
     expect(res.ended).toBe(true);
   });
 });
@@ -191,10 +252,11 @@ describe('EventRelay pass-through events', () => {
     expect(outcome.reading.malformed).toBe(1);
   });
 
-  it('holds back an event that may carry a tool call until it is whole', () => {
+  it('holds back an event that may carry a tool call until it is whole', async () => {
     const { upstream, res } = relay(anthropic, () => ({ allowed: false, message: 'capped: no more actions' }));
     upstream.send(START);
     upstream.send(TOOL.slice(0, 40));
+    await turnEnd();
     expect(res.body).toBe(START);
     upstream.send(TOOL.slice(40));
     expect(res.body).not.toContain('tool_use');
@@ -246,6 +308,7 @@ describe('EventRelay and a client that stops reading', () => {
       clientGone: () => gone,
     }).run();
     upstream.send(START + TEXT);
+    await turnEnd();
     expect(upstream.paused).toBe(true);
     gone = true;
     res.emit('close'); // no 'drain' will ever come

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { joinBytes, sharedPrefix, sharedSuffix } from '../../../src/proxy/shared-bytes.js';
+import { contiguousRuns, sharedPrefix, sharedSuffix } from '../../../src/proxy/shared-bytes.js';
 import { mulberry32, randInt } from '../helpers/prng.js';
 
 function naivePrefix(a: Buffer, b: Buffer): number {
@@ -42,23 +42,35 @@ describe('sharedPrefix / sharedSuffix', () => {
   });
 });
 
-describe('joinBytes', () => {
-  it('joins back-to-back views of one buffer without copying, anything else by copying', () => {
+describe('contiguousRuns', () => {
+  const text = (runs: Buffer[]): string[] => runs.map((b) => b.toString());
+
+  it('makes one view of back-to-back views of one buffer, copying nothing', () => {
     const whole = Buffer.from('data: a\n\ndata: b\n\ndata: c\n\n');
-    const views = [whole.subarray(0, 9), whole.subarray(9, 18), whole.subarray(18)];
-    const joined = joinBytes(views);
-    expect(joined.toString()).toBe(whole.toString());
+    const runs = contiguousRuns([whole.subarray(0, 9), whole.subarray(9, 18), whole.subarray(18)]);
+    expect(text(runs)).toEqual([whole.toString()]);
     // A view: writing through it shows in the original.
-    joined[0] = 0x44;
+    runs[0]![0] = 0x44;
     expect(whole[0]).toBe(0x44);
-    // A gap, a different order or another buffer: a copy with the parts' bytes in order.
-    const gap = joinBytes([whole.subarray(0, 9), whole.subarray(18)]);
-    expect(gap.toString()).toBe('Data: a\n\ndata: c\n\n');
-    gap[0] = 0x78;
+  });
+
+  it('starts a new run at a gap, a step back or another buffer, each run still a view', () => {
+    const whole = Buffer.from('data: a\n\ndata: b\n\ndata: c\n\n');
+    const carried = Buffer.from('event: x\n\n');
+    // The framer's shape: an event carried over from the chunk before, then the chunk's own events.
+    const runs = contiguousRuns([carried, whole.subarray(0, 9), whole.subarray(9, 18)]);
+    expect(text(runs)).toEqual(['event: x\n\n', 'data: a\n\ndata: b\n\n']);
+    expect(runs[0]).toBe(carried);
+    runs[1]![0] = 0x44;
     expect(whole[0]).toBe(0x44);
-    expect(joinBytes([whole.subarray(9, 18), whole.subarray(0, 9)]).toString()).toBe('data: b\n\nData: a\n\n');
-    expect(joinBytes([whole.subarray(0, 4), Buffer.from('!')]).toString()).toBe('Data!');
-    expect(joinBytes([whole.subarray(3, 5)]).toString()).toBe('a:');
-    expect(joinBytes([])).toHaveLength(0);
+    expect(text(contiguousRuns([whole.subarray(0, 9), whole.subarray(18)]))).toEqual(['Data: a\n\n', 'data: c\n\n']);
+    expect(text(contiguousRuns([whole.subarray(9, 18), whole.subarray(0, 9)]))).toEqual(['data: b\n\n', 'Data: a\n\n']);
+  });
+
+  it('leaves out empty parts, and makes no run of none', () => {
+    const whole = Buffer.from('abcdef');
+    expect(text(contiguousRuns([whole.subarray(0, 2), Buffer.alloc(0), whole.subarray(2, 4)]))).toEqual(['abcd']);
+    expect(contiguousRuns([Buffer.alloc(0)])).toEqual([]);
+    expect(contiguousRuns([])).toEqual([]);
   });
 });

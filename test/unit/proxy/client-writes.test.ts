@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { ClientWrites, COALESCE_MAX_BYTES } from '../../../src/proxy/client-writes.js';
+import { FakeResponse, FakeUpstream } from '../../helpers/fake-relay-ends.js';
+import type http from 'node:http';
+
+function writes(opts: { gone?: () => boolean; held?: () => boolean } = {}) {
+  const res = new FakeResponse();
+  const upstream = new FakeUpstream();
+  const out = new ClientWrites(
+    { res: res as unknown as http.ServerResponse, upstream: upstream as unknown as http.IncomingMessage, clientGone: opts.gone ?? (() => false) },
+    opts.held,
+  );
+  return { res, upstream, out };
+}
+const text = (res: FakeResponse): string[] => res.writes.map((b) => b.toString());
+const turnEnd = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('ClientWrites', () => {
+  it("writes one turn's small pieces as one write, at the end of the turn", async () => {
+    const { res, out } = writes();
+    for (let i = 0; i < 5; i++) out.write(Buffer.from(`data: ${i}\n\n`));
+    expect(res.given).toEqual([]);
+    await Promise.resolve();
+    expect(text(res)).toEqual(['data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n']);
+    out.write(Buffer.from('data: 5\n\n'));
+    await turnEnd();
+    expect(text(res)).toHaveLength(2);
+  });
+
+  it('writes pieces back to back in one buffer as a view of it, copying nothing', async () => {
+    const { res, out } = writes();
+    const chunk = Buffer.from('data: a\n\ndata: b\n\n');
+    out.writeAll([chunk.subarray(0, 9), chunk.subarray(9)]);
+    await turnEnd();
+    expect(res.given).toHaveLength(1);
+    expect((res.given[0] as Buffer).buffer).toBe(chunk.buffer);
+  });
+
+  it('writes a large piece at once, after what was queued, and never copies it', () => {
+    const { res, out } = writes();
+    const big = Buffer.alloc(COALESCE_MAX_BYTES + 1, 0x61);
+    out.write(Buffer.from('first '));
+    out.write(big);
+    expect(text(res)[0]).toBe('first ');
+    expect(res.given[1]).toBe(big);
+  });
+
+  it('joins only the small runs between large ones: an event carried over, then a large chunk of events', async () => {
+    const { res, out } = writes();
+    const carried = Buffer.from('data: carried\n\n');
+    const chunk = Buffer.alloc(3 * COALESCE_MAX_BYTES, 0x62);
+    // The framer's shape: the carried event, then the chunk's events as views of it.
+    out.writeAll([
+      carried,
+      chunk.subarray(0, COALESCE_MAX_BYTES),
+      chunk.subarray(COALESCE_MAX_BYTES, 2 * COALESCE_MAX_BYTES),
+      Buffer.from('x'),
+      Buffer.from('y'),
+    ]);
+    await turnEnd();
+    expect(res.given).toHaveLength(3);
+    expect(res.given[0]).toBe(carried);
+    expect((res.given[1] as Buffer).buffer).toBe(chunk.buffer);
+    expect(res.given[1]!.length).toBe(2 * COALESCE_MAX_BYTES);
+    expect(res.given[2]!.toString()).toBe('xy');
+  });
+
+  it('flush writes at once; a flush with nothing queued writes nothing', () => {
+    const { res, out } = writes();
+    out.flush();
+    out.write(Buffer.from('a'));
+    out.flush();
+    expect(text(res)).toEqual(['a']);
+  });
+
+  it('writes nothing to a client that has gone', async () => {
+    const { res, out } = writes({ gone: () => true });
+    out.write(Buffer.from('a'));
+    out.write(Buffer.alloc(COALESCE_MAX_BYTES + 1));
+    await turnEnd();
+    expect(res.given).toEqual([]);
+  });
+
+  it('writes nothing queued to a response already ended or destroyed within the turn', async () => {
+    for (const close of ['end', 'destroy'] as const) {
+      const { res, out } = writes();
+      out.write(Buffer.from('a'));
+      if (close === 'end') res.end('capped: internal proxy error');
+      else res.destroy();
+      await turnEnd();
+      expect(res.given, close).toEqual([]);
+    }
+  });
+
+  it('pauses the upstream while the client is behind, and resumes it on drain unless a tool call is held', async () => {
+    let held = false;
+    const { res, upstream, out } = writes({ held: () => held });
+    res.write = (data: Buffer | string): boolean => (res.given.push(data), false);
+    out.write(Buffer.from('a'));
+    await turnEnd();
+    expect(upstream.paused).toBe(true);
+    res.emit('drain');
+    expect(upstream.paused).toBe(false);
+    held = true;
+    out.write(Buffer.from('b'));
+    await turnEnd();
+    res.emit('drain');
+    expect(upstream.paused).toBe(true);
+  });
+});
