@@ -53,22 +53,20 @@ export class ClientWrites {
    * writes, nothing copied).
    */
   flush(): void {
-    if (this.queued.length === 0) return;
-    const runs = contiguousRuns(this.queued);
+    const queued = this.queued;
+    if (queued.length === 0) return;
     this.queued = [];
-    let small: Buffer[] = [];
-    const putSmall = (): void => {
-      if (small.length > 0) this.put(small.length === 1 ? small[0]! : Buffer.concat(small));
-      small = [];
-    };
-    for (const run of runs) {
-      if (run.length <= COALESCE_MAX_BYTES) small.push(run);
-      else {
-        putSmall();
-        this.put(run);
-      }
+    if (queued.length === 1) return this.put(queued[0]!);
+    const runs = contiguousRuns(queued);
+    // Each stretch of small runs is one write; a large run is a write of its own.
+    let from = 0;
+    for (let i = 0; i <= runs.length; i++) {
+      if (i < runs.length && runs[i]!.length <= COALESCE_MAX_BYTES) continue;
+      if (i - from === 1) this.put(runs[from]!);
+      else if (i - from > 1) this.put(Buffer.concat(runs.slice(from, i)));
+      if (i < runs.length) this.put(runs[i]!);
+      from = i + 1;
     }
-    putSmall();
   }
 
   private put(data: Buffer): void {

@@ -16,6 +16,9 @@ import type { MeterReading, RawEventStream } from './providers/types.js';
  */
 type State = 'forwarding' | 'holding' | 'refused' | 'drained';
 
+/** What a raw event metered from its bytes completes (shared: never added to). */
+const NO_EVENTS: readonly SseEvent[] = [];
+
 /**
  * Relays one SSE response event by event, exact bytes, as each event completes; a tool call the
  * budget refuses is never forwarded: the stream ends there with an error event in the provider's
@@ -131,19 +134,18 @@ export class EventRelay {
   }
 
   /** The events raw event `k` completes (the stream's last one also flushes the reader). */
-  private read(raws: Buffer[], k: number, last: boolean): SseEvent[] {
+  private read(raws: Buffer[], k: number, last: boolean): readonly SseEvent[] {
     const raw = raws[k]!;
     // A plain content delta is metered from its bytes: no UTF-8 decoding, no JSON.parse.
-    const events = this.reader.idle() && this.r.meter.rawEvent?.(raw) ? [] : this.reader.push(raw);
-    if (last && k === raws.length - 1) events.push(...this.reader.end());
-    return events;
+    const events = this.reader.idle() && this.r.meter.rawEvent?.(raw) ? NO_EVENTS : this.reader.push(raw);
+    return last && k === raws.length - 1 ? [...events, ...this.reader.end()] : events;
   }
 
   /**
-   * Meters whole raw events and forwards them (with what `out` holds already); stops at a
-   * refused tool call, or at a held one, keeping the rest back.
+   * Meters whole raw events and forwards them; stops at a refused tool call, or at a held one,
+   * keeping the rest back.
    */
-  private forward(raws: Buffer[], last: boolean, out: Buffer[] = []): void {
+  private forward(raws: Buffer[], last: boolean): void {
     const { meter, hooks } = this.r;
     // Tool calls counted so far, then after each event.
     let toolCalls = meter.peek().toolCalls;
@@ -152,7 +154,7 @@ export class EventRelay {
       if (k === 0 && this.streaming) {
         // The rest of a pass-through event already started: it goes out whatever follows.
         this.endStreaming(raws[0]!, last && raws.length === 1);
-        out.push(raws[0]!);
+        this.out.write(raws[0]!);
         forward = null;
       } else {
         forward = this.meterOne(raws, k, last);
@@ -160,14 +162,13 @@ export class EventRelay {
       const seen = meter.peek().toolCalls;
       const gate = gateTools(meter, seen - toolCalls, hooks) ?? this.overLimit(meter.peek());
       toolCalls = seen;
-      if (typeof gate === 'string') return this.block(gate, out, raws.slice(k + 1));
+      if (typeof gate === 'string') return this.block(gate, raws.slice(k + 1));
       if (gate !== null) {
         this.waiting.push(...raws.slice(k + 1));
-        return this.hold(gate, forward, out);
+        return this.hold(gate, forward);
       }
-      if (forward) out.push(forward);
+      if (forward) this.out.write(forward);
     }
-    this.out.writeAll(out);
   }
 
   /** Meters raw event `k`: what reaches the client of it (its own bytes, a replacement, nothing). */
@@ -187,12 +188,11 @@ export class EventRelay {
     return cut;
   }
 
-  /** Holds the rest of the stream back (after sending `out`) until a person answers. */
-  private hold(gate: Held, forward: Buffer | null, out: Buffer[]): void {
+  /** Holds the rest of the stream back (`forward`, the held event, too) until a person answers. */
+  private hold(gate: Held, forward: Buffer | null): void {
     this.state = 'holding';
     this.r.upstream.pause();
     // What came before the held call reaches the client now: nothing follows it for a while.
-    this.out.writeAll(out);
     this.out.flush();
     void gate.hold.then((verdict) => this.release(verdict, forward, gate.remaining));
   }
@@ -201,23 +201,22 @@ export class EventRelay {
   private release(verdict: ToolVerdict, forward: Buffer | null, remaining: number): void {
     if (this.ended) return;
     this.state = 'forwarding';
-    if (!verdict.allowed) return this.block(verdict.message, [], this.waiting.splice(0));
-    const out: Buffer[] = forward ? [forward] : [];
+    if (!verdict.allowed) return this.block(verdict.message, this.waiting.splice(0));
+    if (forward) this.out.write(forward);
     const gate = gateTools(this.r.meter, remaining, this.r.hooks) ?? this.overLimit(this.r.meter.peek());
-    if (typeof gate === 'string') return this.block(gate, out, this.waiting.splice(0));
-    // The held event goes out with `out` now: the next hold must not send it a second time.
-    if (gate !== null) return this.hold(gate, null, out);
-    this.forward(this.waiting.splice(0), false, out);
+    if (typeof gate === 'string') return this.block(gate, this.waiting.splice(0));
+    // The held event has gone out: the next hold must not send it a second time.
+    if (gate !== null) return this.hold(gate, null);
+    this.forward(this.waiting.splice(0), false);
     if (this.state === 'forwarding') this.r.upstream.resume();
   }
 
   /** Ends the client's stream with capped's refusal; `rest` (read, not yet metered) is drained. */
-  private block(message: string, out: Buffer[], rest: Buffer[] = []): void {
+  private block(message: string, rest: Buffer[] = []): void {
     const { provider, res, upstream, clientGone } = this.r;
     this.state = 'refused';
     // Each forwarded event keeps its own bytes; the error capped adds goes in its own write, as
     // some clients (js-genai) only recognise an error that arrives as a chunk of its own.
-    this.out.writeAll(out);
     this.out.flush();
     send(this.r, Buffer.from(provider.streamError(message, this.bound.retryable)));
     if (!clientGone()) res.end();

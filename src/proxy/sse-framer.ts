@@ -24,6 +24,7 @@ export class SseFramer {
   /** The last bytes of the event let go of (the first keptLength), for an end that begins in one chunk and ends in the next. */
   private readonly kept = Buffer.alloc(KEEP);
   private keptLength = 0;
+  private readonly ends = new EventEnds(EMPTY_BYTES, 0);
 
   /** Whether an event let go of by skipHeld has not ended yet. */
   get skippingEvent(): boolean {
@@ -87,15 +88,20 @@ export class SseFramer {
    * lies between them); keeps what is left as the event not yet whole.
    */
   private frame(buf: Buffer, start: number, pos: number): Buffer[] {
-    const events: Buffer[] = [];
-    const ends = new EventEnds(buf, pos);
+    // Called for every read, and a stream of short deltas brings one event a read: no object
+    // that is not needed (the ends finder is reused; a whole buffer is its own event; nothing
+    // left is the shared empty buffer; one event is an array of one, not one grown by push).
+    let events: Buffer[] | null = null;
+    const ends = this.ends.reset(buf, pos);
     for (let end = ends.next(); end !== -1; end = ends.next()) {
-      events.push(buf.subarray(start, end));
+      const event = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+      if (events) events.push(event);
+      else events = [event];
       start = end;
     }
-    this.pending = buf.subarray(start);
+    this.pending = start === buf.length ? EMPTY_BYTES : buf.subarray(start);
     this.scanFrom = Math.max(0, ends.pos - start);
-    return events;
+    return events ?? [];
   }
 
   /** A chunk while an event let go of goes on: see skipHeld. */
@@ -160,14 +166,22 @@ function terminatorLength(buf: Buffer, i: number): number {
 /** Finds event ends (the end of a blank line) in one buffer, one after another. */
 class EventEnds {
   /** Where the next CR is; most streams have none, so it is searched for once, not per line. */
-  private cr: number;
+  private cr = -1;
 
   /** `pos`: where the next search starts; once none is found, where to resume when more bytes arrive. */
   constructor(
-    private readonly buf: Buffer,
+    private buf: Buffer,
     public pos: number,
   ) {
+    this.reset(buf, pos);
+  }
+
+  /** Starts over in `buf` from `pos`. */
+  reset(buf: Buffer, pos: number): this {
+    this.buf = buf;
+    this.pos = pos;
     this.cr = buf.indexOf(CR, pos);
+    return this;
   }
 
   /** The end of the next event, or -1. */

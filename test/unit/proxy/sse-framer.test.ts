@@ -147,6 +147,18 @@ describe('SseFramer', () => {
     expect(f.end()?.toString()).toBe('data: f');
   });
 
+  it('gives a chunk that is one whole event as it is (a stream of short deltas: one event a read)', () => {
+    const f = new SseFramer();
+    const chunk = Buffer.from('data: {"delta":"hi"}\n\n');
+    const [event, ...rest] = f.push(chunk);
+    expect(event).toBe(chunk);
+    expect(rest).toEqual([]);
+    expect(f.heldLength()).toBe(0);
+    // The next chunk starts a new event: nothing of the first is held with it.
+    expect(f.push(Buffer.from('data: a')).length).toBe(0);
+    expect(f.push(Buffer.from('\n\n')).map(String)).toEqual(['data: a\n\n']);
+  });
+
   it('holds back only an unfinished event and returns it at the end', () => {
     const f = new SseFramer();
     expect(f.push(Buffer.from('data: a\n\ndata: b'))).toHaveLength(1);
