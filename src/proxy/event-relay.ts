@@ -109,8 +109,9 @@ export class EventRelay {
 
   private onClose(): RelayOutcome {
     const { upstream, res, clientGone, meter } = this.r;
-    // Cut off while a tool call waited for its answer: nothing more is forwarded.
+    // What was forwarded this turn goes out before the response ends or is cut.
     this.out.flush();
+    // Cut off while a tool call waited for its answer: nothing more is forwarded.
     if (this.state === 'holding') {
       this.state = 'refused';
       if (!clientGone()) res.destroy();

@@ -57,8 +57,8 @@ export function sharedSuffix(a: Uint8Array, b: Uint8Array, limit: number): numbe
  * `parts` as the fewest buffers they make back to back, each a view, never a copy: the events a
  * framer cut from one chunk lie back to back in it, but the first of them began in the chunk
  * before and is a buffer of its own (SseFramer joins only that event). Joining them into one
- * buffer copied nearly every byte of a stream once more (issue 11: the relay's largest cost after
- * Node's own on a stream of short deltas). Empty parts are left out.
+ * buffer copied nearly every byte of a stream of short deltas once more (issue 11). Empty parts
+ * are left out.
  */
 export function contiguousRuns(parts: readonly Buffer[]): Buffer[] {
   const runs: Buffer[] = [];
