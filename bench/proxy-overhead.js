@@ -32,7 +32,7 @@
 //   BENCH_SSE_N=500        small Anthropic streams per path (first byte)
 //   BENCH_PROVIDER_N=300   small streams per path for OpenAI Chat, OpenAI Responses, Gemini
 //   BENCH_WS_N=300         response.create messages per WebSocket
-//   BENCH_STREAM_N=10      1 MB streams per path (each shape);  BENCH_BIG_STREAM_N=8: 10 MB streams per path
+//   BENCH_STREAM_N=30      1 MB streams per path (each shape);  BENCH_BIG_STREAM_N=16: 10 MB streams per path
 //   BENCH_WARMUP=100       warm-up rounds (streams: 2)
 //   BENCH_BODY_KB=8        request body size (the prompt)
 //   BENCH_TOOL_CALLS=30    tool calls (Bash tool_use + tool_result) in each Anthropic request's history
@@ -97,8 +97,8 @@ function loadConfig() {
     sseN: envInt('BENCH_SSE_N', 500, 1),
     providerN: envInt('BENCH_PROVIDER_N', 300, 1),
     wsN: envInt('BENCH_WS_N', 300, 1),
-    streamN: envInt('BENCH_STREAM_N', 10, 1),
-    bigStreamN: envInt('BENCH_BIG_STREAM_N', 8, 0),
+    streamN: envInt('BENCH_STREAM_N', 30, 1),
+    bigStreamN: envInt('BENCH_BIG_STREAM_N', 16, 0),
     bodyKb: envInt('BENCH_BODY_KB', 8, 0),
     toolCalls: envInt('BENCH_TOOL_CALLS', 30, 0),
     warmup: envInt('BENCH_WARMUP', 100, 0),
