@@ -9,6 +9,7 @@ import { sendError, upstreamFailure } from './exchange.js';
 import { forwardHeaders, sendUpstream } from './forward.js';
 import { isSubscriptionLogin } from './credentials.js';
 import { asRecord, tryParse } from './providers/json.js';
+import { spliceTopLevel } from './body-splice.js';
 import type { Provider } from './providers/types.js';
 import type { OutputBoundHooks } from './output-bound.js';
 import { releaseRequest } from './window-hold.js';
@@ -52,7 +53,8 @@ export async function handleGeneration(
     return;
   }
   admit.admitted.retry = Number(req.headers['x-stainless-retry-count'] ?? 0) > 0;
-  const outBody = admit.body === json ? body : Buffer.from(JSON.stringify(admit.body));
+  // An edited body (model, output ceiling, usage option, tools) keeps the client's bytes but for the members edited.
+  const outBody = admit.body === json ? body : (spliceTopLevel(body, json, admit.body) ?? Buffer.from(JSON.stringify(admit.body)));
   await exchange(deps, route, req, res, admit.path + query, outBody, admit);
 }
 
