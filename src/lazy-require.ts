@@ -81,14 +81,146 @@ function compileModule(source: string, file: string, keepData: ((data: unknown) 
   let data: unknown;
   let wrapper: Wrapper;
   try {
-    // compileFunction, not a vm.Script: V8's compilation cache would keep a script's source.
-    data = compile(`return ${source.slice(literal.start, literal.end)}`, [], file)();
+    data = literalValue(source, literal.start, literal.end, file);
     wrapper = compile(source.slice(0, literal.start) + DATA_PARAM + source.slice(literal.end), [...WRAPPER_PARAMS, DATA_PARAM], file);
   } catch {
     // Not data after all (the literal names a binding of the module, or the scan misread it).
     return { wrapper: compile(source, WRAPPER_PARAMS, file) };
   }
   return { wrapper, data: keepData(data) };
+}
+
+/**
+ * The value of the literal source[start, end): read as JSON when it can be written so
+ * (literalAsJson), else run as a function of its own. Compiled code would keep the literal's
+ * source in V8's compilation cache (Node 22 and 24 cache compileFunction too; Node 20 a
+ * vm.Script) until the memory runs short; JSON.parse keeps nothing.
+ */
+function literalValue(source: string, start: number, end: number, file: string): unknown {
+  const json = literalAsJson(source, start, end);
+  if (json !== null) {
+    try {
+      return JSON.parse(json) as unknown;
+    } catch {
+      // A JavaScript-only form (an escape, a number) the conversion let through: run it instead.
+    }
+  }
+  return compile(`return ${source.slice(start, end)}`, [], file)();
+}
+
+/** What literalAsJson is inside of. */
+const IN_ARRAY = 0;
+const IN_OBJECT = 1;
+
+/**
+ * The literal source[start, end) as JSON text, when it is data written as minifiers write it:
+ * unquoted keys, `!0` and `!1`, a leading `.` in a number, strings in single quotes or backticks
+ * (without substitutions). Null on anything else (an identifier that is not a key, a computed
+ * value); a form JSON spells otherwise is caught by JSON.parse (see literalValue).
+ */
+export function literalAsJson(source: string, start: number, end: number): string | null {
+  const out: string[] = [];
+  let from = start;
+  const replace = (at: number, to: number, text: string): void => {
+    out.push(source.slice(from, at), text);
+    from = to;
+  };
+  const containers: number[] = [];
+  let expectKey = false;
+  for (let i = start; i < end;) {
+    const c = source.charCodeAt(i);
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+      i++;
+    } else if (c === 0x3a /* : */) {
+      expectKey = false;
+      i++;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      containers.push(c === 0x5b ? IN_ARRAY : IN_OBJECT);
+      expectKey = c === 0x7b;
+      i++;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      containers.pop();
+      expectKey = false;
+      i++;
+    } else if (c === 0x2c /* , */) {
+      expectKey = containers.at(-1) === IN_OBJECT;
+      i++;
+    } else if (c === 0x22 /* " */ || c === 0x27 /* ' */ || c === 0x60 /* ` */) {
+      const j = quoteEnd(source, i + 1, c);
+      if (j === -1 || j >= end) return null;
+      if (c !== 0x22) {
+        const json = quotedAsJson(source.slice(i + 1, j), c);
+        if (json === null) return null;
+        replace(i, j + 1, json);
+      }
+      expectKey = false;
+      i = j + 1;
+    } else if (c === 0x21 /* ! */) {
+      const d = source.charCodeAt(i + 1);
+      if (d !== 0x30 && d !== 0x31) return null;
+      replace(i, i + 2, d === 0x30 ? 'true' : 'false');
+      i += 2;
+    } else if (c === 0x2e /* . */ || c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
+      let j = i + 1;
+      while (j < end && isNumberChar(source.charCodeAt(j))) j++;
+      if (c === 0x2e) replace(i, i, '0');
+      else if (c === 0x2d && source.charCodeAt(i + 1) === 0x2e) replace(i + 1, i + 1, '0');
+      i = j;
+    } else if (isIdentifierChar(c)) {
+      let j = i + 1;
+      while (j < end && isIdentifierChar(source.charCodeAt(j))) j++;
+      const word = source.slice(i, j);
+      if (expectKey) replace(i, j, JSON.stringify(word));
+      else if (word !== 'null' && word !== 'true' && word !== 'false') return null;
+      i = j;
+    } else {
+      return null;
+    }
+  }
+  out.push(source.slice(from, end));
+  return out.join('');
+}
+
+/** Where the string whose body starts at `from` ends: its closing `quote` (one not escaped), or -1. */
+function quoteEnd(source: string, from: number, quote: number): number {
+  const q = String.fromCharCode(quote);
+  for (let at = source.indexOf(q, from); at !== -1; at = source.indexOf(q, at + 1)) {
+    let slashes = 0;
+    while (source.charCodeAt(at - slashes - 1) === 0x5c) slashes++;
+    if (slashes % 2 === 0) return at;
+  }
+  return -1;
+}
+
+/**
+ * The body of a string in single quotes or backticks as a JSON string: its quote unescaped, `"`
+ * escaped, a raw line feed (a template's) written `\n`; every other escape as it is, for
+ * JSON.parse to accept or refuse. Null on a substitution or another raw control character (a
+ * template reads a CR as a line feed).
+ */
+function quotedAsJson(body: string, quote: number): string | null {
+  const out: string[] = ['"'];
+  let from = 0;
+  const put = (at: number, skip: number, text: string): void => {
+    out.push(body.slice(from, at), text);
+    from = at + skip;
+  };
+  for (let k = 0; k < body.length; k++) {
+    const ch = body.charCodeAt(k);
+    if (ch === 0x5c) {
+      const next = body.charCodeAt(k + 1);
+      if (next === quote || (quote === 0x60 && next === 0x24)) put(k, 2, String.fromCharCode(next));
+      k++;
+    } else if (ch === 0x22) put(k, 1, '\\"');
+    else if (ch === 0x0a) put(k, 1, '\\n');
+    else if (ch < 0x20 || (quote === 0x60 && ch === 0x24 && body.charCodeAt(k + 1) === 0x7b)) return null;
+  }
+  out.push(body.slice(from), '"');
+  return out.join('');
+}
+
+function isNumberChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d;
 }
 
 /**

@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import vm from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { leadingArray, lazyRequireOneByte, oneByteSource } from '../../../src/lazy-require.js';
+import { leadingArray, lazyRequireOneByte, literalAsJson, oneByteSource } from '../../../src/lazy-require.js';
 
 const require = createRequire(import.meta.url);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-one-byte-'));
@@ -73,6 +74,35 @@ describe('leadingArray', () => {
   it('finds none when the first const is not an array, or the literal holds a substitution, a slash or no end', () => {
     for (const source of ['let E=[1];', 'const E={a:[1]};', 'const E=[`${x}`];', 'const E=[/re]/];', 'const E=[1,2', 'const E=["open', 'exports.a=1;'])
       expect(literalOf(source), source).toBeNull();
+  });
+});
+
+describe('literalAsJson', () => {
+  const asJson = (literal: string): string | null => literalAsJson(literal, 0, literal.length);
+  const evaluated = (literal: string): unknown => vm.runInThisContext(`(${literal})`) as unknown;
+
+  it('writes a data literal as minifiers print it as JSON of the same value', () => {
+    const literals = [
+      '[{id:"anthropic",name:"Anthropic",ok:!0,off:!1,n:null,t:true,f:false,x:[1,-2.5,.5,-.25,1e3,2E-7]}]',
+      '[{description:`Claude\'s "best" model\nsecond line`,note:\'say "hi"\',$key_1:"tab\\tand \\u00e9 and \\\\ and \\"q\\""}]',
+      '[ { a : [ ] , b : { } } , [ [ ] ] ]',
+      '["dolphin 🐬 — ok"]',
+      "['it\\'s \\u00e9', `a\\nb \\` and \\$ and \"q\"`, `two\nlines`]",
+    ];
+    for (const literal of literals) {
+      const json = asJson(literal);
+      expect(json, literal).not.toBeNull();
+      expect(JSON.parse(json!), literal).toEqual(evaluated(literal));
+    }
+  });
+
+  it('refuses what is not plain data: a name, a call, a substitution, a raw control character in quotes', () => {
+    for (const literal of ['[undefined]', '[{a:b}]', '[f()]', '[`${x}`]', '[`a\rb`]', "['a\tb']", '[!2]', '[a+1]', '[0x10]'])
+      expect(asJson(literal), literal).toBeNull();
+  });
+
+  it('lets through a JavaScript-only form for JSON.parse to refuse (the loader then runs the literal)', () => {
+    for (const literal of ['["\\x41"]', "['\\x41']", "['a\\\nb']", '[5.]', '[{1:2}]']) expect(() => void JSON.parse(asJson(literal)!), literal).toThrow();
   });
 });
 
@@ -153,6 +183,8 @@ describe('genai-prices as capped loads it', () => {
         return [model, providerId, p?.model.id ?? null, p?.total_price ?? null];
       };
       price(['claude-sonnet-4-5', 'anthropic']);
+      // A compile job V8 runs in the background may hold the loader's strings until it is done.
+      await new Promise((resolve) => setTimeout(resolve, 100));
       const after = spaces();
       // Then every model id of the priced providers, and one of a provider capped does not price,
       // from a second copy of the whole data (after measuring: the two would share their strings).
