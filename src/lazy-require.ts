@@ -29,10 +29,10 @@ export function lazyRequire<T>(specifier: string): () => T {
  * those characters as \u escapes (see oneByteSource).
  *
  * With `keepData`, a module that opens by declaring its data as one array literal (see
- * leadingArray) does not keep that data's source either: the literal is evaluated in a function
- * of its own, which V8 drops with its source and bytecode once it has run, `keepData` keeps what
- * the caller needs of the value, and the rest of the module is compiled with that in the
- * literal's place. A module of another shape is loaded whole, as without `keepData`.
+ * leadingArray) does not keep that data's source either: the literal is read as JSON (see
+ * literalValue), `keepData` keeps what the caller needs of the value, and the rest of the module
+ * is compiled with that in the literal's place. A module of another shape is loaded whole, as
+ * without `keepData`.
  */
 export function lazyRequireOneByte<T>(specifier: string, keepData?: (data: unknown) => unknown): () => T {
   let loaded: T | undefined;
