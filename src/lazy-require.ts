@@ -148,6 +148,8 @@ export function literalAsJson(source: string, start: number, end: number): strin
     } else if (c === 0x22 /* " */ || c === 0x27 /* ' */ || c === 0x60 /* ` */) {
       const j = quoteEnd(source, i + 1, c);
       if (j === -1 || j >= end) return null;
+      // A literal's __proto__ key sets its prototype; JSON.parse makes it a property.
+      if (expectKey && source.slice(i + 1, j) === '__proto__') return null;
       if (c !== 0x22) {
         const json = quotedAsJson(source.slice(i + 1, j), c);
         if (json === null) return null;
@@ -170,7 +172,7 @@ export function literalAsJson(source: string, start: number, end: number): strin
       let j = i + 1;
       while (j < end && isIdentifierChar(source.charCodeAt(j))) j++;
       const word = source.slice(i, j);
-      if (expectKey) replace(i, j, JSON.stringify(word));
+      if (expectKey && word !== '__proto__') replace(i, j, JSON.stringify(word));
       else if (word !== 'null' && word !== 'true' && word !== 'false') return null;
       i = j;
     } else {

@@ -96,8 +96,20 @@ describe('literalAsJson', () => {
     }
   });
 
-  it('refuses what is not plain data: a name, a call, a substitution, a raw control character in quotes', () => {
-    for (const literal of ['[undefined]', '[{a:b}]', '[f()]', '[`${x}`]', '[`a\rb`]', "['a\tb']", '[!2]', '[a+1]', '[0x10]'])
+  it('refuses what is not plain data: a name, a call, a substitution, a raw control character in quotes, a __proto__ key', () => {
+    for (const literal of [
+      '[undefined]',
+      '[{a:b}]',
+      '[f()]',
+      '[`${x}`]',
+      '[`a\rb`]',
+      "['a\tb']",
+      '[!2]',
+      '[a+1]',
+      '[0x10]',
+      '[{__proto__:{a:1}}]',
+      '[{"__proto__":1}]',
+    ])
       expect(asJson(literal), literal).toBeNull();
   });
 
