@@ -1,18 +1,11 @@
 import http from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildMounts } from '../../../src/proxy/mounts.js';
-import { createProxy, listenLoopback, type Proxy } from '../../../src/proxy/server.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../../fixtures/fake-openai.mjs';
+import { listenLoopback } from '../../../src/proxy/server.js';
+import { fakeOpenAIProxies } from '../../helpers/fake-openai-proxy.js';
 import { proxyDeps } from '../../helpers/proxy-deps.js';
 
-let upstream: FakeOpenAI | null = null;
-let proxy: Proxy | null = null;
-afterEach(async () => {
-  proxy?.close();
-  proxy = null;
-  await upstream?.close();
-  upstream = null;
-});
+const ends = fakeOpenAIProxies();
 
 function post(port: number, path: string, body: Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -38,8 +31,8 @@ function post(port: number, path: string, body: Buffer): Promise<string> {
 
 describe('a request capped edits', () => {
   it('reaches the upstream with the bytes the agent sent but for the member added (Chat stream_options)', async () => {
-    upstream = await startFakeOpenAI({ outputTokens: 5 });
-    proxy = createProxy(proxyDeps({ mounts: buildMounts({ OPENAI_BASE_URL: upstream.baseUrl }) }));
+    const upstream = await ends.upstream({ outputTokens: 5 });
+    const proxy = ends.proxy(proxyDeps({ mounts: buildMounts({ OPENAI_BASE_URL: upstream.baseUrl }) }));
     const port = await listenLoopback(proxy.server);
     // Pretty-printed, escapes as the agent wrote them: a re-serialized body would differ in both.
     const messages = '[\n    { "role": "user", "content": "caf\\u00e9 \\/ \\"quoted\\"" }\n  ]';

@@ -1,25 +1,18 @@
 import type net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectWebSocket } from '../../../bench/ws-client.js';
 import { buildMounts } from '../../../src/proxy/mounts.js';
-import { createProxy, listenLoopback, type Proxy } from '../../../src/proxy/server.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../../fixtures/fake-openai.mjs';
+import { listenLoopback } from '../../../src/proxy/server.js';
+import { fakeOpenAIProxies } from '../../helpers/fake-openai-proxy.js';
 import { proxyDeps } from '../../helpers/proxy-deps.js';
 
-let upstream: FakeOpenAI | null = null;
-let proxy: Proxy | null = null;
-afterEach(async () => {
-  proxy?.close();
-  proxy = null;
-  await upstream?.close();
-  upstream = null;
-});
+const ends = fakeOpenAIProxies();
 
 const terminal = (m: Buffer): boolean => m.toString('utf8').startsWith('{"type":"response.completed"');
 
 describe('the Responses WebSocket through the proxy', () => {
   it('passes a response’s last event to the agent before it settles the response', async () => {
-    upstream = await startFakeOpenAI({ outputTokens: 20 });
+    const upstream = await ends.upstream({ outputTokens: 20 });
     // The agent's socket on the proxy's side, and what had been written to it when the response settled.
     let agentSide: net.Socket | null = null;
     const writtenAtSettle: number[] = [];
@@ -29,7 +22,7 @@ describe('the Responses WebSocket through the proxy', () => {
         if (n.type === 'settled') writtenAtSettle.push(agentSide!.bytesWritten);
       },
     });
-    proxy = createProxy(deps);
+    const proxy = ends.proxy(deps);
     proxy.server.on('upgrade', (_req, socket: net.Socket) => (agentSide = socket));
     const port = await listenLoopback(proxy.server);
     const ws = await connectWebSocket(`http://127.0.0.1:${port}/s/openai/responses`, { authorization: 'Bearer sk-test' });
