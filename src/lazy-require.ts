@@ -247,12 +247,10 @@ export function leadingArray(source: string): { start: number; end: number } | n
   for (; i < source.length; i++) {
     const c = source.charCodeAt(i);
     if (c === 34 || c === 39 || c === 96) {
-      // A string or template: up to its closing quote, past escapes; a substitution is code.
-      for (i++; i < source.length && source.charCodeAt(i) !== c; i++) {
-        if (source.charCodeAt(i) === 92) i++;
-        else if (c === 96 && source.charCodeAt(i) === 36 && source.charCodeAt(i + 1) === 123) return null;
-      }
-      if (i >= source.length) return null;
+      // A string or template: up to its closing quote; a substitution is code.
+      const close = quoteEnd(source, i + 1, c);
+      if (close === -1 || (c === 96 && source.slice(i + 1, close).includes('${'))) return null;
+      i = close;
     } else if (c === 47 /* / */) return null;
     else if (c === 91 || c === 123 || c === 40) depth++;
     else if (c === 93 || c === 125 || c === 41) {

@@ -1,4 +1,4 @@
-import { pauseUntilDrained, type Relay } from './relay-shared.js';
+import { send, type Relay } from './relay-shared.js';
 import { contiguousRuns } from './shared-bytes.js';
 
 /** A piece larger than this is written as it is rather than copied into the turn's one write. */
@@ -76,7 +76,7 @@ export class ClientWrites {
   private put(data: Buffer): void {
     // Ended by someone else within the turn (capped's internal-error answer): a write after the
     // end would be an unhandled error on the response.
-    if (this.r.clientGone() || this.r.res.writableEnded || this.r.res.destroyed) return;
-    if (!this.r.res.write(data)) pauseUntilDrained(this.r, this.held);
+    if (this.r.res.writableEnded || this.r.res.destroyed) return;
+    send(this.r, data, this.held);
   }
 }

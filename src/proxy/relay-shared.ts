@@ -38,21 +38,18 @@ export interface RelayHooks extends OutputBoundHooks {
 /** Writes to the client; only the client's own backpressure (or a held tool call) pauses the upstream. */
 export function send(r: Pick<Relay, 'res' | 'clientGone' | 'upstream'>, data: Buffer | string, held = (): boolean => false): void {
   if (r.clientGone() || data.length === 0) return;
-  if (!r.res.write(data)) pauseUntilDrained(r, held);
-}
-
-/** Pauses the upstream until the client has taken what was written (or has gone). */
-export function pauseUntilDrained(r: Pick<Relay, 'res' | 'upstream'>, held: () => boolean): void {
-  r.upstream.pause();
-  // Resumed when the client drains, or when it goes away: a client gone while the upstream was
-  // paused sends no 'drain', and the rest of the response must still be read for its usage.
-  const resume = (): void => {
-    r.res.off('drain', resume);
-    r.res.off('close', resume);
-    if (!held()) r.upstream.resume();
-  };
-  r.res.once('drain', resume);
-  r.res.once('close', resume);
+  if (!r.res.write(data)) {
+    r.upstream.pause();
+    // Resumed when the client drains, or when it goes away: a client gone while the upstream was
+    // paused sends no 'drain', and the rest of the response must still be read for its usage.
+    const resume = (): void => {
+      r.res.off('drain', resume);
+      r.res.off('close', resume);
+      if (!held()) r.upstream.resume();
+    };
+    r.res.once('drain', resume);
+    r.res.once('close', resume);
+  }
 }
 
 /**
