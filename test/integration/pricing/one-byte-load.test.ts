@@ -148,6 +148,12 @@ describe('lazyRequireOneByte with keepData', () => {
     expect(lazyRequireOneByte<{ d: unknown }>(file, keep)().d).toEqual(['h']);
   });
 
+  it('runs a leading array JSON cannot read (a JavaScript-only escape or number) and still keeps it apart', () => {
+    const file = write('js-only.cjs', 'const D=["\\x41",5.,{b:!0}];exports.d=()=>D;');
+    const loaded = lazyRequireOneByte<{ d(): unknown }>(file, (data) => [...(data as unknown[]), 'kept'])();
+    expect(loaded.d()).toEqual(['A', 5, { b: true }, 'kept']);
+  });
+
   it('loads the module whole when it opens with no array', () => {
     const file = write('no-array.cjs', 'const n=1;exports.n=n;');
     expect(lazyRequireOneByte<{ n: number }>(file, () => ['kept'])().n).toBe(1);
