@@ -1,9 +1,13 @@
 import http from 'node:http';
+import net from 'node:net';
 import { urlToHttpOptions } from 'node:url';
 import type Https from 'node:https';
+import type Tls from 'node:tls';
 import { lazyRequire } from '../lazy-require.js';
+import { UpstreamPool, type Dial, type UpstreamCall } from './upstream-pool.js';
 
 const https = lazyRequire<typeof Https>('node:https');
+const tls = lazyRequire<typeof Tls>('node:tls');
 
 /** Headers that describe one hop, not the message; never forwarded (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set([
@@ -30,14 +34,27 @@ export interface Upstream {
    * user and password, which were never sent), and the base path they go below.
    */
   readonly target: { readonly options: http.RequestOptions; readonly basePath: string };
+  /** For WebSocket upgrades and bodies streamed through. */
   readonly agent: http.Agent;
-  /** Ends the pool's sockets (none was made if no request went out). */
+  /** For requests whose body capped holds whole (everything metered): see upstream-pool.ts. */
+  readonly pool: UpstreamPool;
+  /** Ends the pools' sockets (none was made if no request went out). */
   close(): void;
 }
 
-/** An upstream whose connection pool is made on its first request. */
-export function lazyUpstream(url: URL, makeAgent: () => http.Agent): Upstream {
+/** Where the connections go: the URL's host, or (tests of intercepted hosts) a mapped address. */
+export interface DialTo {
+  host: string;
+  port: number;
+}
+
+/**
+ * An upstream whose connection pools are made on their first request. `to` dials another address
+ * while TLS still names and verifies the URL's host.
+ */
+export function lazyUpstream(url: URL, makeAgent: () => http.Agent, to?: DialTo): Upstream {
   let agent: http.Agent | null = null;
+  let pool: UpstreamPool | null = null;
   const { protocol, hostname, port } = urlToHttpOptions(url);
   return {
     url,
@@ -45,7 +62,30 @@ export function lazyUpstream(url: URL, makeAgent: () => http.Agent): Upstream {
     get agent() {
       return (agent ??= makeAgent());
     },
-    close: () => agent?.destroy(),
+    get pool() {
+      return (pool ??= new UpstreamPool(dialer(url, to), url.host));
+    },
+    close: () => {
+      agent?.destroy();
+      pool?.close();
+    },
+  };
+}
+
+/** Opens connections as the agent would: TCP, or TLS with SNI, ALPN http/1.1 and resumed sessions. */
+export function dialer(url: URL, to?: DialTo): Dial {
+  const secure = url.protocol === 'https:';
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = url.port ? Number(url.port) : secure ? 443 : 80;
+  const address = to ?? { host, port };
+  if (!secure) return () => net.connect({ host: address.host, port: address.port });
+  // SNI carries names only, never an IP address (RFC 6066 §3).
+  const servername = net.isIP(host) === 0 ? host : undefined;
+  let session: Buffer | undefined;
+  return () => {
+    const socket = tls().connect({ host: address.host, port: address.port, servername, ALPNProtocols: ['http/1.1'], session });
+    socket.on('session', (s: Buffer) => (session = s));
+    return socket;
   };
 }
 
@@ -83,6 +123,20 @@ export function responseHeaders(incoming: http.IncomingHttpHeaders): http.Outgoi
     out[name] = value;
   }
   return out;
+}
+
+/**
+ * Sends a request whose body capped holds whole through the upstream's own pool (upstream-pool.ts):
+ * what every metered request takes.
+ */
+export function requestUpstream(
+  upstream: Upstream,
+  method: string,
+  pathAndQuery: string,
+  headers: http.OutgoingHttpHeaders,
+  body: Buffer | null,
+): UpstreamCall {
+  return upstream.pool.request(method, upstream.target.basePath + pathAndQuery, headers, body);
 }
 
 /**

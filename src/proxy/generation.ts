@@ -6,7 +6,7 @@ import type { TokenUsage } from '../budget/types.js';
 import type { BillableUsage, InputSplit } from '../pricing/price-book.js';
 import { admitRequest, type Admit, type Admitted } from './admit.js';
 import { sendError, upstreamFailure } from './exchange.js';
-import { forwardHeaders, sendUpstream } from './forward.js';
+import { forwardHeaders, requestUpstream } from './forward.js';
 import { isSubscriptionLogin } from './credentials.js';
 import { asRecord, tryParse } from './providers/json.js';
 import { spliceTopLevel } from './body-splice.js';
@@ -74,7 +74,7 @@ function exchange(
     const headers = forwardHeaders(req.headers, outBody.length);
     // The meter reads the copy as it streams; compressed streams could not be read event by event.
     headers['accept-encoding'] = 'identity';
-    const up = sendUpstream(route.upstream, req.method ?? 'POST', pathAndQuery, headers);
+    const up = requestUpstream(route.upstream, req.method ?? 'POST', pathAndQuery, headers, outBody);
     up.on('response', (response) => {
       responded = true;
       const hooks: RelayHooks = {
@@ -117,7 +117,6 @@ function exchange(
       // provider bills is still counted exactly.
       clientGone = true;
     });
-    up.end(outBody);
     sent();
   });
 }

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { UpstreamBody } from './upstream-pool.js';
 import type { ToolVerdict } from '../budget/keeper.js';
 import type { Meter, MeterReading, Provider } from './providers/types.js';
 import type { OutputBoundHooks } from './output-bound.js';
@@ -9,7 +10,7 @@ export type { ToolVerdict };
 export interface Relay {
   provider: Provider;
   meter: Meter;
-  upstream: http.IncomingMessage;
+  upstream: UpstreamBody;
   res: http.ServerResponse;
   hooks: RelayHooks;
   /** Output tokens the request was reserved for: reading past a withheld tool call stops beyond it. */
@@ -57,7 +58,7 @@ export function send(r: Pick<Relay, 'res' | 'clientGone' | 'upstream'>, data: Bu
  * without ending (cut off). Not at 'close' alone: it comes a turn of the event loop or more after
  * 'end', and the agent's response would wait for it (about 90 µs a request, issue 11).
  */
-export function whenUpstreamDone(upstream: http.IncomingMessage, done: () => void): void {
+export function whenUpstreamDone(upstream: UpstreamBody, done: () => void): void {
   let called = false;
   const once = (): void => {
     if (called) return;

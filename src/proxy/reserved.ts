@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { TokenUsage } from '../budget/types.js';
 import { sendError, upstreamFailure } from './exchange.js';
-import { forwardHeaders, sendUpstream } from './forward.js';
+import { forwardHeaders, requestUpstream } from './forward.js';
 import { nextRequestId } from './admit.js';
 import { asCount, asRecord, asString, tryParse } from './providers/json.js';
 import { emptyReading, type Meter, type MeterReading, type Provider } from './providers/types.js';
@@ -123,7 +123,7 @@ export async function handleReserved(
   await new Promise<void>((resolve) => {
     let clientGone = false;
     let responded = false;
-    const up = sendUpstream(route.upstream, req.method ?? 'POST', pathAndQuery, forwardHeaders(req.headers, body.length));
+    const up = requestUpstream(route.upstream, req.method ?? 'POST', pathAndQuery, forwardHeaders(req.headers, body.length), body);
     up.on('response', (upstream) => {
       responded = true;
       const meter = new UsageMeter();
@@ -144,7 +144,6 @@ export async function handleReserved(
       // Keep reading: the upstream bills the request whether or not the agent waits for it.
       if (!res.writableFinished) clientGone = true;
     });
-    up.end(body);
   });
 }
 

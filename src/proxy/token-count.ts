@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { forwardHeaders, sendUpstream, type Upstream } from './forward.js';
+import { forwardHeaders, requestUpstream, type Upstream } from './forward.js';
 import { tryParse } from './providers/json.js';
 import type { Provider } from './providers/types.js';
 
@@ -41,7 +41,7 @@ export function countInput(
       up.destroy();
       resolve(value);
     };
-    const up = sendUpstream(upstream, 'POST', request.path + query, out);
+    const up = requestUpstream(upstream, 'POST', request.path + query, out, payload);
     const timer = setTimeout(() => finish(null), COUNT_TIMEOUT_MS);
     up.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -55,6 +55,5 @@ export function countInput(
       res.on('error', () => finish(null));
     });
     up.on('error', () => finish(null));
-    up.end(payload);
   });
 }

@@ -22,7 +22,7 @@ export function hostUpstream(host: string, mapped: HostPort | undefined): Upstre
       return super.createConnection({ ...options, host: mapped!.host, port: mapped!.port, servername: host }, callback);
     }
   }
-  return lazyUpstream(url, () => new MappedAgent({ keepAlive: true, maxSockets: 64 }));
+  return lazyUpstream(url, () => new MappedAgent({ keepAlive: true, maxSockets: 64 }), mapped);
 }
 
 /**

@@ -6,10 +6,7 @@ import type http from 'node:http';
 function writes(opts: { gone?: () => boolean; held?: () => boolean } = {}) {
   const res = new FakeResponse();
   const upstream = new FakeUpstream();
-  const out = new ClientWrites(
-    { res: res as unknown as http.ServerResponse, upstream: upstream as unknown as http.IncomingMessage, clientGone: opts.gone ?? (() => false) },
-    opts.held,
-  );
+  const out = new ClientWrites({ res: res as unknown as http.ServerResponse, upstream, clientGone: opts.gone ?? (() => false) }, opts.held);
   return { res, upstream, out };
 }
 const text = (res: FakeResponse): string[] => res.writes.map((b) => b.toString());

@@ -13,7 +13,7 @@ function relay(provider: Provider, allowToolCall?: RelayHooks['allowToolCall'], 
   const done: Promise<RelayOutcome> = new EventRelay({
     provider,
     meter: provider.createMeter({ injectedUsage }),
-    upstream: upstream as unknown as http.IncomingMessage,
+    upstream,
     res: res as unknown as http.ServerResponse,
     hooks: { ...relayHooks(allowToolCall), ...overrides },
     allowedOut: 1_000_000,
@@ -301,7 +301,7 @@ describe('EventRelay and a client that stops reading', () => {
     const done = new EventRelay({
       provider: anthropic,
       meter: anthropic.createMeter({ injectedUsage: false }),
-      upstream: upstream as unknown as http.IncomingMessage,
+      upstream,
       res: res as unknown as http.ServerResponse,
       hooks: relayHooks(),
       allowedOut: 1_000_000,

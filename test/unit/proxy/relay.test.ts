@@ -11,7 +11,7 @@ function relay(holdBodies: boolean) {
   const done: Promise<RelayOutcome> = relayResponse({
     provider: anthropic,
     meter: anthropic.createMeter({ injectedUsage: false }),
-    upstream: upstream as unknown as http.IncomingMessage,
+    upstream,
     res: res as unknown as http.ServerResponse,
     hooks: { ...relayHooks(), holdBodies },
     allowedOut: 1_000_000,
