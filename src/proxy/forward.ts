@@ -82,8 +82,9 @@ export function dialer(url: URL, to?: DialTo): Dial {
   // SNI carries names only, never an IP address (RFC 6066 §3).
   const servername = net.isIP(host) === 0 ? host : undefined;
   let session: Buffer | undefined;
+  const { connect } = tls(); // loaded with the pool (warm() makes it ahead of the first request)
   return () => {
-    const socket = tls().connect({ host: address.host, port: address.port, servername, ALPNProtocols: ['http/1.1'], session });
+    const socket = connect({ host: address.host, port: address.port, servername, ALPNProtocols: ['http/1.1'], session });
     socket.on('session', (s: Buffer) => (session = s));
     return socket;
   };

@@ -23,8 +23,8 @@ export interface Proxy {
   idle(): Promise<void>;
   inFlight(): number;
   /**
-   * Makes each upstream's connection pool now, ahead of the first request, which would otherwise
-   * wait for it: for an https upstream that loads https and tls (about 4 ms).
+   * Makes each upstream's connection pools now, ahead of the first request, which would otherwise
+   * wait for them: for an https upstream that loads https and tls (about 4 ms).
    */
   warm(): void;
 }
@@ -95,8 +95,10 @@ export function createProxy(given: ProxyDeps): Proxy {
     inFlight: () => active,
     warm: () => {
       for (const mount of deps.mounts.values()) {
-        void mount.upstream.agent;
-        void mount.subscriptionUpstream?.agent;
+        for (const upstream of [mount.upstream, mount.subscriptionUpstream]) {
+          void upstream?.agent;
+          void upstream?.pool;
+        }
       }
     },
     idle: () => (active === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve))),

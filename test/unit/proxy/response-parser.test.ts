@@ -52,6 +52,7 @@ describe('ResponseParser', () => {
       `HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunked('data: {"a":1}\n\n', 'x', 'data: [DONE]\n\n')}`,
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0\r\nx-trailer: 1\r\n\r\n',
       'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\nok',
+      'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nA\r\n0123456789\r\n0000b\r\nabcdefghijk\r\n0\r\n\r\n',
     ];
     for (const wire of wires) {
       const whole = parse(wire);
@@ -151,6 +152,8 @@ describe('ResponseParser', () => {
     ['a bad content-length', 'HTTP/1.1 200 OK\r\ncontent-length: 1x\r\n\r\n', /bad content-length/],
     ['two content-lengths', 'HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\nxx', /two different/],
     ['a bad chunk size', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n', /bad chunk size/],
+    ['a chunk size over 12 hex digits', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1000000000000\r\n', /bad chunk size/],
+    ['a chunk-size line ended by LF alone', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\nabc\r\n', /without CRLF/],
     ['chunk data without its CRLF', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabcX', /did not end with CRLF/],
     ['a switch of protocols', 'HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\r\n', /switched protocols/],
     ['a control character in a value', 'HTTP/1.1 200 OK\r\nx-a: a\rb\r\n\r\n', /control character/],

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createUpstream, lazyUpstream, sendUpstream } from '../../../src/proxy/forward.js';
+import { createUpstream, lazyUpstream, requestUpstream, sendUpstream } from '../../../src/proxy/forward.js';
 
 describe('an upstream', () => {
   it('makes its connection pool on first use, once, and closing an unused one makes none', () => {
@@ -27,6 +27,19 @@ describe('an upstream', () => {
     expect(made).toBe(1);
     used.close();
     expect(destroyed).toEqual([first]);
+  });
+
+  it("makes capped's own pool on first use too, once, and closing the upstream closes it", () => {
+    const unused = lazyUpstream(new URL('http://127.0.0.1:1'), () => new http.Agent());
+    unused.close();
+    const used = lazyUpstream(new URL('http://127.0.0.1:1'), () => new http.Agent());
+    const pool = used.pool;
+    expect(used.pool).toBe(pool);
+    used.close();
+    // Closed: a request fails at once instead of dialling.
+    return new Promise<void>((resolve) =>
+      pool.request('GET', '/', {}, null).on('error', (err: NodeJS.ErrnoException) => (expect(err.code).toBe('ECONNRESET'), resolve())),
+    );
   });
 
   it('pools https upstreams with an https agent and http ones with an http agent, keep-alive both', () => {
@@ -57,16 +70,19 @@ describe('an upstream', () => {
     url.password = 'secret';
     const upstream = createUpstream(url.toString());
     try {
-      // Twice: the second request uses the options worked out for the first.
-      for (let i = 0; i < 2; i++) {
+      // Twice each way: the second request uses the options worked out for the first. node:http
+      // (WebSocket upgrades, streamed bodies) and capped's own pool (everything metered) alike.
+      for (let i = 0; i < 4; i++) {
         const status = await new Promise<number>((resolve, reject) => {
-          const req = sendUpstream(upstream, 'POST', pathAndQuery, { 'content-length': '0' });
-          req.on('response', (res) => {
+          const answered = (res: { statusCode?: number | undefined; resume(): unknown }): void => {
             res.resume();
             resolve(res.statusCode ?? 0);
-          });
-          req.on('error', reject);
-          req.end();
+          };
+          if (i < 2) {
+            const req = sendUpstream(upstream, 'POST', pathAndQuery, { 'content-length': '0' });
+            req.on('response', answered).on('error', reject);
+            req.end();
+          } else requestUpstream(upstream, 'POST', pathAndQuery, {}, Buffer.alloc(0)).on('response', answered).on('error', reject);
         });
         expect(status).toBe(200);
         expect(seen).toEqual({ url: expected, host: `127.0.0.1:${port}`, auth: undefined });
