@@ -187,13 +187,31 @@ class WsSession {
   /** Frames that arrived while a tool call waits for a person (idle); null when none waits. */
   private held: WsFrame[] | null = null;
 
+  /** While the frames of one upstream read are passed on: they go to the agent in one write. */
+  private corked = false;
+
   fromServer(chunk: Buffer): void {
     this.bytes += chunk.length;
-    for (const frame of this.serverFrames.push(chunk)) {
+    const frames = this.serverFrames.push(chunk);
+    // A write each cost a syscall each (a Responses answer is ~20 frames, often in a few reads).
+    this.corked = frames.length > 1 && this.clientOpen;
+    if (this.corked) this.client.cork();
+    for (const frame of frames) {
       if (this.held) this.held.push(frame);
       else this.serverFrame(frame);
     }
+    if (this.corked) {
+      this.corked = false;
+      this.client.uncork();
+    }
     if (this.serverFrames.error) this.server.destroy();
+  }
+
+  /** Sends what is corked now, and goes on corking the rest of the read. */
+  private flushClient(): void {
+    if (!this.corked) return;
+    this.client.uncork();
+    this.client.cork();
   }
 
   private serverFrame(frame: WsFrame): void {
@@ -238,6 +256,7 @@ class WsSession {
     this.inFlight.shift();
     // The agent gets the last event first: settling (and its ledger row) waits on nothing it sends.
     if (!current.blocked) this.pass(current, frame);
+    this.flushClient();
     this.settle(current, true);
   }
 

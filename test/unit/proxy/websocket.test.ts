@@ -15,11 +15,12 @@ describe('the Responses WebSocket through the proxy', () => {
     const upstream = await ends.upstream({ outputTokens: 20 });
     // The agent's socket on the proxy's side, and what had been written to it when the response settled.
     let agentSide: net.Socket | null = null;
-    const writtenAtSettle: number[] = [];
+    const writtenAtSettle: Array<{ written: number; queued: number }> = [];
     const deps = proxyDeps({
       mounts: buildMounts({ OPENAI_BASE_URL: upstream.baseUrl }),
       notify: (n) => {
-        if (n.type === 'settled') writtenAtSettle.push(agentSide!.bytesWritten);
+        // Handed to the kernel, not only to the socket: nothing corked or queued behind it.
+        if (n.type === 'settled') writtenAtSettle.push({ written: agentSide!.bytesWritten, queued: agentSide!.writableLength });
       },
     });
     const proxy = ends.proxy(deps);
@@ -32,6 +33,29 @@ describe('the Responses WebSocket through the proxy', () => {
     expect(terminal(reply.last)).toBe(true);
     expect(deps.keeper.state.spentNano).toBeGreaterThan(0n);
     // Everything the agent got, the terminal event included, was written before the settle.
-    expect(writtenAtSettle).toEqual([agentSide!.bytesWritten]);
+    expect(writtenAtSettle).toEqual([{ written: agentSide!.bytesWritten, queued: 0 }]);
+  });
+
+  it('passes the frames of one upstream read to the agent in one write, not a write a frame', async () => {
+    // The fake writes a response's frames in one turn, so they reach the proxy in a read or two.
+    const upstream = await ends.upstream({ outputTokens: 20 });
+    const proxy = ends.proxy(proxyDeps({ mounts: buildMounts({ OPENAI_BASE_URL: upstream.baseUrl }) }));
+    let writes = 0;
+    proxy.server.on('upgrade', (_req, socket: net.Socket) => {
+      // Each call is one write to the kernel (writev for several buffers).
+      const count = <F extends (...args: never[]) => unknown>(f: F): F => ((...args: Parameters<F>) => (writes++, f.apply(socket, args))) as F;
+      socket._write = count(socket._write.bind(socket));
+      socket._writev = count(socket._writev!.bind(socket));
+    });
+    const port = await listenLoopback(proxy.server);
+    const ws = await connectWebSocket(`http://127.0.0.1:${port}/s/openai/responses`, { authorization: 'Bearer sk-test' });
+    const handshake = writes;
+    const frames: Buffer[] = [];
+    const body = { type: 'response.create', model: 'gpt-4.1', input: 'hello', max_output_tokens: 100 };
+    await ws.request(JSON.stringify(body), (m: Buffer) => (frames.push(m), terminal(m)));
+    ws.close();
+    expect(frames.length).toBeGreaterThan(10);
+    // A write a frame before: as many writes as frames.
+    expect(writes - handshake).toBeLessThanOrEqual(2);
   });
 });
