@@ -77,11 +77,6 @@ export class ResponseParser {
     return this.state === 'done';
   }
 
-  /** True once a head has been read (errors after that belong to the response, not the request). */
-  get started(): boolean {
-    return this.state !== 'head';
-  }
-
   feed(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.length) {
@@ -161,7 +156,7 @@ export class ResponseParser {
     const end = bytes.indexOf(HEAD_END, from);
     if (end < 0) {
       if (bytes.length > MAX_HEAD_BYTES) throw new UpstreamProtocolError(`the upstream's response head is over ${MAX_HEAD_BYTES / 1024} KB`);
-      this.held = bytes === chunk ? Buffer.from(chunk) : bytes;
+      this.held = bytes; // a view: a socket's reads are never reused
       return chunk.length;
     }
     const consumedBefore = this.held === null ? 0 : this.held.length;
