@@ -187,19 +187,20 @@ class WsSession {
   /** Frames that arrived while a tool call waits for a person (idle); null when none waits. */
   private held: WsFrame[] | null = null;
 
-  /** While the frames of one upstream read are passed on: they go to the agent in one write. */
+  /** A read of several frames is being passed on: after its first, they go in one write. */
+  private batching = false;
   private corked = false;
 
   fromServer(chunk: Buffer): void {
     this.bytes += chunk.length;
     const frames = this.serverFrames.push(chunk);
-    // A write each cost a syscall each (a Responses answer is ~20 frames, often in a few reads).
-    this.corked = frames.length > 1 && this.clientOpen;
-    if (this.corked) this.client.cork();
+    // A write each cost a syscall each (a Responses answer is ~20 frames, often in a read or two).
+    this.batching = frames.length > 1;
     for (const frame of frames) {
       if (this.held) this.held.push(frame);
       else this.serverFrame(frame);
     }
+    this.batching = false;
     if (this.corked) {
       this.corked = false;
       this.client.uncork();
@@ -261,7 +262,15 @@ class WsSession {
   }
 
   private pass(current: InFlight | undefined, frame: WsFrame): void {
-    if (!current?.blocked && this.clientOpen) this.client.write(frame.raw);
+    if (!current?.blocked && this.clientOpen) {
+      this.client.write(frame.raw);
+      // The read's first frame went at once (an answer's first event waits on nothing); the rest
+      // are corked until the read is passed on.
+      if (this.batching && !this.corked) {
+        this.client.cork();
+        this.corked = true;
+      }
+    }
     if (!this.clientOpen && this.inFlight.length === 0) this.server.end();
   }
 

@@ -36,7 +36,7 @@ describe('the Responses WebSocket through the proxy', () => {
     expect(writtenAtSettle).toEqual([{ written: agentSide!.bytesWritten, queued: 0 }]);
   });
 
-  it('passes the frames of one upstream read to the agent in one write, not a write a frame', async () => {
+  it('passes the frames of one upstream read to the agent in two writes, not a write a frame', async () => {
     // The fake writes a response's frames in one turn, so they reach the proxy in a read or two.
     const upstream = await ends.upstream({ outputTokens: 20 });
     const proxy = ends.proxy(proxyDeps({ mounts: buildMounts({ OPENAI_BASE_URL: upstream.baseUrl }) }));
@@ -55,7 +55,8 @@ describe('the Responses WebSocket through the proxy', () => {
     await ws.request(JSON.stringify(body), (m: Buffer) => (frames.push(m), terminal(m)));
     ws.close();
     expect(frames.length).toBeGreaterThan(10);
-    // A write a frame before: as many writes as frames.
-    expect(writes - handshake).toBeLessThanOrEqual(2);
+    // Two writes a read at most (its first frame at once), over one or two reads; a write a frame
+    // before: as many writes as frames.
+    expect(writes - handshake).toBeLessThanOrEqual(4);
   });
 });
