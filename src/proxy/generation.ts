@@ -13,6 +13,7 @@ import { spliceTopLevel } from './body-splice.js';
 import type { Provider } from './providers/types.js';
 import type { OutputBoundHooks } from './output-bound.js';
 import { releaseRequest } from './window-hold.js';
+import { monotonicMs } from '../monotonic-clock.js';
 import { relayResponse, type RelayHooks, type RelayOutcome } from './relay.js';
 import type { ProxyDeps, Route } from './proxy-deps.js';
 
@@ -144,7 +145,7 @@ export function outputBoundHooks(deps: ProxyDeps, provider: Provider, admitted: 
     allowance: () => deps.keeper.state.reserved[admitted.id]?.allowedOut ?? admitted.allowedOut,
     sentCeiling: admitted.sentCeiling,
     outputTokens: (chars) => deps.outputs.tokens(chars),
-    now: () => performance.now(),
+    now: monotonicMs,
     extend: (produced) => {
       const r = deps.keeper.state.reserved[admitted.id];
       const current = r?.allowedOut ?? admitted.allowedOut;

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { monotonicMs } from '../monotonic-clock.js';
 import { ResponseParser, type ResponseHead, type ResponseSink } from './response-parser.js';
 
 /** Opens one connection to the upstream (TCP, or TLS with its server name). */
@@ -302,7 +303,7 @@ export class UpstreamPool {
     if (reusable && !this.closed && !conn.socket.destroyed) {
       const next = this.nextWaiting();
       if (next) return conn.send(next);
-      conn.idleSince = performance.now();
+      conn.idleSince = monotonicMs();
       conn.socket.resume(); // a response paused at its end: an idle socket must still see the close
       conn.socket.unref();
       this.idle.push(conn);
@@ -323,7 +324,7 @@ export class UpstreamPool {
   }
 
   private take(call: Call): void {
-    const now = performance.now();
+    const now = monotonicMs();
     for (let conn = this.idle.pop(); conn; conn = this.idle.pop()) {
       if (conn.socket.destroyed || now - conn.idleSince > conn.idleLimit) {
         this.release(conn, false);

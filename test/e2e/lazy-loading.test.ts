@@ -186,11 +186,11 @@ describe('each command loads only what it needs', () => {
     expect(busy.record!.spent.usd).toBeCloseTo(upstream.bill.pico / 1e12, 12);
   });
 
-  it('a .budgetrc loads yaml and chokidar; a priced request loads genai-prices; still no pg, Ink or React', async () => {
+  it('a .budgetrc loads yaml and chokidar; a priced request loads genai-prices; still no pg, Ink, React or perf_hooks', async () => {
     upstream = await startFakeAnthropic();
     const cwd = tempDir();
     fs.writeFileSync(path.join(cwd, '.budgetrc'), 'maxUsd: 2\n');
-    const { packages, code, stderr } = await packagesLoaded(['run', '--', process.execPath, fixture('one-request-agent.mjs')], {
+    const { packages, builtins, code, stderr } = await packagesLoaded(['run', '--', process.execPath, fixture('one-request-agent.mjs')], {
       cwd,
       env: { ANTHROPIC_BASE_URL: upstream.url },
     });
@@ -198,6 +198,9 @@ describe('each command loads only what it needs', () => {
     expect(upstream.bill.requests).toHaveLength(1);
     for (const name of ['yaml', 'chokidar', '@pydantic/genai-prices', 'better-sqlite3']) expect(packages, name).toContain(name);
     for (const name of ['pg', 'ink', 'react', 'conf']) expect(packages, name).not.toContain(name);
+    // The request (a stream, its output bound timed) and its connection's pool tell time without
+    // the global `performance`, which would load perf_hooks on the first request (1.6 ms).
+    expect(builtins).not.toContain('perf_hooks');
   });
 
   it('a PostgreSQL ledger loads pg and not better-sqlite3', async () => {
