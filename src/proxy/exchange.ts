@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { Readable } from 'node:stream';
 import { forwardHeaders, responseHeaders, sendUpstream } from './forward.js';
+import { UpstreamProtocolError } from './response-parser.js';
 import type { ErrorBody } from './providers/types.js';
 import type { Route } from './proxy-deps.js';
 import type { ProxyNotice } from '../model/notices.js';
@@ -50,8 +51,14 @@ export function sendError(res: http.ServerResponse, error: ErrorBody, retry = fa
 }
 
 export function upstreamFailure(route: Route, err: Error): { message: string; error: ErrorBody } {
+  const origin = route.upstream.url.origin;
+  if (err instanceof UpstreamProtocolError) {
+    // It answered, but not in HTTP: say what was wrong with it (capped's own parser's words).
+    const message = `capped: the upstream API at ${origin} answered with something that is not valid HTTP/1.1 (${err.message}). Nothing of it was passed on, and capped counted no cost for it; the provider may still bill the request, which was sent.`;
+    return { message, error: route.provider.error(502, message) };
+  }
   const code = (err as NodeJS.ErrnoException).code ?? err.message;
-  const message = `capped: could not reach the upstream API at ${route.upstream.url.origin} (${code}). The request was not sent and nothing was charged.`;
+  const message = `capped: could not reach the upstream API at ${origin} (${code}). The request was not sent and nothing was charged.`;
   return { message, error: route.provider.error(502, message) };
 }
 

@@ -4,6 +4,10 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dialer } from '../../../src/proxy/forward.js';
+import { buildMounts } from '../../../src/proxy/mounts.js';
+import { createProxy, listenLoopback } from '../../../src/proxy/server.js';
+import type { ProxyNotice } from '../../../src/model/notices.js';
+import { proxyDeps } from '../../helpers/proxy-deps.js';
 import { requestHead, UpstreamPool, type UpstreamCall, type UpstreamResponse } from '../../../src/proxy/upstream-pool.js';
 import { createRunCa } from '../../../src/sealed/ca.js';
 import { mulberry32, randInt } from '../helpers/prng.js';
@@ -388,6 +392,38 @@ describe('UpstreamPool against node:http', () => {
     }
     // Kept alive but for the answers that close: far fewer connections than requests.
     expect(server.connections()).toBeLessThan(100);
+  });
+});
+
+describe('a metered request to an upstream that does not speak HTTP', () => {
+  it('gets a 502 in the provider shape that says what was wrong, and the reservation is released', async () => {
+    const garbled = await rawServer((socket) => socket.end('SMTP ready\r\n\r\n'));
+    const notices: ProxyNotice[] = [];
+    const deps = proxyDeps({ mounts: buildMounts({ ANTHROPIC_BASE_URL: `http://127.0.0.1:${garbled.port}` }), notify: (n) => notices.push(n) });
+    const proxy = createProxy(deps);
+    closers.push(() => proxy.close());
+    const port = await listenLoopback(proxy.server);
+    const body = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'hello' }] });
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port, method: 'POST', path: '/s/anthropic/v1/messages', headers: { 'content-type': 'application/json' } },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(answer.status).toBe(502);
+    const message = (JSON.parse(answer.body) as { type: string; error: { message: string } }).error.message;
+    expect(message).toMatch(
+      /^capped: the upstream API at http:\/\/127\.0\.0\.1:\d+ answered with something that is not valid HTTP\/1\.1 \(the upstream's status line is not HTTP\/1\.x: "SMTP ready"\)/,
+    );
+    expect(notices.filter((n) => n.type === 'upstream-error').map((n) => (n as { message: string }).message)).toEqual([message]);
+    expect(deps.keeper.state.reserved).toEqual({});
+    expect(deps.keeper.state.spentNano).toBe(0);
   });
 });
 
