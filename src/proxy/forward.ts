@@ -75,9 +75,10 @@ export function lazyUpstream(url: URL, makeAgent: () => http.Agent, to?: DialTo)
 /** Opens connections as the agent would: TCP, or TLS with SNI, ALPN http/1.1 and resumed sessions. */
 export function dialer(url: URL, to?: DialTo): Dial {
   const secure = url.protocol === 'https:';
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const port = url.port ? Number(url.port) : secure ? 443 : 80;
-  const address = to ?? { host, port };
+  // urlToHttpOptions gives an IPv6 host without its brackets, and no port for the scheme's own.
+  const options = urlToHttpOptions(url);
+  const host = options.hostname ?? url.hostname;
+  const address = to ?? { host, port: options.port ? Number(options.port) : secure ? 443 : 80 };
   if (!secure) return () => net.connect({ host: address.host, port: address.port });
   // SNI carries names only, never an IP address (RFC 6066 §3).
   const servername = net.isIP(host) === 0 ? host : undefined;

@@ -161,12 +161,12 @@ export class ResponseParser {
     }
     const consumedBefore = this.held === null ? 0 : this.held.length;
     this.held = null;
-    this.startBody(bytes.toString('latin1', 0, end));
+    this.parseHead(bytes.toString('latin1', 0, end));
     // Offset in `chunk` just past the head's blank line.
     return at + (end + 4 - consumedBefore);
   }
 
-  private startBody(text: string): void {
+  private parseHead(text: string): void {
     const lines = text.split('\r\n');
     const m = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: (.*))?$/.exec(lines[0]!);
     if (!m) throw new UpstreamProtocolError(`the upstream's status line is not HTTP/1.x: ${JSON.stringify(lines[0]!.slice(0, 80))}`);

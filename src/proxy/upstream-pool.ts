@@ -45,8 +45,8 @@ function hangUp(message: string): Error {
 export class UpstreamResponse extends EventEmitter implements UpstreamBody {
   complete = false;
   private held: Buffer[] = [];
-  private flowing = false;
-  private pausedByCaller = false;
+  /** null until something reads it, then whether it flows (false: paused), as a Readable's. */
+  private flowing: boolean | null = null;
   private ending: 'end' | 'cut' | 'destroyed' | null = null;
   private closed = false;
   private flushQueued = false;
@@ -61,13 +61,12 @@ export class UpstreamResponse extends EventEmitter implements UpstreamBody {
   ) {
     super();
     this.on('newListener', (event) => {
-      if (event === 'data' && !this.pausedByCaller) this.resume();
+      if (event === 'data' && this.flowing === null) this.resume();
     });
   }
 
   pause(): this {
     this.flowing = false;
-    this.pausedByCaller = true;
     // Once whole, the connection may already carry another request.
     if (this.ending === null) this.conn.socket.pause();
     return this;
@@ -75,7 +74,6 @@ export class UpstreamResponse extends EventEmitter implements UpstreamBody {
 
   resume(): this {
     this.flowing = true;
-    this.pausedByCaller = false;
     this.queueFlush();
     return this;
   }
@@ -262,9 +260,9 @@ class Connection implements ResponseSink {
  */
 export class UpstreamPool {
   private readonly idle: Connection[] = [];
+  /** Every connection open, busy or idle. */
   private readonly all = new Set<Connection>();
   private readonly waiting: Call[] = [];
-  private open = 0;
   private closed = false;
 
   constructor(
@@ -282,7 +280,7 @@ export class UpstreamPool {
 
   /** Connections open and idle, for tests. */
   get counts(): { open: number; idle: number; waiting: number } {
-    return { open: this.open, idle: this.idle.length, waiting: this.waiting.length };
+    return { open: this.all.size, idle: this.idle.length, waiting: this.waiting.length };
   }
 
   /**
@@ -310,7 +308,6 @@ export class UpstreamPool {
       return;
     }
     conn.gone = true;
-    this.open--;
     this.all.delete(conn);
     conn.socket.destroy();
     const next = this.nextWaiting();
@@ -332,7 +329,7 @@ export class UpstreamPool {
       }
       return conn.send(call);
     }
-    if (this.open >= MAX_SOCKETS) {
+    if (this.all.size >= MAX_SOCKETS) {
       this.waiting.push(call);
       return;
     }
@@ -343,7 +340,6 @@ export class UpstreamPool {
       process.nextTick(() => call.fail(err as Error));
       return;
     }
-    this.open++;
     const conn = new Connection(socket, this);
     this.all.add(conn);
     conn.send(call);
