@@ -6,6 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { createRunCa, type RunCa } from '../../../src/sealed/ca.js';
+import { track, type Listening } from '../../helpers/listening.js';
+
+export type { Listening };
 
 /**
  * Stand-ins for public HTTPS hosts on loopback: a "public" CA of their own (written to a file that
@@ -24,36 +27,6 @@ export async function startPublicCa(): Promise<PublicCa> {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'capped-fake-ca-')), 'ca.pem');
   fs.writeFileSync(file, ca.certPem);
   return { ca, file };
-}
-
-export interface Listening {
-  port: number;
-  /** TCP connections accepted so far. */
-  connections(): number;
-  close(): Promise<void>;
-}
-
-function track(server: net.Server): Promise<Listening> {
-  let count = 0;
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (socket: net.Socket) => {
-    count++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        port: (server.address() as net.AddressInfo).port,
-        connections: () => count,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => done());
-          }),
-      }),
-    ),
-  );
 }
 
 /** Ends TLS for `host` with a leaf from the public CA and relays plaintext to 127.0.0.1:`port`. */

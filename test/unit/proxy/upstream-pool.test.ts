@@ -7,6 +7,7 @@ import { dialer } from '../../../src/proxy/forward.js';
 import { buildMounts } from '../../../src/proxy/mounts.js';
 import { createProxy, listenLoopback } from '../../../src/proxy/server.js';
 import type { ProxyNotice } from '../../../src/model/notices.js';
+import { track, type Listening } from '../../helpers/listening.js';
 import { proxyDeps } from '../../helpers/proxy-deps.js';
 import { requestHead, UpstreamPool, type UpstreamCall, type UpstreamResponse } from '../../../src/proxy/upstream-pool.js';
 import { createRunCa } from '../../../src/sealed/ca.js';
@@ -17,34 +18,15 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-interface Served {
-  port: number;
-  /** Connections accepted so far. */
-  connections: () => number;
-}
-
 /** A server on loopback (torn down after the test) that counts its connections. */
-async function serve(server: net.Server): Promise<Served> {
-  let connections = 0;
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (s: net.Socket) => {
-    connections++;
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return { port: (server.address() as net.AddressInfo).port, connections: () => connections };
+async function serve(server: net.Server): Promise<Listening> {
+  const listening = await track(server);
+  closers.push(() => listening.close());
+  return listening;
 }
 
 /** A raw TCP server: `answer` gets each connection's socket and the first request's bytes. */
-function rawServer(answer: (socket: net.Socket, request: string) => void): Promise<Served> {
+function rawServer(answer: (socket: net.Socket, request: string) => void): Promise<Listening> {
   return serve(
     net.createServer((socket) => {
       socket.on('error', () => {});
