@@ -2,6 +2,7 @@ import type http from 'node:http';
 import type { Readable } from 'node:stream';
 import { forwardHeaders, responseHeaders, sendUpstream } from './forward.js';
 import { UpstreamProtocolError } from './response-parser.js';
+import { requestWasSent } from './upstream-pool.js';
 import type { ErrorBody } from './providers/types.js';
 import type { Route } from './proxy-deps.js';
 import type { ProxyNotice } from '../model/notices.js';
@@ -50,15 +51,25 @@ export function sendError(res: http.ServerResponse, error: ErrorBody, retry = fa
   res.end(error.body);
 }
 
+/**
+ * What to tell the agent (and the run) when a request got no answer. Whether it was sent decides
+ * the words: one that went out may have been generated and billed, though capped counted no cost.
+ */
 export function upstreamFailure(route: Route, err: Error): { message: string; error: ErrorBody } {
   const origin = route.upstream.url.origin;
-  if (err instanceof UpstreamProtocolError) {
-    // It answered, but not in HTTP: say what was wrong with it (capped's own parser's words).
-    const message = `capped: the upstream API at ${origin} answered with something that is not valid HTTP/1.1 (${err.message}). Nothing of it was passed on, and capped counted no cost for it; the provider may still bill the request, which was sent.`;
-    return { message, error: route.provider.error(502, message) };
-  }
   const code = (err as NodeJS.ErrnoException).code ?? err.message;
-  const message = `capped: could not reach the upstream API at ${origin} (${code}). The request was not sent and nothing was charged.`;
+  let message: string;
+  // A garbled answer may have come before the request was written whole: it may still be billed.
+  if (!requestWasSent(err) && !(err instanceof UpstreamProtocolError)) {
+    message = `capped: could not reach the upstream API at ${origin} (${code}). The request was not sent and nothing was charged.`;
+  } else {
+    // An answer that was not HTTP: say what was wrong with it (capped's own parser's words).
+    const what =
+      err instanceof UpstreamProtocolError
+        ? `answered with something that is not valid HTTP/1.1 (${err.message}). Nothing of it was passed on`
+        : `dropped the connection after the request was sent, before any answer (${code})`;
+    message = `capped: the upstream API at ${origin} ${what}; capped counted no cost for it, but the provider may still bill the request.`;
+  }
   return { message, error: route.provider.error(502, message) };
 }
 

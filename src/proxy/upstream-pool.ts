@@ -36,6 +36,18 @@ function hangUp(message: string): Error {
   return Object.assign(new Error(message), { code: 'ECONNRESET' });
 }
 
+/** Failures that came after the whole request had gone to the upstream (see requestWasSent). */
+const afterSending = new WeakSet<Error>();
+
+/**
+ * Whether a request's 'error' came after the request was written whole to its connection: the
+ * upstream may have read it, generated and billed it (a dropped connection, an answer that was
+ * not HTTP), where an error before it (refused, no such host, a bad certificate) sent nothing.
+ */
+export function requestWasSent(err: Error): boolean {
+  return afterSending.has(err);
+}
+
 /**
  * An upstream response as it is read. Like http.IncomingMessage: nothing flows until something
  * reads it (a 'data' listener, or resume()); then 'data' pieces (views of what the socket read),
@@ -132,6 +144,8 @@ export class UpstreamResponse extends EventEmitter implements UpstreamBody {
 class Call extends EventEmitter implements UpstreamCall {
   conn: Connection | null = null;
   settled = false;
+  /** The request is written whole to the connection (its last write's callback came, no error). */
+  sent = false;
   constructor(
     readonly head: string,
     readonly body: Buffer | null,
@@ -142,6 +156,7 @@ class Call extends EventEmitter implements UpstreamCall {
   fail(err: Error): void {
     if (this.settled) return;
     this.settled = true;
+    if (this.sent) afterSending.add(err);
     this.emit('error', err);
   }
   destroy(): void {
@@ -183,12 +198,15 @@ class Connection implements ResponseSink {
     this.parser = new ResponseParser(this, call.headRequest);
     this.socket.ref();
     this.socket.resume();
+    const written = (err?: Error | null): void => {
+      if (!err) call.sent = true;
+    };
     if (call.body && call.body.length > 0) {
       this.socket.cork();
       this.socket.write(call.head, 'latin1');
-      this.socket.write(call.body);
+      this.socket.write(call.body, written);
       this.socket.uncork();
-    } else this.socket.write(call.head, 'latin1');
+    } else this.socket.write(call.head, 'latin1', written);
   }
 
   head(h: ResponseHead): void {

@@ -9,7 +9,7 @@ import { createProxy, listenLoopback } from '../../../src/proxy/server.js';
 import type { ProxyNotice } from '../../../src/model/notices.js';
 import { track, type Listening } from '../../helpers/listening.js';
 import { proxyDeps } from '../../helpers/proxy-deps.js';
-import { requestHead, UpstreamPool, type UpstreamCall, type UpstreamResponse } from '../../../src/proxy/upstream-pool.js';
+import { requestHead, requestWasSent, UpstreamPool, type UpstreamCall, type UpstreamResponse } from '../../../src/proxy/upstream-pool.js';
 import { createRunCa } from '../../../src/sealed/ca.js';
 import { mulberry32, randInt } from '../helpers/prng.js';
 
@@ -175,18 +175,21 @@ describe('UpstreamPool', () => {
     expect(pool.counts.open).toBe(0);
   });
 
-  it('fails the request with the connection error when nothing answers, and with ECONNRESET when the server hangs up first', async () => {
+  it('fails the request with the connection error when nothing answers (not sent), and with ECONNRESET when the server hangs up first (sent)', async () => {
     const closed = await serve(net.createServer());
     const port = closed.port;
     closers.pop()!();
     await new Promise((r) => setTimeout(r, 10));
     const refused = await failure(poolTo(port).request('POST', '/', {}, Buffer.from('x')));
     expect(refused.code).toBe('ECONNREFUSED');
+    expect(requestWasSent(refused)).toBe(false);
 
+    // The server read the request before it hung up: the upstream may have acted on it.
     const rude = await rawServer((socket) => socket.destroy());
     const hungUp = await failure(poolTo(rude.port).request('POST', '/', {}, Buffer.from('x')));
     expect(hungUp.code).toBe('ECONNRESET');
     expect(hungUp.message).toBe('socket hang up');
+    expect(requestWasSent(hungUp)).toBe(true);
 
     const garbled = await rawServer((socket) => socket.write('SMTP ready\r\n\r\n'));
     expect((await failure(poolTo(garbled.port).request('POST', '/', {}, Buffer.from('x')))).message).toMatch(/not HTTP\/1\.x/);
@@ -377,11 +380,11 @@ describe('UpstreamPool against node:http', () => {
   });
 });
 
-describe('a metered request to an upstream that does not speak HTTP', () => {
-  it('gets a 502 in the provider shape that says what was wrong, and the reservation is released', async () => {
-    const garbled = await rawServer((socket) => socket.end('SMTP ready\r\n\r\n'));
+describe('a metered request that gets no answer', () => {
+  /** The proxy in front of `upstreamPort`; sends one Messages request and reads the 502. */
+  async function meteredRequestTo(upstreamPort: number) {
     const notices: ProxyNotice[] = [];
-    const deps = proxyDeps({ mounts: buildMounts({ ANTHROPIC_BASE_URL: `http://127.0.0.1:${garbled.port}` }), notify: (n) => notices.push(n) });
+    const deps = proxyDeps({ mounts: buildMounts({ ANTHROPIC_BASE_URL: `http://127.0.0.1:${upstreamPort}` }), notify: (n) => notices.push(n) });
     const proxy = createProxy(deps);
     closers.push(() => proxy.close());
     const port = await listenLoopback(proxy.server);
@@ -398,14 +401,30 @@ describe('a metered request to an upstream that does not speak HTTP', () => {
       req.on('error', reject);
       req.end(body);
     });
-    expect(answer.status).toBe(502);
     const message = (JSON.parse(answer.body) as { type: string; error: { message: string } }).error.message;
+    return { deps, notices, status: answer.status, message };
+  }
+
+  it('from an upstream that does not speak HTTP: a 502 in the provider shape that says what was wrong, and the reservation is released', async () => {
+    const garbled = await rawServer((socket) => socket.end('SMTP ready\r\n\r\n'));
+    const { deps, notices, status, message } = await meteredRequestTo(garbled.port);
+    expect(status).toBe(502);
     expect(message).toMatch(
       /^capped: the upstream API at http:\/\/127\.0\.0\.1:\d+ answered with something that is not valid HTTP\/1\.1 \(the upstream's status line is not HTTP\/1\.x: "SMTP ready"\)/,
     );
     expect(notices.filter((n) => n.type === 'upstream-error').map((n) => (n as { message: string }).message)).toEqual([message]);
     expect(deps.keeper.state.reserved).toEqual({});
     expect(deps.keeper.state.spentNano).toBe(0);
+  });
+
+  it('from an upstream that read it and dropped the connection: the 502 says it was sent and may be billed', async () => {
+    const dropping = await rawServer((socket) => socket.destroy());
+    const { status, message } = await meteredRequestTo(dropping.port);
+    expect(status).toBe(502);
+    expect(message).toMatch(
+      /^capped: the upstream API at http:\/\/127\.0\.0\.1:\d+ dropped the connection after the request was sent, before any answer \(ECONNRESET\); capped counted no cost for it, but the provider may still bill the request\.$/,
+    );
+    expect(message).not.toContain('was not sent');
   });
 });
 
