@@ -114,8 +114,8 @@ export async function startProxy(spec) {
     }),
     close: () =>
       new Promise((resolve) => {
-        proxy.server.close(() => resolve());
-        proxy.server.closeAllConnections();
+        proxy.server.once('close', () => resolve());
+        proxy.close();
       }),
   };
 }

@@ -1,4 +1,5 @@
-import type http from 'node:http';
+import type { AgentRequest } from './agent-request.js';
+import type { AgentResponse } from './agent-response.js';
 import type { Readable } from 'node:stream';
 import { forwardHeaders, responseHeaders, sendUpstream } from './forward.js';
 import { UpstreamProtocolError } from './response-parser.js';
@@ -38,7 +39,7 @@ export function readBody(req: Readable): Promise<Buffer | null> {
 }
 
 /** Sends an error the agent must not retry: capped's refusals do not change by retrying. */
-export function sendError(res: http.ServerResponse, error: ErrorBody, retry = false): void {
+export function sendError(res: AgentResponse, error: ErrorBody, retry = false): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
@@ -82,8 +83,8 @@ export interface PassWatch {
 /** Forwards a request capped does not meter (count_tokens, model listings) unchanged. */
 export function passThrough(
   route: Route,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
+  req: AgentRequest,
+  res: AgentResponse,
   pathAndQuery: string,
   body: Buffer | null,
   notify: (notice: ProxyNotice) => void,

@@ -1,4 +1,5 @@
-import type http from 'node:http';
+import type { AgentRequest } from './agent-request.js';
+import type { AgentResponse } from './agent-response.js';
 import type { ToolVerdict } from '../budget/keeper.js';
 import { roomHeldMessage } from '../budget/messages.js';
 import { costOfTokens } from '../budget/money.js';
@@ -28,8 +29,8 @@ const EXTEND_STEP = 1024;
 export async function handleGeneration(
   deps: ProxyDeps,
   route: Route,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
+  req: AgentRequest,
+  res: AgentResponse,
   pathAndQuery: string,
   body: Buffer,
 ): Promise<void> {
@@ -62,8 +63,8 @@ export async function handleGeneration(
 function exchange(
   deps: ProxyDeps,
   route: Route,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
+  req: AgentRequest,
+  res: AgentResponse,
   pathAndQuery: string,
   outBody: Buffer,
   { admitted, injectedUsage, sent }: Pick<Extract<Admit, { ok: true }>, 'admitted' | 'injectedUsage' | 'sent'>,

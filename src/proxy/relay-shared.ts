@@ -1,4 +1,4 @@
-import type http from 'node:http';
+import type { AgentResponse } from './agent-response.js';
 import type { UpstreamBody } from './upstream-pool.js';
 import type { ToolVerdict } from '../budget/keeper.js';
 import type { Meter, MeterReading, Provider } from './providers/types.js';
@@ -11,7 +11,7 @@ export interface Relay {
   provider: Provider;
   meter: Meter;
   upstream: UpstreamBody;
-  res: http.ServerResponse;
+  res: AgentResponse;
   hooks: RelayHooks;
   /** Output tokens the request was reserved for: reading past a withheld tool call stops beyond it. */
   allowedOut: number;

@@ -1,4 +1,5 @@
-import type http from 'node:http';
+import type { AgentRequest } from './agent-request.js';
+import type { AgentResponse } from './agent-response.js';
 import type { TokenUsage } from '../budget/types.js';
 import { sendError, upstreamFailure } from './exchange.js';
 import { forwardHeaders, requestUpstream } from './forward.js';
@@ -101,8 +102,8 @@ async function reserve(deps: ProxyDeps, id: string, plan: Plan, provider: string
 export async function handleReserved(
   deps: ProxyDeps,
   route: Route,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
+  req: AgentRequest,
+  res: AgentResponse,
   pathAndQuery: string,
   body: Buffer,
   plan: Plan,

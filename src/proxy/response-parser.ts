@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { HEAD_END, readHeaderLines } from './http-lines.js';
 
 /** A response head as node:http gives it: names in lower case, repeats joined as Node joins them. */
 export interface ResponseHead {
@@ -24,31 +25,6 @@ export class UpstreamProtocolError extends Error {
 /** Larger heads are refused, as node:http refuses them (its limit is 16 KB; providers send ~2 KB). */
 const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_CHUNK_LINE = 4096;
-const HEAD_END = Buffer.from('\r\n\r\n');
-/** A header name (RFC 9110 token). */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-/** Headers node:http keeps the first of when repeated (IncomingMessage#_addHeaderLine). */
-const FIRST_ONLY = new Set([
-  'age',
-  'authorization',
-  'content-length',
-  'content-type',
-  'etag',
-  'expires',
-  'from',
-  'host',
-  'if-modified-since',
-  'if-unmodified-since',
-  'last-modified',
-  'location',
-  'max-forwards',
-  'proxy-authorization',
-  'referer',
-  'retry-after',
-  'server',
-  'user-agent',
-]);
 
 type State = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'trailers' | 'until-close' | 'done';
 
@@ -171,19 +147,9 @@ export class ResponseParser {
     const m = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: (.*))?$/.exec(lines[0]!);
     if (!m) throw new UpstreamProtocolError(`the upstream's status line is not HTTP/1.x: ${JSON.stringify(lines[0]!.slice(0, 80))}`);
     const status = Number(m[2]);
-    const rawHeaders: string[] = [];
-    const headers: IncomingHttpHeaders = {};
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      const name = line.slice(0, Math.max(colon, 0));
-      // Folded lines (obsolete) and names with spaces are what request smuggling is made of.
-      if (!TOKEN.test(name)) throw new UpstreamProtocolError(`the upstream sent a malformed header line: ${JSON.stringify(line.slice(0, 80))}`);
-      const value = line.slice(colon + 1).trim();
-      if (/[\r\0]/.test(value)) throw new UpstreamProtocolError(`the upstream sent a header value with a control character: ${name}`);
-      rawHeaders.push(name, value);
-      addHeader(headers, name.toLowerCase(), value);
-    }
+    const fields = readHeaderLines(lines, 1);
+    if (typeof fields === 'string') throw new UpstreamProtocolError(`the upstream sent ${fields}`);
+    const { headers, rawHeaders } = fields;
     if (status < 200) {
       // 100 Continue, 103 Early Hints: another head follows. 101 needs the upgrade path.
       if (status === 101) throw new UpstreamProtocolError('the upstream switched protocols on a plain request');
@@ -291,11 +257,4 @@ function contentLength(rawHeaders: string[]): number | null {
     length = n;
   }
   return length;
-}
-
-function addHeader(headers: IncomingHttpHeaders, name: string, value: string): void {
-  const had = headers[name];
-  if (had === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
-  else if (name === 'set-cookie') (had as string[]).push(value);
-  else if (!FIRST_ONLY.has(name)) headers[name] = `${had as string}${name === 'cookie' ? '; ' : ', '}${value}`;
 }

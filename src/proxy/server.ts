@@ -1,6 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { ownConnections } from './agent-connection.js';
+import { BufferedRequest, type AgentRequest } from './agent-request.js';
+import type { AgentResponse } from './agent-response.js';
 import { handleGeneration } from './generation.js';
 import { handleUpgrade } from './websocket.js';
 import { passThrough, readBody, sendError } from './exchange.js';
@@ -57,27 +60,29 @@ export function createProxy(given: ProxyDeps): Proxy {
 
   // Batch input files uploaded during the run, to price the batches that name them.
   const uploads = new SeenUploads();
-  const server = http.createServer((req, res) => {
+  const serve = (req: AgentRequest, res: AgentResponse): void => {
     void track(handle(deps, uploads, req, res)).catch((err: unknown) => {
       // A bug in capped must not leave the agent hanging: answer if nothing was sent yet.
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(`capped: internal proxy error: ${String(err)}`);
     });
-  });
+  };
+  const server = http.createServer(serve);
+  server.keepAliveTimeout = 65_000;
+  const own = ownConnections(server, serve);
   const upgraded = new Set<Duplex>();
-  const own = (socket: Duplex): void => {
+  const keep = (socket: Duplex): void => {
     upgraded.add(socket);
     socket.on('close', () => upgraded.delete(socket));
   };
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    own(socket);
-    handleUpgrade(deps, req, socket, head, (work) => void track(work), own);
+    keep(socket);
+    handleUpgrade(deps, req, socket, head, (work) => void track(work), keep);
   });
   // closeAllConnections() does not reach upgraded (WebSocket) sockets, either side.
   server.on('close', () => {
     for (const socket of upgraded) socket.destroy();
   });
-  server.keepAliveTimeout = 65_000;
 
   return {
     server,
@@ -85,6 +90,7 @@ export function createProxy(given: ProxyDeps): Proxy {
       closed = true;
       server.close();
       server.closeAllConnections();
+      own.closeAll();
       // Upstream sockets too (a response still streaming, idle keep-alives): nothing may keep
       // capped alive after its record is written, nor settle a request it already charged.
       for (const mount of deps.mounts.values()) {
@@ -112,7 +118,7 @@ export function listenLoopback(server: http.Server): Promise<number> {
   });
 }
 
-async function handle(deps: ProxyDeps, uploads: SeenUploads, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle(deps: ProxyDeps, uploads: SeenUploads, req: AgentRequest, res: AgentResponse): Promise<void> {
   const method = req.method ?? 'GET';
   if (method === 'POST' && (req.url ?? '').startsWith(`/${deps.secret}/_capped/`)) return control(deps, req, res);
   const target = parseTarget(deps, req.url ?? '/', method, req.headers);
@@ -136,7 +142,7 @@ async function handle(deps: ProxyDeps, uploads: SeenUploads, req: http.IncomingM
     return refuse(deps, route, res, routeRefusal(method, path, why));
   }
 
-  const body = await readBody(req);
+  const body = req instanceof BufferedRequest ? req.body : await readBody(req);
   if (body === null) {
     sendError(res, route.provider.error(413, 'capped: request body is larger than the proxy accepts (64 MiB).'));
     return;
@@ -167,7 +173,7 @@ async function handle(deps: ProxyDeps, uploads: SeenUploads, req: http.IncomingM
 }
 
 /** Refuses a request capped will not send, in the provider's own error shape; the run goes on. */
-function refuse(deps: ProxyDeps, route: Route, res: http.ServerResponse, message: string): void {
+function refuse(deps: ProxyDeps, route: Route, res: AgentResponse, message: string): void {
   deps.notify({ type: 'refused', message });
   sendError(res, route.provider.error(400, message));
 }
@@ -176,7 +182,7 @@ function refuse(deps: ProxyDeps, route: Route, res: http.ServerResponse, message
  * The run's control endpoint, for agent hooks (`capped phase verification`): the agent's
  * environment carries its address (CAPPED_CONTROL_URL), secret included.
  */
-async function control(deps: ProxyDeps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function control(deps: ProxyDeps, req: AgentRequest, res: AgentResponse): Promise<void> {
   const body = await readBody(req);
   const what = (req.url ?? '').slice(`/${deps.secret}/_capped/`.length);
   const phase = asRecord(tryParse(body?.toString('utf8') ?? ''))?.phase;

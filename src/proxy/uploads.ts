@@ -1,4 +1,5 @@
-import type http from 'node:http';
+import type { AgentRequest } from './agent-request.js';
+import type { AgentResponse } from './agent-response.js';
 import { passThrough, type ProxyNotice } from './exchange.js';
 import { asRecord, asString, tryParse } from './providers/json.js';
 import type { Route } from './proxy-deps.js';
@@ -49,8 +50,8 @@ export function multipartFields(contentType: string, body: Buffer): { purpose: s
  */
 export function passUpload(
   route: Route,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
+  req: AgentRequest,
+  res: AgentResponse,
   pathAndQuery: string,
   notify: (notice: ProxyNotice) => void,
   uploads: SeenUploads,

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { monotonicMs } from '../monotonic-clock.js';
+import { headerLines } from './http-lines.js';
 import { ResponseParser, type ResponseHead, type ResponseSink } from './response-parser.js';
 
 /** Opens one connection to the upstream (TCP, or TLS with its server name). */
@@ -374,18 +375,7 @@ export function requestHead(method: string, path: string, host: string, headers:
     throw new TypeError(`capped: cannot send ${JSON.stringify(method)} ${JSON.stringify(path)} to ${JSON.stringify(host)} upstream`);
   }
   let head = `${method} ${path} HTTP/1.1\r\nhost: ${host}\r\n`;
-  for (const name in headers) {
-    const value = headers[name];
-    const lower = name.toLowerCase();
-    if (value === undefined || lower === 'host' || lower === 'content-length' || lower === 'transfer-encoding') continue;
-    const values = Array.isArray(value) ? value : [value];
-    for (const v of values) {
-      const text = String(v);
-      if (/[\r\n\0]/.test(text) || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name))
-        throw new TypeError(`capped: the header ${JSON.stringify(name)} has a value that cannot be sent`);
-      head += `${name}: ${text}\r\n`;
-    }
-  }
+  head += headerLines(headers, (name) => name === 'host' || name === 'content-length' || name === 'transfer-encoding');
   if (bodyLength !== null) head += `content-length: ${bodyLength}\r\n`;
   return `${head}\r\n`;
 }

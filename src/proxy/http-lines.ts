@@ -1,0 +1,82 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+/** The blank line that ends a message head. */
+export const HEAD_END = Buffer.from('\r\n\r\n');
+
+/** A header name (RFC 9110 token). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Headers node:http keeps the first of when repeated (IncomingMessage#_addHeaderLine). */
+const FIRST_ONLY = new Set([
+  'age',
+  'authorization',
+  'content-length',
+  'content-type',
+  'etag',
+  'expires',
+  'from',
+  'host',
+  'if-modified-since',
+  'if-unmodified-since',
+  'last-modified',
+  'location',
+  'max-forwards',
+  'proxy-authorization',
+  'referer',
+  'retry-after',
+  'server',
+  'user-agent',
+]);
+
+/** A message's header lines read as node:http reads them: names in lower case, repeats joined its way. */
+export interface HeaderFields {
+  headers: IncomingHttpHeaders;
+  rawHeaders: string[];
+}
+
+/**
+ * Reads the header lines of a head (`lines` from `from` on), or says what is wrong with them:
+ * folded lines (obsolete) and names that are not tokens are what request smuggling is made of,
+ * and a value may not hold CR or NUL.
+ */
+export function readHeaderLines(lines: readonly string[], from: number): HeaderFields | string {
+  const rawHeaders: string[] = [];
+  const headers: IncomingHttpHeaders = {};
+  for (let i = from; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    const name = line.slice(0, Math.max(colon, 0));
+    if (!TOKEN.test(name)) return `a malformed header line: ${JSON.stringify(line.slice(0, 80))}`;
+    const value = line.slice(colon + 1).trim();
+    if (/[\r\0]/.test(value)) return `a header value with a control character: ${name}`;
+    rawHeaders.push(name, value);
+    addHeader(headers, name.toLowerCase(), value);
+  }
+  return { headers, rawHeaders };
+}
+
+function addHeader(headers: IncomingHttpHeaders, name: string, value: string): void {
+  const had = headers[name];
+  if (had === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
+  else if (name === 'set-cookie') (had as string[]).push(value);
+  else if (!FIRST_ONLY.has(name)) headers[name] = `${had as string}${name === 'cookie' ? '; ' : ', '}${value}`;
+}
+
+/**
+ * `headers` as head lines, but for the names `skip` leaves out (given in lower case). A value with
+ * CR, LF or NUL, or a name that is not a token, throws (header injection).
+ */
+export function headerLines(headers: OutgoingHttpHeaders, skip: (lowerName: string) => boolean): string {
+  let lines = '';
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || skip(name.toLowerCase())) continue;
+    const values = Array.isArray(value) ? value : [value];
+    for (const v of values) {
+      const text = String(v);
+      if (/[\r\n\0]/.test(text) || !TOKEN.test(name)) throw new TypeError(`capped: the header ${JSON.stringify(name)} has a value that cannot be sent`);
+      lines += `${name}: ${text}\r\n`;
+    }
+  }
+  return lines;
+}
