@@ -108,6 +108,17 @@ export class EventRelay {
   }
 
   private onClose(): RelayOutcome {
+    const { res } = this.r;
+    // The last events and the stream's end go out as one write.
+    res.cork();
+    try {
+      return this.closed();
+    } finally {
+      res.uncork();
+    }
+  }
+
+  private closed(): RelayOutcome {
     const { upstream, res, clientGone, meter } = this.r;
     // What was forwarded this turn goes out before the response ends or is cut.
     this.out.flush();

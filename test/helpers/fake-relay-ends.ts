@@ -56,11 +56,21 @@ export class FakeResponse extends EventEmitter {
   readonly given: (Buffer | string)[] = [];
   ended = false;
   destroyed = false;
+  /** cork() calls not yet undone; and, for each write and the end, whether it was held by one. */
+  corks = 0;
+  readonly corked: boolean[] = [];
+  cork(): void {
+    this.corks++;
+  }
+  uncork(): void {
+    this.corks--;
+  }
   writeHead(status: number): this {
     this.status = status;
     return this;
   }
   write(data: Buffer | string): boolean {
+    this.corked.push(this.corks > 0);
     this.given.push(data);
     this.writes.push(Buffer.from(data));
     return true;
@@ -71,6 +81,7 @@ export class FakeResponse extends EventEmitter {
   /** How many times end() was called: a relay must end its response once. */
   endCalls = 0;
   end(data?: Buffer | string): void {
+    this.corked.push(this.corks > 0);
     if (data !== undefined) this.writes.push(Buffer.from(data));
     this.ended = true;
     this.endCalls++;

@@ -35,6 +35,12 @@ function answer(req: AgentRequest, res: AgentResponse, body: Buffer): void {
     sendError(res, { status: 429, body: '{"error":"slow down"}' });
   } else if (url.startsWith('/implicit')) {
     res.end('no head given');
+  } else if (url.startsWith('/parts')) {
+    // Its end writes nothing: the answer must still finish, and the next request be read.
+    res.writeHead(200, { 'content-length': 6 });
+    res.write('par');
+    res.write(Buffer.from('ts!'));
+    res.end();
   } else if (url.startsWith('/hold')) {
     // The test writes this answer itself.
   } else if (url.startsWith('/slow')) {
@@ -124,6 +130,7 @@ describe('the agent connections capped reads itself', () => {
   it('answers byte for byte as node:http answers, on one kept-alive connection', async () => {
     const wire = [
       post('/json', '{"model":"m"}'),
+      post('/parts', ''),
       post('/stream', '{}'),
       get('/empty'),
       post('/error', ''),

@@ -53,6 +53,9 @@ describe('EventRelay (Anthropic SSE, in memory)', () => {
     expect(outcome.reading.usage.input).toBe(120);
     expect(outcome.reading.usage.output).toBe(42);
     expect(outcome.reading.complete).toBe(true);
+    // The last events and the end went out as one write (corked), and nothing stays corked.
+    expect(res.corked.slice(-2)).toEqual([true, true]);
+    expect(res.corks).toBe(0);
   });
 
   it('a stream cut mid-way: what arrived is passed on as it came, then the client connection is destroyed; usage is not final', async () => {

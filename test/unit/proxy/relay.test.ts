@@ -44,6 +44,10 @@ describe.each([
     expect(outcome.reading.complete).toBe(true);
     upstream.close();
     expect(res.endCalls).toBe(1);
+    // Passed on: the pieces of one turn and the end are written as one (corked), then let go.
+    if (!holdBodies) expect(res.corked).toEqual([true, true, true, true]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(res.corks).toBe(0);
   });
 
   it('a body cut off (closed, never ended) is destroyed, and its reading is not complete', async () => {
