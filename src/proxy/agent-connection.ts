@@ -158,10 +158,10 @@ export class AgentConnection {
  * gives node:http the rest (see AgentConnection). Should node:http's own connection handler not be
  * the one expected, it keeps every connection.
  */
-export function ownConnections(server: Server, serve: (req: AgentRequest, res: AgentResponse) => void): { closeAll(): void } {
+export function ownConnections(server: Server, serve: (req: AgentRequest, res: AgentResponse) => void): { owned: boolean; closeAll(): void } {
   const sockets = new Set<Socket>();
   const listeners = server.listeners('connection');
-  if (listeners.length !== 1) return { closeAll: () => undefined };
+  if (listeners.length !== 1) return { owned: false, closeAll: () => undefined };
   const nodeHttp = listeners[0] as (socket: Socket) => void;
   server.off('connection', nodeHttp);
   const hooks = {
@@ -178,6 +178,7 @@ export function ownConnections(server: Server, serve: (req: AgentRequest, res: A
     new AgentConnection(socket, hooks);
   });
   return {
+    owned: true,
     closeAll: () => {
       for (const socket of sockets) socket.destroy();
     },

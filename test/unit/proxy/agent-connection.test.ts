@@ -284,6 +284,14 @@ describe('the agent connections capped reads itself', () => {
     expect(res.write('late')).toBe(true);
   });
 
+  it('takes the connections of a node:http server of this Node version (else node:http keeps them all)', async () => {
+    const s = await serve();
+    expect(s.own!.owned).toBe(true);
+    const taken = http.createServer();
+    taken.on('connection', () => undefined);
+    expect(ownConnections(taken, () => undefined).owned).toBe(false);
+  });
+
   it('closes the connections it holds with closeAll', async () => {
     const s = await serve();
     const socket = net.connect(s.port, '127.0.0.1');
