@@ -65,8 +65,12 @@ afterEach(async () => {
 async function serve(o: { nodeOnly?: boolean; keepAliveMs?: number } = {}) {
   const seen: Seen[] = [];
   const responses: AgentResponse[] = [];
+  /** Each answer's events, in order, with what the answer said of itself then. */
+  const events: string[] = [];
   const handler = (req: AgentRequest, res: AgentResponse): void => {
     responses.push(res);
+    for (const event of ['finish', 'close'] as const)
+      res.on(event, () => events.push(`${req.url} ${event} finished=${res.writableFinished} ended=${res.writableEnded}`));
     void (async () => {
       const body = req instanceof BufferedRequest ? req.body : await readBody(req);
       seen.push({ own: req instanceof BufferedRequest, method: req.method ?? '', url: req.url ?? '', body: body?.toString('utf8') ?? '' });
@@ -83,7 +87,7 @@ async function serve(o: { nodeOnly?: boolean; keepAliveMs?: number } = {}) {
   const own = o.nodeOnly ? null : ownConnections(server, handler);
   const listening = await track(server);
   servers.push(listening);
-  return { port: listening.port, seen, responses, upgrades, own, listening };
+  return { port: listening.port, seen, responses, events, upgrades, own, listening };
 }
 
 /** Writes `wire` (pieces written apart, a turn between them) and reads until the server closes or `until` holds. */
@@ -147,6 +151,8 @@ describe('the agent connections capped reads itself', () => {
     expect(node.seen.some((s) => s.own)).toBe(false);
     expect(own.seen.map((s) => `${s.method} ${s.url} ${s.body}`)).toEqual(node.seen.map((s) => `${s.method} ${s.url} ${s.body}`));
     expect(withoutDates(ours)).toBe(withoutDates(theirs));
+    expect(own.events).toEqual(node.events);
+    expect(own.events).toContain('/json finish finished=true ended=true');
     // Every answer but the one that asked to close keeps the connection, as node:http's do.
     expect(count(ours, 'Keep-Alive: timeout=65')).toBe(wire.length - 1);
     expect(count(ours, '\r\nDate: ')).toBe(wire.length);
