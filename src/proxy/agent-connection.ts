@@ -17,11 +17,12 @@ export interface ConnectionHooks {
 const MAX_AHEAD_BYTES = 1024 * 1024;
 
 /**
- * One agent connection read by capped itself (node:http's server costs a metered request about
- * 0.08 ms more: issue 11). Requests are answered one at a time, in order: a head, its body whole
- * (content-length), then the answer; the next request's bytes wait until it is written. The first
- * request that is not plain (see readRequestHead) hands the connection, its bytes put back, to
- * node:http for good, between two requests: node:http then answers it, upgrades included.
+ * One agent connection read by capped itself: node:http's server cost a metered request 0.03 to
+ * 0.17 ms more, by the row of the bench (issue 11). Requests are answered one at a time, in
+ * order: a head, its body whole (content-length), then the answer; the next request's bytes wait
+ * until it is written. The first request that is not plain (see readRequestHead) hands the
+ * connection, its bytes put back, to node:http for good, between two requests: node:http then
+ * answers it, upgrades included.
  */
 export class AgentConnection {
   /** Bytes read and not yet used: a head coming in, or what came after the last request. */
