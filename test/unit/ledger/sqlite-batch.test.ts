@@ -68,6 +68,18 @@ describe('the SQLite driver', () => {
     expect(seen(file)).toEqual(['a', 'c']);
   });
 
+  it('a failing write alone in its turn undoes all of itself, and the next turn writes', async () => {
+    const { driver, file } = await open();
+    const bad = driver.write([
+      { sql: 'INSERT INTO t (k, v) VALUES (?, ?)', params: ['b', 2] },
+      { sql: 'UPDATE t SET v = 3 WHERE k = ?', params: ['missing'], orElse: () => new Error('no such row') },
+    ]);
+    await expect(bad).rejects.toThrow('no such row');
+    expect(seen(file)).toEqual([]);
+    expect(await driver.write([{ sql: 'INSERT INTO t (k, v) VALUES (?, ?)', params: ['c', 3] }])).toEqual([1]);
+    expect(seen(file)).toEqual(['c']);
+  });
+
   it('a read sees the writes queued before it', async () => {
     const { driver } = await open();
     void driver.write([{ sql: 'INSERT INTO t (k, v) VALUES (?, ?)', params: ['a', 1] }]);
