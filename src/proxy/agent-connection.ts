@@ -18,7 +18,7 @@ const MAX_AHEAD_BYTES = 1024 * 1024;
 
 /**
  * One agent connection read by capped itself: node:http's server cost a metered request 0.03 to
- * 0.17 ms more, by the row of the bench (issue 11). Requests are answered one at a time, in
+ * 0.22 ms more, by the row of the bench (issue 11). Requests are answered one at a time, in
  * order: a head, its body whole (content-length), then the answer; the next request's bytes wait
  * until it is written. The first request that is not plain (see readRequestHead) hands the
  * connection, its bytes put back, to node:http for good, between two requests: node:http then
