@@ -57,17 +57,21 @@ export class AgentConnection {
     // 'close' follows; the answer in hand learns of it there.
   };
   private readonly answered = (res: SocketResponse): void => this.next(res);
+  /** What this connection listens to on the socket, taken off when node:http takes it. */
+  private readonly listening: [string, (chunk: Buffer) => void][] = [
+    ['data', this.onData],
+    ['end', this.onEnd],
+    ['close', this.onClose],
+    ['drain', this.onDrain],
+    ['error', this.onError],
+    ['timeout', this.onTimeout],
+  ];
 
   constructor(
     private readonly socket: Socket,
     private readonly hooks: ConnectionHooks,
   ) {
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('close', this.onClose);
-    socket.on('drain', this.onDrain);
-    socket.on('error', this.onError);
-    socket.on('timeout', this.onTimeout);
+    for (const [event, listener] of this.listening) socket.on(event, listener);
     socket.setTimeout(hooks.keepAliveMs);
   }
 
@@ -139,12 +143,7 @@ export class AgentConnection {
 
   private handOff(): void {
     const socket = this.socket;
-    socket.off('data', this.onData);
-    socket.off('end', this.onEnd);
-    socket.off('close', this.onClose);
-    socket.off('drain', this.onDrain);
-    socket.off('error', this.onError);
-    socket.off('timeout', this.onTimeout);
+    for (const [event, listener] of this.listening) socket.off(event, listener);
     socket.setTimeout(0);
     socket.pause();
     if (this.held !== null) socket.unshift(this.held);

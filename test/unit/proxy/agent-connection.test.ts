@@ -2,6 +2,9 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ownConnections } from '../../../src/proxy/agent-connection.js';
+import { buildMounts } from '../../../src/proxy/mounts.js';
+import { createProxy, listenLoopback } from '../../../src/proxy/server.js';
+import { proxyDeps } from '../../helpers/proxy-deps.js';
 import { BufferedRequest, MAX_OWN_BODY_BYTES, type AgentRequest } from '../../../src/proxy/agent-request.js';
 import type { AgentResponse } from '../../../src/proxy/agent-response.js';
 import { readBody, sendError } from '../../../src/proxy/exchange.js';
@@ -340,5 +343,26 @@ describe('the agent connections capped reads itself', () => {
     s.own!.closeAll();
     await closed;
     expect(socket.destroyed).toBe(true);
+  });
+
+  it("the proxy reads the agent's requests itself, and its close() ends the connections it holds", async () => {
+    const upstream = await serve({ nodeOnly: true });
+    const proxy = createProxy(proxyDeps({ mounts: buildMounts({ ANTHROPIC_BASE_URL: `http://127.0.0.1:${upstream.port}` }) }));
+    const port = await listenLoopback(proxy.server);
+    // node:http emits 'request' for each request it reads; capped reads its own without it.
+    let nodeRequests = 0;
+    proxy.server.prependListener('request', () => nodeRequests++);
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    // A route the proxy passes through unmetered: the upstream echoes it.
+    socket.write(get('/s/anthropic/v1/models'));
+    await until(() => (text.includes('echo:') ? true : undefined));
+    expect(text).toContain('Keep-Alive: timeout=65');
+    expect(nodeRequests).toBe(0);
+    proxy.close();
+    await closed;
+    expect(upstream.seen).toMatchObject([{ own: false, method: 'GET', url: '/v1/models' }]);
   });
 });
