@@ -187,8 +187,8 @@ export class SocketResponse extends EventEmitter implements AgentResponse {
     }
     if (last && this.chunked) pieces.push(LAST_CHUNK);
     if (pieces.length === 0) {
-      // Nothing left to write (an end after the body): no empty write, whose syscall cost about
-      // 0.05 ms a request; the callback comes once what was written is.
+      // Nothing left to write (an end after a content-length body): no empty write, a syscall for
+      // nothing; the callback comes once what was written is.
       if (cb) this.afterWrites(cb);
       return !this.socket.writableNeedDrain;
     }
