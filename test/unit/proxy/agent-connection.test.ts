@@ -243,6 +243,7 @@ describe('the agent connections capped reads itself', () => {
       [`GET /nohost HTTP/1.1\r\n\r\n`, (t) => expect(t).toContain('HTTP/1.1 400 Bad Request'), false],
       [`GET /bad HTTP/1.1\r\nHost: proxy\r\nbad header: x\r\n\r\n`, (t) => expect(t).toContain('HTTP/1.1 400 Bad Request'), false],
       [`GET /odd HTTP/1.1\r\nHost: proxy\r\nx-odd: a\x01b\r\n\r\n`, (t) => expect(t).toContain('HTTP/1.1 400 Bad Request'), false],
+      [`GET /lf HTTP/1.1\r\nHost: proxy\r\nx-odd: a\nb\r\n\r\n`, (t) => expect(t).toContain('HTTP/1.1 400 Bad Request'), false],
       [`GET /twice HTTP/1.1\r\nHost: proxy\r\ncontent-length: 1\r\ncontent-length: 1\r\n\r\nx`, (t) => expect(t).toContain('HTTP/1.1 400 Bad Request'), false],
       [
         `GET /huge HTTP/1.1\r\nHost: proxy\r\nx-big: ${'a'.repeat(17 * 1024)}\r\n\r\n`,

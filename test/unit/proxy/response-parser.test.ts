@@ -157,6 +157,8 @@ describe('ResponseParser', () => {
     ['chunk data without its CRLF', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabcX', /did not end with CRLF/],
     ['a switch of protocols', 'HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\r\n', /switched protocols/],
     ['a control character in a value', 'HTTP/1.1 200 OK\r\nx-a: a\rb\r\n\r\n', /control character/],
+    ['a lone LF in a value', 'HTTP/1.1 200 OK\r\nx-a: a\nb\r\n\r\n', /control character/],
+    ['a DEL in a value', 'HTTP/1.1 200 OK\r\nx-a: a\x7fb\r\n\r\n', /control character/],
   ])('refuses %s', (_name, wire, message) => {
     expect(() => parse(wire)).toThrow(UpstreamProtocolError);
     expect(() => parse(wire)).toThrow(message);

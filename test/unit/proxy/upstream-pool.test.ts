@@ -417,6 +417,18 @@ describe('a metered request that gets no answer', () => {
     expect(deps.keeper.state.spentNano).toBe(0);
   });
 
+  it('from an upstream whose header holds a bare LF or another control character: a 502, as Node refuses it, never passed on', async () => {
+    for (const value of ['a\nb', 'a\u0001b']) {
+      const odd = await rawServer((socket) =>
+        socket.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-odd: ${value}\r\ncontent-length: 2\r\n\r\n{}`),
+      );
+      const { deps, status, message } = await meteredRequestTo(odd.port);
+      expect(status).toBe(502);
+      expect(message).toMatch(/answered with something that is not valid HTTP\/1\.1 \(the upstream sent a header value with a control character: x-odd\)/);
+      expect(deps.keeper.state.reserved).toEqual({});
+    }
+  });
+
   it('from an upstream that read it and dropped the connection: the 502 says it was sent and may be billed', async () => {
     const dropping = await rawServer((socket) => socket.destroy());
     const { status, message } = await meteredRequestTo(dropping.port);
