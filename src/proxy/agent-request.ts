@@ -46,14 +46,9 @@ export function readRequestHead(text: string): RequestHead | null {
   if (headers.host === undefined || headers['transfer-encoding'] !== undefined || headers.expect !== undefined || headers.upgrade !== undefined) return null;
   const connection = (headers.connection ?? '').toLowerCase();
   if (connection.includes('upgrade')) return null;
-  let bodyLength = 0;
-  let lengths = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() !== 'content-length') continue;
-    // node:http refuses a repeated content-length; a bad one too.
-    if (++lengths > 1 || !/^\d{1,15}$/.test(rawHeaders[i + 1]!)) return null;
-    bodyLength = Number(rawHeaders[i + 1]);
-  }
+  // node:http refuses a repeated content-length, even one that agrees (a 400).
+  if (fields.lengthFields > 1) return null;
+  const bodyLength = fields.contentLength ?? 0;
   if (bodyLength > MAX_OWN_BODY_BYTES) return null;
   return { method: line[1]!, url: line[2]!, headers, rawHeaders, bodyLength, close: /\bclose\b/.test(connection) };
 }

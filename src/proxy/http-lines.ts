@@ -32,6 +32,10 @@ const FIRST_ONLY = new Set([
 export interface HeaderFields {
   headers: IncomingHttpHeaders;
   rawHeaders: string[];
+  /** The body's length by its content-length fields (repeats agree), null without one. */
+  contentLength: number | null;
+  /** How many content-length fields there were. */
+  lengthFields: number;
 }
 
 /** A control character other than a tab (a lone CR or LF among them), which Node's parser refuses in a value. */
@@ -47,6 +51,8 @@ const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 export function readHeaderLines(lines: readonly string[], from: number): HeaderFields | string {
   const rawHeaders: string[] = [];
   const headers: IncomingHttpHeaders = {};
+  let contentLength: number | null = null;
+  let lengthFields = 0;
   for (let i = from; i < lines.length; i++) {
     const line = lines[i]!;
     const colon = line.indexOf(':');
@@ -55,9 +61,16 @@ export function readHeaderLines(lines: readonly string[], from: number): HeaderF
     const value = line.slice(colon + 1).trim();
     if (CONTROL.test(value)) return `a header value with a control character: ${name}`;
     rawHeaders.push(name, value);
-    addHeader(headers, name.toLowerCase(), value);
+    const lower = name.toLowerCase();
+    addHeader(headers, lower, value);
+    if (lower !== 'content-length') continue;
+    // Two lengths that differ, or one that is not a number, are what smuggling is made of.
+    if (!/^\d{1,15}$/.test(value)) return `a bad content-length: ${JSON.stringify(value.slice(0, 40))}`;
+    if (contentLength !== null && contentLength !== Number(value)) return 'two different content-lengths';
+    contentLength = Number(value);
+    lengthFields++;
   }
-  return { headers, rawHeaders };
+  return { headers, rawHeaders, contentLength, lengthFields };
 }
 
 function addHeader(headers: IncomingHttpHeaders, name: string, value: string): void {

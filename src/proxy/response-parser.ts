@@ -149,7 +149,7 @@ export class ResponseParser {
     const status = Number(m[2]);
     const fields = readHeaderLines(lines, 1);
     if (typeof fields === 'string') throw new UpstreamProtocolError(`the upstream sent ${fields}`);
-    const { headers, rawHeaders } = fields;
+    const { headers, rawHeaders, contentLength: length } = fields;
     if (status < 200) {
       // 100 Continue, 103 Early Hints: another head follows. 101 needs the upgrade path.
       if (status === 101) throw new UpstreamProtocolError('the upstream switched protocols on a plain request');
@@ -174,7 +174,6 @@ export class ResponseParser {
       }
       return;
     }
-    const length = contentLength(rawHeaders);
     if (length === null) {
       this.reusable = false;
       this.state = 'until-close';
@@ -243,18 +242,4 @@ function hexDigit(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   const lower = c | 0x20;
   return lower >= 97 && lower <= 102 ? lower - 87 : -1;
-}
-
-/** The body's length, null when none is given; repeats must agree (else smuggling). */
-function contentLength(rawHeaders: string[]): number | null {
-  let length: number | null = null;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() !== 'content-length') continue;
-    const value = rawHeaders[i + 1]!;
-    if (!/^\d{1,15}$/.test(value)) throw new UpstreamProtocolError(`the upstream sent a bad content-length: ${JSON.stringify(value.slice(0, 40))}`);
-    const n = Number(value);
-    if (length !== null && length !== n) throw new UpstreamProtocolError('the upstream sent two different content-lengths');
-    length = n;
-  }
-  return length;
 }
