@@ -77,20 +77,10 @@ function relayChunks(r: Relay): Promise<RelayOutcome> {
   return new Promise((resolve) => {
     const tap = tapOf(r);
     if (!clientGone()) res.writeHead(upstream.statusCode ?? 502, responseHeaders(upstream.headers));
-    // What comes in one turn goes out as one write: a body read whole with its end in one turn
-    // (most answers) reaches the agent in one write with its last chunk, not two.
-    let corked = false;
-    const uncork = (): void => {
-      corked = false;
-      res.uncork();
-    };
+    // Each piece goes on as it comes. Corking a turn's pieces until the next tick, to send a body
+    // and its last chunk as one write, measured no faster (+0.020 and −0.002 ms, issue 11).
     upstream.on('data', (chunk: Buffer) => {
       tap.push(chunk);
-      if (!corked && !clientGone()) {
-        corked = true;
-        res.cork();
-        process.nextTick(uncork);
-      }
       send(r, chunk);
     });
     whenUpstreamDone(upstream, () => {
