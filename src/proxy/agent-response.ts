@@ -59,7 +59,7 @@ export class SocketResponse extends EventEmitter implements AgentResponse {
   private chunked = false;
   private bodyless = false;
   private closed = false;
-  /** Writes not yet handed to the connection, what waits for them, and the first failure. */
+  /** Sends not yet handed to the connection, what waits for them, and the first failure. */
   private pending = 0;
   private waiting: WriteCallback[] = [];
   private failed: Error | null = null;
@@ -195,9 +195,12 @@ export class SocketResponse extends EventEmitter implements AgentResponse {
     const socket = this.socket;
     if (pieces.length > 1) socket.cork();
     let ok = true;
-    for (const piece of pieces) {
-      this.pending++;
-      ok = typeof piece === 'string' ? socket.write(piece, 'latin1', this.wrote) : socket.write(piece, this.wrote);
+    // A socket's writes complete in order: the last piece's callback stands for them all.
+    this.pending++;
+    for (let i = 0; i < pieces.length; i++) {
+      const piece = pieces[i]!;
+      const done = i === pieces.length - 1 ? this.wrote : undefined;
+      ok = typeof piece === 'string' ? socket.write(piece, 'latin1', done) : socket.write(piece, done);
     }
     if (pieces.length > 1) socket.uncork();
     if (cb) this.afterWrites(cb);
