@@ -1,7 +1,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ownConnections } from '../../../src/proxy/agent-connection.js';
+import { EventEmitter } from 'node:events';
+import { AgentConnection, ownConnections } from '../../../src/proxy/agent-connection.js';
 import { buildMounts } from '../../../src/proxy/mounts.js';
 import { createProxy, listenLoopback } from '../../../src/proxy/server.js';
 import { proxyDeps } from '../../helpers/proxy-deps.js';
@@ -366,5 +367,54 @@ describe('the agent connections capped reads itself', () => {
     proxy.close();
     await closed;
     expect(upstream.seen).toMatchObject([{ own: false, method: 'GET', url: '/v1/models' }]);
+  });
+
+  it('stops reading an agent that sends more than 1 MB ahead of the answer in hand, and reads on after it', () => {
+    // A socket in memory: what the connection reads is fed by hand, what it writes is kept.
+    class MemorySocket extends EventEmitter {
+      paused = false;
+      written = '';
+      setTimeout(): void {}
+      pause(): void {
+        this.paused = true;
+      }
+      resume(): void {
+        this.paused = false;
+      }
+      isPaused(): boolean {
+        return this.paused;
+      }
+      cork(): void {}
+      uncork(): void {}
+      end(): void {}
+      destroy(): void {}
+      write(data: string | Buffer, ...rest: unknown[]): boolean {
+        this.written += data.toString();
+        const cb = rest.find((r): r is () => void => typeof r === 'function');
+        if (cb) process.nextTick(cb);
+        return true;
+      }
+    }
+    const socket = new MemorySocket();
+    const answers: AgentResponse[] = [];
+    new AgentConnection(socket as unknown as net.Socket, { serve: (_req, res) => answers.push(res), handOff: () => undefined, keepAliveMs: 1000 });
+    socket.emit('data', Buffer.from(post('/first', 'a')));
+    expect(answers).toHaveLength(1);
+    // The next request comes while the first is unanswered: held, and past 1 MB, no more read.
+    const next = Buffer.from(post('/second', 'b'.repeat(1024 * 1024)));
+    socket.emit('data', next.subarray(0, 512 * 1024));
+    expect(socket.paused).toBe(false);
+    socket.emit('data', next.subarray(512 * 1024));
+    expect(socket.paused).toBe(true);
+    expect(answers).toHaveLength(1);
+    answers[0]!.end('done');
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        expect(socket.written).toContain('done');
+        expect(socket.paused).toBe(false);
+        expect(answers).toHaveLength(2);
+        resolve();
+      }),
+    );
   });
 });
