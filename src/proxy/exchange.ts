@@ -1,4 +1,4 @@
-import type { AgentRequest } from './agent-request.js';
+import { BufferedRequest, type AgentRequest } from './agent-request.js';
 import type { AgentResponse } from './agent-response.js';
 import type { Readable } from 'node:stream';
 import { forwardHeaders, responseHeaders, sendUpstream } from './forward.js';
@@ -19,6 +19,8 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
  * Listeners, not `for await`: the async iterator costs about 25 µs a request on this path.
  */
 export function readBody(req: Readable): Promise<Buffer | null> {
+  // Read whole already by capped's own connection (agent-connection.ts).
+  if (req instanceof BufferedRequest) return Promise.resolve(req.body);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

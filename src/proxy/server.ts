@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ownConnections } from './agent-connection.js';
-import { BufferedRequest, type AgentRequest } from './agent-request.js';
+import type { AgentRequest } from './agent-request.js';
 import type { AgentResponse } from './agent-response.js';
 import { handleGeneration } from './generation.js';
 import { handleUpgrade } from './websocket.js';
@@ -142,7 +142,7 @@ async function handle(deps: ProxyDeps, uploads: SeenUploads, req: AgentRequest, 
     return refuse(deps, route, res, routeRefusal(method, path, why));
   }
 
-  const body = req instanceof BufferedRequest ? req.body : await readBody(req);
+  const body = await readBody(req);
   if (body === null) {
     sendError(res, route.provider.error(413, 'capped: request body is larger than the proxy accepts (64 MiB).'));
     return;

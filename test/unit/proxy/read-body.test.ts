@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BufferedRequest, readRequestHead } from '../../../src/proxy/agent-request.js';
 import { readBody } from '../../../src/proxy/exchange.js';
 
 describe('readBody', () => {
@@ -11,6 +12,12 @@ describe('readBody', () => {
     for (const part of ['{"a":', '"é', '"}']) req.write(Buffer.from(part));
     req.end();
     expect((await body)?.toString('utf8')).toBe('{"a":"é"}');
+  });
+
+  it('gives a request capped read itself its body as it is, not a copy', async () => {
+    const body = Buffer.from('{"model":"m"}');
+    const head = readRequestHead(`POST /v1/messages HTTP/1.1\r\nHost: x\r\ncontent-length: ${body.length}`)!;
+    expect(await readBody(new BufferedRequest(head, body))).toBe(body);
   });
 
   it('gives an empty buffer for an empty body', async () => {
