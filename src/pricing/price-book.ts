@@ -167,17 +167,22 @@ function rateOf(v: ModelPrice[string]): Rate | null | undefined {
   return { base: v.base, upTo: Math.min(Infinity, ...(starts as number[])) };
 }
 
+/** genai-prices does not know the model under that provider, so no usage of it has a price. */
+const UNKNOWN = 'unknown';
+
 /**
  * The model's flat price table from genai-prices when its prices are numbers or tiered by input
  * size (priced flat up to the lowest tier; past it every request goes to genai-prices), and do
- * not change by date; null when genai-prices must price each request. calcPrice costs 20–250 µs
- * a call (it finds the model among the provider's matchers), too much for every request.
+ * not change by date; null when genai-prices must price each request; UNKNOWN when it has no
+ * price for the model. calcPrice costs 20–250 µs a call (it finds the model among the provider's
+ * matchers), too much for every request.
  */
-function genaiTable(calcPrice: CalcPrice, providerId: string, model: string): FlatPrices | null {
+function genaiTable(calcPrice: CalcPrice, providerId: string, model: string): FlatPrices | null | typeof UNKNOWN {
   try {
     const r = calcPrice({ input_tokens: 1, output_tokens: 1 }, model, { providerId });
-    const mp = r?.model_price;
-    if (!r || !mp || Array.isArray(r.model.prices)) return null;
+    if (!r) return UNKNOWN;
+    const mp = r.model_price;
+    if (!mp || Array.isArray(r.model.prices)) return null;
     const rates = Object.fromEntries(Object.entries(mp).map(([k, v]) => [k, rateOf(v)]));
     if (Object.values(rates).some((v) => v === null)) return null;
     const { input_mtok: input, output_mtok: output } = rates;
@@ -249,10 +254,13 @@ function probedQuote(calcPrice: CalcPrice, providerId: string, model: string, in
  * asked for, and each provider's model gets its flat table worked out once.
  */
 export function createPriceBook(calcPrice: CalcPrice = lazyCalcPrice, overrides: Readonly<Record<string, PriceOverride>> = {}): PriceBook {
-  const flat = new Map<string, FlatPrices | null>();
+  const flat = new Map<string, FlatPrices | null | typeof UNKNOWN>();
   // Asked on every request (the context a body's unseen content may fill): looked up once.
   const windows = new Map<string, number | null>();
-  const flatOf = (providerId: string, model: string): FlatPrices | null => {
+  // A model genai-prices does not know is remembered as such: a run whose requests go to two
+  // providers prices each request on the other's model too (admit.ts, alternative), and asking
+  // genai-prices again each time cost 40–70 µs a request (issue 11).
+  const flatOf = (providerId: string, model: string): FlatPrices | null | typeof UNKNOWN => {
     if (Object.hasOwn(overrides, model)) return overrideTable(overrides[model]!);
     const key = `${providerId}\u0000${model}`;
     if (!flat.has(key)) flat.set(key, genaiTable(calcPrice, providerId, model));
@@ -262,6 +270,7 @@ export function createPriceBook(calcPrice: CalcPrice = lazyCalcPrice, overrides:
   const book: PriceBook = {
     cost(providerId, model, u) {
       const table = flatOf(providerId, model);
+      if (table === UNKNOWN) return null;
       const fast = table ? flatCost(table, u) : null;
       if (fast !== null) return fast;
       const usd = priceUsd(calcPrice, providerId, model, genaiUsage(u));
@@ -270,6 +279,7 @@ export function createPriceBook(calcPrice: CalcPrice = lazyCalcPrice, overrides:
 
     quote(providerId, model, inputTokens) {
       const table = flatOf(providerId, model);
+      if (table === UNKNOWN) return null;
       return (table && flatQuote(table, inputTokens)) ?? probedQuote(calcPrice, providerId, model, inputTokens);
     },
 

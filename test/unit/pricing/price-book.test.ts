@@ -299,4 +299,24 @@ describe('the flat-price fast path', () => {
     sonnet(250_000);
     expect(calls).toBeGreaterThan(first);
   });
+
+  it('asks genai-prices once about a model it does not know under that provider, and prices it never', () => {
+    let calls = 0;
+    const book = createPriceBook((u, m, o) => {
+      calls++;
+      return genaiCalcPrice(u, m, o);
+    });
+    // A run whose requests go to two providers prices each on the other's model too (admit.ts).
+    const ask = (input: number): unknown[] => [
+      book.cost('openai', 'claude-sonnet-4-5', usage({ input, output: 10 })),
+      book.quote('openai', 'claude-sonnet-4-5', input),
+      book.quoteSplit('openai', 'claude-sonnet-4-5', { input, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0 }),
+    ];
+    expect(ask(1000)).toEqual([null, null, null]);
+    expect(calls).toBe(1);
+    for (let i = 0; i < 20; i++) expect(ask(2000 + i)).toEqual([null, null, null]);
+    expect(calls).toBe(1);
+    // The same model under its own provider is priced as before.
+    expect(book.quote('anthropic', 'claude-sonnet-4-5', 1000)).not.toBeNull();
+  });
 });
