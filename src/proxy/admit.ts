@@ -6,7 +6,7 @@ import { availableNano, preview } from '../budget/engine.js';
 import type { Nano } from '../budget/money.js';
 import type { Alternative, Quote, RequestEvent } from '../budget/types.js';
 import type { InputSplit } from '../pricing/price-book.js';
-import type { Seen } from './conversations.js';
+import { seenHints, type Seen } from './conversations.js';
 import type { Upstream } from './forward.js';
 import { conversationKey, priceRequest, type PricedRequest } from './request-pricing.js';
 import { countInput } from './token-count.js';
@@ -200,7 +200,7 @@ function prepareSend(deps: ProxyDeps, r: ReadRequest, d: Decided): Admit {
     key: conversationKey(provider, sentModel),
     body: r.raw,
     at: deps.now().getTime(),
-    hints: priced.hints,
+    hints: seenHints(priced.hints),
     billed: null,
     output: 0,
     responseId: null,

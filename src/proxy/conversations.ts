@@ -30,12 +30,23 @@ export interface CacheHints {
   prefixBytes?: () => number | null;
 }
 
+/**
+ * The hints a request kept in memory needs: not `prefixBytes`, whose closure holds the request's
+ * parsed body. Kept, it held the last eight bodies of each model alive (issue 11: about 300 KB
+ * for a 26 KB body), which every young-generation collection then copied.
+ */
+export type SeenHints = Omit<CacheHints, 'prefixBytes'>;
+
+export function seenHints(h: CacheHints): SeenHints {
+  return { breakpoints: h.breakpoints, throughEnd: h.throughEnd, ttl: h.ttl, fingerprint: h.fingerprint, continues: h.continues };
+}
+
 /** One request of the run as the provider billed it, kept to price the requests that continue it. */
 export interface Seen {
   key: string;
   body: Buffer;
   at: number;
-  hints: CacheHints;
+  hints: SeenHints;
   /** Input as billed (all kinds); null until the response settled with exact usage. */
   billed: InputSplit | null;
   output: number;

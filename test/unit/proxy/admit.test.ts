@@ -6,6 +6,8 @@ import { admitRequest } from '../../../src/proxy/admit.js';
 import type { ProxyNotice } from '../../../src/proxy/exchange.js';
 import { anthropic } from '../../../src/proxy/providers/anthropic.js';
 import type { WindowGate } from '../../../src/proxy/server.js';
+import { fullCollection } from '../../../src/cli/memory-trim.js';
+import { ConversationMemory, type Seen } from '../../../src/proxy/conversations.js';
 import { proxyDeps } from '../../helpers/proxy-deps.js';
 
 const WINDOW = { kind: 'daily' as const, ceilingNano: 10, spentNano: 10, resetsAt: '2026-03-05T00:00:00.000Z' };
@@ -97,5 +99,34 @@ describe('admitRequest and the ledger', () => {
     if (!admit?.ok) throw new Error('not admitted');
     admit.sent();
     expect(asked).toEqual([`anthropic:${admit.admitted.id}`]);
+  });
+
+  it('keeps no parsed body alive in the conversation memory once a request is decided', async () => {
+    const kept: Seen[] = [];
+    const memory = new ConversationMemory();
+    const d = proxyDeps({
+      conversations: Object.assign(memory, {
+        sent: (seen: Seen) => {
+          kept.push(seen);
+          ConversationMemory.prototype.sent.call(memory, seen);
+        },
+      }),
+    });
+    // A cache breakpoint on the system prompt: its hints can count the prefix's bytes when asked.
+    const { json, parsed, raw } = (() => {
+      const json = { ...body(failing(2)), system: [{ type: 'text', text: 'You are terse.', cache_control: { type: 'ephemeral' } }] };
+      return { json: new WeakRef(json), parsed: new WeakRef(json.messages), raw: Buffer.from(JSON.stringify(json)) };
+    })();
+    await (async () => {
+      const admit = await admitRequest(d, anthropic, json.deref()!, '/v1/messages', raw, () => undefined);
+      expect(admit).toMatchObject({ ok: true });
+    })();
+    await new Promise((resolve) => setImmediate(resolve));
+    fullCollection();
+    expect(kept).toHaveLength(1);
+    expect(kept[0]!.body).toBe(raw);
+    // Each request kept (eight a model) held its whole parsed body before (issue 11).
+    expect(json.deref()).toBeUndefined();
+    expect(parsed.deref()).toBeUndefined();
   });
 });
