@@ -27,11 +27,30 @@ class Call {
   }
 }
 
-interface Result {
-  id: string | null;
-  output: () => string;
-  failed: boolean | null;
+/**
+ * A call's result; its text is made from `raw` by `read` on first read. A class rather than a
+ * closure a result: every request resends the whole history (issue 11: the closures and the
+ * arrays below were a sixth of what a request allocated).
+ */
+class Result {
+  private text: string | undefined;
+
+  constructor(
+    readonly id: string | null,
+    private readonly raw: unknown,
+    private readonly read: (raw: unknown) => string,
+    readonly failed: boolean | null,
+  ) {}
+
+  output(): string {
+    return (this.text ??= this.read(this.raw));
+  }
 }
+
+const NONE: readonly unknown[] = [];
+
+/** `list` when it is an array (not a copy), else nothing: its objects are picked out with asRecord as they are read. */
+const arrayOf = (list: unknown): readonly unknown[] => (Array.isArray(list) ? list : NONE);
 
 const items = (list: unknown): Record<string, unknown>[] =>
   Array.isArray(list) ? list.map(asRecord).filter((x): x is Record<string, unknown> => x !== undefined) : [];
@@ -43,12 +62,6 @@ function textOf(content: unknown): string {
     .map((part) => asString(part.text) ?? '')
     .filter((t) => t !== '')
     .join('\n');
-}
-
-/** `make()`, once, on first call. */
-function once(make: () => string): () => string {
-  let made: string | undefined;
-  return () => (made ??= make());
 }
 
 /** A call with its result (if the history holds one yet); the texts are made on first read. */
@@ -95,14 +108,17 @@ function call(id: unknown, name: unknown, input: unknown): Call | null {
 export function anthropicToolSteps(body: Record<string, unknown>): ToolStep[] {
   const calls: Call[] = [];
   const results: Result[] = [];
-  for (const message of items(body.messages)) {
-    for (const block of items(message.content)) {
-      if (block.type === 'tool_use') {
+  for (const m of arrayOf(body.messages)) {
+    const content = asRecord(m)?.content;
+    // A message's content may be a string: it holds no blocks.
+    for (const b of arrayOf(content)) {
+      const block = asRecord(b);
+      if (block?.type === 'tool_use') {
         const c = call(block.id, block.name, block.input);
         if (c) calls.push(c);
-      } else if (block.type === 'tool_result') {
+      } else if (block?.type === 'tool_result') {
         // is_error absent is not a pass: not every client sets it, so the text decides then.
-        results.push({ id: asString(block.tool_use_id) ?? null, output: once(() => textOf(block.content)), failed: block.is_error === true ? true : null });
+        results.push(new Result(asString(block.tool_use_id) ?? null, block.content, textOf, block.is_error === true ? true : null));
       }
     }
   }
@@ -113,15 +129,17 @@ export function anthropicToolSteps(body: Record<string, unknown>): ToolStep[] {
 export function openaiChatToolSteps(body: Record<string, unknown>): ToolStep[] {
   const calls: Call[] = [];
   const results: Result[] = [];
-  for (const message of items(body.messages)) {
-    if (message.role === 'assistant') {
-      for (const c of items(message.tool_calls)) {
-        const fn = asRecord(c.function);
-        const made = call(c.id, fn?.name, fn?.arguments);
+  for (const m of arrayOf(body.messages)) {
+    const message = asRecord(m);
+    if (message?.role === 'assistant') {
+      for (const tc of arrayOf(message.tool_calls)) {
+        const c = asRecord(tc);
+        const fn = asRecord(c?.function);
+        const made = call(c?.id, fn?.name, fn?.arguments);
         if (made) calls.push(made);
       }
-    } else if (message.role === 'tool') {
-      results.push({ id: asString(message.tool_call_id) ?? null, output: once(() => textOf(message.content)), failed: null });
+    } else if (message?.role === 'tool') {
+      results.push(new Result(asString(message.tool_call_id) ?? null, message.content, textOf, null));
     }
   }
   return paired(calls, results);
@@ -147,11 +165,19 @@ function execOutput(text: string): string {
   return `${parsed.output}\nExit code ${metadata.exit_code}`;
 }
 
+/** The text of a Responses `*_call_output` item. */
+function responsesOutput(raw: unknown): string {
+  const item = raw as Record<string, unknown>;
+  return item.type === 'shell_call_output' ? shellOutput(item.output) : execOutput(textOf(item.output));
+}
+
 /** OpenAI Responses (Codex): function, custom-tool and shell calls, answered by their `*_output` items. */
 export function openaiResponsesToolSteps(body: Record<string, unknown>): ToolStep[] {
   const calls: Call[] = [];
   const results: Result[] = [];
-  for (const item of items(body.input)) {
+  for (const i of arrayOf(body.input)) {
+    const item = asRecord(i);
+    if (!item) continue;
     const id = item.call_id ?? item.id;
     let made: Call | null = null;
     if (item.type === 'function_call') made = call(id, item.name, item.arguments);
@@ -161,30 +187,35 @@ export function openaiResponsesToolSteps(body: Record<string, unknown>): ToolSte
       const commands = asRecord(item.action)?.commands;
       made = call(id, 'shell', { command: Array.isArray(commands) ? commands.filter((c) => typeof c === 'string').join(' && ') : '' });
     } else if (typeof item.type === 'string' && item.type.endsWith('_call_output')) {
-      const output = once(() => (item.type === 'shell_call_output' ? shellOutput(item.output) : execOutput(textOf(item.output))));
-      results.push({ id: asString(item.call_id) ?? null, output, failed: null });
+      results.push(new Result(asString(item.call_id) ?? null, item, responsesOutput, null));
     }
     if (made) calls.push(made);
   }
   return paired(calls, results);
 }
 
+/** The text of a Gemini function response: its output, else its error, else the whole response. */
+function geminiOutput(raw: unknown): string {
+  const response = raw as Record<string, unknown> | undefined;
+  return asString(response?.output) ?? asString(response?.error) ?? JSON.stringify(response ?? {});
+}
+
 /** Gemini: `functionCall` parts, answered by `functionResponse` parts (an `error` field is a failure). */
 export function geminiToolSteps(body: Record<string, unknown>): ToolStep[] {
   const calls: Call[] = [];
   const results: Result[] = [];
-  for (const content of items(body.contents)) {
-    for (const part of items(content.parts)) {
-      const fc = asRecord(part.functionCall);
-      const fr = asRecord(part.functionResponse);
+  for (const c of arrayOf(body.contents)) {
+    for (const p of arrayOf(asRecord(c)?.parts)) {
+      const part = asRecord(p);
+      const fc = asRecord(part?.functionCall);
+      const fr = asRecord(part?.functionResponse);
       if (fc) {
         const made = call(fc.id, fc.name, fc.args);
         if (made) calls.push(made);
       } else if (fr) {
         const response = asRecord(fr.response);
         const error = response?.error;
-        const output = once(() => asString(response?.output) ?? asString(error) ?? JSON.stringify(response ?? {}));
-        results.push({ id: asString(fr.id) ?? null, output, failed: error !== undefined && error !== null && error !== '' ? true : null });
+        results.push(new Result(asString(fr.id) ?? null, response, geminiOutput, error !== undefined && error !== null && error !== '' ? true : null));
       }
     }
   }
