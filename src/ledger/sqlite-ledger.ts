@@ -189,7 +189,8 @@ class SqliteDriver implements Driver {
     if (batch.length === 0) return;
     let outcomes: Outcome[];
     try {
-      outcomes = this.commitBatch.immediate(batch);
+      // A write alone is its own transaction: its savepoint would only add two statements.
+      outcomes = batch.length === 1 ? [{ changes: this.writeOne.immediate(batch[0]!.statements) }] : this.commitBatch.immediate(batch);
     } catch (err) {
       // The transaction itself failed (busy past the timeout, disk full): none of it is written.
       for (const w of batch) w.reject(err instanceof Error ? err : new Error(String(err)));
