@@ -42,6 +42,9 @@
 //                          bare) and a raw TCP pipe (tcp; Anthropic Messages rows only)
 //   BENCH_PROXY_NODE_ARGS  Node flags for each capped process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_TIMEOUT_S=300    abort (exit 1) if the whole run takes longer than this
+//   BENCH_GAP_MS=0         pause after each request: an agent sends its next request after its
+//                          tools ran, not at once; 0 sends back to back, so each path is measured
+//                          while the path before it (another process) still finishes its request
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -108,6 +111,7 @@ function loadConfig() {
     bare: process.env.BENCH_BARE === '1',
     proxyNodeArgs: (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
     timeoutS: envInt('BENCH_TIMEOUT_S', 300, 1),
+    gapMs: envInt('BENCH_GAP_MS', 0, 0),
     others: cliArgs(process.argv.slice(2)),
   };
 }
@@ -492,6 +496,7 @@ async function measureCase(c, sides) {
       got[s.name] = await sendOn(s, c).catch((err) => {
         throw new Error(`${c.name}: ${s.label}: ${err.message}`);
       });
+      if (config.gapMs > 0) await new Promise((resolve) => setTimeout(resolve, config.gapMs));
     }
     for (const s of order) {
       const { status } = got[s.name];
@@ -808,7 +813,7 @@ async function main() {
       .join(' ')} at the end`,
   );
   out.push(
-    `sequential keep-alive requests (one connection per path), all paths interleaved; request body ${config.bodyKb} KB of prompt and ${config.toolCalls} tool calls of history (Anthropic); rows without a provider are Anthropic Messages`,
+    `sequential keep-alive requests (one connection per path), all paths interleaved${config.gapMs > 0 ? `, ${config.gapMs} ms apart` : ''}; request body ${config.bodyKb} KB of prompt and ${config.toolCalls} tool calls of history (Anthropic); rows without a provider are Anthropic Messages`,
   );
   out.push('');
   out.push(table(header, rows));
