@@ -38,6 +38,8 @@ export class EventRelay {
   private streaming: RawEventStream | null = null;
   /** The event not yet whole was looked at and must wait to be whole. */
   private mustWait = false;
+  /** The response's first whole event was seen (only it may lead: Provider.leadEvents). */
+  private opened = false;
   private readonly isHolding = (): boolean => this.state === 'holding';
   /** Everything forwarded to the client goes through here, one write a turn. */
   private readonly out: ClientWrites;
@@ -95,6 +97,7 @@ export class EventRelay {
     const held = this.framer.skipHeld();
     for (const piece of held) stream.push(piece);
     this.streaming = stream;
+    this.opened = true;
     this.out.writeAll(held);
   }
 
@@ -168,6 +171,11 @@ export class EventRelay {
         this.endStreaming(raws[0]!, last && raws.length === 1);
         this.out.write(raws[0]!);
         forward = null;
+      } else if (this.leads(raws[k]!)) {
+        // Sent before it is metered; what its reading decides (a cut) comes after it.
+        this.out.write(raws[k]!);
+        this.meterOne(raws, k, last);
+        forward = null;
       } else {
         forward = this.meterOne(raws, k, last);
       }
@@ -181,6 +189,16 @@ export class EventRelay {
       }
       if (forward) this.out.write(forward);
     }
+  }
+
+  /** Whether `raw`, the response's first whole event, is one the provider lets lead (Provider.leadEvents). */
+  private leads(raw: Buffer): boolean {
+    if (this.opened) return false;
+    this.opened = true;
+    const names = this.r.provider.leadEvents;
+    if (!names) return false;
+    const name = eventName(raw.subarray(0, 64));
+    return typeof name === 'string' && names.has(name);
   }
 
   /** Meters raw event `k`: what reaches the client of it (its own bytes, a replacement, nothing). */

@@ -187,6 +187,7 @@ export const anthropic: Provider = {
   createMeter: () => new AnthropicMeter(),
   // Text, thinking and tool-input deltas: a tool call is counted at its content_block_start.
   passThroughEvents: new Set(['content_block_delta', 'ping']),
+  leadEvents: new Set(['message_start']),
   cache: { kind: 'explicit', minTokens: anthropicMinCacheTokens },
   cacheHints: anthropicCacheHints,
   // Documents and images by file id or URL: their tokens are not in the body's bytes.

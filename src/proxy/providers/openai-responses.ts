@@ -339,6 +339,7 @@ export const openaiResponses: Provider = {
   createMeter: () => new ResponsesMeter(),
   // Deltas only add to the output characters; tool calls are counted on output items.
   passThroughEvents: DELTA_EVENTS,
+  leadEvents: new Set(['response.created']),
   cache: OPENAI_CACHE,
   cacheHints: openaiCacheHints,
   hiddenMarkers: OPENAI_HIDDEN,

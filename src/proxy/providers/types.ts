@@ -155,6 +155,12 @@ export interface Provider {
    * the event is whole, read by the meter's rawStream as they pass (without one, they wait).
    */
   readonly passThroughEvents?: ReadonlySet<string>;
+  /**
+   * SSE event names that, opening a response, go to the client before the meter reads them: never
+   * dropped, replaced or a tool call, and what the meter reads in them (the input's usage) can
+   * only end the response after them. A stream's first byte then waits on no metering (issue 11).
+   */
+  readonly leadEvents?: ReadonlySet<string>;
   /** An error response in this provider's own shape. */
   error(status: number, message: string): ErrorBody;
   /**

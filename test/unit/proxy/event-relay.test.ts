@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { EventRelay } from '../../../src/proxy/event-relay.js';
 import { anthropic } from '../../../src/proxy/providers/anthropic.js';
 import { openaiChat } from '../../../src/proxy/providers/openai-chat.js';
+import { openaiResponses } from '../../../src/proxy/providers/openai-responses.js';
 import type { Provider } from '../../../src/proxy/providers/types.js';
 import type { RelayHooks, RelayOutcome, ToolVerdict } from '../../../src/proxy/relay-shared.js';
 import { FakeResponse, FakeUpstream, relayHooks } from '../../helpers/fake-relay-ends.js';
@@ -112,6 +113,82 @@ describe('EventRelay (Anthropic SSE, in memory)', () => {
     upstream.finish();
     expect((await done).reading.usage.output).toBe(42);
     expect(res.ended).toBe(true);
+  });
+});
+
+describe('EventRelay: an opening event goes before it is metered (Provider.leadEvents)', () => {
+  /** `provider` with a meter that notes what the client had been sent when each event was read. */
+  function watched(provider: Provider, res: () => FakeResponse) {
+    const sentWhenRead: { name: string | null; sent: string }[] = [];
+    const spied: Provider = {
+      ...provider,
+      createMeter: (opts) => {
+        const meter = provider.createMeter(opts);
+        const event = meter.event.bind(meter);
+        meter.event = (e) => {
+          sentWhenRead.push({ name: e.event, sent: res().body });
+          return event(e);
+        };
+        return meter;
+      },
+    };
+    return { spied, sentWhenRead };
+  }
+
+  it('sends message_start before reading it, and every later event after', async () => {
+    const client: { res?: FakeResponse } = {};
+    const { spied, sentWhenRead } = watched(anthropic, () => client.res!);
+    const r = relay(spied);
+    client.res = r.res;
+    r.upstream.send(START + TOOL + END);
+    r.upstream.finish();
+    await r.done;
+    expect(sentWhenRead[0]).toEqual({ name: 'message_start', sent: START });
+    // The tool call is read, and allowed, before any of it goes out.
+    const toolStart = sentWhenRead.find((e) => e.name === 'content_block_start')!;
+    expect(toolStart.sent).toBe(START);
+    expect(r.res.body).toBe(START + TOOL + END);
+  });
+
+  it('sends response.created (OpenAI Responses) before reading it', async () => {
+    const client: { res?: FakeResponse } = {};
+    const { spied, sentWhenRead } = watched(openaiResponses, () => client.res!);
+    const r = relay(spied);
+    client.res = r.res;
+    const created = sse('response.created', { response: { id: 'resp_1', model: 'gpt-5', status: 'in_progress' } });
+    const done = sse('response.completed', { response: { id: 'resp_1', model: 'gpt-5', status: 'completed', usage: { input_tokens: 10, output_tokens: 2 } } });
+    r.upstream.send(created + done);
+    r.upstream.finish();
+    expect((await r.done).reading.usage.input).toBe(10);
+    expect(sentWhenRead[0]).toEqual({ name: 'response.created', sent: created });
+    expect(r.res.body).toBe(created + done);
+  });
+
+  it('reads a first event it does not name before sending it (OpenAI Chat names none)', async () => {
+    const client: { res?: FakeResponse } = {};
+    const { spied, sentWhenRead } = watched(openaiChat, () => client.res!);
+    const r = relay(spied);
+    client.res = r.res;
+    const first = `data: ${JSON.stringify({ choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }] })}\n\n`;
+    r.upstream.send(first + 'data: [DONE]\n\n');
+    r.upstream.finish();
+    await r.done;
+    expect(sentWhenRead[0]!.sent).toBe('');
+    expect(r.res.body.startsWith(first)).toBe(true);
+  });
+
+  it('only the first event leads: a message_start later in the stream waits to be read', async () => {
+    const client: { res?: FakeResponse } = {};
+    const { spied, sentWhenRead } = watched(anthropic, () => client.res!);
+    const r = relay(spied);
+    client.res = r.res;
+    const ping = 'event: ping\ndata: {"type": "ping"}\n\n';
+    r.upstream.send(ping + START + END);
+    r.upstream.finish();
+    await r.done;
+    const start = sentWhenRead.find((e) => e.name === 'message_start')!;
+    expect(start.sent).toBe(ping);
+    expect(r.res.body).toBe(ping + START + END);
   });
 });
 
