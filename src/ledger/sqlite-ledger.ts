@@ -192,7 +192,7 @@ class SqliteDriver implements Driver {
       // A write alone is its own transaction: its savepoint would only add two statements.
       outcomes = batch.length === 1 ? [{ changes: this.writeOne.immediate(batch[0]!.statements) }] : this.commitBatch.immediate(batch);
     } catch (err) {
-      // The transaction itself failed (busy past the timeout, disk full): none of it is written.
+      // The transaction failed (busy past the timeout, disk full, or the one write in it): none of it is written.
       for (const w of batch) w.reject(err instanceof Error ? err : new Error(String(err)));
       return;
     }
