@@ -177,6 +177,21 @@ describe('EventRelay: an opening event goes before it is metered (Provider.leadE
     expect(r.res.body.startsWith(first)).toBe(true);
   });
 
+  it('a cut the input in message_start calls for comes right after it, and nothing else goes', async () => {
+    // The input billed leaves no output the budget can pay for, and no more can be had.
+    const { upstream, res, done } = relay(anthropic, undefined, false, {
+      inputKnown: () => ({ outputTokens: 0, limit: 'usd' }),
+      extend: () => ({ allowedOut: 0, short: 'usd' }),
+    });
+    upstream.send(START + TEXT + END);
+    upstream.finish();
+    await done;
+    expect(res.body.startsWith(START)).toBe(true);
+    expect(res.body).toContain('capped: cut');
+    expect(res.body).not.toContain('Hello there');
+    expect(res.ended).toBe(true);
+  });
+
   it('only the first event leads: a message_start later in the stream waits to be read', async () => {
     const client: { res?: FakeResponse } = {};
     const { spied, sentWhenRead } = watched(anthropic, () => client.res!);
