@@ -41,12 +41,11 @@ function fit(state: BudgetState, event: RequestEvent, alt: Alternative | null): 
   // In-flight reservations usually settle below their worst case, so a request that does not
   // fit only because of them waits for them instead of reaching the limit early.
   const inFlight = Object.keys(state.reserved).length > 0;
-  const settledOnly = withoutReservations(state);
   let allowed = event.maxTokens;
   const dollars = dollarHeadroom(state, state.phase);
   if (dollars !== null) {
     if (dollars.nano < needNano) {
-      if (inFlight && dollarHeadroom(settledOnly, state.phase)!.nano >= needNano) return { kind: 'wait' };
+      if (inFlight && dollarHeadroom(withoutReservations(state), state.phase)!.nano >= needNano) return { kind: 'wait' };
       return { kind: 'limit', limit: dollars.limit, needNano, needTokens };
     }
     allowed = Math.min(allowed, tokensAffordable(dollars.nano - quote.inputNano, quote.outPicoPerToken));
@@ -54,7 +53,7 @@ function fit(state: BudgetState, event: RequestEvent, alt: Alternative | null): 
   const tokens = availableTokens(state);
   if (tokens !== null) {
     if (tokens < needTokens) {
-      if (inFlight && availableTokens(settledOnly)! >= needTokens) return { kind: 'wait' };
+      if (inFlight && availableTokens(withoutReservations(state))! >= needTokens) return { kind: 'wait' };
       return { kind: 'limit', limit: 'tokens', needNano, needTokens };
     }
     allowed = Math.min(allowed, tokens - quote.inputTokens);
