@@ -53,8 +53,17 @@ export function anthropicCacheHints(body: Record<string, unknown>): CacheHints {
     ttl: oneHour ? '1h' : '5m',
     fingerprint: `${toolNames(body.tools)}#${systemSignature(body.system)}`,
     continues: null,
-    prefixBytes: () => (prefixBreakpoint ? Buffer.byteLength(JSON.stringify([body.tools ?? null, body.system ?? null])) : null),
+    prefixBytes: prefixBreakpoint ? prefixSize(body.tools, body.system) : () => null,
   };
+}
+
+/**
+ * The bytes of the tools and system, counted when asked. Made here, not inline above: a closure
+ * there would share its function's context, which holds the whole parsed body, and keep it alive
+ * as long as the hints (issue 11).
+ */
+function prefixSize(tools: unknown, system: unknown): () => number {
+  return () => Buffer.byteLength(JSON.stringify([tools ?? null, system ?? null]));
 }
 
 /** OpenAI Chat and Responses: automatic prefix caching; Responses may continue a stored response. */
