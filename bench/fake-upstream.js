@@ -46,8 +46,31 @@ function codeText(bytes) {
 const outputTokens = (body) => Number(body.max_tokens) || 1;
 // A request whose metadata.user_id is `deltas-N` is answered N tokens a delta, as real answers stream.
 const deltaTokens = (body) => Number(/^deltas-(\d+)$/.exec(body.metadata?.user_id ?? '')?.[1]) || undefined;
-const plain = await startFakeAnthropic({ outputTokens, deltaTokens });
-const events = await startFakeAnthropic({ outputTokens, toolCalls });
+/**
+ * Source code as models write it: a newline every ~30 characters, double quotes and a tab now and
+ * then, so JSON escapes one character in about 20 (an answer's text is what capped's meter reads
+ * byte by byte). `abc` text (options.text: 'abc') has nothing to escape, as earlier benches had.
+ */
+const SOURCE = (() => {
+  const lines = [
+    'export function total(items) {',
+    '  let sum = 0;',
+    '  for (const item of items) {',
+    '\tif (item.kind === "fee") continue;',
+    '    sum += item.price * item.qty;',
+    '  }',
+    '  console.log(`total: ${sum}`);',
+    '  return { sum, label: "EUR" };',
+    '}',
+    '',
+  ];
+  let text = '';
+  while (text.length < 16 * 1024 * 1024) text += lines.join('\n');
+  return text;
+})();
+const answerText = options.text === 'abc' ? undefined : (chars, from) => SOURCE.slice(from % 1024, (from % 1024) + chars);
+const plain = await startFakeAnthropic({ outputTokens, deltaTokens, text: answerText });
+const events = await startFakeAnthropic({ outputTokens, toolCalls, text: answerText });
 
 const openaiOptions = { toolLoop: true, toolCalls: 1, toolCommand: codeText(options.openaiBigBytes ?? 450_000) };
 const geminiOptions = {

@@ -42,6 +42,8 @@
 //                          bare) and a raw TCP pipe (tcp; Anthropic Messages rows only)
 //   BENCH_PROXY_NODE_ARGS  Node flags for each capped process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_TIMEOUT_S=300    abort (exit 1) if the whole run takes longer than this
+//   BENCH_TEXT=code        the text of Anthropic answers: source code, which JSON escapes in places
+//                          (as real answers); abc: text with nothing to escape (the benches before)
 //   BENCH_GAP_MS=0         pause after each request: an agent sends its next request after its
 //                          tools ran, not at once; 0 sends back to back, so each path is measured
 //                          while the path before it (another process) still finishes its request
@@ -94,6 +96,12 @@ function cliArgs(argv) {
   return others;
 }
 
+function answerText(raw) {
+  if (raw === undefined || raw === '' || raw === 'code') return 'code';
+  if (raw === 'abc') return 'abc';
+  throw new ConfigError(`BENCH_TEXT takes code or abc, got "${raw}"`);
+}
+
 function loadConfig() {
   return {
     jsonN: envInt('BENCH_N', 1000, 1),
@@ -112,6 +120,7 @@ function loadConfig() {
     proxyNodeArgs: (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
     timeoutS: envInt('BENCH_TIMEOUT_S', 300, 1),
     gapMs: envInt('BENCH_GAP_MS', 0, 0),
+    text: answerText(process.env.BENCH_TEXT),
     others: cliArgs(process.argv.slice(2)),
   };
 }
@@ -720,7 +729,7 @@ async function main() {
     ...(config.wiring ? ['wiring'] : []),
     ...(config.bare ? ['bare'] : []),
   ];
-  const upstream = spawnNodeChild('fake-upstream.js', [JSON.stringify({ toolCalls: 1, openaiBigBytes: 2000, geminiBigBytes: 2000, twins })]);
+  const upstream = spawnNodeChild('fake-upstream.js', [JSON.stringify({ toolCalls: 1, openaiBigBytes: 2000, geminiBigBytes: 2000, twins, text: config.text })]);
   const up = await upstream.next();
   const direct = side('direct', 'direct', urlsOf(up.plain, `${up.openai.direct}/v1`, up.gemini.direct));
   const sides = [direct, await cappedRun('capped', 'capped run (this build)', here('../bin/capped.js'), up)];
@@ -813,7 +822,7 @@ async function main() {
       .join(' ')} at the end`,
   );
   out.push(
-    `sequential keep-alive requests (one connection per path), all paths interleaved${config.gapMs > 0 ? `, ${config.gapMs} ms apart` : ''}; request body ${config.bodyKb} KB of prompt and ${config.toolCalls} tool calls of history (Anthropic); rows without a provider are Anthropic Messages`,
+    `sequential keep-alive requests (one connection per path), all paths interleaved${config.gapMs > 0 ? `, ${config.gapMs} ms apart` : ''}; Anthropic answers in ${config.text === 'code' ? 'source code' : '`abc` text'}; request body ${config.bodyKb} KB of prompt and ${config.toolCalls} tool calls of history (Anthropic); rows without a provider are Anthropic Messages`,
   );
   out.push('');
   out.push(table(header, rows));

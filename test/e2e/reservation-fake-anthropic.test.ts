@@ -191,6 +191,22 @@ describe('fake Anthropic: output', () => {
     expect(fake!.bill.requests[0]!.usage.output).toBe(1);
   });
 
+  it('answers with the text it is given, its characters 3 a token, streamed and JSON', async () => {
+    const code = (chars: number, from: number): string => 'if (a) {\n  say("hi");\n}\n'.repeat(40).slice(from, from + chars);
+    await start({ outputTokens: () => 100, text: code, deltaTokens: () => 7 });
+    const json = await postJson(`${fake!.url}/v1/messages`, { model: 'claude-sonnet-4-5', max_tokens: 100, messages: hi });
+    expect((json.json.content as { text: string }[])[0]!.text).toBe(code(300, 0));
+    const res = await fetch(`${fake!.url}/v1/messages`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 100, stream: true, messages: hi }),
+    });
+    const deltas = sseData(await res.text())
+      .filter((e) => e.type === 'content_block_delta')
+      .map((e) => (e.delta as { text: string }).text);
+    expect(deltas.join('')).toBe(code(300, 0));
+    expect(fake!.bill.requests.map((r) => r.usage.output)).toEqual([100, 100]);
+  });
+
   it('with ignoreMaxTokens generates past max_tokens, streamed and JSON', async () => {
     await start({ outputTokens: () => 500, ignoreMaxTokens: true });
     expect((await bill({ max_tokens: 10, messages: hi })).output).toBe(500);
