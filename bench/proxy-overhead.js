@@ -96,6 +96,15 @@ function cliArgs(argv) {
   return others;
 }
 
+/** BENCH_ROWS: the row keys to run (json, sse, chat, …, mb10), or null for all. */
+function rowList(raw) {
+  if (raw === undefined || raw.trim() === '') return null;
+  return raw
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+}
+
 function answerText(raw) {
   if (raw === undefined || raw === '' || raw === 'code') return 'code';
   if (raw === 'abc') return 'abc';
@@ -121,6 +130,7 @@ function loadConfig() {
     timeoutS: envInt('BENCH_TIMEOUT_S', 300, 1),
     gapMs: envInt('BENCH_GAP_MS', 0, 0),
     text: answerText(process.env.BENCH_TEXT),
+    rows: rowList(process.env.BENCH_ROWS),
     others: cliArgs(process.argv.slice(2)),
   };
 }
@@ -702,7 +712,17 @@ function casesOf() {
     });
   }
   for (const c of cases) c.warm = c.big ? 2 : c.ws ? Math.ceil(config.warmup / 2) : config.warmup;
-  return cases;
+  return config.rows === null ? cases : chosenRows(cases, config.rows);
+}
+
+/** The cases BENCH_ROWS names, in the table's order; a row measured from another's rounds brings that row along. */
+function chosenRows(cases, rows) {
+  const keys = cases.map((c) => c.key);
+  const unknown = rows.filter((r) => !keys.includes(r));
+  if (unknown.length > 0) throw new ConfigError(`BENCH_ROWS: no row ${unknown.join(', ')} in this run; its rows are ${keys.join(', ')}`);
+  const wanted = new Set(rows);
+  for (const c of cases) if (c.from && wanted.has(c.key)) wanted.add(c.from);
+  return cases.filter((c) => wanted.has(c.key));
 }
 
 async function main() {
