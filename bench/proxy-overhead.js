@@ -247,8 +247,24 @@ function toolHistory() {
       },
     );
   }
-  if (turns.length > 0) turns.push({ role: 'assistant', content: 'Done.' }, { role: 'user', content: 'Next step, please.' });
+  turns.push({ role: 'assistant', content: 'Done.' }, { role: 'user', content: `${NEXT_TURN}.` });
   return turns;
+}
+
+// Each round's request ends in a turn of its own, as an agent's next request adds to the history
+// it resends: the proxy must read the new end each time, not a body it has seen whole (capped
+// parses again only what changed since the last body, issue 11).
+const NEXT_TURN = 'Next step, please';
+const TOOL_OUTPUT = String.raw`README.md\nsrc\n`; // the last tool result, as the body's JSON holds it
+
+/** The bodies of a case's rounds: `body` with its last `marker` naming the round. */
+function eachTurn(body, marker) {
+  const text = body.toString();
+  const at = text.lastIndexOf(marker);
+  if (at === -1) throw new Error(`bench: no "${marker}" in a request body to end each round's turn with`);
+  const head = text.slice(0, at + marker.length);
+  const tail = text.slice(at + marker.length);
+  return (round) => Buffer.from(`${head} (turn ${round})${tail}`);
 }
 
 /** An Anthropic request; `deltaTokens` asks the fake for that many tokens a delta (see fake-upstream.js). */
@@ -495,9 +511,9 @@ async function tcpPipe(up) {
 const problems = [];
 
 /** One request of case `c` down path `s`: a sample { status, ttfb, total, bytes, chunks }. */
-function sendOn(s, c) {
+function sendOn(s, c, body) {
   if (c.ws) return wsExchange(s.socket, c.text);
-  return post(s.agent, s.urls[c.route], c.body, { ...HEADERS[c.provider], ...s.headers[c.provider] });
+  return post(s.agent, s.urls[c.route], body, { ...HEADERS[c.provider], ...s.headers[c.provider] });
 }
 
 /**
@@ -511,8 +527,9 @@ async function measureCase(c, sides) {
   for (let i = -c.warm; i < c.n; i++) {
     const order = roundOrder(sides, i);
     const got = {};
+    const body = c.bodyAt ? c.bodyAt(i) : c.body;
     for (const s of order) {
-      got[s.name] = await sendOn(s, c).catch((err) => {
+      got[s.name] = await sendOn(s, c, body).catch((err) => {
         throw new Error(`${c.name}: ${s.label}: ${err.message}`);
       });
       if (config.gapMs > 0) await new Promise((resolve) => setTimeout(resolve, config.gapMs));
@@ -618,7 +635,7 @@ function casesOf() {
       route: 'messages',
       metric: 'total',
       n: config.jsonN,
-      body: messagesBody(200, false),
+      bodyAt: eachTurn(messagesBody(200, false), NEXT_TURN),
       same: sameAnthropic,
     },
     {
@@ -628,7 +645,7 @@ function casesOf() {
       route: 'messages',
       metric: 'ttfb',
       n: config.sseN,
-      body: messagesBody(200, true),
+      bodyAt: eachTurn(messagesBody(200, true), NEXT_TURN),
       same: sameAnthropic,
     },
   ];
@@ -640,7 +657,7 @@ function casesOf() {
       route: 'chat',
       metric: 'ttfb',
       n: config.providerN,
-      body: chatBody(true),
+      bodyAt: eachTurn(chatBody(true), TOOL_OUTPUT),
       same: sameHttp,
     });
   if (config.providers.includes('responses')) {
@@ -652,7 +669,7 @@ function casesOf() {
       route: 'responses',
       metric: 'ttfb',
       n: config.providerN,
-      body,
+      bodyAt: eachTurn(body, TOOL_OUTPUT),
       same: sameHttp,
     });
   }
@@ -664,7 +681,7 @@ function casesOf() {
       route: 'gemini',
       metric: 'ttfb',
       n: config.providerN,
-      body: geminiBody(true),
+      bodyAt: eachTurn(geminiBody(true), TOOL_OUTPUT),
       same: sameHttp,
     });
   if (config.providers.includes('ws')) {
