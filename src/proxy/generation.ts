@@ -9,7 +9,7 @@ import { admitRequest, type Admit, type Admitted } from './admit.js';
 import { sendError, upstreamFailure } from './exchange.js';
 import { forwardHeaders, requestUpstream } from './forward.js';
 import { isSubscriptionLogin } from './credentials.js';
-import { asRecord, tryParse } from './providers/json.js';
+import type { RequestBodies } from './request-bodies.js';
 import { spliceTopLevel } from './body-splice.js';
 import type { Provider } from './providers/types.js';
 import type { OutputBoundHooks } from './output-bound.js';
@@ -33,9 +33,10 @@ export async function handleGeneration(
   res: AgentResponse,
   pathAndQuery: string,
   body: Buffer,
+  bodies: RequestBodies,
 ): Promise<void> {
   const { provider } = route;
-  const json = asRecord(tryParse(body.toString('utf8')));
+  const json = bodies.parse(body, provider.historyKey ?? null);
   if (!json) {
     sendError(res, provider.error(400, 'capped: the request body is not a JSON object, so it cannot be metered; it was not sent.'));
     return;

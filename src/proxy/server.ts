@@ -12,6 +12,7 @@ import type { ProxyDeps, Route } from './proxy-deps.js';
 import { handleReserved } from './reserved.js';
 import { planAnthropicBatch, planEmbeddings, planImages, planOpenAIBatch } from './route-plans.js';
 import { passUpload, SeenUploads } from './uploads.js';
+import { RequestBodies } from './request-bodies.js';
 import { classifyRoute, isAllowed, routeRefusal } from './routes.js';
 import { parseTarget } from './target.js';
 
@@ -60,8 +61,10 @@ export function createProxy(given: ProxyDeps): Proxy {
 
   // Batch input files uploaded during the run, to price the batches that name them.
   const uploads = new SeenUploads();
+  // The conversations' latest bodies, so a resent history is not parsed again.
+  const bodies = new RequestBodies();
   const serve = (req: AgentRequest, res: AgentResponse): void => {
-    void track(handle(deps, uploads, req, res)).catch((err: unknown) => {
+    void track(handle(deps, { uploads, bodies }, req, res)).catch((err: unknown) => {
       // A bug in capped must not leave the agent hanging: answer if nothing was sent yet.
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(`capped: internal proxy error: ${String(err)}`);
@@ -118,7 +121,13 @@ export function listenLoopback(server: http.Server): Promise<number> {
   });
 }
 
-async function handle(deps: ProxyDeps, uploads: SeenUploads, req: AgentRequest, res: AgentResponse): Promise<void> {
+/** What the proxy remembers across requests, besides the budget: uploaded batch files, recent bodies. */
+interface Seen {
+  uploads: SeenUploads;
+  bodies: RequestBodies;
+}
+
+async function handle(deps: ProxyDeps, { uploads, bodies }: Seen, req: AgentRequest, res: AgentResponse): Promise<void> {
   const method = req.method ?? 'GET';
   if (method === 'POST' && (req.url ?? '').startsWith(`/${deps.secret}/_capped/`)) return control(deps, req, res);
   const target = parseTarget(deps, req.url ?? '/', method, req.headers);
@@ -147,7 +156,7 @@ async function handle(deps: ProxyDeps, uploads: SeenUploads, req: AgentRequest, 
     sendError(res, route.provider.error(413, 'capped: request body is larger than the proxy accepts (64 MiB).'));
     return;
   }
-  if (kind.kind === 'generate') return handleGeneration(deps, route, req, res, pathAndQuery, body);
+  if (kind.kind === 'generate') return handleGeneration(deps, route, req, res, pathAndQuery, body, bodies);
   const name = `${method} ${path.replace(/\/+$/, '')}`;
   if (kind.kind === 'batch' && deps.rules.batches === 'refuse') {
     return refuse(

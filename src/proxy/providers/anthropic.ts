@@ -158,6 +158,7 @@ class AnthropicMeter implements Meter {
 
 export const anthropic: Provider = {
   id: 'anthropic',
+  historyKey: 'messages',
   pricingId: 'anthropic',
   defaultUpstream: 'https://api.anthropic.com',
   limitStatus: 402,

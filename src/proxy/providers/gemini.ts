@@ -248,6 +248,7 @@ function error(status: number, message: string): ErrorBody {
 
 export const gemini: Provider = {
   id: 'gemini',
+  historyKey: 'contents',
   pricingId: 'google',
   defaultUpstream: 'https://generativelanguage.googleapis.com',
   // capped's refusals are 402; error() sends them as 400 FAILED_PRECONDITION, the one status

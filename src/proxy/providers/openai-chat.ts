@@ -230,6 +230,7 @@ export const OPENAI_HIDDEN = ['"file_id"', '"file_url"', '"image_url":"http', '"
 
 export const openaiChat: Provider = {
   id: 'openai-chat',
+  historyKey: 'messages',
   pricingId: 'openai',
   // OpenAI clients' base URL includes /v1, so request paths arrive as `/chat/completions`.
   defaultUpstream: 'https://api.openai.com/v1',

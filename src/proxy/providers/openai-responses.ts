@@ -300,6 +300,7 @@ export function isTerminalMessage(text: string): boolean {
 
 export const openaiResponses: Provider = {
   id: 'openai-responses',
+  historyKey: 'input',
   pricingId: 'openai',
   // OpenAI clients' base URLs include /v1, so paths below it are `/responses`.
   defaultUpstream: 'https://api.openai.com/v1',

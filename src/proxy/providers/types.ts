@@ -176,6 +176,11 @@ export interface Provider {
   cacheHints(body: Record<string, unknown>): CacheHints;
   /** Byte patterns of references to content the body does not hold (file ids, URL sources). */
   readonly hiddenMarkers: readonly string[];
+  /**
+   * The top-level array a request's conversation is in, which the agent resends whole with each
+   * request: the proxy parses of it only what changed since the last request (RequestBodies).
+   */
+  readonly historyKey?: string;
   /** The provider's free exact input count, when it has one. */
   readonly counting?: TokenCounting;
 }
