@@ -2,6 +2,7 @@ import type { GuardFacts } from '../budget/guards.js';
 import { retryStreak } from '../budget/retry-loop.js';
 import { filesRead } from '../budget/scope.js';
 import { stepIdentity, type StepIdentity, type ToolStep } from '../budget/tool-steps.js';
+import { sharedStart } from './providers/resent-list.js';
 
 /**
  * Provider call ids this long are random (`toolu_01…`, `call_…`, 24 characters and more), so one
@@ -25,12 +26,20 @@ export class GuardWatch {
   private readonly reads = new Map<string, readonly string[]>();
   /** The calls (by provider id) whose files are in `files` already. */
   private readonly counted = new Set<string>();
+  /**
+   * The steps of the last request. A resent history's steps are the same objects (the providers'
+   * history readers hand them on), so those it shares with the last request were counted then.
+   */
+  private last: readonly ToolStep[] = [];
 
   /** `cwd`: the agent's working directory, so absolute and relative paths to one file count once. */
   constructor(private readonly cwd: string | null) {}
 
   facts(steps: readonly ToolStep[]): GuardFacts {
-    for (const step of steps) {
+    const from = sharedStart(this.last, steps);
+    this.last = steps;
+    for (let i = from; i < steps.length; i++) {
+      const step = steps[i]!;
       // A call counted before, known by a provider id that names one call for good, read the
       // same files then: its input is not even made into text again.
       const id = step.id !== undefined && step.id !== null && step.id.length >= UNIQUE_ID_LENGTH ? step.id : null;

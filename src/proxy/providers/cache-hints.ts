@@ -1,5 +1,6 @@
 import type { CacheHints } from '../conversations.js';
 import { asRecord, asString } from './json.js';
+import { elementMemo } from './resent-list.js';
 
 /**
  * A cheap signature of a text: its length and its edges. Prompt prefixes (system prompts, tool
@@ -26,27 +27,46 @@ function systemSignature(system: unknown): string {
   return system.map((b) => textSignature(asString(asRecord(b)?.text) ?? '')).join('|');
 }
 
+/** A block's `cache_control` as a number: 0 none, 1 a breakpoint, 3 one of an hour. */
+function breakpointOf(value: unknown): number {
+  const cc = asRecord(asRecord(value)?.cache_control);
+  return !cc ? 0 : cc.ttl === '1h' ? 3 : 1;
+}
+
+/** A message's breakpoints, each block's as breakpointOf counts it: twice their number, plus one if any is of an hour. */
+const messageBreakpoints = elementMemo((m) => {
+  const content = asRecord(m)?.content;
+  if (!Array.isArray(content)) return 0;
+  let marks = 0;
+  let hour = 0;
+  for (const block of content) {
+    const b = breakpointOf(block);
+    if (b > 0) marks++;
+    if (b === 3) hour = 1;
+  }
+  return marks * 2 + hour;
+});
+
 /** Anthropic: `cache_control` breakpoints on tools, system blocks and message content blocks. */
 export function anthropicCacheHints(body: Record<string, unknown>): CacheHints {
   let breakpoints = 0;
   let oneHour = false;
-  const mark = (value: unknown): boolean => {
-    const cc = asRecord(asRecord(value)?.cache_control);
-    if (!cc) return false;
-    breakpoints++;
-    if (cc.ttl === '1h') oneHour = true;
-    return true;
-  };
-  if (Array.isArray(body.tools)) for (const t of body.tools) mark(t);
-  if (Array.isArray(body.system)) for (const b of body.system) mark(b);
+  for (const list of [body.tools, body.system]) {
+    if (!Array.isArray(list)) continue;
+    for (const item of list) {
+      const b = breakpointOf(item);
+      if (b > 0) breakpoints++;
+      if (b === 3) oneHour = true;
+    }
+  }
   const prefixBreakpoint = breakpoints > 0;
-  let throughEnd = false;
-  const messages = Array.isArray(body.messages) ? body.messages : [];
-  messages.forEach((m, i) => {
-    const content = asRecord(m)?.content;
-    if (!Array.isArray(content)) return;
-    for (const block of content) if (mark(block) && i === messages.length - 1) throughEnd = true;
-  });
+  // Each message's breakpoints read once: a resent history's messages are the same objects.
+  const counts = messageBreakpoints(Array.isArray(body.messages) ? body.messages : []);
+  for (const c of counts) {
+    breakpoints += c >> 1;
+    if (c & 1) oneHour = true;
+  }
+  const throughEnd = counts.length > 0 && counts[counts.length - 1]! >= 2;
   return {
     breakpoints,
     throughEnd,

@@ -76,4 +76,21 @@ describe('tool steps are read lazily', () => {
     expect(steps[0]!.input).toBe(steps[0]!.input);
     expect(steps[0]!.output).toBe('text');
   });
+
+  it('reads only the steps a resent history adds, when they are the objects of the last request', () => {
+    const watch = new GuardWatch('/repo');
+    // Short ids: such calls are otherwise known by their input, which is read on every request.
+    const steps = anthropic.toolSteps(body([1, 2, 3].map((n) => ({ id: `t${n}`, file: `f${n}.ts` }))));
+    const { steps: watched, reads } = counted(steps);
+    expect(watch.facts(watched).filesRead).toBe(3);
+    const before = reads();
+    const more = counted(anthropic.toolSteps(body([{ id: 't4', file: 'f4.ts' }])));
+    expect(watch.facts([...watched, ...more.steps]).filesRead).toBe(4);
+    expect(reads()).toBe(before);
+    expect(more.reads()).toBeGreaterThan(0);
+    // The same steps as copies are read again (and count nothing new).
+    const copies = counted(steps);
+    expect(watch.facts(copies.steps).filesRead).toBe(4);
+    expect(copies.reads()).toBeGreaterThan(0);
+  });
 });

@@ -97,3 +97,109 @@ describe('tool steps from each provider’s history', () => {
     expect(steps.map(fields)).toEqual([{ id: null, name: 'read_file', input: '{"absolute_path":"/x"}', output: 'File not found: /x', failed: true }]);
   });
 });
+
+/** A call and its result as one provider's history holds them; `id` null leaves the ids out. */
+type Pair = (id: string | null, n: number) => { call: unknown; result: unknown };
+
+const PAIRS: [string, typeof anthropic, string, Pair][] = [
+  [
+    'Anthropic',
+    anthropic,
+    'messages',
+    (id, n) => ({
+      call: { role: 'assistant', content: [{ type: 'tool_use', id, name: 'Bash', input: { command: `cmd ${n}` } }] },
+      result: { role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content: `out ${n}`, ...(n % 3 === 0 ? { is_error: true } : {}) }] },
+    }),
+  ],
+  [
+    'OpenAI Chat',
+    openaiChat,
+    'messages',
+    (id, n) => ({
+      call: { role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: { name: 'bash', arguments: `{"n":${n}}` } }] },
+      result: { role: 'tool', tool_call_id: id, content: `out ${n}` },
+    }),
+  ],
+  [
+    'OpenAI Responses',
+    openaiResponses,
+    'input',
+    (id, n) => ({
+      call: { type: 'function_call', call_id: id, name: 'shell', arguments: `{"n":${n}}` },
+      result: { type: 'function_call_output', call_id: id, output: `out ${n}` },
+    }),
+  ],
+  [
+    'Gemini',
+    gemini,
+    'contents',
+    (id, n) => ({
+      call: { role: 'model', parts: [{ functionCall: { ...(id ? { id } : {}), name: 'run_shell_command', args: { n } } }] },
+      result: { role: 'user', parts: [{ functionResponse: { ...(id ? { id } : {}), name: 'run_shell_command', response: { output: `out ${n}` } } }] },
+    }),
+  ],
+];
+
+/** A deterministic source of numbers, so a failure can be replayed. */
+function random(seed: number): (max: number) => number {
+  let x = seed;
+  return (max) => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return x % max;
+  };
+}
+
+describe('a resent history: only its new elements are read', () => {
+  it.each(PAIRS)('%s: the steps of each history equal those read afresh, as it grows, is edited, cut and interleaved', (_, provider, key, pair) => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const next = random(seed);
+      const conversations: unknown[][] = [[{ role: 'user', content: 'go' }], [{ role: 'user', content: 'other' }]];
+      let n = 0;
+      for (let turn = 0; turn < 40; turn++) {
+        const c = next(4) === 0 ? 1 : 0;
+        const prev = conversations[c]!;
+        let history = [...prev]; // the same element objects, as RequestBodies hands them on
+        const id = (): string | null => (next(10) === 0 ? null : `id_${next(5) === 0 ? next(n + 1) : n}`); // now and then none, or an id again
+        switch (next(5)) {
+          case 0: // the last element edited: a new object in its place
+            if (history.length > 1) history[history.length - 1] = structuredClone(history.at(-1));
+            break;
+          case 1: // cut, as a compacted conversation is
+            history = history.slice(0, Math.max(1, history.length - 1 - next(3)));
+            break;
+          case 2: {
+            // a call still waiting for its result
+            history.push(pair(id(), n++).call);
+            break;
+          }
+          default: {
+            const p = pair(id(), n++);
+            history.push(p.call, p.result);
+          }
+        }
+        conversations[c] = history;
+        const shared = provider.toolSteps({ [key]: history });
+        const fresh = provider.toolSteps(structuredClone({ [key]: history }));
+        expect(shared.map(fields), `seed ${seed} turn ${turn}`).toEqual(fresh.map(fields));
+      }
+    }
+  });
+
+  it('hands on the steps of the elements it read before, and reads only the new ones', () => {
+    const history: unknown[] = [{ role: 'user', content: 'go' }];
+    for (let i = 0; i < 5; i++) {
+      const p = PAIRS[0]![3](`toolu_${i}`, i);
+      history.push(p.call, p.result);
+    }
+    const first = anthropic.toolSteps({ messages: history });
+    const p = PAIRS[0]![3]('toolu_5', 5);
+    const second = anthropic.toolSteps({ messages: [...history, p.call, p.result] });
+    expect(second).toHaveLength(6);
+    // The old calls' steps are the same objects: nothing of theirs was read again.
+    for (let i = 0; i < 5; i++) expect(second[i]).toBe(first[i]);
+    // A history of copies is read afresh.
+    const copied = anthropic.toolSteps(structuredClone({ messages: history }));
+    expect(copied[0]).not.toBe(first[0]);
+    expect(copied.map(fields)).toEqual(first.map(fields));
+  });
+});
