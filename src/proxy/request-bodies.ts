@@ -111,7 +111,8 @@ export class RequestBodies {
     }
     return {
       value: { ...entry.value, [entry.key]: history },
-      layout: { open: layout.open, close, ends: [...layout.ends.slice(0, kept), ...added.ends] },
+      // The earlier body's entry gives way to this one (keep), so its list of ends is taken over.
+      layout: { open: layout.open, close, ends: extended(layout.ends as number[], kept, added.ends) },
     };
   }
 
@@ -127,6 +128,13 @@ export class RequestBodies {
     }
     this.kept = bytes <= this.limits.bytes ? kept : [];
   }
+}
+
+/** `ends` cut to its first `kept` and `added` after them, in place. */
+function extended(ends: number[], kept: number, added: readonly number[]): number[] {
+  ends.length = kept;
+  for (const end of added) ends.push(end);
+  return ends;
 }
 
 /** How many elements end at or before `at` (`ends` ascends). */
