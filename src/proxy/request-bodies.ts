@@ -1,5 +1,6 @@
 import { elementEnds, historyLayout, type HistoryLayout } from './json-layout.js';
 import { asRecord, tryParse } from './providers/json.js';
+import { sharedPrefix, sharedSuffix } from './shared-bytes.js';
 
 /**
  * An agent resends its whole conversation with every request, and parsing it was most of what a
@@ -27,8 +28,6 @@ export interface RequestBodyLimits {
 }
 
 const DEFAULT_LIMITS: RequestBodyLimits = { entries: 4, bytes: 8 * 1024 * 1024 };
-/** Bytes compared at a time while looking for where two bodies first differ. */
-const BLOCK = 16 * 1024;
 
 export class RequestBodies {
   private kept: Parsed[] = [];
@@ -73,7 +72,7 @@ export class RequestBodies {
     let best: { entry: Parsed; prefix: number } | null = null;
     for (const entry of this.kept) {
       if (entry.key !== key) continue;
-      const prefix = commonPrefix(entry.raw, raw);
+      const prefix = sharedPrefix(entry.raw, raw);
       if (best === null || prefix > best.prefix) best = { entry, prefix };
     }
     return best;
@@ -91,7 +90,7 @@ export class RequestBodies {
     const layout = entry.layout;
     if (layout === null || prefix <= layout.open) return null;
     const before = entry.raw;
-    const suffix = commonSuffix(before, raw, Math.min(before.length, raw.length) - prefix);
+    const suffix = sharedSuffix(before, raw, Math.min(before.length, raw.length) - prefix);
     // The history's `]` and all after it must be unchanged; its place moves by the size difference.
     if (layout.close < before.length - suffix) return null;
     const shift = raw.length - before.length;
@@ -147,51 +146,4 @@ function elementsWithin(ends: readonly number[], at: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** Bytes at the start of `a` and `b` that are the same: compared natively, a block at a time. */
-export function commonPrefix(a: Buffer, b: Buffer): number {
-  const n = Math.min(a.length, b.length);
-  let at = 0;
-  while (at < n) {
-    const end = Math.min(n, at + BLOCK);
-    if (a.compare(b, at, end, at, end) === 0) {
-      at = end;
-      continue;
-    }
-    // They differ inside [at, end): halve it down to the byte.
-    let lo = at;
-    let hi = end;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if (a.compare(b, lo, mid, lo, mid) === 0) lo = mid;
-      else hi = mid;
-    }
-    return lo;
-  }
-  return n;
-}
-
-/** Bytes at the end of `a` and `b` that are the same, at most `max`. */
-export function commonSuffix(a: Buffer, b: Buffer, max: number): number {
-  let same = 0;
-  while (same < max) {
-    const step = Math.min(max - same, BLOCK);
-    const aEnd = a.length - same;
-    const bEnd = b.length - same;
-    if (a.compare(b, bEnd - step, bEnd, aEnd - step, aEnd) === 0) {
-      same += step;
-      continue;
-    }
-    // They differ inside the last `step` bytes not yet matched: halve down to the byte.
-    let lo = 0; // bytes of this step known to match, from its end
-    let hi = step;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if (a.compare(b, bEnd - mid, bEnd - lo, aEnd - mid, aEnd - lo) === 0) lo = mid;
-      else hi = mid;
-    }
-    return same + lo;
-  }
-  return max;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commonPrefix, commonSuffix, RequestBodies } from '../../../src/proxy/request-bodies.js';
+import { RequestBodies } from '../../../src/proxy/request-bodies.js';
 import { historyLayout } from '../../../src/proxy/json-layout.js';
 
 /** A deterministic source of numbers, so a failure can be replayed. */
@@ -229,36 +229,5 @@ describe('historyLayout', () => {
     expect(historyLayout(Buffer.from('{"messages":[],"messages":[]}'), 'messages')).toBeNull();
     expect(historyLayout(Buffer.from('[{"messages":[]}]'), 'messages')).toBeNull();
     expect(historyLayout(Buffer.from('{"messages":[]}'), 'messages')).toEqual({ open: 12, close: 13, ends: [] });
-  });
-});
-
-describe('commonPrefix and commonSuffix', () => {
-  const naivePrefix = (a: Buffer, b: Buffer): number => {
-    let i = 0;
-    while (i < a.length && i < b.length && a[i] === b[i]) i++;
-    return i;
-  };
-  const naiveSuffix = (a: Buffer, b: Buffer, max: number): number => {
-    let i = 0;
-    while (i < max && a[a.length - 1 - i] === b[b.length - 1 - i]) i++;
-    return i;
-  };
-
-  it('find where two buffers first and last differ, across the comparison blocks', () => {
-    const next = random(3);
-    const base = Buffer.alloc(70_000, 0x61);
-    for (const at of [0, 1, 16_383, 16_384, 16_385, 40_000, 69_999]) {
-      const other = Buffer.from(base);
-      other[at] = 0x62;
-      expect(commonPrefix(base, other)).toBe(at);
-      expect(commonSuffix(base, other, base.length)).toBe(base.length - 1 - at);
-    }
-    for (let k = 0; k < 200; k++) {
-      const a = Buffer.from(Array.from({ length: next(40_000) }, () => 97 + next(2)));
-      const b = Buffer.concat([a.subarray(0, next(a.length + 1)), Buffer.from(Array.from({ length: next(3000) }, () => 97 + next(2)))]);
-      const max = Math.min(a.length, b.length) - commonPrefix(a, b);
-      expect(commonPrefix(a, b)).toBe(naivePrefix(a, b));
-      expect(commonSuffix(a, b, max)).toBe(naiveSuffix(a, b, max));
-    }
   });
 });
