@@ -1,23 +1,6 @@
-import { stringEnd } from './providers/raw-json.js';
+import { isSpace, topLevelMembers } from './json-layout.js';
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-
-const isSpace = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-
-/** A top-level member of a JSON object in raw bytes: its key, and where it starts and its value starts and ends. */
-interface Member {
-  key: string;
-  start: number;
-  valueStart: number;
-  valueEnd: number;
-}
 
 /**
  * A request body with the top-level members `next` changes from `prev` (the parse of `raw`)
@@ -71,69 +54,3 @@ function withAdded(raw: Buffer, prev: Record<string, unknown>, next: Record<stri
 const OPEN = Buffer.from('{');
 const CLOSE = Buffer.from('}');
 const SEPARATOR = Buffer.from(',');
-
-/** The top-level members of the JSON object in `raw`, or null (see spliceTopLevel). */
-function topLevelMembers(raw: Buffer): Member[] | null {
-  let i = skipSpace(raw, 0);
-  if (raw[i] !== OPEN_OBJECT) return null;
-  i = skipSpace(raw, i + 1);
-  const members: Member[] = [];
-  const keys = new Set<string>();
-  if (raw[i] === CLOSE_OBJECT) return skipSpace(raw, i + 1) === raw.length ? members : null;
-  for (;;) {
-    if (raw[i] !== QUOTE) return null;
-    const keyEnd = stringEnd(raw, i + 1);
-    if (keyEnd === -1 || raw.subarray(i + 1, keyEnd).includes(BACKSLASH)) return null;
-    const key = raw.toString('utf8', i + 1, keyEnd);
-    if (keys.has(key) || key === '__proto__') return null;
-    keys.add(key);
-    const start = i;
-    i = skipSpace(raw, keyEnd + 1);
-    if (raw[i] !== COLON) return null;
-    const valueStart = skipSpace(raw, i + 1);
-    const valueEnd = skipValue(raw, valueStart);
-    if (valueEnd === -1) return null;
-    members.push({ key, start, valueStart, valueEnd });
-    i = skipSpace(raw, valueEnd);
-    if (raw[i] === COMMA) {
-      i = skipSpace(raw, i + 1);
-      continue;
-    }
-    if (raw[i] !== CLOSE_OBJECT) return null;
-    return skipSpace(raw, i + 1) === raw.length ? members : null;
-  }
-}
-
-function skipSpace(raw: Buffer, i: number): number {
-  while (isSpace(raw[i])) i++;
-  return i;
-}
-
-/** Where the JSON value starting at `i` ends (exclusive), or -1. Strings are skipped natively (indexOf). */
-function skipValue(raw: Buffer, i: number): number {
-  const c = raw[i];
-  if (c === QUOTE) {
-    const end = stringEnd(raw, i + 1);
-    return end === -1 ? -1 : end + 1;
-  }
-  if (c !== OPEN_OBJECT && c !== OPEN_ARRAY) {
-    // A number or a literal: up to the next delimiter.
-    let j = i;
-    while (j < raw.length && raw[j] !== COMMA && raw[j] !== CLOSE_OBJECT && raw[j] !== CLOSE_ARRAY && !isSpace(raw[j])) j++;
-    return j > i ? j : -1;
-  }
-  let depth = 0;
-  for (let j = i; j < raw.length; j++) {
-    const b = raw[j];
-    if (b === QUOTE) {
-      const end = stringEnd(raw, j + 1);
-      if (end === -1) return -1;
-      j = end;
-    } else if (b === OPEN_OBJECT || b === OPEN_ARRAY) depth++;
-    else if (b === CLOSE_OBJECT || b === CLOSE_ARRAY) {
-      depth--;
-      if (depth === 0) return j + 1;
-    }
-  }
-  return -1;
-}

@@ -1,8 +1,9 @@
 import { stringEnd } from './providers/raw-json.js';
 
-// Where the conversation lies in a request body's bytes, for RequestBodies (issue 11): the
-// array each request resends whole, and where each of its elements ends. Only the structure is
-// read; the values are JSON.parse's to check.
+// A JSON object body's structure read from its bytes (issue 11): its top-level members, which
+// spliceTopLevel edits in place, and its history array, each element of which RequestBodies
+// parses once. Only the structure is read; the values are JSON.parse's to check, as the callers
+// parse the body too.
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -23,7 +24,7 @@ export interface HistoryLayout {
   readonly ends: readonly number[];
 }
 
-const isSpace = (b: number | undefined): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+export const isSpace = (b: number | undefined): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
 function skipSpace(raw: Buffer, i: number): number {
   while (isSpace(raw[i])) i++;
@@ -32,8 +33,7 @@ function skipSpace(raw: Buffer, i: number): number {
 
 /**
  * Where the value starting at raw[i] ends (the index past it), or -1 when it runs past the
- * buffer. Strings are skipped whole and brackets counted; what lies between is JSON.parse's to
- * check, as the caller parses the body too.
+ * buffer. Strings are skipped natively (indexOf) and brackets counted.
  */
 export function valueEnd(raw: Buffer, i: number): number {
   const first = raw[i];
@@ -89,38 +89,57 @@ export function elementEnds(raw: Buffer, from: number, first: boolean): { ends: 
   return raw[i] === CLOSE_ARRAY ? { ends, close: i } : null;
 }
 
+/** A top-level member of a JSON object in raw bytes: its key, and where it starts and its value starts and ends. */
+export interface Member {
+  key: string;
+  start: number;
+  valueStart: number;
+  valueEnd: number;
+}
+
 /**
- * The layout of the array member `key` of the JSON object in `raw`, or null when the body is not
- * an object whose `key` is an array named once, in plain bytes (a key spelled with an escape could
- * be `key` again, which JSON.parse would take instead).
+ * The top-level members of the JSON object in `raw`, or null when it is not laid out so plainly
+ * (a key with an escape or given twice, `__proto__`, bytes after the object).
  */
-export function historyLayout(raw: Buffer, key: string): HistoryLayout | null {
+export function topLevelMembers(raw: Buffer): Member[] | null {
   let i = skipSpace(raw, 0);
   if (raw[i] !== OPEN_OBJECT) return null;
   i = skipSpace(raw, i + 1);
-  let found: HistoryLayout | null = null;
-  while (raw[i] === QUOTE) {
+  const members: Member[] = [];
+  const keys = new Set<string>();
+  if (raw[i] === CLOSE_OBJECT) return skipSpace(raw, i + 1) === raw.length ? members : null;
+  for (;;) {
+    if (raw[i] !== QUOTE) return null;
     const keyEnd = stringEnd(raw, i + 1);
-    if (keyEnd === -1) return null;
-    const name = raw.toString('latin1', i + 1, keyEnd);
-    if (name.includes(String.fromCharCode(BACKSLASH))) return null;
+    if (keyEnd === -1 || raw.subarray(i + 1, keyEnd).includes(BACKSLASH)) return null;
+    const key = raw.toString('utf8', i + 1, keyEnd);
+    if (keys.has(key) || key === '__proto__') return null;
+    keys.add(key);
+    const start = i;
     i = skipSpace(raw, keyEnd + 1);
     if (raw[i] !== COLON) return null;
-    i = skipSpace(raw, i + 1);
-    if (name === key) {
-      if (found !== null || raw[i] !== OPEN_ARRAY) return null;
-      const elements = elementEnds(raw, i + 1, true);
-      if (elements === null) return null;
-      found = { open: i, close: elements.close, ends: elements.ends };
-      i = elements.close + 1;
-    } else {
-      const end = valueEnd(raw, i);
-      if (end === -1) return null;
-      i = end;
+    const valueStart = skipSpace(raw, i + 1);
+    const end = valueEnd(raw, valueStart);
+    if (end === -1) return null;
+    members.push({ key, start, valueStart, valueEnd: end });
+    i = skipSpace(raw, end);
+    if (raw[i] === COMMA) {
+      i = skipSpace(raw, i + 1);
+      continue;
     }
-    i = skipSpace(raw, i);
-    if (raw[i] === COMMA) i = skipSpace(raw, i + 1);
-    else break;
+    if (raw[i] !== CLOSE_OBJECT) return null;
+    return skipSpace(raw, i + 1) === raw.length ? members : null;
   }
-  return raw[i] === CLOSE_OBJECT ? found : null;
+}
+
+/**
+ * The layout of the array member `key` of the JSON object in `raw`, or null when the body is not
+ * an object whose `key` is an array, laid out as topLevelMembers reads objects (a key spelled with
+ * an escape could be `key` again, which JSON.parse would take instead).
+ */
+export function historyLayout(raw: Buffer, key: string): HistoryLayout | null {
+  const member = topLevelMembers(raw)?.find((m) => m.key === key);
+  if (member === undefined || raw[member.valueStart] !== OPEN_ARRAY) return null;
+  const elements = elementEnds(raw, member.valueStart + 1, true);
+  return elements === null || elements.close !== member.valueEnd - 1 ? null : { open: member.valueStart, close: elements.close, ends: elements.ends };
 }
