@@ -512,7 +512,7 @@ const problems = [];
 
 /** One request of case `c` down path `s`: a sample { status, ttfb, total, bytes, chunks }. */
 function sendOn(s, c, body) {
-  if (c.ws) return wsExchange(s.socket, c.text);
+  if (c.ws) return wsExchange(s.socket, body);
   return post(s.agent, s.urls[c.route], body, { ...HEADERS[c.provider], ...s.headers[c.provider] });
 }
 
@@ -685,8 +685,9 @@ function casesOf() {
       same: sameHttp,
     });
   if (config.providers.includes('ws')) {
-    const text = JSON.stringify({ type: 'response.create', ...responsesRequest(true) });
-    cases.push({ key: 'ws', name: 'Responses WebSocket first event', provider: 'openai', ws: true, text, metric: 'ttfb', n: config.wsN, same: sameMessages });
+    const frame = eachTurn(Buffer.from(JSON.stringify({ type: 'response.create', ...responsesRequest(true) })), TOOL_OUTPUT);
+    const bodyAt = (round) => frame(round).toString();
+    cases.push({ key: 'ws', name: 'Responses WebSocket first event', provider: 'openai', ws: true, bodyAt, metric: 'ttfb', n: config.wsN, same: sameMessages });
     // The same exchanges to their terminal event, which the agent acts on (Codex runs its tools
     // at response.completed). No target of its own.
     cases.push({ key: 'wsall', name: 'Responses WebSocket whole response', provider: 'openai', ws: true, metric: 'total', from: 'ws' });

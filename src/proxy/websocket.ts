@@ -9,6 +9,7 @@ import type { ToolVerdict } from '../budget/keeper.js';
 import type { Meter, WebSocketSupport } from './providers/types.js';
 import type { ProxyDeps, Route } from './proxy-deps.js';
 import { parseTarget } from './target.js';
+import { RequestBodies } from './request-bodies.js';
 import { encodeFrame, MessageAssembler, OP, WsFrameParser, type WsFrame } from './ws-frames.js';
 import { lazyRequire } from '../lazy-require.js';
 
@@ -97,6 +98,8 @@ class WsSession {
   private readonly serverFrames = new WsFrameParser();
   private readonly clientMessage = new MessageAssembler();
   private readonly serverMessage = new MessageAssembler();
+  /** The connection's latest request bodies: a connection carries one conversation, a subagent's at most beside it. */
+  private readonly bodies = new RequestBodies({ entries: 2, bytes: 8 * 1024 * 1024 });
   private pendingRaw: Buffer[] = [];
   private chain: Promise<void> = Promise.resolve();
   private readonly inFlight: InFlight[] = [];
@@ -157,9 +160,10 @@ class WsSession {
     if (!message) return;
     const raws = this.pendingRaw;
     this.pendingRaw = [];
-    const text = message.opcode === OP.text ? message.data.toString('utf8') : null;
-    const read = text === null ? { kind: 'other' as const } : this.ws.readClientMessage(text);
-    if (read.kind !== 'create' || text === null) {
+    // Codex resends its whole input with each response.create: parsed only where it changed.
+    const parsed = message.opcode === OP.text ? this.bodies.parse(message.data, this.route.provider.historyKey ?? null) : undefined;
+    const read = this.ws.createRequest(parsed);
+    if (read.kind !== 'create') {
       for (const raw of raws) this.server.write(raw);
       return;
     }
@@ -180,7 +184,7 @@ class WsSession {
     // Unchanged requests keep their exact frames; a changed one (clamped, other model, tools
     // removed) is sent as one new masked frame.
     if (admit.body === read.body) for (const raw of raws) this.server.write(raw);
-    else this.server.write(encodeFrame(OP.text, Buffer.from(this.ws.withBody(text, admit.body)), crypto().randomBytes(4)));
+    else this.server.write(encodeFrame(OP.text, Buffer.from(this.ws.withBody(message.data.toString('utf8'), admit.body)), crypto().randomBytes(4)));
     admit.sent();
   }
 

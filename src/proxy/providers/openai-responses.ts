@@ -258,7 +258,12 @@ function itemChars(item: Record<string, unknown>): number {
  * (`response.processed`, older `response.append`, unreadable text) is `other`.
  */
 export function readClientMessage(text: string): { kind: 'create'; body: Record<string, unknown> } | { kind: 'other' } {
-  const msg = asRecord(tryParse(text));
+  return createRequest(tryParse(text));
+}
+
+/** readClientMessage of a frame parsed already (the proxy parses a resent history once, RequestBodies). */
+export function createRequest(message: unknown): { kind: 'create'; body: Record<string, unknown> } | { kind: 'other' } {
+  const msg = asRecord(message);
   if (!msg || msg.type !== 'response.create') return { kind: 'other' };
   const body: Record<string, unknown> = { ...msg };
   delete body.type;
@@ -345,7 +350,7 @@ export const openaiResponses: Provider = {
   cacheHints: openaiCacheHints,
   hiddenMarkers: OPENAI_HIDDEN,
   counting: openaiResponsesCounting,
-  websocket: { readClientMessage, withBody: withBodyMessage, errorMessage: websocketError, isTerminal: isTerminalMessage },
+  websocket: { createRequest, withBody: withBodyMessage, errorMessage: websocketError, isTerminal: isTerminalMessage },
   error(status, message) {
     const kind = ERROR_KINDS[status] ?? (status >= 500 ? { type: 'api_error', code: null } : { type: 'invalid_request_error', code: null });
     return { status, body: JSON.stringify({ error: { message, type: kind.type, param: null, code: kind.code } }) };

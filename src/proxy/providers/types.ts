@@ -100,8 +100,8 @@ export interface ToolCall {
 
 /** For providers with a WebSocket transport (OpenAI Responses): how its messages are read. */
 export interface WebSocketSupport {
-  /** Recognises a client message that starts a generation, and returns its request body. */
-  readClientMessage(text: string): { kind: 'create'; body: Record<string, unknown> } | { kind: 'other' };
+  /** Recognises a client message (parsed) that starts a generation, and returns its request body. */
+  createRequest(message: unknown): { kind: 'create'; body: Record<string, unknown> } | { kind: 'other' };
   /** The client message carrying `body` (as changed by the proxy) instead of its own request. */
   withBody(text: string, body: Record<string, unknown>): string;
   /** A server message that tells the client its request was refused, with `message`. */

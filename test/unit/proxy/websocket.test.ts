@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { connectWebSocket } from '../../../bench/ws-client.js';
+import type { ToolStep } from '../../../src/budget/tool-steps.js';
 import { buildMounts } from '../../../src/proxy/mounts.js';
 import { listenLoopback } from '../../../src/proxy/server.js';
 import { fakeOpenAIProxies } from '../../helpers/fake-openai-proxy.js';
@@ -58,5 +59,29 @@ describe('the Responses WebSocket through the proxy', () => {
     // Two writes a read at most (its first frame at once), over one or two reads; a write a frame
     // before: as many writes as frames.
     expect(writes - handshake).toBeLessThanOrEqual(4);
+  });
+
+  it('parses a resent input only where it changed: the earlier calls are the objects read before', async () => {
+    const upstream = await ends.upstream({ outputTokens: 20 });
+    const seen: (readonly ToolStep[])[] = [];
+    const deps = proxyDeps({
+      mounts: buildMounts({ OPENAI_BASE_URL: upstream.baseUrl }),
+      guards: { facts: (steps) => (seen.push(steps), { loop: null, filesRead: 0 }) },
+    });
+    const proxy = ends.proxy(deps);
+    const port = await listenLoopback(proxy.server);
+    const ws = await connectWebSocket(`http://127.0.0.1:${port}/s/openai/responses`, { authorization: 'Bearer sk-test' });
+    const call = (n: number): unknown[] => [
+      { type: 'function_call', call_id: `call_${n}`, name: 'shell', arguments: `{"command":["ls","${n}"]}` },
+      { type: 'function_call_output', call_id: `call_${n}`, output: `out ${n}` },
+    ];
+    const input: unknown[] = [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'go' }] }, ...call(1)];
+    await ws.request(JSON.stringify({ type: 'response.create', model: 'gpt-4.1', input, max_output_tokens: 100 }), terminal);
+    input.push(...call(2));
+    await ws.request(JSON.stringify({ type: 'response.create', model: 'gpt-4.1', input, max_output_tokens: 100 }), terminal);
+    ws.close();
+    expect(seen.map((steps) => steps.map((s) => s.id))).toEqual([['call_1'], ['call_1', 'call_2']]);
+    // Read afresh, the second frame's first call would be a new object.
+    expect(seen[1]![0]).toBe(seen[0]![0]);
   });
 });

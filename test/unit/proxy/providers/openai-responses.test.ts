@@ -455,7 +455,8 @@ describe('WebSocket support on the provider', () => {
   it('exposes the WebSocket helpers through provider.websocket', () => {
     const ws = openaiResponses.websocket!;
     const create = JSON.stringify({ type: 'response.create', model: 'gpt-5' });
-    expect(ws.readClientMessage(create)).toEqual({ kind: 'create', body: { model: 'gpt-5' } });
+    expect(ws.createRequest(JSON.parse(create))).toEqual({ kind: 'create', body: { model: 'gpt-5' } });
+    expect(ws.createRequest(undefined)).toEqual({ kind: 'other' });
     expect(ws.withBody(create, { model: 'gpt-4.1' })).toBe(withBodyMessage(create, { model: 'gpt-4.1' }));
     expect(ws.errorMessage('m')).toBe(websocketError('m'));
     expect(ws.isTerminal(JSON.stringify({ type: 'response.completed' }))).toBe(true);
