@@ -115,17 +115,20 @@ export class RequestBodies {
     };
   }
 
-  /** Keeps `parsed` first, in place of `replaces` (its conversation's earlier body), within the limits. */
+  /**
+   * Keeps `parsed` first, in place of `replaces` (its conversation's earlier body), within the
+   * limits; a body over the byte limit alone is not kept, and the others stay.
+   */
   private keep(parsed: Parsed, replaces: Parsed | null): void {
     const rest = this.kept.filter((e) => e !== replaces);
-    const kept = [parsed];
-    let bytes = parsed.raw.length;
+    const kept = parsed.raw.length <= this.limits.bytes ? [parsed] : [];
+    let bytes = kept.length > 0 ? parsed.raw.length : 0;
     for (const e of rest) {
       if (kept.length >= this.limits.entries || bytes + e.raw.length > this.limits.bytes) break;
       kept.push(e);
       bytes += e.raw.length;
     }
-    this.kept = bytes <= this.limits.bytes ? kept : [];
+    this.kept = kept;
   }
 }
 

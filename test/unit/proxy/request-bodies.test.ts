@@ -205,10 +205,12 @@ describe('RequestBodies: a resent conversation parsed only where it changed', ()
     expect(bodies.counts.reused).toBe(0);
     expectParsed(bodies, one('a', 3));
     expect(bodies.counts.reused).toBe(1);
-    // A body past the byte limit is not kept at all.
+    // A body past the byte limit is not kept at all, and the others stay.
     expectParsed(bodies, one('big', 40));
     expectParsed(bodies, one('big', 41));
     expect(bodies.counts.reused).toBe(1);
+    expectParsed(bodies, one('a', 4));
+    expect(bodies.counts.reused).toBe(2);
   });
 });
 
