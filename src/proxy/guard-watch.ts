@@ -23,6 +23,7 @@ const UNIQUE_ID_LENGTH = 16;
 export class GuardWatch {
   private readonly files = new Set<string>();
   private readonly identities = new Map<string, StepIdentity>();
+  private readonly identityOfStep = new WeakMap<ToolStep, StepIdentity>();
   private readonly reads = new Map<string, readonly string[]>();
   /** The calls (by provider id) whose files are in `files` already. */
   private readonly counted = new Set<string>();
@@ -51,9 +52,14 @@ export class GuardWatch {
   }
 
   private identityOf(step: ToolStep): StepIdentity {
+    // A resent step is the object seen before: its identity is not worked out again (a failed
+    // last step has the retry check walk back through the whole history, every request).
+    const known = this.identityOfStep.get(step);
+    if (known) return known;
     const call = callKey(step);
     let identity = this.identities.get(call);
     if (!identity) this.identities.set(call, (identity = stepIdentity(step)));
+    this.identityOfStep.set(step, identity);
     return identity;
   }
 

@@ -54,6 +54,17 @@ describe('GuardWatch', () => {
     expect(again.reads()).toBeLessThanOrEqual(3);
   });
 
+  it('works out a resent step’s identity once, though a failed last step has the retry check walk back through them all', () => {
+    const watch = new GuardWatch('/repo');
+    const step = (n: number, failed: boolean): ToolStep => ({ id: null, name: `tool${n}`, input: `{"n":${n}}`, output: failed ? 'Error: no' : 'ok', failed });
+    const old = counted(Array.from({ length: 30 }, (_, n) => step(n, false)));
+    watch.facts([...old.steps, step(100, true)]);
+    const before = old.reads();
+    expect(before).toBeGreaterThanOrEqual(30); // each read once, walking back from the failed step
+    watch.facts([...old.steps, step(101, true)]);
+    expect(old.reads()).toBe(before);
+  });
+
   it('does not trust a short id: two conversations that both say `t1` count both calls', () => {
     const watch = new GuardWatch('/repo');
     expect(watch.facts(anthropic.toolSteps(body([{ id: 't1', file: 'a.ts' }]))).filesRead).toBe(1);
