@@ -42,8 +42,8 @@ export class ResentLists<S> {
         same = shared;
       }
     }
+    if (best !== null) best.ref = new WeakRef(list);
     const entry = best ?? { ref: new WeakRef(list), state: this.fresh() };
-    entry.ref = new WeakRef(list);
     this.kept = [entry, ...live.filter((k) => k !== entry)].slice(0, LISTS);
     return { state: entry.state, same };
   }
