@@ -10,6 +10,7 @@ import type { Meter, WebSocketSupport } from './providers/types.js';
 import type { ProxyDeps, Route } from './proxy-deps.js';
 import { parseTarget } from './target.js';
 import { RequestBodies } from './request-bodies.js';
+import { spliceTopLevel } from './body-splice.js';
 import { encodeFrame, MessageAssembler, OP, WsFrameParser, type WsFrame } from './ws-frames.js';
 import { lazyRequire } from '../lazy-require.js';
 
@@ -150,6 +151,17 @@ class WsSession {
     this.toClient(Buffer.from(this.ws.errorMessage(message)));
   }
 
+  /**
+   * The frame `raw` (parsed as `frame`) carrying `edited` instead of its request `body`: spliced
+   * into its bytes as HTTP bodies are (spliceTopLevel), so a long input is not written out again.
+   * The frame's members that are not the request's (its `type`) stay as they were.
+   */
+  private edited(raw: Buffer, frame: Record<string, unknown>, body: Record<string, unknown>, edited: Record<string, unknown>): Buffer {
+    const next: Record<string, unknown> = { ...edited };
+    for (const key of Object.keys(frame)) if (!Object.hasOwn(body, key)) next[key] = frame[key];
+    return spliceTopLevel(raw, frame, next) ?? Buffer.from(this.ws.withBody(raw.toString('utf8'), edited));
+  }
+
   private async clientFrame(frame: WsFrame): Promise<void> {
     if (frame.opcode >= 8) {
       this.server.write(frame.raw);
@@ -182,9 +194,9 @@ class WsSession {
     const bound = new OutputBound(outputBoundHooks(this.deps, this.route.provider, admit.admitted));
     this.inFlight.push({ admitted: admit.admitted, meter: this.route.provider.createMeter({ injectedUsage: false }), blocked: false, bound });
     // Unchanged requests keep their exact frames; a changed one (clamped, other model, tools
-    // removed) is sent as one new masked frame.
+    // removed) is sent as one new masked frame, the agent's bytes but for the members changed.
     if (admit.body === read.body) for (const raw of raws) this.server.write(raw);
-    else this.server.write(encodeFrame(OP.text, Buffer.from(this.ws.withBody(message.data.toString('utf8'), admit.body)), crypto().randomBytes(4)));
+    else this.server.write(encodeFrame(OP.text, this.edited(message.data, parsed!, read.body, admit.body), crypto().randomBytes(4)));
     admit.sent();
   }
 

@@ -2,6 +2,8 @@ import type net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { connectWebSocket } from '../../../bench/ws-client.js';
 import type { ToolStep } from '../../../src/budget/tool-steps.js';
+import { DEFAULT_POLICY } from '../../../src/budget/engine.js';
+import { BudgetKeeper } from '../../../src/budget/keeper.js';
 import { buildMounts } from '../../../src/proxy/mounts.js';
 import { listenLoopback } from '../../../src/proxy/server.js';
 import { fakeOpenAIProxies } from '../../helpers/fake-openai-proxy.js';
@@ -83,5 +85,26 @@ describe('the Responses WebSocket through the proxy', () => {
     expect(seen.map((steps) => steps.map((s) => s.id))).toEqual([['call_1'], ['call_1', 'call_2']]);
     // Read afresh, the second frame's first call would be a new object.
     expect(seen[1]![0]).toBe(seen[0]![0]);
+  });
+
+  it('sends an edited response.create with the bytes the agent sent but for the member changed', async () => {
+    const upstream = await ends.upstream({ outputTokens: 20 });
+    // A cap of $0.05 lets gpt-4.1 write ~6,000 tokens: the frame's 100,000 are clamped.
+    const deps = proxyDeps({
+      mounts: buildMounts({ OPENAI_BASE_URL: upstream.baseUrl }),
+      keeper: new BudgetKeeper({ usd: 50_000_000, tokens: null, actions: null }, DEFAULT_POLICY),
+    });
+    const proxy = ends.proxy(deps);
+    const port = await listenLoopback(proxy.server);
+    const ws = await connectWebSocket(`http://127.0.0.1:${port}/s/openai/responses`, { authorization: 'Bearer sk-test' });
+    // Escapes as the agent wrote them: a re-serialized frame would write them otherwise.
+    const sent = '{"type":"response.create","model":"gpt-4.1","input":"caf\\u00e9 \\/ \\"quoted\\"","max_output_tokens": 100000}';
+    await ws.request(sent, terminal);
+    ws.close();
+    const received = upstream.bill.wsMessages.at(-1)!;
+    const clamped = Number(/"max_output_tokens":\s*(\d+)/.exec(received)?.[1]);
+    expect(clamped).toBeGreaterThan(0);
+    expect(clamped).toBeLessThan(100_000);
+    expect(received).toBe(sent.replace('"max_output_tokens": 100000', `"max_output_tokens": ${clamped}`));
   });
 });
