@@ -36,12 +36,6 @@ import { startFakeOpenAI } from '../test/fixtures/fake-openai.mjs';
 const options = JSON.parse(process.argv[2] ?? '{}');
 const toolCalls = Number(options.toolCalls ?? 10_000);
 
-/** ASCII source-code-like text of `bytes` bytes (newlines included, so JSON escapes some of it). */
-function codeText(bytes) {
-  const line = '  const total = items.reduce((sum, item) => sum + item.price * item.quantity, 0);\n';
-  return line.repeat(Math.ceil(bytes / line.length)).slice(0, Math.max(1, Math.floor(bytes)));
-}
-
 // The client decides how much is generated, through max_tokens (the fixture caps output by it).
 const outputTokens = (body) => Number(body.max_tokens) || 1;
 // A request whose metadata.user_id is `deltas-N` is answered N tokens a delta, as real answers stream.
@@ -51,23 +45,23 @@ const deltaTokens = (body) => Number(/^deltas-(\d+)$/.exec(body.metadata?.user_i
  * then, so JSON escapes one character in about 20 (an answer's text is what capped's meter reads
  * byte by byte). `abc` text (options.text: 'abc') has nothing to escape, as earlier benches had.
  */
-const SOURCE = (() => {
-  const lines = [
-    'export function total(items) {',
-    '  let sum = 0;',
-    '  for (const item of items) {',
-    '\tif (item.kind === "fee") continue;',
-    '    sum += item.price * item.qty;',
-    '  }',
-    '  console.log(`total: ${sum}`);',
-    '  return { sum, label: "EUR" };',
-    '}',
-    '',
-  ];
-  let text = '';
-  while (text.length < 16 * 1024 * 1024) text += lines.join('\n');
-  return text;
-})();
+const SOURCE = [
+  'export function total(items) {',
+  '  let sum = 0;',
+  '  for (const item of items) {',
+  '\tif (item.kind === "fee") continue;',
+  '    sum += item.price * item.qty;',
+  '  }',
+  '  console.log(`total: ${sum}`);',
+  '  return { sum, label: "EUR" };',
+  '}',
+  '',
+]
+  .join('\n')
+  .repeat(80_000); // about 17 MB: more than the longest answer and the biggest tool call the bench asks for
+
+/** `bytes` bytes of SOURCE (a tool call's command or file content). */
+const codeText = (bytes) => SOURCE.slice(0, Math.max(1, Math.floor(bytes)));
 const answerText = options.text === 'abc' ? undefined : (chars, from) => SOURCE.slice(from % 1024, (from % 1024) + chars);
 const plain = await startFakeAnthropic({ outputTokens, deltaTokens, text: answerText });
 const events = await startFakeAnthropic({ outputTokens, toolCalls, text: answerText });
