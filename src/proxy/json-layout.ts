@@ -35,7 +35,7 @@ function skipSpace(raw: Buffer, i: number): number {
  * Where the value starting at raw[i] ends (the index past it), or -1 when it runs past the
  * buffer. Strings are skipped natively (indexOf) and brackets counted.
  */
-export function valueEnd(raw: Buffer, i: number): number {
+function valueEnd(raw: Buffer, i: number): number {
   const first = raw[i];
   if (first === QUOTE) {
     const end = stringEnd(raw, i + 1);
