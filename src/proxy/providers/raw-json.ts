@@ -1,4 +1,5 @@
 import { isAscii } from 'node:buffer';
+import { simdStretches, type Stretch, type StretchReader } from './json-string-stretch.js';
 
 // Reading a JSON string straight from the bytes of a raw SSE event, for the meters' fast paths
 // (issue 11): a content delta is most of a long answer, and decoding and parsing each was most of
@@ -17,8 +18,12 @@ const SIMPLE_ESCAPES = new Set([...'"\\/bfnrt'].map((c) => c.charCodeAt(0)));
  * so a raw control character there (a tab, say, from a misbehaving upstream) is counted as one
  * character rather than refused.
  */
-export function jsonStringLength(raw: Buffer, start: number, end: number): number | null {
+export function jsonStringLength(raw: Buffer, start: number, end: number, stretches: StretchReader | null = simdStretches()): number | null {
   if (end - start <= SHORT_BODY) return shortStringLength(raw, start, end);
+  if (stretches !== null) {
+    const s = stretches(raw, start, Math.min(end + 1, raw.length));
+    return s.why === 'quote' && s.stop === end && !badControl(s) ? s.units : null;
+  }
   let length = isAscii(raw.subarray(start, end)) ? end - start : utf16Length(raw, start, end);
   // Every quote inside must be escaped: the first unescaped one ends the string.
   if (length === null || stringEnd(raw, start) !== end) return null;
@@ -39,8 +44,9 @@ export function jsonStringLength(raw: Buffer, start: number, end: number): numbe
 
 /**
  * Bodies up to this many bytes are measured in one pass of plain JavaScript: for them the fixed
- * cost of the native calls (isAscii, indexOf) is most of the work, and a long answer streams as
- * thousands of deltas of a few words each (issue 11). Longer bodies take the native path.
+ * cost of the native calls (isAscii, indexOf, WebAssembly) is most of the work, and a long answer
+ * streams as thousands of deltas of a few words each (issue 11). Longer bodies are read by the
+ * WebAssembly stretch reader, or where there is none by native calls.
  */
 const SHORT_BODY = 256;
 
@@ -99,6 +105,9 @@ export function stringEnd(raw: Buffer, start: number): number {
   return -1;
 }
 
+/** jsonStringLength's rule: a raw control character is refused in text that is not all ASCII. */
+const badControl = (s: Stretch): boolean => s.control && s.nonAscii;
+
 /** Whether `raw` holds the bytes of `part` at `at`. */
 export function bytesAt(raw: Buffer, part: Buffer, at: number): boolean {
   if (at < 0 || at + part.length > raw.length) return false;
@@ -122,6 +131,8 @@ export class JsonStringScan {
   /** An escape a piece ended in the middle of, as read so far (the backslash first). */
   private escape = '';
 
+  constructor(private readonly stretches: StretchReader | null = simdStretches()) {}
+
   bad(): boolean {
     return this.state === 'bad';
   }
@@ -131,6 +142,7 @@ export class JsonStringScan {
     if (this.state !== 'open') return -1;
     const i = this.escape === '' ? from : this.finishEscape(piece, from);
     if (i === -1) return -1;
+    if (this.stretches !== null && piece.length - i > SHORT_BODY) return this.feedStretch(this.stretches(piece, i, piece.length), piece);
     let quote = piece.indexOf(QUOTE, i);
     let slash = piece.indexOf(BACKSLASH, i);
     let escapeBytes = 0; // bytes of the escapes inside [i, at) beyond the one unit each counts for
@@ -158,6 +170,21 @@ export class JsonStringScan {
       escapeBytes += length - 1;
       at = slash + length;
     }
+  }
+
+  /** feed's ending when the stretch reader read the piece. */
+  private feedStretch(s: Stretch, piece: Buffer): number {
+    if (s.why === 'bad' || badControl(s) || (s.why === 'cut' && escapeLength(piece, s.stop) === null)) {
+      this.state = 'bad';
+      return -1;
+    }
+    this.units += s.units;
+    if (s.why === 'quote') {
+      this.state = 'closed';
+      return s.stop + 1;
+    }
+    if (s.why === 'cut') this.escape = piece.toString('latin1', s.stop); // the piece ends inside this escape
+    return -1;
   }
 
   /** Counts raw[from, to), escapes inside it taking `escapeBytes` more bytes than units. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deltaLayout as anthropicLayout, deltaTextLength } from '../../../../src/proxy/providers/anthropic-delta.js';
 import { RawDeltaStream, type DeltaLayout } from '../../../../src/proxy/providers/raw-delta-stream.js';
+import { simdStretches } from '../../../../src/proxy/providers/json-string-stretch.js';
 import { JsonStringScan } from '../../../../src/proxy/providers/raw-json.js';
 import { deltaLayout as responsesLayout, responsesDeltaLength } from '../../../../src/proxy/providers/responses-delta.js';
 import { randomText } from './raw-events.js';
@@ -113,6 +114,28 @@ describe('RawDeltaStream: a delta metered from its pieces as they pass', () => {
 });
 
 describe('JsonStringScan', () => {
+  it('counts what JSON.parse counts, fed in pieces of any size, with the WebAssembly reader and without', () => {
+    for (const reader of [simdStretches(), null]) {
+      for (let seed = 1; seed <= 200; seed++) {
+        const text = randomText(seed % 4 === 0 ? 3000 + seed * 50 : seed * 7, seed);
+        const raw = Buffer.from(`${JSON.stringify(text).slice(1)}}}`);
+        const scan = new JsonStringScan(reader);
+        const next = cutter(seed);
+        const maxPiece = seed % 3 === 0 ? 7 : seed % 3 === 1 ? 300 : 70_000;
+        let after = -1;
+        for (let at = 0; at < raw.length && after === -1;) {
+          const size = next(maxPiece);
+          const end = scan.feed(raw.subarray(at, at + size));
+          if (end !== -1) after = at + end;
+          at += size;
+        }
+        expect(scan.state, `seed ${seed}`).toBe('closed');
+        expect(after).toBe(raw.length - 2);
+        expect(scan.units, `seed ${seed}`).toBe(text.length);
+      }
+    }
+  });
+
   it('stops at the closing quote, not at an escaped one, across pieces', () => {
     const scan = new JsonStringScan();
     expect(scan.feed(Buffer.from('ab\\'))).toBe(-1);
@@ -120,6 +143,27 @@ describe('JsonStringScan', () => {
     expect(scan.feed(Buffer.from('e9"}}'))).toBe(3);
     expect(scan.state).toBe('closed');
     expect(scan.units).toBe((JSON.parse('"ab\\"c\\u00e9"') as string).length);
+  });
+
+  it('stops and refuses alike with the WebAssembly reader and without, in pieces past the JavaScript loop’s line', () => {
+    const long = 'y'.repeat(300);
+    const cases: [string[], 'closed' | 'bad' | 'open', number][] = [
+      [[`${long}ab\\`, '"c\\u00', `e9${long}"}}`], 'closed', 300 + 2 + 1 + 1 + 1 + 300],
+      [[`${long}\\u0`, `0zz${long}"`], 'bad', 0],
+      [[`${long}\\x${long}`], 'bad', 0],
+      [[`${long}é\u0001${long}`], 'bad', 0],
+      [[`${long}\t${long}"`], 'closed', 601], // a raw tab in ASCII text counts as one
+      [[`${long}\\`], 'open', 300],
+      [[`${long}\\u0z`], 'bad', 0], // an escape cut by the piece's end, already wrong
+    ];
+    for (const reader of [simdStretches(), null]) {
+      for (const [pieces, state, units] of cases) {
+        const scan = new JsonStringScan(reader);
+        for (const piece of pieces) scan.feed(Buffer.from(piece));
+        expect(scan.state, pieces.join('|')).toBe(state);
+        if (state !== 'bad') expect(scan.units, pieces.join('|')).toBe(units);
+      }
+    }
   });
 
   it('refuses an escape JSON does not allow, even when it is split', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { simdStretches, type StretchReader } from '../../../../src/proxy/providers/json-string-stretch.js';
 import { bytesAt, jsonStringLength } from '../../../../src/proxy/providers/raw-json.js';
 import { randomText } from './raw-events.js';
 
@@ -9,17 +10,23 @@ function framed(body: string): { raw: Buffer; start: number; end: number } {
   return { raw, start: head.length, end: head.length + Buffer.byteLength(body) };
 }
 
-const measure = (body: string): number | null => {
-  const { raw, start, end } = framed(body);
-  return jsonStringLength(raw, start, end);
-};
+// Long bodies are read by the WebAssembly stretch reader, or where there is none by native calls.
+const READERS: [string, StretchReader | null][] = [
+  ['the WebAssembly reader', simdStretches()],
+  ['native calls', null],
+];
 
-describe('jsonStringLength: a JSON string measured from its bytes', () => {
-  // Bodies up to 256 bytes are measured by a JavaScript loop, longer ones by native calls; the
+describe.each(READERS)('jsonStringLength: a JSON string measured from its bytes (long bodies: %s)', (_name, reader) => {
+  const measure = (body: string): number | null => {
+    const { raw, start, end } = framed(body);
+    return jsonStringLength(raw, start, end, reader);
+  };
+
+  // Bodies up to 256 bytes are measured by a JavaScript loop, longer ones by the reader; the
   // lengths here fall on both sides of that line, and both must agree with JSON.parse.
   it('counts what JSON.parse counts, for short and long bodies alike', () => {
     for (let seed = 1; seed <= 400; seed++) {
-      const text = randomText(seed % 120, seed);
+      const text = randomText(seed % 5 === 0 ? 200 + seed * 3 : seed % 120, seed);
       const body = JSON.stringify(text).slice(1, -1);
       expect(measure(body), body).toBe(text.length);
     }
@@ -42,9 +49,13 @@ describe('jsonStringLength: a JSON string measured from its bytes', () => {
 
   it('refuses a body whose closing quote is not where the caller says', () => {
     const { raw, start, end } = framed('abc');
-    expect(jsonStringLength(raw, start, end - 1)).toBeNull();
+    expect(jsonStringLength(raw, start, end - 1, reader)).toBeNull();
     const long = framed('y'.repeat(300));
-    expect(jsonStringLength(long.raw, long.start, long.end - 1)).toBeNull();
+    expect(jsonStringLength(long.raw, long.start, long.end - 1, reader)).toBeNull();
+    expect(jsonStringLength(long.raw, long.start, long.end + 1, reader)).toBeNull();
+    // No quote at all: the body runs to the buffer's end.
+    const open = Buffer.from(`{"text":"${'y'.repeat(300)}`);
+    expect(jsonStringLength(open, 9, open.length, reader)).toBeNull();
   });
 });
 
