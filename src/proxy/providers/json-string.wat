@@ -37,15 +37,37 @@
       (loop $next
         (if (i32.le_u (i32.add (local.get $p) (i32.const 16)) (local.get $end))
           (then
-            ;; 16 bytes: skip to the first quote, backslash or control character among them,
-            ;; counting the UTF-8 bytes before it that are not one unit each.
+            ;; 16 bytes at once: a mask of their quotes, backslashes and control characters.
             (local.set $v (v128.load (local.get $p)))
             (local.set $special (i8x16.bitmask (v128.or
               (v128.or (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x22)))
                        (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x5c))))
               (i8x16.lt_u (local.get $v) (i8x16.splat (i32.const 0x20))))))
             (local.set $high (i8x16.bitmask (local.get $v)))
-            (local.set $k (select (i32.ctz (local.get $special)) (i32.const 16) (local.get $special)))
+            ;; Control characters and one-letter escapes inside the 16 are read off the mask (an
+            ;; escape every ~20 bytes in source code); anything else (a quote, a \u, an escape the
+            ;; 16 cut) stops at lane k for the byte-at-a-time code below. k is 16 when none did.
+            (local.set $k (i32.const 16))
+            (block $lanesDone
+              (loop $lane
+                (br_if $lanesDone (i32.eqz (local.get $special)))
+                (local.set $k (i32.ctz (local.get $special)))
+                (local.set $b (i32.load8_u (i32.add (local.get $p) (local.get $k))))
+                (if (i32.lt_u (local.get $b) (i32.const 0x20))
+                  (then
+                    (local.set $flags (i32.or (local.get $flags) (i32.const 1)))
+                    (local.set $special (i32.and (local.get $special) (i32.sub (local.get $special) (i32.const 1))))
+                    (local.set $k (i32.const 16))
+                    (br $lane)))
+                (br_if $lanesDone (i32.ne (local.get $b) (i32.const 0x5c)))
+                (br_if $lanesDone (i32.ge_u (local.get $k) (i32.const 15)))
+                (br_if $lanesDone (i32.eqz (i32.and (i32.load8_u (i32.load8_u (i32.add (i32.add (local.get $p) (local.get $k)) (i32.const 1)))) (i32.const 1))))
+                (local.set $escapeBytes (i32.add (local.get $escapeBytes) (i32.const 1)))
+                ;; Clear the mask up to the letter, which may be a quote or a backslash itself.
+                (local.set $special (i32.and (local.get $special) (i32.sub (i32.const 0) (i32.shl (i32.const 4) (local.get $k)))))
+                (local.set $k (i32.const 16))
+                (br $lane)))
+            ;; Count the UTF-8 bytes before lane k that are not one unit each.
             (if (local.get $high)
               (then
                 (local.set $lanes (i32.sub (i32.shl (i32.const 1) (local.get $k)) (i32.const 1)))
@@ -59,7 +81,7 @@
                     (local.set $fourBytes (i32.add (local.get $fourBytes) (i32.popcnt (i32.and (local.get $lanes)
                       (i8x16.bitmask (i8x16.ge_u (local.get $v) (i8x16.splat (i32.const 0xf0))))))))))))
             (local.set $p (i32.add (local.get $p) (local.get $k)))
-            (br_if $next (i32.eqz (local.get $special))))
+            (br_if $next (i32.eq (local.get $k) (i32.const 16))))
           (else
             ;; The last bytes, one at a time.
             (if (i32.ge_u (local.get $p) (local.get $end))
@@ -76,7 +98,7 @@
                     (local.set $fourBytes (i32.add (local.get $fourBytes) (i32.ge_u (local.get $b) (i32.const 0xf0))))))
                 (local.set $p (i32.add (local.get $p) (i32.const 1)))
                 (br $next)))))
-        ;; memory[p] is a quote, a backslash or a control character.
+        ;; memory[p] is a quote, a backslash or a control character the 16-byte step left.
         (local.set $b (i32.load8_u (local.get $p)))
         (if (i32.eq (local.get $b) (i32.const 0x22))
           (then (local.set $why (i32.const 1)) (br $stop)))
