@@ -43,6 +43,20 @@ export function jsonStringLength(raw: Buffer, start: number, end: number, stretc
 }
 
 /**
+ * jsonStringLength of the string whose body starts at `start`, up to its closing quote wherever
+ * that lies; null when it has none. A long rest of `raw` is read once, by the stretch reader,
+ * rather than searched for the quote and then measured.
+ */
+export function closedStringLength(raw: Buffer, start: number, stretches: StretchReader | null = simdStretches()): number | null {
+  if (stretches !== null && raw.length - start > SHORT_BODY) {
+    const s = stretches(raw, start, raw.length);
+    return s.why === 'quote' && !badControl(s) ? s.units : null;
+  }
+  const end = stringEnd(raw, start);
+  return end === -1 ? null : jsonStringLength(raw, start, end, stretches);
+}
+
+/**
  * Bodies up to this many bytes are measured in one pass of plain JavaScript: for them the fixed
  * cost of the native calls (isAscii, indexOf, WebAssembly) is most of the work, and a long answer
  * streams as thousands of deltas of a few words each (issue 11). Longer bodies are read by the

@@ -1,5 +1,5 @@
 import type { DeltaLayout } from './raw-delta-stream.js';
-import { bytesAt, jsonStringLength, stringEnd } from './raw-json.js';
+import { bytesAt, closedStringLength } from './raw-json.js';
 
 const EVENT = Buffer.from('event: ');
 const DATA = Buffer.from('\ndata: {"type":"');
@@ -25,8 +25,7 @@ export function responsesDeltaLength(raw: Buffer, types: ReadonlySet<string>): n
   const head = deltaHead(raw, types);
   // One data line, one event: the only line ends are the event's own last two.
   if (head === null || !bytesAt(raw, END, raw.length - END.length) || raw.indexOf(LF, head.typeAt) !== raw.length - 2) return null;
-  const end = stringEnd(raw, head.start);
-  return end === -1 ? null : jsonStringLength(raw, head.start, end);
+  return closedStringLength(raw, head.start);
 }
 
 /** Where the event's type and its delta's string start; null when the event is not in the layout. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { simdStretches, type StretchReader } from '../../../../src/proxy/providers/json-string-stretch.js';
-import { bytesAt, jsonStringLength } from '../../../../src/proxy/providers/raw-json.js';
+import { bytesAt, closedStringLength, jsonStringLength, stringEnd } from '../../../../src/proxy/providers/raw-json.js';
 import { randomText } from './raw-events.js';
 
 /** A JSON string body (what lies between the quotes) in an event-like buffer, and where it ends. */
@@ -56,6 +56,26 @@ describe.each(READERS)('jsonStringLength: a JSON string measured from its bytes 
     // No quote at all: the body runs to the buffer's end.
     const open = Buffer.from(`{"text":"${'y'.repeat(300)}`);
     expect(jsonStringLength(open, 9, open.length, reader)).toBeNull();
+  });
+});
+
+describe.each(READERS)('closedStringLength: a JSON string measured up to its closing quote (%s)', (_name, reader) => {
+  it('measures as jsonStringLength measures up to the quote stringEnd finds, well-formed or not', () => {
+    const tails = ['"}\n\n', `","logprobs":[],"obfuscation":"${'x'.repeat(300)}"}\n\n`, '', '\\"}'];
+    const faults = ['', '\\x', 'é\u0001', '\\u12'];
+    for (let seed = 1; seed <= 40; seed++) {
+      const text = randomText(seed % 2 === 0 ? 200 + seed * 3 : seed * 2, seed);
+      for (const fault of faults) {
+        for (const tail of tails) {
+          const raw = Buffer.from(`data: {"delta":"${JSON.stringify(text).slice(1, -1)}${fault}${tail}`);
+          const start = raw.indexOf('{"delta":"') + 10;
+          const end = stringEnd(raw, start);
+          const want = end === -1 ? null : jsonStringLength(raw, start, end, reader);
+          expect(closedStringLength(raw, start, reader), raw.toString()).toBe(want);
+          if (fault === '' && end !== -1) expect(want).toBe(text.length);
+        }
+      }
+    }
   });
 });
 
