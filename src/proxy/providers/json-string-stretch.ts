@@ -40,14 +40,15 @@ let simd: StretchReader | null | undefined;
  * null where this Node cannot run it, and the callers' JavaScript scans read instead.
  */
 export function simdStretches(): StretchReader | null {
-  if (simd === undefined) simd = instantiate();
+  if (simd === undefined) simd = stretchReaderOf(Buffer.from(JSON_STRING_WASM, 'base64'));
   return simd;
 }
 
-function instantiate(): StretchReader | null {
+/** The stretch reader of a module's bytes (json-string.wat's); null when this Node cannot run it. */
+export function stretchReaderOf(bytes: Uint8Array): StretchReader | null {
   let wasm: ScanExports;
   try {
-    const module = new WebAssembly.Module(Buffer.from(JSON_STRING_WASM, 'base64'));
+    const module = new WebAssembly.Module(bytes);
     wasm = new WebAssembly.Instance(module).exports as ScanExports;
   } catch {
     return null; // no WebAssembly SIMD on this CPU (V8 needs SSE4.1 on x64)

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileWat, moduleText, TS_FILE } from '../../../../scripts/build-wasm.js';
-import { simdStretches, type Stretch, type StretchReader } from '../../../../src/proxy/providers/json-string-stretch.js';
+import { simdStretches, stretchReaderOf, type Stretch, type StretchReader } from '../../../../src/proxy/providers/json-string-stretch.js';
 
 /** What reading raw[from, to) must find, worked out one byte at a time. */
 function expected(raw: Buffer, from: number, to: number): Stretch {
@@ -58,6 +58,12 @@ const simd = simdStretches();
 describe('the WebAssembly stretch reader (json-string.wat)', () => {
   it('runs on this machine (V8 with WebAssembly SIMD)', () => {
     expect(simd).not.toBeNull();
+  });
+
+  it('is null, for the JavaScript scans to read instead, where the module does not compile', () => {
+    // As on a CPU without the SIMD V8 needs: WebAssembly.Module throws.
+    expect(stretchReaderOf(Buffer.from('not a WebAssembly module'))).toBeNull();
+    expect(stretchReaderOf(Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01]))).toBeNull();
   });
 
   it('is the .wat as it stands: json-string-wasm.ts holds what the .wat compiles to', async () => {
