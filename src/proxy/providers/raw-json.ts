@@ -8,7 +8,8 @@ import { simdStretches, type Stretch, type StretchReader } from './json-string-s
 const BACKSLASH = 0x5c;
 const QUOTE = 0x22;
 /** Characters that may follow a backslash in a JSON string (besides `u`). */
-const SIMPLE_ESCAPES = new Set([...'"\\/bfnrt'].map((c) => c.charCodeAt(0)));
+const SIMPLE_ESCAPES = new Uint8Array(256);
+for (const c of '"\\/bfnrt') SIMPLE_ESCAPES[c.charCodeAt(0)] = 1;
 
 /**
  * The decoded length of the JSON string body raw[start, end), `end` being its closing quote: each
@@ -28,8 +29,8 @@ export function jsonStringLength(raw: Buffer, start: number, end: number, stretc
   // Every quote inside must be escaped: the first unescaped one ends the string.
   if (length === null || stringEnd(raw, start) !== end) return null;
   for (let b = raw.indexOf(BACKSLASH, start); b !== -1 && b < end; b = raw.indexOf(BACKSLASH, b)) {
-    const next = b + 1 < end ? raw[b + 1]! : -1;
-    if (SIMPLE_ESCAPES.has(next)) {
+    const next = b + 1 < end ? raw[b + 1]! : 0; // 0: no letter, no escape
+    if (SIMPLE_ESCAPES[next] === 1) {
       length -= 1; // `\n`: two bytes, one character
       b += 2;
     } else if (next === 0x75 && b + 6 <= end && isHex(raw, b + 2, b + 6)) {
@@ -65,23 +66,31 @@ export function closedStringLength(raw: Buffer, start: number, stretches: Stretc
 const SHORT_BODY = 256;
 
 /**
- * jsonStringLength for a short body, in JavaScript loops; the same answers (tested against each
- * other). The escapes are checked here and counted by shortLength as one unit a byte.
+ * jsonStringLength for a short body, in one JavaScript loop (shortLength's, with the escapes
+ * checked and counted one unit each); the same answers (tested against each other). A long
+ * answer streams as thousands of these, each a few words.
  */
 function shortStringLength(raw: Buffer, start: number, end: number): number | null {
   if (raw[end] !== QUOTE) return null;
-  let escapeBytes = 0; // bytes of the escapes beyond the one unit each counts for
+  let units = 0;
+  let control = false;
+  let ascii = true;
   for (let i = start; i < end; i++) {
     const b = raw[i]!;
+    if (b >= 0x80) {
+      ascii = false;
+      if (b >= 0xc0) units += b >= 0xf0 ? 2 : 1;
+      continue;
+    }
+    units++;
     if (b === QUOTE) return null; // not escaped: the string ends before `end`
-    if (b !== BACKSLASH) continue;
-    const length = escapeLength(raw, i);
-    if (length === null || i + length > end) return null;
-    escapeBytes += length - 1;
-    i += length - 1;
+    if (b === BACKSLASH) {
+      const length = escapeLength(raw, i);
+      if (length === null || i + length > end) return null;
+      i += length - 1;
+    } else if (b < 0x20) control = true;
   }
-  const units = shortLength(raw, start, end);
-  return units === null ? null : units - escapeBytes;
+  return control && !ascii ? null : units;
 }
 
 function isHex(raw: Buffer, from: number, to: number): boolean {
@@ -241,7 +250,7 @@ export class JsonStringScan {
 function escapeLength(raw: Buffer, at: number): number | null {
   if (at + 1 >= raw.length) return 7;
   const next = raw[at + 1]!;
-  if (SIMPLE_ESCAPES.has(next)) return 2;
+  if (SIMPLE_ESCAPES[next] === 1) return 2;
   if (next !== 0x75) return null;
   const end = Math.min(raw.length, at + 6);
   if (!isHex(raw, at + 2, end)) return null;
