@@ -99,7 +99,11 @@ function answer(delta, total) {
     const from = at % SOURCE.length;
     events.push(sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text: text.slice(from, from + Math.min(delta, total - at)) } }));
   }
-  events.push(sse('content_block_stop', { index: 0 }), sse('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 42 } }), sse('message_stop', {}));
+  events.push(
+    sse('content_block_stop', { index: 0 }),
+    sse('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 42 } }),
+    sse('message_stop', {}),
+  );
   return Buffer.from(events.join(''));
 }
 
@@ -160,11 +164,22 @@ console.log('| answer | build | ms a stream | ms a MB |');
 console.log('| --- | --- | --- | --- |');
 for (const shape of SHAPES) {
   for (const build of builds) {
-    const ms = median(times.get(build.name).get(shape.key).map((t) => t.ms));
+    const ms = median(
+      times
+        .get(build.name)
+        .get(shape.key)
+        .map((t) => t.ms),
+    );
     console.log(`| ${shape.key} | ${build.name} | ${ms.toFixed(3)} | ${(ms / (shape.raw.length / 1e6)).toFixed(3)} |`);
   }
 }
 if (builds.length === 2) {
-  const changes = SHAPES.map((s) => `${s.key} ${pairedText(pairedChange(times.get('after').get(s.key), times.get('before').get(s.key), (t) => t.ms, 'ratio'), 'ratio')}`);
+  const changes = SHAPES.map(
+    (s) =>
+      `${s.key} ${pairedText(
+        pairedChange(times.get('after').get(s.key), times.get('before').get(s.key), (t) => t.ms, 'ratio'),
+        'ratio',
+      )}`,
+  );
   console.log(`after against before, round by round (median ratio of ms [95 % interval]): ${changes.join('; ')}`);
 }
