@@ -15,9 +15,10 @@ for (const c of '"\\/bfnrt') SIMPLE_ESCAPES[c.charCodeAt(0)] = 1;
  * The decoded length of the JSON string body raw[start, end), `end` being its closing quote: each
  * escape is one code unit, each character its UTF-16 length. Null when it is not a well-formed
  * JSON string body (an unescaped quote, a bad escape, a raw control character in non-ASCII text).
- * Escapes and quotes are found natively (indexOf); an ASCII body is counted without a byte loop,
- * so a raw control character there (a tab, say, from a misbehaving upstream) is counted as one
- * character rather than refused.
+ * A raw control character in ASCII text (a tab, say, from a misbehaving upstream) is counted as
+ * one character rather than refused: the native path counted ASCII without a byte loop, and every
+ * path keeps its answers. A long body is read by `stretches` (the WebAssembly reader), or without
+ * one by native calls (indexOf for the escapes and quotes).
  */
 export function jsonStringLength(raw: Buffer, start: number, end: number, stretches: StretchReader | null = simdStretches()): number | null {
   if (end - start <= SHORT_BODY) return shortStringLength(raw, start, end);
