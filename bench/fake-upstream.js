@@ -32,6 +32,7 @@ import readline from 'node:readline';
 import { startFakeAnthropic } from '../test/fixtures/fake-anthropic.mjs';
 import { startFakeGemini } from '../test/fixtures/fake-gemini.mjs';
 import { startFakeOpenAI } from '../test/fixtures/fake-openai.mjs';
+import { SOURCE_TEXT } from './source-text.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}');
 const toolCalls = Number(options.toolCalls ?? 10_000);
@@ -40,25 +41,8 @@ const toolCalls = Number(options.toolCalls ?? 10_000);
 const outputTokens = (body) => Number(body.max_tokens) || 1;
 // A request whose metadata.user_id is `deltas-N` is answered N tokens a delta, as real answers stream.
 const deltaTokens = (body) => Number(/^deltas-(\d+)$/.exec(body.metadata?.user_id ?? '')?.[1]) || undefined;
-/**
- * Source code as models write it: a newline every ~30 characters, double quotes and a tab now and
- * then, so JSON escapes one character in about 20 (an answer's text is what capped's meter reads
- * byte by byte). `abc` text (options.text: 'abc') has nothing to escape, as earlier benches had.
- */
-const SOURCE = [
-  'export function total(items) {',
-  '  let sum = 0;',
-  '  for (const item of items) {',
-  '\tif (item.kind === "fee") continue;',
-  '    sum += item.price * item.qty;',
-  '  }',
-  '  console.log(`total: ${sum}`);',
-  '  return { sum, label: "EUR" };',
-  '}',
-  '',
-]
-  .join('\n')
-  .repeat(80_000); // about 17 MB: more than the longest answer and the biggest tool call the bench asks for
+/** bench/source-text.js's code; `abc` text (options.text: 'abc') has nothing to escape, as earlier benches had. */
+const SOURCE = SOURCE_TEXT.repeat(80_000); // about 17 MB: more than the longest answer and the biggest tool call the bench asks for
 
 /** `bytes` bytes of SOURCE (a tool call's command or file content). */
 const codeText = (bytes) => SOURCE.slice(0, Math.max(1, Math.floor(bytes)));

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildsToCompare } from './builds.js';
 import { pairedChange, pairedText, roundOrder } from './paired.js';
+import { SOURCE_TEXT as SOURCE } from './source-text.js';
 
 const rounds = Number(process.env.BENCH_RELAY_ROUNDS ?? 200);
 if (!Number.isInteger(rounds) || rounds < 1) {
@@ -68,21 +69,6 @@ const hooks = {
   cut: () => 'cut',
   yieldRoom: () => 'yield',
 };
-
-// Source code as models write it (as bench/fake-upstream.js answers): JSON escapes a newline, a
-// tab or a quote about one character in 20.
-const SOURCE = [
-  'export function total(items) {',
-  '  let sum = 0;',
-  '  for (const item of items) {',
-  '\tif (item.kind === "fee") continue;',
-  '    sum += item.price * item.qty;',
-  '  }',
-  '  console.log(`total: ${sum}`);',
-  '  return { sum, label: "EUR" };',
-  '}',
-  '',
-].join('\n');
 
 const sse = (type, data) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
 
