@@ -1,7 +1,7 @@
 ;; The body of a JSON string read 16 bytes at a time (issue 11): json-string-stretch.ts copies a
 ;; stretch of it into memory and calls `scan`. A long answer's deltas are mostly plain text, and
 ;; reading them escape by escape in JavaScript (a native indexOf call each) was most of what the
-;; proxy spent on a big stream. Compiled into json-string-wasm.ts by scripts/build-wasm.js.
+;; proxy spent on a big stream. Compiled into json-string-wasm.ts by `npm run build:wasm`.
 (module
   ;; memory[0, 256): a class for each byte value. memory[256, …): the stretch to read.
   (memory (export "memory") 2)

@@ -67,7 +67,7 @@ describe('the WebAssembly stretch reader (json-string.wat)', () => {
   });
 
   it('is the .wat as it stands: json-string-wasm.ts holds what the .wat compiles to', async () => {
-    // Edit the .wat, then run `node scripts/build-wasm.js`.
+    // Edit the .wat, then `npm run build:wasm`.
     expect(readFileSync(TS_FILE, 'utf8')).toBe(moduleText(await compileWat()));
   });
 
