@@ -152,14 +152,13 @@ class WsSession {
   }
 
   /**
-   * The frame `raw` (parsed as `frame`) carrying `edited` instead of its request `body`: spliced
-   * into its bytes as HTTP bodies are (spliceTopLevel), so a long input is not written out again.
-   * The frame's members that are not the request's (its `type`) stay as they were.
+   * The frame `raw` (parsed as `frame`) carrying `edited` instead of its own request: spliced into
+   * its bytes as HTTP bodies are (spliceTopLevel), so a long input is not written out again; a
+   * frame the splice cannot read safely is serialized whole.
    */
-  private edited(raw: Buffer, frame: Record<string, unknown>, body: Record<string, unknown>, edited: Record<string, unknown>): Buffer {
-    const next: Record<string, unknown> = { ...edited };
-    for (const key of Object.keys(frame)) if (!Object.hasOwn(body, key)) next[key] = frame[key];
-    return spliceTopLevel(raw, frame, next) ?? Buffer.from(this.ws.withBody(raw.toString('utf8'), edited));
+  private edited(raw: Buffer, frame: Record<string, unknown>, edited: Record<string, unknown>): Buffer {
+    const next = this.ws.frameWith(edited);
+    return spliceTopLevel(raw, frame, next) ?? Buffer.from(JSON.stringify(next));
   }
 
   private async clientFrame(frame: WsFrame): Promise<void> {
@@ -196,7 +195,7 @@ class WsSession {
     // Unchanged requests keep their exact frames; a changed one (clamped, other model, tools
     // removed) is sent as one new masked frame, the agent's bytes but for the members changed.
     if (admit.body === read.body) for (const raw of raws) this.server.write(raw);
-    else this.server.write(encodeFrame(OP.text, this.edited(message.data, parsed!, read.body, admit.body), crypto().randomBytes(4)));
+    else this.server.write(encodeFrame(OP.text, this.edited(message.data, parsed!, admit.body), crypto().randomBytes(4)));
     admit.sent();
   }
 

@@ -252,16 +252,11 @@ function itemChars(item: Record<string, unknown>): number {
 }
 
 /**
- * Reads a client's WebSocket text frame. A `response.create` carries the request fields at the top
- * level next to `type` (codex-rs `ResponsesWsRequest` is `#[serde(tag = "type")]` over
- * `ResponseCreateWsRequest`), so the body is the frame without `type`. Anything else
- * (`response.processed`, older `response.append`, unreadable text) is `other`.
+ * Reads a client's WebSocket message (parsed; undefined when it is not JSON). A `response.create`
+ * carries the request fields at the top level next to `type` (codex-rs `ResponsesWsRequest` is
+ * `#[serde(tag = "type")]` over `ResponseCreateWsRequest`), so the body is the frame without
+ * `type`. Anything else (`response.processed`, older `response.append`, unreadable text) is `other`.
  */
-export function readClientMessage(text: string): { kind: 'create'; body: Record<string, unknown> } | { kind: 'other' } {
-  return createRequest(tryParse(text));
-}
-
-/** readClientMessage of a frame parsed already (the proxy parses a resent history once, RequestBodies). */
 export function createRequest(message: unknown): { kind: 'create'; body: Record<string, unknown> } | { kind: 'other' } {
   const msg = asRecord(message);
   if (!msg || msg.type !== 'response.create') return { kind: 'other' };
@@ -270,11 +265,9 @@ export function createRequest(message: unknown): { kind: 'create'; body: Record<
   return { kind: 'create', body };
 }
 
-/** The client's `response.create` frame with the proxy's version of its request; other frames unchanged. */
-export function withBodyMessage(text: string, body: Record<string, unknown>): string {
-  const msg = readClientMessage(text);
-  if (msg.kind !== 'create') return text;
-  return JSON.stringify({ type: 'response.create', ...body });
+/** The `response.create` message carrying `body` (createRequest's inverse). */
+export function createFrame(body: Record<string, unknown>): Record<string, unknown> {
+  return { type: 'response.create', ...body };
 }
 
 /**
@@ -350,7 +343,7 @@ export const openaiResponses: Provider = {
   cacheHints: openaiCacheHints,
   hiddenMarkers: OPENAI_HIDDEN,
   counting: openaiResponsesCounting,
-  websocket: { createRequest, withBody: withBodyMessage, errorMessage: websocketError, isTerminal: isTerminalMessage },
+  websocket: { createRequest, frameWith: createFrame, errorMessage: websocketError, isTerminal: isTerminalMessage },
   error(status, message) {
     const kind = ERROR_KINDS[status] ?? (status >= 500 ? { type: 'api_error', code: null } : { type: 'invalid_request_error', code: null });
     return { status, body: JSON.stringify({ error: { message, type: kind.type, param: null, code: kind.code } }) };

@@ -102,8 +102,8 @@ export interface ToolCall {
 export interface WebSocketSupport {
   /** Recognises a client message (parsed) that starts a generation, and returns its request body. */
   createRequest(message: unknown): { kind: 'create'; body: Record<string, unknown> } | { kind: 'other' };
-  /** The client message carrying `body` (as changed by the proxy) instead of its own request. */
-  withBody(text: string, body: Record<string, unknown>): string;
+  /** The client message (as parsed) that carries `body`, the request as the proxy changed it. */
+  frameWith(body: Record<string, unknown>): Record<string, unknown>;
   /** A server message that tells the client its request was refused, with `message`. */
   errorMessage(message: string): string;
   /** Whether a server message ends the response it belongs to. */

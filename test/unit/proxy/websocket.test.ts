@@ -107,4 +107,36 @@ describe('the Responses WebSocket through the proxy', () => {
     expect(clamped).toBeLessThan(100_000);
     expect(received).toBe(sent.replace('"max_output_tokens": 100000', `"max_output_tokens": ${clamped}`));
   });
+
+  it('sends an edited response.create it cannot splice (a key spelled with an escape) as the whole frame, rewritten', async () => {
+    const upstream = await ends.upstream({ outputTokens: 20 });
+    const deps = proxyDeps({
+      mounts: buildMounts({ OPENAI_BASE_URL: upstream.baseUrl }),
+      keeper: new BudgetKeeper({ usd: 50_000_000, tokens: null, actions: null }, DEFAULT_POLICY),
+    });
+    const proxy = ends.proxy(deps);
+    const port = await listenLoopback(proxy.server);
+    const ws = await connectWebSocket(`http://127.0.0.1:${port}/s/openai/responses`, { authorization: 'Bearer sk-test' });
+    // `inp\u0075t` is `input` to JSON.parse: the splice's scan does not read escaped keys.
+    const sent = '{"type":"response.create","model":"gpt-4.1","inp\\u0075t":"hello","max_output_tokens":100000}';
+    await ws.request(sent, terminal);
+    ws.close();
+    const received = JSON.parse(upstream.bill.wsMessages.at(-1)!) as Record<string, unknown>;
+    expect(received).toEqual({ type: 'response.create', model: 'gpt-4.1', input: 'hello', max_output_tokens: received.max_output_tokens });
+    expect(received.max_output_tokens).toBeGreaterThan(0);
+    expect(received.max_output_tokens).toBeLessThan(100_000);
+  });
+
+  it('passes a frame that is not a response.create on byte for byte', async () => {
+    const upstream = await ends.upstream({ outputTokens: 20 });
+    const proxy = ends.proxy(proxyDeps({ mounts: buildMounts({ OPENAI_BASE_URL: upstream.baseUrl }) }));
+    const port = await listenLoopback(proxy.server);
+    const ws = await connectWebSocket(`http://127.0.0.1:${port}/s/openai/responses`, { authorization: 'Bearer sk-test' });
+    // The fake answers text that is not JSON with an error frame.
+    const reply = await ws.request('not json {', (m) => m.toString('utf8').startsWith('{"type":"error"'));
+    await ws.request(JSON.stringify({ type: 'response.create', model: 'gpt-4.1', input: 'hello', max_output_tokens: 100 }), terminal);
+    ws.close();
+    expect(reply.last.toString('utf8')).toContain('bad json');
+    expect(upstream.bill.wsMessages[0]).toBe('not json {');
+  });
 });

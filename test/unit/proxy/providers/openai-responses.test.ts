@@ -5,10 +5,11 @@ import {
   isTerminalMessage,
   MIN_MAX_OUTPUT_TOKENS,
   openaiResponses,
-  readClientMessage,
+  createFrame,
+  createRequest,
   websocketError,
-  withBodyMessage,
 } from '../../../../src/proxy/providers/openai-responses.js';
+import { tryParse } from '../../../../src/proxy/providers/json.js';
 import type { EventVerdict, Meter, MeterReading } from '../../../../src/proxy/providers/types.js';
 import { SseReader, type SseEvent } from '../../../../src/proxy/sse-reader.js';
 
@@ -457,7 +458,7 @@ describe('WebSocket support on the provider', () => {
     const create = JSON.stringify({ type: 'response.create', model: 'gpt-5' });
     expect(ws.createRequest(JSON.parse(create))).toEqual({ kind: 'create', body: { model: 'gpt-5' } });
     expect(ws.createRequest(undefined)).toEqual({ kind: 'other' });
-    expect(ws.withBody(create, { model: 'gpt-4.1' })).toBe(withBodyMessage(create, { model: 'gpt-4.1' }));
+    expect(ws.frameWith({ model: 'gpt-4.1' })).toEqual(createFrame({ model: 'gpt-4.1' }));
     expect(ws.errorMessage('m')).toBe(websocketError('m'));
     expect(ws.isTerminal(JSON.stringify({ type: 'response.completed' }))).toBe(true);
     expect(ws.isTerminal(JSON.stringify({ type: 'response.created' }))).toBe(false);
@@ -501,7 +502,7 @@ describe('WebSocket client messages', () => {
   });
 
   it('recognises response.create and returns the request body without its type', () => {
-    const msg = readClientMessage(JSON.stringify(create));
+    const msg = createRequest(tryParse(JSON.stringify(create)));
     expect(msg.kind).toBe('create');
     if (msg.kind !== 'create') return;
     expect(msg.body.type).toBeUndefined();
@@ -511,26 +512,26 @@ describe('WebSocket client messages', () => {
   });
 
   it('calls everything else other', () => {
-    expect(readClientMessage(JSON.stringify({ type: 'response.processed', response_id: 'resp_1' }))).toEqual({ kind: 'other' });
-    expect(readClientMessage('not json')).toEqual({ kind: 'other' });
-    expect(readClientMessage('[{"type":"response.create"}]')).toEqual({ kind: 'other' });
-    expect(readClientMessage(JSON.stringify({ model: 'gpt-5' }))).toEqual({ kind: 'other' });
+    expect(createRequest(tryParse(JSON.stringify({ type: 'response.processed', response_id: 'resp_1' })))).toEqual({ kind: 'other' });
+    expect(createRequest(tryParse('not json'))).toEqual({ kind: 'other' });
+    expect(createRequest(tryParse('[{"type":"response.create"}]'))).toEqual({ kind: 'other' });
+    expect(createRequest(tryParse(JSON.stringify({ model: 'gpt-5' })))).toEqual({ kind: 'other' });
   });
 
   it('carries the proxy’s version of the request in the same top-level shape', () => {
-    const msg = readClientMessage(JSON.stringify(create));
+    const msg = createRequest(tryParse(JSON.stringify(create)));
     if (msg.kind !== 'create') throw new Error('expected create');
-    const text = withBodyMessage(JSON.stringify(create), openaiResponses.withMaxTokens(msg.body, 4000));
+    const text = JSON.stringify(createFrame(openaiResponses.withMaxTokens(msg.body, 4000)));
     const parsed = JSON.parse(text) as Record<string, unknown>;
     expect(Object.keys(parsed)[0]).toBe('type');
     expect(parsed).toEqual({ ...create, max_output_tokens: 4000 });
     expect(openaiResponses.withMaxTokens({ ...msg.body, max_output_tokens: 90_000 }, 3).max_output_tokens).toBe(16);
   });
 
-  it('leaves other frames byte for byte', () => {
-    const processed = '{"type":"response.processed","response_id":"resp_1"}';
-    expect(withBodyMessage(processed, { model: 'x' })).toBe(processed);
-    expect(withBodyMessage('garbage', { model: 'x' })).toBe('garbage');
+  it('makes a frame only of a request: what it reads back is that request', () => {
+    // Other frames are never rebuilt: the proxy passes them on byte for byte (websocket.test.ts).
+    const body = { model: 'gpt-5', input: 'hi', max_output_tokens: 7 };
+    expect(createRequest(createFrame(body))).toEqual({ kind: 'create', body });
   });
 });
 
