@@ -87,44 +87,36 @@ describe('the Responses WebSocket through the proxy', () => {
     expect(seen[1]![0]).toBe(seen[0]![0]);
   });
 
-  it('sends an edited response.create with the bytes the agent sent but for the member changed', async () => {
+  /** Sends `frame` through a proxy whose $0.05 cap lets gpt-4.1 write ~6,000 tokens; what reached the upstream, and its max_output_tokens. */
+  async function clampedFrame(frame: string): Promise<{ received: string; clamped: number }> {
     const upstream = await ends.upstream({ outputTokens: 20 });
-    // A cap of $0.05 lets gpt-4.1 write ~6,000 tokens: the frame's 100,000 are clamped.
     const deps = proxyDeps({
       mounts: buildMounts({ OPENAI_BASE_URL: upstream.baseUrl }),
       keeper: new BudgetKeeper({ usd: 50_000_000, tokens: null, actions: null }, DEFAULT_POLICY),
     });
-    const proxy = ends.proxy(deps);
-    const port = await listenLoopback(proxy.server);
+    const port = await listenLoopback(ends.proxy(deps).server);
     const ws = await connectWebSocket(`http://127.0.0.1:${port}/s/openai/responses`, { authorization: 'Bearer sk-test' });
-    // Escapes as the agent wrote them: a re-serialized frame would write them otherwise.
-    const sent = '{"type":"response.create","model":"gpt-4.1","input":"caf\\u00e9 \\/ \\"quoted\\"","max_output_tokens": 100000}';
-    await ws.request(sent, terminal);
+    await ws.request(frame, terminal);
     ws.close();
     const received = upstream.bill.wsMessages.at(-1)!;
-    const clamped = Number(/"max_output_tokens":\s*(\d+)/.exec(received)?.[1]);
+    return { received, clamped: Number(/"max_output_tokens":\s*(\d+)/.exec(received)?.[1]) };
+  }
+
+  it('sends an edited response.create with the bytes the agent sent but for the member changed', async () => {
+    // Escapes as the agent wrote them: a re-serialized frame would write them otherwise.
+    const sent = '{"type":"response.create","model":"gpt-4.1","input":"caf\\u00e9 \\/ \\"quoted\\"","max_output_tokens": 100000}';
+    const { received, clamped } = await clampedFrame(sent);
     expect(clamped).toBeGreaterThan(0);
     expect(clamped).toBeLessThan(100_000);
     expect(received).toBe(sent.replace('"max_output_tokens": 100000', `"max_output_tokens": ${clamped}`));
   });
 
   it('sends an edited response.create it cannot splice (a key spelled with an escape) as the whole frame, rewritten', async () => {
-    const upstream = await ends.upstream({ outputTokens: 20 });
-    const deps = proxyDeps({
-      mounts: buildMounts({ OPENAI_BASE_URL: upstream.baseUrl }),
-      keeper: new BudgetKeeper({ usd: 50_000_000, tokens: null, actions: null }, DEFAULT_POLICY),
-    });
-    const proxy = ends.proxy(deps);
-    const port = await listenLoopback(proxy.server);
-    const ws = await connectWebSocket(`http://127.0.0.1:${port}/s/openai/responses`, { authorization: 'Bearer sk-test' });
     // `inp\u0075t` is `input` to JSON.parse: the splice's scan does not read escaped keys.
-    const sent = '{"type":"response.create","model":"gpt-4.1","inp\\u0075t":"hello","max_output_tokens":100000}';
-    await ws.request(sent, terminal);
-    ws.close();
-    const received = JSON.parse(upstream.bill.wsMessages.at(-1)!) as Record<string, unknown>;
-    expect(received).toEqual({ type: 'response.create', model: 'gpt-4.1', input: 'hello', max_output_tokens: received.max_output_tokens });
-    expect(received.max_output_tokens).toBeGreaterThan(0);
-    expect(received.max_output_tokens).toBeLessThan(100_000);
+    const { received, clamped } = await clampedFrame('{"type":"response.create","model":"gpt-4.1","inp\\u0075t":"hello","max_output_tokens":100000}');
+    expect(JSON.parse(received)).toEqual({ type: 'response.create', model: 'gpt-4.1', input: 'hello', max_output_tokens: clamped });
+    expect(clamped).toBeGreaterThan(0);
+    expect(clamped).toBeLessThan(100_000);
   });
 
   it('passes a frame that is not a response.create on byte for byte', async () => {
