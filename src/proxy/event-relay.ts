@@ -191,14 +191,16 @@ export class EventRelay {
     }
   }
 
-  /** Whether `raw`, the response's first whole event, is one the provider lets lead (Provider.leadEvents). */
+  /**
+   * Whether `raw`, the response's first whole event, may lead: by its name (Provider.leadEvents),
+   * or, without one, by its bytes (Meter.leadsUnread).
+   */
   private leads(raw: Buffer): boolean {
     if (this.opened) return false;
     this.opened = true;
-    const names = this.r.provider.leadEvents;
-    if (!names) return false;
     const name = eventName(raw.subarray(0, 64));
-    return typeof name === 'string' && names.has(name);
+    if (name === null) return this.r.meter.leadsUnread?.(raw) ?? false;
+    return typeof name === 'string' && this.r.provider.leadEvents?.has(name) === true;
   }
 
   /** Meters raw event `k`: what reaches the client of it (its own bytes, a replacement, nothing). */

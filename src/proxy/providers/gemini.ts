@@ -3,6 +3,7 @@ import { geminiToolSteps } from './tool-history.js';
 import { geminiCounting } from './counting.js';
 import type { SseEvent } from '../sse-reader.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
+import { holdsNoneOf } from './raw-json.js';
 import { compact, lastWhere, toolCall } from './request-edits.js';
 import { emptyReading, type ErrorBody, type Meter, type MeterReading, type Provider, type RequestKind } from './types.js';
 
@@ -107,6 +108,9 @@ function defaultMaxTokens(model: string): number {
   return 65_536;
 }
 
+/** The one key the meter counts a tool call by. */
+const CALL_WORDS = [Buffer.from('functionCall')];
+
 class GeminiMeter implements Meter {
   private toolName: string | undefined;
 
@@ -126,6 +130,11 @@ class GeminiMeter implements Meter {
     if (data === undefined) this.r.malformed++;
     else this.response(data);
     return 'forward';
+  }
+
+  /** This meter drops and replaces nothing: a first event without a function call may lead. */
+  leadsUnread(raw: Buffer): boolean {
+    return holdsNoneOf(raw, CALL_WORDS);
   }
 
   /** One GenerateContentResponse, or (streamGenerateContent without alt=sse) a JSON array of them. */

@@ -3,6 +3,7 @@ import { openaiChatToolSteps } from './tool-history.js';
 import type { CacheRules } from '../input-prediction.js';
 import type { SseEvent } from '../sse-reader.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
+import { holdsNoneOf } from './raw-json.js';
 import { compact, lastWhere, toolCall, withBodyModel, withoutNamedTools } from './request-edits.js';
 import { emptyReading, type EventVerdict, type Meter, type MeterReading, type Prepared, type Provider, type RequestInfo, type RequestKind } from './types.js';
 
@@ -99,6 +100,10 @@ function defaultMaxTokens(model: string): number {
   return UNKNOWN_MODEL_MAX_OUTPUT;
 }
 
+/** The keys the meter counts a tool call by; with usage it asked for, also what it drops or replaces. */
+const CALL_WORDS = [Buffer.from('tool_calls'), Buffer.from('function_call')];
+const CALL_OR_USAGE_WORDS = [...CALL_WORDS, Buffer.from('usage')];
+
 class OpenAIChatMeter implements Meter {
   private readonly r: MeterReading = emptyReading();
   /** Tool calls already counted, keyed by choice and call index (or id when a server omits the index). */
@@ -134,6 +139,10 @@ class OpenAIChatMeter implements Meter {
       if (data !== e.data) return { replace: `data: ${data}\n\n` };
     }
     return 'forward';
+  }
+
+  leadsUnread(raw: Buffer): boolean {
+    return holdsNoneOf(raw, this.injectedUsage ? CALL_OR_USAGE_WORDS : CALL_WORDS);
   }
 
   json(body: unknown): void {

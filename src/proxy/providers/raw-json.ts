@@ -140,6 +140,20 @@ export function bytesAt(raw: Buffer, part: Buffer, at: number): boolean {
   return true;
 }
 
+const UNICODE_ESCAPE = Buffer.from('\\u');
+
+/**
+ * Whether the JSON text `raw` cannot hold any of `words`, read from its bytes alone: none of them
+ * is there, and no `\u` escape either, which could spell one (`"function\u0043all"` is a
+ * `functionCall` key to JSON.parse). A word is looked for anywhere, not only as a key: a false
+ * alarm only means the text is parsed before it goes on.
+ */
+export function holdsNoneOf(raw: Buffer, words: readonly Buffer[]): boolean {
+  if (raw.indexOf(UNICODE_ESCAPE) !== -1) return false;
+  for (const word of words) if (raw.indexOf(word) !== -1) return false;
+  return true;
+}
+
 /**
  * Measures a JSON string body that arrives in pieces (a delta streaming through the proxy in many
  * reads) as jsonStringLength measures it whole, without joining the pieces: feed it each piece

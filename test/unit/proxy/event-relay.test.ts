@@ -2,6 +2,7 @@ import type http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { EventRelay } from '../../../src/proxy/event-relay.js';
 import { anthropic } from '../../../src/proxy/providers/anthropic.js';
+import { gemini } from '../../../src/proxy/providers/gemini.js';
 import { openaiChat } from '../../../src/proxy/providers/openai-chat.js';
 import { openaiResponses } from '../../../src/proxy/providers/openai-responses.js';
 import type { Provider } from '../../../src/proxy/providers/types.js';
@@ -164,17 +165,68 @@ describe('EventRelay: an opening event goes before it is metered (Provider.leadE
     expect(r.res.body).toBe(created + done);
   });
 
-  it('reads a first event it does not name before sending it (OpenAI Chat names none)', async () => {
-    const client: { res?: FakeResponse } = {};
-    const { spied, sentWhenRead } = watched(openaiChat, () => client.res!);
-    const r = relay(spied);
-    client.res = r.res;
-    const first = `data: ${JSON.stringify({ choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }] })}\n\n`;
-    r.upstream.send(first + 'data: [DONE]\n\n');
-    r.upstream.finish();
-    await r.done;
-    expect(sentWhenRead[0]!.sent).toBe('');
-    expect(r.res.body.startsWith(first)).toBe(true);
+  const chatEvent = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}): string =>
+    `data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: null }], ...extra })}\n\n`;
+  const geminiEvent = (parts: unknown[]): string =>
+    `data: ${JSON.stringify({ candidates: [{ content: { role: 'model', parts }, index: 0 }], usageMetadata: { promptTokenCount: 12 } })}\n\n`;
+  const escapedCall = geminiEvent([{ functionCall: { name: 'run_shell_command', args: { command: 'ls' } } }]).replace('"functionCall"', '"function\\u0043all"');
+  const CHAT_END = 'data: [DONE]\n\n';
+  const GEMINI_END = `data: ${JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text: '.' }] }, finishReason: 'STOP', index: 0 }], usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 3 } })}\n\n`;
+  const unnamed: [string, Provider, boolean, string, string, boolean][] = [
+    ['an OpenAI Chat text delta', openaiChat, false, chatEvent({ role: 'assistant', content: 'Hi' }), CHAT_END, true],
+    ['an OpenAI Chat delta with `usage: null` the client asked for', openaiChat, false, chatEvent({ content: 'Hi' }, { usage: null }), CHAT_END, true],
+    [
+      'an OpenAI Chat delta with `usage: null` capped asked for (it is taken out)',
+      openaiChat,
+      true,
+      chatEvent({ content: 'Hi' }, { usage: null }),
+      CHAT_END,
+      false,
+    ],
+    [
+      'an OpenAI Chat tool call',
+      openaiChat,
+      false,
+      chatEvent({ tool_calls: [{ index: 0, id: 'c1', function: { name: 'sh', arguments: '' } }] }),
+      CHAT_END,
+      false,
+    ],
+    ['an OpenAI Chat legacy function call', openaiChat, false, chatEvent({ function_call: { name: 'sh', arguments: '' } }), CHAT_END, false],
+    ['an OpenAI Chat delta with a \\u escape', openaiChat, false, chatEvent({ content: 'caf\u00e9' }).replace('é', '\\u00e9'), CHAT_END, false],
+    ['a Gemini text part', gemini, false, geminiEvent([{ text: 'Hi' }]), GEMINI_END, true],
+    ['a Gemini function call', gemini, false, geminiEvent([{ functionCall: { name: 'run_shell_command', args: { command: 'ls' } } }]), GEMINI_END, false],
+    ['a Gemini function call whose key is spelled with a \\u escape', gemini, false, escapedCall, GEMINI_END, false],
+  ];
+
+  it.each(unnamed)(
+    'a first event without a name leads only when its bytes hold nothing the meter acts on: %s',
+    async (_, provider, injectedUsage, first, end, leads) => {
+      const client: { res?: FakeResponse } = {};
+      const { spied, sentWhenRead } = watched(provider, () => client.res!);
+      const r = relay(spied, undefined, injectedUsage);
+      client.res = r.res;
+      r.upstream.send(first + end);
+      r.upstream.finish();
+      await r.done;
+      expect(sentWhenRead[0]!.sent).toBe(leads ? first : '');
+      // The usage capped asked for is taken out of the first event, as out of every other.
+      if (injectedUsage) expect(r.res.body).toBe(first.replace(',"usage":null', '') + end);
+      else expect(r.res.body).toBe(first + end);
+    },
+  );
+
+  it('a Gemini function call spelled with escapes is read, and refused, before any of it goes out', async () => {
+    const asked: number[] = [];
+    const { upstream, res, done } = relay(gemini, (reading) => {
+      asked.push(reading.toolCalls);
+      return { allowed: false, message: 'capped: no more actions' };
+    });
+    upstream.send(escapedCall + GEMINI_END);
+    upstream.finish();
+    await done;
+    expect(asked).toEqual([1]);
+    expect(res.body).not.toContain('run_shell_command');
+    expect(res.body).toContain('capped: no more actions');
   });
 
   it('a cut the input in message_start calls for comes right after it, and nothing else goes', async () => {
