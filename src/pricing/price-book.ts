@@ -93,19 +93,21 @@ function picoAt(tokens: number, perMillion: number): number {
 
 function flatCost(p: FlatPrices, u: BillableUsage): Nano | null {
   if (u.input + u.cacheRead + u.cacheWrite5m + u.cacheWrite1h > p.upTo) return null;
-  const kinds: [number, number | undefined][] = [
-    [u.cacheRead, p.cacheRead],
-    [u.cacheWrite5m, p.cacheWrite5m],
-    [u.cacheWrite1h, p.cacheWrite1h],
-    [u.webSearches, p.perSearch === undefined ? undefined : p.perSearch * 1e6],
-  ];
-  let pico = picoAt(u.input, p.input) + picoAt(u.output, p.output);
-  for (const [count, rate] of kinds) {
-    if (count === 0) continue;
-    if (rate === undefined) return null;
-    pico += picoAt(count, rate);
-  }
-  return Math.round(pico / 1000);
+  // One sum, no array of [count, rate] pairs: a request is priced several times (issue 11).
+  const pico =
+    picoAt(u.input, p.input) +
+    picoAt(u.output, p.output) +
+    kindPico(u.cacheRead, p.cacheRead) +
+    kindPico(u.cacheWrite5m, p.cacheWrite5m) +
+    kindPico(u.cacheWrite1h, p.cacheWrite1h) +
+    kindPico(u.webSearches, p.perSearch === undefined ? undefined : p.perSearch * 1e6);
+  return Number.isNaN(pico) ? null : Math.round(pico / 1000);
+}
+
+/** A usage kind's pico-dollars; NaN when it is used and the table has no rate for it. */
+function kindPico(count: number, rate: number | undefined): number {
+  if (count === 0) return 0;
+  return rate === undefined ? NaN : picoAt(count, rate);
 }
 
 function flatQuote(p: FlatPrices, inputTokens: number): Quote | null {
@@ -266,31 +268,45 @@ export function createPriceBook(calcPrice: CalcPrice = lazyCalcPrice, overrides:
     if (!flat.has(key)) flat.set(key, genaiTable(calcPrice, providerId, model));
     return flat.get(key)!;
   };
+  const costOn = (table: FlatPrices | null, providerId: string, model: string, u: BillableUsage): Nano | null => {
+    const fast = table ? flatCost(table, u) : null;
+    if (fast !== null) return fast;
+    const usd = priceUsd(calcPrice, providerId, model, genaiUsage(u));
+    return usd === null ? null : usdToNano(usd);
+  };
+  const quoteOn = (table: FlatPrices | null, providerId: string, model: string, inputTokens: number): Quote | null =>
+    (table && flatQuote(table, inputTokens)) ?? probedQuote(calcPrice, providerId, model, inputTokens);
 
   const book: PriceBook = {
     cost(providerId, model, u) {
       const table = flatOf(providerId, model);
-      if (table === UNKNOWN) return null;
-      const fast = table ? flatCost(table, u) : null;
-      if (fast !== null) return fast;
-      const usd = priceUsd(calcPrice, providerId, model, genaiUsage(u));
-      return usd === null ? null : usdToNano(usd);
+      return table === UNKNOWN ? null : costOn(table, providerId, model, u);
     },
 
     quote(providerId, model, inputTokens) {
       const table = flatOf(providerId, model);
-      if (table === UNKNOWN) return null;
-      return (table && flatQuote(table, inputTokens)) ?? probedQuote(calcPrice, providerId, model, inputTokens);
+      return table === UNKNOWN ? null : quoteOn(table, providerId, model, inputTokens);
     },
 
     quoteSplit(providerId, model, split) {
-      const total = split.input + split.cacheRead + split.cacheWrite5m + split.cacheWrite1h;
-      const plain = book.quote(providerId, model, total);
+      // The table is looked up once and each object built whole: asked several times a request.
+      const table = flatOf(providerId, model);
+      if (table === UNKNOWN) return null;
+      const plain = quoteOn(table, providerId, model, split.input + split.cacheRead + split.cacheWrite5m + split.cacheWrite1h);
       if (!plain) return null;
-      const inputNano = book.cost(providerId, model, { ...split, output: 0, webSearches: 0 });
-      if (inputNano !== null) return { ...plain, inputNano };
+      const usage: BillableUsage = {
+        input: split.input,
+        output: 0,
+        cacheRead: split.cacheRead,
+        cacheWrite5m: split.cacheWrite5m,
+        cacheWrite1h: split.cacheWrite1h,
+        webSearches: 0,
+      };
+      const inputNano = costOn(table, providerId, model, usage);
+      if (inputNano !== null) return { inputTokens: plain.inputTokens, inputNano, outPicoPerToken: plain.outPicoPerToken };
       // A model whose cache rates are unknown: writes at the highest multiplier any provider charges.
-      return split.cacheWrite5m + split.cacheWrite1h > 0 ? { ...plain, inputNano: plain.inputNano * 2 } : plain;
+      if (split.cacheWrite5m + split.cacheWrite1h === 0) return plain;
+      return { inputTokens: plain.inputTokens, inputNano: plain.inputNano * 2, outPicoPerToken: plain.outPicoPerToken };
     },
 
     contextWindow(providerId, model) {

@@ -118,9 +118,9 @@ function alternative(deps: ProxyDeps, provider: Provider, model: string | null, 
   return quote ? { model, quote } : undefined;
 }
 
-/** How the budget sees the request at `quote`. */
-function requestEvent(deps: ProxyDeps, r: ReadRequest, id: string, quote: Quote): RequestEvent {
-  return {
+/** How the budget sees the request at `quote` (with the alternatives it is priced on, when asked to admit it). */
+function requestEvent(deps: ProxyDeps, r: ReadRequest, id: string, quote: Quote, alternatives?: Decided['alternatives']): RequestEvent {
+  const event: RequestEvent = {
     type: 'request',
     id,
     at: deps.now().toISOString(),
@@ -129,8 +129,11 @@ function requestEvent(deps: ProxyDeps, r: ReadRequest, id: string, quote: Quote)
     maxTokens: r.info.maxTokens ?? r.provider.defaultMaxTokens(r.model),
     clampable: r.info.clampable,
     mainLoop: Array.isArray(r.original.tools) && r.original.tools.length > 0,
-    ...(r.guards ? { guards: r.guards } : {}),
   };
+  // Set, not spread in: a spread copied the event again on every price asked (issue 11).
+  if (r.guards) event.guards = r.guards;
+  if (alternatives) event.alternatives = alternatives;
+  return event;
 }
 
 /** Prices the request and asks the budget, which may hold it while others settle or a question is put. */
@@ -170,9 +173,9 @@ async function decide(deps: ProxyDeps, r: ReadRequest, onWaiting: (cancel: () =>
   const downgrade = policy.onLimit === 'downgrade' ? alternative(deps, provider, policy.downgradeTo, model, priced.prediction.worst) : undefined;
   if (downgrade) alternatives.downgrade = downgrade;
   onWaiting(() => deps.keeper.cancel(id));
-  const decision = await deps.keeper.admit({ ...requestEvent(deps, r, id, priced.quote), alternatives }, () => {
+  const decision = await deps.keeper.admit(requestEvent(deps, r, id, priced.quote, alternatives), () => {
     priced = { ...priced, ...pricing.priced.reprice() };
-    return { ...requestEvent(deps, r, id, priced.quote), alternatives };
+    return requestEvent(deps, r, id, priced.quote, alternatives);
   });
   if (decision === null) return null; // the client gave up while its request was held
   if (decision.type === 'refuse') return { ok: false, status: provider.limitStatus, message: decision.message, notify: true };
