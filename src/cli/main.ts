@@ -8,6 +8,7 @@ import type { RunDeps } from './run.js';
 import { LocalPathError } from '../config/local-path.js';
 import { lazyRequire } from '../lazy-require.js';
 import { boundHeapGrowth } from './memory-trim.js';
+import { tierUpSooner } from './v8-tiering.js';
 
 /** commander, loaded by the commands that need it (a plain run line does not: run-argv.ts). */
 const commander = lazyRequire<typeof import('commander')>('commander');
@@ -232,6 +233,13 @@ function processDeps(): CliDeps {
     stderrIsTTY: tty.isatty(2),
     now: () => new Date(),
     signals: process,
-    boundHeap: () => boundHeapGrowth(),
+    tuneV8: () => {
+      const unbound = boundHeapGrowth();
+      const untier = tierUpSooner();
+      return () => {
+        untier();
+        unbound();
+      };
+    },
   };
 }

@@ -30,8 +30,9 @@ export interface RunDeps {
   spawn?: SpawnFn;
   prices?: PriceBook;
   /**
-   * Keeps the process's heap small for a long run (memory-trim.ts), returning what undoes it at
-   * the end of the run; only the real CLI's process.
+   * Sets V8 for a long run: the heap kept small (memory-trim.ts), hot code optimized sooner
+   * (v8-tiering.ts). Returns what puts V8's defaults back at the end of the run; only the real
+   * CLI's process.
    */
-  boundHeap?: () => () => void;
+  tuneV8?: () => () => void;
 }

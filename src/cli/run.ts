@@ -16,7 +16,7 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
   // First of all: a signal during start-up is held for the agent instead of killing capped. Held
   // until the record is written, so a second signal cannot end capped half-way through it.
   const signals = opts.signals ?? holdSignals(deps.signals);
-  let unboundHeap: (() => void) | undefined;
+  let untune: (() => void) | undefined;
   try {
     const run = await setUpRun(command, opts, deps);
     let agent: LaunchedAgent;
@@ -32,13 +32,13 @@ export async function runCommand(command: readonly string[], opts: RunOptions, d
     }
     // After start-up has loaded its chunks: while these flags are set V8 rejects the compile
     // cache's code, which was made under its defaults.
-    unboundHeap = deps.boundHeap?.();
+    untune = deps.tuneV8?.();
     whileAgentRuns(run, agent);
     const supervised = await superviseAgent(run, agent, signals);
     return await finishRun(run, agent, supervised);
   } finally {
     // Before the compile cache is written at exit: it is kept only under V8's default flags.
-    unboundHeap?.();
+    untune?.();
     // The caller's handlers are the caller's to release (main.ts does, after the run).
     if (!opts.signals) signals.release();
   }

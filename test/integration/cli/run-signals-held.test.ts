@@ -63,15 +63,15 @@ describe('capped run and its signal handlers', () => {
 });
 
 describe('capped run and its process', () => {
-  it('bounds the heap of the process it runs in once, through the dependency it is given, and undoes it at the end (memory-trim.ts)', async () => {
+  it('sets V8 for the run once, through the dependency it is given, and undoes it at the end (memory-trim.ts, v8-tiering.ts)', async () => {
     const d = deps(new EventEmitter());
     const calls: string[] = [];
-    const boundHeap = () => {
-      calls.push('bound');
-      return () => calls.push('unbound');
+    const tuneV8 = () => {
+      calls.push('tuned');
+      return () => calls.push('untuned');
     };
-    const code = await runCommand(['agent'], { policy: loadPolicy({ cwd: d.cwd, env: d.env }), record: null }, { ...d, boundHeap });
+    const code = await runCommand(['agent'], { policy: loadPolicy({ cwd: d.cwd, env: d.env }), record: null }, { ...d, tuneV8 });
     expect(code).toBe(0);
-    expect(calls).toEqual(['bound', 'unbound']);
+    expect(calls).toEqual(['tuned', 'untuned']);
   });
 });
