@@ -44,18 +44,25 @@ export function jsonStringLength(raw: Buffer, start: number, end: number, stretc
   return length;
 }
 
+/** A JSON string read up to its closing quote: its length (as jsonStringLength), and the quote's index. */
+export interface ClosedString {
+  units: number;
+  end: number;
+}
+
 /**
- * jsonStringLength of the string whose body starts at `start`, up to its closing quote wherever
- * that lies; null when it has none. A long rest of `raw` is read once, by the stretch reader,
- * rather than searched for the quote and then measured.
+ * The string whose body starts at `start`, read up to its closing quote wherever that lies; null
+ * when it has none or is not well formed. A long rest of `raw` is read once, by the stretch
+ * reader, rather than searched for the quote and then measured.
  */
-export function closedStringLength(raw: Buffer, start: number, stretches: StretchReader | null = simdStretches()): number | null {
+export function closedString(raw: Buffer, start: number, stretches: StretchReader | null = simdStretches()): ClosedString | null {
   if (stretches !== null && raw.length - start > SHORT_BODY) {
     const s = stretches(raw, start, raw.length);
-    return s.why === 'quote' && !badControl(s) ? s.units : null;
+    return s.why === 'quote' && !badControl(s) ? { units: s.units, end: s.stop } : null;
   }
   const end = stringEnd(raw, start);
-  return end === -1 ? null : jsonStringLength(raw, start, end, stretches);
+  const units = end === -1 ? null : jsonStringLength(raw, start, end, stretches);
+  return units === null ? null : { units, end };
 }
 
 /**

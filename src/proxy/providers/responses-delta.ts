@@ -1,5 +1,5 @@
 import type { DeltaLayout } from './raw-delta-stream.js';
-import { bytesAt, closedStringLength } from './raw-json.js';
+import { bytesAt, closedString, holdsNoneOf } from './raw-json.js';
 
 const EVENT = Buffer.from('event: ');
 const DATA = Buffer.from('\ndata: {"type":"');
@@ -19,13 +19,29 @@ const OPEN_ARRAY = 0x5b;
  *
  * The `delta` key is found as the bytes `,"delta":"`. Inside a JSON string every quote is
  * escaped, so those bytes can only be a key; and only one at the top level is taken: an object or
- * array opened before it sends the event the ordinary way. What follows the string is not read.
+ * array opened before it sends the event the ordinary way. What follows the string must be plain
+ * (quietTail): JSON.parse keeps the last of a key given twice, so a second `type` there, with an
+ * `item` holding a function call, would make the event a tool call the meter never saw.
  */
 export function responsesDeltaLength(raw: Buffer, types: ReadonlySet<string>): number | null {
   const head = deltaHead(raw, types);
   // One data line, one event: the only line ends are the event's own last two.
   if (head === null || !bytesAt(raw, END, raw.length - END.length) || raw.indexOf(LF, head.typeAt) !== raw.length - 2) return null;
-  return closedStringLength(raw, head.start);
+  const string = closedString(raw, head.start);
+  return string !== null && quietTail(raw.subarray(string.end)) ? string.units : null;
+}
+
+/** Keys that, given again after the delta, would change what the event is or says. */
+const TAIL_WORDS = [Buffer.from('{'), Buffer.from('"type"'), Buffer.from('"delta"')];
+
+/**
+ * Whether what follows the delta's string (OpenAI's `item_id`, `logprobs: []`, `obfuscation`,
+ * indexes) can only be such fields: no object in it, no second `type` or `delta`, no `\u` escape
+ * that could spell one. Anything else is read the ordinary way, where the last key wins as it
+ * does for the agent.
+ */
+function quietTail(after: Buffer): boolean {
+  return holdsNoneOf(after, TAIL_WORDS);
 }
 
 /** Where the event's type and its delta's string start; null when the event is not in the layout. */
@@ -57,7 +73,8 @@ export function deltaLayout(types: ReadonlySet<string>): DeltaLayout {
       const lf = head.indexOf(LF, at.typeAt);
       return lf !== -1 && lf < at.start ? null : at.start;
     },
-    tailOk: (after, lineEndInString) => !lineEndInString && after.indexOf(LF) === after.length - 2 && bytesAt(after, END, after.length - END.length),
+    tailOk: (after, lineEndInString) =>
+      !lineEndInString && after.indexOf(LF) === after.length - 2 && bytesAt(after, END, after.length - END.length) && quietTail(after),
   };
 }
 

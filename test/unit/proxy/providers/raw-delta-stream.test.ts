@@ -110,6 +110,11 @@ describe('RawDeltaStream: a delta metered from its pieces as they pass', () => {
     const got = streamed(responsesLayout(TYPES), late, 1);
     expect(got.chars).toBeNull();
     expect(got.bytes.equals(late)).toBe(true);
+    // A second type after the delta, with a function call: JSON.parse makes it that event.
+    const smuggled = Buffer.from(
+      `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"${'z'.repeat(3000)}","type":"response.output_item.done","item":{"type":"function_call","name":"shell","arguments":"{}"}}\n\n`,
+    );
+    for (const seed of [1, 2, 3]) expect(streamed(responsesLayout(TYPES), smuggled, seed).chars).toBeNull();
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { simdStretches, type StretchReader } from '../../../../src/proxy/providers/json-string-stretch.js';
-import { bytesAt, closedStringLength, jsonStringLength, stringEnd } from '../../../../src/proxy/providers/raw-json.js';
+import { bytesAt, closedString, holdsNoneOf, jsonStringLength, stringEnd } from '../../../../src/proxy/providers/raw-json.js';
 import { randomText } from './raw-events.js';
 
 /** A JSON string body (what lies between the quotes) in an event-like buffer, and where it ends. */
@@ -59,8 +59,8 @@ describe.each(READERS)('jsonStringLength: a JSON string measured from its bytes 
   });
 });
 
-describe.each(READERS)('closedStringLength: a JSON string measured up to its closing quote (%s)', (_name, reader) => {
-  it('measures as jsonStringLength measures up to the quote stringEnd finds, well-formed or not', () => {
+describe.each(READERS)('closedString: a JSON string read up to its closing quote (%s)', (_name, reader) => {
+  it('measures as jsonStringLength measures up to the quote stringEnd finds, and ends there, well-formed or not', () => {
     const tails = ['"}\n\n', `","logprobs":[],"obfuscation":"${'x'.repeat(300)}"}\n\n`, '', '\\"}'];
     const faults = ['', '\\x', 'é\u0001', '\\u12'];
     for (let seed = 1; seed <= 40; seed++) {
@@ -71,11 +71,24 @@ describe.each(READERS)('closedStringLength: a JSON string measured up to its clo
           const start = raw.indexOf('{"delta":"') + 10;
           const end = stringEnd(raw, start);
           const want = end === -1 ? null : jsonStringLength(raw, start, end, reader);
-          expect(closedStringLength(raw, start, reader), raw.toString()).toBe(want);
+          expect(closedString(raw, start, reader), raw.toString()).toEqual(want === null ? null : { units: want, end });
           if (fault === '' && end !== -1) expect(want).toBe(text.length);
         }
       }
     }
+  });
+});
+
+describe('holdsNoneOf', () => {
+  const words = [Buffer.from('functionCall')];
+  it('is false for text holding a word anywhere, or any \\u escape, which could spell one', () => {
+    expect(holdsNoneOf(Buffer.from('{"text":"hi"}'), words)).toBe(true);
+    expect(holdsNoneOf(Buffer.from('{"functionCall":{}}'), words)).toBe(false);
+    expect(holdsNoneOf(Buffer.from('{"text":"a functionCall"}'), words)).toBe(false);
+    expect(holdsNoneOf(Buffer.from('{"function\\u0043all":{}}'), words)).toBe(false);
+    expect(JSON.parse('{"function\\u0043all":{}}')).toHaveProperty('functionCall');
+    expect(holdsNoneOf(Buffer.from('{"text":"caf\\u00e9"}'), words)).toBe(false);
+    expect(holdsNoneOf(Buffer.from('{"text":"line\\nnext"}'), words)).toBe(true);
   });
 });
 

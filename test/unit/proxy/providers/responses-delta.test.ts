@@ -27,7 +27,8 @@ describe('responsesDeltaLength: a Responses delta measured from its bytes', () =
         content_index: 0,
         delta,
         logprobs: [],
-        obfuscation: randomText(seed % 7, seed + 1),
+        // Random letters and digits to pad the event, as OpenAI sends them.
+        obfuscation: Buffer.from(randomText(seed % 7, seed + 1)).toString('base64url'),
       });
       expect(responsesDeltaLength(raw, TYPES), JSON.stringify(delta)).toBe(delta.length);
       expect(parsedChars(raw)).toBe(delta.length);
@@ -51,6 +52,28 @@ describe('responsesDeltaLength: a Responses delta measured from its bytes', () =
       Buffer.from('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"\\x"}\n\n'),
     ];
     for (const raw of others) expect(responsesDeltaLength(raw, TYPES), raw.toString()).toBeNull();
+  });
+
+  it('reads the ordinary way a delta whose fields after it could make it another event (JSON.parse keeps the last of a key)', () => {
+    const call = '"item":{"type":"function_call","id":"fc_1","call_id":"c1","name":"shell","arguments":"{}"}';
+    const tails = [
+      `,"type":"response.output_item.done","output_index":0,${call}`,
+      `,"t\\u0079pe":"response.output_item.done",${call}`,
+      ',"delta":"a longer text than the first"',
+      ',"logprobs":[{"token":"x"}]',
+      ',"obfuscation":"caf\\u00e9"',
+    ];
+    for (const tail of tails) {
+      const raw = Buffer.from(`event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"x"${tail}}\n\n`);
+      expect(() => JSON.parse(raw.toString().slice(raw.indexOf('{'))) as unknown).not.toThrow();
+      expect(responsesDeltaLength(raw, TYPES), raw.toString()).toBeNull();
+    }
+    // The meter, reading the first one the ordinary way, counts its tool call.
+    const meter = openaiResponses.createMeter({ injectedUsage: false });
+    const smuggled = Buffer.from(`event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"x"${tails[0]}}\n\n`);
+    expect(meter.rawEvent!(smuggled)).toBe(false);
+    for (const e of new SseReader().push(smuggled)) meter.event(e);
+    expect(meter.reading().toolCalls).toBe(1);
   });
 
   it('lets the Responses meter count a delta from its bytes exactly as from its parsed event', () => {
