@@ -141,6 +141,7 @@ class OpenAIChatMeter implements Meter {
     return 'forward';
   }
 
+  /** A first event without a tool call leads; with the usage capped asked for, also none holding `usage` (event() takes it out). */
   leadsUnread(raw: Buffer): boolean {
     return holdsNoneOf(raw, this.injectedUsage ? CALL_OR_USAGE_WORDS : CALL_WORDS);
   }
