@@ -220,7 +220,8 @@ async function viaCommander(head: string[], agentCommand: string[] | null, deps:
   }
 }
 
-function processDeps(): CliDeps {
+/** The real process's dependencies: its streams, signals and V8 (exported for the test that checks tuneV8). */
+export function processDeps(): CliDeps {
   return {
     env: process.env,
     cwd: process.cwd(),

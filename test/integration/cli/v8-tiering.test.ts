@@ -4,16 +4,19 @@ import { describe, expect, it } from 'vitest';
 import { tierUpSooner, tieringFor } from '../../../src/cli/v8-tiering.js';
 
 const BUILT = path.resolve(__dirname, '../../../dist/cli/v8-tiering.js');
+const MAIN = path.resolve(__dirname, '../../../dist/cli/main.js');
 
 /**
  * A fresh node, as the CLI's process: the built tierUpSooner (or not), then a small function
  * called 700 times, fewer than V8's defaults wait for on Node 20 and 22. What V8 made of it is
  * asked with a natives call, which needs a flag at start; only the test's child passes it.
  */
-function probe(sooner: boolean): { optimized: boolean; stderr: string } {
+function probe(sooner: boolean | 'cli'): { optimized: boolean; stderr: string } {
   const script = `
     const { tierUpSooner } = await import(${JSON.stringify(BUILT)});
-    if (${sooner}) tierUpSooner();
+    if (${sooner === true}) tierUpSooner();
+    // What \`capped run\` sets, through the CLI's own dependencies (main.ts).
+    if (${sooner === 'cli'}) (await import(${JSON.stringify(MAIN)})).processDeps().tuneV8();
     function work(x) { const o = { a: x, b: String(x) }; return o.b.length + o.a; }
     let sum = 0;
     for (let i = 0; i < 700; i++) {
@@ -84,5 +87,11 @@ describe('tierUpSooner in this Node', () => {
       expect(plain.optimized).toBe(false);
       expect(sooner.optimized).toBe(true);
     }
+  }, 30_000);
+
+  it('is what the CLI sets for a run (main.ts: tuneV8)', () => {
+    const cli = probe('cli');
+    expect(cli.stderr).toBe('');
+    expect(cli.optimized).toBe(tiering === null ? probe(false).optimized : true);
   }, 30_000);
 });
