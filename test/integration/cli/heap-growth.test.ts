@@ -4,17 +4,20 @@ import { describe, expect, it } from 'vitest';
 import { boundHeapGrowth, DEFAULT_FLAGS, OLD_GROWTH_FLAG, YOUNG_BYTES, YOUNG_STOP_FLAG, type HeapControl } from '../../../src/cli/memory-trim.js';
 
 const BUILT = path.resolve(__dirname, '../../../dist/cli/memory-trim.js');
+const MAIN = path.resolve(__dirname, '../../../dist/cli/main.js');
 
 /**
  * A fresh node, as the CLI's process: the built boundHeapGrowth (or not), then traffic like a
  * proxy's (garbage, and objects that live a while as requests in flight do). V8 flags set at run
  * time are the point, so it cannot run in the test's own process, whose heap is already sized.
  */
-function heapUnderLoad(bound: boolean): { newAtEnd: number; peakHeap: number; stderr: string } {
+function heapUnderLoad(bound: boolean | 'cli'): { newAtEnd: number; peakHeap: number; stderr: string } {
   const script = `
     import v8 from 'node:v8';
     const { boundHeapGrowth } = await import(${JSON.stringify(BUILT)});
-    if (${bound}) boundHeapGrowth();
+    if (${bound === true}) boundHeapGrowth();
+    // What \`capped run\` sets, through the CLI's own dependencies (main.ts).
+    if (${bound === 'cli'}) (await import(${JSON.stringify(MAIN)})).processDeps().tuneV8();
     const newSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
     const live = new Array(4000);
     let peakHeap = 0;
@@ -90,5 +93,11 @@ describe('boundHeapGrowth', () => {
     expect(bound.peakHeap).toBeLessThan(free.peakHeap * 0.6);
     // A flag this Node does not know is reported on stderr ("unrecognized flag") and does nothing.
     expect(bound.stderr).toBe('');
+  }, 30_000);
+
+  it('is what the CLI sets for a run (main.ts: tuneV8)', () => {
+    const cli = heapUnderLoad('cli');
+    expect(cli.newAtEnd).toBe(YOUNG_BYTES);
+    expect(cli.stderr).toBe('');
   }, 30_000);
 });
