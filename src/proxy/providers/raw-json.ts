@@ -26,7 +26,7 @@ export function jsonStringLength(raw: Buffer, start: number, end: number, stretc
     const s = stretches(raw, start, Math.min(end + 1, raw.length));
     return s.why === 'quote' && s.stop === end && !badControl(s) ? s.units : null;
   }
-  let length = isAscii(raw.subarray(start, end)) ? end - start : utf16Length(raw, start, end);
+  let length = unitsOf(raw, start, end);
   // Every quote inside must be escaped: the first unescaped one ends the string.
   if (length === null || stringEnd(raw, start) !== end) return null;
   for (let b = raw.indexOf(BACKSLASH, start); b !== -1 && b < end; b = raw.indexOf(BACKSLASH, b)) {
@@ -234,9 +234,7 @@ export class JsonStringScan {
 
   /** Counts raw[from, to), escapes inside it taking `escapeBytes` more bytes than units. */
   private count(raw: Buffer, from: number, to: number, escapeBytes: number): boolean {
-    let length: number | null;
-    if (to - from <= SHORT_BODY) length = shortLength(raw, from, to);
-    else length = isAscii(raw.subarray(from, to)) ? to - from : utf16Length(raw, from, to);
+    const length = unitsOf(raw, from, to);
     if (length === null) {
       this.state = 'bad';
       return false;
@@ -279,7 +277,17 @@ function escapeLength(raw: Buffer, at: number): number | null {
   return end === at + 6 ? 6 : 7;
 }
 
-/** Units in a short stretch raw[from, to) (escape bytes one each), by jsonStringLength's rule for control characters. */
+/**
+ * Units in raw[from, to), escape bytes one each, by jsonStringLength's rule for control characters
+ * (allowed in ASCII text, refused in text that is not): a short stretch in one JavaScript loop, a
+ * long one natively when it is ASCII.
+ */
+function unitsOf(raw: Buffer, from: number, to: number): number | null {
+  if (to - from <= SHORT_BODY) return shortLength(raw, from, to);
+  return isAscii(raw.subarray(from, to)) ? to - from : utf16Length(raw, from, to);
+}
+
+/** unitsOf for a short stretch. */
 function shortLength(raw: Buffer, from: number, to: number): number | null {
   let units = 0;
   let control = false;

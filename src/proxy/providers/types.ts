@@ -65,7 +65,7 @@ export interface Meter {
    * may go to the client before this meter reads it, as Provider.leadEvents let a named one. Its
    * bytes must hold nothing this meter would drop, replace or count as a tool call; what its
    * reading decides (a cut) then comes after it. Judged from the bytes, so it must hold for every
-   * spelling JSON allows (see leadsUnread in raw-json.ts).
+   * spelling JSON allows (holdsNoneOf in raw-json.ts).
    */
   leadsUnread?(raw: Buffer): boolean;
   /** A copy of what was read so far, for callers that keep it. */
