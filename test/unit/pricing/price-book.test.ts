@@ -161,6 +161,24 @@ describe('PriceBook with a fake calcPrice', () => {
     expect(() => throwing.warm()).not.toThrow();
   });
 
+  it('quoteSplit: input the price data cannot price by kind is quoted at the plain rate, twice that when it writes the cache', () => {
+    // $2 per million input tokens, $10 output; any cache kind is beyond this price data.
+    const book = createPriceBook((u) =>
+      u.cache_read_tokens || u.cache_write_tokens ? null : result(((u.input_tokens ?? 0) * 2) / 1e6 + ((u.output_tokens ?? 0) * 10) / 1e6),
+    );
+    const plain = { inputTokens: 5000, inputNano: 10_000_000, outPicoPerToken: 10_000_000 };
+    expect(book.quoteSplit('x', 'm', { input: 5000, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0 })).toEqual(plain);
+    // Cache reads unpriceable: no discount assumed, the plain rate.
+    expect(book.quoteSplit('x', 'm', { input: 1000, cacheRead: 4000, cacheWrite5m: 0, cacheWrite1h: 0 })).toEqual(plain);
+    // Cache writes: the highest multiplier any provider charges.
+    for (const write of [
+      { cacheWrite5m: 4000, cacheWrite1h: 0 },
+      { cacheWrite5m: 0, cacheWrite1h: 4000 },
+    ]) {
+      expect(book.quoteSplit('x', 'm', { input: 1000, cacheRead: 0, ...write })).toEqual({ ...plain, inputNano: 20_000_000 });
+    }
+  });
+
   it('returns null when calcPrice cannot price', () => {
     const book = createPriceBook(() => null);
     expect(book.cost('anthropic', 'x', usage({ input: 10 }))).toBeNull();
