@@ -71,12 +71,14 @@ export class OutputBound {
 
   /** The message to end the response with now, or null while it may go on. */
   check(reading: Readonly<MeterReading>): string | null {
+    // The final usage arrived: nothing is left to bound, and the response settles next (with the
+    // input it reports), so its reservation is not adjusted to that input first.
+    if (reading.complete) return null;
     const { hooks } = this;
     if (!this.inputSeen && reading.usage.input !== null) {
       this.inputSeen = true;
       this.allowance = hooks.inputKnown(reading)?.outputTokens ?? hooks.allowance();
     }
-    if (reading.complete) return null;
     const produced = Math.max(reading.usage.output ?? 0, hooks.outputTokens(reading.outputChars));
     if (produced > 0 && this.firstOutputAt === 0) this.firstOutputAt = hooks.now();
     // A compliant upstream stops at the ceiling it was sent. Only a response that may go past
