@@ -90,6 +90,8 @@ interface InFlight {
   admitted: Admitted;
   meter: Meter;
   blocked: boolean;
+  /** A message of the response was read: only its first may lead. */
+  opened: boolean;
   /** Keeps the response within the output its reservation pays for. */
   bound: OutputBound;
 }
@@ -191,7 +193,7 @@ class WsSession {
       return;
     }
     const bound = new OutputBound(outputBoundHooks(this.deps, this.route.provider, admit.admitted));
-    this.inFlight.push({ admitted: admit.admitted, meter: this.route.provider.createMeter({ injectedUsage: false }), blocked: false, bound });
+    this.inFlight.push({ admitted: admit.admitted, meter: this.route.provider.createMeter({ injectedUsage: false }), blocked: false, opened: false, bound });
     // Unchanged requests keep their exact frames; a changed one (clamped, other model, tools
     // removed) is sent as one new masked frame, the agent's bytes but for the members changed.
     if (admit.body === read.body) for (const raw of raws) this.server.write(raw);
@@ -233,24 +235,32 @@ class WsSession {
   private serverFrame(frame: WsFrame): void {
     const current = this.inFlight[0];
     const message = this.serverMessage.add(frame);
-    if (message && message.opcode === OP.text && current) {
-      const text = message.data.toString('utf8');
-      const before = current.meter.peek().toolCalls;
-      current.meter.message?.(text);
-      if (current.blocked && this.overrun(current)) return;
-      if (!current.blocked && this.gateTools(current, current.meter.peek().toolCalls - before, frame)) return;
-      const cut = current.blocked ? null : current.bound.check(current.meter.peek());
-      if (cut !== null) {
-        // Only closing the connection stops the upstream generating: the agent reconnects.
-        current.blocked = true;
-        this.toClient(Buffer.from(this.ws.errorMessage(cut)));
-        this.server.destroy();
-        return;
-      }
-      this.afterMessage(current, text, frame);
+    if (message && message.opcode === OP.text && current) this.serverText(current, message.data, frame);
+    else this.pass(current, frame);
+  }
+
+  /** Meters a whole text message (`frame` ends it), gates its tool calls, and passes it on. */
+  private serverText(current: InFlight, data: Buffer, frame: WsFrame): void {
+    const { meter } = current;
+    // The response's first message (response.created) goes on before it is read when its bytes
+    // hold no tool call, as a stream's first event does; what its reading decides comes after it.
+    const led = !current.opened && !current.blocked && meter.leadsUnread?.(data) === true;
+    current.opened = true;
+    if (led) this.pass(current, frame);
+    const before = meter.peek().toolCalls;
+    // A plain delta is metered from its bytes (it never ends a response: no type needed).
+    const type = meter.rawMessage?.(data) === true ? null : (meter.message?.(data.toString('utf8')) ?? null);
+    if (current.blocked && this.overrun(current)) return;
+    if (!current.blocked && this.gateTools(current, meter.peek().toolCalls - before, frame, type)) return;
+    const cut = current.blocked ? null : current.bound.check(meter.peek());
+    if (cut !== null) {
+      // Only closing the connection stops the upstream generating: the agent reconnects.
+      current.blocked = true;
+      this.toClient(Buffer.from(this.ws.errorMessage(cut)));
+      this.server.destroy();
       return;
     }
-    this.pass(current, frame);
+    this.afterMessage(current, type, led ? null : frame);
   }
 
   /**
@@ -266,9 +276,12 @@ class WsSession {
     return true;
   }
 
-  /** Passes the frame on unless withheld, and settles the response at its terminal event. */
-  private afterMessage(current: InFlight, text: string, frame: WsFrame): void {
-    if (!this.ws.isTerminal(text)) return this.pass(current, frame);
+  /**
+   * Passes the frame on unless withheld (null: it led, and went already), and settles the response
+   * at its terminal message (`type`, as the meter read it).
+   */
+  private afterMessage(current: InFlight, type: string | null, frame: WsFrame | null): void {
+    if (!this.ws.isTerminal(type)) return this.pass(current, frame);
     this.inFlight.shift();
     // The agent gets the last event first: settling (and its ledger row) waits on nothing it sends.
     if (!current.blocked) this.pass(current, frame);
@@ -276,8 +289,9 @@ class WsSession {
     this.settle(current, true);
   }
 
-  private pass(current: InFlight | undefined, frame: WsFrame): void {
-    if (!current?.blocked && this.clientOpen) {
+  /** Sends `frame` (none: only the end below) unless withheld; ends the upstream once the agent left and nothing is in flight. */
+  private pass(current: InFlight | undefined, frame: WsFrame | null): void {
+    if (frame && !current?.blocked && this.clientOpen) {
       this.client.write(frame.raw);
       // The read's first frame went at once (an answer's first event waits on nothing); the rest
       // are corked until the read is passed on.
@@ -300,13 +314,13 @@ class WsSession {
    * Asks the budget about `count` new tool calls carried by `frame`. Returns true when one is held
    * (nobody at the keyboard): that frame and the ones after it wait until the answer.
    */
-  private gateTools(current: InFlight, count: number, frame: WsFrame): boolean {
+  private gateTools(current: InFlight, count: number, frame: WsFrame, type: string | null): boolean {
     for (let n = 0; n < count; n++) {
       const verdict = this.deps.keeper.toolCall(current.admitted.id, this.deps.now().toISOString(), current.meter.lastTool?.());
       if ('hold' in verdict) {
         this.held = [];
         this.server.pause();
-        void verdict.hold.then((v) => this.release(current, v, count - n - 1, frame));
+        void verdict.hold.then((v) => this.release(current, v, count - n - 1, frame, type));
         return true;
       }
       if (!verdict.allowed) {
@@ -317,16 +331,15 @@ class WsSession {
     return false;
   }
 
-  private release(current: InFlight, verdict: ToolVerdict, remaining: number, frame: WsFrame): void {
+  private release(current: InFlight, verdict: ToolVerdict, remaining: number, frame: WsFrame, type: string | null): void {
     const waiting = this.held ?? [];
     this.held = null;
     if (!verdict.allowed) this.refuse(current, verdict.message);
-    else if (this.gateTools(current, remaining, frame)) {
+    else if (this.gateTools(current, remaining, frame, type)) {
       this.heldFrames()?.push(...waiting);
       return;
     }
-    const text = frame.payload.toString('utf8');
-    this.afterMessage(current, text, frame);
+    this.afterMessage(current, type, frame);
     for (let i = 0; i < waiting.length; i++) {
       // A frame processed here may itself be held again: the rest then waits behind it.
       const heldAgain = this.heldFrames();

@@ -1,5 +1,6 @@
 import { RawDeltaStream } from './raw-delta-stream.js';
-import { deltaLayout, responsesDeltaLength } from './responses-delta.js';
+import { deltaLayout, responsesDeltaLength, responsesMessageDeltaLength } from './responses-delta.js';
+import { holdsNoneOf } from './raw-json.js';
 import type { SseEvent } from '../sse-reader.js';
 import { openaiResponsesToolSteps } from './tool-history.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
@@ -55,6 +56,12 @@ const DELTA_EVENTS = new Set([
   'response.mcp_call_arguments.delta',
 ]);
 const DELTA_LAYOUT = deltaLayout(DELTA_EVENTS);
+
+/**
+ * Bytes that every tool call item holds (its type, closed by its quote): `_call"` for all the
+ * `*_call` types. A message holding none of them, and no `\u` escape, carries no tool call.
+ */
+const TOOL_CALL_WORDS = [...new Set([...TOOL_CALL_ITEMS].map((t) => (t.endsWith('_call') ? '_call"' : `"${t}"`)))].map((w) => Buffer.from(w));
 
 /** OpenAI error `type` and `code` by HTTP status. */
 const ERROR_KINDS: Record<number, { type: string; code: string | null }> = {
@@ -132,13 +139,26 @@ class ResponsesMeter implements Meter {
     return new RawDeltaStream(DELTA_LAYOUT, this.r);
   }
 
+  /** A WebSocket text or arguments delta, the same way (responsesMessageDeltaLength). */
+  rawMessage(payload: Buffer): boolean {
+    const chars = responsesMessageDeltaLength(payload, DELTA_EVENTS);
+    if (chars === null) return false;
+    this.r.outputChars += chars;
+    return true;
+  }
+
+  /** A first message (a WebSocket's response.created) without a tool call in its bytes leads. */
+  leadsUnread(raw: Buffer): boolean {
+    return holdsNoneOf(raw, TOOL_CALL_WORDS);
+  }
+
   event(e: SseEvent): 'forward' {
     this.data(e.data, e.event);
     return 'forward';
   }
 
-  message(text: string): void {
-    this.data(text, null);
+  message(text: string): string | null {
+    return this.data(text, null);
   }
 
   json(body: unknown): void {
@@ -160,29 +180,31 @@ class ResponsesMeter implements Meter {
     return this.r;
   }
 
-  private data(text: string, eventName: string | null): void {
-    if (text.trim() === '[DONE]') return;
+  /** Reads one event's data; returns its type (null when it has none). */
+  private data(text: string, eventName: string | null): string | null {
+    if (text.trim() === '[DONE]') return null;
     const msg = asRecord(tryParse(text));
     const type = asString(msg?.type) ?? eventName;
     if (!msg || type === null) {
       this.r.malformed++;
-      return;
+      return null;
     }
     if (DELTA_EVENTS.has(type)) {
       this.r.outputChars += asString(msg.delta)?.length ?? 0;
-      return;
+      return type;
     }
     if (type === 'response.output_item.added' || type === 'response.output_item.done') {
       this.item(msg.item, asCount(msg.output_index), false);
-      return;
+      return type;
     }
     const response = asRecord(msg.response);
-    if (!response) return;
+    if (!response) return type;
     this.r.responseId = asString(response.id) ?? this.r.responseId ?? null;
     // response.created / in_progress / terminal events all name the model; the last one wins.
     this.r.model = asString(response.model) ?? this.r.model;
     // Deltas already counted the streamed text; the terminal snapshot adds only missed tool calls.
     if (TERMINAL_EVENTS.has(type)) this.response(response, false);
+    return type;
   }
 
   /** A Response object: the JSON body, or the snapshot a terminal event carries. */
@@ -283,17 +305,13 @@ export function websocketError(message: string): string {
   });
 }
 
-/** A cheap first look, so only terminal candidates are parsed (the meter already parsed each one). */
-const TERMINAL_HINT = /"type"\s*:\s*"(response\.(completed|incomplete|failed)|error)"/;
-
 /**
- * Whether a server WebSocket message ends the response it belongs to: a terminal event, or an
- * `error` frame (Codex drops the stream on one, and no terminal event follows it).
+ * Whether a server WebSocket message of this type (as the meter read it) ends the response it
+ * belongs to: a terminal event, or an `error` frame (Codex drops the stream on one, and no
+ * terminal event follows it).
  */
-export function isTerminalMessage(text: string): boolean {
-  if (!TERMINAL_HINT.test(text)) return false;
-  const type = asRecord(tryParse(text))?.type;
-  return type === 'error' || (typeof type === 'string' && TERMINAL_EVENTS.has(type));
+export function isTerminalType(type: string | null): boolean {
+  return type === 'error' || (type !== null && TERMINAL_EVENTS.has(type));
 }
 
 export const openaiResponses: Provider = {
@@ -343,7 +361,7 @@ export const openaiResponses: Provider = {
   cacheHints: openaiCacheHints,
   hiddenMarkers: OPENAI_HIDDEN,
   counting: openaiResponsesCounting,
-  websocket: { createRequest, frameWith: createFrame, errorMessage: websocketError, isTerminal: isTerminalMessage },
+  websocket: { createRequest, frameWith: createFrame, errorMessage: websocketError, isTerminal: isTerminalType },
   error(status, message) {
     const kind = ERROR_KINDS[status] ?? (status >= 500 ? { type: 'api_error', code: null } : { type: 'invalid_request_error', code: null });
     return { status, body: JSON.stringify({ error: { message, type: kind.type, param: null, code: kind.code } }) };

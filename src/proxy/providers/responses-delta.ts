@@ -5,8 +5,11 @@ const EVENT = Buffer.from('event: ');
 const DATA = Buffer.from('\ndata: {"type":"');
 const DELTA_KEY = Buffer.from(',"delta":"');
 const END = Buffer.from('}\n\n');
+const TYPE_OPEN = Buffer.from('{"type":"');
 const LF = 0x0a;
+const QUOTE = 0x22;
 const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 
 /**
@@ -34,6 +37,9 @@ export function responsesDeltaLength(raw: Buffer, types: ReadonlySet<string>): n
 /** Keys that, given again after the delta, would change what the event is or says. */
 const TAIL_WORDS = [Buffer.from('{'), Buffer.from('"type"'), Buffer.from('"delta"')];
 
+/** What may not come between the type and the delta key (see deltaStart). */
+const HEAD_STOPS: readonly (number | Buffer)[] = [OPEN_OBJECT, OPEN_ARRAY, Buffer.from('"type"'), Buffer.from('\\u')];
+
 /**
  * Whether what follows the delta's string (OpenAI's `item_id`, `logprobs: []`, `obfuscation`,
  * indexes) can only be such fields: no object in it, no second `type` or `delta`, no `\u` escape
@@ -44,6 +50,23 @@ function quietTail(after: Buffer): boolean {
   return holdsNoneOf(after, TAIL_WORDS);
 }
 
+/**
+ * The same for a WebSocket text message (Codex over WebSocket), which is the JSON alone:
+ *
+ *   {"type":"response.output_text.delta","sequence_number":4,…,"delta":"Hi","logprobs":[]}
+ *
+ * The type is read from the bytes here, as no event line names it.
+ */
+export function responsesMessageDeltaLength(payload: Buffer, types: ReadonlySet<string>): number | null {
+  if (!bytesAt(payload, TYPE_OPEN, 0) || payload[payload.length - 1] !== CLOSE_OBJECT) return null;
+  const nameEnd = payload.indexOf(QUOTE, TYPE_OPEN.length);
+  if (nameEnd === -1 || nameEnd - TYPE_OPEN.length > 64 || !types.has(payload.toString('latin1', TYPE_OPEN.length, nameEnd))) return null;
+  const start = deltaStart(payload, TYPE_OPEN.length);
+  if (start === null) return null;
+  const string = closedString(payload, start);
+  return string !== null && quietTail(payload.subarray(string.end)) ? string.units : null;
+}
+
 /** Where the event's type and its delta's string start; null when the event is not in the layout. */
 function deltaHead(raw: Buffer, types: ReadonlySet<string>): { typeAt: number; start: number } | null {
   if (!bytesAt(raw, EVENT, 0)) return null;
@@ -52,11 +75,20 @@ function deltaHead(raw: Buffer, types: ReadonlySet<string>): { typeAt: number; s
   const name = raw.toString('latin1', EVENT.length, nameEnd);
   if (!types.has(name) || !bytesAt(raw, DATA, nameEnd)) return null;
   const typeAt = nameEnd + DATA.length;
-  if (raw.toString('latin1', typeAt, typeAt + name.length) !== name || raw[typeAt + name.length] !== 0x22) return null;
+  if (raw.toString('latin1', typeAt, typeAt + name.length) !== name || raw[typeAt + name.length] !== QUOTE) return null;
+  const start = deltaStart(raw, typeAt);
+  return start === null ? null : { typeAt, start };
+}
+
+/**
+ * Where the delta's string starts: after the first `,"delta":"` from `typeAt`, when it is a
+ * top-level key and no second `type` comes before it (spelled out or with an escape).
+ */
+function deltaStart(raw: Buffer, typeAt: number): number | null {
   const key = raw.indexOf(DELTA_KEY, typeAt);
   if (key === -1) return null;
-  if (opensBefore(raw, OPEN_OBJECT, typeAt, key) || opensBefore(raw, OPEN_ARRAY, typeAt, key)) return null;
-  return { typeAt, start: key + DELTA_KEY.length };
+  for (const what of HEAD_STOPS) if (foundBefore(raw, what, typeAt, key)) return null;
+  return key + DELTA_KEY.length;
 }
 
 /**
@@ -78,8 +110,11 @@ export function deltaLayout(types: ReadonlySet<string>): DeltaLayout {
   };
 }
 
-/** An object or array opened between `from` and `key`: the key found may be a nested one. */
-function opensBefore(raw: Buffer, bracket: number, from: number, key: number): boolean {
-  const at = raw.indexOf(bracket, from);
+/**
+ * Found between `from` and `key`: an object or array opened there means the key found may be a
+ * nested one; a second `type` there would be the one JSON.parse keeps.
+ */
+function foundBefore(raw: Buffer, what: number | Buffer, from: number, key: number): boolean {
+  const at = raw.indexOf(what, from);
   return at !== -1 && at < key;
 }

@@ -48,8 +48,16 @@ export interface Meter {
   json(body: unknown): void;
   /** The name of the latest tool call, when the provider names it as it starts. */
   lastTool?(): string | undefined;
-  /** A WebSocket text message (OpenAI Responses over WebSocket); same events as SSE data. */
-  message?(text: string): void;
+  /**
+   * A WebSocket text message (OpenAI Responses over WebSocket); same events as SSE data. Returns
+   * the message's type, or null when it has none.
+   */
+  message?(text: string): string | null;
+  /**
+   * Meters a WebSocket text message straight from its bytes, when the provider can (a plain
+   * content delta, which never ends a response): true when it did, and it is not read as text.
+   */
+  rawMessage?(payload: Buffer): boolean;
   /**
    * Meters one whole raw SSE event straight from its bytes, when the provider can (a plain content
    * delta): true when it did, and the event is not read as text; false to read it the usual way.
@@ -61,8 +69,9 @@ export interface Meter {
    */
   rawStream?(): RawEventStream;
   /**
-   * For a stream whose events have no names (OpenAI Chat, Gemini): whether its first event, `raw`,
-   * may go to the client before this meter reads it, as Provider.leadEvents let a named one. Its
+   * For a stream whose events have no names (OpenAI Chat, Gemini; a WebSocket's messages): whether
+   * its first event, `raw`, may go to the client before this meter reads it, as
+   * Provider.leadEvents let a named one. Its
    * bytes must hold nothing this meter would drop, replace or count as a tool call; what its
    * reading decides (a cut) then comes after it. Judged from the bytes, so it must hold for every
    * spelling JSON allows (holdsNoneOf in raw-json.ts).
@@ -114,8 +123,8 @@ export interface WebSocketSupport {
   frameWith(body: Record<string, unknown>): Record<string, unknown>;
   /** A server message that tells the client its request was refused, with `message`. */
   errorMessage(message: string): string;
-  /** Whether a server message ends the response it belongs to. */
-  isTerminal(text: string): boolean;
+  /** Whether a server message of this type (Meter.message's answer) ends the response it belongs to. */
+  isTerminal(type: string | null): boolean;
 }
 
 /** A provider's free endpoint that counts a request's input exactly. */

@@ -5,6 +5,8 @@ import type { ToolStep } from '../../../src/budget/tool-steps.js';
 import { DEFAULT_POLICY } from '../../../src/budget/engine.js';
 import { BudgetKeeper } from '../../../src/budget/keeper.js';
 import { buildMounts } from '../../../src/proxy/mounts.js';
+import { openaiResponses } from '../../../src/proxy/providers/openai-responses.js';
+import type { Meter, Provider } from '../../../src/proxy/providers/types.js';
 import { listenLoopback } from '../../../src/proxy/server.js';
 import { fakeOpenAIProxies } from '../../helpers/fake-openai-proxy.js';
 import { proxyDeps } from '../../helpers/proxy-deps.js';
@@ -117,6 +119,64 @@ describe('the Responses WebSocket through the proxy', () => {
     expect(JSON.parse(received)).toEqual({ type: 'response.create', model: 'gpt-4.1', input: 'hello', max_output_tokens: clamped });
     expect(clamped).toBeGreaterThan(0);
     expect(clamped).toBeLessThan(100_000);
+  });
+
+  it('sends a response’s first message before reading it, reads every later one first, and meters plain deltas from their bytes', async () => {
+    const upstream = await ends.upstream({ outputTokens: 20 });
+    let agentSide: net.Socket | null = null;
+    // For each message the meter read: its type, how it was read, and what the agent had been
+    // sent of the response by then (bytes written to its socket since the request).
+    const reads: { type: string; how: 'bytes' | 'text'; sent: number }[] = [];
+    let used: Meter | null = null;
+    const spied: Provider = {
+      ...openaiResponses,
+      createMeter: (opts) => {
+        const meter = openaiResponses.createMeter(opts);
+        used = meter;
+        const base = agentSide!.bytesWritten;
+        const message = meter.message!.bind(meter);
+        const rawMessage = meter.rawMessage!.bind(meter);
+        const sent = (): number => agentSide!.bytesWritten - base;
+        meter.rawMessage = (payload) => {
+          const done = rawMessage(payload);
+          if (done) reads.push({ type: (JSON.parse(payload.toString('utf8')) as { type: string }).type, how: 'bytes', sent: sent() });
+          return done;
+        };
+        meter.message = (text) => {
+          reads.push({ type: (JSON.parse(text) as { type: string }).type, how: 'text', sent: sent() });
+          return message(text);
+        };
+        return meter;
+      },
+    };
+    const mounts = buildMounts({ OPENAI_BASE_URL: upstream.baseUrl });
+    const openai = mounts.get('openai')!;
+    mounts.set('openai', { ...openai, providers: openai.providers.map((p) => (p === openaiResponses ? spied : p)) });
+    const deps = proxyDeps({ mounts });
+    const proxy = ends.proxy(deps);
+    proxy.server.on('upgrade', (_req, socket: net.Socket) => (agentSide = socket));
+    const port = await listenLoopback(proxy.server);
+    const ws = await connectWebSocket(`http://127.0.0.1:${port}/s/openai/responses`, { authorization: 'Bearer sk-test' });
+    const got: Buffer[] = [];
+    await ws.request(JSON.stringify({ type: 'response.create', model: 'gpt-4.1', input: 'hello', max_output_tokens: 100 }), (m) => (got.push(m), terminal(m)));
+    ws.close();
+    /** A server frame's bytes on the wire: a 2-byte head, 4 from 126 bytes of payload on. */
+    const frameBytes = (m: Buffer): number => m.length + (m.length < 126 ? 2 : 4);
+    const types = got.map((m) => (JSON.parse(m.toString('utf8')) as { type: string }).type);
+    expect(reads.map((r) => r.type)).toEqual(types);
+    expect(types[0]).toBe('response.created');
+    // The first message had gone out when it was read; each later one had not.
+    expect(reads[0]!.sent).toBe(frameBytes(got[0]!));
+    for (let i = 1; i < reads.length; i++) expect(reads[i]!.sent, types[i]).toBe(got.slice(0, i).reduce((n, m) => n + frameBytes(m), 0));
+    // The text deltas were read from their bytes, and counted as the ordinary reading counts them.
+    const deltas = reads.filter((r) => r.type === 'response.output_text.delta');
+    expect(deltas.length).toBeGreaterThan(0);
+    expect(deltas.every((r) => r.how === 'bytes')).toBe(true);
+    const ordinary = openaiResponses.createMeter({ injectedUsage: false });
+    for (const m of got) ordinary.message!(m.toString('utf8'));
+    expect(ordinary.reading().outputChars).toBeGreaterThan(0);
+    expect(used!.reading()).toEqual(ordinary.reading());
+    expect(deps.keeper.state.spentNano).toBeGreaterThan(0n);
   });
 
   it('passes a frame that is not a response.create on byte for byte', async () => {

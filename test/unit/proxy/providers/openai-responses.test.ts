@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createPriceBook } from '../../../../src/pricing/price-book.js';
 import type { BillableUsage } from '../../../../src/pricing/price-book.js';
-import {
-  isTerminalMessage,
-  MIN_MAX_OUTPUT_TOKENS,
-  openaiResponses,
-  createFrame,
-  createRequest,
-  websocketError,
-} from '../../../../src/proxy/providers/openai-responses.js';
+import { MIN_MAX_OUTPUT_TOKENS, openaiResponses, createFrame, createRequest, websocketError } from '../../../../src/proxy/providers/openai-responses.js';
 import { tryParse } from '../../../../src/proxy/providers/json.js';
 import type { EventVerdict, Meter, MeterReading } from '../../../../src/proxy/providers/types.js';
 import { SseReader, type SseEvent } from '../../../../src/proxy/sse-reader.js';
@@ -460,21 +453,53 @@ describe('WebSocket support on the provider', () => {
     expect(ws.createRequest(undefined)).toEqual({ kind: 'other' });
     expect(ws.frameWith({ model: 'gpt-4.1' })).toEqual(createFrame({ model: 'gpt-4.1' }));
     expect(ws.errorMessage('m')).toBe(websocketError('m'));
-    expect(ws.isTerminal(JSON.stringify({ type: 'response.completed' }))).toBe(true);
-    expect(ws.isTerminal(JSON.stringify({ type: 'response.created' }))).toBe(false);
+    expect(ws.isTerminal('response.completed')).toBe(true);
+    expect(ws.isTerminal('response.created')).toBe(false);
   });
 
-  it('ends a response on completed, incomplete, failed and error frames only', () => {
+  it('ends a response on completed, incomplete, failed and error frames only (by the type the meter read)', () => {
+    const ws = openaiResponses.websocket!;
+    const ends = (text: string): boolean => ws.isTerminal(openaiResponses.createMeter({ injectedUsage: false }).message!(text));
     const frame = (type: string) => JSON.stringify({ type, response: responseObject('completed') });
-    expect(isTerminalMessage(frame('response.completed'))).toBe(true);
-    expect(isTerminalMessage(frame('response.incomplete'))).toBe(true);
-    expect(isTerminalMessage(frame('response.failed'))).toBe(true);
-    expect(isTerminalMessage(JSON.stringify({ type: 'error', status: 429, error: { type: 'usage_limit_reached', message: 'x' } }))).toBe(true);
-    expect(isTerminalMessage(frame('response.created'))).toBe(false);
-    expect(isTerminalMessage(frame('response.in_progress'))).toBe(false);
-    expect(isTerminalMessage(JSON.stringify({ type: 'response.output_text.delta', delta: 'response.completed' }))).toBe(false);
-    expect(isTerminalMessage(JSON.stringify({ type: 'codex.rate_limits' }))).toBe(false);
-    expect(isTerminalMessage('not json')).toBe(false);
+    expect(ends(frame('response.completed'))).toBe(true);
+    expect(ends(frame('response.incomplete'))).toBe(true);
+    expect(ends(frame('response.failed'))).toBe(true);
+    expect(ends(JSON.stringify({ type: 'error', status: 429, error: { type: 'usage_limit_reached', message: 'x' } }))).toBe(true);
+    expect(ends(frame('response.created'))).toBe(false);
+    expect(ends(frame('response.in_progress'))).toBe(false);
+    expect(ends(JSON.stringify({ type: 'response.output_text.delta', delta: 'response.completed' }))).toBe(false);
+    expect(ends(JSON.stringify({ type: 'codex.rate_limits' }))).toBe(false);
+    // JSON.parse keeps the last `type`, as the agent does.
+    expect(ends('{"type":"response.in_progress","type":"response.completed","response":{"usage":{"input_tokens":1,"output_tokens":1}}}')).toBe(true);
+    expect(ends('not json')).toBe(false);
+    expect(ws.isTerminal(null)).toBe(false);
+  });
+
+  it('lets a first message lead only when its bytes can hold no tool call', () => {
+    const meter = openaiResponses.createMeter({ injectedUsage: false });
+    const leads = (text: string): boolean => meter.leadsUnread!(Buffer.from(text));
+    // A real response.created echoes the request's tools and settings: none of them is a call.
+    const created = {
+      type: 'response.created',
+      response: {
+        ...responseObject('in_progress'),
+        parallel_tool_calls: true,
+        tool_choice: 'auto',
+        tools: [{ type: 'function', name: 'shell' }],
+        text: { format: { type: 'text' } },
+      },
+    };
+    expect(leads(JSON.stringify(created))).toBe(true);
+    const call = { type: 'function_call', id: 'fc_1', call_id: 'c1', name: 'shell', arguments: '{}' };
+    expect(leads(JSON.stringify({ type: 'response.output_item.added', output_index: 0, item: call }))).toBe(false);
+    for (const type of ['custom_tool_call', 'local_shell_call', 'web_search_call', 'mcp_call']) {
+      expect(leads(JSON.stringify({ type: 'response.created', response: { ...responseObject('in_progress'), output: [{ ...call, type }] } })), type).toBe(
+        false,
+      );
+    }
+    // A later `type` spelled with an escape could make it a call: any escape keeps it back.
+    expect(leads('{"type":"response.created","t\\u0079pe":"response.output_item.added","item":{"type":"function\\u005fcall"}}')).toBe(false);
+    expect(leads(JSON.stringify(created).replace('shell', 'sh\\u0065ll'))).toBe(false);
   });
 });
 

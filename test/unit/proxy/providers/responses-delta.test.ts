@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openaiResponses } from '../../../../src/proxy/providers/openai-responses.js';
-import { responsesDeltaLength } from '../../../../src/proxy/providers/responses-delta.js';
+import { responsesDeltaLength, responsesMessageDeltaLength } from '../../../../src/proxy/providers/responses-delta.js';
 import { SseReader } from '../../../../src/proxy/sse-reader.js';
 import { expectSameReading, randomText } from './raw-events.js';
 
@@ -50,6 +50,9 @@ describe('responsesDeltaLength: a Responses delta measured from its bytes', () =
       Buffer.from('event: response.output_text.delta\r\ndata: {"type":"response.output_text.delta","delta":"x"}\r\n\r\n'),
       Buffer.from('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"x\n\n'),
       Buffer.from('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"\\x"}\n\n'),
+      // A second type before the delta (the one JSON.parse keeps), spelled out or with an escape.
+      Buffer.from('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","type":"response.completed","delta":"x"}\n\n'),
+      Buffer.from('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","t\\u0079pe":"response.completed","delta":"x"}\n\n'),
     ];
     for (const raw of others) expect(responsesDeltaLength(raw, TYPES), raw.toString()).toBeNull();
   });
@@ -82,5 +85,82 @@ describe('responsesDeltaLength: a Responses delta measured from its bytes', () =
       event('response.function_call_arguments.delta', { sequence_number: 2, item_id: 'fc_1', output_index: 1, delta: '{"cmd":"ls"}' }),
     ];
     expectSameReading(openaiResponses, raws);
+  });
+});
+
+describe('responsesMessageDeltaLength: the same delta as a WebSocket message', () => {
+  const message = (type: string, fields: Record<string, unknown>): Buffer => Buffer.from(JSON.stringify({ type, ...fields }));
+
+  /** The meter's reading of the message the ordinary way: read as text, JSON parsed. */
+  function readChars(payload: Buffer): number {
+    const meter = openaiResponses.createMeter({ injectedUsage: false });
+    meter.message!(payload.toString('utf8'));
+    return meter.reading().outputChars;
+  }
+
+  it('counts what JSON.parse would, with the fields OpenAI sends before and after the delta', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const delta = randomText(seed % 89, seed);
+      const type = [...TYPES][seed % TYPES.size]!;
+      const payload = message(type, {
+        sequence_number: seed,
+        item_id: `msg_${seed}`,
+        output_index: seed % 3,
+        content_index: 0,
+        delta,
+        logprobs: [],
+        obfuscation: Buffer.from(randomText(seed % 7, seed + 1)).toString('base64url'),
+      });
+      expect(responsesMessageDeltaLength(payload, TYPES), JSON.stringify(delta)).toBe(delta.length);
+      expect(readChars(payload)).toBe(delta.length);
+    }
+  });
+
+  it('leaves every other message to the ordinary path', () => {
+    const call = '"item":{"type":"function_call","id":"fc_1","call_id":"c1","name":"shell","arguments":"{}"}';
+    const others = [
+      message('response.completed', { response: { usage: { input_tokens: 1 } } }),
+      message('response.output_item.added', { output_index: 0, item: { type: 'message', content: [] } }),
+      // Not `{"type":"` first, a space or a line after the object, a type longer than any delta's.
+      Buffer.from('{ "type":"response.output_text.delta","delta":"x"}'),
+      Buffer.from('{"delta":"x","type":"response.output_text.delta"}'),
+      Buffer.from('{"type":"response.output_text.delta","delta":"x"} '),
+      Buffer.from('{"type":"response.output_text.delta","delta":"x"}\n'),
+      Buffer.from(`{"type":"${'x'.repeat(80)}","delta":"x"}`),
+      // A nested delta only, one that is no string, one not closed, a bad escape.
+      Buffer.from('{"type":"response.output_text.delta","extra":{"a":1,"delta":"x"}}'),
+      Buffer.from('{"type":"response.output_text.delta","extra":["delta"],"delta":"x"}'),
+      Buffer.from('{"type":"response.output_text.delta","delta":7}'),
+      Buffer.from('{"type":"response.output_text.delta","delta":"x}'),
+      Buffer.from('{"type":"response.output_text.delta","delta":"\\x"}'),
+      // A second type, before the delta or after it, that JSON.parse would keep.
+      Buffer.from('{"type":"response.output_text.delta","type":"response.completed","delta":"x"}'),
+      Buffer.from('{"type":"response.output_text.delta","t\\u0079pe":"response.completed","delta":"x"}'),
+      Buffer.from(`{"type":"response.output_text.delta","delta":"x","type":"response.output_item.done","output_index":0,${call}}`),
+      Buffer.from(`{"type":"response.output_text.delta","delta":"x","t\\u0079pe":"response.output_item.done",${call}}`),
+      Buffer.from('{"type":"response.output_text.delta","delta":"x","delta":"a longer text than the first"}'),
+    ];
+    for (const payload of others) expect(responsesMessageDeltaLength(payload, TYPES), payload.toString()).toBeNull();
+    // The meter then reads the smuggled call the ordinary way, and counts it.
+    const meter = openaiResponses.createMeter({ injectedUsage: false });
+    const smuggled = others.at(-3)!;
+    expect(meter.rawMessage!(smuggled)).toBe(false);
+    meter.message!(smuggled.toString('utf8'));
+    expect(meter.reading().toolCalls).toBe(1);
+  });
+
+  it('lets the Responses meter count a delta message from its bytes exactly as from its text', () => {
+    const payloads = [
+      message('response.output_text.delta', { sequence_number: 1, item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'héllo 😀 "x"\n', logprobs: [] }),
+      message('response.function_call_arguments.delta', { sequence_number: 2, item_id: 'fc_1', output_index: 1, delta: '{"cmd":"ls"}' }),
+    ];
+    const bytes = openaiResponses.createMeter({ injectedUsage: false });
+    const text = openaiResponses.createMeter({ injectedUsage: false });
+    for (const payload of payloads) {
+      expect(bytes.rawMessage!(payload)).toBe(true);
+      text.message!(payload.toString('utf8'));
+    }
+    expect(bytes.reading()).toEqual(text.reading());
+    expect(bytes.reading().outputChars).toBe('héllo 😀 "x"\n'.length + '{"cmd":"ls"}'.length);
   });
 });
