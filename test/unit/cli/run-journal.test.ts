@@ -156,4 +156,78 @@ describe('RunJournal', () => {
     );
     expect(calls).toEqual(['request q1 reserved 18000000 new', 'request q1 settled 18000000 ?', 'finish undefined']);
   });
+
+  describe('a reservation written after a delay (a generation request, which the proxy does not wait for)', () => {
+    const record = (): Parameters<RunJournal['finish']>[0] =>
+      buildRunRecord(initialState({ usd: 1, tokens: null, actions: null }), {
+        id: 'run1',
+        command: ['agent'],
+        cwd: '/',
+        startedAt: AT,
+        endedAt: AT,
+        exitCode: 0,
+        apiEquivalent: false,
+      });
+    const settled = (id: string, costNano: number) =>
+      ({
+        type: 'settled',
+        id,
+        model: 'claude-sonnet-4-5',
+        costNano,
+        usage: { input: 100, output: 20, cacheRead: 0, cacheWrite: 0 },
+        estimated: false,
+        clamped: null,
+        retry: false,
+        provider: 'anthropic',
+        phase: 'implementation',
+        reservedInputNano: 300_000,
+        billedInputNano: 300_000,
+        overrun: false,
+      }) as const;
+    const later = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it('is written after the delay, and the settle then rewrites it in place', async () => {
+      const { ledger, calls } = fakeLedger();
+      const journal = new RunJournal(ledger, 'run1', () => undefined);
+      const written = journal.reserve('q1', RESERVATION, 'anthropic', AT, 5);
+      expect(calls).toEqual([]);
+      await written;
+      expect(calls).toEqual(['request q1 reserved 18000000 new']);
+      journal.notice(settled('q1', 600_000), AT);
+      await journal.finish(record());
+      expect(calls).toEqual(['request q1 reserved 18000000 new', 'request q1 settled 600000 reserved', 'finish undefined']);
+    });
+
+    it('is never written when its request settles first: the settled row is the one written, as new', async () => {
+      const { ledger, calls } = fakeLedger();
+      const journal = new RunJournal(ledger, 'run1', () => undefined);
+      const written = journal.reserve('q1', RESERVATION, 'anthropic', AT, 50);
+      journal.notice(settled('q1', 600_000), AT);
+      await written; // resolves once dropped
+      await later(80);
+      await journal.finish(record());
+      expect(calls).toEqual(['request q1 settled 600000 new', 'finish undefined']);
+    });
+
+    it('is never written when its request is released or abandoned first', async () => {
+      const { ledger, calls } = fakeLedger();
+      const journal = new RunJournal(ledger, 'run1', () => undefined);
+      void journal.reserve('q1', RESERVATION, 'anthropic', AT, 50);
+      void journal.reserve('q2', RESERVATION, 'anthropic', AT, 50);
+      journal.action({ type: 'released', id: 'q1' }, initialState({ usd: 1, tokens: null, actions: null }));
+      journal.abandoned('q2', RESERVATION, AT);
+      await later(80);
+      await journal.finish(record());
+      expect(calls).toEqual(['request q2 settled 18000000 ?', 'finish undefined']);
+    });
+
+    it('is written before the final record when the run ends first', async () => {
+      const { ledger, calls } = fakeLedger();
+      const journal = new RunJournal(ledger, 'run1', () => undefined);
+      const written = journal.reserve('q1', RESERVATION, 'anthropic', AT, 60_000);
+      await journal.finish(record());
+      await written;
+      expect(calls).toEqual(['request q1 reserved 18000000 new', 'finish undefined']);
+    });
+  });
 });
