@@ -46,10 +46,6 @@ export class ClientWrites {
     this.queued.push(data);
   }
 
-  writeAll(pieces: readonly Buffer[]): void {
-    for (const piece of pieces) this.write(piece);
-  }
-
   /**
    * Writes what is queued now: before the response ends, or anything written past this queue. A
    * run of pieces back to back in one buffer is a view; runs up to COALESCE_MAX_BYTES between

@@ -36,6 +36,8 @@ export class EventRelay {
   private readonly waiting: Buffer[] = [];
   /** The pass-through event streaming on before it is whole, read by the meter as it passes (see passOn). */
   private streaming: RawEventStream | null = null;
+  /** Of that event: bytes pushed to its meter, and bytes of them forwarded (what it let go of). */
+  private streamed = { pushed: 0, sent: 0 };
   /** The event not yet whole was looked at and must wait to be whole. */
   private mustWait = false;
   /** The response's first whole event was seen (only it may lead: Provider.leadEvents). */
@@ -68,7 +70,7 @@ export class EventRelay {
     if (this.streaming && this.framer.skippingEvent) {
       // More of the event streaming on (only in 'forwarding': nothing decides while it goes on).
       this.streaming.push(chunk);
-      this.out.write(chunk);
+      this.letGo(chunk);
       return;
     }
     if (raws.length > 0) this.mustWait = false;
@@ -92,22 +94,53 @@ export class EventRelay {
     const name = eventName(this.framer.head(64));
     if (name === undefined) return; // its first line is not all there yet
     const stream = name !== null && this.r.provider.passThroughEvents?.has(name) ? this.r.meter.rawStream?.() : undefined;
-    this.mustWait = stream === undefined;
-    if (stream === undefined) return;
-    const held = this.framer.skipHeld();
+    if (stream === undefined) {
+      this.mustWait = true;
+      return;
+    }
+    // Nothing of it goes before its first bytes show the layout it is read by (a name alone
+    // could put anything after it); too few to tell yet: look again when more arrive.
+    const held = this.framer.heldPieces();
     for (const piece of held) stream.push(piece);
+    const started = stream.started();
+    if (started !== true) {
+      this.mustWait = started === false;
+      return;
+    }
+    this.framer.skipHeld();
     this.streaming = stream;
+    this.streamed = { pushed: 0, sent: 0 };
     this.opened = true;
-    this.out.writeAll(held);
+    for (const piece of held) this.letGo(piece);
   }
 
-  /** Meters the event that streamed on, now whole: from its pieces, or else read the usual way. */
-  private endStreaming(rest: Buffer, last: boolean): void {
+  /** Forwards what the streaming event's meter lets go of in `piece`, the next piece pushed to it. */
+  private letGo(piece: Buffer): void {
+    const at = this.streamed.pushed;
+    this.streamed.pushed += piece.length;
+    const from = Math.max(0, this.streamed.sent - at);
+    const to = Math.min(this.streaming!.allowed(), this.streamed.pushed) - at;
+    if (to <= from) return;
+    this.out.write(from === 0 && to === piece.length ? piece : piece.subarray(from, to));
+    this.streamed.sent = at + to;
+  }
+
+  /**
+   * Meters the event that streamed on, now whole: from its pieces, or else read the usual way.
+   * Returns its bytes still held (from the end of its text on): they go like a whole event's, once
+   * its reading is allowed.
+   */
+  private endStreaming(rest: Buffer, last: boolean): Buffer | null {
     const stream = this.streaming!;
+    if (rest.length > 0) {
+      stream.push(rest);
+      this.letGo(rest);
+    }
     this.streaming = null;
-    if (rest.length > 0) stream.push(rest);
     if (!stream.end()) for (const e of this.reader.push(stream.bytes())) this.r.meter.event(e);
     if (last) for (const e of this.reader.end()) this.r.meter.event(e);
+    const held = stream.held(this.streamed.sent);
+    return held.length > 0 ? held : null;
   }
 
   private onClose(): RelayOutcome {
@@ -167,10 +200,8 @@ export class EventRelay {
     for (let k = 0; k < raws.length; k++) {
       let forward: Buffer | null;
       if (k === 0 && this.streaming) {
-        // The rest of a pass-through event already started: it goes out whatever follows.
-        this.endStreaming(raws[0]!, last && raws.length === 1);
-        this.out.write(raws[0]!);
-        forward = null;
+        // The rest of a pass-through event already started: its text went on as it came.
+        forward = this.endStreaming(raws[0]!, last && raws.length === 1);
       } else if (this.leads(raws[k]!)) {
         // Sent before it is metered; what its reading decides (a cut) comes after it.
         this.out.write(raws[k]!);
@@ -192,15 +223,16 @@ export class EventRelay {
   }
 
   /**
-   * Whether `raw`, the response's first whole event, may lead: by its name (Provider.leadEvents),
-   * or, without one, by its bytes (Meter.leadsUnread).
+   * Whether `raw`, the response's first whole event, may lead: by its name (Provider.leadEvents)
+   * and its bytes, or, without a name, by its bytes alone (Meter.leadsUnread).
    */
   private leads(raw: Buffer): boolean {
     if (this.opened) return false;
     this.opened = true;
     const name = eventName(raw.subarray(0, 64));
     if (name === null) return this.r.meter.leadsUnread?.(raw) ?? false;
-    return typeof name === 'string' && this.r.provider.leadEvents?.has(name) === true;
+    // Its bytes too: the client reads the data's own `type`, which the name does not vouch for.
+    return typeof name === 'string' && this.r.provider.leadEvents?.has(name) === true && this.r.meter.leadsUnread?.(raw) === true;
   }
 
   /** Meters raw event `k`: what reaches the client of it (its own bytes, a replacement, nothing). */

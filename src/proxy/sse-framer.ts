@@ -137,6 +137,11 @@ export class SseFramer {
     return rest.length > 0 ? rest : null;
   }
 
+  /** The bytes held of the event not yet whole, in order (still held: see skipHeld). */
+  heldPieces(): Buffer[] {
+    return this.parts.length === 0 ? [this.pending] : [this.pending, ...this.parts];
+  }
+
   /** How many bytes of the event not yet whole are held. */
   heldLength(): number {
     return this.pending.length + this.partsBytes;

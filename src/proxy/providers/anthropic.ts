@@ -1,5 +1,6 @@
 import { deltaLayout, deltaTextLength } from './anthropic-delta.js';
 import { RawDeltaStream } from './raw-delta-stream.js';
+import { holdsNoneOf } from './raw-json.js';
 import { anthropicCacheHints, anthropicMinCacheTokens } from './cache-hints.js';
 import { anthropicToolSteps } from './tool-history.js';
 import { anthropicCounting } from './counting.js';
@@ -10,6 +11,9 @@ import { emptyReading, type Meter, type MeterReading, type Provider, type RawEve
 
 /** Smallest thinking budget Anthropic accepts; below it thinking must be turned off. */
 const MIN_THINKING_BUDGET = 1024;
+
+/** In every tool call's bytes: the end of its block's type, `tool_use` or `server_tool_use` (block()). */
+const TOOL_USE_WORDS = [Buffer.from('tool_use"')];
 
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
@@ -60,6 +64,11 @@ class AnthropicMeter implements Meter {
     if (chars === null) return false;
     this.r.outputChars += chars;
     return true;
+  }
+
+  /** A message_start without a tool call in its bytes leads (a tool_use or server_tool_use block's type). */
+  leadsUnread(raw: Buffer): boolean {
+    return holdsNoneOf(raw, TOOL_USE_WORDS);
   }
 
   /** A content delta streaming through in pieces, counted the same way as they pass. */

@@ -33,6 +33,8 @@ export class RawDeltaStream implements RawEventStream {
   private lineEndInString = false;
   private readonly after: Buffer[] = [];
   private afterBytes = 0;
+  /** Where in the event the bytes push holds back start: the text's closing quote, or where reading it failed. */
+  private holdAt = Infinity;
 
   /** `reading`: the meter's reading, whose outputChars the delta's characters are added to once it is whole. */
   constructor(
@@ -41,18 +43,27 @@ export class RawDeltaStream implements RawEventStream {
   ) {}
 
   push(piece: Buffer): void {
+    const at = this.seen;
     this.pieces.push(piece);
     this.seen += piece.length;
     if (this.failed) return;
-    if (this.scan !== null) this.read(piece, 0);
+    if (this.scan !== null) this.read(piece, 0, at);
     else if (this.seen >= this.layout.headBytes) this.start();
+  }
+
+  allowed(): number {
+    return this.scan === null ? 0 : Math.min(this.seen, this.holdAt);
+  }
+
+  /** Decided once the layout's head bytes have come: a pass-through event streams on only then. */
+  started(): boolean | null {
+    return this.failed ? false : this.scan !== null ? true : null;
   }
 
   end(): boolean {
     if (this.scan === null && !this.failed) this.start();
     if (this.failed || this.scan?.state !== 'closed') return false;
-    const after = this.after.length === 1 ? this.after[0]! : Buffer.concat(this.after);
-    if (!this.layout.tailOk(after, this.lineEndInString)) return false;
+    if (!this.layout.tailOk(this.tail(), this.lineEndInString)) return false;
     this.reading.outputChars += this.scan.units;
     return true;
   }
@@ -61,7 +72,18 @@ export class RawDeltaStream implements RawEventStream {
     return this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces);
   }
 
-  /** Finds the string's start in the event's first bytes and reads on from there. */
+  held(from: number): Buffer {
+    // Read whole to its tail, which starts where the bytes let go end: no copy of the text.
+    if (!this.failed && this.scan?.state === 'closed' && from === this.holdAt) return this.tail();
+    return this.bytes().subarray(from);
+  }
+
+  /** The event from its text's closing quote on. */
+  private tail(): Buffer {
+    return this.after.length === 1 ? this.after[0]! : Buffer.concat(this.after);
+  }
+
+  /** Finds the string's start in the event's first bytes (the layout's head, or all of a shorter event) and reads on from there. */
   private start(): void {
     const head = this.bytes();
     const at = this.layout.bodyStart(head);
@@ -70,22 +92,24 @@ export class RawDeltaStream implements RawEventStream {
       return;
     }
     this.scan = new JsonStringScan();
-    this.read(head, at);
+    this.read(head, at, 0);
   }
 
-  /** Reads `buf` from `from`: the string while it goes on, then what follows it. */
-  private read(buf: Buffer, from: number): void {
+  /** Reads `buf` (at `offset` in the event) from `from`: the string while it goes on, then what follows it. */
+  private read(buf: Buffer, from: number, offset: number): void {
     const scan = this.scan!;
     if (scan.state === 'open') {
       const end = scan.feed(buf, from);
       if (scan.bad()) {
         this.failed = true;
+        this.holdAt = Math.min(this.holdAt, offset);
         return;
       }
       const lf = buf.indexOf(LF, from);
       if (lf !== -1 && (end === -1 || lf < end)) this.lineEndInString = true;
       if (end === -1) return;
       from = end - 1; // what follows starts at the closing quote
+      this.holdAt = offset + from;
     }
     this.afterBytes += buf.length - from;
     if (this.afterBytes > MAX_AFTER) this.failed = true;

@@ -69,9 +69,9 @@ export interface Meter {
    */
   rawStream?(): RawEventStream;
   /**
-   * For a stream whose events have no names (OpenAI Chat, Gemini; a WebSocket's messages): whether
-   * its first event, `raw`, may go to the client before this meter reads it, as
-   * Provider.leadEvents let a named one. Its
+   * Whether a response's first event, `raw`, may go to the client before this meter reads it: for
+   * a stream whose events have no names (OpenAI Chat, Gemini; a WebSocket's messages), and for a
+   * named one in Provider.leadEvents. Its
    * bytes must hold nothing this meter would drop, replace or count as a tool call; what its
    * reading decides (a cut) then comes after it. Judged from the bytes, so it must hold for every
    * spelling JSON allows (holdsNoneOf in raw-json.ts).
@@ -90,10 +90,20 @@ export interface Meter {
 export interface RawEventStream {
   /** The event's next bytes, from its first on. */
   push(piece: Buffer): void;
+  /**
+   * How many of the event's bytes, from its first, may go to the client now: none before its
+   * first bytes show the layout it is read by, nor any from where its text ends (what follows
+   * could make the event something else: it waits for the event to be read whole, held()).
+   */
+  allowed(): number;
+  /** Whether its first bytes show the layout: null while too few have arrived to tell. */
+  started(): boolean | null;
   /** Once the event is whole: true when it was metered from its pieces; false to read bytes() the usual way. */
   end(): boolean;
   /** The event's bytes, joined. */
   bytes(): Buffer;
+  /** The event's bytes from `from` on (from what allowed() let go: the rest, once it is whole). */
+  held(from: number): Buffer;
 }
 
 export interface ErrorBody {
@@ -176,6 +186,7 @@ export interface Provider {
    * SSE event names that, opening a response, go to the client before the meter reads them: never
    * dropped, replaced or a tool call, and what the meter reads in them (the input's usage) can
    * only end the response after them. A stream's first byte then waits on no metering (issue 11).
+   * Their bytes must pass Meter.leadsUnread too: clients act on the data's own `type`.
    */
   readonly leadEvents?: ReadonlySet<string>;
   /** An error response in this provider's own shape. */

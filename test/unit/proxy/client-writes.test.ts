@@ -29,7 +29,7 @@ describe('ClientWrites', () => {
   it('writes pieces back to back in one buffer as a view of it, copying nothing', async () => {
     const { res, out } = writes();
     const chunk = Buffer.from('data: a\n\ndata: b\n\ndata: c\n\n');
-    out.writeAll([chunk.subarray(0, 9), chunk.subarray(9, 18), chunk.subarray(18)]);
+    for (const piece of [chunk.subarray(0, 9), chunk.subarray(9, 18), chunk.subarray(18)]) out.write(piece);
     await turnEnd();
     expect(text(res)).toEqual(['data: a\n\n', 'data: b\n\ndata: c\n\n']);
     for (const given of res.given) expect((given as Buffer).buffer).toBe(chunk.buffer);
@@ -49,13 +49,14 @@ describe('ClientWrites', () => {
     const carried = Buffer.from('data: carried\n\n');
     const chunk = Buffer.alloc(3 * COALESCE_MAX_BYTES, 0x62);
     // The framer's shape: the carried event, then the chunk's events as views of it.
-    out.writeAll([
+    for (const piece of [
       carried,
       chunk.subarray(0, COALESCE_MAX_BYTES),
       chunk.subarray(COALESCE_MAX_BYTES, 2 * COALESCE_MAX_BYTES),
       Buffer.from('x'),
       Buffer.from('y'),
-    ]);
+    ])
+      out.write(piece);
     await turnEnd();
     expect(res.given).toHaveLength(3);
     expect(res.given[0]).toBe(carried);

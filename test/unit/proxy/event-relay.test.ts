@@ -244,6 +244,18 @@ describe('EventRelay: an opening event goes before it is metered (Provider.leadE
     expect(res.ended).toBe(true);
   });
 
+  it('an event named message_start whose data is a tool call does not lead: it is read, and refused, first', async () => {
+    const asked: number[] = [];
+    const { upstream, res, done } = relay(anthropic, (reading) => (asked.push(reading.toolCalls), { allowed: false, message: 'capped: no more actions' }));
+    const named = `event: message_start\ndata: ${JSON.stringify({ type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_7', name: 'Bash', input: {} } })}\n\n`;
+    upstream.send(named + END);
+    upstream.finish();
+    await done;
+    expect(asked).toEqual([1]);
+    expect(res.body).not.toContain('toolu_7');
+    expect(res.body).toContain('capped: no more actions');
+  });
+
   it('only the first event leads: a message_start later in the stream waits to be read', async () => {
     const client: { res?: FakeResponse } = {};
     const { spied, sentWhenRead } = watched(anthropic, () => client.res!);
@@ -381,11 +393,68 @@ describe('EventRelay pass-through events', () => {
     expect(outcome.reading.malformed).toBe(0);
   });
 
-  it('a delta not laid out as the meter reads bytes still streams through, and is read the usual way once whole', async () => {
-    // Keys in another order: the event is read as JSON once whole.
+  it('a delta not laid out as the meter reads bytes waits to be whole, and is read the usual way', async () => {
+    // Keys in another order: the name promises a delta, the bytes do not show one.
     const delta = `event: content_block_delta\ndata: ${JSON.stringify({ index: 0, type: 'content_block_delta', delta: { text: 'z'.repeat(50_000), type: 'text_delta' } })}\n\n`;
-    const outcome = await relayedInTwo(delta, 20_000, 7);
+    const { upstream, res, done } = relay(anthropic);
+    upstream.send(START + delta.slice(0, 20_000));
+    await turnEnd();
+    expect(res.body).toBe(START);
+    upstream.send(delta.slice(20_000) + END, 7);
+    upstream.finish();
+    const outcome = await done;
+    expect(res.body).toBe(START + delta + END);
     expect(outcome.reading.outputChars).toBe(50_000);
+  });
+
+  it('an event named as a delta that is a tool call once read is never forwarded, not even its first bytes', async () => {
+    // JSON.parse (and the agent's SDK) reads the data's own type: a tool_use block starts here.
+    const block = { type: 'tool_use', id: 'toolu_9', name: 'Bash', input: { command: 'rm -rf /tmp/x', pad: 'p'.repeat(30_000) } };
+    const smuggled = `event: content_block_delta\ndata: ${JSON.stringify({ type: 'content_block_start', index: 1, content_block: block })}\n\n`;
+    const asked: number[] = [];
+    const { upstream, res, done } = relay(anthropic, (reading) => (asked.push(reading.toolCalls), { allowed: false, message: 'capped: no more actions' }));
+    upstream.send(START + smuggled.slice(0, 10_000));
+    await turnEnd();
+    expect(res.body).toBe(START);
+    upstream.send(smuggled.slice(10_000) + END, 3);
+    upstream.finish();
+    await done;
+    expect(asked).toEqual([1]);
+    expect(res.body).not.toContain('toolu_9');
+    expect(res.body).toContain('capped: no more actions');
+  });
+
+  it('a delta streams its text on, and holds what follows the text until the event is read: a second type there makes it a refused tool call', async () => {
+    const call = '"item":{"type":"function_call","id":"fc_1","call_id":"c1","name":"shell","arguments":"{}"}';
+    const text = 'z'.repeat(40_000);
+    const smuggled = `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"msg_1","delta":"${text}","type":"response.output_item.done","output_index":1,${call}}\n\n`;
+    const created = `event: response.created\ndata: ${JSON.stringify({ type: 'response.created', response: { id: 'resp_1', model: 'gpt-5', status: 'in_progress' } })}\n\n`;
+    const { upstream, res, done } = relay(openaiResponses, () => ({ allowed: false, message: 'capped: no more actions' }));
+    const cut = smuggled.indexOf(text) + 20_000;
+    upstream.send(created + smuggled.slice(0, cut));
+    await turnEnd();
+    // The text streams on as it comes.
+    expect(res.body).toBe(created + smuggled.slice(0, cut));
+    upstream.send(smuggled.slice(cut), 4);
+    upstream.finish();
+    const outcome = await done;
+    expect(outcome.reading.toolCalls).toBe(1);
+    // Nothing after the text went: not the second type, nor the call.
+    expect(res.body.startsWith(created + smuggled.slice(0, smuggled.indexOf(text) + text.length))).toBe(true);
+    expect(res.body).not.toContain('function_call');
+    expect(res.body).toContain('capped: no more actions');
+  });
+
+  it('a delta whose tail is its own sends the tail once it is read', async () => {
+    const delta = sse('response.output_text.delta', { item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'y'.repeat(40_000), logprobs: [] });
+    const created = `event: response.created\ndata: ${JSON.stringify({ type: 'response.created', response: { id: 'resp_1', model: 'gpt-5', status: 'in_progress' } })}\n\n`;
+    const { upstream, res, done } = relay(openaiResponses);
+    upstream.send(created + delta.slice(0, 30_000));
+    upstream.send(delta.slice(30_000), 5);
+    upstream.finish();
+    const outcome = await done;
+    expect(res.body).toBe(created + delta);
+    expect(outcome.reading.outputChars).toBe(40_000);
   });
 
   it('a stream cut inside a delta that streams through: its bytes are passed on, the cut event counts as unreadable', async () => {

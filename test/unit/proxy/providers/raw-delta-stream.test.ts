@@ -36,20 +36,27 @@ function cutter(seed: number): (max: number) => number {
 }
 
 /** Feeds `raw` to a stream in random pieces: what it counted (null when it left the event to the usual way), and its bytes. */
-function streamed(layout: DeltaLayout, raw: Buffer, seed: number): { chars: number | null; bytes: Buffer } {
+function streamed(layout: DeltaLayout, raw: Buffer, seed: number): { chars: number | null; bytes: Buffer; allowed: number } {
   const reading = { outputChars: 0 };
   const stream = new RawDeltaStream(layout, reading);
   const next = cutter(seed);
   const maxPiece = seed % 3 === 0 ? 4 : seed % 3 === 1 ? 40 : 4000;
+  let allowed = 0;
   for (let at = 0; at < raw.length;) {
     const size = next(maxPiece);
     stream.push(raw.subarray(at, at + size));
     at += size;
+    // What may go only grows, and never past what has arrived.
+    expect(stream.allowed()).toBeGreaterThanOrEqual(allowed);
+    expect(stream.allowed()).toBeLessThanOrEqual(at);
+    allowed = stream.allowed();
   }
   const metered = stream.end();
   // Nothing is added to the reading unless the event was metered from its pieces.
   if (!metered) expect(reading.outputChars).toBe(0);
-  return { chars: metered ? reading.outputChars : null, bytes: stream.bytes() };
+  // What went and what was held are the event, byte for byte.
+  expect(Buffer.concat([raw.subarray(0, allowed), stream.held(allowed)]).equals(raw)).toBe(true);
+  return { chars: metered ? reading.outputChars : null, bytes: stream.bytes(), allowed };
 }
 
 describe('RawDeltaStream: a delta metered from its pieces as they pass', () => {
@@ -62,6 +69,8 @@ describe('RawDeltaStream: a delta metered from its pieces as they pass', () => {
       expect(got.chars, JSON.stringify(text)).toBe(deltaTextLength(raw));
       expect(got.chars).toBe(text.length);
       expect(got.bytes.equals(raw)).toBe(true);
+      // Once its head had come, all but the tail from the text's closing quote could go.
+      if (raw.length - 5 >= anthropicLayout.headBytes) expect(got.allowed).toBe(raw.length - '"}}\n\n'.length);
     }
   });
 
@@ -97,6 +106,8 @@ describe('RawDeltaStream: a delta metered from its pieces as they pass', () => {
         expect(got.bytes.equals(raw)).toBe(true);
       }
     }
+    // With another head (CRLF), nothing of it may go before it is whole.
+    expect(streamed(anthropicLayout, raws.at(-4)!, 1).allowed).toBe(0);
     // Responses: a line end inside the data, and a delta key that had not arrived with the first
     // kilobyte (pieces of at most 40 bytes here).
     const twoLines = Buffer.from('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"a\nb"}\n\n');
@@ -114,7 +125,12 @@ describe('RawDeltaStream: a delta metered from its pieces as they pass', () => {
     const smuggled = Buffer.from(
       `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"${'z'.repeat(3000)}","type":"response.output_item.done","item":{"type":"function_call","name":"shell","arguments":"{}"}}\n\n`,
     );
-    for (const seed of [1, 2, 3]) expect(streamed(responsesLayout(TYPES), smuggled, seed).chars).toBeNull();
+    for (const seed of [1, 2, 3]) {
+      const got = streamed(responsesLayout(TYPES), smuggled, seed);
+      expect(got.chars).toBeNull();
+      // The text went on as it came; nothing from its closing quote on.
+      expect(got.allowed).toBe(smuggled.indexOf('","type":"response.output_item.done"'));
+    }
   });
 });
 
