@@ -15,6 +15,36 @@ const RESERVATION: Reservation = {
   phase: 'implementation',
 };
 
+/** The final record of a run that spent nothing. */
+const emptyRecord = (): Parameters<RunJournal['finish']>[0] =>
+  buildRunRecord(initialState({ usd: 1, tokens: null, actions: null }), {
+    id: 'run1',
+    command: ['agent'],
+    cwd: '/',
+    startedAt: AT,
+    endedAt: AT,
+    exitCode: 0,
+    apiEquivalent: false,
+  });
+
+/** Request `id` settled at `costNano` (100 tokens in, 20 out). */
+const settled = (id: string, costNano: number, estimated = false) =>
+  ({
+    type: 'settled',
+    id,
+    model: 'claude-sonnet-4-5',
+    costNano,
+    usage: { input: 100, output: 20, cacheRead: 0, cacheWrite: 0 },
+    estimated,
+    clamped: null,
+    retry: false,
+    provider: 'anthropic',
+    phase: 'implementation',
+    reservedInputNano: 300_000,
+    billedInputNano: 300_000,
+    overrun: false,
+  }) as const;
+
 /** A ledger that keeps what it was told, and refuses writes once closed (as the real one does). */
 function fakeLedger() {
   const calls: string[] = [];
@@ -67,48 +97,13 @@ describe('RunJournal', () => {
     // A release for a request never reserved in the ledger writes nothing.
     journal.action({ type: 'released', id: 'q9' }, state);
 
-    const usage = { input: 100, output: 20, cacheRead: 0, cacheWrite: 0 };
-    journal.notice(
-      {
-        type: 'settled',
-        id: 'q1',
-        model: 'claude-sonnet-4-5',
-        costNano: 600_000,
-        usage,
-        estimated: false,
-        clamped: null,
-        retry: false,
-        provider: 'anthropic',
-        phase: 'implementation',
-        reservedInputNano: 300_000,
-        billedInputNano: 300_000,
-        overrun: false,
-      },
-      AT,
-    );
+    journal.notice(settled('q1', 600_000), AT);
     await journal.finish(
       buildRunRecord(state, { id: 'run1', command: ['agent'], cwd: '/', startedAt: AT, endedAt: AT, exitCode: 0, apiEquivalent: false }),
       state.spentNano,
     );
     // After the record: a late settle (its socket was destroyed) is neither written nor reported.
-    journal.notice(
-      {
-        type: 'settled',
-        id: 'q3',
-        model: 'claude-sonnet-4-5',
-        costNano: 1,
-        usage,
-        estimated: true,
-        clamped: null,
-        retry: false,
-        provider: 'anthropic',
-        phase: 'implementation',
-        reservedInputNano: 300_000,
-        billedInputNano: 300_000,
-        overrun: false,
-      },
-      AT,
-    );
+    journal.notice(settled('q3', 1, true), AT);
     await new Promise((r) => setImmediate(r));
 
     // The reservation is new; the settle rewrites the reservation row the ledger was told of.
@@ -143,47 +138,11 @@ describe('RunJournal', () => {
     await journal.reserve('q1', RESERVATION, 'openai-chat', AT);
     journal.abandoned('q1', RESERVATION, AT);
     journal.action({ type: 'released', id: 'q1' }, initialState({ usd: 1, tokens: null, actions: null }));
-    await journal.finish(
-      buildRunRecord(initialState({ usd: 1, tokens: null, actions: null }), {
-        id: 'run1',
-        command: ['agent'],
-        cwd: '/',
-        startedAt: AT,
-        endedAt: AT,
-        exitCode: 0,
-        apiEquivalent: false,
-      }),
-    );
+    await journal.finish(emptyRecord());
     expect(calls).toEqual(['request q1 reserved 18000000 new', 'request q1 settled 18000000 ?', 'finish undefined']);
   });
 
   describe('a reservation written after a delay (a generation request, which the proxy does not wait for)', () => {
-    const record = (): Parameters<RunJournal['finish']>[0] =>
-      buildRunRecord(initialState({ usd: 1, tokens: null, actions: null }), {
-        id: 'run1',
-        command: ['agent'],
-        cwd: '/',
-        startedAt: AT,
-        endedAt: AT,
-        exitCode: 0,
-        apiEquivalent: false,
-      });
-    const settled = (id: string, costNano: number) =>
-      ({
-        type: 'settled',
-        id,
-        model: 'claude-sonnet-4-5',
-        costNano,
-        usage: { input: 100, output: 20, cacheRead: 0, cacheWrite: 0 },
-        estimated: false,
-        clamped: null,
-        retry: false,
-        provider: 'anthropic',
-        phase: 'implementation',
-        reservedInputNano: 300_000,
-        billedInputNano: 300_000,
-        overrun: false,
-      }) as const;
     const later = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
     it('is written after the delay, and the settle then rewrites it in place', async () => {
@@ -194,7 +153,7 @@ describe('RunJournal', () => {
       await written;
       expect(calls).toEqual(['request q1 reserved 18000000 new']);
       journal.notice(settled('q1', 600_000), AT);
-      await journal.finish(record());
+      await journal.finish(emptyRecord());
       expect(calls).toEqual(['request q1 reserved 18000000 new', 'request q1 settled 600000 reserved', 'finish undefined']);
     });
 
@@ -205,7 +164,7 @@ describe('RunJournal', () => {
       journal.notice(settled('q1', 600_000), AT);
       await written; // resolves once dropped
       await later(80);
-      await journal.finish(record());
+      await journal.finish(emptyRecord());
       expect(calls).toEqual(['request q1 settled 600000 new', 'finish undefined']);
     });
 
@@ -217,7 +176,7 @@ describe('RunJournal', () => {
       journal.action({ type: 'released', id: 'q1' }, initialState({ usd: 1, tokens: null, actions: null }));
       journal.abandoned('q2', RESERVATION, AT);
       await later(80);
-      await journal.finish(record());
+      await journal.finish(emptyRecord());
       expect(calls).toEqual(['request q2 settled 18000000 ?', 'finish undefined']);
     });
 
@@ -225,7 +184,7 @@ describe('RunJournal', () => {
       const { ledger, calls } = fakeLedger();
       const journal = new RunJournal(ledger, 'run1', () => undefined);
       const written = journal.reserve('q1', RESERVATION, 'anthropic', AT, 60_000);
-      await journal.finish(record());
+      await journal.finish(emptyRecord());
       await written;
       expect(calls).toEqual(['request q1 reserved 18000000 new', 'finish undefined']);
     });

@@ -8,6 +8,18 @@ const TYPES = new Set(['response.output_text.delta', 'response.function_call_arg
 
 const event = (type: string, fields: Record<string, unknown>): Buffer => Buffer.from(`event: ${type}\ndata: ${JSON.stringify({ type, ...fields })}\n\n`);
 
+/** A delta event's fields as OpenAI sends them, around `delta`. */
+const openaiFields = (delta: string, seed: number): Record<string, unknown> => ({
+  sequence_number: seed,
+  item_id: `msg_${seed}`,
+  output_index: seed % 3,
+  content_index: 0,
+  delta,
+  logprobs: [],
+  // Random letters and digits to pad the event, as OpenAI sends them.
+  obfuscation: Buffer.from(randomText(seed % 7, seed + 1)).toString('base64url'),
+});
+
 /** The meter's reading of the event the ordinary way: read as text, JSON parsed. */
 function parsedChars(raw: Buffer): number {
   const meter = openaiResponses.createMeter({ injectedUsage: false });
@@ -20,16 +32,7 @@ describe('responsesDeltaLength: a Responses delta measured from its bytes', () =
     for (let seed = 1; seed <= 300; seed++) {
       const delta = randomText(seed % 89, seed);
       const type = [...TYPES][seed % TYPES.size]!;
-      const raw = event(type, {
-        sequence_number: seed,
-        item_id: `msg_${seed}`,
-        output_index: seed % 3,
-        content_index: 0,
-        delta,
-        logprobs: [],
-        // Random letters and digits to pad the event, as OpenAI sends them.
-        obfuscation: Buffer.from(randomText(seed % 7, seed + 1)).toString('base64url'),
-      });
+      const raw = event(type, openaiFields(delta, seed));
       expect(responsesDeltaLength(raw, TYPES), JSON.stringify(delta)).toBe(delta.length);
       expect(parsedChars(raw)).toBe(delta.length);
     }
@@ -102,15 +105,7 @@ describe('responsesMessageDeltaLength: the same delta as a WebSocket message', (
     for (let seed = 1; seed <= 300; seed++) {
       const delta = randomText(seed % 89, seed);
       const type = [...TYPES][seed % TYPES.size]!;
-      const payload = message(type, {
-        sequence_number: seed,
-        item_id: `msg_${seed}`,
-        output_index: seed % 3,
-        content_index: 0,
-        delta,
-        logprobs: [],
-        obfuscation: Buffer.from(randomText(seed % 7, seed + 1)).toString('base64url'),
-      });
+      const payload = message(type, openaiFields(delta, seed));
       expect(responsesMessageDeltaLength(payload, TYPES), JSON.stringify(delta)).toBe(delta.length);
       expect(readChars(payload)).toBe(delta.length);
     }
