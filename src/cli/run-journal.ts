@@ -9,15 +9,6 @@ import type { RunRecord } from '../ledger/run-record.js';
 import { repoOf } from '../ledger/repo-root.js';
 import type { ProxyNotice } from '../proxy/exchange.js';
 
-/**
- * How long the reservation row of a request the proxy does not wait for (a generation) waits
- * before it is written. A response that settles sooner is written once, settled: against a fast
- * upstream the reservation's commit no longer runs while capped reads the answer (issue 11), and
- * against a slow one it is written while the upstream works. A kill -9 within this window leaves
- * the request out of the ledger, as one within the turn it was sent in did before.
- */
-export const RESERVE_DELAY_MS = 3;
-
 /** A crashed run's hold stops counting after this long (longer than any one response takes). */
 const HOLD_LIFETIME_MS = 30 * 60_000;
 /** While paused at a window ceiling, how often to look again before the reset. */
@@ -65,8 +56,6 @@ export class RunJournal {
   private writes: Promise<void> = Promise.resolve();
   /** Requests whose reservation row was written, until they settle or are released. */
   private readonly reservedRows = new Set<string>();
-  /** Reservation rows waiting to be written (see RESERVE_DELAY_MS): `write` writes one now. */
-  private readonly pending = new Map<string, { timer: NodeJS.Timeout; write: () => void; drop: () => void }>();
 
   constructor(
     /** Readable for the run's history query before the first write. */
@@ -94,43 +83,16 @@ export class RunJournal {
   }
 
   /**
-   * Writes request `id` as reserved, charged at its worst case, as the proxy forwards it: the
-   * ledger commits it at the end of that turn of the event loop, or `delayMs` later unless the
-   * request settles or is released first (then the reservation is not written at all). The
-   * returned promise resolves once that write is done (or failed, which is reported), or dropped.
+   * Writes request `id` as reserved, charged at its worst case, as the proxy forwards it (the
+   * ledger commits it at the end of that turn of the event loop): the returned promise resolves
+   * once that write is done (or failed, which is reported).
    */
-  reserve(id: string, r: Reservation, provider: string, at: string, delayMs = 0): Promise<void> {
-    const write = (): Promise<void> =>
-      this.write('a reservation', async () => {
-        const holdId = this.holds.has(id) ? this.holdId(id) : undefined;
-        await this.ledger.recordRequest({ ...this.worstCase(id, r, at), provider, reserved: true, ...(holdId ? { holdId } : {}) }, 'new');
-        this.reservedRows.add(id);
-      });
-    if (delayMs <= 0 || this.finished) return write();
-    return new Promise((resolve) => {
-      const now = (): void => {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        void write().then(resolve);
-      };
-      const timer = setTimeout(now, delayMs);
-      this.pending.set(id, { timer, write: now, drop: resolve });
+  reserve(id: string, r: Reservation, provider: string, at: string): Promise<void> {
+    return this.write('a reservation', async () => {
+      const holdId = this.holds.has(id) ? this.holdId(id) : undefined;
+      await this.ledger.recordRequest({ ...this.worstCase(id, r, at), provider, reserved: true, ...(holdId ? { holdId } : {}) }, 'new');
+      this.reservedRows.add(id);
     });
-  }
-
-  /** Takes request `id`'s reservation off the waiting list: true when it was there, unwritten. */
-  private unpend(id: string): boolean {
-    const waiting = this.pending.get(id);
-    if (!waiting) return false;
-    clearTimeout(waiting.timer);
-    this.pending.delete(id);
-    waiting.drop();
-    return true;
-  }
-
-  /** Writes every reservation still waiting: before the shared window is summed, and at the end. */
-  private writePending(): void {
-    for (const waiting of [...this.pending.values()]) waiting.write();
   }
 
   /** A reservation as a request row: its whole cost, estimated, its tokens as output. */
@@ -151,9 +113,8 @@ export class RunJournal {
 
   notice(notice: ProxyNotice, at: string): void {
     if (notice.type !== 'settled') return;
-    // Its reservation row, when that was written, is settled in place; one still waiting is
-    // never written, and the settled row is new.
-    const known = this.unpend(notice.id) ? 'new' : this.reservedRows.delete(notice.id) ? 'reserved' : undefined;
+    // Its reservation row, when that was written, is settled in place.
+    const known = this.reservedRows.delete(notice.id) ? 'reserved' : undefined;
     // The request's cost enters `requests` before its window hold leaves: never counted zero times.
     if (this.holds.delete(notice.id)) {
       const id = notice.id;
@@ -205,7 +166,6 @@ export class RunJournal {
         let windows = windowsAt(at);
         for (let retry = 0; ; retry++) {
           signal?.throwIfAborted();
-          this.writePending();
           await this.writes; // settle what this run already wrote before checking the shared sum
           at = now();
           windows = windowsAt(at);
@@ -260,7 +220,6 @@ export class RunJournal {
 
   /** Reservations charged at the end because their outcome could not be read. */
   abandoned(id: string, r: Reservation, at: string): void {
-    this.unpend(id);
     this.reservedRows.delete(id);
     // Its window hold (if any) stays until it expires; the row says so, so it is counted once.
     const holdId = this.holds.has(id) ? { holdId: this.holdId(id) } : {};
@@ -268,8 +227,7 @@ export class RunJournal {
   }
 
   action(action: BudgetAction, state: BudgetState): void {
-    // A reservation still waiting is simply not written.
-    if (action.type === 'released' && !this.unpend(action.id) && this.reservedRows.delete(action.id)) {
+    if (action.type === 'released' && this.reservedRows.delete(action.id)) {
       const id = action.id;
       void this.write('a released request', () => this.ledger.dropRequest(this.runId, id));
     }
@@ -298,7 +256,6 @@ export class RunJournal {
 
   /** The final record; `spentNano` is the engine's own total, stored as is (not rebuilt from the record's dollars). */
   async finish(record: RunRecord, spentNano?: Nano): Promise<void> {
-    this.writePending();
     void this.write('the final record', () => this.ledger.finishRun(record, spentNano));
     this.finished = true;
     await this.writes;

@@ -26,7 +26,7 @@ import { capsText, LineReporter } from '../ui/line-reporter.js';
 import { UsageError } from '../errors.js';
 import type { RunDeps, RunOptions } from './run-deps.js';
 import { loadRunHistory } from './run-history.js';
-import { RESERVE_DELAY_MS, RunJournal } from './run-journal.js';
+import { RunJournal } from './run-journal.js';
 import { randomHex } from './random-hex.js';
 import { RunOutput } from './run-output.js';
 import { enginePolicyOf } from './run-policy.js';
@@ -241,9 +241,9 @@ function watchPolicy(run: Omit<RunSession, 'closeWatch'>, rules: ProxyRules): Pr
 
 /** The ledger's part in the proxy: durable reservations and the daily/weekly window, when set. */
 function journalHooks(journal: RunJournal, keeper: BudgetKeeper, p: Policy, deps: RunDeps): Pick<Parameters<typeof createProxy>[0], 'reserve' | 'window'> {
-  const reserve = (id: string, provider: string, awaited: boolean): Promise<void> => {
+  const reserve = (id: string, provider: string): Promise<void> => {
     const reservation = keeper.state.reserved[id];
-    return reservation ? journal.reserve(id, reservation, provider, deps.now().toISOString(), awaited ? 0 : RESERVE_DELAY_MS) : Promise.resolve();
+    return reservation ? journal.reserve(id, reservation, provider, deps.now().toISOString()) : Promise.resolve();
   };
   if (p.daily === null && p.weekly === null) return { reserve };
   const ceilings = { daily: p.daily === null ? null : usdToNano(p.daily), weekly: p.weekly === null ? null : usdToNano(p.weekly) };

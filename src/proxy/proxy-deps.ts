@@ -52,12 +52,8 @@ export interface ProxyDeps {
   rules: ProxyRules;
   /** Daily/weekly ceilings shared by every run of the ledger, when the policy sets any. */
   window?: WindowGate;
-  /**
-   * Makes an admitted request durable (the ledger's reservation row); never fails. `awaited`: the
-   * caller waits for it, and it is committed in that turn; otherwise it is written a few
-   * milliseconds later, unless the request settled first (RESERVE_DELAY_MS in run-journal.ts).
-   */
-  reserve?: (id: string, provider: string, awaited: boolean) => Promise<void>;
+  /** Makes an admitted request durable (the ledger's reservation row), committed in the turn it is sent in; never fails. */
+  reserve?: (id: string, provider: string) => Promise<void>;
   /** Reads what each request's history shows of retry loops and files read (the run's guards). */
   guards?: { facts(steps: readonly ToolStep[]): GuardFacts };
 }

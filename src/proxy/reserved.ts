@@ -88,9 +88,9 @@ async function reserve(deps: ProxyDeps, id: string, plan: Plan, provider: string
     if (window.type !== 'held') continue;
     // In the ledger as reserved before it is sent, the write waited for: a capped killed while a
     // batch is in flight leaves it charged. (A generation request's row is asked for just after
-    // its send and written soon after, Admit.sent: the wait would sit on every agent turn,
+    // its send and committed in that turn, Admit.sent: the wait would sit on every agent turn,
     // while here it is once per batch, upload or image.)
-    await deps.reserve?.(id, provider, true);
+    await deps.reserve?.(id, provider);
     return { ok: true };
   }
 }

@@ -10,7 +10,7 @@ import { listenTracked } from '../fixtures/listen.mjs';
 import { fixture, runCapped } from './helpers/run-capped.js';
 
 // The proxy does not wait for the ledger before it forwards a request (issue 11): the reservation
-// row is asked for once the request is sent and committed a few milliseconds later. So
+// row is asked for once the request is sent and committed at the end of that event-loop turn. So
 // while the upstream works on the request, another process reading the ledger sees the row, and
 // a kill -9 of capped then still leaves the request charged at its worst case. Over HTTP and over
 // the Responses WebSocket alike: each sends the request its own way and asks for the row itself.

@@ -29,19 +29,6 @@ afterEach(() => {
 });
 
 describe('the window gate', () => {
-  it('writes this run’s reservations still waiting before it asks for a hold on the shared window', async () => {
-    const order: string[] = [];
-    const ledger = {
-      recordRequest: (row: { key: string }) => (order.push(`reserve ${row.key}`), Promise.resolve()),
-      holdWindow: (hold: { id: string }) => (order.push(`hold ${hold.id}`), Promise.resolve(true)),
-    } as unknown as Ledger;
-    const journal = new RunJournal(ledger, 'run1', () => undefined);
-    const reservation = { model: 'm', nano: 10, tokens: 10, allowedOut: 5, outPicoPerToken: 1, phase: 'implementation' as const };
-    void journal.reserve('q1', reservation, 'anthropic', NOW.toISOString(), 60_000);
-    await journal.windowGate(DAILY, false, () => NOW).hold('q2', 100);
-    expect(order).toEqual(['reserve q1', 'hold run1:q2']);
-  });
-
   it('retries a hold less and less often, and stops when the client leaves', async () => {
     const { ledger, holds } = fullLedger();
     const gate = new RunJournal(ledger, 'run1', () => undefined).windowGate(DAILY, false, () => NOW);
