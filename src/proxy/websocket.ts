@@ -232,11 +232,22 @@ class WsSession {
     this.client.cork();
   }
 
+  /** The frames of a metered text message not yet whole: none goes before the message is read. */
+  private fragments: Buffer[] = [];
+
   private serverFrame(frame: WsFrame): void {
     const current = this.inFlight[0];
     const message = this.serverMessage.add(frame);
-    if (message && message.opcode === OP.text && current) this.serverText(current, message.data, frame);
-    else this.pass(current, frame);
+    let whole = frame;
+    if (current && frame.opcode < 8 && (this.fragments.length > 0 || (!frame.fin && frame.opcode === OP.text))) {
+      // A tool call can be anywhere in the message: its fragments go on together, with its last.
+      this.fragments.push(frame.raw);
+      if (!message) return;
+      whole = { fin: true, opcode: OP.text, payload: message.data, raw: Buffer.concat(this.fragments) };
+      this.fragments = [];
+    }
+    if (message && message.opcode === OP.text && current) this.serverText(current, message.data, whole);
+    else this.pass(current, whole);
   }
 
   /** Meters a whole text message (`frame` ends it), gates its tool calls, and passes it on. */

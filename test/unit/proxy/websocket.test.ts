@@ -1,5 +1,7 @@
+import http from 'node:http';
 import type net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import type { Duplex } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
 import { connectWebSocket } from '../../../bench/ws-client.js';
 import type { ToolStep } from '../../../src/budget/tool-steps.js';
 import { DEFAULT_POLICY } from '../../../src/budget/engine.js';
@@ -10,8 +12,14 @@ import type { Meter, Provider } from '../../../src/proxy/providers/types.js';
 import { listenLoopback } from '../../../src/proxy/server.js';
 import { fakeOpenAIProxies } from '../../helpers/fake-openai-proxy.js';
 import { proxyDeps } from '../../helpers/proxy-deps.js';
+import { acceptWebSocket } from '../../fixtures/fake-ws.mjs';
+import { listenTracked } from '../../fixtures/listen.mjs';
 
 const ends = fakeOpenAIProxies();
+const closeAfter: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const server of closeAfter.splice(0)) await server.close();
+});
 
 const terminal = (m: Buffer): boolean => m.toString('utf8').startsWith('{"type":"response.completed"');
 
@@ -177,6 +185,59 @@ describe('the Responses WebSocket through the proxy', () => {
     expect(ordinary.reading().outputChars).toBeGreaterThan(0);
     expect(used!.reading()).toEqual(ordinary.reading());
     expect(deps.keeper.state.spentNano).toBeGreaterThan(0n);
+  });
+
+  it('holds every fragment of a message until it is read whole: a refused tool call sent in pieces reaches the agent in none', async () => {
+    // An upstream that sends its tool call as three fragments (a text frame and two continuations).
+    const upstream = http.createServer((_req, res) => res.writeHead(404).end());
+    const frame = (fin: boolean, opcode: number, text: string): Buffer => {
+      const payload = Buffer.from(text);
+      return Buffer.concat([Buffer.from([(fin ? 0x80 : 0) | opcode, payload.length]), payload]);
+    };
+    upstream.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      const conn = acceptWebSocket(
+        socket,
+        String(req.headers['sec-websocket-key']),
+        head,
+        () => {
+          const response = { id: 'resp_1', object: 'response', status: 'in_progress', model: 'gpt-4.1', output: [], usage: null };
+          conn.sendText(JSON.stringify({ type: 'response.created', response }));
+          const call = JSON.stringify({
+            type: 'response.output_item.done',
+            output_index: 0,
+            item: { type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'shell', arguments: '{"command":["ls"]}' },
+          });
+          socket.write(Buffer.concat([frame(false, 1, call.slice(0, 70)), frame(false, 0, call.slice(70, 100)), frame(true, 0, call.slice(100))]));
+          const usage = { input_tokens: 12, input_tokens_details: { cached_tokens: 0 }, output_tokens: 5, total_tokens: 17 };
+          conn.sendText(JSON.stringify({ type: 'response.completed', response: { ...response, status: 'completed', usage } }));
+        },
+        () => undefined,
+      );
+    });
+    const listening = await listenTracked(upstream);
+    closeAfter.push(listening);
+    // No tool action allowed: the call is refused.
+    const deps = proxyDeps({
+      mounts: buildMounts({ OPENAI_BASE_URL: `${listening.url}/v1` }),
+      keeper: new BudgetKeeper({ usd: 1_000_000_000, tokens: null, actions: 0 }, DEFAULT_POLICY),
+    });
+    const proxy = ends.proxy(deps);
+    const sent: Buffer[] = [];
+    proxy.server.on('upgrade', (_req, socket: net.Socket) => {
+      const write = socket.write.bind(socket) as (chunk: Buffer) => boolean;
+      socket.write = ((chunk: Buffer) => (sent.push(Buffer.from(chunk)), write(chunk))) as typeof socket.write;
+    });
+    const port = await listenLoopback(proxy.server);
+    const ws = await connectWebSocket(`http://127.0.0.1:${port}/s/openai/responses`, { authorization: 'Bearer sk-test' });
+    const reply = await ws.request(JSON.stringify({ type: 'response.create', model: 'gpt-4.1', input: 'hello', max_output_tokens: 100 }), (m) =>
+      m.toString('utf8').startsWith('{"type":"error"'),
+    );
+    ws.close();
+    const toAgent = Buffer.concat(sent).toString('latin1');
+    expect(toAgent).toContain('response.created');
+    expect(toAgent).not.toContain('function_call');
+    expect(toAgent).not.toContain('response.output_item.done');
+    expect(reply.last.toString('utf8')).toContain('capped:');
   });
 
   it('passes a frame that is not a response.create on byte for byte', async () => {
