@@ -224,8 +224,11 @@ describe('the Responses WebSocket through the proxy', () => {
     const proxy = ends.proxy(deps);
     const sent: Buffer[] = [];
     proxy.server.on('upgrade', (_req, socket: net.Socket) => {
-      const write = socket.write.bind(socket) as (chunk: Buffer) => boolean;
-      socket.write = ((chunk: Buffer) => (sent.push(Buffer.from(chunk)), write(chunk))) as typeof socket.write;
+      // Everything handed to the kernel for the agent, one write or several at once.
+      const write = socket._write.bind(socket);
+      const writev = socket._writev!.bind(socket);
+      socket._write = (chunk: Buffer, encoding, done) => (sent.push(Buffer.from(chunk)), write(chunk, encoding, done));
+      socket._writev = (chunks, done) => (sent.push(...chunks.map((c) => Buffer.from(c.chunk as Buffer))), writev(chunks, done));
     });
     const port = await listenLoopback(proxy.server);
     const ws = await connectWebSocket(`http://127.0.0.1:${port}/s/openai/responses`, { authorization: 'Bearer sk-test' });
