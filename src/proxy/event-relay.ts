@@ -40,7 +40,7 @@ export class EventRelay {
   private streamed = { pushed: 0, sent: 0 };
   /** The event not yet whole was looked at and must wait to be whole. */
   private mustWait = false;
-  /** The response's first whole event was seen (only it may lead: Provider.leadEvents). */
+  /** The response's first whole event was seen (only it may lead: Meter.leadsUnread). */
   private opened = false;
   private readonly isHolding = (): boolean => this.state === 'holding';
   /** Everything forwarded to the client goes through here, one write a turn. */
@@ -223,16 +223,13 @@ export class EventRelay {
   }
 
   /**
-   * Whether `raw`, the response's first whole event, may lead: by its name (Provider.leadEvents)
-   * and its bytes, or, without a name, by its bytes alone (Meter.leadsUnread).
+   * Whether `raw`, the response's first whole event, may lead: by its bytes (Meter.leadsUnread).
+   * Not by its name: clients act on the data's own `type`, which the name does not vouch for.
    */
   private leads(raw: Buffer): boolean {
     if (this.opened) return false;
     this.opened = true;
-    const name = eventName(raw.subarray(0, 64));
-    if (name === null) return this.r.meter.leadsUnread?.(raw) ?? false;
-    // Its bytes too: the client reads the data's own `type`, which the name does not vouch for.
-    return typeof name === 'string' && this.r.provider.leadEvents?.has(name) === true && this.r.meter.leadsUnread?.(raw) === true;
+    return this.r.meter.leadsUnread?.(raw) ?? false;
   }
 
   /** Meters raw event `k`: what reaches the client of it (its own bytes, a replacement, nothing). */

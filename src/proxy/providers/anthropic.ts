@@ -66,7 +66,7 @@ class AnthropicMeter implements Meter {
     return true;
   }
 
-  /** A message_start without a tool call in its bytes leads (a tool_use or server_tool_use block's type). */
+  /** This meter drops and replaces nothing: a first event (message_start) without a tool call in its bytes leads. */
   leadsUnread(raw: Buffer): boolean {
     return holdsNoneOf(raw, TOOL_USE_WORDS);
   }
@@ -197,7 +197,6 @@ export const anthropic: Provider = {
   createMeter: () => new AnthropicMeter(),
   // Text, thinking and tool-input deltas: a tool call is counted at its content_block_start.
   passThroughEvents: new Set(['content_block_delta', 'ping']),
-  leadEvents: new Set(['message_start']),
   cache: { kind: 'explicit', minTokens: anthropicMinCacheTokens },
   cacheHints: anthropicCacheHints,
   // Documents and images by file id or URL: their tokens are not in the body's bytes.

@@ -147,7 +147,7 @@ class ResponsesMeter implements Meter {
     return true;
   }
 
-  /** A first message (a WebSocket's response.created) without a tool call in its bytes leads. */
+  /** This meter drops and replaces nothing: a first event (response.created, over SSE or WebSocket) without a tool call in its bytes leads. */
   leadsUnread(raw: Buffer): boolean {
     return holdsNoneOf(raw, TOOL_CALL_WORDS);
   }
@@ -356,7 +356,6 @@ export const openaiResponses: Provider = {
   createMeter: () => new ResponsesMeter(),
   // Deltas only add to the output characters; tool calls are counted on output items.
   passThroughEvents: DELTA_EVENTS,
-  leadEvents: new Set(['response.created']),
   cache: OPENAI_CACHE,
   cacheHints: openaiCacheHints,
   hiddenMarkers: OPENAI_HIDDEN,

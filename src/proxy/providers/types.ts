@@ -69,10 +69,9 @@ export interface Meter {
    */
   rawStream?(): RawEventStream;
   /**
-   * Whether a response's first event, `raw`, may go to the client before this meter reads it: for
-   * a stream whose events have no names (OpenAI Chat, Gemini; a WebSocket's messages), and for a
-   * named one in Provider.leadEvents. Its
-   * bytes must hold nothing this meter would drop, replace or count as a tool call; what its
+   * Whether a response's first event, `raw` (an SSE event or a WebSocket message), may go to the
+   * client before this meter reads it, so a stream's first byte waits on no metering (issue 11).
+   * Its bytes must hold nothing this meter would drop, replace or count as a tool call; what its
    * reading decides (a cut) then comes after it. Judged from the bytes, so it must hold for every
    * spelling JSON allows (holdsNoneOf in raw-json.ts).
    */
@@ -182,13 +181,6 @@ export interface Provider {
    * the event is whole, read by the meter's rawStream as they pass (without one, they wait).
    */
   readonly passThroughEvents?: ReadonlySet<string>;
-  /**
-   * SSE event names that, opening a response, go to the client before the meter reads them: never
-   * dropped, replaced or a tool call, and what the meter reads in them (the input's usage) can
-   * only end the response after them. A stream's first byte then waits on no metering (issue 11).
-   * Their bytes must pass Meter.leadsUnread too: clients act on the data's own `type`.
-   */
-  readonly leadEvents?: ReadonlySet<string>;
   /** An error response in this provider's own shape. */
   error(status: number, message: string): ErrorBody;
   /**
