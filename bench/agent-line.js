@@ -1,6 +1,7 @@
 // For the benches whose fake agent reports on one JSON line: runs `capped run ARGS -- node AGENT`
 // of build `bin` in `home` (its CAPPED_HOME and HOME too) and resolves with that line, parsed.
 import { spawn } from 'node:child_process';
+import { nodeInTerminal } from './terminal.js';
 
 /**
  * @param {string} bin a build's bin/capped.js
@@ -8,8 +9,10 @@ import { spawn } from 'node:child_process';
  * @param {string} agent the fake agent's script
  * @param {string} home the run's directory
  * @param {Record<string, string>} env what the agent is told, beside PATH, HOME and CAPPED_HOME
+ * @param {boolean} terminal run it in a pseudo-terminal (bench/terminal.js), as a user's shell does
  */
-export async function agentLine(bin, runArgs, agent, home, env) {
+export async function agentLine(bin, runArgs, agent, home, env, terminal = false) {
+  if (terminal) return agentLineInTerminal(bin, runArgs, agent, home, env);
   const child = spawn(process.execPath, [bin, 'run', ...runArgs, '--', process.execPath, agent], {
     cwd: home,
     env: { PATH: process.env.PATH, HOME: home, CAPPED_HOME: home, ...env },
@@ -23,4 +26,20 @@ export async function agentLine(bin, runArgs, agent, home, env) {
   const line = stdout.trim().split('\n').pop();
   if (code !== 0 || !line?.startsWith('{')) throw new Error(`capped run exited ${code}\n${stderrTail}`);
   return JSON.parse(line);
+}
+
+/** agentLine in a pseudo-terminal: TERM as a terminal's, the agent's line picked out of the painted output. */
+function agentLineInTerminal(bin, runArgs, agent, home, env) {
+  return new Promise((resolve, reject) => {
+    let line = null;
+    nodeInTerminal(
+      [bin, 'run', ...runArgs, '--', process.execPath, agent],
+      { cwd: home, env: { PATH: process.env.PATH, HOME: home, CAPPED_HOME: home, TERM: 'xterm-256color', ...env } },
+      (text) => (line = text),
+      (code, signal, text) => {
+        if (code !== 0 || line === null) reject(new Error(`capped run in a terminal exited ${signal || code}\n${text.slice(-2000)}`));
+        else resolve(JSON.parse(line));
+      },
+    );
+  });
 }

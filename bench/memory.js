@@ -5,6 +5,9 @@
 //
 // Usage: node bench/memory.js [--before path/to/other/bin/capped.js]
 // With --before, the other build runs the same workload first, in the same run, for a before/after.
+// BENCH_TERMINAL=1 runs `capped run` in a pseudo-terminal, as a user at a shell does: the agent in
+// capped's own PTY and the budget bar painted as requests settle (otherwise its output is a pipe,
+// and capped prints a line per request, as in CI).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +22,7 @@ const requests = Number(process.env.BENCH_REQUESTS ?? 10_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 // Then this long with no request, as when an agent waits on its model or its user.
 const idleSeconds = Number(process.env.BENCH_IDLE_S ?? 20);
+const terminal = process.env.BENCH_TERMINAL === '1';
 const TARGET_STREAMS_MB = 90;
 
 /** One `capped run` of the workload; resolves with what the agent measured. */
@@ -26,12 +30,19 @@ async function measure(bin) {
   const upstream = await startFakeAnthropic({ chunkDelayMs: 1 });
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-bench-mem-'));
   try {
-    const r = await agentLine(bin, ['--max-usd', '1000'], AGENT, home, {
-      ANTHROPIC_BASE_URL: upstream.url,
-      BENCH_REQUESTS: String(requests),
-      BENCH_CONCURRENCY: String(concurrency),
-      BENCH_IDLE_S: String(idleSeconds),
-    });
+    const r = await agentLine(
+      bin,
+      ['--max-usd', '1000'],
+      AGENT,
+      home,
+      {
+        ANTHROPIC_BASE_URL: upstream.url,
+        BENCH_REQUESTS: String(requests),
+        BENCH_CONCURRENCY: String(concurrency),
+        BENCH_IDLE_S: String(idleSeconds),
+      },
+      terminal,
+    );
     return { ...r, billed: upstream.bill.requests.length };
   } finally {
     await upstream.close();
@@ -42,7 +53,7 @@ async function measure(bin) {
 const mb = (n) => n.toFixed(1).padStart(7);
 const builds = buildsToCompare('memory.js', process.argv.slice(2));
 console.log(
-  `capped run memory: ${requests} streaming requests, ${concurrency} at a time, fake Anthropic on loopback; node ${process.version}; load average ${os
+  `capped run memory${terminal ? ' (in a terminal)' : ''}: ${requests} streaming requests, ${concurrency} at a time, fake Anthropic on loopback; node ${process.version}; load average ${os
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')}`,

@@ -16,6 +16,9 @@
 //    one run);
 //  - Portkey: @portkey-ai/gateway (devDependency) on loopback (bench/portkey-gateway.js), its
 //    x-portkey-custom-host pointed at the fake upstream. It has no Responses WebSocket: n/a there;
+//  - `capped run` in a terminal (BENCH_TERMINAL=1): the same run started in a pseudo-terminal, as
+//    a user at a shell starts it, so capped runs the agent in its own PTY, passes its output
+//    through and paints the budget bar after each request instead of printing a line;
 //  - bench wiring (diagnostic): bench/proxy-server.js, createProxy wired as run.ts wires it but
 //    without journal, ledger, reporter or record (what `npm run bench` measured before).
 // Every process is its own: client (this), each proxy, the fake upstreams (bench/fake-upstream.js,
@@ -40,6 +43,7 @@
 //   BENCH_PORTKEY=1        0 leaves Portkey out;  BENCH_WIRING=1: 0 leaves the bench wiring out
 //   BENCH_BARE=0           1 adds two floors: a bare Node HTTP pass-through (bench/proxy-server.js
 //                          bare) and a raw TCP pipe (tcp; Anthropic Messages rows only)
+//   BENCH_TERMINAL=0       1 adds the `capped run` in a terminal path (this build's, see above)
 //   BENCH_PROXY_NODE_ARGS  Node flags for each capped process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_TIMEOUT_S=300    abort (exit 1) if the whole run takes longer than this
 //   BENCH_TEXT=code        the text of Anthropic answers: source code, which JSON escapes in places
@@ -57,6 +61,7 @@ import { performance } from 'node:perf_hooks';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { pairedChange, pairedText, roundOrder } from './paired.js';
+import { nodeInTerminal } from './terminal.js';
 import { connectWebSocket } from './ws-client.js';
 
 const here = (name) => fileURLToPath(new URL(name, import.meta.url));
@@ -126,6 +131,7 @@ function loadConfig() {
     portkey: process.env.BENCH_PORTKEY !== '0',
     wiring: process.env.BENCH_WIRING !== '0',
     bare: process.env.BENCH_BARE === '1',
+    terminal: process.env.BENCH_TERMINAL === '1',
     proxyNodeArgs: (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
     timeoutS: envInt('BENCH_TIMEOUT_S', 300, 1),
     gapMs: envInt('BENCH_GAP_MS', 0, 0),
@@ -157,54 +163,102 @@ const children = [];
 /** Temporary CAPPED_HOMEs of the capped runs, removed however the run ends. */
 const homes = [];
 
+/**
+ * The JSON lines a child prints, in order: `push` each as it comes, `next()` gives the oldest
+ * (waiting for one); once `exited(text)`, what is still awaited fails with that text.
+ */
+function jsonLines() {
+  const buffered = [];
+  const waiting = [];
+  let exited = null;
+  return {
+    push(line) {
+      const w = waiting.shift();
+      if (w) w.resolve(JSON.parse(line));
+      else buffered.push(line);
+    },
+    exited(text) {
+      exited = text;
+      for (const w of waiting.splice(0)) w.reject(new Error(text));
+    },
+    get done() {
+      return exited !== null;
+    },
+    next() {
+      if (buffered.length > 0) return Promise.resolve(JSON.parse(buffered.shift()));
+      if (exited) return Promise.reject(new Error(exited));
+      return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+    },
+  };
+}
+
+/**
+ * The handle of a started child: `end()` asks it to exit (it writes any --cpu-prof profile on
+ * the way), `kill()` kills it; `exitedPromise` settles when it has exited.
+ */
+function childHandle(pid, lines, exitedPromise, end, kill) {
+  const handle = {
+    pid,
+    next: () => lines.next(),
+    /** Asks the child to exit; kills it if slow. */
+    stop: async (graceMs = 3000) => {
+      if (lines.done) return;
+      end();
+      const timer = setTimeout(kill, graceMs);
+      await exitedPromise;
+      clearTimeout(timer);
+    },
+    kill: () => {
+      if (!lines.done) kill();
+    },
+  };
+  children.push(handle);
+  return handle;
+}
+
 /** Starts `node [nodeArgs] script args`; `options.env`, `options.cwd`; its stderr is kept (last 4 KB) for errors. */
 function spawnNodeChild(script, args, nodeArgs = [], options = {}) {
   const file = path.isAbsolute(script) ? script : here(script);
   const child = spawn(process.execPath, [...nodeArgs, file, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: options.cwd });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-4096)));
-  const lines = readline.createInterface({ input: child.stdout });
-  const buffered = [];
-  const waiting = [];
-  let exited = null;
-  lines.on('line', (line) => {
-    const w = waiting.shift();
-    if (w) w.resolve(JSON.parse(line));
-    else buffered.push(line);
-  });
+  const lines = jsonLines();
+  readline.createInterface({ input: child.stdout }).on('line', (line) => lines.push(line));
   const exitedPromise = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
-      exited = `${path.basename(file)} exited (${code ?? signal})${stderr ? `: ${stderr.trim().slice(-600)}` : ''}`;
-      for (const w of waiting.splice(0)) w.reject(new Error(exited));
+      lines.exited(`${path.basename(file)} exited (${code ?? signal})${stderr ? `: ${stderr.trim().slice(-600)}` : ''}`);
       resolve(code);
     });
   });
-  const next = () => {
-    if (buffered.length > 0) return Promise.resolve(JSON.parse(buffered.shift()));
-    if (exited) return Promise.reject(new Error(exited));
-    return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
-  };
-  const handle = {
-    pid: child.pid,
-    next,
-    ask: () => {
-      child.stdin.write('stats\n');
-      return next();
-    },
-    /** Closes stdin (the child exits by itself, writing any --cpu-prof profile); kills it if slow. */
-    stop: async (graceMs = 3000) => {
-      if (exited) return;
-      child.stdin.end();
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exitedPromise;
-      clearTimeout(timer);
-    },
-    kill: () => {
-      if (!exited) child.kill('SIGKILL');
-    },
-  };
-  children.push(handle);
-  return handle;
+  // Its stdin closes: every child here exits then.
+  return childHandle(
+    child.pid,
+    lines,
+    exitedPromise,
+    () => child.stdin.end(),
+    () => child.kill('SIGKILL'),
+  );
+}
+
+/**
+ * `spawnNodeChild` in a pseudo-terminal (bench/terminal.js), as a user's shell starts it; it is
+ * asked to exit by a typed Ctrl-D, which ends the input of a program reading the terminal.
+ */
+function spawnTerminalChild(script, args, nodeArgs = [], options = {}) {
+  const lines = jsonLines();
+  let resolveExit;
+  const exitedPromise = new Promise((resolve) => (resolveExit = resolve));
+  const term = nodeInTerminal([...nodeArgs, script, ...args], { cwd: options.cwd, env: options.env ?? process.env }, lines.push, (code, signal, text) => {
+    lines.exited(`${path.basename(script)} in a terminal exited (${signal || code})${text ? `: ${text.slice(-600)}` : ''}`);
+    resolveExit(code);
+  });
+  return childHandle(
+    term.pid,
+    lines,
+    exitedPromise,
+    () => term.write('\x04'),
+    () => term.kill('SIGKILL'),
+  );
 }
 
 /** User+system CPU time of a process, in ms (Linux /proc; null elsewhere). */
@@ -434,7 +488,7 @@ function side(name, label, urls, extra = {}) {
 }
 
 /** The real `capped run` of `bin`, with the fake agent; its upstreams are the fakes (its own twins). */
-async function cappedRun(name, label, bin, up) {
+async function cappedRun(name, label, bin, up, terminal = false) {
   const home = mkdtempSync(path.join(os.tmpdir(), 'capped-bench-'));
   homes.push(home);
   const record = path.join(home, 'record.json');
@@ -446,7 +500,7 @@ async function cappedRun(name, label, bin, up) {
     GOOGLE_GEMINI_BASE_URL: up.gemini[name],
   };
   const args = ['run', '--max-usd', '100000', '--escalation', 'allow', '--record', record, '--', process.execPath, here('run-agent.js')];
-  const child = spawnNodeChild(bin, args, config.proxyNodeArgs, { env, cwd: home });
+  const child = (terminal ? spawnTerminalChild : spawnNodeChild)(bin, args, config.proxyNodeArgs, { env, cwd: home });
   const a = await child.next();
   return side(name, label, urlsOf(a.anthropic, a.openai, a.gemini), {
     pid: child.pid,
@@ -763,6 +817,7 @@ async function main() {
     'direct',
     'capped',
     ...others.map((o) => o.name),
+    ...(config.terminal ? ['terminal', ...others.map((o) => `${o.name}-terminal`)] : []),
     ...(config.portkey ? ['portkey'] : []),
     ...(config.wiring ? ['wiring'] : []),
     ...(config.bare ? ['bare'] : []),
@@ -772,6 +827,10 @@ async function main() {
   const direct = side('direct', 'direct', urlsOf(up.plain, `${up.openai.direct}/v1`, up.gemini.direct));
   const sides = [direct, await cappedRun('capped', 'capped run (this build)', here('../bin/capped.js'), up)];
   for (const o of others) sides.push(await cappedRun(o.name, `capped run (${o.bin})`, o.bin, up));
+  if (config.terminal) {
+    sides.push(await cappedRun('terminal', 'capped run in a terminal (this build)', here('../bin/capped.js'), up, true));
+    for (const o of others) sides.push(await cappedRun(`${o.name}-terminal`, `capped run in a terminal (${o.bin})`, o.bin, up, true));
+  }
   if (config.portkey) sides.push(await portkey(up));
   if (config.wiring) sides.push(await benchWiring(up));
   if (config.bare) sides.push(await benchWiring(up, 'bare', 'bare Node hop (floor)'), await tcpPipe(up));
@@ -875,17 +934,18 @@ async function main() {
           .join(', ')}`,
     );
   out.push(`CPU µs per request of each proxy process (incl. warm-up; 10 ms clock ticks): ${perRequest.join('; ')}`);
-  if (others.length > 0) {
-    // The same rounds, build against build: what this build changed, with a 95 % interval.
-    const before = others[0].name;
+  // The same rounds, build against build: what this build changed, with a 95 % interval.
+  const pairs = others.length === 0 ? [] : [['capped', others[0].name, '']];
+  if (others.length > 0 && config.terminal) pairs.push(['terminal', `${others[0].name}-terminal`, ', in a terminal']);
+  for (const [now, before, where] of pairs) {
     const changes = cases.map((c) => {
       const kind = c.metric === 'throughput' ? 'ratio' : 'difference';
       const measure = c.metric === 'throughput' ? mbps : (s) => s[c.metric];
       const r = results[c.key];
-      return r[before] ? `${c.key} ${pairedText(pairedChange(r.capped, r[before], measure, kind), kind)}` : null;
+      return r[before] ? `${c.key} ${pairedText(pairedChange(r[now], r[before], measure, kind), kind)}` : null;
     });
     out.push(
-      `this build against ${before}, round by round (median of per-round ms differences or throughput ratios [95 % interval]): ${changes
+      `this build against ${others[0].name}${where}, round by round (median of per-round ms differences or throughput ratios [95 % interval]): ${changes
         .filter((t) => t !== null)
         .join(', ')}`,
     );
