@@ -4,6 +4,7 @@ import type { BudgetAction } from '../budget/types.js';
 import type { Policy } from '../config/types.js';
 import type { RunHistory } from '../ledger/history.js';
 import type { RunRecord } from '../ledger/run-record.js';
+import { barRefresher } from '../supervisor/bar-refresh.js';
 import { startPtySession, type PtySession } from '../supervisor/pty-session.js';
 import { whileTreeStopped } from '../supervisor/terminate.js';
 import { barFromState } from '../ui/bar-model.js';
@@ -125,8 +126,10 @@ export function startTerminalRun(o: TerminalRunOptions): TerminalRun {
   // One question at a time, with the agent's tree stopped meanwhile (its request is held at the
   // proxy, so nothing times out); it continues and repaints once answered.
   let questions: Promise<void> = Promise.resolve();
+  // Repainted after the request that changed it went on, ten times a second at most (issue 11).
+  const refreshBar = barRefresher(() => session.setBar(bar));
   o.keeper.onAction((action) => {
-    session.setBar(bar);
+    refreshBar();
     if (action.type !== 'ask') return;
     questions = questions.then(async () => {
       if (!(action.id in o.keeper.state.pending)) return;

@@ -1,7 +1,8 @@
-import { renderToString } from './ink.js';
+import { renderToString, Text } from './ink.js';
 import type { ReactElement } from 'react';
 import { ApprovalPrompt } from './approval-prompt.js';
 import type { BarFields } from './bar-layout.js';
+import { barLine } from './bar-line.js';
 import { BudgetBar } from './budget-bar.js';
 import type { PromptFields } from './prompt-layout.js';
 
@@ -43,7 +44,7 @@ export function memoLine<P>(render: (props: P, columns: number, opts: LineOption
   };
 }
 
-/** The budget bar as one line of text for the status row. */
+/** The budget bar through Ink (the reference `barLine` draws the same cells as). */
 export function renderBarLine(fields: BarFields, columns: number, opts: LineOptions = {}): string {
   return renderLine(<BudgetBar {...fields} columns={columns} />, columns, opts);
 }
@@ -53,7 +54,16 @@ export function renderPromptLine(fields: PromptFields, columns: number, opts: Li
   return renderLine(<ApprovalPrompt {...fields} columns={columns} />, columns, opts);
 }
 
-/** Creates a cached bar renderer (one per session). */
+/** Whether Ink draws colour here: its chalk looks at the terminal and the environment (TERM, FORCE_COLOR, CI). */
+export function inkDrawsColor(): boolean {
+  return renderToString(<Text color="green">x</Text>).includes('\x1b[');
+}
+
+/**
+ * Creates a cached bar renderer (one per session): `barLine`, in colour where Ink would colour it.
+ * Ink must be loaded.
+ */
 export function createBarRenderer(): (fields: BarFields, columns: number, opts?: LineOptions) => string {
-  return memoLine(renderBarLine);
+  const colors = inkDrawsColor();
+  return memoLine((fields: BarFields, columns: number, opts: LineOptions) => barLine(fields, columns, { color: colors && opts.color !== false }));
 }
