@@ -9,6 +9,10 @@
 // ledger first gets BENCH_LEDGER_RUNS (400) finished runs of the bench's directory from the past
 // month, 5 requests each, as a user's ledger has: an empty ledger would leave that read out.
 //
+// The empty run and `node -e 0` are also timed in a terminal (a pseudo-terminal from util-linux's
+// `script`), as a user at a shell starts them: capped then shows its panels and the bar with Ink.
+// Those rows are compared with `node -e 0` in a terminal.
+//
 // Usage: node bench/startup.js [--before path/to/other/bin/capped.js]
 // With --before, the other build's rows are measured in the same rounds, for a before/after.
 import { spawnSync } from 'node:child_process';
@@ -31,7 +35,11 @@ function envFor(name) {
   return { PATH: process.env.PATH, HOME: home, CAPPED_HOME: home };
 }
 
+const SCRIPT = '/usr/bin/script';
+const hasScript = fs.existsSync(SCRIPT);
+
 const rows = [{ label: 'node -e 0', argv: ['-e', '0'], env: envFor('node'), target: null }];
+if (hasScript) rows.push({ label: 'node -e 0 (in a terminal)', argv: ['-e', '0'], env: rows[0].env, target: null, terminal: true });
 /** Each build's bin and environment, for the ledger's seeding. */
 const ledgers = [];
 for (const build of buildsToCompare('startup.js', process.argv.slice(2))) {
@@ -47,6 +55,10 @@ for (const build of buildsToCompare('startup.js', process.argv.slice(2))) {
     // at exit (src/cli/compile-cache.ts). A build without the cache runs as in the row above.
     { label: tag('capped run, first (no cache)'), argv: [build.bin, 'run', '--max-usd', '1', '--', 'true'], env, target: null, noCache: true },
   );
+  if (hasScript) {
+    const argv = [build.bin, 'run', '--max-usd', '1', '--', 'true'];
+    rows.push({ label: tag('capped run -- true, terminal'), argv, env, target: after ? { overMs: 100, rssMb: 60 } : null, terminal: true });
+  }
 }
 
 /**
@@ -84,13 +96,17 @@ function seedLedger(bin, env) {
 function once(row) {
   if (row.noCache) fs.rmSync(path.join(row.env.CAPPED_HOME, 'cache'), { recursive: true, force: true });
   const rssFile = path.join(scratch, 'rss');
-  const [cmd, args] = hasTime ? [TIME, ['-f', '%M', '-o', rssFile, process.execPath, ...row.argv]] : [process.execPath, row.argv];
+  let [cmd, args] = hasTime ? [TIME, ['-f', '%M', '-o', rssFile, process.execPath, ...row.argv]] : [process.execPath, row.argv];
+  // `script -e` runs the command in a pseudo-terminal and exits with its code.
+  if (row.terminal) [cmd, args] = [SCRIPT, ['-qec', [cmd, ...args].map(shellQuote).join(' '), '/dev/null']];
   const started = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { cwd: scratch, env: row.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (r.status !== 0) throw new Error(`${row.label} exited ${r.status}: ${r.stderr}`);
   return { ms, rss: hasTime ? Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024 : NaN };
 }
+
+const shellQuote = (arg) => `'${arg.replaceAll("'", `'\\''`)}'`;
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -108,7 +124,8 @@ try {
       if (round >= 0) results[i].push(r);
     }
   }
-  const base = median(results[0].map((r) => r.ms));
+  // A terminal row is compared with node started the same way.
+  const baseOf = (row) => median(results[row.terminal ? rows.findIndex((r) => r.terminal) : 0].map((r) => r.ms));
   console.log(
     `capped start-up: median of ${RUNS} (interleaved rounds, after 1 warm-up); ledgers seeded with ${LEDGER_RUNS} past runs; node ${process.version}; load average ${os
       .loadavg()
@@ -119,6 +136,7 @@ try {
   rows.forEach((row, i) => {
     const ms = median(results[i].map((r) => r.ms));
     const rss = median(results[i].map((r) => r.rss));
+    const base = baseOf(row);
     const over = ms - base;
     let verdict = '';
     if (row.target) {
@@ -127,10 +145,11 @@ try {
       verdict = checks.join(', ');
     }
     console.log(
-      `${row.label.padEnd(40)} ${ms.toFixed(1).padStart(10)} ${(i === 0 ? '' : `+${over.toFixed(1)}`).padStart(10)} ${(ms / base).toFixed(2).padStart(7)} ${rss.toFixed(1).padStart(12)}  ${verdict}`,
+      `${row.label.padEnd(40)} ${ms.toFixed(1).padStart(10)} ${(row.argv[0] === '-e' ? '' : `+${over.toFixed(1)}`).padStart(10)} ${(ms / base).toFixed(2).padStart(7)} ${rss.toFixed(1).padStart(12)}  ${verdict}`,
     );
   });
   if (!hasTime) console.log(`WARNING: ${TIME} not found, so no peak RSS figures`);
+  if (!hasScript) console.log(`WARNING: ${SCRIPT} not found (util-linux), so no rows in a terminal`);
 } finally {
   fs.rmSync(scratch, { recursive: true, force: true });
 }
