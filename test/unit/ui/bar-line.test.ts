@@ -5,6 +5,7 @@ import type { BarFields, BarPhase, BarStatus } from '../../../src/ui/bar-layout.
 import { barLine } from '../../../src/ui/bar-line.js';
 import { loadInk } from '../../../src/ui/ink.js';
 import { createBarRenderer, renderBarLine, stripStyles } from '../../../src/ui/render-line.js';
+import { BAR_FIELDS } from '../../helpers/bar-fields.js';
 
 /** One drawn cell: its character and how it is drawn. */
 interface Cell {
@@ -39,18 +40,7 @@ function cells(line: string): Cell[] {
   return out;
 }
 
-const BASE: BarFields = {
-  spent: '$0.42',
-  cap: '$1.50',
-  fraction: 0.28,
-  remaining: '$1.08 left',
-  tokensLeft: null,
-  actionsLeft: null,
-  phase: null,
-  costliest: 'top $0.08',
-  model: 'claude-sonnet-4-5',
-  status: 'running',
-};
+const BASE = BAR_FIELDS;
 
 const PHASE: BarPhase = { name: 'verify', spent: '$0.40', cap: '$0.60', fraction: 0.67 };
 const STATUSES: BarStatus[] = ['running', 'waiting for approval', 'paused: idle', 'stopped'];

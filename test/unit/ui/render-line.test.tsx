@@ -1,23 +1,12 @@
 import { Text } from 'ink';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadInk } from '../../../src/ui/ink.js';
-import type { BarFields } from '../../../src/ui/bar-layout.js';
 import { createBarRenderer, memoLine, renderBarLine, renderLine, renderPromptLine, stripStyles } from '../../../src/ui/render-line.js';
+import { BAR_FIELDS } from '../../helpers/bar-fields.js';
 import { printPanel, printPreRunPanel } from '../../../src/ui/print-panel.js';
 import { RunSummary } from '../../../src/ui/run-summary.js';
 
-const FIELDS: BarFields = {
-  spent: '$0.42',
-  cap: '$1.50',
-  fraction: 0.28,
-  remaining: '$1.08 left',
-  tokensLeft: null,
-  actionsLeft: null,
-  phase: null,
-  costliest: 'top $0.08',
-  model: 'claude-sonnet-4-5',
-  status: 'running',
-};
+const FIELDS = BAR_FIELDS;
 
 // The UI takes Ink's parts from src/ui/ink.ts once loaded, as the run does before its first render.
 beforeAll(loadInk);
