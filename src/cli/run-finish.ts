@@ -50,7 +50,7 @@ export async function finishRun(run: RunSession, agent: LaunchedAgent, supervise
   await journal?.finish(record, state.spentNano);
   const waited = run.output.release();
   if (agent.terminal) {
-    agent.terminal.finish(record, recordFile, money);
+    await agent.terminal.finish(record, recordFile, money);
     for (const text of waited) deps.stderr(text);
   } else {
     run.reporter.summary(record, recordFile, money);

@@ -3,7 +3,7 @@ import { proxyEndpoints, routeEndpoints } from '../proxy/mounts.js';
 import { agentEnvironment, CONTROL_URL_VAR, RUN_MARKER_VAR } from '../supervisor/agent-env.js';
 import { createRunDir, type RunDir } from '../supervisor/launch-files.js';
 import { spawnAgent, type AgentExit } from '../supervisor/spawn-agent.js';
-import { loadInk } from '../ui/ink.js';
+import { drawsColor } from '../ui/color-support.js';
 import { DEFAULTS } from './defaults.js';
 import { fullCollection, trimWhenQuiet } from './memory-trim.js';
 import type { RunSession } from './run-setup.js';
@@ -41,11 +41,11 @@ export async function launchAgent(run: RunSession): Promise<LaunchedAgent> {
       const agent = await spawnAgent(argv[0]!, argv.slice(1), env, run.deps.spawn);
       return { ...agent, marker, terminal: null, runDir };
     }
-    const [{ startTerminalRun }] = await Promise.all([import('./run-terminal.js'), loadInk()]);
+    const { startTerminalRun } = await import('./run-terminal.js');
     const p = run.policy;
     // The configured model's output price, for the panel's "max spend ≈ N tokens" (any provider).
     const quote = p.model ? quoteAnyProvider(run.prices, p.model) : null;
-    const terminal = startTerminalRun({
+    const terminal = await startTerminalRun({
       argv,
       command: launch.argv,
       env,
@@ -53,7 +53,8 @@ export async function launchAgent(run: RunSession): Promise<LaunchedAgent> {
       keeper: run.keeper,
       policy: p,
       marker,
-      color: !run.deps.env.NO_COLOR,
+      // Ink's chalk chose before from the same environment; NO_COLOR is capped's own.
+      color: !run.deps.env.NO_COLOR && drawsColor(run.deps.env, run.deps.stdoutIsTTY === true),
       outPicoPerToken: quote?.outPicoPerToken ?? null,
       warn: run.output.say,
       history: run.history,

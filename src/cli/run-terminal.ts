@@ -10,9 +10,12 @@ import { whileTreeStopped } from '../supervisor/terminate.js';
 import { barFromState } from '../ui/bar-model.js';
 import { forecastOf, forecastShort, withProjection } from '../ui/forecast-text.js';
 import { preRunFromFacts } from '../ui/panel-model.js';
-import { printPreRunPanel, printRunSummary } from '../ui/print-panel.js';
-import type { PromptChoice } from '../ui/prompt-layout.js';
-import { createBarRenderer, renderPromptLine } from '../ui/render-line.js';
+import { createBarRenderer } from '../ui/bar-line.js';
+import { loadInk } from '../ui/ink.js';
+import type { PreRunPanelProps } from '../ui/pre-run-panel.js';
+import type { PromptChoice, PromptFields } from '../ui/prompt-layout.js';
+import { preRunPanelText, promptLineText, runSummaryText } from '../ui/run-screens.js';
+import type { RunSummaryProps } from '../ui/run-summary.js';
 import { summaryFromRecord } from '../ui/summary-model.js';
 import type { RunMoney } from '../model/run-money.js';
 
@@ -20,12 +23,12 @@ import type { RunMoney } from '../model/run-money.js';
  * The interactive side of `capped run` (stdin and stdout are terminals): the agent in a PTY one
  * row shorter than the terminal, the live budget bar on the last row, questions on that row while
  * the agent's tree is stopped, and the idle clock from the user's keystrokes. Loaded only on this
- * path, so pipes and CI never pay for Ink.
+ * path, so pipes and CI never pay for the PTY.
  */
 export interface TerminalRun {
   session: PtySession;
   /** Prints the run summary once the agent is gone. */
-  finish(record: RunRecord, recordFile: string | null, money: RunMoney): void;
+  finish(record: RunRecord, recordFile: string | null, money: RunMoney): Promise<void>;
 }
 
 export interface TerminalRunOptions {
@@ -49,6 +52,30 @@ export interface TerminalRunOptions {
   startedAtMs?: number;
 }
 
+/*
+ * The run's screens are drawn without Ink (ui/run-screens.ts), which a run in a terminal then
+ * never loads (about 270 ms and 47 MB before the agent could start, issue 11); Ink draws only a
+ * screen whose text has a character that may not take one column (a wide one in a command or
+ * a path), loaded for it then.
+ */
+async function inkScreens(): Promise<typeof import('../ui/print-panel.js') & typeof import('../ui/render-line.js')> {
+  const [, panels, lines] = await Promise.all([loadInk(), import('../ui/print-panel.js'), import('../ui/render-line.js')]);
+  return { ...panels, ...lines };
+}
+
+const preRunScreen = async (props: PreRunPanelProps, color: boolean): Promise<string> =>
+  preRunPanelText(props, { color }) ?? (await inkScreens()).inkPreRunPanel(props, { color });
+
+const summaryScreen = async (props: RunSummaryProps, color: boolean): Promise<string> =>
+  runSummaryText(props, { color }) ?? (await inkScreens()).inkRunSummary(props, { color });
+
+/** A question's line for each width (`fields(typed)` for a typed amount, which only ever adds digits and dots). */
+async function promptScreen(fields: (typed: string) => PromptFields, color: boolean): Promise<(typed: string, columns: number) => string> {
+  if (promptLineText(fields(''), 80, { color }) !== null) return (typed, columns) => promptLineText(fields(typed), columns, { color })!;
+  const { renderPromptLine } = await inkScreens();
+  return (typed, columns) => renderPromptLine(fields(typed), columns, { color });
+}
+
 /** Turns a question from the engine into the bar prompt and the engine's answer. */
 async function askPerson(session: PtySession, ask: Extract<BudgetAction, { type: 'ask' }>, color: boolean): Promise<{ approve: boolean; addNano?: number }> {
   const add = ask.to - ask.from;
@@ -68,28 +95,22 @@ async function askPerson(session: PtySession, ask: Extract<BudgetAction, { type:
             { key: 'c', label: 'continue' },
             { key: 's', label: 'stop' },
           ];
-  const key = await session.ask(
-    (columns) => renderPromptLine({ question: ask.question, detail: ask.detail ?? null, choices }, columns, { color }),
-    [...choices.map((c) => c.key), '\u0003'],
-  );
+  const question = await promptScreen(() => ({ question: ask.question, detail: ask.detail ?? null, choices }), color);
+  const key = await session.ask((columns) => question('', columns), [...choices.map((c) => c.key), '\u0003']);
   if (key === 'a' || key === 'y' || key === 'c') return { approve: true };
   if (key === 'e') {
-    const typed = await session.askLine(
-      (text, columns) =>
-        renderPromptLine(
-          {
-            question: 'Add how many dollars?',
-            input: text,
-            choices: [
-              { key: 'Enter', label: 'confirm' },
-              { key: 'Esc', label: 'cancel' },
-            ],
-          },
-          columns,
-          { color },
-        ),
-      /^[0-9.]$/,
+    const amount = await promptScreen(
+      (typed) => ({
+        question: 'Add how many dollars?',
+        input: typed,
+        choices: [
+          { key: 'Enter', label: 'confirm' },
+          { key: 'Esc', label: 'cancel' },
+        ],
+      }),
+      color,
     );
+    const typed = await session.askLine(amount, /^[0-9.]$/);
     const dollars = typed === null ? NaN : Number(typed);
     if (Number.isFinite(dollars) && dollars > 0) return { approve: true, addNano: usdToNano(dollars) };
     return askPerson(session, ask, color);
@@ -97,9 +118,9 @@ async function askPerson(session: PtySession, ask: Extract<BudgetAction, { type:
   return { approve: false };
 }
 
-export function startTerminalRun(o: TerminalRunOptions): TerminalRun {
+export async function startTerminalRun(o: TerminalRunOptions): Promise<TerminalRun> {
   const p = o.policy;
-  printPreRunPanel(
+  const panel = await preRunScreen(
     preRunFromFacts({
       command: o.command ?? o.argv,
       model: p.model,
@@ -112,14 +133,14 @@ export function startTerminalRun(o: TerminalRunOptions): TerminalRun {
       columns: process.stderr.columns || 80,
       history: o.history ?? null,
     }),
-    process.stderr,
-    { color: o.color },
+    o.color,
   );
-  const render = createBarRenderer();
+  process.stderr.write(`${panel}\n`);
+  const render = createBarRenderer(o.color);
   const startedAtMs = o.startedAtMs ?? Date.now();
   const bar = (c: number): string => {
     const state = o.keeper.state;
-    return render(barFromState(state, { status: 'running', forecast: forecastShort(forecastOf(state, Date.now() - startedAtMs)) }), c, { color: o.color });
+    return render(barFromState(state, { status: 'running', forecast: forecastShort(forecastOf(state, Date.now() - startedAtMs)) }), c);
   };
   const session = startPtySession({ command: o.argv[0]!, args: o.argv.slice(1), env: o.env, cwd: o.cwd, stdin: process.stdin, stdout: process.stdout, bar });
 
@@ -166,9 +187,9 @@ export function startTerminalRun(o: TerminalRunOptions): TerminalRun {
 
   return {
     session,
-    finish(record, recordFile, money) {
+    async finish(record, recordFile, money) {
       session.restore();
-      printRunSummary(summaryFromRecord(record, money, process.stderr.columns || 80, recordFile), process.stderr, { color: o.color });
+      process.stderr.write(`${await summaryScreen(summaryFromRecord(record, money, process.stderr.columns || 80, recordFile), o.color)}\n`);
     },
   };
 }

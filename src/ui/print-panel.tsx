@@ -17,8 +17,23 @@ export interface PanelTarget {
  * found it). The output is identical to the last frame `render()` would have written.
  */
 export function printPanel(element: ReactElement, stream: PanelTarget, columns: number, opts: { color?: boolean } = {}): void {
+  stream.write(`${panelString(element, columns, opts)}\n`);
+}
+
+/** The panel as printPanel prints it, without the last newline. */
+function panelString(element: ReactElement, columns: number, opts: { color?: boolean }): string {
   const text = renderToString(element, { columns: Math.max(20, columns) });
-  stream.write(`${opts.color === false ? stripStyles(text) : text}\n`);
+  return opts.color === false ? stripStyles(text) : text;
+}
+
+/** The pre-run panel through Ink, as text: for text `preRunPanelText` (ui/run-screens.ts) leaves to Ink. */
+export function inkPreRunPanel(props: PreRunPanelProps, opts: { color?: boolean } = {}): string {
+  return panelString(<PreRunPanel {...props} />, props.columns, opts);
+}
+
+/** The run summary through Ink, as text (see inkPreRunPanel). */
+export function inkRunSummary(props: RunSummaryProps, opts: { color?: boolean } = {}): string {
+  return panelString(<RunSummary {...props} />, props.columns, opts);
 }
 
 /** Prints the pre-run panel (for callers without JSX, such as src/cli/run.ts). */

@@ -1,8 +1,6 @@
 import { Box, Text } from './ink.js';
 import type { ReactNode } from 'react';
-
-/** Width of the label column in the panels. */
-export const LABEL_WIDTH = 14;
+import { LABEL_WIDTH } from './row-layout.js';
 
 /** A dim label and its value; the value wraps in its own column (or is cut with an ellipsis). */
 export function Row({ label, children, truncate = false }: { readonly label: string; readonly children: ReactNode; readonly truncate?: boolean }) {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.mjs';
@@ -30,12 +31,13 @@ function stateOf(pid: number): string {
   return stat.slice(stat.lastIndexOf(')') + 2)[0]!;
 }
 
-async function startRun(cappedArgs: string[]): Promise<{ pidFile: string; record: string }> {
+async function startRun(cappedArgs: string[], moreEnv: Record<string, string> = {}): Promise<{ pidFile: string; record: string }> {
   upstream = await startFakeAnthropic({ outputTokens: () => 2000, chunkDelayMs: 10 });
   tmux = new Tmux();
   const pidFile = path.join(tmux.dir, 'agent.pid');
   const record = path.join(tmux.dir, 'record.json');
-  const env = `CAPPED_HOME=${quote(tmux.dir)} ANTHROPIC_BASE_URL=${quote(upstream.url)} FAKE_PID_FILE=${quote(pidFile)}`;
+  const extra = Object.entries(moreEnv).map(([k, v]) => ` ${k}=${quote(v)}`);
+  const env = `CAPPED_HOME=${quote(tmux.dir)} ANTHROPIC_BASE_URL=${quote(upstream.url)} FAKE_PID_FILE=${quote(pidFile)}${extra.join('')}`;
   const cmd = [NODE, BIN, 'run', '--record', record, ...cappedArgs, '--', NODE, fixture('looping-agent.mjs')].map(quote).join(' ');
   tmux.start(`cd ${quote(tmux.dir)} && env ${env} ${cmd}; echo "CAPPED EXITED $?"; stty -a; sleep 600`);
   return { pidFile, record };
@@ -45,7 +47,13 @@ const screen = (): string => tmux.screen().join('\n');
 
 describe('capped run at a terminal', () => {
   it('asks at the limit with the agent stopped; a key adds budget and resumes it; stop ends the run and restores the terminal', async () => {
-    const { pidFile, record } = await startRun(['--max-usd', '0.2', '--on-limit', 'ask']);
+    // The preload lists what capped loads: its panels, bar and questions are drawn without Ink.
+    const loaded = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'capped-loaded-')), 'loaded.txt');
+    const { pidFile, record } = await startRun(['--max-usd', '0.2', '--on-limit', 'ask'], {
+      NODE_OPTIONS: `--import=${fixture('loaded-modules.mjs')}`,
+      CAPPED_TEST_LOADED: loaded,
+    });
+    await waitFor('the pre-run panel', () => screen().includes('max spend'), 15_000, screen);
     await waitFor('the live bar on the last row', () => /capped .*\$0\.\d+\/\$0\.20/.test(tmux.lastRow()), 15_000, screen);
     await waitFor('the question', () => tmux.lastRow().startsWith('Budget reached:'), 20_000, screen);
     expect(tmux.lastRow()).toContain('add $0.20 (a), enter an amount (e), or stop (s)?');
@@ -70,6 +78,10 @@ describe('capped run at a terminal', () => {
     expect(rec.approvals.map((a) => a.answer)).toEqual(['approved', 'denied']);
     expect(rec.hardStop.reason).toBe('usd');
     expect(upstream!.billedUsd()).toBeLessThanOrEqual(0.4);
+    expect(text).toContain('╰');
+    const packages = new Set([...fs.readFileSync(loaded, 'utf8').matchAll(/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((m) => m[1]));
+    expect(packages).toContain('@lydell/node-pty');
+    for (const name of ['ink', 'react', 'react-reconciler', 'yoga-layout']) expect(packages, name).not.toContain(name);
   });
 
   it('pauses when nobody types for the idle window, and only an explicit key resumes', async () => {

@@ -1,44 +1,9 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BarFields, BarPhase, BarStatus } from '../../../src/ui/bar-layout.js';
-import { barLine } from '../../../src/ui/bar-line.js';
-import { loadInk } from '../../../src/ui/ink.js';
-import { createBarRenderer, renderBarLine, stripStyles } from '../../../src/ui/render-line.js';
+import { barLine, createBarRenderer, memoLine } from '../../../src/ui/bar-line.js';
+import { renderBarLine, stripStyles } from '../../../src/ui/render-line.js';
 import { BAR_FIELDS } from '../../helpers/bar-fields.js';
-
-/** One drawn cell: its character and how it is drawn. */
-interface Cell {
-  char: string;
-  bold: boolean;
-  dim: boolean;
-  color: number | null;
-}
-
-/** What a terminal draws for `line`: every character with the weight and colour in force. */
-function cells(line: string): Cell[] {
-  const out: Cell[] = [];
-  let bold = false;
-  let dim = false;
-  let color: number | null = null;
-  // eslint-disable-next-line no-control-regex
-  for (const m of line.matchAll(/\x1b\[([0-9;]*)m|([^\x1b])/gu)) {
-    if (m[2] !== undefined) {
-      out.push({ char: m[2], bold, dim, color });
-      continue;
-    }
-    for (const code of (m[1] || '0').split(';').map(Number)) {
-      if (code === 0) [bold, dim, color] = [false, false, null];
-      else if (code === 1) bold = true;
-      else if (code === 2) dim = true;
-      else if (code === 22) [bold, dim] = [false, false];
-      else if (code === 39) color = null;
-      else if (code >= 30 && code <= 37) color = code;
-      else throw new Error(`unexpected SGR code ${code} in ${JSON.stringify(line)}`);
-    }
-  }
-  return out;
-}
+import { cells, inkInColour } from '../../helpers/ink-cells.js';
 
 const BASE = BAR_FIELDS;
 
@@ -65,19 +30,7 @@ function variants(): BarFields[] {
 
 const WIDTHS = [6, 10, 14, 20, 28, 36, 44, 52, 60, 72, 80, 100, 140, 200];
 
-// Ink colours only where its chalk finds a colour terminal; a test's output is not one.
-let chalk: { level: number };
-let levelBefore = 0;
-beforeAll(async () => {
-  await loadInk();
-  const inkRequire = createRequire(createRequire(import.meta.url).resolve('ink'));
-  chalk = ((await import(pathToFileURL(inkRequire.resolve('chalk')).href)) as { default: { level: number } }).default;
-  levelBefore = chalk.level;
-  chalk.level = 1;
-});
-afterAll(() => {
-  chalk.level = levelBefore;
-});
+inkInColour();
 
 describe('barLine', () => {
   it('draws every cell as the Ink component draws it', () => {
@@ -109,16 +62,25 @@ describe('barLine', () => {
   });
 });
 
+describe('memoLine', () => {
+  it('renders again only when the props or the width change', () => {
+    let renders = 0;
+    const render = memoLine((p: { n: number }, columns: number) => `${++renders}:${p.n}@${columns}`);
+    expect(render({ n: 1 }, 80)).toBe('1:1@80');
+    expect(render({ n: 1 }, 80)).toBe('1:1@80');
+    expect(render({ n: 2 }, 80)).toBe('2:2@80');
+    expect(render({ n: 2 }, 60)).toBe('3:2@60');
+    expect(renders).toBe(3);
+  });
+});
+
 describe('createBarRenderer', () => {
-  it('draws barLine in colour where Ink draws colour, and without where it does not', () => {
+  it('draws barLine, in colour or not, again only when the fields or the width change', () => {
     const fields = { ...BASE, phase: PHASE };
-    expect(createBarRenderer()(fields, 120)).toBe(barLine(fields, 120));
-    expect(createBarRenderer()(fields, 120, { color: false })).toBe(barLine(fields, 120, { color: false }));
-    chalk.level = 0;
-    try {
-      expect(createBarRenderer()(fields, 120)).toBe(barLine(fields, 120, { color: false }));
-    } finally {
-      chalk.level = 1;
-    }
+    expect(createBarRenderer(true)(fields, 120)).toBe(barLine(fields, 120));
+    expect(createBarRenderer(false)(fields, 120)).toBe(barLine(fields, 120, { color: false }));
+    const bar = createBarRenderer(false);
+    expect(bar({ ...BASE }, 100)).toBe(bar(BASE, 100));
+    expect(bar({ ...BASE, spent: '$0.43' }, 100)).toContain('$0.43/$1.50');
   });
 });

@@ -1,7 +1,7 @@
 import { Text } from 'ink';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadInk } from '../../../src/ui/ink.js';
-import { createBarRenderer, memoLine, renderBarLine, renderLine, renderPromptLine, stripStyles } from '../../../src/ui/render-line.js';
+import { renderBarLine, renderLine, renderPromptLine, stripStyles } from '../../../src/ui/render-line.js';
 import { BAR_FIELDS } from '../../helpers/bar-fields.js';
 import { printPanel, printPreRunPanel } from '../../../src/ui/print-panel.js';
 import { RunSummary } from '../../../src/ui/run-summary.js';
@@ -27,26 +27,6 @@ describe('renderLine', () => {
 
   it('drops colours when asked to', () => {
     expect(renderPromptLine({ question: 'Go?', choices: [{ key: 'y', label: 'Yes' }] }, 40, { color: false })).toBe('Go? Yes (y)?');
-  });
-});
-
-describe('memoLine', () => {
-  it('renders again only when the props or the width change', () => {
-    let renders = 0;
-    const render = memoLine((p: { n: number }, columns: number) => `${++renders}:${p.n}@${columns}`);
-    expect(render({ n: 1 }, 80)).toBe('1:1@80');
-    expect(render({ n: 1 }, 80)).toBe('1:1@80');
-    expect(render({ n: 2 }, 80)).toBe('2:2@80');
-    expect(render({ n: 2 }, 60)).toBe('3:2@60');
-    expect(renders).toBe(3);
-  });
-
-  it('renders the bar again only when its fields or the width change', () => {
-    const bar = createBarRenderer();
-    const first = bar(FIELDS, 100);
-    expect(bar({ ...FIELDS }, 100)).toBe(first);
-    expect(stripStyles(bar({ ...FIELDS, spent: '$0.43' }, 100))).toContain('$0.43/$1.50');
-    expect([...stripStyles(bar(FIELDS, 40))].length).toBeLessThan(40);
   });
 });
 
