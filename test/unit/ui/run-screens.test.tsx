@@ -1,3 +1,4 @@
+import type { ReactElement } from 'react';
 import { describe, expect, it } from 'vitest';
 import { renderToString } from '../../../src/ui/ink.js';
 import { ApprovalPrompt } from '../../../src/ui/approval-prompt.js';
@@ -65,6 +66,20 @@ const SUMMARY: RunSummaryProps = {
 
 const COLUMNS = [1, 12, 20, 27, 40, 59, 76, 90, 200];
 
+/** Each panel at each of COLUMNS: drawn here, cell for cell as its Ink component draws it (as printPanel renders it). */
+function expectPanelsAlike<P extends { columns: number }>(
+  variants: readonly P[],
+  text: (props: P) => string | null,
+  element: (props: P) => ReactElement,
+): void {
+  for (const p of variants) {
+    for (const columns of COLUMNS) {
+      const props = { ...p, columns };
+      expect(cells(text(props)!), JSON.stringify(props)).toEqual(cells(renderToString(element(props), { columns: Math.max(20, columns) })));
+    }
+  }
+}
+
 describe('preRunPanelText', () => {
   it('draws every cell as the Ink panel draws it', () => {
     const variants: PreRunPanelProps[] = [
@@ -74,14 +89,7 @@ describe('preRunPanelText', () => {
     ];
     const next = random(11);
     for (let i = 0; i < 40; i++) variants.push({ ...PANEL, command: words(next, 8), unattended: words(next, 6), warning: words(next, 5) });
-    for (const p of variants) {
-      for (const columns of COLUMNS) {
-        const props = { ...p, columns };
-        expect(cells(preRunPanelText(props)!), JSON.stringify(props)).toEqual(
-          cells(renderToString(<PreRunPanel {...props} />, { columns: Math.max(20, columns) })),
-        );
-      }
-    }
+    expectPanelsAlike(variants, preRunPanelText, (props) => <PreRunPanel {...props} />);
   });
 
   it('leaves to Ink a text with a character that may take two columns or none', () => {
@@ -103,14 +111,7 @@ describe('runSummaryText', () => {
     const next = random(23);
     for (let i = 0; i < 30; i++)
       variants.push({ ...SUMMARY, recordFile: words(next, 4), exit: words(next, 5), approvals: [{ question: words(next, 6), answer: 'approved' }] });
-    for (const p of variants) {
-      for (const columns of COLUMNS) {
-        const props = { ...p, columns };
-        expect(cells(runSummaryText(props)!), JSON.stringify(props)).toEqual(
-          cells(renderToString(<RunSummary {...props} />, { columns: Math.max(20, columns) })),
-        );
-      }
-    }
+    expectPanelsAlike(variants, runSummaryText, (props) => <RunSummary {...props} />);
   });
 
   it('leaves to Ink a summary with a wide character in a path', () => {
