@@ -31,14 +31,14 @@ function stateOf(pid: number): string {
   return stat.slice(stat.lastIndexOf(')') + 2)[0]!;
 }
 
-async function startRun(cappedArgs: string[], moreEnv: Record<string, string> = {}): Promise<{ pidFile: string; record: string }> {
+async function startRun(cappedArgs: string[], moreEnv: Record<string, string> = {}, agentArgs: string[] = []): Promise<{ pidFile: string; record: string }> {
   upstream = await startFakeAnthropic({ outputTokens: () => 2000, chunkDelayMs: 10 });
   tmux = new Tmux();
   const pidFile = path.join(tmux.dir, 'agent.pid');
   const record = path.join(tmux.dir, 'record.json');
   const extra = Object.entries(moreEnv).map(([k, v]) => ` ${k}=${quote(v)}`);
   const env = `CAPPED_HOME=${quote(tmux.dir)} ANTHROPIC_BASE_URL=${quote(upstream.url)} FAKE_PID_FILE=${quote(pidFile)}${extra.join('')}`;
-  const cmd = [NODE, BIN, 'run', '--record', record, ...cappedArgs, '--', NODE, fixture('looping-agent.mjs')].map(quote).join(' ');
+  const cmd = [NODE, BIN, 'run', '--record', record, ...cappedArgs, '--', NODE, fixture('looping-agent.mjs'), ...agentArgs].map(quote).join(' ');
   tmux.start(`cd ${quote(tmux.dir)} && env ${env} ${cmd}; echo "CAPPED EXITED $?"; stty -a; sleep 600`);
   return { pidFile, record };
 }
@@ -97,6 +97,21 @@ describe('capped run at a terminal', () => {
     expect(tmux.lastRow()).toMatch(/^capped /);
     tmux.tmux('send-keys', 'C-c');
     await waitFor('capped to exit', () => /CAPPED EXITED \d+/.test(screen()), 15_000, screen);
+  });
+
+  it('draws a panel whose text may take two columns a character through Ink, loaded for it', async () => {
+    const loaded = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'capped-loaded-')), 'loaded.txt');
+    await startRun(['--max-usd', '5', '--idle', 'off'], { NODE_OPTIONS: `--import=${fixture('loaded-modules.mjs')}`, CAPPED_TEST_LOADED: loaded }, ['修正']);
+    await waitFor('the bar', () => /^capped /.test(tmux.lastRow()), 15_000, screen);
+    // Ink measures the wide characters as two columns each: the panel's right border stays in line.
+    const panel = tmux.screen().filter((row) => row.startsWith('│'));
+    expect(panel.find((row) => row.includes('修正'))).toBeDefined();
+    expect(new Set(panel.map((row) => row.replace(/[\u3000-\u9fff]/g, '$&$&').length)).size).toBe(1);
+    tmux.tmux('send-keys', 'C-c');
+    await waitFor('capped to exit', () => /CAPPED EXITED \d+/.test(screen()), 15_000, screen);
+    expect(screen()).toContain('╰');
+    const packages = new Set([...fs.readFileSync(loaded, 'utf8').matchAll(/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((m) => m[1]));
+    expect(packages).toContain('ink');
   });
 
   it('keeps the bar on the last row, one row below the agent’s terminal', async () => {
