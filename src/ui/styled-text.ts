@@ -27,9 +27,10 @@ export interface Span {
 
 export const span = (text: string, style: Style = {}): Span => ({ text, style });
 
-// Printable ASCII and Latin-1, and the punctuation, arrows, maths, box drawing and block
-// characters capped writes (…, ·, ≈, →, ─, █): one column each wherever drawn.
-const NARROW = /^[\u0020-\u007e\u00a0-\u02ff\u2010-\u2027\u2030-\u205e\u2190-\u21ff\u2200-\u22ff\u2500-\u259f]*$/u;
+// Printable ASCII and Latin-1 (not the soft hyphen, which takes none), and the punctuation,
+// arrows, maths, box drawing and block characters capped writes (…, ·, ≈, →, ─, █): one column
+// each as Ink measures them (string-width; a test checks every one).
+const NARROW = /^[\u0020-\u007e\u00a0-\u00ac\u00ae-\u02ff\u2010-\u2027\u2030-\u205e\u2190-\u21ff\u2200-\u22ff\u2500-\u259f]*$/u;
 
 /** Whether every character of `text` takes exactly one column. */
 export function isNarrow(text: string): boolean {

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import type { ReactElement } from 'react';
 import { describe, expect, it } from 'vitest';
 import { renderToString } from '../../../src/ui/ink.js';
@@ -176,6 +178,19 @@ describe('wrapSpans', () => {
 describe('isNarrow', () => {
   it('takes the characters capped draws and refuses wide, combining and control ones', () => {
     expect(isNarrow('capped ███░░ $0.42/$1.50 · ≈ 100 → 200 … café ─│╭')).toBe(true);
-    for (const text of ['日本', '🙂', 'e\u0301', 'tab\there', '\u200b', '\u0007']) expect(isNarrow(text), JSON.stringify(text)).toBe(false);
+    for (const text of ['日本', '🙂', 'e\u0301', 'tab\there', '\u200b', '\u0007', '\u00ad']) expect(isNarrow(text), JSON.stringify(text)).toBe(false);
+  });
+
+  it('accepts only characters Ink measures as one column', async () => {
+    const inkRequire = createRequire(createRequire(import.meta.url).resolve('ink'));
+    const stringWidth = ((await import(pathToFileURL(inkRequire.resolve('string-width')).href)) as { default: (text: string) => number }).default;
+    let accepted = 0;
+    for (let code = 0; code <= 0x2fff; code++) {
+      const char = String.fromCodePoint(code);
+      if (!isNarrow(char)) continue;
+      accepted++;
+      expect(stringWidth(char), `U+${code.toString(16)}`).toBe(1);
+    }
+    expect(accepted).toBeGreaterThan(1200);
   });
 });
