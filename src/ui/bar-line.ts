@@ -7,7 +7,7 @@ import { draw, span, truncateSpans, type Color, type Span } from './styled-text.
  * `BudgetBar` (the Ink component) draws it, same text, weight and colour (test/unit/ui/bar-line.test.ts
  * compares them across fields and widths). The status row repaints as spend changes, and Ink's
  * renderToString cost 0.5–1 ms a call and kept every root it made (each call slower than the
- * last: 4 ms and 100 MB more after 24,000), which in an interactive run came on top of every
+ * last: 4 ms a call and 94 MB more heap after 24,000), which in an interactive run came on top of every
  * request (issue 11).
  */
 export function barLine(fields: BarFields, columns: number, opts: { color?: boolean } = {}): string {
