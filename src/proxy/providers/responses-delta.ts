@@ -30,7 +30,12 @@ export function responsesDeltaLength(raw: Buffer, types: ReadonlySet<string>): n
   const head = deltaHead(raw, types);
   // One data line, one event: the only line ends are the event's own last two.
   if (head === null || !bytesAt(raw, END, raw.length - END.length) || raw.indexOf(LF, head.typeAt) !== raw.length - 2) return null;
-  const string = closedString(raw, head.start);
+  return deltaUnits(raw, head.start);
+}
+
+/** The units of the delta's string starting at `start`, when it closes and only plain fields follow it (quietTail). */
+function deltaUnits(raw: Buffer, start: number): number | null {
+  const string = closedString(raw, start);
   return string !== null && quietTail(raw.subarray(string.end)) ? string.units : null;
 }
 
@@ -62,9 +67,7 @@ export function responsesMessageDeltaLength(payload: Buffer, types: ReadonlySet<
   const nameEnd = payload.indexOf(QUOTE, TYPE_OPEN.length);
   if (nameEnd === -1 || nameEnd - TYPE_OPEN.length > 64 || !types.has(payload.toString('latin1', TYPE_OPEN.length, nameEnd))) return null;
   const start = deltaStart(payload, TYPE_OPEN.length);
-  if (start === null) return null;
-  const string = closedString(payload, start);
-  return string !== null && quietTail(payload.subarray(string.end)) ? string.units : null;
+  return start === null ? null : deltaUnits(payload, start);
 }
 
 /** Where the event's type and its delta's string start; null when the event is not in the layout. */
