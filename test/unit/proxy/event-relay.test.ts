@@ -40,6 +40,11 @@ const TOOL =
   sse('content_block_delta', { index: 1, delta: { type: 'input_json_delta', partial_json: '{"command":"ls"}' } }) +
   sse('content_block_stop', { index: 1 });
 const END = sse('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 42 } }) + sse('message_stop', {});
+const CREATED = sse('response.created', { response: { id: 'resp_1', model: 'gpt-5', status: 'in_progress' } });
+
+const REFUSAL = 'capped: no more actions';
+/** A tool gate that refuses every call. */
+const refuseAll = (): ToolVerdict => ({ allowed: false, message: REFUSAL });
 
 describe('EventRelay (Anthropic SSE, in memory)', () => {
   it('forwards the exact bytes, however the chunks split the events, and reads usage split across events', async () => {
@@ -88,12 +93,12 @@ describe('EventRelay (Anthropic SSE, in memory)', () => {
   });
 
   it('a refused tool call never reaches the client: the stream ends with the refusal, the rest is metered to its final usage', async () => {
-    const { upstream, res, done } = relay(anthropic, () => ({ allowed: false, message: 'capped: no more actions' }));
+    const { upstream, res, done } = relay(anthropic, refuseAll);
     upstream.send(START + TEXT + TOOL);
     expect(res.ended).toBe(true);
     expect(res.body).not.toContain('tool_use');
     expect(res.body.startsWith(START + TEXT)).toBe(true);
-    expect(res.body).toContain('capped: no more actions');
+    expect(res.body).toContain(REFUSAL);
     upstream.send(END);
     expect(upstream.destroyed).toBe(true); // final usage read: nothing more to wait for
     const outcome = await done;
@@ -156,13 +161,12 @@ describe('EventRelay: an opening event goes before it is metered (Meter.leadsUnr
     const { spied, sentWhenRead } = watched(openaiResponses, () => client.res!);
     const r = relay(spied);
     client.res = r.res;
-    const created = sse('response.created', { response: { id: 'resp_1', model: 'gpt-5', status: 'in_progress' } });
     const done = sse('response.completed', { response: { id: 'resp_1', model: 'gpt-5', status: 'completed', usage: { input_tokens: 10, output_tokens: 2 } } });
-    r.upstream.send(created + done);
+    r.upstream.send(CREATED + done);
     r.upstream.finish();
     expect((await r.done).reading.usage.input).toBe(10);
-    expect(sentWhenRead[0]).toEqual({ name: 'response.created', sent: created });
-    expect(r.res.body).toBe(created + done);
+    expect(sentWhenRead[0]).toEqual({ name: 'response.created', sent: CREATED });
+    expect(r.res.body).toBe(CREATED + done);
   });
 
   const chatEvent = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}): string =>
@@ -219,14 +223,14 @@ describe('EventRelay: an opening event goes before it is metered (Meter.leadsUnr
     const asked: number[] = [];
     const { upstream, res, done } = relay(gemini, (reading) => {
       asked.push(reading.toolCalls);
-      return { allowed: false, message: 'capped: no more actions' };
+      return refuseAll();
     });
     upstream.send(escapedCall + GEMINI_END);
     upstream.finish();
     await done;
     expect(asked).toEqual([1]);
     expect(res.body).not.toContain('run_shell_command');
-    expect(res.body).toContain('capped: no more actions');
+    expect(res.body).toContain(REFUSAL);
   });
 
   it('a cut the input in message_start calls for comes right after it, and nothing else goes', async () => {
@@ -246,14 +250,14 @@ describe('EventRelay: an opening event goes before it is metered (Meter.leadsUnr
 
   it('an event named message_start whose data is a tool call does not lead: it is read, and refused, first', async () => {
     const asked: number[] = [];
-    const { upstream, res, done } = relay(anthropic, (reading) => (asked.push(reading.toolCalls), { allowed: false, message: 'capped: no more actions' }));
+    const { upstream, res, done } = relay(anthropic, (reading) => (asked.push(reading.toolCalls), refuseAll()));
     const named = `event: message_start\ndata: ${JSON.stringify({ type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_7', name: 'Bash', input: {} } })}\n\n`;
     upstream.send(named + END);
     upstream.finish();
     await done;
     expect(asked).toEqual([1]);
     expect(res.body).not.toContain('toolu_7');
-    expect(res.body).toContain('capped: no more actions');
+    expect(res.body).toContain(REFUSAL);
   });
 
   it('only the first event leads: a message_start later in the stream waits to be read', async () => {
@@ -412,7 +416,7 @@ describe('EventRelay pass-through events', () => {
     const block = { type: 'tool_use', id: 'toolu_9', name: 'Bash', input: { command: 'rm -rf /tmp/x', pad: 'p'.repeat(30_000) } };
     const smuggled = `event: content_block_delta\ndata: ${JSON.stringify({ type: 'content_block_start', index: 1, content_block: block })}\n\n`;
     const asked: number[] = [];
-    const { upstream, res, done } = relay(anthropic, (reading) => (asked.push(reading.toolCalls), { allowed: false, message: 'capped: no more actions' }));
+    const { upstream, res, done } = relay(anthropic, (reading) => (asked.push(reading.toolCalls), refuseAll()));
     upstream.send(START + smuggled.slice(0, 10_000));
     await turnEnd();
     expect(res.body).toBe(START);
@@ -421,39 +425,37 @@ describe('EventRelay pass-through events', () => {
     await done;
     expect(asked).toEqual([1]);
     expect(res.body).not.toContain('toolu_9');
-    expect(res.body).toContain('capped: no more actions');
+    expect(res.body).toContain(REFUSAL);
   });
 
   it('a delta streams its text on, and holds what follows the text until the event is read: a second type there makes it a refused tool call', async () => {
     const call = '"item":{"type":"function_call","id":"fc_1","call_id":"c1","name":"shell","arguments":"{}"}';
     const text = 'z'.repeat(40_000);
     const smuggled = `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"msg_1","delta":"${text}","type":"response.output_item.done","output_index":1,${call}}\n\n`;
-    const created = `event: response.created\ndata: ${JSON.stringify({ type: 'response.created', response: { id: 'resp_1', model: 'gpt-5', status: 'in_progress' } })}\n\n`;
-    const { upstream, res, done } = relay(openaiResponses, () => ({ allowed: false, message: 'capped: no more actions' }));
+    const { upstream, res, done } = relay(openaiResponses, refuseAll);
     const cut = smuggled.indexOf(text) + 20_000;
-    upstream.send(created + smuggled.slice(0, cut));
+    upstream.send(CREATED + smuggled.slice(0, cut));
     await turnEnd();
     // The text streams on as it comes.
-    expect(res.body).toBe(created + smuggled.slice(0, cut));
+    expect(res.body).toBe(CREATED + smuggled.slice(0, cut));
     upstream.send(smuggled.slice(cut), 4);
     upstream.finish();
     const outcome = await done;
     expect(outcome.reading.toolCalls).toBe(1);
     // Nothing after the text went: not the second type, nor the call.
-    expect(res.body.startsWith(created + smuggled.slice(0, smuggled.indexOf(text) + text.length))).toBe(true);
+    expect(res.body.startsWith(CREATED + smuggled.slice(0, smuggled.indexOf(text) + text.length))).toBe(true);
     expect(res.body).not.toContain('function_call');
-    expect(res.body).toContain('capped: no more actions');
+    expect(res.body).toContain(REFUSAL);
   });
 
   it('a delta whose tail is its own sends the tail once it is read', async () => {
     const delta = sse('response.output_text.delta', { item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'y'.repeat(40_000), logprobs: [] });
-    const created = `event: response.created\ndata: ${JSON.stringify({ type: 'response.created', response: { id: 'resp_1', model: 'gpt-5', status: 'in_progress' } })}\n\n`;
     const { upstream, res, done } = relay(openaiResponses);
-    upstream.send(created + delta.slice(0, 30_000));
+    upstream.send(CREATED + delta.slice(0, 30_000));
     upstream.send(delta.slice(30_000), 5);
     upstream.finish();
     const outcome = await done;
-    expect(res.body).toBe(created + delta);
+    expect(res.body).toBe(CREATED + delta);
     expect(outcome.reading.outputChars).toBe(40_000);
   });
 
@@ -470,14 +472,14 @@ describe('EventRelay pass-through events', () => {
   });
 
   it('holds back an event that may carry a tool call until it is whole', async () => {
-    const { upstream, res } = relay(anthropic, () => ({ allowed: false, message: 'capped: no more actions' }));
+    const { upstream, res } = relay(anthropic, refuseAll);
     upstream.send(START);
     upstream.send(TOOL.slice(0, 40));
     await turnEnd();
     expect(res.body).toBe(START);
     upstream.send(TOOL.slice(40));
     expect(res.body).not.toContain('tool_use');
-    expect(res.body).toContain('capped: no more actions');
+    expect(res.body).toContain(REFUSAL);
   });
 
   it('a stream cut at its allowance meters the events it had already read after the crossing one (the upstream bills them)', async () => {
@@ -496,7 +498,7 @@ describe('EventRelay pass-through events', () => {
   });
 
   it('finishes a started delta before the refusal that follows it, so the client never sees half an event', () => {
-    const { upstream, res } = relay(anthropic, () => ({ allowed: false, message: 'capped: no more actions' }));
+    const { upstream, res } = relay(anthropic, refuseAll);
     const delta = sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'y'.repeat(5_000) } });
     upstream.send(START + delta.slice(0, 1_000));
     upstream.send(delta.slice(1_000) + TOOL);
