@@ -27,17 +27,34 @@ function parsedChars(raw: Buffer): number {
   return meter.reading().outputChars;
 }
 
-describe('responsesDeltaLength: a Responses delta measured from its bytes', () => {
+const message = (type: string, fields: Record<string, unknown>): Buffer => Buffer.from(JSON.stringify({ type, ...fields }));
+
+/** The meter's reading of the message the ordinary way: read as text, JSON parsed. */
+function readChars(payload: Buffer): number {
+  const meter = openaiResponses.createMeter({ injectedUsage: false });
+  meter.message!(payload.toString('utf8'));
+  return meter.reading().outputChars;
+}
+
+/** The two ways a delta arrives: its bytes, what they measure, and what the ordinary path reads. */
+const FORMS = [
+  { name: 'an SSE event', frame: event, measure: responsesDeltaLength, ordinary: parsedChars },
+  { name: 'a WebSocket message', frame: message, measure: responsesMessageDeltaLength, ordinary: readChars },
+];
+
+describe.each(FORMS)('a delta as $name, measured from its bytes', ({ frame, measure, ordinary }) => {
   it('counts what JSON.parse would, with the fields OpenAI sends before and after the delta', () => {
     for (let seed = 1; seed <= 300; seed++) {
       const delta = randomText(seed % 89, seed);
       const type = [...TYPES][seed % TYPES.size]!;
-      const raw = event(type, openaiFields(delta, seed));
-      expect(responsesDeltaLength(raw, TYPES), JSON.stringify(delta)).toBe(delta.length);
-      expect(parsedChars(raw)).toBe(delta.length);
+      const raw = frame(type, openaiFields(delta, seed));
+      expect(measure(raw, TYPES), JSON.stringify(delta)).toBe(delta.length);
+      expect(ordinary(raw)).toBe(delta.length);
     }
   });
+});
 
+describe('responsesDeltaLength: a Responses delta measured from its bytes', () => {
   it('leaves every other event to the ordinary path', () => {
     const others = [
       // Not a delta type, or not the one named in the data, or no event line.
@@ -92,25 +109,6 @@ describe('responsesDeltaLength: a Responses delta measured from its bytes', () =
 });
 
 describe('responsesMessageDeltaLength: the same delta as a WebSocket message', () => {
-  const message = (type: string, fields: Record<string, unknown>): Buffer => Buffer.from(JSON.stringify({ type, ...fields }));
-
-  /** The meter's reading of the message the ordinary way: read as text, JSON parsed. */
-  function readChars(payload: Buffer): number {
-    const meter = openaiResponses.createMeter({ injectedUsage: false });
-    meter.message!(payload.toString('utf8'));
-    return meter.reading().outputChars;
-  }
-
-  it('counts what JSON.parse would, with the fields OpenAI sends before and after the delta', () => {
-    for (let seed = 1; seed <= 300; seed++) {
-      const delta = randomText(seed % 89, seed);
-      const type = [...TYPES][seed % TYPES.size]!;
-      const payload = message(type, openaiFields(delta, seed));
-      expect(responsesMessageDeltaLength(payload, TYPES), JSON.stringify(delta)).toBe(delta.length);
-      expect(readChars(payload)).toBe(delta.length);
-    }
-  });
-
   it('leaves every other message to the ordinary path', () => {
     const call = '"item":{"type":"function_call","id":"fc_1","call_id":"c1","name":"shell","arguments":"{}"}';
     const others = [
