@@ -45,6 +45,12 @@ const CREATED = sse('response.created', { response: { id: 'resp_1', model: 'gpt-
 const REFUSAL = 'capped: no more actions';
 /** A tool gate that refuses every call. */
 const refuseAll = (): ToolVerdict => ({ allowed: false, message: REFUSAL });
+/** The gate was asked about one call, and the agent got the refusal and no byte of the call (`marker`). */
+function expectRefusedOnce(asked: readonly number[], body: string, marker: string): void {
+  expect(asked).toEqual([1]);
+  expect(body).not.toContain(marker);
+  expect(body).toContain(REFUSAL);
+}
 
 describe('EventRelay (Anthropic SSE, in memory)', () => {
   it('forwards the exact bytes, however the chunks split the events, and reads usage split across events', async () => {
@@ -228,9 +234,7 @@ describe('EventRelay: an opening event goes before it is metered (Meter.leadsUnr
     upstream.send(escapedCall + GEMINI_END);
     upstream.finish();
     await done;
-    expect(asked).toEqual([1]);
-    expect(res.body).not.toContain('run_shell_command');
-    expect(res.body).toContain(REFUSAL);
+    expectRefusedOnce(asked, res.body, 'run_shell_command');
   });
 
   it('a cut the input in message_start calls for comes right after it, and nothing else goes', async () => {
@@ -255,9 +259,7 @@ describe('EventRelay: an opening event goes before it is metered (Meter.leadsUnr
     upstream.send(named + END);
     upstream.finish();
     await done;
-    expect(asked).toEqual([1]);
-    expect(res.body).not.toContain('toolu_7');
-    expect(res.body).toContain(REFUSAL);
+    expectRefusedOnce(asked, res.body, 'toolu_7');
   });
 
   it('only the first event leads: a message_start later in the stream waits to be read', async () => {
@@ -423,9 +425,7 @@ describe('EventRelay pass-through events', () => {
     upstream.send(smuggled.slice(10_000) + END, 3);
     upstream.finish();
     await done;
-    expect(asked).toEqual([1]);
-    expect(res.body).not.toContain('toolu_9');
-    expect(res.body).toContain(REFUSAL);
+    expectRefusedOnce(asked, res.body, 'toolu_9');
   });
 
   it('a delta streams its text on, and holds what follows the text until the event is read: a second type there makes it a refused tool call', async () => {
