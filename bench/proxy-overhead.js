@@ -18,7 +18,9 @@
 //    x-portkey-custom-host pointed at the fake upstream. It has no Responses WebSocket: n/a there;
 //  - `capped run` in a terminal (BENCH_TERMINAL=1): the same run started in a pseudo-terminal, as
 //    a user at a shell starts it, so capped runs the agent in its own PTY, passes its output
-//    through and paints the budget bar after each request instead of printing a line;
+//    through and paints the budget bar after each request instead of printing a line. There the
+//    fake agent redraws a screen of its own BENCH_AGENT_FPS times a second, as an agent's
+//    terminal UI does while it works, and capped passes each frame through and repaints its bar;
 //  - bench wiring (diagnostic): bench/proxy-server.js, createProxy wired as run.ts wires it but
 //    without journal, ledger, reporter or record (what `npm run bench` measured before).
 // Every process is its own: client (this), each proxy, the fake upstreams (bench/fake-upstream.js,
@@ -44,6 +46,7 @@
 //   BENCH_BARE=0           1 adds two floors: a bare Node HTTP pass-through (bench/proxy-server.js
 //                          bare) and a raw TCP pipe (tcp; Anthropic Messages rows only)
 //   BENCH_TERMINAL=0       1 adds the `capped run` in a terminal path (this build's, see above)
+//   BENCH_AGENT_FPS=30     screens a second the fake agent draws in a terminal (0: none); about 5 KB each
 //   BENCH_PROXY_NODE_ARGS  Node flags for each capped process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_TIMEOUT_S=300    abort (exit 1) if the whole run takes longer than this
 //   BENCH_TEXT=code        the text of Anthropic answers: source code, which JSON escapes in places
@@ -132,6 +135,7 @@ function loadConfig() {
     wiring: process.env.BENCH_WIRING !== '0',
     bare: process.env.BENCH_BARE === '1',
     terminal: process.env.BENCH_TERMINAL === '1',
+    agentFps: envInt('BENCH_AGENT_FPS', 30),
     proxyNodeArgs: (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
     timeoutS: envInt('BENCH_TIMEOUT_S', 300, 1),
     gapMs: envInt('BENCH_GAP_MS', 0, 0),
@@ -498,6 +502,8 @@ async function cappedRun(name, label, bin, up, terminal = false) {
     ANTHROPIC_BASE_URL: up.plain,
     OPENAI_BASE_URL: `${up.openai[name]}/v1`,
     GOOGLE_GEMINI_BASE_URL: up.gemini[name],
+    // Only in a terminal: with pipes its stdout is the bench's line of addresses.
+    ...(terminal ? { BENCH_AGENT_FPS: String(config.agentFps) } : {}),
   };
   const args = ['run', '--max-usd', '100000', '--escalation', 'allow', '--record', record, '--', process.execPath, here('run-agent.js')];
   const child = (terminal ? spawnTerminalChild : spawnNodeChild)(bin, args, config.proxyNodeArgs, { env, cwd: home });
