@@ -49,6 +49,7 @@
 //   BENCH_AGENT_FPS=30     screens a second the fake agent draws in a terminal (0: none); about 5 KB each
 //   BENCH_PROXY_NODE_ARGS  Node flags for each capped process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_TIMEOUT_S=300    abort (exit 1) if the whole run takes longer than this
+//   BENCH_RESULT_FILE      also write the rows' figures there as JSON (bench/verdicts.js reads it)
 //   BENCH_TEXT=code        the text of Anthropic answers: source code, which JSON escapes in places
 //                          (as real answers); abc: text with nothing to escape (the benches before)
 //   BENCH_GAP_MS=0         pause after each request: an agent sends its next request after its
@@ -56,14 +57,16 @@
 //                          while the path before it (another process) still finishes its request
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { markdownTable } from './markdown-table.js';
 import { pairedChange, pairedText, roundOrder } from './paired.js';
+import { meets, rowTarget, targetText } from './targets.js';
 import { nodeInTerminal } from './terminal.js';
 import { connectWebSocket } from './ws-client.js';
 
@@ -140,6 +143,7 @@ function loadConfig() {
     timeoutS: envInt('BENCH_TIMEOUT_S', 300, 1),
     gapMs: envInt('BENCH_GAP_MS', 0, 0),
     text: answerText(process.env.BENCH_TEXT),
+    resultFile: process.env.BENCH_RESULT_FILE || null,
     rows: rowList(process.env.BENCH_ROWS),
     others: cliArgs(process.argv.slice(2)),
   };
@@ -147,7 +151,6 @@ function loadConfig() {
 
 let config;
 
-const TARGETS = { p50: 0.3, p99: 2, providerP50: 0.5, throughput: 0.9 };
 // The models the agents run by default (Claude Code, Gemini CLI): tiered prices, the price book's heavier path.
 const MODEL = 'claude-sonnet-4-5';
 const OPENAI_MODEL = 'gpt-4.1-mini';
@@ -647,13 +650,9 @@ function cell(c, direct, samples) {
 
 /** Whether capped's cell meets the issue's target for this row, and beats Portkey's. */
 function verdict(c, mine, theirs) {
-  if (c.from) return '';
-  const parts = [];
-  if (c.metric === 'throughput') parts.push(mine.ratio >= TARGETS.throughput ? 'PASS' : 'FAIL');
-  else {
-    const p50Target = c.provider === 'anthropic' && !c.ws ? TARGETS.p50 : TARGETS.providerP50;
-    parts.push(mine.p50 <= p50Target && (c.provider !== 'anthropic' || mine.p99 <= TARGETS.p99) ? 'PASS' : 'FAIL');
-  }
+  const target = rowTarget(c);
+  if (target === null) return '';
+  const parts = [meets(target, mine) ? 'PASS' : 'FAIL'];
   if (theirs?.text && theirs.text !== 'n/a') {
     const faster = c.metric === 'throughput' ? mine.ratio > theirs.ratio : mine.p50 < theirs.p50;
     parts.push(faster ? 'beats Portkey' : 'SLOWER than Portkey');
@@ -661,25 +660,21 @@ function verdict(c, mine, theirs) {
   return parts.join(', ');
 }
 
+/** Each path's figures of a row, for BENCH_RESULT_FILE: `{ p50, p99 }` ms added, or `{ ratio }` of direct's throughput. */
+function pathCells(cells) {
+  const out = {};
+  for (const [name, c] of Object.entries(cells)) {
+    if (c.ratio !== undefined) out[name] = { ratio: c.ratio };
+    else if (c.p50 !== undefined) out[name] = { p50: c.p50, p99: c.p99 };
+  }
+  return out;
+}
+
 /** What capped adds over the bare hop on row `c`: ms at p50, or its throughput as % of the hop's. */
 function overBareText(c, mine, bare) {
   if (!mine || !bare || mine.text === 'n/a' || bare.text === 'n/a') return null;
   if (c.metric === 'throughput') return `${c.key} ${((mine.ratio / bare.ratio) * 100).toFixed(0)} % of its throughput`;
   return `${c.key} ${signedMs(mine.p50 - bare.p50)} ms p50`;
-}
-
-function targetText(c) {
-  if (c.from) return '(none)';
-  if (c.metric === 'throughput') return `>= ${TARGETS.throughput * 100} %`;
-  if (c.provider === 'anthropic' && !c.ws) return `p50 <= ${TARGETS.p50}, p99 <= ${TARGETS.p99}`;
-  return `p50 <= ${TARGETS.providerP50}`;
-}
-
-function table(header, rows) {
-  const all = [header, ...rows];
-  const widths = header.map((_, c) => Math.max(...all.map((r) => r[c].length)));
-  const line = (r) => `| ${r.map((text, c) => text.padEnd(widths[c])).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -909,7 +904,8 @@ async function main() {
           )}`;
     const cells = Object.fromEntries(shown.map((s) => [s.name, cell(c, d, r[s.name])]));
     return {
-      row: [c.name, dText, ...shown.map((s) => cells[s.name].text), targetText(c), verdict(c, cells.capped, cells.portkey)],
+      row: [c.name, dText, ...shown.map((s) => cells[s.name].text), targetText(rowTarget(c)), verdict(c, cells.capped, cells.portkey)],
+      result: { key: c.key, name: c.name, metric: c.metric, target: rowTarget(c), paths: pathCells(cells) },
       // capped's own cost, beyond what any Node HTTP hop costs (only with BENCH_BARE=1).
       overBare: overBareText(c, cells.capped, cells.bare),
     };
@@ -928,7 +924,7 @@ async function main() {
     `sequential keep-alive requests (one connection per path), all paths interleaved${config.gapMs > 0 ? `, ${config.gapMs} ms apart` : ''}; Anthropic answers in ${config.text === 'code' ? 'source code' : '`abc` text'}; request body ${config.bodyKb} KB of prompt and ${config.toolCalls} tool calls of history (Anthropic); rows without a provider are Anthropic Messages`,
   );
   out.push('');
-  out.push(table(header, rows));
+  out.push(markdownTable(header, rows));
   out.push('');
   const perRequest = shown
     .filter((s) => Object.keys(cpu[s.name]).length > 0)
@@ -967,6 +963,11 @@ async function main() {
   for (const p of problems) out.push(`WARNING: ${p}`);
   out.push(`total run time ${elapsed.toFixed(1)} s`);
   console.log(out.join('\n'));
+  if (config.resultFile) {
+    const labels = Object.fromEntries(shown.map((s) => [s.name, s.label]));
+    const result = { node: process.version, cpus: cpus.length, load: [loadAtStart, os.loadavg()], labels, problems, rows: rendered.map((x) => x.result) };
+    writeFileSync(config.resultFile, `${JSON.stringify(result, null, 2)}\n`);
+  }
 
   for (const s of sides) s.agent.destroy();
   await Promise.all(children.map((c) => c.stop()));
