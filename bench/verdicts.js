@@ -28,8 +28,10 @@ function parseArgs(argv) {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 2) throw new Error(`--runs takes a whole number of 2 or more, got "${argv[i] ?? ''}"`);
       runs = n;
-    } else if (argv[i] === '--capped' && argv[i + 1]) passed.push(argv[i], argv[++i]);
-    else throw new Error(`unknown argument "${argv[i]}"; ${USAGE}`);
+    } else if (argv[i] === '--capped') {
+      if (!argv[i + 1]) throw new Error(`--capped takes the path of another build's bin/capped.js; ${USAGE}`);
+      passed.push(argv[i], argv[++i]);
+    } else throw new Error(`unknown argument "${argv[i]}"; ${USAGE}`);
   }
   return { runs, passed };
 }
@@ -83,4 +85,4 @@ async function main() {
   return 0;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) process.exitCode = await main();
+process.exitCode = await main();
