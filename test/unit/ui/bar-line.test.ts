@@ -2,10 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { BarFields, BarPhase, BarStatus } from '../../../src/ui/bar-layout.js';
 import { barLine, createBarRenderer, memoLine } from '../../../src/ui/bar-line.js';
 import { renderBarLine, stripStyles } from '../../../src/ui/render-line.js';
-import { BAR_FIELDS } from '../../helpers/bar-fields.js';
+import { BAR_FIELDS as BASE } from '../../fixtures/bar-fields.mjs';
 import { cells, inkInColour } from '../../helpers/ink-cells.js';
-
-const BASE = BAR_FIELDS;
 
 const PHASE: BarPhase = { name: 'verify', spent: '$0.40', cap: '$0.60', fraction: 0.67 };
 const STATUSES: BarStatus[] = ['running', 'waiting for approval', 'paused: idle', 'stopped'];

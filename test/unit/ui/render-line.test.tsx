@@ -2,11 +2,9 @@ import { Text } from 'ink';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadInk } from '../../../src/ui/ink.js';
 import { renderBarLine, renderLine, renderPromptLine, stripStyles } from '../../../src/ui/render-line.js';
-import { BAR_FIELDS } from '../../helpers/bar-fields.js';
+import { BAR_FIELDS as FIELDS } from '../../fixtures/bar-fields.mjs';
 import { printPanel, printPreRunPanel } from '../../../src/ui/print-panel.js';
 import { RunSummary } from '../../../src/ui/run-summary.js';
-
-const FIELDS = BAR_FIELDS;
 
 // The UI takes Ink's parts from src/ui/ink.ts once loaded, as the run does before its first render.
 beforeAll(loadInk);
