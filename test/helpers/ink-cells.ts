@@ -39,6 +39,16 @@ export function cells(text: string): Cell[] {
   return out;
 }
 
+/** The module `id` as Ink resolves it (its own chalk, string-width, …), imported: what Ink draws with. */
+export async function importFromInk<T>(id: string): Promise<T> {
+  return (await import(pathToFileURL(resolveFromInk(id)).href)) as T;
+}
+
+/** The file of module `id` as Ink resolves it. */
+export function resolveFromInk(id: string): string {
+  return createRequire(createRequire(import.meta.url).resolve('ink')).resolve(id);
+}
+
 /**
  * Loads Ink and makes it colour (its chalk finds no colour terminal in a test) for the file's
  * tests; `level(n)` sets chalk's level meanwhile.
@@ -48,8 +58,7 @@ export function inkInColour(): { level(n: number): void } {
   let before = 0;
   beforeAll(async () => {
     await loadInk();
-    const inkRequire = createRequire(createRequire(import.meta.url).resolve('ink'));
-    chalk = ((await import(pathToFileURL(inkRequire.resolve('chalk')).href)) as { default: { level: number } }).default;
+    chalk = (await importFromInk<{ default: { level: number } }>('chalk')).default;
     before = chalk.level;
     chalk.level = 1;
   });

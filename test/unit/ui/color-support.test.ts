@@ -1,8 +1,8 @@
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { drawsColor } from '../../../src/ui/color-support.js';
+import { resolveFromInk } from '../../helpers/ink-cells.js';
 
 describe('drawsColor', () => {
   it('colours a terminal whose TERM says it can, as chalk does', () => {
@@ -35,8 +35,7 @@ describe('drawsColor against chalk', () => {
   const KEYS = ['FORCE_COLOR', 'TERM', 'CI', 'COLORTERM', 'TERM_PROGRAM', 'GITHUB_ACTIONS', 'TF_BUILD', 'AGENT_NAME', 'TEAMCITY_VERSION'] as const;
 
   it('decides as the supports-color Ink’s chalk carries, over a matrix of environments', async () => {
-    const inkRequire = createRequire(createRequire(import.meta.url).resolve('ink'));
-    const vendored = path.join(path.dirname(inkRequire.resolve('chalk')), 'vendor/supports-color/index.js');
+    const vendored = path.join(path.dirname(resolveFromInk('chalk')), 'vendor/supports-color/index.js');
     const { createSupportsColor } = (await import(pathToFileURL(vendored).href)) as { createSupportsColor: (s: { isTTY: boolean }) => unknown };
     const saved = Object.fromEntries(KEYS.map((k) => [k, process.env[k]]));
     let compared = 0;

@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import type { ReactElement } from 'react';
 import { describe, expect, it } from 'vitest';
 import { renderToString } from '../../../src/ui/ink.js';
@@ -9,20 +7,10 @@ import type { PromptFields } from '../../../src/ui/prompt-layout.js';
 import { preRunPanelText, promptLineText, runSummaryText } from '../../../src/ui/run-screens.js';
 import { RunSummary, type RunSummaryProps } from '../../../src/ui/run-summary.js';
 import { isNarrow, span, wrapSpans } from '../../../src/ui/styled-text.js';
-import { cells, inkInColour } from '../../helpers/ink-cells.js';
+import { cells, importFromInk, inkInColour } from '../../helpers/ink-cells.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 inkInColour();
-
-/** A deterministic generator (mulberry32), so a failure names its case. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Words of 0 to 30 letters, with runs of spaces: what wrapping must get right (long words, empty ones, exact fits). */
 function words(next: () => number, count: number): string {
@@ -89,7 +77,7 @@ describe('preRunPanelText', () => {
       { ...PANEL, model: 'bedrock/us.anthropic.claude-opus-4-5-20251101-v1:0', tokenEquivalent: null, otherCaps: [], history: null, warning: null },
       { ...PANEL, command: `node ${'/very/long/path/to/the/agent/entry/point/'.repeat(3)}main.js --flag` },
     ];
-    const next = random(11);
+    const next = mulberry32(11);
     for (let i = 0; i < 40; i++) variants.push({ ...PANEL, command: words(next, 8), unattended: words(next, 6), warning: words(next, 5) });
     expectPanelsAlike(variants, preRunPanelText, (props) => <PreRunPanel {...props} />);
   });
@@ -110,7 +98,7 @@ describe('runSummaryText', () => {
       { ...SUMMARY, fraction: 0.3 },
       { ...SUMMARY, fraction: 0.7 },
     ];
-    const next = random(23);
+    const next = mulberry32(23);
     for (let i = 0; i < 30; i++)
       variants.push({ ...SUMMARY, recordFile: words(next, 4), exit: words(next, 5), approvals: [{ question: words(next, 6), answer: 'approved' }] });
     expectPanelsAlike(variants, runSummaryText, (props) => <RunSummary {...props} />);
@@ -164,7 +152,7 @@ describe('promptLineText', () => {
 
 describe('wrapSpans', () => {
   it('keeps every character and its style, in order, adding only line breaks', () => {
-    const next = random(5);
+    const next = mulberry32(5);
     for (let i = 0; i < 200; i++) {
       const text = words(next, 10);
       const columns = 1 + Math.floor(next() * 30);
@@ -182,8 +170,7 @@ describe('isNarrow', () => {
   });
 
   it('accepts only characters Ink measures as one column', async () => {
-    const inkRequire = createRequire(createRequire(import.meta.url).resolve('ink'));
-    const stringWidth = ((await import(pathToFileURL(inkRequire.resolve('string-width')).href)) as { default: (text: string) => number }).default;
+    const stringWidth = (await importFromInk<{ default: (text: string) => number }>('string-width')).default;
     let accepted = 0;
     for (let code = 0; code <= 0x2fff; code++) {
       const char = String.fromCodePoint(code);
