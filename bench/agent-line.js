@@ -12,12 +12,10 @@ import { nodeInTerminal } from './terminal.js';
  * @param {boolean} terminal run it in a pseudo-terminal (bench/terminal.js), as a user's shell does
  */
 export async function agentLine(bin, runArgs, agent, home, env, terminal = false) {
-  if (terminal) return agentLineInTerminal(bin, runArgs, agent, home, env);
-  const child = spawn(process.execPath, [bin, 'run', ...runArgs, '--', process.execPath, agent], {
-    cwd: home,
-    env: { PATH: process.env.PATH, HOME: home, CAPPED_HOME: home, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const argv = [bin, 'run', ...runArgs, '--', process.execPath, agent];
+  const runEnv = { PATH: process.env.PATH, HOME: home, CAPPED_HOME: home, ...env };
+  if (terminal) return agentLineInTerminal(argv, home, runEnv);
+  const child = spawn(process.execPath, argv, { cwd: home, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderrTail = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -29,12 +27,12 @@ export async function agentLine(bin, runArgs, agent, home, env, terminal = false
 }
 
 /** agentLine in a pseudo-terminal: TERM as a terminal's, the agent's line picked out of the painted output. */
-function agentLineInTerminal(bin, runArgs, agent, home, env) {
+function agentLineInTerminal(argv, home, env) {
   return new Promise((resolve, reject) => {
     let line = null;
     nodeInTerminal(
-      [bin, 'run', ...runArgs, '--', process.execPath, agent],
-      { cwd: home, env: { PATH: process.env.PATH, HOME: home, CAPPED_HOME: home, TERM: 'xterm-256color', ...env } },
+      argv,
+      { cwd: home, env: { TERM: 'xterm-256color', ...env } },
       (text) => (line = text),
       (code, signal, text) => {
         if (code !== 0 || line === null) reject(new Error(`capped run in a terminal exited ${signal || code}\n${text.slice(-2000)}`));

@@ -10,7 +10,8 @@
 // month, 5 requests each, as a user's ledger has: an empty ledger would leave that read out.
 //
 // The empty run and `node -e 0` are also timed in a terminal (a pseudo-terminal from util-linux's
-// `script`), as a user at a shell starts them: capped then shows its panels and the bar with Ink.
+// `script`), as a user at a shell starts them: capped then runs the agent in a PTY of its own and
+// draws its panels and bar (as text; Ink only for a wide character).
 // Those rows are compared with `node -e 0` in a terminal.
 //
 // Usage: node bench/startup.js [--before path/to/other/bin/capped.js]

@@ -45,6 +45,11 @@ async function startRun(cappedArgs: string[], moreEnv: Record<string, string> = 
 
 const screen = (): string => tmux.screen().join('\n');
 
+/** The packages capped loaded, from the list fixtures/loaded-modules.mjs wrote (CAPPED_TEST_LOADED). */
+function packagesLoaded(file: string): Set<string> {
+  return new Set([...fs.readFileSync(file, 'utf8').matchAll(/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((m) => m[1]!));
+}
+
 describe('capped run at a terminal', () => {
   it('asks at the limit with the agent stopped; a key adds budget and resumes it; stop ends the run and restores the terminal', async () => {
     // The preload lists what capped loads: its panels, bar and questions are drawn without Ink.
@@ -79,7 +84,7 @@ describe('capped run at a terminal', () => {
     expect(rec.hardStop.reason).toBe('usd');
     expect(upstream!.billedUsd()).toBeLessThanOrEqual(0.4);
     expect(text).toContain('╰');
-    const packages = new Set([...fs.readFileSync(loaded, 'utf8').matchAll(/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((m) => m[1]));
+    const packages = packagesLoaded(loaded);
     expect(packages).toContain('@lydell/node-pty');
     for (const name of ['ink', 'react', 'react-reconciler', 'yoga-layout']) expect(packages, name).not.toContain(name);
   });
@@ -110,7 +115,7 @@ describe('capped run at a terminal', () => {
     tmux.tmux('send-keys', 'C-c');
     await waitFor('capped to exit', () => /CAPPED EXITED \d+/.test(screen()), 15_000, screen);
     expect(screen()).toContain('╰');
-    const packages = new Set([...fs.readFileSync(loaded, 'utf8').matchAll(/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((m) => m[1]));
+    const packages = packagesLoaded(loaded);
     expect(packages).toContain('ink');
   });
 

@@ -73,7 +73,7 @@ describe('memoLine', () => {
 });
 
 describe('createBarRenderer', () => {
-  it('draws barLine, in colour or not, again only when the fields or the width change', () => {
+  it("draws barLine, in colour or not (drawing again only on a change is memoLine's, tested above)", () => {
     const fields = { ...BASE, phase: PHASE };
     expect(createBarRenderer(true)(fields, 120)).toBe(barLine(fields, 120));
     expect(createBarRenderer(false)(fields, 120)).toBe(barLine(fields, 120, { color: false }));
