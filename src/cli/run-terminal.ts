@@ -63,14 +63,16 @@ async function inkScreens(): Promise<typeof import('../ui/print-panel.js') & typ
   return { ...panels, ...lines };
 }
 
-const preRunScreen = async (props: PreRunPanelProps, color: boolean): Promise<string> =>
+/** The pre-run panel as text, through Ink only when its text needs it. */
+export const preRunScreen = async (props: PreRunPanelProps, color: boolean): Promise<string> =>
   preRunPanelText(props, { color }) ?? (await inkScreens()).inkPreRunPanel(props, { color });
 
-const summaryScreen = async (props: RunSummaryProps, color: boolean): Promise<string> =>
+/** The run summary as text, through Ink only when its text needs it. */
+export const summaryScreen = async (props: RunSummaryProps, color: boolean): Promise<string> =>
   runSummaryText(props, { color }) ?? (await inkScreens()).inkRunSummary(props, { color });
 
 /** A question's line for each width (`fields(typed)` for a typed amount, which only ever adds digits and dots). */
-async function promptScreen(fields: (typed: string) => PromptFields, color: boolean): Promise<(typed: string, columns: number) => string> {
+export async function promptScreen(fields: (typed: string) => PromptFields, color: boolean): Promise<(typed: string, columns: number) => string> {
   if (promptLineText(fields(''), 80, { color }) !== null) return (typed, columns) => promptLineText(fields(typed), columns, { color })!;
   const { renderPromptLine } = await inkScreens();
   return (typed, columns) => renderPromptLine(fields(typed), columns, { color });
