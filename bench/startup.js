@@ -39,8 +39,9 @@ function envFor(name) {
 const SCRIPT = '/usr/bin/script';
 const hasScript = fs.existsSync(SCRIPT);
 
-const rows = [{ label: 'node -e 0', argv: ['-e', '0'], env: envFor('node'), target: null }];
-if (hasScript) rows.push({ label: 'node -e 0 (in a terminal)', argv: ['-e', '0'], env: rows[0].env, target: null, terminal: true });
+// `baseline`: what the other rows are compared with (started the same way: in a terminal or not).
+const rows = [{ label: 'node -e 0', argv: ['-e', '0'], env: envFor('node'), target: null, baseline: true }];
+if (hasScript) rows.push({ label: 'node -e 0 (in a terminal)', argv: ['-e', '0'], env: rows[0].env, target: null, terminal: true, baseline: true });
 /** Each build's bin and environment, for the ledger's seeding. */
 const ledgers = [];
 for (const build of buildsToCompare('startup.js', process.argv.slice(2))) {
@@ -126,7 +127,7 @@ try {
     }
   }
   // A terminal row is compared with node started the same way.
-  const baseOf = (row) => median(results[row.terminal ? rows.findIndex((r) => r.terminal) : 0].map((r) => r.ms));
+  const baseOf = (row) => median(results[rows.findIndex((r) => r.baseline && !!r.terminal === !!row.terminal)].map((r) => r.ms));
   console.log(
     `capped start-up: median of ${RUNS} (interleaved rounds, after 1 warm-up); ledgers seeded with ${LEDGER_RUNS} past runs; node ${process.version}; load average ${os
       .loadavg()
@@ -146,7 +147,7 @@ try {
       verdict = checks.join(', ');
     }
     console.log(
-      `${row.label.padEnd(40)} ${ms.toFixed(1).padStart(10)} ${(row.argv[0] === '-e' ? '' : `+${over.toFixed(1)}`).padStart(10)} ${(ms / base).toFixed(2).padStart(7)} ${rss.toFixed(1).padStart(12)}  ${verdict}`,
+      `${row.label.padEnd(40)} ${ms.toFixed(1).padStart(10)} ${(row.baseline ? '' : `+${over.toFixed(1)}`).padStart(10)} ${(ms / base).toFixed(2).padStart(7)} ${rss.toFixed(1).padStart(12)}  ${verdict}`,
     );
   });
   if (!hasTime) console.log(`WARNING: ${TIME} not found, so no peak RSS figures`);
