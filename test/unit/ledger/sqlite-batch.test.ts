@@ -8,6 +8,7 @@ import {
   CHECKPOINT_MAX_COMMITS,
   MAX_SYNC_ROUNDS,
   openSqliteDriver,
+  PAGE_CACHE_KIB,
   RESYNC_AFTER_COMMITS,
   syncFileOffLoop,
   type SyncFile,
@@ -193,5 +194,17 @@ describe('the SQLite driver', () => {
     await bigRows(driver, 0, CHECKPOINT_MAX_COMMITS);
     await driver.close();
     expect(() => held.finish[0]!()).not.toThrow();
+  });
+});
+
+describe("the SQLite driver's connection", () => {
+  it("keeps a page cache of SQLite's default 2 MB, not better-sqlite3's 16 MB, so a run's memory does not grow with its ledger", async () => {
+    const { driver } = await open();
+    expect(PAGE_CACHE_KIB).toBe(2000);
+    expect(await driver.all('PRAGMA cache_size')).toEqual([{ cache_size: -2000 }]);
+    // better-sqlite3's own default, which the driver must not keep.
+    const plain = new Database(':memory:');
+    expect(plain.pragma('cache_size', { simple: true })).toBe(-16000);
+    plain.close();
   });
 });
