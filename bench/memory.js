@@ -24,6 +24,9 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const idleSeconds = Number(process.env.BENCH_IDLE_S ?? 20);
 const terminal = process.env.BENCH_TERMINAL === '1';
 const TARGET_STREAMS_MB = 90;
+// "Flat over the requests": RSS may grow this much from a quarter of the way (the warm-up done:
+// compiled code, the ledger's page cache filled) to the last request.
+const FLAT_MB = 3;
 
 /** One `capped run` of the workload; resolves with what the agent measured. */
 async function measure(bin) {
@@ -63,7 +66,11 @@ for (const build of builds) {
   const r = await measure(build.bin);
   if (r.billed !== r.requests) throw new Error(`the upstream billed ${r.billed} requests, the agent sent ${r.requests}`);
   const rss = r.samples.map((s) => s.rss);
-  const verdict = build.name === 'after' ? `  (target: 32 streams <= ${TARGET_STREAMS_MB} MB: ${r.end.peak <= TARGET_STREAMS_MB ? 'PASS' : 'FAIL'})` : '';
+  const grew = rss.at(-1) - rss[Math.floor(rss.length / 4)];
+  const verdict =
+    build.name === 'after'
+      ? `  (targets: 32 streams <= ${TARGET_STREAMS_MB} MB: ${r.end.peak <= TARGET_STREAMS_MB ? 'PASS' : 'FAIL'}; flat, ${grew >= 0 ? '+' : ''}${grew.toFixed(1)} MB <= ${FLAT_MB} MB from a quarter of the way to the end: ${grew <= FLAT_MB ? 'PASS' : 'FAIL'})`
+      : '';
   console.log(
     `${build.name.padEnd(7)} | ${mb(r.start.rss)} MB   | ${mb(r.firstWave.peak)} MB             | ${mb(rss[0])} MB       | ${mb(rss.at(-1))} MB  | ${mb(Math.max(...rss))} MB | ${mb(r.end.peak)} MB           | ${(r.requests / r.seconds).toFixed(0)}   | ${((r.cpu * 1000) / r.requests).toFixed(0)}${verdict}`,
   );
