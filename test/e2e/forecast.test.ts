@@ -6,7 +6,7 @@ import type { ReportJson as Report } from '../../src/ledger/report-json.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.mjs';
 import { BIN, fixture, ROOT, runCapped } from './helpers/run-capped.js';
 import { seedHistory } from './helpers/seed-history.js';
-import { NODE, quote, Tmux, waitFor } from './helpers/tmux.js';
+import { NODE, quote, removeDirs, Tmux, waitFor } from './helpers/tmux.js';
 
 /**
  * The burn-rate forecast and the repo's history as `capped run` shows them: in CI lines, and in
@@ -26,7 +26,7 @@ afterEach(async () => {
   tmux = null;
   await upstream?.close();
   upstream = null;
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  removeDirs(dirs.splice(0));
 });
 
 /** A repository (a directory with `.git`) and a data directory whose ledger has its earlier runs. */

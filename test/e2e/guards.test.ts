@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.mjs';
 import type { ScriptedAnthropic, ScriptedReply } from '../fixtures/policy-upstream.mjs';
 import { BIN, fixture, ROOT, runCapped } from './helpers/run-capped.js';
-import { NODE, quote, Tmux, waitFor } from './helpers/tmux.js';
+import { NODE, quote, removeDirs, Tmux, waitFor } from './helpers/tmux.js';
 
 /**
  * The runaway-pattern guards end to end. The retry loop with the real Claude Code CLI: the
@@ -23,7 +23,7 @@ afterEach(async () => {
   tmux = null;
   await up?.close();
   up = null;
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  removeDirs(dirs.splice(0));
 });
 
 /** A project whose `npm run build` fails with a type error (or passes), logging each attempt. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.mjs';
 import { BIN, fixture, ROOT } from './helpers/run-capped.js';
-import { NODE, quote, ROWS, Tmux, waitFor } from './helpers/tmux.js';
+import { NODE, quote, removeDirs, ROWS, Tmux, waitFor } from './helpers/tmux.js';
 
 /**
  * `capped run` at a real terminal (tmux): the agent in a PTY under the live bar, questions on
@@ -19,11 +19,21 @@ beforeAll(() => {
   if (!fs.existsSync(path.join(ROOT, 'dist/cli/run-terminal.js'))) throw new Error('run `npm run build` first');
 });
 
+const scratch: string[] = [];
+
 afterEach(async () => {
   tmux?.kill();
   await upstream?.close();
   upstream = null;
+  removeDirs(scratch.splice(0));
 });
+
+/** A file for fixtures/loaded-modules.mjs to list what capped loads in (CAPPED_TEST_LOADED), removed after the test. */
+function loadedList(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capped-loaded-'));
+  scratch.push(dir);
+  return path.join(dir, 'loaded.txt');
+}
 
 /** The agent's process state letter (R, S, T stopped, Z), from /proc. */
 function stateOf(pid: number): string {
@@ -53,7 +63,7 @@ function packagesLoaded(file: string): Set<string> {
 describe('capped run at a terminal', () => {
   it('asks at the limit with the agent stopped; a key adds budget and resumes it; stop ends the run and restores the terminal', async () => {
     // The preload lists what capped loads: its panels, bar and questions are drawn without Ink.
-    const loaded = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'capped-loaded-')), 'loaded.txt');
+    const loaded = loadedList();
     const { pidFile, record } = await startRun(['--max-usd', '0.2', '--on-limit', 'ask'], {
       NODE_OPTIONS: `--import=${fixture('loaded-modules.mjs')}`,
       CAPPED_TEST_LOADED: loaded,
@@ -105,7 +115,7 @@ describe('capped run at a terminal', () => {
   });
 
   it('draws a panel whose text may take two columns a character through Ink, loaded for it', async () => {
-    const loaded = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'capped-loaded-')), 'loaded.txt');
+    const loaded = loadedList();
     await startRun(['--max-usd', '5', '--idle', 'off'], { NODE_OPTIONS: `--import=${fixture('loaded-modules.mjs')}`, CAPPED_TEST_LOADED: loaded }, ['修正']);
     await waitFor('the bar', () => /^capped /.test(tmux.lastRow()), 15_000, screen);
     // Ink measures the wide characters as two columns each: the panel's right border stays in line.

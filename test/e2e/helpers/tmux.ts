@@ -65,8 +65,17 @@ export class Tmux {
 
   kill(): void {
     spawnSync('tmux', ['-L', this.socket, 'kill-server'], { stdio: 'ignore' });
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    removeDirs([this.dir]);
   }
+}
+
+/**
+ * Removes directories that a run killed with its terminal (tmux kill-server hangs it up) may still
+ * be writing to as it exits (its record, ledger, compile cache): a removal that finds a directory
+ * not empty yet is retried, for up to about 10 s, instead of failing the test it cleans up after.
+ */
+export function removeDirs(dirs: readonly string[]): void {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
 }
 
 /** Polls `check` until it returns a value (not undefined / false), or fails with what it last saw. */
