@@ -50,6 +50,8 @@
 //   BENCH_PROXY_NODE_ARGS  Node flags for each capped process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_TIMEOUT_S=300    abort (exit 1) if the whole run takes longer than this
 //   BENCH_RESULT_FILE      also write the rows' figures there as JSON (bench/verdicts.js reads it)
+//   BENCH_UPSTREAM_IDLE=0  1 runs the fake upstream at SCHED_IDLE (chrt, Linux): it gets a core only
+//                          when client and proxies leave one, as a remote upstream takes none here
 //   BENCH_TEXT=code        the text of Anthropic answers: source code, which JSON escapes in places
 //                          (as real answers); abc: text with nothing to escape (the benches before)
 //   BENCH_GAP_MS=0         pause after each request: an agent sends its next request after its
@@ -66,6 +68,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { markdownTable } from './markdown-table.js';
 import { pairedChange, pairedText, roundOrder } from './paired.js';
+import { runAtIdle } from './sched-idle.js';
 import { meets, rowTarget, targetText } from './targets.js';
 import { nodeInTerminal } from './terminal.js';
 import { connectWebSocket } from './ws-client.js';
@@ -116,6 +119,14 @@ function rowList(raw) {
     .filter(Boolean);
 }
 
+/** A 0/1 setting (unset: 0). */
+function envSwitch(name) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '' || raw === '0') return false;
+  if (raw === '1') return true;
+  throw new ConfigError(`${name} takes 0 or 1, got "${raw}"`);
+}
+
 function answerText(raw) {
   if (raw === undefined || raw === '' || raw === 'code') return 'code';
   if (raw === 'abc') return 'abc';
@@ -144,6 +155,7 @@ function loadConfig() {
     gapMs: envInt('BENCH_GAP_MS', 0, 0),
     text: answerText(process.env.BENCH_TEXT),
     resultFile: process.env.BENCH_RESULT_FILE || null,
+    upstreamIdle: envSwitch('BENCH_UPSTREAM_IDLE'),
     rows: rowList(process.env.BENCH_ROWS),
     others: cliArgs(process.argv.slice(2)),
   };
@@ -824,6 +836,13 @@ async function main() {
     ...(config.bare ? ['bare'] : []),
   ];
   const upstream = spawnNodeChild('fake-upstream.js', [JSON.stringify({ toolCalls: 1, openaiBigBytes: 2000, geminiBigBytes: 2000, twins, text: config.text })]);
+  if (config.upstreamIdle) {
+    try {
+      runAtIdle(upstream.pid);
+    } catch (err) {
+      throw new ConfigError(err.message);
+    }
+  }
   const up = await upstream.next();
   const direct = side('direct', 'direct', urlsOf(up.plain, `${up.openai.direct}/v1`, up.gemini.direct));
   const sides = [direct, await cappedRun('capped', 'capped run (this build)', here('../bin/capped.js'), up)];
@@ -921,7 +940,7 @@ async function main() {
       .join(' ')} at the end`,
   );
   out.push(
-    `sequential keep-alive requests (one connection per path), all paths interleaved${config.gapMs > 0 ? `, ${config.gapMs} ms apart` : ''}; Anthropic answers in ${config.text === 'code' ? 'source code' : '`abc` text'}; request body ${config.bodyKb} KB of prompt and ${config.toolCalls} tool calls of history (Anthropic); rows without a provider are Anthropic Messages`,
+    `sequential keep-alive requests (one connection per path), all paths interleaved${config.gapMs > 0 ? `, ${config.gapMs} ms apart` : ''}${config.upstreamIdle ? '; the fake upstream at SCHED_IDLE (BENCH_UPSTREAM_IDLE=1)' : ''}; Anthropic answers in ${config.text === 'code' ? 'source code' : '`abc` text'}; request body ${config.bodyKb} KB of prompt and ${config.toolCalls} tool calls of history (Anthropic); rows without a provider are Anthropic Messages`,
   );
   out.push('');
   out.push(markdownTable(header, rows));
