@@ -24,3 +24,4 @@ export interface RowSummary {
 export function spread(values: readonly number[]): Spread | null;
 export function summarizeRuns(runs: readonly { rows: readonly Row[] }[]): RowSummary[];
 export function summaryTable(summary: readonly RowSummary[], labels: Record<string, string>): string;
+export function settingsText(env: Record<string, string | undefined>): string;

@@ -91,3 +91,15 @@ export function summaryTable(summary, labels) {
   });
   return markdownTable(header, rows);
 }
+
+/**
+ * The BENCH_* settings the runs were made with, as `NAME=value` words in name order (the result
+ * file each run writes is left out): what a reader needs to make the table again.
+ */
+export function settingsText(env) {
+  const set = Object.keys(env)
+    .filter((name) => name.startsWith('BENCH_') && name !== 'BENCH_RESULT_FILE' && env[name] !== undefined && env[name] !== '')
+    .sort()
+    .map((name) => `${name}=${env[name]}`);
+  return set.length > 0 ? set.join(' ') : 'the defaults (no BENCH_* variable set)';
+}

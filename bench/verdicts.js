@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { summarizeRuns, summaryTable } from './run-summary.js';
+import { settingsText, summarizeRuns, summaryTable } from './run-summary.js';
 
 const BENCH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'proxy-overhead.js');
 const USAGE = 'usage: node bench/verdicts.js [--runs N] [--capped PATH/TO/bin/capped.js ...]';
@@ -78,7 +78,8 @@ async function main() {
   }
   const labels = Object.assign({}, ...results.map((r) => r.labels));
   const first = results[0];
-  console.log(`\ncapped run overhead over ${args.runs} runs, one after another — Node ${first.node}, ${first.cpus} CPU(s)\n`);
+  console.log(`\ncapped run overhead over ${args.runs} runs, one after another — Node ${first.node}, ${first.cpus} CPU(s)`);
+  console.log(`settings: ${settingsText(process.env)}${args.passed.length > 0 ? `; ${args.passed.join(' ')}` : ''}\n`);
   console.log(summaryTable(summarizeRuns(results), labels));
   for (const [k, r] of results.entries()) for (const p of r.problems) console.log(`WARNING (run ${k + 1}): ${p}`);
   console.log(`\neach run's own table: ${dir}/run-N.txt`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spread, summarizeRuns, summaryTable, type Row } from '../../../bench/run-summary.js';
+import { settingsText, spread, summarizeRuns, summaryTable, type Row } from '../../../bench/run-summary.js';
 import { meets, rowTarget, targetText } from '../../../bench/targets.js';
 
 const LATENCY = { p50: 0.3, p99: 2 };
@@ -118,5 +118,16 @@ describe('summaryTable', () => {
     )[0]!;
     expect(header).not.toMatch(/bare Node hop/);
     expect(header).toMatch(/\| capped run +\|$/);
+  });
+});
+
+describe('settingsText', () => {
+  it("names the BENCH_* settings in name order, without the runs' own result file or empty ones", () => {
+    const env = { PATH: '/usr/bin', BENCH_UPSTREAM_IDLE: '1', BENCH_BARE: '1', BENCH_RESULT_FILE: '/tmp/r.json', BENCH_ROWS: '', BENCH_N: '2000', HOME: '/root' };
+    expect(settingsText(env)).toBe('BENCH_BARE=1 BENCH_N=2000 BENCH_UPSTREAM_IDLE=1');
+  });
+
+  it('says when the defaults were used', () => {
+    expect(settingsText({ PATH: '/usr/bin', BENCH_RESULT_FILE: '/tmp/r.json' })).toBe('the defaults (no BENCH_* variable set)');
   });
 });
