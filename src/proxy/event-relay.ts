@@ -40,7 +40,7 @@ export class EventRelay {
   private streamed = { pushed: 0, sent: 0 };
   /** The event not yet whole was looked at and must wait to be whole. */
   private mustWait = false;
-  /** The response's first whole event was seen (only it may lead: Meter.leadsUnread). */
+  /** The response's first whole event was seen (only it may lead: Meter.leadsUnread, leadEdited). */
   private opened = false;
   private readonly isHolding = (): boolean => this.state === 'holding';
   /** Everything forwarded to the client goes through here, one write a turn. */
@@ -199,12 +199,14 @@ export class EventRelay {
     let toolCalls = meter.peek().toolCalls;
     for (let k = 0; k < raws.length; k++) {
       let forward: Buffer | null;
-      if (k === 0 && this.streaming) {
+      const continued = k === 0 && this.streaming !== null;
+      const lead = continued ? null : this.lead(raws[k]!);
+      if (continued) {
         // The rest of a pass-through event already started: its text went on as it came.
         forward = this.endStreaming(raws[0]!, last && raws.length === 1);
-      } else if (this.leads(raws[k]!)) {
+      } else if (lead !== null) {
         // Sent before it is metered; what its reading decides (a cut) comes after it.
-        this.out.write(raws[k]!);
+        this.out.write(lead);
         this.meterOne(raws, k, last);
         forward = null;
       } else {
@@ -223,13 +225,16 @@ export class EventRelay {
   }
 
   /**
-   * Whether `raw`, the response's first whole event, may lead: by its bytes (Meter.leadsUnread).
-   * Not by its name: clients act on the data's own `type`, which the name does not vouch for.
+   * What of `raw`, the response's first whole event, may lead, judged by its bytes: itself
+   * (Meter.leadsUnread), itself edited as reading it would (Meter.leadEdited), or nothing. Not by
+   * its name: clients act on the data's own `type`, which the name does not vouch for.
    */
-  private leads(raw: Buffer): boolean {
-    if (this.opened) return false;
+  private lead(raw: Buffer): Buffer | null {
+    if (this.opened) return null;
     this.opened = true;
-    return this.r.meter.leadsUnread?.(raw) ?? false;
+    const { meter } = this.r;
+    if (meter.leadsUnread?.(raw) === true) return raw;
+    return meter.leadEdited?.(raw) ?? null;
   }
 
   /** Meters raw event `k`: what reaches the client of it (its own bytes, a replacement, nothing). */

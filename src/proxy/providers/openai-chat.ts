@@ -3,7 +3,7 @@ import { openaiChatToolSteps } from './tool-history.js';
 import type { CacheRules } from '../input-prediction.js';
 import type { SseEvent } from '../sse-reader.js';
 import { asCount, asRecord, asString, tryParse } from './json.js';
-import { holdsNoneOf } from './raw-json.js';
+import { bytesAt, holdsNoneOf } from './raw-json.js';
 import { compact, lastWhere, toolCall, withBodyModel, withoutNamedTools } from './request-edits.js';
 import { emptyReading, type EventVerdict, type Meter, type MeterReading, type Prepared, type Provider, type RequestInfo, type RequestKind } from './types.js';
 
@@ -104,6 +104,33 @@ function defaultMaxTokens(model: string): number {
 const CALL_WORDS = [Buffer.from('tool_calls'), Buffer.from('function_call')];
 const CALL_OR_USAGE_WORDS = [...CALL_WORDS, Buffer.from('usage')];
 
+const NULL_USAGE = Buffer.from(',"usage":null');
+const OBFUSCATION = Buffer.from(',"obfuscation":"');
+const DATA_OBJECT = Buffer.from('data: {');
+const OBJECT_END = Buffer.from('}\n\n');
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+
+/**
+ * Where a chunk's `,"usage":null` starts when it is the chunk's last member, or last but for the
+ * `obfuscation` string OpenAI pads chunks with: `data: {…,"usage":null}` or `data:
+ * {…,"usage":null,"obfuscation":"…"}`, one line. Only then is it the top-level member by its
+ * bytes alone. -1 otherwise.
+ */
+function trailingNullUsage(raw: Buffer): number {
+  const close = raw.length - OBJECT_END.length;
+  if (!bytesAt(raw, DATA_OBJECT, 0) || !bytesAt(raw, OBJECT_END, close)) return -1;
+  if (raw.indexOf(LF) !== close + 1 || raw.indexOf(CR) !== -1) return -1;
+  if (bytesAt(raw, NULL_USAGE, close - NULL_USAGE.length)) return close - NULL_USAGE.length;
+  if (raw[close - 1] !== QUOTE) return -1;
+  // The padding's opening quote, preceded by its key (an escaped quote in it is not: `\"`).
+  const open = raw.lastIndexOf(QUOTE, close - 2);
+  const key = open + 1 - OBFUSCATION.length;
+  if (!bytesAt(raw, OBFUSCATION, key)) return -1;
+  return bytesAt(raw, NULL_USAGE, key - NULL_USAGE.length) ? key - NULL_USAGE.length : -1;
+}
+
 class OpenAIChatMeter implements Meter {
   private readonly r: MeterReading = emptyReading();
   /** Tool calls already counted, keyed by choice and call index (or id when a server omits the index). */
@@ -136,7 +163,8 @@ class OpenAIChatMeter implements Meter {
     // that member, every other byte as it came.
     if (this.injectedUsage && chunk.usage === null) {
       const data = e.data.replace(/,\s*"usage"\s*:\s*null(?=\s*[,}])|"usage"\s*:\s*null\s*,\s*/, '');
-      if (data !== e.data) return { replace: `data: ${data}\n\n` };
+      // Data over several lines stays so: each line its own `data:` field.
+      if (data !== e.data) return { replace: `data: ${data.split('\n').join('\ndata: ')}\n\n` };
     }
     return 'forward';
   }
@@ -144,6 +172,19 @@ class OpenAIChatMeter implements Meter {
   /** A first event without a tool call leads; with the usage capped asked for, also none holding `usage` (event() takes it out). */
   leadsUnread(raw: Buffer): boolean {
     return holdsNoneOf(raw, this.injectedUsage ? CALL_OR_USAGE_WORDS : CALL_WORDS);
+  }
+
+  /**
+   * With the usage capped asked for, every chunk holds `"usage":null`, so none leads unread. A
+   * first chunk whose only `usage` is that member, last (trailingNullUsage), and that holds no
+   * tool call leads without it: event() would take out just those bytes (issue 11).
+   */
+  leadEdited(raw: Buffer): Buffer | null {
+    if (!this.injectedUsage) return null;
+    const at = trailingNullUsage(raw);
+    if (at === -1) return null;
+    const edited = Buffer.concat([raw.subarray(0, at), raw.subarray(at + NULL_USAGE.length)]);
+    return holdsNoneOf(edited, CALL_OR_USAGE_WORDS) ? edited : null;
   }
 
   json(body: unknown): void {

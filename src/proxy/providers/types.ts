@@ -76,6 +76,13 @@ export interface Meter {
    * spelling JSON allows (holdsNoneOf in raw-json.ts).
    */
   leadsUnread?(raw: Buffer): boolean;
+  /**
+   * For a first SSE event that does not lead as it is (leadsUnread) only because reading it would
+   * take out a member capped itself asked the upstream for (OpenAI Chat's `"usage":null`): the
+   * event as reading it would forward it, edited from its bytes alone, or null when its bytes
+   * cannot tell that. It then leads as leadsUnread's events do.
+   */
+  leadEdited?(raw: Buffer): Buffer | null;
   /** A copy of what was read so far, for callers that keep it. */
   reading(): MeterReading;
   /**

@@ -186,14 +186,6 @@ describe('EventRelay: an opening event goes before it is metered (Meter.leadsUnr
     ['an OpenAI Chat text delta', openaiChat, false, chatEvent({ role: 'assistant', content: 'Hi' }), CHAT_END, true],
     ['an OpenAI Chat delta with `usage: null` the client asked for', openaiChat, false, chatEvent({ content: 'Hi' }, { usage: null }), CHAT_END, true],
     [
-      'an OpenAI Chat delta with `usage: null` capped asked for (it is taken out)',
-      openaiChat,
-      true,
-      chatEvent({ content: 'Hi' }, { usage: null }),
-      CHAT_END,
-      false,
-    ],
-    [
       'an OpenAI Chat tool call',
       openaiChat,
       false,
@@ -219,9 +211,43 @@ describe('EventRelay: an opening event goes before it is metered (Meter.leadsUnr
       r.upstream.finish();
       await r.done;
       expect(sentWhenRead[0]!.sent).toBe(leads ? first : '');
-      // The usage capped asked for is taken out of the first event, as out of every other.
-      if (injectedUsage) expect(r.res.body).toBe(first.replace(',"usage":null', '') + end);
-      else expect(r.res.body).toBe(first + end);
+      expect(r.res.body).toBe(first + end);
+    },
+  );
+
+  // With the usage capped asked for, OpenAI Chat chunks end in `"usage":null` (and, from OpenAI,
+  // an `obfuscation` padding after it), which the client did not ask for.
+  const padded = (delta: Record<string, unknown>): string => chatEvent(delta, { usage: null, obfuscation: 'x9Qz' });
+  const injected: [string, string, string | null, string][] = [
+    // name, first event, what leads (null: nothing before it is read), the first event as the client gets it
+    ['a text delta ending in `"usage":null`', chatEvent({ content: 'Hi' }, { usage: null }), chatEvent({ content: 'Hi' }), chatEvent({ content: 'Hi' })],
+    ['a text delta with the padding after `"usage":null`', padded({ content: 'Hi' }), chatEvent({ content: 'Hi' }, { obfuscation: 'x9Qz' }), chatEvent({ content: 'Hi' }, { obfuscation: 'x9Qz' })],
+    ['a tool call', padded({ tool_calls: [{ index: 0, id: 'c1', function: { name: 'sh', arguments: '' } }] }), null, chatEvent({ tool_calls: [{ index: 0, id: 'c1', function: { name: 'sh', arguments: '' } }] }, { obfuscation: 'x9Qz' })],
+    ['`usage` in the text too', chatEvent({ content: 'usage' }, { usage: null }), null, chatEvent({ content: 'usage' })],
+    [
+      '`"usage":null` not last',
+      `data: ${JSON.stringify({ usage: null, choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }] })}\n\n`,
+      null,
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }] })}\n\n`,
+    ],
+    ['two lines of data', `data: {"choices":[{"index":0,"delta":{"content":"Hi"},\ndata: "finish_reason":null}],"usage":null}\n\n`, null, 'data: {"choices":[{"index":0,"delta":{"content":"Hi"},\ndata: "finish_reason":null}]}\n\n'],
+    ['CRLF line ends', chatEvent({ content: 'Hi' }, { usage: null }).replace(/\n/g, '\r\n'), null, chatEvent({ content: 'Hi' })],
+    ['an escaped quote in the padding', chatEvent({ content: 'Hi' }, { usage: null, obfuscation: 'a"b' }), null, chatEvent({ content: 'Hi' }, { obfuscation: 'a"b' })],
+  ];
+
+  it.each(injected)(
+    'an OpenAI Chat first event with the usage capped asked for leads without it only when its bytes show that member alone: %s',
+    async (_, first, leads, forwarded) => {
+      const client: { res?: FakeResponse } = {};
+      const { spied, sentWhenRead } = watched(openaiChat, () => client.res!);
+      const r = relay(spied, undefined, true);
+      client.res = r.res;
+      r.upstream.send(first + CHAT_END);
+      r.upstream.finish();
+      await r.done;
+      expect(sentWhenRead[0]!.sent).toBe(leads ?? '');
+      // Led or read first, it reaches the client as the meter's reading would forward it.
+      expect(r.res.body).toBe(forwarded + CHAT_END);
     },
   );
 
