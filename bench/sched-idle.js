@@ -12,6 +12,8 @@ export function runAtIdle(pid, exec = execFileSync) {
     exec('chrt', ['--all-tasks', '--idle', '--pid', '0', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
     const why = err.code === 'ENOENT' ? 'chrt is not installed (it comes with util-linux)' : String(err.stderr ?? err.message).trim();
-    throw new Error(`BENCH_UPSTREAM_IDLE=1 needs chrt to put the fake upstream at SCHED_IDLE (Linux only): ${why}; leave it unset to run the upstream as usual`);
+    throw new Error(
+      `BENCH_UPSTREAM_IDLE=1 needs chrt to put the fake upstream at SCHED_IDLE (Linux only): ${why}; leave it unset to run the upstream as usual`,
+    );
   }
 }

@@ -123,7 +123,15 @@ describe('summaryTable', () => {
 
 describe('settingsText', () => {
   it("names the BENCH_* settings in name order, without the runs' own result file or empty ones", () => {
-    const env = { PATH: '/usr/bin', BENCH_UPSTREAM_IDLE: '1', BENCH_BARE: '1', BENCH_RESULT_FILE: '/tmp/r.json', BENCH_ROWS: '', BENCH_N: '2000', HOME: '/root' };
+    const env = {
+      PATH: '/usr/bin',
+      BENCH_UPSTREAM_IDLE: '1',
+      BENCH_BARE: '1',
+      BENCH_RESULT_FILE: '/tmp/r.json',
+      BENCH_ROWS: '',
+      BENCH_N: '2000',
+      HOME: '/root',
+    };
     expect(settingsText(env)).toBe('BENCH_BARE=1 BENCH_N=2000 BENCH_UPSTREAM_IDLE=1');
   });
 

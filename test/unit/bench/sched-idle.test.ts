@@ -42,7 +42,7 @@ describe('runAtIdle (BENCH_UPSTREAM_IDLE=1)', () => {
     const calls: unknown[][] = [];
     const refused = (...args: unknown[]): never => {
       calls.push(args);
-      throw Object.assign(new Error('Command failed'), { status: 1, stderr: Buffer.from('chrt: failed to set pid 1234\'s policy: No such process\n') });
+      throw Object.assign(new Error('Command failed'), { status: 1, stderr: Buffer.from("chrt: failed to set pid 1234's policy: No such process\n") });
     };
     expect(() => runAtIdle(1234, refused)).toThrow(/needs chrt .*: chrt: failed to set pid 1234's policy: No such process; leave it unset/);
     expect(calls[0]?.slice(0, 2)).toEqual(['chrt', ['--all-tasks', '--idle', '--pid', '0', '1234']]);

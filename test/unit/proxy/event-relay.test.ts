@@ -221,8 +221,18 @@ describe('EventRelay: an opening event goes before it is metered (Meter.leadsUnr
   const injected: [string, string, string | null, string][] = [
     // name, first event, what leads (null: nothing before it is read), the first event as the client gets it
     ['a text delta ending in `"usage":null`', chatEvent({ content: 'Hi' }, { usage: null }), chatEvent({ content: 'Hi' }), chatEvent({ content: 'Hi' })],
-    ['a text delta with the padding after `"usage":null`', padded({ content: 'Hi' }), chatEvent({ content: 'Hi' }, { obfuscation: 'x9Qz' }), chatEvent({ content: 'Hi' }, { obfuscation: 'x9Qz' })],
-    ['a tool call', padded({ tool_calls: [{ index: 0, id: 'c1', function: { name: 'sh', arguments: '' } }] }), null, chatEvent({ tool_calls: [{ index: 0, id: 'c1', function: { name: 'sh', arguments: '' } }] }, { obfuscation: 'x9Qz' })],
+    [
+      'a text delta with the padding after `"usage":null`',
+      padded({ content: 'Hi' }),
+      chatEvent({ content: 'Hi' }, { obfuscation: 'x9Qz' }),
+      chatEvent({ content: 'Hi' }, { obfuscation: 'x9Qz' }),
+    ],
+    [
+      'a tool call',
+      padded({ tool_calls: [{ index: 0, id: 'c1', function: { name: 'sh', arguments: '' } }] }),
+      null,
+      chatEvent({ tool_calls: [{ index: 0, id: 'c1', function: { name: 'sh', arguments: '' } }] }, { obfuscation: 'x9Qz' }),
+    ],
     ['`usage` in the text too', chatEvent({ content: 'usage' }, { usage: null }), null, chatEvent({ content: 'usage' })],
     [
       '`"usage":null` not last',
@@ -230,9 +240,19 @@ describe('EventRelay: an opening event goes before it is metered (Meter.leadsUnr
       null,
       `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }] })}\n\n`,
     ],
-    ['two lines of data', `data: {"choices":[{"index":0,"delta":{"content":"Hi"},\ndata: "finish_reason":null}],"usage":null}\n\n`, null, 'data: {"choices":[{"index":0,"delta":{"content":"Hi"},\ndata: "finish_reason":null}]}\n\n'],
+    [
+      'two lines of data',
+      `data: {"choices":[{"index":0,"delta":{"content":"Hi"},\ndata: "finish_reason":null}],"usage":null}\n\n`,
+      null,
+      'data: {"choices":[{"index":0,"delta":{"content":"Hi"},\ndata: "finish_reason":null}]}\n\n',
+    ],
     ['CRLF line ends', chatEvent({ content: 'Hi' }, { usage: null }).replace(/\n/g, '\r\n'), null, chatEvent({ content: 'Hi' })],
-    ['an escaped quote in the padding', chatEvent({ content: 'Hi' }, { usage: null, obfuscation: 'a"b' }), null, chatEvent({ content: 'Hi' }, { obfuscation: 'a"b' })],
+    [
+      'an escaped quote in the padding',
+      chatEvent({ content: 'Hi' }, { usage: null, obfuscation: 'a"b' }),
+      null,
+      chatEvent({ content: 'Hi' }, { obfuscation: 'a"b' }),
+    ],
   ];
 
   it.each(injected)(
