@@ -1,18 +1,17 @@
 import { stringEnd } from './providers/raw-json.js';
+import { BACKSLASH, QUOTE } from './shared-bytes.js';
 
 // A JSON object body's structure read from its bytes (issue 11): its top-level members, which
 // spliceTopLevel edits in place, and its history array, each element of which RequestBodies
 // parses once. Only the structure is read; the values are JSON.parse's to check, as the callers
 // parse the body too.
 
-const QUOTE = 0x22;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
-const BACKSLASH = 0x5c;
 
 /** The history array of a JSON object body: where it opens and closes, and where each element ends. */
 export interface HistoryLayout {

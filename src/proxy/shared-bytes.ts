@@ -1,3 +1,9 @@
+/** The bytes the SSE and JSON readers look for in what streams through. */
+export const LF = 0x0a;
+export const CR = 0x0d;
+export const QUOTE = 0x22;
+export const BACKSLASH = 0x5c;
+
 /** An empty buffer, shared: nothing ever writes into it. */
 export const EMPTY_BYTES = Buffer.alloc(0);
 

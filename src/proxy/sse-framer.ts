@@ -1,7 +1,5 @@
-import { EMPTY_BYTES } from './shared-bytes.js';
+import { CR, EMPTY_BYTES, LF } from './shared-bytes.js';
 
-const LF = 0x0a;
-const CR = 0x0d;
 /** An event end (a blank line) is at most 4 bytes: at most 3 of them can lie before a chunk's start. */
 const KEEP = 3;
 

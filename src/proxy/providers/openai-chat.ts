@@ -6,6 +6,7 @@ import { asCount, asRecord, asString, tryParse } from './json.js';
 import { bytesAt, holdsNoneOf } from './raw-json.js';
 import { compact, lastWhere, toolCall, withBodyModel, withoutNamedTools } from './request-edits.js';
 import { emptyReading, type EventVerdict, type Meter, type MeterReading, type Prepared, type Provider, type RequestInfo, type RequestKind } from './types.js';
+import { CR, LF, QUOTE } from '../shared-bytes.js';
 
 /**
  * Maximum output tokens per model family, used to reserve for a request that sets no ceiling.
@@ -108,9 +109,6 @@ const NULL_USAGE = Buffer.from(',"usage":null');
 const OBFUSCATION = Buffer.from(',"obfuscation":"');
 const DATA_OBJECT = Buffer.from('data: {');
 const OBJECT_END = Buffer.from('}\n\n');
-const LF = 0x0a;
-const CR = 0x0d;
-const QUOTE = 0x22;
 
 /**
  * Where a chunk's `,"usage":null` starts when it is the chunk's last member, or last but for the

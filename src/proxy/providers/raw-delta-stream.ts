@@ -1,7 +1,7 @@
 import { JsonStringScan } from './raw-json.js';
 import type { RawEventStream } from './types.js';
+import { LF } from '../shared-bytes.js';
 
-const LF = 0x0a;
 /** Bytes after a delta's string that are kept to check how the event ends; past this it is read the usual way. */
 const MAX_AFTER = 4096;
 

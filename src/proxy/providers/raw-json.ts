@@ -1,12 +1,11 @@
 import { isAscii } from 'node:buffer';
 import { simdStretches, type Stretch, type StretchReader } from './json-string-stretch.js';
+import { BACKSLASH, QUOTE } from '../shared-bytes.js';
 
 // Reading a JSON string straight from the bytes of a raw SSE event, for the meters' fast paths
 // (issue 11): a content delta is most of a long answer, and decoding and parsing each was most of
 // the proxy's work on a big stream.
 
-const BACKSLASH = 0x5c;
-const QUOTE = 0x22;
 /** Characters that may follow a backslash in a JSON string (besides `u`). */
 const SIMPLE_ESCAPES = new Uint8Array(256);
 for (const c of '"\\/bfnrt') SIMPLE_ESCAPES[c.charCodeAt(0)] = 1;

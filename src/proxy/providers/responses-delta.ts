@@ -1,13 +1,12 @@
 import type { DeltaLayout } from './raw-delta-stream.js';
 import { bytesAt, closedString, holdsNoneOf } from './raw-json.js';
+import { LF, QUOTE } from '../shared-bytes.js';
 
 const EVENT = Buffer.from('event: ');
 const DATA = Buffer.from('\ndata: {"type":"');
 const DELTA_KEY = Buffer.from(',"delta":"');
 const END = Buffer.from('}\n\n');
 const TYPE_OPEN = Buffer.from('{"type":"');
-const LF = 0x0a;
-const QUOTE = 0x22;
 const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
