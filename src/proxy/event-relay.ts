@@ -40,7 +40,7 @@ export class EventRelay {
   private streamed = { pushed: 0, sent: 0 };
   /** The event not yet whole was looked at and must wait to be whole. */
   private mustWait = false;
-  /** The response's first whole event was seen (only it may lead: Meter.leadsUnread, leadEdited). */
+  /** The response's first whole event was seen (only it may lead: Meter.lead). */
   private opened = false;
   private readonly isHolding = (): boolean => this.state === 'holding';
   /** Everything forwarded to the client goes through here, one write a turn. */
@@ -225,16 +225,13 @@ export class EventRelay {
   }
 
   /**
-   * What of `raw`, the response's first whole event, may lead, judged by its bytes: itself
-   * (Meter.leadsUnread), itself edited as reading it would (Meter.leadEdited), or nothing. Not by
-   * its name: clients act on the data's own `type`, which the name does not vouch for.
+   * What of `raw`, the response's first whole event, may lead (Meter.lead), judged by its bytes.
+   * Not by its name: clients act on the data's own `type`, which the name does not vouch for.
    */
   private lead(raw: Buffer): Buffer | null {
     if (this.opened) return null;
     this.opened = true;
-    const { meter } = this.r;
-    if (meter.leadsUnread?.(raw) === true) return raw;
-    return meter.leadEdited?.(raw) ?? null;
+    return this.r.meter.lead?.(raw) ?? null;
   }
 
   /** Meters raw event `k`: what reaches the client of it (its own bytes, a replacement, nothing). */

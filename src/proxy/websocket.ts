@@ -255,7 +255,8 @@ class WsSession {
     const { meter } = current;
     // The response's first message (response.created) goes on before it is read when its bytes
     // hold no tool call, as a stream's first event does; what its reading decides comes after it.
-    const led = !current.opened && !current.blocked && meter.leadsUnread?.(data) === true;
+    // The frame goes whole, so only a message that leads unedited does (Meter.lead).
+    const led = !current.opened && !current.blocked && meter.lead?.(data) === data;
     current.opened = true;
     if (led) this.pass(current, frame);
     const before = meter.peek().toolCalls;

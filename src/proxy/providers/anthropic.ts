@@ -67,8 +67,8 @@ class AnthropicMeter implements Meter {
   }
 
   /** This meter drops and replaces nothing: a first event (message_start) without a tool call in its bytes leads. */
-  leadsUnread(raw: Buffer): boolean {
-    return holdsNoneOf(raw, TOOL_USE_WORDS);
+  lead(raw: Buffer): Buffer | null {
+    return holdsNoneOf(raw, TOOL_USE_WORDS) ? raw : null;
   }
 
   /** A content delta streaming through in pieces, counted the same way as they pass. */

@@ -133,8 +133,8 @@ class GeminiMeter implements Meter {
   }
 
   /** This meter drops and replaces nothing: a first event without a function call may lead. */
-  leadsUnread(raw: Buffer): boolean {
-    return holdsNoneOf(raw, CALL_WORDS);
+  lead(raw: Buffer): Buffer | null {
+    return holdsNoneOf(raw, CALL_WORDS) ? raw : null;
   }
 
   /** One GenerateContentResponse, or (streamGenerateContent without alt=sse) a JSON array of them. */

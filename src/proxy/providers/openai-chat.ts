@@ -167,18 +167,14 @@ class OpenAIChatMeter implements Meter {
     return 'forward';
   }
 
-  /** A first event without a tool call leads; with the usage capped asked for, also none holding `usage` (event() takes it out). */
-  leadsUnread(raw: Buffer): boolean {
-    return holdsNoneOf(raw, this.injectedUsage ? CALL_OR_USAGE_WORDS : CALL_WORDS);
-  }
-
   /**
-   * With the usage capped asked for, every chunk holds `"usage":null`, so none leads unread. A
-   * first chunk whose only `usage` is that member, last (trailingNullUsage), and that holds no
-   * tool call leads without it: event() would take out just those bytes (issue 11).
+   * A first chunk without a tool call leads. With the usage capped asked for, every chunk holds
+   * `"usage":null`, which event() takes out: a chunk whose only `usage` is that member, last
+   * (trailingNullUsage), leads without those bytes, and one holding no `usage` at all as it is.
    */
-  leadEdited(raw: Buffer): Buffer | null {
-    if (!this.injectedUsage) return null;
+  lead(raw: Buffer): Buffer | null {
+    if (!this.injectedUsage) return holdsNoneOf(raw, CALL_WORDS) ? raw : null;
+    if (holdsNoneOf(raw, CALL_OR_USAGE_WORDS)) return raw;
     const at = trailingNullUsage(raw);
     if (at === -1) return null;
     const edited = Buffer.concat([raw.subarray(0, at), raw.subarray(at + NULL_USAGE.length)]);

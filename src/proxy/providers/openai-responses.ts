@@ -148,8 +148,8 @@ class ResponsesMeter implements Meter {
   }
 
   /** This meter drops and replaces nothing: a first event (response.created, over SSE or WebSocket) without a tool call in its bytes leads. */
-  leadsUnread(raw: Buffer): boolean {
-    return holdsNoneOf(raw, TOOL_CALL_WORDS);
+  lead(raw: Buffer): Buffer | null {
+    return holdsNoneOf(raw, TOOL_CALL_WORDS) ? raw : null;
   }
 
   event(e: SseEvent): 'forward' {

@@ -69,20 +69,15 @@ export interface Meter {
    */
   rawStream?(): RawEventStream;
   /**
-   * Whether a response's first event, `raw` (an SSE event or a WebSocket message), may go to the
-   * client before this meter reads it, so a stream's first byte waits on no metering (issue 11).
-   * Its bytes must hold nothing this meter would drop, replace or count as a tool call; what its
-   * reading decides (a cut) then comes after it. Judged from the bytes, so it must hold for every
+   * What of a response's first event, `raw` (an SSE event or a WebSocket message), may go to the
+   * client before this meter reads it, so a stream's first byte waits on no metering (issue 11):
+   * `raw` itself when its bytes hold nothing this meter would drop, replace or count as a tool
+   * call; `raw` edited exactly as reading it would edit it, when its bytes alone show that edit
+   * (OpenAI Chat's `"usage":null` that capped asked for); else null, and it is read first. What
+   * its reading decides (a cut) comes after it. Judged from the bytes, so it must hold for every
    * spelling JSON allows (holdsNoneOf in raw-json.ts).
    */
-  leadsUnread?(raw: Buffer): boolean;
-  /**
-   * For a first SSE event that does not lead as it is (leadsUnread) only because reading it would
-   * take out a member capped itself asked the upstream for (OpenAI Chat's `"usage":null`): the
-   * event as reading it would forward it, edited from its bytes alone, or null when its bytes
-   * cannot tell that. It then leads as leadsUnread's events do.
-   */
-  leadEdited?(raw: Buffer): Buffer | null;
+  lead?(raw: Buffer): Buffer | null;
   /** A copy of what was read so far, for callers that keep it. */
   reading(): MeterReading;
   /**

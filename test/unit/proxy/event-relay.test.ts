@@ -128,7 +128,7 @@ describe('EventRelay (Anthropic SSE, in memory)', () => {
   });
 });
 
-describe('EventRelay: an opening event goes before it is metered (Meter.leadsUnread)', () => {
+describe('EventRelay: an opening event goes before it is metered (Meter.lead)', () => {
   /** `provider` with a meter that notes what the client had been sent when each event was read. */
   function watched(provider: Provider, res: () => FakeResponse) {
     const sentWhenRead: { name: string | null; sent: string }[] = [];

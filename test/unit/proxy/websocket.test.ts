@@ -129,17 +129,21 @@ describe('the Responses WebSocket through the proxy', () => {
     expect(clamped).toBeLessThan(100_000);
   });
 
-  it('sends a response’s first message before reading it, reads every later one first, and meters plain deltas from their bytes', async () => {
+  /**
+   * One response over the WebSocket with a meter that notes, for each message it read, its type,
+   * how it was read, and what the agent had been sent of the response by then (bytes written to
+   * its socket since the request). `adjust` changes the meter first.
+   */
+  async function readsOfOneResponse(adjust: (meter: Meter) => void = () => {}) {
     const upstream = await ends.upstream({ outputTokens: 20 });
     let agentSide: net.Socket | null = null;
-    // For each message the meter read: its type, how it was read, and what the agent had been
-    // sent of the response by then (bytes written to its socket since the request).
     const reads: { type: string; how: 'bytes' | 'text'; sent: number }[] = [];
     let used: Meter | null = null;
     const spied: Provider = {
       ...openaiResponses,
       createMeter: (opts) => {
         const meter = openaiResponses.createMeter(opts);
+        adjust(meter);
         used = meter;
         const base = agentSide!.bytesWritten;
         const message = meter.message!.bind(meter);
@@ -168,6 +172,11 @@ describe('the Responses WebSocket through the proxy', () => {
     const got: Buffer[] = [];
     await ws.request(JSON.stringify({ type: 'response.create', model: 'gpt-4.1', input: 'hello', max_output_tokens: 100 }), (m) => (got.push(m), terminal(m)));
     ws.close();
+    return { reads, got, used: used!, deps };
+  }
+
+  it('sends a response’s first message before reading it, reads every later one first, and meters plain deltas from their bytes', async () => {
+    const { reads, got, used, deps } = await readsOfOneResponse();
     /** A server frame's bytes on the wire: a 2-byte head, 4 from 126 bytes of payload on. */
     const frameBytes = (m: Buffer): number => m.length + (m.length < 126 ? 2 : 4);
     const types = got.map((m) => (JSON.parse(m.toString('utf8')) as { type: string }).type);
@@ -183,8 +192,21 @@ describe('the Responses WebSocket through the proxy', () => {
     const ordinary = openaiResponses.createMeter({ injectedUsage: false });
     for (const m of got) ordinary.message!(m.toString('utf8'));
     expect(ordinary.reading().outputChars).toBeGreaterThan(0);
-    expect(used!.reading()).toEqual(ordinary.reading());
+    expect(used.reading()).toEqual(ordinary.reading());
     expect(deps.keeper.state.spentNano).toBeGreaterThan(0n);
+  });
+
+  it('sends a first message before reading it only unedited: the frame goes whole', async () => {
+    // A meter that would let the first message lead edited (an equal copy stands for the edit).
+    const { reads, got } = await readsOfOneResponse((meter) => {
+      const lead = meter.lead!.bind(meter);
+      meter.lead = (raw) => {
+        const led = lead(raw);
+        return led === null ? null : Buffer.from(led);
+      };
+    });
+    expect((JSON.parse(got[0]!.toString('utf8')) as { type: string }).type).toBe('response.created');
+    expect(reads[0]!.sent).toBe(0);
   });
 
   it('holds every fragment of a message until it is read whole: a refused tool call sent in pieces reaches the agent in none', async () => {

@@ -477,7 +477,10 @@ describe('WebSocket support on the provider', () => {
 
   it('lets a first message lead only when its bytes can hold no tool call', () => {
     const meter = openaiResponses.createMeter({ injectedUsage: false });
-    const leads = (text: string): boolean => meter.leadsUnread!(Buffer.from(text));
+    const leads = (text: string): boolean => {
+      const raw = Buffer.from(text);
+      return meter.lead!(raw) === raw;
+    };
     // A real response.created echoes the request's tools and settings: none of them is a call.
     const created = {
       type: 'response.created',
