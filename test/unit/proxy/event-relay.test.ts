@@ -182,38 +182,17 @@ describe('EventRelay: an opening event goes before it is metered (Meter.lead)', 
   const escapedCall = geminiEvent([{ functionCall: { name: 'run_shell_command', args: { command: 'ls' } } }]).replace('"functionCall"', '"function\\u0043all"');
   const CHAT_END = 'data: [DONE]\n\n';
   const GEMINI_END = `data: ${JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text: '.' }] }, finishReason: 'STOP', index: 0 }], usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 3 } })}\n\n`;
-  const unnamed: [string, Provider, boolean, string, string, boolean][] = [
-    ['an OpenAI Chat text delta', openaiChat, false, chatEvent({ role: 'assistant', content: 'Hi' }), CHAT_END, true],
-    ['an OpenAI Chat delta with `usage: null` the client asked for', openaiChat, false, chatEvent({ content: 'Hi' }, { usage: null }), CHAT_END, true],
-    [
-      'an OpenAI Chat tool call',
-      openaiChat,
-      false,
-      chatEvent({ tool_calls: [{ index: 0, id: 'c1', function: { name: 'sh', arguments: '' } }] }),
-      CHAT_END,
-      false,
-    ],
-    ['an OpenAI Chat legacy function call', openaiChat, false, chatEvent({ function_call: { name: 'sh', arguments: '' } }), CHAT_END, false],
-    ['an OpenAI Chat delta with a \\u escape', openaiChat, false, chatEvent({ content: 'caf\u00e9' }).replace('é', '\\u00e9'), CHAT_END, false],
-    ['a Gemini text part', gemini, false, geminiEvent([{ text: 'Hi' }]), GEMINI_END, true],
-    ['a Gemini function call', gemini, false, geminiEvent([{ functionCall: { name: 'run_shell_command', args: { command: 'ls' } } }]), GEMINI_END, false],
-    ['a Gemini function call whose key is spelled with a \\u escape', gemini, false, escapedCall, GEMINI_END, false],
+  // The client asked for what capped reads: name, provider, first event, end, whether it leads.
+  const unnamed: [string, Provider, string, string, boolean][] = [
+    ['an OpenAI Chat text delta', openaiChat, chatEvent({ role: 'assistant', content: 'Hi' }), CHAT_END, true],
+    ['an OpenAI Chat delta with `usage: null` the client asked for', openaiChat, chatEvent({ content: 'Hi' }, { usage: null }), CHAT_END, true],
+    ['an OpenAI Chat tool call', openaiChat, chatEvent({ tool_calls: [{ index: 0, id: 'c1', function: { name: 'sh', arguments: '' } }] }), CHAT_END, false],
+    ['an OpenAI Chat legacy function call', openaiChat, chatEvent({ function_call: { name: 'sh', arguments: '' } }), CHAT_END, false],
+    ['an OpenAI Chat delta with a \\u escape', openaiChat, chatEvent({ content: 'caf\u00e9' }).replace('é', '\\u00e9'), CHAT_END, false],
+    ['a Gemini text part', gemini, geminiEvent([{ text: 'Hi' }]), GEMINI_END, true],
+    ['a Gemini function call', gemini, geminiEvent([{ functionCall: { name: 'run_shell_command', args: { command: 'ls' } } }]), GEMINI_END, false],
+    ['a Gemini function call whose key is spelled with a \\u escape', gemini, escapedCall, GEMINI_END, false],
   ];
-
-  it.each(unnamed)(
-    'a first event without a name leads only when its bytes hold nothing the meter acts on: %s',
-    async (_, provider, injectedUsage, first, end, leads) => {
-      const client: { res?: FakeResponse } = {};
-      const { spied, sentWhenRead } = watched(provider, () => client.res!);
-      const r = relay(spied, undefined, injectedUsage);
-      client.res = r.res;
-      r.upstream.send(first + end);
-      r.upstream.finish();
-      await r.done;
-      expect(sentWhenRead[0]!.sent).toBe(leads ? first : '');
-      expect(r.res.body).toBe(first + end);
-    },
-  );
 
   // With the usage capped asked for, OpenAI Chat chunks end in `"usage":null` (and, from OpenAI,
   // an `obfuscation` padding after it), which the client did not ask for.
@@ -255,19 +234,34 @@ describe('EventRelay: an opening event goes before it is metered (Meter.lead)', 
     ],
   ];
 
-  it.each(injected)(
-    'an OpenAI Chat first event with the usage capped asked for leads without it only when its bytes show that member alone: %s',
-    async (_, first, leads, forwarded) => {
+  /** name, provider, usage asked for by capped, first event, end, what leads (null: nothing before it is read), the first event as the client gets it */
+  type LeadCase = [string, Provider, boolean, string, string, string | null, string];
+  const cases: LeadCase[] = [
+    ...unnamed.map(([name, provider, first, end, leads]): LeadCase => [name, provider, false, first, end, leads ? first : null, first]),
+    ...injected.map(([name, first, lead, forwarded]): LeadCase => [
+      `an OpenAI Chat chunk with the usage capped asked for, ${name}`,
+      openaiChat,
+      true,
+      first,
+      CHAT_END,
+      lead,
+      forwarded,
+    ]),
+  ];
+
+  it.each(cases)(
+    'a first event without a name leads, whole or edited as its reading would, only when its bytes show all its reading would do: %s',
+    async (_, provider, injectedUsage, first, end, lead, forwarded) => {
       const client: { res?: FakeResponse } = {};
-      const { spied, sentWhenRead } = watched(openaiChat, () => client.res!);
-      const r = relay(spied, undefined, true);
+      const { spied, sentWhenRead } = watched(provider, () => client.res!);
+      const r = relay(spied, undefined, injectedUsage);
       client.res = r.res;
-      r.upstream.send(first + CHAT_END);
+      r.upstream.send(first + end);
       r.upstream.finish();
       await r.done;
-      expect(sentWhenRead[0]!.sent).toBe(leads ?? '');
-      // Led or read first, it reaches the client as the meter's reading would forward it.
-      expect(r.res.body).toBe(forwarded + CHAT_END);
+      expect(sentWhenRead[0]!.sent).toBe(lead ?? '');
+      // Led or read first, it reaches the client as the meter's reading forwards it.
+      expect(r.res.body).toBe(forwarded + end);
     },
   );
 
